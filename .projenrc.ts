@@ -1,0 +1,130 @@
+import { javascript, typescript, TextFile } from 'projen';
+
+const project = new typescript.TypeScriptProject({
+  name: 'flux-fleet',
+  description: 'Declare a fleet of Kubernetes clusters in TypeScript and synthesize its Flux GitOps config repo.',
+  defaultReleaseBranch: 'main',
+  license: 'Apache-2.0',
+  copyrightOwner: 'The flux-fleet authors',
+  projenrcTs: true,
+  projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsx() },
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '22.12.0',
+  typescriptVersion: '~5.9.3',
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  buildWorkflow: false,
+  pullRequestTemplate: false,
+  sampleCode: false,
+  docgen: false,
+  package: false,
+  keywords: ['flux', 'fluxcd', 'gitops', 'cdk8s', 'kubernetes', 'fleet', 'oci', 'pulumi'],
+  deps: [
+    'cdk8s@^2.70.0',
+    'constructs@^10.4.0',
+    'cdk8s-plus-34@^2.0.0',
+    '@kubernetes-models/flux-cd@^4.0.0',
+    'ajv@^8.17.0',
+    'yaml@^2.8.0',
+  ],
+  peerDeps: [
+    '@pulumi/pulumi@^3.150.0',
+    '@pulumi/kubernetes@^4.20.0',
+  ],
+  peerDependencyOptions: { pinnedDevDependency: false },
+  devDeps: [
+    '@pulumi/pulumi@^3.270.0',
+    '@pulumi/kubernetes@^4.34.0',
+    'typedoc@^0.28.0',
+    'typedoc-plugin-markdown@^4.8.0',
+    'tsx@^4.20.0',
+  ],
+  jestOptions: {
+    jestVersion: '^30',
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    configFilePath: 'jest.config.json',
+    coverage: false,
+    junitReporting: false,
+    jestConfig: {
+      preset: 'ts-jest/presets/default-esm',
+      testEnvironment: 'node',
+      collectCoverage: false,
+      extensionsToTreatAsEsm: ['.ts'],
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+      coverageProvider: 'v8' as any,
+    },
+  },
+  tsJestOptions: {
+    transformOptions: { useESM: true, isolatedModules: true },
+  },
+  tsconfig: {
+    compilerOptions: {
+      module: 'NodeNext',
+      moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
+      target: 'ES2023',
+      lib: ['ES2023'],
+      declaration: true,
+      stripInternal: true,
+      esModuleInterop: true,
+      isolatedModules: true,
+      skipLibCheck: true,
+    },
+  },
+  tsconfigDev: {
+    compilerOptions: {
+      module: 'NodeNext',
+      moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
+      target: 'ES2023',
+      lib: ['ES2023'],
+      esModuleInterop: true,
+      isolatedModules: true,
+      skipLibCheck: true,
+    },
+  },
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'scripts'], prettier: false },
+});
+
+// ESM package that CommonJS consumers on Node 22.12+ load through require(esm).
+project.package.addField('type', 'module');
+project.package.addField('exports', {
+  '.': {
+    'types': './lib/index.d.ts',
+    'module-sync': './lib/index.js',
+    'import': './lib/index.js',
+    'require': './lib/index.js',
+    'default': './lib/index.js',
+  },
+  './package.json': './package.json',
+});
+project.package.addField('sideEffects', false);
+project.package.addField('engines', { node: '>=22.12.0' });
+project.package.addPeerDependencyMeta?.('@pulumi/pulumi', { optional: true });
+
+// Jest runs on Node's ESM loader: the Flux model packages publish only an "import" condition.
+project.testTask.reset();
+project.testTask.exec('node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci', {
+  receiveArgs: true,
+});
+project.testTask.spawn(project.tasks.tryFind('eslint')!);
+project.tasks.tryFind('test:update')?.reset(
+  'node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --updateSnapshot', { receiveArgs: true });
+project.tasks.tryFind('test:watch')?.reset(
+  'node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --watch');
+
+// API.md is generated from the doc comments; with CI set, a stale API.md fails the build.
+const docgen = project.addTask('docgen', {
+  description: 'Generate API.md from the doc comments (with CI set: fail when API.md is stale)',
+  exec: 'tsx scripts/docgen.ts',
+});
+project.postCompileTask.spawn(docgen);
+
+project.addTask('bench', { description: 'Synth benchmark', exec: 'tsx scripts/bench.ts' });
+
+project.gitignore.exclude('/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/');
+project.npmignore?.exclude('/examples/', '/scripts/', '/docs/', '/.ci/', '/API.md');
+
+new TextFile(project, '.nvmrc', { lines: ['24'] });
+
+project.synth();

@@ -1,0 +1,28 @@
+/** The API versions Flux v2.9 and Flux Operator serve: one served (and stored) version per kind. */
+export const API_VERSION = {
+  source: 'source.toolkit.fluxcd.io/v1',
+  kustomize: 'kustomize.toolkit.fluxcd.io/v1',
+  helm: 'helm.toolkit.fluxcd.io/v2',
+  notification: 'notification.toolkit.fluxcd.io/v1beta3',
+  receiver: 'notification.toolkit.fluxcd.io/v1',
+  image: 'image.toolkit.fluxcd.io/v1',
+  operator: 'fluxcd.controlplane.io/v1',
+} as const;
+
+/** A reference to a Secret by name; a cdk8s-plus `Secret` (or `Secret.fromSecretName()`) fits. */
+export interface SecretReference {
+  /** The Secret's name, in the namespace of the object that refers to it. */
+  readonly name: string;
+}
+
+/** A reference to one key of a Secret. */
+export interface SecretKeyReference extends SecretReference {
+  /** The key within the Secret. @default - the key the field documents */
+  readonly key?: string;
+}
+
+/** Options of a kind's `fromName()`. */
+export interface FromNameOptions {
+  /** @default - the enclosing Chart's namespace, or `flux-system` */
+  readonly namespace?: string;
+}

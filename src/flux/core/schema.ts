@@ -1,0 +1,60 @@
+/** An error found by a schema check: where in the object, and what is wrong. */
+export interface SchemaError {
+  readonly instancePath: string;
+  readonly message?: string;
+  readonly keyword?: string;
+  readonly params?: Record<string, unknown>;
+}
+
+/** Checks a rendered object against its kind's schema; returns readable messages, none when it conforms. */
+export type SchemaCheck = (object: Record<string, unknown>) => string[];
+
+/** A model class of `@kubernetes-models/flux-cd`: constructed from JSON, with a `validate()` that throws. */
+export interface KubernetesModelClass {
+  new (data: any): { validate(): void };
+}
+
+/** A schema check backed by a `@kubernetes-models` model class (the Flux CRD schemas, compiled). */
+export function modelSchemaCheck(model: KubernetesModelClass): SchemaCheck {
+  return (object) => {
+    try {
+      new model(object).validate();
+      return [];
+    } catch (e) {
+      const errors = (e as { errors?: SchemaError[] }).errors;
+      if (!Array.isArray(errors)) return [String((e as Error).message ?? e)];
+      return formatSchemaErrors(object, errors);
+    }
+  };
+}
+
+/** Turns ajv-style errors into messages naming the field, the value and what is allowed. */
+export function formatSchemaErrors(object: Record<string, unknown>, errors: readonly SchemaError[]): string[] {
+  const out: string[] = [];
+  for (const error of errors) {
+    const path = error.instancePath === '' ? '(root)' : error.instancePath.slice(1).replace(/\//g, '.');
+    const params = error.params ?? {};
+    let text: string;
+    if (error.keyword === 'required') {
+      text = `${path === '(root)' ? '' : path + '.'}${String(params.missingProperty)} is required`;
+    } else if (error.keyword === 'enum') {
+      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      text = `${path} ${JSON.stringify(valueAt(object, error.instancePath))} is not allowed; use one of ${allowed}`;
+    } else if (error.keyword === 'additionalProperties') {
+      text = `${path === '(root)' ? '' : path + '.'}${String(params.additionalProperty)} is not a field of this kind`;
+    } else {
+      text = `${path} ${error.message ?? 'is invalid'} (got ${JSON.stringify(valueAt(object, error.instancePath))})`;
+    }
+    out.push(`does not match the Flux schema: ${text}`);
+  }
+  return [...new Set(out)];
+}
+
+function valueAt(object: unknown, pointer: string): unknown {
+  let cur: any = object;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (cur === undefined || cur === null) return undefined;
+    cur = cur[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return cur;
+}

@@ -1,0 +1,13 @@
+export * from './core/api.js';
+export * from './core/duration.js';
+export { FluxObject, ImportedFluxObject, DEFAULT_NAMESPACE } from './core/flux-object.js';
+export type { FluxObjectProps, FluxObjectType, FluxReference, IFluxObject, ImportedFluxObjectProps } from './core/flux-object.js';
+export { ClusterScope } from './core/object-index.js';
+export type { ClusterScopeProps } from './core/object-index.js';
+export type { SchemaCheck } from './core/schema.js';
+export * from './source/index.js';
+export * from './kustomize/index.js';
+export * from './helm/index.js';
+export * from './notification/index.js';
+export * from './image/index.js';
+export * from './operator/index.js';

@@ -1,0 +1,3 @@
+export * from './provider.js';
+export * from './alert.js';
+export * from './receiver.js';

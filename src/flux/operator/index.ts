@@ -1,0 +1,2 @@
+export * from './flux-instance.js';
+export * from './resource-set.js';

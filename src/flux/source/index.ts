@@ -1,0 +1,6 @@
+export * from './oci-repository.js';
+export * from './git-repository.js';
+export * from './helm-repository.js';
+export * from './helm-chart.js';
+export * from './bucket.js';
+export * from './external-artifact.js';

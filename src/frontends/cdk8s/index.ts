@@ -1,0 +1,1 @@
+export * from './flux-app.js';

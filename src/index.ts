@@ -1,0 +1,4 @@
+// Layer 1: typed Flux objects.
+export * from './flux/index.js';
+// Layer 4: front ends.
+export * from './frontends/cdk8s/index.js';
