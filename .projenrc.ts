@@ -57,7 +57,7 @@ const project = new typescript.TypeScriptProject({
     },
   },
   tsJestOptions: {
-    transformOptions: { useESM: true, isolatedModules: true },
+    transformOptions: { useESM: true },
   },
   tsconfig: {
     compilerOptions: {

@@ -2,7 +2,7 @@ import { ApiObject, ApiObjectMetadata, Chart, JsonPatch, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { ObjectIndex } from './object-index.js';
 import { Checks } from './rules.js';
-import { SchemaCheck } from './schema.js';
+import { SCHEMA_PREFIX, SchemaCheck } from './schema.js';
 
 /** The namespace Flux objects go to when neither they nor their Chart name one. */
 export const DEFAULT_NAMESPACE = 'flux-system';
@@ -136,7 +136,13 @@ export abstract class FluxObject extends Construct implements IFluxObject {
     } catch (e) {
       checks.add(`cannot be rendered: ${(e as Error).message}`);
     }
-    if (json) for (const message of this.type.schema(json)) checks.add(message);
+    if (json) {
+      // A field our own rules already reported is not reported again by the schema check.
+      const reported = new Set(checks.errors.map((e) => e.split(' ')[0]));
+      for (const message of this.type.schema(json)) {
+        if (!reported.has(message.slice(SCHEMA_PREFIX.length).split(' ')[0])) checks.add(message);
+      }
+    }
     for (const message of ObjectIndex.of(this).check(this)) checks.add(message);
     return checks.errors;
   }

@@ -1,3 +1,6 @@
+/** How every schema message starts. */
+export const SCHEMA_PREFIX = 'does not match the Flux schema: ';
+
 /** An error found by a schema check: where in the object, and what is wrong. */
 export interface SchemaError {
   readonly instancePath: string;
@@ -32,7 +35,7 @@ export function modelSchemaCheck(model: KubernetesModelClass): SchemaCheck {
 export function formatSchemaErrors(object: Record<string, unknown>, errors: readonly SchemaError[]): string[] {
   const out: string[] = [];
   for (const error of errors) {
-    const path = error.instancePath === '' ? '(root)' : error.instancePath.slice(1).replace(/\//g, '.');
+    const path = error.instancePath === '' ? '(root)' : fieldPath(error.instancePath);
     const params = error.params ?? {};
     let text: string;
     if (error.keyword === 'required') {
@@ -45,9 +48,17 @@ export function formatSchemaErrors(object: Record<string, unknown>, errors: read
     } else {
       text = `${path} ${error.message ?? 'is invalid'} (got ${JSON.stringify(valueAt(object, error.instancePath))})`;
     }
-    out.push(`does not match the Flux schema: ${text}`);
+    out.push(`${SCHEMA_PREFIX}${text}`);
   }
   return [...new Set(out)];
+}
+
+/** `/spec/patches/0/target` as `spec.patches[0].target`. */
+function fieldPath(pointer: string): string {
+  return pointer.split('/').slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((seg, i) => (/^[0-9]+$/.test(seg) ? `[${seg}]` : `${i === 0 ? '' : '.'}${seg}`))
+    .join('');
 }
 
 function valueAt(object: unknown, pointer: string): unknown {
