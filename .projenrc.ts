@@ -52,7 +52,7 @@ const project = new typescript.TypeScriptProject({
       testEnvironment: 'node',
       collectCoverage: false,
       extensionsToTreatAsEsm: ['.ts'],
-      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^flux-fleet$': '<rootDir>/src/index.ts' },
       coverageProvider: 'v8' as any,
     },
   },
@@ -120,9 +120,13 @@ const docgen = project.addTask('docgen', {
 });
 project.postCompileTask.spawn(docgen);
 
-project.addTask('bench', { description: 'Synth benchmark', exec: 'tsx scripts/bench.ts' });
+project.addTask('example', {
+  description: 'Synthesize examples/single-cluster into examples/single-cluster/dist',
+  exec: 'tsx --tsconfig examples/tsconfig.json examples/single-cluster/main.ts',
+});
 
-project.gitignore.exclude('/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/');
+
+project.gitignore.exclude('/dist/', '/examples/single-cluster/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/');
 project.npmignore?.exclude('/examples/', '/scripts/', '/docs/', '/.ci/', '/API.md');
 
 new TextFile(project, '.nvmrc', { lines: ['24'] });

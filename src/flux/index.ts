@@ -11,3 +11,4 @@ export * from './helm/index.js';
 export * from './notification/index.js';
 export * from './image/index.js';
 export * from './operator/index.js';
+export { checkFluxSchema, isFluxGroup } from './schema-registry.js';
