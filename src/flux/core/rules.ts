@@ -107,6 +107,27 @@ export class Checks {
     }
   }
 
+  /**
+   * A regular expression in Go's RE2 syntax, which Flux's controllers use: named groups `(?P<name>...)` and leading
+   * flags `(?i)` are accepted. Returns the compiled expression, or undefined when there is none or it does not compile.
+   */
+  public regex(field: string, value: string | undefined): RegExp | undefined {
+    if (value === undefined) return undefined;
+    let source = value.replace(/\(\?P</g, '(?<');
+    let flags = '';
+    const leading = /^\(\?([imsU]+)\)/.exec(source);
+    if (leading) {
+      flags = [...new Set(leading[1].replace(/U/g, '').split(''))].join('');
+      source = source.slice(leading[0].length);
+    }
+    try {
+      return new RegExp(source, flags);
+    } catch (e) {
+      this.add(`${field} ${q(value)} is not a valid regular expression: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
   /** A string at most `max` characters long. */
   public maxLength(field: string, value: string | undefined, max: number): void {
     if (value !== undefined && value.length > max) {

@@ -1,7 +1,7 @@
 import type { IImagePolicySpec } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { ImagePolicy as ImagePolicyModel } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
-import { checkGoRegex, ImageRepository } from './image-repository.js';
+import { ImageRepository } from './image-repository.js';
 import type { IImageRepository } from './image-repository.js';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
@@ -136,7 +136,7 @@ export class ImagePolicy extends FluxObject implements IImagePolicy {
   private checkFilterTags(c: Checks): void {
     const f = this.props.filterTags;
     if (!f) return;
-    const pattern = checkGoRegex(c, 'spec.filterTags.pattern', f.pattern);
+    const pattern = c.regex('spec.filterTags.pattern', f.pattern);
     if (f.extract === undefined) return;
     if (f.pattern === undefined) {
       c.add(`spec.filterTags.extract ${q(f.extract)} is set without spec.filterTags.pattern; add a pattern with the group to extract`);

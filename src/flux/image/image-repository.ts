@@ -102,7 +102,7 @@ export class ImageRepository extends FluxObject implements IImageRepository {
     if (p.exclusionList && p.exclusionList.length > 25) {
       c.add(`spec.exclusionList has ${p.exclusionList.length} entries; at most 25 are allowed: merge some into one expression with "|"`);
     }
-    p.exclusionList?.forEach((re, i) => checkGoRegex(c, `spec.exclusionList[${i}]`, re));
+    p.exclusionList?.forEach((re, i) => c.regex(`spec.exclusionList[${i}]`, re));
     if (p.accessFrom && p.accessFrom.namespaceSelectors.length === 0) {
       c.add('spec.accessFrom.namespaceSelectors is empty, so no namespace is granted access; add a selector ({} matches every namespace) or drop spec.accessFrom');
     }
@@ -138,27 +138,5 @@ function checkImageName(c: Checks, field: string, value: string): void {
   if (!domainOk || path.length === 0 || !path.every((p) => PATH_COMPONENT.test(p))) {
     const suggestion = (hasDomain ? [parts[0], ...path.map((p) => p.toLowerCase())] : path.map((p) => p.toLowerCase())).join('/');
     c.add(`${field} ${q(value)} is not an image name: use [registry/]path with lowercase letters, digits and '.', '_' or '-' between them, e.g. ${q(suggestion === value ? 'ghcr.io/acme/app' : suggestion)}`);
-  }
-}
-
-/**
- * Checks a regular expression in Go's RE2 syntax, which the image controllers use: named groups `(?P<name>...)`
- * and leading flags `(?i)` are accepted. Returns the compiled expression, or undefined when it does not compile.
- * @internal
- */
-export function checkGoRegex(c: Checks, field: string, value: string | undefined): RegExp | undefined {
-  if (value === undefined) return undefined;
-  let source = value.replace(/\(\?P</g, '(?<');
-  let flags = '';
-  const leading = /^\(\?([imsU]+)\)/.exec(source);
-  if (leading) {
-    flags = [...new Set(leading[1].replace(/U/g, '').split(''))].join('');
-    source = source.slice(leading[0].length);
-  }
-  try {
-    return new RegExp(source, flags);
-  } catch (e) {
-    c.add(`${field} ${q(value)} is not a valid regular expression: ${(e as Error).message}`);
-    return undefined;
   }
 }

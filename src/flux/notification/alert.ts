@@ -6,7 +6,6 @@ import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';
-import { checkRegex } from '../source/oci-repository.js';
 
 /** The kinds of Flux object that emit events an Alert can select, and that a Receiver can reconcile. */
 export type EventSourceKind =
@@ -133,8 +132,8 @@ export class Alert extends FluxObject implements IAlert {
     }
     checkSelections(c, 'spec.eventSources', p.eventSources);
     c.oneOf('spec.eventSeverity', p.eventSeverity, ['info', 'error']);
-    p.inclusionList?.forEach((r, i) => checkRegex(c, `spec.inclusionList[${i}]`, r));
-    p.exclusionList?.forEach((r, i) => checkRegex(c, `spec.exclusionList[${i}]`, r));
+    p.inclusionList?.forEach((r, i) => c.regex(`spec.inclusionList[${i}]`, r));
+    p.exclusionList?.forEach((r, i) => c.regex(`spec.exclusionList[${i}]`, r));
   }
 }
 

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { IBucket } from './bucket.js';
 import type { IGitRepository } from './git-repository.js';
 import { HelmRepository, IHelmRepository } from './helm-repository.js';
-import { checkRegex, OciVerification } from './oci-repository.js';
+import { checkVerification, OciVerification, renderVerification } from './oci-repository.js';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
@@ -81,7 +81,6 @@ export class HelmChart extends FluxObject implements IHelmChart {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const v = p.verify;
     const spec: IHelmChartSpec = {
       chart: p.chart,
       version: p.version ?? '*',
@@ -90,12 +89,7 @@ export class HelmChart extends FluxObject implements IHelmChart {
       reconcileStrategy: p.reconcileStrategy,
       valuesFiles: p.valuesFiles ? [...p.valuesFiles] : undefined,
       ignoreMissingValuesFiles: p.ignoreMissingValuesFiles,
-      verify: v ? {
-        provider: v.provider,
-        secretRef: v.secretRef ? { name: v.secretRef.name } : undefined,
-        matchOIDCIdentity: v.matchOIDCIdentity?.map((m) => ({ issuer: m.issuer, subject: m.subject })),
-        ...(v.trustedRootSecretRef ? { trustedRootSecretRef: { name: v.trustedRootSecretRef.name } } : {}),
-      } : undefined,
+      verify: renderVerification(p.verify),
       suspend: p.suspend,
     };
     return spec;
@@ -140,19 +134,4 @@ export class HelmChart extends FluxObject implements IHelmChart {
       checkVerification(c, p.verify);
     }
   }
-}
-
-/** The rules of an OCI signature verification, as for OCIRepository. */
-function checkVerification(c: Checks, v: OciVerification): void {
-  c.oneOf('spec.verify.provider', v.provider, ['cosign', 'notation']);
-  if (v.matchOIDCIdentity && (v.provider !== 'cosign' || v.secretRef)) {
-    c.add('spec.verify.matchOIDCIdentity applies to keyless cosign only; drop it, or drop spec.verify.secretRef and use provider "cosign"');
-  }
-  if (v.provider === 'notation' && !v.secretRef) {
-    c.add('spec.verify.secretRef is required with provider "notation" (the trust policy and certificates)');
-  }
-  v.matchOIDCIdentity?.forEach((m, i) => {
-    checkRegex(c, `spec.verify.matchOIDCIdentity[${i}].issuer`, m.issuer);
-    checkRegex(c, `spec.verify.matchOIDCIdentity[${i}].subject`, m.subject);
-  });
 }

@@ -123,12 +123,7 @@ export class OciRepository extends FluxObject implements IOciRepository {
       serviceAccountName: p.serviceAccountName,
       certSecretRef: p.certSecretRef ? { name: p.certSecretRef.name } : undefined,
       proxySecretRef: p.proxySecretRef ? { name: p.proxySecretRef.name } : undefined,
-      verify: p.verify ? {
-        provider: p.verify.provider,
-        secretRef: p.verify.secretRef ? { name: p.verify.secretRef.name } : undefined,
-        matchOIDCIdentity: p.verify.matchOIDCIdentity?.map((m) => ({ issuer: m.issuer, subject: m.subject })),
-        ...(p.verify.trustedRootSecretRef ? { trustedRootSecretRef: { name: p.verify.trustedRootSecretRef.name } } : {}),
-      } : undefined,
+      verify: renderVerification(p.verify),
       insecure: p.insecure,
       timeout: renderOptionalDuration(p.timeout),
       ignore: p.ignore,
@@ -144,7 +139,7 @@ export class OciRepository extends FluxObject implements IOciRepository {
     c.duration('spec.interval', p.interval);
     c.duration('spec.timeout', p.timeout, { hours: false });
     c.semverRange('spec.ref.semver', p.ref?.semver);
-    checkRegex(c, 'spec.ref.semverFilter', p.ref?.semverFilter);
+    c.regex('spec.ref.semverFilter', p.ref?.semverFilter);
     if (p.ref?.semverFilter !== undefined && p.ref.semver === undefined) c.add('spec.ref.semverFilter is set without spec.ref.semver; set a semver range too');
     if (p.ref?.digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(p.ref.digest)) {
       c.add(`spec.ref.digest ${q(p.ref.digest)} is not a digest; use "sha256:" followed by 64 lowercase hex digits`);
@@ -154,28 +149,31 @@ export class OciRepository extends FluxObject implements IOciRepository {
     if (p.provider !== undefined && p.provider !== 'generic' && p.secretRef) {
       c.add(`spec.secretRef is set with provider ${q(p.provider)}; the cloud identity replaces the pull secret, so drop one of them`);
     }
-    if (p.verify) {
-      c.oneOf('spec.verify.provider', p.verify.provider, ['cosign', 'notation']);
-      if (p.verify.matchOIDCIdentity && (p.verify.provider !== 'cosign' || p.verify.secretRef)) {
-        c.add('spec.verify.matchOIDCIdentity applies to keyless cosign only; drop it, or drop spec.verify.secretRef and use provider "cosign"');
-      }
-      if (p.verify.provider === 'notation' && !p.verify.secretRef) {
-        c.add('spec.verify.secretRef is required with provider "notation" (the trust policy and certificates)');
-      }
-      p.verify.matchOIDCIdentity?.forEach((m, i) => {
-        checkRegex(c, `spec.verify.matchOIDCIdentity[${i}].issuer`, m.issuer);
-        checkRegex(c, `spec.verify.matchOIDCIdentity[${i}].subject`, m.subject);
-      });
-    }
+    if (p.verify) checkVerification(c, p.verify);
   }
 }
 
-/** A regular expression that compiles. */
-export function checkRegex(c: Checks, field: string, value: string | undefined): void {
-  if (value === undefined) return;
-  try {
-    new RegExp(value);
-  } catch (e) {
-    c.add(`${field} ${q(value)} is not a valid regular expression: ${(e as Error).message}`);
+/** Renders `spec.verify` of an OCIRepository or HelmChart. @internal */
+export function renderVerification(v: OciVerification | undefined) {
+  return v ? {
+    provider: v.provider,
+    secretRef: v.secretRef ? { name: v.secretRef.name } : undefined,
+    matchOIDCIdentity: v.matchOIDCIdentity?.map((m) => ({ issuer: m.issuer, subject: m.subject })),
+    ...(v.trustedRootSecretRef ? { trustedRootSecretRef: { name: v.trustedRootSecretRef.name } } : {}),
+  } : undefined;
+}
+
+/** Checks `spec.verify` of an OCIRepository or HelmChart. @internal */
+export function checkVerification(c: Checks, v: OciVerification): void {
+  c.oneOf('spec.verify.provider', v.provider, ['cosign', 'notation']);
+  if (v.matchOIDCIdentity && (v.provider !== 'cosign' || v.secretRef)) {
+    c.add('spec.verify.matchOIDCIdentity applies to keyless cosign only; drop it, or drop spec.verify.secretRef and use provider "cosign"');
   }
+  if (v.provider === 'notation' && !v.secretRef) {
+    c.add('spec.verify.secretRef is required with provider "notation" (the trust policy and certificates)');
+  }
+  v.matchOIDCIdentity?.forEach((m, i) => {
+    c.regex(`spec.verify.matchOIDCIdentity[${i}].issuer`, m.issuer);
+    c.regex(`spec.verify.matchOIDCIdentity[${i}].subject`, m.subject);
+  });
 }
