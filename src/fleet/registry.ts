@@ -434,7 +434,7 @@ class PerRegionRegistry extends Registry {
 
   private missing(region: string): string {
     const known = Object.keys(this.registries);
-    if (known.length === 0) return `Registry.perRegion() lists no regions; add one registry per region, e.g. { "eu-west-1": Registry.ecr({ ... }) }`;
+    if (known.length === 0) return 'Registry.perRegion() lists no regions; add one registry per region, e.g. { "eu-west-1": Registry.ecr({ ... }) }';
     return `Registry.perRegion() has no registry for region ${q(region)}; add an entry for it (regions listed: ${known.map((r) => q(r)).join(', ')})`;
   }
 }
@@ -467,9 +467,9 @@ function partitionOf(region: string): AwsPartition {
 
 /** Names the cloud whose format a region follows, when it is another cloud's. */
 function hintRegion(region: string): string {
-  if (AWS_REGION.test(region)) return ` but an AWS one`;
-  if (GCP_REGION.test(region)) return ` but a Google Cloud one`;
-  if (AZURE_REGION.test(region)) return ` but looks like an Azure one`;
+  if (AWS_REGION.test(region)) return ' but an AWS one';
+  if (GCP_REGION.test(region)) return ' but a Google Cloud one';
+  if (AZURE_REGION.test(region)) return ' but looks like an Azure one';
   return '';
 }
 

@@ -1,1 +1,347 @@
-export {};
+import type { SecretReference } from '../flux/core/api.js';
+import { Checks, q } from '../flux/core/rules.js';
+import type { OciVerification } from '../flux/source/oci-repository.js';
+
+/** Options of every keyless (Sigstore) signing identity. */
+export interface KeylessSigningOptions {
+  /**
+   * A Secret with the trusted root (`trusted_root.json`) of a private Sigstore instance, for issuers the public
+   * Fulcio does not accept (a self-managed GitLab, say).
+   * @default - the public Sigstore instance
+   */
+  readonly trustedRootSecretRef?: SecretReference;
+}
+
+/** Props of {@link Signing.githubActions}. */
+export interface GithubActionsSigningProps extends KeylessSigningOptions {
+  /** The repository whose workflow signs, `<owner>/<repo>`, spelled as on GitHub (the match is case-sensitive). */
+  readonly repository: string;
+  /** The workflow's file name under `.github/workflows/`, e.g. `release.yaml`. */
+  readonly workflow: string;
+  /** The Git ref the workflow runs on, e.g. `refs/heads/main` or `refs/tags/v1.2.0`. @default "refs/heads/main" */
+  readonly ref?: string;
+}
+
+/** Props of {@link Signing.gitlabCi}. */
+export interface GitlabCiSigningProps extends KeylessSigningOptions {
+  /** The project whose pipeline signs, with its groups: `<group>/<project>` or `<group>/<subgroup>/<project>`. */
+  readonly project: string;
+  /** The Git ref the pipeline runs on, e.g. `refs/heads/main` or `refs/tags/v1.2.0`. @default "refs/heads/main" */
+  readonly ref?: string;
+  /** The GitLab instance's host; it is also the OIDC issuer (`https://<host>`). @default "gitlab.com" */
+  readonly host?: string;
+  /** The pipeline definition's path in the project (GitLab's "CI/CD configuration file"). @default ".gitlab-ci.yml" */
+  readonly configPath?: string;
+}
+
+/** Props of {@link Signing.oidc}. */
+export interface OidcSigningProps extends KeylessSigningOptions {
+  /** The OIDC issuer of the signer's token, e.g. `https://accounts.google.com`. */
+  readonly issuer: string;
+  /** The identity in the signing certificate: an email address or a URI. */
+  readonly subject: string;
+  /**
+   * `issuer` and `subject` are regular expressions (Go RE2 syntax, anchored with `^...$`) rather than exact strings.
+   * @default false
+   */
+  readonly regex?: boolean;
+}
+
+/** Props of {@link Signing.cosignKey}. */
+export interface CosignKeySigningProps {
+  /** The Secret on every cluster holding the cosign public keys (`*.pub` entries). */
+  readonly secretName: string;
+}
+
+/** Props of {@link Signing.notation}. */
+export interface NotationSigningProps {
+  /** The Secret on every cluster holding the notation trust policy (`trustpolicy.json`) and the CA certificates. */
+  readonly secretName: string;
+}
+
+/** Which factory made a signing declaration. */
+export type SigningKind = 'github-actions' | 'gitlab-ci' | 'oidc' | 'cosign-key' | 'notation' | 'none';
+
+/** The CI job that signs keylessly, for generating its signing step. */
+export type CiSigner =
+  | {
+    readonly system: 'github-actions';
+    /** `<owner>/<repo>`. */
+    readonly repository: string;
+    /** The workflow's file name under `.github/workflows/`. */
+    readonly workflow: string;
+    /** The Git ref the workflow runs on. */
+    readonly ref: string;
+  }
+  | {
+    readonly system: 'gitlab-ci';
+    /** The GitLab host. */
+    readonly host: string;
+    /** `<group>/<project>`. */
+    readonly project: string;
+    /** The pipeline definition's path in the project. */
+    readonly configPath: string;
+    /** The Git ref the pipeline runs on. */
+    readonly ref: string;
+  };
+
+/** A keyless (Sigstore) identity: CI signs with its OIDC token, clusters match the certificate's issuer and subject. */
+export interface KeylessSigningIdentity {
+  readonly tool: 'cosign';
+  readonly keyless: true;
+  /** The OIDC issuer: exact, or a regular expression when `regex` is true. */
+  readonly issuer: string;
+  /** The certificate identity: exact, or a regular expression when `regex` is true. */
+  readonly subject: string;
+  /** Whether `issuer` and `subject` are regular expressions. */
+  readonly regex: boolean;
+  /** The CI job that signs. @default - not a CI system this library knows */
+  readonly ci?: CiSigner;
+  /** The Secret on clusters with a private Sigstore trusted root. @default - the public Sigstore instance */
+  readonly trustedRootSecretName?: string;
+}
+
+/** A key-based identity: CI signs with a private key; clusters hold the public material in a Secret. */
+export interface KeySigningIdentity {
+  readonly tool: 'cosign' | 'notation';
+  readonly keyless: false;
+  /** The Secret on clusters with the public keys (cosign) or the trust policy and certificates (notation). */
+  readonly secretName: string;
+}
+
+/** Who signs the fleet's artifacts, as the CI signing step needs it. */
+export type SigningIdentity = KeylessSigningIdentity | KeySigningIdentity;
+
+type SigningSpec =
+  | { readonly kind: 'github-actions' | 'gitlab-ci' | 'oidc'; readonly identity: KeylessSigningIdentity; readonly check: (c: Checks) => void }
+  | { readonly kind: 'cosign-key' | 'notation'; readonly identity: KeySigningIdentity; readonly check: (c: Checks) => void }
+  | { readonly kind: 'none' };
+
+/**
+ * One declaration of the identity that CI signs the fleet's artifacts with and that every cluster verifies, so the
+ * two cannot drift apart.
+ */
+export class Signing {
+  /**
+   * Keyless cosign signatures made by a GitHub Actions workflow. Clusters accept only signatures whose certificate
+   * was issued to that workflow file of that repository, running on that ref.
+   */
+  public static githubActions(props: GithubActionsSigningProps): Signing {
+    const ref = props.ref ?? 'refs/heads/main';
+    const label = 'Signing.githubActions()';
+    return new Signing({
+      kind: 'github-actions',
+      identity: keyless({
+        issuer: GITHUB_ISSUER,
+        subject: `https://github.com/${props.repository}/.github/workflows/${props.workflow}@${ref}`,
+        ci: { system: 'github-actions', repository: props.repository, workflow: props.workflow, ref },
+      }, props),
+      check: (c) => {
+        if (!/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*\/[A-Za-z0-9._-]+$/.test(props.repository)) {
+          c.add(`${label} repository ${q(props.repository)} is not "<owner>/<repo>"; use e.g. "acme/fleet"`);
+        }
+        if (props.workflow.includes('/')) {
+          c.add(`${label} workflow ${q(props.workflow)} must be the file name alone, without its folder; use ${q(props.workflow.slice(props.workflow.lastIndexOf('/') + 1))}`);
+        } else if (!/^[A-Za-z0-9._-]+\.ya?ml$/.test(props.workflow)) {
+          c.add(`${label} workflow ${q(props.workflow)} is not a workflow file name; use the file's name under .github/workflows, ending in .yml or .yaml, e.g. "release.yaml"`);
+        }
+        checkRef(c, label, ref);
+        checkTrustedRoot(c, label, props);
+      },
+    });
+  }
+
+  /**
+   * Keyless cosign signatures made by a GitLab CI pipeline. The certificate identity Fulcio issues to a GitLab job is
+   * the pipeline definition it runs: `https://<host>/<project>//<configPath>@<ref>`, with issuer `https://<host>`.
+   * The public Sigstore instance accepts tokens of gitlab.com; a self-managed GitLab needs its own Sigstore instance.
+   */
+  public static gitlabCi(props: GitlabCiSigningProps): Signing {
+    const ref = props.ref ?? 'refs/heads/main';
+    const host = props.host ?? 'gitlab.com';
+    const configPath = props.configPath ?? '.gitlab-ci.yml';
+    const label = 'Signing.gitlabCi()';
+    return new Signing({
+      kind: 'gitlab-ci',
+      identity: keyless({
+        issuer: `https://${host}`,
+        subject: `https://${host}/${props.project}//${configPath}@${ref}`,
+        ci: { system: 'gitlab-ci', host, project: props.project, configPath, ref },
+      }, props),
+      check: (c) => {
+        if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/.test(props.project)) {
+          c.add(`${label} project ${q(props.project)} is not a project path; use "<group>/<project>" (with any subgroups), e.g. "acme/platform/fleet"`);
+        }
+        const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(host);
+        if (scheme) {
+          c.add(`${label} host ${q(host)} carries a scheme; give the host alone, e.g. ${q(host.slice(scheme[0].length).replace(/\/.*$/, ''))}`);
+        } else if (!HOST.test(host)) {
+          c.add(`${label} host ${q(host)} is not a host name; use e.g. "gitlab.com" or "gitlab.acme.io"`);
+        }
+        if (configPath.startsWith('/') || configPath.split('/').includes('..') || configPath.trim() === '' || configPath.includes('@')) {
+          c.add(`${label} configPath ${q(configPath)} is not a file of the project; use its path relative to the project root, e.g. ".gitlab-ci.yml" (keyless signing needs the pipeline definition in the project itself)`);
+        }
+        checkRef(c, label, ref);
+        checkTrustedRoot(c, label, props);
+      },
+    });
+  }
+
+  /**
+   * Keyless cosign signatures from any OIDC issuer: exact issuer and subject, or regular expressions with
+   * `regex: true`.
+   */
+  public static oidc(props: OidcSigningProps): Signing {
+    const label = 'Signing.oidc()';
+    const regex = props.regex ?? false;
+    return new Signing({
+      kind: 'oidc',
+      identity: keyless({ issuer: props.issuer, subject: props.subject, regex }, props),
+      check: (c) => {
+        if (regex) {
+          checkIdentityRegex(c, `${label} issuer`, props.issuer);
+          checkIdentityRegex(c, `${label} subject`, props.subject);
+          return checkTrustedRoot(c, label, props);
+        }
+        if (!/^https:\/\/[^\s/]+/.test(props.issuer)) {
+          c.add(`${label} issuer ${q(props.issuer)} is not an OIDC issuer URL; use its https:// URL, e.g. "https://accounts.google.com"`);
+        }
+        if (props.subject.trim() === '' || props.subject !== props.subject.trim()) {
+          c.add(`${label} subject ${q(props.subject)} is not an identity; use the email address or URI in the signing certificate, without surrounding spaces`);
+        }
+        checkTrustedRoot(c, label, props);
+      },
+    });
+  }
+
+  /** Cosign signatures made with a private key; clusters verify with the public keys in a Secret. */
+  public static cosignKey(props: CosignKeySigningProps): Signing {
+    return new Signing({
+      kind: 'cosign-key',
+      identity: { tool: 'cosign', keyless: false, secretName: props.secretName },
+      check: (c) => c.dnsName('Signing.cosignKey() secretName', props.secretName),
+    });
+  }
+
+  /** Notation signatures; clusters verify with the trust policy and certificates in a Secret. */
+  public static notation(props: NotationSigningProps): Signing {
+    return new Signing({
+      kind: 'notation',
+      identity: { tool: 'notation', keyless: false, secretName: props.secretName },
+      check: (c) => c.dnsName('Signing.notation() secretName', props.secretName),
+    });
+  }
+
+  /** No signing and no verification: an explicit opt-out, so that its absence is never an oversight. */
+  public static none(): Signing {
+    return new Signing({ kind: 'none' });
+  }
+
+  /** Which factory made this declaration. */
+  public readonly kind: SigningKind;
+
+  private constructor(private readonly spec: SigningSpec) {
+    this.kind = spec.kind;
+  }
+
+  /**
+   * The OCIRepository (or HelmChart) `spec.verify` that accepts exactly this identity; undefined for `none()`.
+   * Exact keyless identities become anchored regular expressions with every metacharacter escaped.
+   */
+  public verification(): OciVerification | undefined {
+    const s = this.spec;
+    if (s.kind === 'none') return undefined;
+    const id = s.identity;
+    if (!id.keyless) return { provider: id.tool, secretRef: { name: id.secretName } };
+    return {
+      provider: 'cosign',
+      matchOIDCIdentity: [{
+        issuer: id.regex ? id.issuer : exactRegex(id.issuer),
+        subject: id.regex ? id.subject : exactRegex(id.subject),
+      }],
+      ...(id.trustedRootSecretName !== undefined ? { trustedRootSecretRef: { name: id.trustedRootSecretName } } : {}),
+    };
+  }
+
+  /** Who signs, as the CI signing step needs it; undefined for `none()` (no signing step). */
+  public identity(): SigningIdentity | undefined {
+    return this.spec.kind === 'none' ? undefined : this.spec.identity;
+  }
+
+  /** One sentence for documentation: who signs, and how clusters verify. */
+  public describe(): string {
+    const s = this.spec;
+    if (s.kind === 'none') return 'Artifacts are not signed and clusters verify no signature (explicit opt-out).';
+    const id = s.identity;
+    if (!id.keyless) {
+      return id.tool === 'cosign'
+        ? `Artifacts are signed with a cosign key; clusters verify with the public keys in Secret ${q(id.secretName)}.`
+        : `Artifacts are signed with notation; clusters verify with the trust policy and certificates in Secret ${q(id.secretName)}.`;
+    }
+    const root = id.trustedRootSecretName !== undefined ? `, trusting the Sigstore root in Secret ${q(id.trustedRootSecretName)}` : '';
+    const by = id.ci?.system === 'github-actions'
+      ? `GitHub Actions workflow ${q(id.ci.workflow)} of ${id.ci.repository} on ${id.ci.ref}`
+      : id.ci?.system === 'gitlab-ci'
+        ? `the GitLab CI pipeline ${q(id.ci.configPath)} of ${id.ci.project} on ${id.ci.ref} (${id.ci.host})`
+        : id.regex ? `an identity matching ${q(id.subject)}` : `the identity ${q(id.subject)}`;
+    const issuer = id.regex ? `an issuer matching ${q(id.issuer)}` : `issuer ${id.issuer}`;
+    return `Artifacts are signed keyless with cosign by ${by}; clusters accept only certificates for that identity from ${issuer}${root}.`;
+  }
+
+  /** Checks the declaration; returns one message per problem, each naming the bad value and the fix. */
+  public validate(): string[] {
+    if (this.spec.kind === 'none') return [];
+    const c = new Checks();
+    this.spec.check(c);
+    return c.errors;
+  }
+}
+
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$/i;
+
+/** An anchored regular expression matching exactly the given string (valid in both Go RE2 and JavaScript). */
+function exactRegex(value: string): string {
+  return `^${value.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}$`;
+}
+
+function keyless(
+  id: { issuer: string; subject: string; regex?: boolean; ci?: CiSigner },
+  options: KeylessSigningOptions,
+): KeylessSigningIdentity {
+  return {
+    tool: 'cosign',
+    keyless: true,
+    issuer: id.issuer,
+    subject: id.subject,
+    regex: id.regex ?? false,
+    ...(id.ci ? { ci: id.ci } : {}),
+    ...(options.trustedRootSecretRef ? { trustedRootSecretName: options.trustedRootSecretRef.name } : {}),
+  };
+}
+
+function checkRef(c: Checks, label: string, ref: string): void {
+  if (!/^refs\/(heads|tags)\/[^\s]+$/.test(ref)) {
+    const bare = ref.replace(/^refs\//, '').trim();
+    c.add(`${label} ref ${q(ref)} is not a full branch or tag ref; use e.g. ${q(`refs/heads/${bare === '' ? 'main' : bare}`)} or "refs/tags/v1.0.0"`);
+  }
+}
+
+function checkTrustedRoot(c: Checks, label: string, options: KeylessSigningOptions): void {
+  if (options.trustedRootSecretRef) c.dnsName(`${label} trustedRootSecretRef.name`, options.trustedRootSecretRef.name);
+}
+
+/** A regular expression that compiles, that Go's RE2 accepts, and that is anchored at both ends. */
+function checkIdentityRegex(c: Checks, field: string, value: string): void {
+  try {
+    new RegExp(value);
+  } catch (e) {
+    c.add(`${field} ${q(value)} is not a valid regular expression: ${(e as Error).message}`);
+    return;
+  }
+  if (/\(\?<?[=!]|\\[1-9]/.test(value)) {
+    c.add(`${field} ${q(value)} uses a lookaround or a backreference, which Flux's Go (RE2) regular expressions do not support; rewrite it without them`);
+  } else if (!value.startsWith('^') || !value.endsWith('$') || value.endsWith('\\$')) {
+    c.add(`${field} ${q(value)} is not anchored, so it would also match inside a longer identity; wrap it in ^...$, e.g. ${q(`^${value.replace(/^\^/, '').replace(/(?<!\\)\$$/, '')}$`)}`);
+  }
+}

@@ -11,8 +11,12 @@ import { fluxInstanceSchemaCheck, resourceSetSchemaCheck } from './operator/sche
 /** The schema of every kind Flux v2.9 serves, by API group and kind. */
 const SCHEMAS: ReadonlyMap<string, { apiVersion: string; check: SchemaCheck }> = new Map([
   ...kindsOf(API_VERSION.source, {
-    GitRepository: source.GitRepository, OCIRepository: source.OCIRepository, HelmRepository: source.HelmRepository,
-    HelmChart: source.HelmChart, Bucket: source.Bucket, ExternalArtifact: source.ExternalArtifact,
+    GitRepository: source.GitRepository,
+    OCIRepository: source.OCIRepository,
+    HelmRepository: source.HelmRepository,
+    HelmChart: source.HelmChart,
+    Bucket: source.Bucket,
+    ExternalArtifact: source.ExternalArtifact,
   }),
   ...kindsOf(API_VERSION.kustomize, { Kustomization: kustomize.Kustomization }),
   ...kindsOf(API_VERSION.helm, { HelmRelease: helm.HelmRelease }),
@@ -52,6 +56,8 @@ function groupOf(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
-function kindsOf(apiVersion: string, models: Record<string, Parameters<typeof modelSchemaCheck>[0]>): Array<[string, { apiVersion: string; check: SchemaCheck }]> {
+type Entry = [string, { apiVersion: string; check: SchemaCheck }];
+
+function kindsOf(apiVersion: string, models: Record<string, Parameters<typeof modelSchemaCheck>[0]>): Entry[] {
   return Object.entries(models).map(([kind, model]) => [`${groupOf(apiVersion)}/${kind}`, { apiVersion, check: modelSchemaCheck(model) }]);
 }
