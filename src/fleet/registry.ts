@@ -90,8 +90,8 @@ export type RegistryKind = 'ecr' | 'acr' | 'gar' | 'ghcr' | 'generic' | 'per-reg
  * Where a cluster's OCI artifacts live: one registry per region. A registry turns a region and a path (a cluster's
  * name, `components/<name>`) into an `oci://` URL, and says how Flux authenticates to it.
  *
- * The methods that compute URLs throw for a region a {@link Registry.perRegion} map lacks; call `validate()` first
- * to gather every problem as a message instead.
+ * The methods that compute URLs throw for a region that a {@link Registry.perRegion} map (or an ACR `registryName`
+ * map) lacks; call `validate()` first to gather every problem as a message instead.
  */
 export abstract class Registry {
   /**
@@ -216,7 +216,7 @@ class EcrRegistry extends SingleRegistry {
       c.add(`${this.label} account ${q(p.account)} is not an AWS account id; use its 12 digits as a string, e.g. "123456789012"`);
     }
     if (!ECR_REPOSITORY.test(p.repository) || p.repository.length < 2 || p.repository.length > 256) {
-      c.add(`${this.label} repository ${q(p.repository)} is not an ECR repository name: use 2 to 256 lowercase letters, digits and '.', '_', '-' or '/' between them, e.g. ${q(suggestPath(p.repository))}`);
+      c.add(`${this.label} repository ${q(p.repository)} is not an ECR repository name: use 2 to 256 lowercase letters, digits and '.', '_', '-' or '/' between them, e.g. ${q(example(suggestPath(p.repository), (v) => ECR_REPOSITORY.test(v) && v.length >= 2, 'fleet'))}`);
     }
     const r = p.region ?? region;
     if (!AWS_REGION.test(r)) {
@@ -304,11 +304,11 @@ class GarRegistry extends SingleRegistry {
     } else if (p.location !== undefined && !GCP_REGION.test(p.location) && !GCP_MULTI_REGION.includes(p.location)) {
       c.add(`${this.label} location ${q(p.location)} is not an Artifact Registry location; use a region (like "europe-west1") or a multi-region ("us", "europe" or "asia")`);
     }
-    if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(p.project)) {
-      c.add(`${this.label} project ${q(p.project)} is not a Google Cloud project id: use 6 to 30 lowercase letters, digits and '-', starting with a letter, e.g. ${q(suggestPath(p.project).replace(/[._/]/g, '-'))}`);
+    if (!GCP_PROJECT.test(p.project)) {
+      c.add(`${this.label} project ${q(p.project)} is not a Google Cloud project id: use 6 to 30 lowercase letters, digits and '-', starting with a letter, e.g. ${q(example(suggestPath(p.project).replace(/[._/]+/g, '-'), (v) => GCP_PROJECT.test(v), 'acme-fleet'))}`);
     }
-    if (!/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(p.repository) || p.repository.length > 63) {
-      c.add(`${this.label} repository ${q(p.repository)} is not an Artifact Registry repository id: use up to 63 lowercase letters, digits and '-', starting with a letter, e.g. ${q(suggestPath(p.repository).replace(/[._/]/g, '-'))}`);
+    if (!GAR_REPOSITORY.test(p.repository) || p.repository.length > 63) {
+      c.add(`${this.label} repository ${q(p.repository)} is not an Artifact Registry repository id: use up to 63 lowercase letters, digits and '-', starting with a letter, e.g. ${q(example(suggestPath(p.repository).replace(/[._/]+/g, '-'), (v) => GAR_REPOSITORY.test(v) && v.length <= 63, 'fleet'))}`);
     }
   }
 }
@@ -373,17 +373,17 @@ class GenericRegistry extends SingleRegistry {
   protected check(c: Checks, region: string): void {
     const p = this.props;
     const host = this.hostFor(region);
-    const field = `${this.label} host${typeof p.host === 'function' ? ` for region ${q(region)}` : ''}`;
+    const what = `${this.label} host ${q(host)}${typeof p.host === 'function' ? ` (computed for region ${q(region)})` : ''}`;
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(host);
     if (scheme) {
       const bare = host.slice(scheme[0].length);
       const fix = scheme[1].toLowerCase() === 'http' ? ' and set insecure: true to opt in to plain HTTP' : '';
-      c.add(`${field} ${q(host)} carries a scheme; give the host alone (${q(bare)})${fix}`);
+      c.add(`${what} carries a scheme; give the host alone (${q(bare)})${fix}`);
     } else if (host.includes('/')) {
       const at = host.indexOf('/');
-      c.add(`${field} ${q(host)} carries a path; give the host alone (${q(host.slice(0, at))}) and move ${q(host.slice(at + 1))} into repository`);
+      c.add(`${what} carries a path; give the host alone (${q(host.slice(0, at))}) and move ${q(host.slice(at + 1))} into repository`);
     } else if (!HOST.test(host) || Number(host.split(':')[1] ?? '1') > 65535) {
-      c.add(`${field} ${q(host)} is not a registry host; use a host name with an optional port, e.g. "registry.acme.io" or "localhost:5000"`);
+      c.add(`${what} is not a registry host; use a host name with an optional port, e.g. "registry.acme.io" or "localhost:5000"`);
     }
     checkRepositoryPath(c, `${this.label} repository`, p.repository);
     if (p.pullSecret) c.dnsName(`${this.label} pullSecret.name`, p.pullSecret.name);
@@ -446,12 +446,16 @@ const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$/;
 const GCP_REGION = /^[a-z]+-[a-z]+[0-9]+$/;
 const GCP_MULTI_REGION = ['us', 'europe', 'asia'];
+const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const GAR_REPOSITORY = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const AZURE_REGION = /^[a-z]+[0-9]*$/;
 
 /** A repository path (a prefix, an artifact path or the charts folder). */
 function checkRepositoryPath(c: Checks, field: string, value: string): void {
-  if (!OCI_PATH.test(trimSlashes(value))) {
-    c.add(`${field} ${q(value)} is not an OCI repository path: use lowercase letters and digits, with '.', '_', '-' between them and '/' between components, e.g. ${q(suggestPath(value))}`);
+  if (trimSlashes(value).trim() === '') {
+    c.add(`${field} is empty; give a repository path, e.g. "fleet" or "components/podinfo"`);
+  } else if (!OCI_PATH.test(trimSlashes(value))) {
+    c.add(`${field} ${q(value)} is not an OCI repository path: use lowercase letters and digits, with '.', '_', '-' between them and '/' between components, e.g. ${q(example(suggestPath(value), (v) => OCI_PATH.test(v), 'fleet'))}`);
   }
 }
 
@@ -477,6 +481,11 @@ function suggestPath(value: string): string {
   const s = value.toLowerCase().split('/').map((part) => part.replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, ''))
     .filter((part) => part !== '').join('/');
   return s === '' ? 'fleet' : s;
+}
+
+/** The suggestion when it is valid, else a fixed valid example. */
+function example(suggestion: string, valid: (value: string) => boolean, fallback: string): string {
+  return valid(suggestion) ? suggestion : fallback;
 }
 
 function suggestAcrName(value: string): string {

@@ -41,7 +41,8 @@ export interface OidcSigningProps extends KeylessSigningOptions {
   /** The identity in the signing certificate: an email address or a URI. */
   readonly subject: string;
   /**
-   * `issuer` and `subject` are regular expressions (Go RE2 syntax, anchored with `^...$`) rather than exact strings.
+   * `issuer` and `subject` are regular expressions (Go RE2 syntax, anchored with `^...$`; a leading `(?i)` is allowed)
+   * rather than exact strings.
    * @default false
    */
   readonly regex?: boolean;
@@ -322,7 +323,7 @@ function keyless(
 
 function checkRef(c: Checks, label: string, ref: string): void {
   if (!/^refs\/(heads|tags)\/[^\s]+$/.test(ref)) {
-    const bare = ref.replace(/^refs\//, '').trim();
+    const bare = ref.trim().replace(/^(refs\/)?(heads\/)?/, '');
     c.add(`${label} ref ${q(ref)} is not a full branch or tag ref; use e.g. ${q(`refs/heads/${bare === '' ? 'main' : bare}`)} or "refs/tags/v1.0.0"`);
   }
 }
@@ -333,15 +334,12 @@ function checkTrustedRoot(c: Checks, label: string, options: KeylessSigningOptio
 
 /** A regular expression that compiles, that Go's RE2 accepts, and that is anchored at both ends. */
 function checkIdentityRegex(c: Checks, field: string, value: string): void {
-  try {
-    new RegExp(value);
-  } catch (e) {
-    c.add(`${field} ${q(value)} is not a valid regular expression: ${(e as Error).message}`);
-    return;
-  }
-  if (/\(\?<?[=!]|\\[1-9]/.test(value)) {
+  if (c.regex(field, value) === undefined) return;
+  const body = value.replace(/^\(\?[imsU]+\)/, '');
+  if (/\(\?<?[=!]|\\[1-9]/.test(body)) {
     c.add(`${field} ${q(value)} uses a lookaround or a backreference, which Flux's Go (RE2) regular expressions do not support; rewrite it without them`);
-  } else if (!value.startsWith('^') || !value.endsWith('$') || value.endsWith('\\$')) {
-    c.add(`${field} ${q(value)} is not anchored, so it would also match inside a longer identity; wrap it in ^...$, e.g. ${q(`^${value.replace(/^\^/, '').replace(/(?<!\\)\$$/, '')}$`)}`);
+  } else if (!body.startsWith('^') || !body.endsWith('$') || body.endsWith('\\$')) {
+    const flags = value.slice(0, value.length - body.length);
+    c.add(`${field} ${q(value)} is not anchored, so it would also match inside a longer identity; wrap it in ^...$, e.g. ${q(`${flags}^${body.replace(/^\^/, '').replace(/(?<!\\)\$$/, '')}$`)}`);
   }
 }
