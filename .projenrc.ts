@@ -100,7 +100,10 @@ project.package.addField('exports', {
 });
 project.package.addField('sideEffects', false);
 project.package.addField('engines', { node: '>=22.12.0' });
-project.package.addPeerDependencyMeta?.('@pulumi/pulumi', { optional: true });
+project.package.addField('peerDependenciesMeta', {
+  '@pulumi/pulumi': { optional: true },
+  '@pulumi/kubernetes': { optional: true },
+});
 
 // Jest runs on Node's ESM loader: the Flux model packages publish only an "import" condition.
 project.testTask.reset();
@@ -108,7 +111,13 @@ project.testTask.exec('tsc --noEmit -p examples/tsconfig.json', { name: 'type-ch
 project.testTask.exec('node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci', {
   receiveArgs: true,
 });
-project.testTask.spawn(project.tasks.tryFind('eslint')!);
+// Lint findings fail the build rather than being fixed silently.
+const lint = project.addTask('lint', {
+  description: 'Run eslint without fixing anything (the eslint task fixes what it can)',
+  env: { ESLINT_USE_FLAT_CONFIG: 'false', NODE_NO_WARNINGS: '1' },
+  exec: 'eslint --ext .ts,.tsx --no-error-on-unmatched-pattern src test examples scripts projenrc .projenrc.ts',
+});
+project.testTask.spawn(lint);
 project.tasks.tryFind('test:update')?.reset(
   'node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --updateSnapshot', { receiveArgs: true });
 project.tasks.tryFind('test:watch')?.reset(
@@ -130,8 +139,9 @@ project.addTask('example', {
 });
 
 
-project.gitignore.exclude('/dist/', '/examples/single-cluster/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/');
-project.npmignore?.exclude('/examples/', '/scripts/', '/docs/', '/.ci/', '/API.md');
+project.gitignore.exclude('/dist/', '/examples/single-cluster/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/', '/test-reports/');
+project.npmignore?.exclude('/examples/', '/scripts/', '/docs/', '/.ci/', '/API.md', '/test-reports/');
+project.gitattributes.addAttributes('/API.md', 'linguist-generated');
 
 new TextFile(project, '.nvmrc', { lines: ['24'] });
 

@@ -76,7 +76,7 @@ export function buildApp(outdir: string): FluxApp {
   new Alert(alerts, 'fleet', {
     providerRef: slack,
     eventSeverity: 'error',
-    eventSources: [EventSource.all('Kustomization'), EventSource.all('HelmRelease'), podinfo],
+    eventSources: [EventSource.all('Kustomization'), podinfo],
   });
   return app;
 }

@@ -1,2 +1,3 @@
 export * from './flux-instance.js';
 export * from './resource-set.js';
+export { FLUX_COMPONENTS, FLUX_VARIANTS } from './schemas.js';
