@@ -143,6 +143,10 @@ project.gitignore.exclude('/dist/', '/examples/single-cluster/dist/', '/.tmp/', 
 project.npmignore?.exclude('/examples/', '/scripts/', '/docs/', '/.ci/', '/API.md', '/test-reports/');
 project.gitattributes.addAttributes('/API.md', 'linguist-generated');
 
+// jest's resolver (unrs-resolver) has a native binding per platform, all of which `npm ci` wants in the lock file;
+// 1.12.2 is the newest release whose bindings the npm registry holds for every platform.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
 new TextFile(project, '.nvmrc', { lines: ['24'] });
 
 project.synth();
