@@ -19,6 +19,7 @@ const project = new typescript.TypeScriptProject({
   sampleCode: false,
   docgen: false,
   package: false,
+  bin: { 'flux-fleet': 'lib/frontends/cli/bin.js' },
   keywords: ['flux', 'fluxcd', 'gitops', 'cdk8s', 'kubernetes', 'fleet', 'oci', 'pulumi'],
   deps: [
     'cdk8s@^2.70.0',

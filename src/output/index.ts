@@ -1,1 +1,2 @@
 export * from './writer/index.js';
+export * from './validate/index.js';

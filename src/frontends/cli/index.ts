@@ -1,0 +1,2 @@
+export { run, EXIT } from './main.js';
+export type { CliIo } from './main.js';

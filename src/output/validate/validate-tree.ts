@@ -1,0 +1,100 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { buildFolders } from './kustomize-build.js';
+import { checkObject } from './object-rules.js';
+import { checkCluster } from './references.js';
+import { ValidationError, ValidationReport } from './report.js';
+import { compare, KUSTOMIZATION_FILES, readTree, TreeObject } from './tree.js';
+
+/** Options of {@link validateTree}. */
+export interface ValidateTreeOptions {
+  /**
+   * Build every folder that has a kustomization.yaml with `kubectl kustomize`.
+   * @default true
+   */
+  readonly build?: boolean;
+  /**
+   * The kubectl command to build with: a name looked up on PATH, or a path.
+   * @default "kubectl"
+   */
+  readonly kubectl?: string;
+  /**
+   * How many builds run at once.
+   * @default 2
+   */
+  readonly buildConcurrency?: number;
+  /**
+   * How long one build may take, in milliseconds.
+   * @default 60000
+   */
+  readonly buildTimeoutMs?: number;
+}
+
+/**
+ * Checks a config-repo tree (synthesized or hand-written) and gathers every problem into one report:
+ *
+ * 1. every YAML file parses, and every Flux object matches the Flux v2.9 schema of its kind at an API version
+ *    Flux v2.9 serves;
+ * 2. field values follow the rules Flux's controllers enforce (Go durations, `oci://` URLs without tag or digest,
+ *    relative paths without `..`, substitution variable names, Kustomization names of at most 63 characters), no
+ *    registry is reached over plain HTTP without the `flux-fleet.io/allow-insecure: "true"` annotation, and no
+ *    Secret is committed unencrypted (a Secret with data must be SOPS-encrypted);
+ * 3. within each cluster (`clusters/<cluster>/` and everything below it), every reference resolves to an object of
+ *    the right kind (objects a FluxInstance or ResourceSet creates count), no object is defined twice, and dependsOn
+ *    has no cycle and stays within its kind;
+ * 4. every folder with a kustomization.yaml builds with `kubectl kustomize` (unless `build: false`).
+ *
+ * @param dir the folder that holds `clusters/`
+ * @throws when `dir` is not a folder
+ */
+export async function validateTree(dir: string, options: ValidateTreeOptions = {}): Promise<ValidationReport> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new Error(`${JSON.stringify(dir)} is not a directory; give the folder that holds clusters/`);
+
+  const tree = await readTree(dir);
+  const found: Array<ValidationError & { document: number; seq: number }> = [];
+  const add = (file: string, document: number, object: string | undefined, message: string) => {
+    found.push({ file, ...(object === undefined ? {} : { object }), message, document, seq: found.length });
+  };
+
+  if (!tree.hasClustersFolder) {
+    add('.', -1, undefined, 'the tree has no clusters/ folder; a config repo keeps one folder per cluster, clusters/<cluster>/, so point validate at the folder that holds clusters/');
+  }
+  for (const p of tree.problems) add(p.file, p.document ?? -1, undefined, p.message);
+  for (const o of tree.objects) {
+    for (const message of checkObject(o)) add(o.file, o.document, o.id, message);
+  }
+
+  const byCluster = new Map<string, TreeObject[]>();
+  for (const o of tree.objects) {
+    if (o.cluster === undefined) continue;
+    const list = byCluster.get(o.cluster);
+    if (list) list.push(o);
+    else byCluster.set(o.cluster, [o]);
+  }
+  for (const cluster of [...byCluster.keys()].sort(compare)) {
+    for (const p of checkCluster(cluster, byCluster)) add(p.object.file, p.object.document, p.object.id, p.message);
+  }
+
+  if (options.build ?? true) {
+    const folders = tree.kustomizationFolders.map((folder) => ({
+      folder,
+      file: tree.files.find((f) => KUSTOMIZATION_FILES.some((k) => f === (folder === '.' ? k : `${folder}/${k}`)))!,
+    }));
+    const problems = await buildFolders(dir, folders, {
+      // A path is taken from the caller's working directory; kubectl runs in the tree root.
+      kubectl: options.kubectl?.includes('/') ? resolve(options.kubectl) : options.kubectl ?? 'kubectl',
+      concurrency: options.buildConcurrency ?? 2,
+      timeoutMs: options.buildTimeoutMs ?? 60_000,
+    });
+    for (const p of problems) add(p.file, -1, undefined, p.message);
+  }
+
+  found.sort((a, b) => compare(a.file, b.file) || a.document - b.document || a.seq - b.seq);
+  return {
+    errors: found.map(({ file, object, message }) => (object === undefined ? { file, message } : { file, object, message })),
+    clusters: tree.clusters.length,
+    files: tree.files.length,
+    objects: tree.objects.length,
+  };
+}
