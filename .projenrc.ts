@@ -75,6 +75,8 @@ const project = new typescript.TypeScriptProject({
   },
   tsconfigDev: {
     compilerOptions: {
+      // Tests import the examples, which import the package by name.
+      paths: { 'flux-fleet': ['../src/index.ts'] },
       module: 'NodeNext',
       moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
       target: 'ES2023',

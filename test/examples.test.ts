@@ -12,7 +12,11 @@ async function synthExample(name: string): Promise<Map<string, string>> {
   const { buildApp } = await import(join(examplesDir, name, 'app.ts'));
   const outdir = join(mkdtempSync(join(tmpdir(), `example-${name}-`)), 'dist');
   buildApp(outdir).synth();
-  return new Map(readdirSync(outdir).sort().map((f) => [f, readFileSync(join(outdir, f), 'utf8')]));
+  const files = readdirSync(outdir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.yaml'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  return new Map(files.map((f) => [f.slice(outdir.length + 1), readFileSync(f, 'utf8')]));
 }
 
 describe('examples', () => {

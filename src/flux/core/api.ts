@@ -26,3 +26,9 @@ export interface FromNameOptions {
   /** @default - the enclosing Chart's namespace, or `flux-system` */
   readonly namespace?: string;
 }
+
+/**
+ * The annotation that allows `spec.insecure: true` (plain HTTP to the registry) on an OCIRepository or HelmRepository,
+ * e.g. for a registry on a private network. Without it, the validator refuses insecure sources.
+ */
+export const ALLOW_INSECURE_ANNOTATION = 'flux-fleet.io/allow-insecure';

@@ -176,6 +176,11 @@ export function suggestName(value: string): string {
   return s === '' ? 'my-object' : s;
 }
 
+/** Whether a string is a valid postBuild substitution variable name. */
+export function isVariableName(value: string): boolean {
+  return VARIABLE_NAME.test(value);
+}
+
 /** Whether a string is a valid DNS-1123 label. */
 export function isDnsLabel(value: string): boolean {
   return DNS_LABEL.test(value) && value.length <= 63;

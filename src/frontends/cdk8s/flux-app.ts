@@ -1,29 +1,67 @@
-import { App, AppProps } from 'cdk8s';
+import { App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { Fleet } from '../../fleet/fleet.js';
+import { ConfigTree } from '../../output/writer/config-tree.js';
+import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
 
 /**
  * A cdk8s App that checks the whole construct tree before it writes anything: every validation error of the synth
  * is reported together, naming each construct path, and a failed synth leaves the output folder untouched.
+ *
+ * An app holding a {@link Fleet} writes the fleet's config-repo tree (`clusters/<cluster>/...`) atomically: files of
+ * removed clusters or components disappear, and unchanged files are not rewritten. Any other app writes one
+ * `<chart>.k8s.yaml` per chart, as cdk8s does.
  */
 export class FluxApp extends App {
   public constructor(props: AppProps = {}) {
     super(props);
   }
 
-  /** Checks every construct and throws one error listing every problem found. */
+  /** Builds every fleet, then checks every construct and throws one error listing every problem found. */
   public validate(): void {
+    for (const fleet of this.fleets()) fleet.build();
     const errors = collectValidationErrors(this);
     if (errors.length > 0) throw new SynthError(errors);
   }
 
   public synth(): void {
     this.validate();
-    super.synth();
+    const fleets = this.fleets();
+    if (fleets.length === 0) {
+      super.synth();
+      return;
+    }
+    this.writeFleets(fleets);
   }
 
   public synthYaml(): string {
     this.validate();
     return super.synthYaml();
+  }
+
+  /** The fleets of the app. */
+  public fleets(): Fleet<any>[] {
+    return this.node.findAll().filter((c): c is Fleet<any> => Fleet.isFleet(c));
+  }
+
+  private writeFleets(fleets: Fleet<any>[]): WriteTreeResult {
+    const tree = new ConfigTree();
+    const inFleets = new Set<Chart>();
+    for (const fleet of fleets) {
+      const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
+      for (const file of fleet.files()) {
+        tree.addObjects(`${prefix}${file.path}`, file.chart.toJson());
+        inFleets.add(file.chart);
+      }
+    }
+    const strays = this.node.findAll().filter((c): c is Chart => Chart.isChart(c) && !inFleets.has(c));
+    if (strays.length > 0) {
+      throw new SynthError(strays.map((c) => ({
+        path: c.node.path,
+        message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
+      })));
+    }
+    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters' });
   }
 }
 

@@ -1,12 +1,8 @@
 import { isRecord, TreeObject } from './tree.js';
+import { ALLOW_INSECURE_ANNOTATION } from '../../flux/core/api.js';
 import { Checks, q } from '../../flux/core/rules.js';
 import { checkFluxSchema, isFluxGroup } from '../../flux/schema-registry.js';
 
-/**
- * The annotation that allows `spec.insecure: true` (plain HTTP to the registry) on an OCIRepository or HelmRepository,
- * e.g. for a registry on a private network. Without it, the validator refuses insecure sources.
- */
-export const ALLOW_INSECURE_ANNOTATION = 'flux-fleet.io/allow-insecure';
 
 /**
  * The checks of one object on its own: the Flux v2.9 schema of its kind (and whether Flux still serves its API

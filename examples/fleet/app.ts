@@ -1,0 +1,65 @@
+import {
+  ChartSource, Fleet, FluxApp, Notification, Registry, Signing,
+} from 'flux-fleet';
+
+/** The variables every cluster of the fleet carries; a misspelled one is a compile error. */
+interface AcmeVars {
+  /** The cluster's public DNS zone. */
+  readonly domain: string;
+  /** How many replicas the web tier runs. */
+  readonly replicas: number;
+}
+
+/**
+ * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; infrastructure
+ * controllers, then their configs, then apps; a Helm chart with per-cluster values; a tenant team.
+ */
+export function buildApp(outdir: string): FluxApp {
+  const app = new FluxApp({ outdir });
+  const fleet = new Fleet<AcmeVars>(app, 'acme', {
+    registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
+    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    flux: { version: '2.9.x' },
+    notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
+  });
+
+  const staging = fleet.addEnvironment('staging', { channel: 'latest' });
+  const production = fleet.addEnvironment('production', { channel: 'stable' });
+
+  staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io', replicas: 1 } });
+  staging.addCluster('stg-us-1', { region: 'us-east-1', vars: { domain: 'stg-us.acme.io', replicas: 1 } });
+  production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 1, vars: { domain: 'eu.acme.io', replicas: 3 } });
+  production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2, vars: { domain: 'us.acme.io', replicas: 3 } });
+  production.addCluster('prod-ap-1', { region: 'ap-southeast-1', wave: 2, labels: { tier: 'edge' }, vars: { domain: 'ap.acme.io', replicas: 2 } });
+
+  const controllers = fleet.addComponent('infra-controllers', { artifact: 'infra', path: './controllers', wait: true });
+  const configs = fleet.addComponent('infra-configs', { artifact: 'infra', path: './configs', dependsOn: [controllers] });
+
+  fleet.addHelmComponent('podinfo', {
+    chart: ChartSource.oci('oci://ghcr.io/stefanprodan/charts/podinfo', {
+      version: '6.x',
+      // The chart's own publisher signs it from its release workflow, for any release tag.
+      signing: Signing.oidc({
+        issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
+        subject: '^https://github\\.com/stefanprodan/podinfo/\\.github/workflows/release\\.yml@refs/tags/.+$',
+        regex: true,
+      }),
+    }),
+    dependsOn: [configs],
+    values: (cluster) => ({
+      replicaCount: cluster.vars.replicas,
+      ingress: { enabled: true, className: 'nginx', hosts: [{ host: `podinfo.${cluster.vars.domain}`, paths: [{ path: '/', pathType: 'Prefix' }] }] },
+    }),
+  });
+
+  const web = fleet.addTenant('team-web', { targets: { environments: [production] } });
+  fleet.addComponent('web-shop', {
+    artifact: 'apps/web-shop',
+    path: './deploy',
+    tenant: web,
+    targets: { environments: [production] },
+    dependsOn: [configs],
+    substitutions: (cluster) => ({ SHOP_HOST: `shop.${cluster.vars.domain}` }),
+  });
+  return app;
+}

@@ -1,0 +1,433 @@
+import { App, Chart } from 'cdk8s';
+import { ConfigMap } from 'cdk8s-plus-34';
+import type { RegistrySourceSettings } from './registry.js';
+import type { FluxDuration } from '../flux/core/duration.js';
+import { Checks, q } from '../flux/core/rules.js';
+import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
+import { Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
+import { FluxComponent, FluxInstance } from '../flux/operator/flux-instance.js';
+import { FLUX_COMPONENTS } from '../flux/operator/schemas.js';
+import { OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
+
+/*
+ * The per-cluster bootstrap: the objects in `clusters/<cluster>/flux-system/` that keep Flux itself installed,
+ * upgraded and syncing the cluster's own artifact. They are part of that artifact, so once Flux runs it manages
+ * them like everything else.
+ *
+ * The first install is out of scope here: on a new cluster something must install the Flux Operator (`helm install
+ * flux-operator oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator -n flux-system`) or Flux (`flux install`)
+ * once and apply these objects (`bootstrapObjects()` gives them in order); the Pulumi component does both.
+ */
+
+/** The namespace of every bootstrap object. */
+export const BOOTSTRAP_NAMESPACE = 'flux-system';
+
+/** The name of the source and Kustomization that sync the cluster's own artifact (the operator's default too). */
+export const SYNC_NAME = 'flux-system';
+
+/** The name of the ConfigMap holding the cluster's facts, for `postBuild.substituteFrom` and ResourceSet inputs. */
+export const RUNTIME_INFO_NAME = 'flux-runtime-info';
+
+/** The Flux Operator chart version `Bootstrap.operator()` pins unless told otherwise. */
+export const FLUX_OPERATOR_VERSION = '0.58.1';
+
+/** Where ControlPlane publishes the Flux Operator Helm chart. */
+export const FLUX_OPERATOR_CHART_URL = 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator';
+
+/**
+ * The signature of the Flux Operator chart: ControlPlane's charts repository signs every chart keyless with cosign
+ * from its `release.yml` workflow, run on a release tag (`controlplaneio-fluxcd/charts`, `scripts/sign.sh`).
+ */
+export const FLUX_OPERATOR_CHART_VERIFICATION: OciVerification = {
+  provider: 'cosign',
+  matchOIDCIdentity: [{
+    issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
+    subject: '^https://github\\.com/controlplaneio-fluxcd/charts/\\.github/workflows/release\\.yml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+  }],
+};
+
+/** Where the Flux project publishes each release's install manifests as an OCI artifact (tags `v<version>`). */
+export const FLUX_MANIFESTS_URL = 'oci://ghcr.io/fluxcd/flux-manifests';
+
+/**
+ * The signature of the Flux release manifests: the `release.yaml` workflow of `fluxcd/flux2`, run on a release tag,
+ * pushes the artifact and signs it keyless with cosign.
+ */
+export const FLUX_MANIFESTS_VERIFICATION: OciVerification = {
+  provider: 'cosign',
+  matchOIDCIdentity: [{
+    issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
+    subject: '^https://github\\.com/fluxcd/flux2/\\.github/workflows/release\\.yaml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+  }],
+};
+
+/** Everything a bootstrap needs to know about one cluster; the fleet model computes it. */
+export interface BootstrapFacts {
+  /** The cluster's name, for messages. */
+  readonly clusterName: string;
+  /** The cluster's environment. */
+  readonly environment: string;
+  /** The cluster's region. */
+  readonly region: string;
+  /** The cluster's rollout wave. @default - no wave */
+  readonly wave?: number;
+  /**
+   * The cloud or distribution the cluster runs on: FluxInstance `cluster.type`, which picks the operator's
+   * platform settings. Plain Flux has no such profiles and ignores it.
+   */
+  readonly cloud: 'kubernetes' | 'openshift' | 'aws' | 'azure' | 'gcp';
+  /**
+   * The controllers' vertical scaling profile: FluxInstance `cluster.size`. Plain Flux has no such profiles and
+   * ignores it.
+   * @default - the operator's default profile
+   */
+  readonly size?: 'small' | 'medium' | 'large';
+  /**
+   * The cluster has tenants: lock Flux down (no cross-namespace references, reconcilers impersonate the `default`
+   * service account of their namespace unless they name one, no remote kustomize bases).
+   */
+  readonly multitenant: boolean;
+  /** Restrict network access to the Flux controllers with NetworkPolicies. @default true */
+  readonly networkPolicy?: boolean;
+  /** Which Flux to run. */
+  readonly flux: {
+    /** The Flux version: exact (`2.9.4`) or a semver range kept up with (`2.9.x`). */
+    readonly version: string;
+    /** The controllers to run. @default - source, kustomize, helm and notification controllers */
+    readonly components?: FluxComponent[];
+    /** The registry holding the controller images, without scheme, e.g. a mirror. @default "ghcr.io/fluxcd" */
+    readonly registry?: string;
+  };
+  /** The cluster's own artifact: what the cluster syncs. */
+  readonly sync: {
+    /** The artifact's repository, `oci://<host>/<repository>`, without tag. */
+    readonly url: string;
+    /** The tag the cluster follows, e.g. its environment's channel. */
+    readonly tag: string;
+    /** How source-controller reaches the registry. */
+    readonly settings: RegistrySourceSettings;
+    /** How often to look for a new artifact. @default 1m */
+    readonly interval?: FluxDuration;
+  };
+  /** Signature verification of the sync artifact. @default - none: the environment does not verify */
+  readonly verification?: OciVerification;
+  /**
+   * The data of the `flux-runtime-info` ConfigMap (cluster name, environment, region, wave, tag, and the cluster's
+   * variables). Keys must be substitution variable names, since reconcilers read them with `substituteFrom`.
+   */
+  readonly runtimeInfo: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link Bootstrap.operator}. */
+export interface OperatorBootstrapOptions {
+  /** The Flux Operator chart version, exact; the operator upgrades itself to it. @default FLUX_OPERATOR_VERSION ("0.58.1") */
+  readonly version?: string;
+  /**
+   * The chart's repository, e.g. a mirror; the signature is still verified, so copy it with the chart
+   * (`cosign copy`).
+   * @default FLUX_OPERATOR_CHART_URL
+   */
+  readonly chartUrl?: string;
+  /** How the chart's registry is reached (provider, pull secret, plain HTTP). @default - anonymous HTTPS pulls */
+  readonly chartSettings?: RegistrySourceSettings;
+  /**
+   * How often to look at the chart's registry. The version is pinned, so this only catches a tag that moved;
+   * a new version arrives with the cluster's artifact.
+   * @default 1h
+   */
+  readonly interval?: FluxDuration;
+  /**
+   * Chart values, merged at the top level over the computed ones (`multitenancy.enabled` on multi-tenant clusters).
+   * @default - the computed values only
+   */
+  readonly values?: Record<string, unknown>;
+}
+
+/** Options of {@link Bootstrap.plain}. */
+export interface PlainBootstrapOptions {
+  /**
+   * The repository of the Flux release manifests, e.g. a mirror; the signature is still verified, so copy it with
+   * the artifact (`cosign copy`).
+   * @default FLUX_MANIFESTS_URL
+   */
+  readonly manifestsUrl?: string;
+  /** How the manifests' registry is reached (provider, pull secret, plain HTTP). @default - anonymous HTTPS pulls */
+  readonly manifestsSettings?: RegistrySourceSettings;
+  /** How often to look for a new Flux release (with a version range) or a moved tag. @default 1h */
+  readonly interval?: FluxDuration;
+}
+
+/** Which factory made a bootstrap. */
+export type BootstrapKind = 'operator' | 'plain';
+
+/**
+ * How Flux is installed and kept up to date on each cluster, and how it syncs the cluster's own artifact.
+ * Every bootstrap writes its objects to namespace `flux-system`, plus the `flux-runtime-info` ConfigMap.
+ */
+export abstract class Bootstrap {
+  /**
+   * Flux Operator (the default): a FluxInstance `flux` that installs Flux and syncs the cluster's artifact, the
+   * signed Flux Operator chart with a HelmRelease `flux-operator` so that the operator upgrades itself, and the
+   * runtime info.
+   *
+   * Signature verification and plain HTTP of the sync artifact are kustomize patches on the OCIRepository
+   * `flux-system` the operator generates, since the FluxInstance sync block has neither field.
+   * The FluxInstance and the HelmRelease carry `kustomize.toolkit.fluxcd.io/prune: disabled`: taking them out of
+   * the config never uninstalls Flux or the operator (delete them by hand to do that).
+   */
+  public static operator(options: OperatorBootstrapOptions = {}): Bootstrap {
+    return new OperatorBootstrap(options);
+  }
+
+  /**
+   * Plain Flux: the cluster applies the official signed release artifact `oci://ghcr.io/fluxcd/flux-manifests`
+   * (Kustomization `flux-components`, verified, never copied into the config), and syncs its own artifact with an
+   * OCIRepository and a Kustomization named `flux-system`.
+   *
+   * `flux-components` prunes, so controllers taken out of `components` are removed, but its deletion policy is
+   * `Orphan`: deleting it (say, when moving to the operator) leaves Flux running. `flux-system` does not depend on
+   * it, so a failed Flux upgrade never blocks the sync that would fix it. Components, network policies, the
+   * multi-tenancy lockdown and an image registry mirror are kustomize patches on the release manifests;
+   * `cloud` and `size` are profiles of the operator and do not apply.
+   */
+  public static plain(options: PlainBootstrapOptions = {}): Bootstrap {
+    return new PlainBootstrap(options);
+  }
+
+  /** Which factory made this bootstrap. */
+  public abstract readonly kind: BootstrapKind;
+
+  /** Creates the bootstrap objects in `chart`, in namespace flux-system, in the order they are to be applied. */
+  public abstract build(chart: Chart, facts: BootstrapFacts): void;
+}
+
+/**
+ * The bootstrap objects of one cluster, rendered in the order to apply them, e.g. for a program that installs Flux
+ * on a new cluster. Throws, listing every problem, when an object is invalid.
+ */
+export function bootstrapObjects(bootstrap: Bootstrap, facts: BootstrapFacts): Record<string, any>[] {
+  const app = new App();
+  const chart = new Chart(app, 'bootstrap');
+  bootstrap.build(chart, facts);
+  const errors = app.node.findAll().flatMap((c) => c.node.validate().map((m) => `[${c.node.path}] ${m}`));
+  if (errors.length > 0) {
+    throw new Error(`The bootstrap objects of cluster ${q(facts.clusterName)} are invalid:\n  ${errors.join('\n  ')}`);
+  }
+  return chart.toJson();
+}
+
+/** The controllers a FluxInstance installs by default; plain Flux installs the same set. */
+const DEFAULT_COMPONENTS: readonly FluxComponent[] = ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'];
+const DEFAULT_REGISTRY = 'ghcr.io/fluxcd';
+const PRUNE_DISABLED = { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
+/** An exact version: a release (and pre-release) tag rather than a range. */
+const EXACT_VERSION = /^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+
+class OperatorBootstrap extends Bootstrap {
+  public readonly kind = 'operator';
+
+  public constructor(private readonly options: OperatorBootstrapOptions) {
+    super();
+  }
+
+  public build(chart: Chart, facts: BootstrapFacts): void {
+    const o = this.options;
+    const settings = facts.sync.settings;
+    runtimeInfo(chart, facts);
+    const patches: KustomizePatch[] = [];
+    if (facts.verification) patches.push(syncPatch('/spec/verify', verificationValue(facts.verification)));
+    if (settings.insecure) patches.push(syncPatch('/spec/insecure', true));
+    new FluxInstance(chart, 'flux', {
+      metadata: { name: 'flux', namespace: BOOTSTRAP_NAMESPACE, annotations: { ...PRUNE_DISABLED } },
+      distribution: { version: facts.flux.version, ...(facts.flux.registry !== undefined ? { registry: facts.flux.registry } : {}) },
+      components: facts.flux.components ? [...facts.flux.components] : undefined,
+      cluster: { type: facts.cloud, size: facts.size, multitenant: facts.multitenant, networkPolicy: facts.networkPolicy ?? true },
+      kustomize: patches.length > 0 ? { patches } : undefined,
+      sync: {
+        kind: 'OCIRepository',
+        url: facts.sync.url,
+        ref: facts.sync.tag,
+        path: './',
+        provider: settings.provider,
+        pullSecret: settings.secretRef,
+        interval: facts.sync.interval,
+      },
+    });
+    const version = o.version ?? FLUX_OPERATOR_VERSION;
+    const source = new OciRepository(chart, 'flux-operator-chart', {
+      metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE },
+      url: o.chartUrl ?? FLUX_OPERATOR_CHART_URL,
+      ref: { tag: version },
+      interval: o.interval ?? '1h',
+      layerSelector: HELM_CHART_LAYER_SELECTOR,
+      ...registrySettings(o.chartSettings),
+      verify: FLUX_OPERATOR_CHART_VERIFICATION,
+    });
+    source.node.addValidation({
+      validate: () => EXACT_VERSION.test(version) ? [] : [
+        `Bootstrap.operator() version ${q(version)} is not a chart version; pin an exact one, e.g. ${q(FLUX_OPERATOR_VERSION)}`,
+      ],
+    });
+    const values = { ...(facts.multitenant ? { multitenancy: { enabled: true } } : {}), ...o.values };
+    new HelmRelease(chart, 'flux-operator', {
+      metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE, annotations: { ...PRUNE_DISABLED } },
+      chartRef: source,
+      // The release the first install (`helm install flux-operator`) made, adopted as is.
+      releaseName: 'flux-operator',
+      // The operator's own cluster-admin account: under the lockdown, helm-controller would otherwise impersonate
+      // flux-system's `default` account, which may do nothing.
+      serviceAccountName: 'flux-operator',
+      // A failed upgrade is retried, never remediated: uninstalling the chart would remove its CRDs, and with them
+      // the FluxInstance and Flux itself.
+      install: { strategy: { name: 'RetryOnFailure' } },
+      upgrade: { strategy: { name: 'RetryOnFailure' } },
+      values: Object.keys(values).length > 0 ? values : undefined,
+    });
+  }
+}
+
+class PlainBootstrap extends Bootstrap {
+  public readonly kind = 'plain';
+
+  public constructor(private readonly options: PlainBootstrapOptions) {
+    super();
+  }
+
+  public build(chart: Chart, facts: BootstrapFacts): void {
+    const o = this.options;
+    const settings = facts.sync.settings;
+    // Under the lockdown, kustomize-controller would impersonate flux-system's `default` account.
+    const serviceAccountName = facts.multitenant ? 'kustomize-controller' : undefined;
+    runtimeInfo(chart, facts);
+    const manifests = new OciRepository(chart, 'flux-manifests', {
+      metadata: { name: 'flux-manifests', namespace: BOOTSTRAP_NAMESPACE },
+      url: o.manifestsUrl ?? FLUX_MANIFESTS_URL,
+      ref: releaseRef(facts.flux.version),
+      interval: o.interval ?? '1h',
+      ...registrySettings(o.manifestsSettings),
+      verify: FLUX_MANIFESTS_VERIFICATION,
+    });
+    const patches = componentPatches(facts);
+    const images = imageOverrides(facts);
+    new Kustomization(chart, 'flux-components', {
+      metadata: { name: 'flux-components', namespace: BOOTSTRAP_NAMESPACE },
+      sourceRef: manifests,
+      path: './',
+      prune: true,
+      deletionPolicy: 'Orphan',
+      serviceAccountName,
+      patches: patches.length > 0 ? patches : undefined,
+      images: images.length > 0 ? images : undefined,
+    });
+    const sync = new OciRepository(chart, 'flux-system-source', {
+      metadata: { name: SYNC_NAME, namespace: BOOTSTRAP_NAMESPACE },
+      url: facts.sync.url,
+      ref: { tag: facts.sync.tag },
+      interval: facts.sync.interval ?? '1m',
+      ...registrySettings(settings),
+      verify: facts.verification,
+    });
+    // No postBuild substitution: the config is generated per cluster, so a `${...}` in it is meant literally.
+    new Kustomization(chart, 'flux-system', {
+      metadata: { name: SYNC_NAME, namespace: BOOTSTRAP_NAMESPACE },
+      sourceRef: sync,
+      path: './',
+      prune: true,
+      serviceAccountName,
+    });
+  }
+}
+
+/** The `flux-runtime-info` ConfigMap, with the labels and annotation the Flux Operator's reference architecture uses. */
+function runtimeInfo(chart: Chart, facts: BootstrapFacts): ConfigMap {
+  const map = new ConfigMap(chart, RUNTIME_INFO_NAME, {
+    metadata: {
+      name: RUNTIME_INFO_NAME,
+      namespace: BOOTSTRAP_NAMESPACE,
+      labels: {
+        'toolkit.fluxcd.io/runtime': 'true',
+        // Reconcilers reading it (substituteFrom, ResourceSet inputs) run again as soon as it changes.
+        'reconcile.fluxcd.io/watch': 'Enabled',
+      },
+      // Applied with a merge, so entries another tool adds on the cluster (say, a cloud account id) survive.
+      annotations: { 'kustomize.toolkit.fluxcd.io/ssa': 'Merge' },
+    },
+    data: { ...facts.runtimeInfo },
+  });
+  map.node.addValidation({
+    validate: () => {
+      const c = new Checks();
+      for (const key of Object.keys(facts.runtimeInfo)) c.variableName(`${RUNTIME_INFO_NAME} data key`, key);
+      return c.errors;
+    },
+  });
+  return map;
+}
+
+/** A JSON 6902 patch on the sync OCIRepository the operator generates. */
+function syncPatch(path: string, value: unknown): KustomizePatch {
+  return { patch: [{ op: 'add', path, value }], target: { kind: 'OCIRepository', name: SYNC_NAME } };
+}
+
+/** `spec.verify` as plain data, without unset fields. */
+function verificationValue(v: OciVerification): Record<string, unknown> {
+  return {
+    provider: v.provider,
+    ...(v.secretRef ? { secretRef: { name: v.secretRef.name } } : {}),
+    ...(v.matchOIDCIdentity ? { matchOIDCIdentity: v.matchOIDCIdentity.map((m) => ({ issuer: m.issuer, subject: m.subject })) } : {}),
+    ...(v.trustedRootSecretRef ? { trustedRootSecretRef: { name: v.trustedRootSecretRef.name } } : {}),
+  };
+}
+
+/** The OCIRepository fields of registry settings, leaving out what is unset. */
+function registrySettings(s: RegistrySourceSettings | undefined): { provider?: RegistrySourceSettings['provider']; secretRef?: { name: string }; insecure?: boolean } {
+  if (!s) return {};
+  return {
+    provider: s.provider,
+    ...(s.secretRef ? { secretRef: { name: s.secretRef.name } } : {}),
+    ...(s.insecure ? { insecure: true } : {}),
+  };
+}
+
+/** A release's manifests: the tag `v<version>` of an exact version, the highest matching release of a range. */
+function releaseRef(version: string): OciRepositoryRef {
+  return EXACT_VERSION.test(version) ? { tag: version.startsWith('v') ? version : `v${version}` } : { semver: version };
+}
+
+/** The kustomize patches that fit the release manifests to the cluster: components, network policies, lockdown. */
+function componentPatches(facts: BootstrapFacts): KustomizePatch[] {
+  const patches: KustomizePatch[] = [];
+  const wanted = new Set<string>(facts.flux.components ?? DEFAULT_COMPONENTS);
+  const unwanted = FLUX_COMPONENTS.filter((c) => !wanted.has(c));
+  if (unwanted.length > 0) {
+    patches.push({
+      patch: { $patch: 'delete', apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'unwanted' } },
+      target: { kind: 'Deployment', name: `(${unwanted.join('|')})` },
+    });
+  }
+  if (facts.networkPolicy === false) {
+    patches.push({
+      patch: { $patch: 'delete', apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'all' } },
+      target: { kind: 'NetworkPolicy' },
+    });
+  }
+  if (facts.multitenant) {
+    const arg = (value: string) => [{ op: 'add', path: '/spec/template/spec/containers/0/args/-', value }];
+    patches.push(
+      {
+        patch: arg('--no-cross-namespace-refs=true'),
+        target: { kind: 'Deployment', name: '(kustomize-controller|helm-controller|notification-controller|image-reflector-controller|image-automation-controller)' },
+      },
+      { patch: arg('--no-remote-bases=true'), target: { kind: 'Deployment', name: 'kustomize-controller' } },
+      { patch: arg('--default-service-account=default'), target: { kind: 'Deployment', name: '(kustomize-controller|helm-controller)' } },
+    );
+  }
+  return patches;
+}
+
+/** The controller images taken from the fleet's registry instead of ghcr.io/fluxcd. */
+function imageOverrides(facts: BootstrapFacts): KustomizeImage[] {
+  const registry = facts.flux.registry?.replace(/\/+$/, '');
+  if (registry === undefined || registry === DEFAULT_REGISTRY) return [];
+  return [...(facts.flux.components ?? DEFAULT_COMPONENTS)].map((c) => ({ name: `${DEFAULT_REGISTRY}/${c}`, newName: `${registry}/${c}` }));
+}

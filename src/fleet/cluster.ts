@@ -1,0 +1,122 @@
+import { Chart } from 'cdk8s';
+import type { Environment } from './environment.js';
+import { ClusterScope } from '../flux/core/object-index.js';
+import { Checks, q } from '../flux/core/rules.js';
+import type { FluxComponent } from '../flux/operator/flux-instance.js';
+
+/** The typed variables every cluster of a fleet carries (domain, account id...). */
+export type FleetVariables = Record<string, string | number | boolean>;
+
+/** The constraint on a fleet's variables type: an interface or type whose every field is a string, number or boolean. */
+export type VariablesOf<V> = { readonly [K in keyof V]: string | number | boolean };
+
+/** The Kubernetes distribution a cluster runs, as the Flux Operator names it. */
+export type ClusterType = 'kubernetes' | 'openshift' | 'aws' | 'azure' | 'gcp';
+
+/** Props of a cluster, apart from its variables. */
+export interface ClusterBaseProps {
+  /** The region the cluster runs in; its sources point at the fleet's registry in this region. */
+  readonly region: string;
+  /**
+   * The rollout wave within its environment: wave 1 gets a release first. A cluster with a wave follows its own tag,
+   * `<channel>-wave-<n>`.
+   * @default - no wave: the cluster follows the channel's tag
+   */
+  readonly wave?: number;
+  /** Labels that components and tenants select clusters by. @default - none */
+  readonly labels?: Record<string, string>;
+  /** The Kubernetes distribution. @default - the registry's cloud: aws for ECR, azure for ACR, gcp for GAR, else kubernetes */
+  readonly type?: ClusterType;
+  /** The Flux controllers' size profile. @default - the Flux Operator's default */
+  readonly size?: 'small' | 'medium' | 'large';
+  /** Overrides of the fleet's Flux settings for this cluster. @default - the fleet's */
+  readonly flux?: { readonly version?: string; readonly components?: FluxComponent[] };
+}
+
+/** Props of a {@link Cluster}: the variables are required when the fleet declares any. */
+export type ClusterProps<V extends VariablesOf<V>> = ClusterBaseProps & ({} extends V ? { readonly vars?: V } : { readonly vars: V });
+
+/** What components' value functions see of a cluster. */
+export interface ClusterInfo<V extends VariablesOf<V> = FleetVariables> {
+  readonly name: string;
+  readonly environment: string;
+  readonly region: string;
+  readonly wave?: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly vars: Readonly<V>;
+  readonly production: boolean;
+}
+
+/**
+ * A cluster of the fleet. Its synthesized objects live under it (it is a {@link ClusterScope}: names are unique and
+ * references resolve within it), and synth writes them to `clusters/<name>/`.
+ */
+export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterScope implements ClusterInfo<V> {
+  public readonly name: string;
+  public readonly environment: string;
+  public readonly region: string;
+  public readonly wave?: number;
+  public readonly labels: Readonly<Record<string, string>>;
+  public readonly vars: Readonly<V>;
+  public readonly production: boolean;
+  /** The props, as given. */
+  public readonly props: ClusterProps<V>;
+  /** The environment. */
+  public readonly env: Environment<V>;
+
+  private readonly chartFiles = new Map<Chart, string>();
+
+  /** @internal */
+  public constructor(env: Environment<V>, name: string, props: ClusterProps<V>) {
+    super(env, name);
+    this.env = env;
+    this.name = name;
+    this.environment = env.name;
+    this.region = props.region;
+    this.wave = props.wave;
+    this.labels = { ...props.labels };
+    this.vars = { ...(props as { vars?: V }).vars } as V;
+    this.production = env.production;
+    this.props = props;
+    this.node.addValidation({ validate: () => this.check() });
+  }
+
+  /** The tag the cluster's sources follow; undefined for a semver channel. */
+  public get tag(): string | undefined {
+    return this.env.channel.tagFor(this.wave);
+  }
+
+  /** Adds a chart whose objects synth writes to `file`, relative to the cluster's folder. @internal */
+  public _addChart(id: string, file: string, namespace: string | undefined): Chart {
+    const chart = new Chart(this, id, { namespace, disableResourceNameHashes: true });
+    this.chartFiles.set(chart, file);
+    return chart;
+  }
+
+  /** The cluster's output: each file, relative to `clusters/<name>/`, with its chart. @internal */
+  public _files(): Array<{ file: string; chart: Chart }> {
+    return [...this.chartFiles].map(([chart, file]) => ({ file, chart }));
+  }
+
+  private check(): string[] {
+    const c = new Checks();
+    c.dnsLabel('cluster name', this.name);
+    if (this.wave !== undefined && (!Number.isInteger(this.wave) || this.wave < 1 || this.wave > 999)) {
+      c.add(`wave ${q(this.wave)} is not a wave number; use a whole number from 1 to 999`);
+    }
+    if (this.wave !== undefined && this.env.channel.kind === 'semver') {
+      c.add(`wave ${this.wave} needs a tag channel, but environment ${this.environment} follows the semver range ${q(this.env.channel.value)}; drop the wave or use a tag channel`);
+    }
+    for (const [key, value] of Object.entries(this.vars)) {
+      c.variableName(`vars.${key}`, key);
+      if (!['string', 'number', 'boolean'].includes(typeof value)) {
+        c.add(`vars.${key} ${q(value)} is not a string, number or boolean; cluster variables become substitution values`);
+      }
+    }
+    for (const [key, value] of Object.entries(this.labels)) {
+      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key)) c.add(`labels key ${q(key)} is not a label key; use e.g. "tier" or "acme.io/tier"`);
+      if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(value)) c.add(`labels.${key} ${q(value)} is not a label value: at most 63 letters, digits, '-', '_' or '.'`);
+    }
+    return c.errors;
+  }
+}

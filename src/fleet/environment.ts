@@ -1,0 +1,65 @@
+import { Construct } from 'constructs';
+import { Channel } from './channel.js';
+import { Cluster, ClusterProps, FleetVariables, VariablesOf } from './cluster.js';
+import type { Fleet } from './fleet.js';
+
+/** Props of an {@link Environment}. */
+export interface EnvironmentProps {
+  /**
+   * The release channel the environment's clusters follow: an OCI tag (`'latest'`, `'stable'`), or a `Channel`.
+   * A cluster with a wave follows the channel's tag with `-wave-<n>` appended.
+   */
+  readonly channel: string | Channel;
+  /**
+   * Whether this is a production environment: its clusters then require signature verification unless
+   * `verify` is explicitly false.
+   * @default - true when the name is `production` or starts with `prod`
+   */
+  readonly production?: boolean;
+  /**
+   * Whether the clusters verify the signature of every artifact they pull, with the fleet's signing identity.
+   * Turning it off in production is explicit.
+   * @default true (an error in production when the fleet declares no signing identity)
+   */
+  readonly verify?: boolean;
+}
+
+/** An environment (staging, production...): a release channel and its clusters. */
+export class Environment<V extends VariablesOf<V> = FleetVariables> extends Construct {
+  /** The environment's name. */
+  public readonly name: string;
+  /** The channel its clusters follow. */
+  public readonly channel: Channel;
+  /** Whether this is a production environment. */
+  public readonly production: boolean;
+  /** Whether its clusters verify signatures; undefined when not said. */
+  public readonly verify?: boolean;
+  /** The fleet. */
+  public readonly fleet: Fleet<V>;
+
+  private readonly clusterList: Cluster<V>[] = [];
+
+  /** @internal */
+  public constructor(fleet: Fleet<V>, name: string, props: EnvironmentProps) {
+    super(fleet, name);
+    this.fleet = fleet;
+    this.name = name;
+    this.channel = typeof props.channel === 'string' ? Channel.tag(props.channel) : props.channel;
+    this.production = props.production ?? (name === 'production' || name.startsWith('prod'));
+    this.verify = props.verify;
+    this.node.addValidation({ validate: () => this.channel.validate('channel') });
+  }
+
+  /** The clusters of this environment, in the order they were added. */
+  public get clusters(): readonly Cluster<V>[] {
+    return this.clusterList;
+  }
+
+  /** Adds a cluster to the environment. */
+  public addCluster(name: string, props: ClusterProps<V>): Cluster<V> {
+    const cluster = new Cluster<V>(this, name, props);
+    this.clusterList.push(cluster);
+    this.fleet._registerCluster(cluster);
+    return cluster;
+  }
+}
