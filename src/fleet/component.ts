@@ -8,9 +8,23 @@ import type { Tenant } from './tenant.js';
 import { ALLOW_INSECURE_ANNOTATION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isSemverRange, q } from '../flux/core/rules.js';
-import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
+import { HELM_CHART_LAYER_SELECTOR, HelmRelease, HelmReleaseValuesReference } from '../flux/helm/helm-release.js';
 import { HealthCheckTarget, Kustomization } from '../flux/kustomize/kustomization.js';
 import { IOciRepository, OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
+
+/** Keys whose literal values are credentials. */
+const SECRET_KEY = /(password|passwd|secret|token|api[-_]?key|private[-_]?key|credentials?)$/i;
+
+/** The paths of string values under credential-like keys: literal secrets. */
+function plaintextSecrets(value: unknown, path: string): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => plaintextSecrets(v, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const here = `${path}.${k}`;
+    if (typeof v === 'string' && v !== '' && SECRET_KEY.test(k)) return [here];
+    return plaintextSecrets(v, here);
+  });
+}
 
 /** Props every component takes. */
 export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
@@ -180,6 +194,11 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       verify: ctx.verification,
     });
     const substitute = p.substitutions?.(ctx.cluster);
+    for (const name of Object.keys(substitute ?? {})) {
+      if (SECRET_KEY.test(name)) {
+        this._problem(`substitution ${name} looks like a credential, which would be written to the config repo in plain text; keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there`, ctx.cluster.name);
+      }
+    }
     return new Kustomization(chart, this.name, {
       sourceRef: source,
       path: p.path,
@@ -253,8 +272,14 @@ export class ChartSource {
 export interface HelmComponentProps<V extends VariablesOf<V> = FleetVariables> extends ComponentProps<V> {
   /** The chart. */
   readonly chart: ChartSource;
-  /** Helm values, or a function computing them from each cluster. @default - the chart's defaults */
+  /**
+   * Helm values, or a function computing them from each cluster. Credentials do not belong here: a literal string
+   * under a key such as `password` or `token` fails synth; reference a Secret with `valuesFrom` instead.
+   * @default - the chart's defaults
+   */
   readonly values?: Record<string, unknown> | ((cluster: ClusterInfo<V>) => Record<string, unknown>);
+  /** ConfigMaps and Secrets on the cluster holding values (credentials, say), merged over `values`. @default - none */
+  readonly valuesFrom?: HelmReleaseValuesReference[];
   /** The namespace the release installs into (created if missing). @default - the tenant's namespace, or the component's name */
   readonly targetNamespace?: string;
   /** The Helm release name. @default - the component's name */
@@ -299,6 +324,9 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       verify,
     });
     const values = typeof p.values === 'function' ? p.values(ctx.cluster) : p.values;
+    for (const path of plaintextSecrets(values ?? {}, 'values')) {
+      this._problem(`${path} holds a literal credential, which would be written to the config repo in plain text; put it in a Secret on the cluster and reference it with valuesFrom (targetPath "${path.slice('values.'.length)}")`, ctx.cluster.name);
+    }
     new HelmRelease(release, this.name, {
       chartRef: source,
       interval: p.interval ?? ctx.reconcileInterval,
@@ -308,6 +336,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       install: { createNamespace: !this.tenant },
       serviceAccountName: this.serviceAccountFor(ctx, 'helm-controller'),
       values,
+      valuesFrom: p.valuesFrom,
     });
     const wrapper = ctx.addChart(this.name, `${this.name}.yaml`, PLATFORM_NAMESPACE);
     return new Kustomization(wrapper, this.name, {

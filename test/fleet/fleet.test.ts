@@ -224,6 +224,35 @@ describe('broken fleets fail with clear messages and write nothing', () => {
     expect(errors[0]).toMatch(/^\[acme\] notification slack: Notification.slack\(\) secretName/);
   });
 
+  test('fails when Helm values or substitutions hold a literal credential', () => {
+    const { errors } = synthErrors((app) => {
+      const { fleet, staging } = smallFleet(app);
+      fleet.addHelmComponent('db', {
+        chart: ChartSource.oci('oci://registry-1.docker.io/bitnamicharts/postgresql', { version: '16.x', signing: Signing.none() }),
+        targets: { environments: [staging] },
+        values: { auth: { username: 'app', password: 'hunter2', existingSecret: '' } },
+      });
+      fleet.addComponent('api', { artifact: 'apps', targets: { environments: [staging] }, substitutions: () => ({ DB_PASSWORD: 'hunter2' }) });
+    });
+    expect(errors).toStrictEqual([
+      '[acme/components/db] values.auth.password holds a literal credential, which would be written to the config repo in plain text; put it in a Secret on the cluster and reference it with valuesFrom (targetPath "auth.password") (on cluster stg-eu-1)',
+      '[acme/components/api] substitution DB_PASSWORD looks like a credential, which would be written to the config repo in plain text; keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there (on cluster stg-eu-1)',
+    ]);
+  });
+
+  test('credentials referenced from a Secret with valuesFrom pass', () => {
+    const { errors } = synthErrors((app) => {
+      const { fleet, staging } = smallFleet(app);
+      fleet.addHelmComponent('db', {
+        chart: ChartSource.oci('oci://registry-1.docker.io/bitnamicharts/postgresql', { version: '16.x', signing: Signing.none() }),
+        targets: { environments: [staging] },
+        values: { auth: { username: 'app' } },
+        valuesFrom: [{ kind: 'Secret', name: 'db-credentials', valuesKey: 'password', targetPath: 'auth.password' }],
+      });
+    });
+    expect(errors).toStrictEqual([]);
+  });
+
   test('a failed synth leaves the previous output untouched', () => {
     // GIVEN
     const outdir = freshDir();
