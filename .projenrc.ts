@@ -99,6 +99,13 @@ project.package.addField('exports', {
     'require': './lib/index.js',
     'default': './lib/index.js',
   },
+  './pulumi': {
+    'types': './lib/frontends/pulumi/index.d.ts',
+    'module-sync': './lib/frontends/pulumi/index.js',
+    'import': './lib/frontends/pulumi/index.js',
+    'require': './lib/frontends/pulumi/index.js',
+    'default': './lib/frontends/pulumi/index.js',
+  },
   './package.json': './package.json',
 });
 project.package.addField('sideEffects', false);

@@ -179,31 +179,22 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  private buildCluster(cluster: Cluster<V>, cyclic: Set<Component<V>>): void {
+  /**
+   * What a cluster's bootstrap is made from: its Flux settings, its own artifact and tag, signature verification and
+   * runtime facts. Synth and the Pulumi component both build the bootstrap objects from it.
+   */
+  public bootstrapFacts(cluster: Cluster<V>): BootstrapFacts {
     const env = cluster.env;
-    const tenants = this.tenantList.filter((t) => t.appliesTo(cluster));
-    const multitenant = tenants.length > 0;
-    const signing = this.props.signing;
-    const verifies = env.verify ?? true;
-    const verification = verifies ? signing?.verification() : undefined;
     const registry = this.props.registry;
-    const runtimeInfo: Record<string, string> = {
-      CLUSTER_NAME: cluster.name,
-      CLUSTER_ENVIRONMENT: env.name,
-      CLUSTER_REGION: cluster.region,
-      ...(cluster.wave !== undefined ? { CLUSTER_WAVE: String(cluster.wave) } : {}),
-      ...(cluster.tag !== undefined ? { ARTIFACT_TAG: cluster.tag } : {}),
-      // Variables with invalid names are reported at the cluster; they are left out here so as not to report them twice.
-      ...Object.fromEntries(Object.entries(cluster.vars).filter(([k]) => isVariableName(k)).map(([k, v]) => [k, String(v)])),
-    };
-    const facts: BootstrapFacts = {
+    const verifies = env.verify ?? true;
+    return {
       clusterName: cluster.name,
       environment: env.name,
       region: cluster.region,
       wave: cluster.wave,
       cloud: cluster.props.type ?? cloudOf(registry),
       size: cluster.props.size,
-      multitenant,
+      multitenant: this.tenantList.some((t) => t.appliesTo(cluster)),
       networkPolicy: this.props.flux?.networkPolicy,
       flux: {
         version: cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x',
@@ -215,9 +206,20 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         settings: registry.sourceSettings(cluster.region),
         interval: this.props.sourceInterval,
       },
-      verification,
-      runtimeInfo,
+      verification: verifies ? this.props.signing?.verification() : undefined,
+      runtimeInfo: runtimeInfoOf(cluster),
     };
+  }
+
+  private buildCluster(cluster: Cluster<V>, cyclic: Set<Component<V>>): void {
+    const env = cluster.env;
+    const tenants = this.tenantList.filter((t) => t.appliesTo(cluster));
+    const multitenant = tenants.length > 0;
+    const verifies = env.verify ?? true;
+    const verification = verifies ? this.props.signing?.verification() : undefined;
+    const registry = this.props.registry;
+    const facts = this.bootstrapFacts(cluster);
+    const runtimeInfo = { ...facts.runtimeInfo };
     this.bootstrap.build(cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system'), facts);
 
     if (multitenant) {
@@ -303,6 +305,19 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private assertOpen(what: string): void {
     if (this.built) throw new Error(`Fleet ${this.node.path} is already synthesized; add ${what} before synth`);
   }
+}
+
+/** The facts of a cluster that its components can substitute. */
+function runtimeInfoOf(cluster: Cluster<any>): Record<string, string> {
+  return {
+    CLUSTER_NAME: cluster.name,
+    CLUSTER_ENVIRONMENT: cluster.environment,
+    CLUSTER_REGION: cluster.region,
+    ...(cluster.wave !== undefined ? { CLUSTER_WAVE: String(cluster.wave) } : {}),
+    ...(cluster.tag !== undefined ? { ARTIFACT_TAG: cluster.tag } : {}),
+    // Variables with invalid names are reported at the cluster; they are left out here so as not to report them twice.
+    ...Object.fromEntries(Object.entries(cluster.vars).filter(([k]) => isVariableName(k)).map(([k, v]) => [k, String(v as string)])),
+  };
 }
 
 function cloudOf(registry: Registry): ClusterType {
