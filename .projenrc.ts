@@ -143,10 +143,11 @@ const docgen = project.addTask('docgen', {
 });
 project.postCompileTask.spawn(docgen);
 
-project.addTask('example', {
-  description: 'Synthesize examples/single-cluster into examples/single-cluster/dist',
-  exec: 'tsx --tsconfig examples/tsconfig.json examples/single-cluster/main.ts',
+const example = project.addTask('example', {
+  description: 'Synthesize the examples: examples/fleet into examples/fleet/dist, examples/single-cluster likewise',
+  exec: 'tsx --tsconfig examples/tsconfig.json examples/fleet/main.ts',
 });
+example.exec('tsx --tsconfig examples/tsconfig.json examples/single-cluster/main.ts');
 
 
 project.gitignore.exclude('/dist/', '/examples/single-cluster/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/', '/test-reports/');
