@@ -1,0 +1,314 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
+import { DeliveryError } from './artifacts.js';
+import type { Fleet } from '../../fleet/fleet.js';
+import type { SigningIdentity } from '../../fleet/signing.js';
+import { parseRegistryReference } from '../oci/reference.js';
+
+/** How CI logs in to a registry host before pushing. */
+export interface RegistryLogin {
+  /** The host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
+  readonly host: string;
+  /** What kind of registry: decides the login step. */
+  readonly kind: 'ecr' | 'acr' | 'gar' | 'ghcr' | 'generic';
+  /** The AWS region of an ECR host. @default - not ECR */
+  readonly region?: string;
+}
+
+/** What the release workflow is made from: who signs, and where it pushes. */
+export interface ReleaseWorkflowSpec {
+  /** The identity CI signs with: the one every cluster verifies. */
+  readonly identity: SigningIdentity;
+  /** The registries pushed to, sorted by host. */
+  readonly registries: readonly RegistryLogin[];
+}
+
+/** Options of the generated GitHub Actions workflow. */
+export interface GithubWorkflowOptions {
+  /** The command that synthesizes the config tree. @default "npm run synth" */
+  readonly synthCommand?: string;
+  /** The folder the synth writes (holding clusters/). @default "dist" */
+  readonly outdir?: string;
+  /** The Node.js version to run on. @default "24" */
+  readonly nodeVersion?: string;
+  /** Extra arguments of `flux-fleet push`, e.g. `--concurrency 8`. @default - none */
+  readonly pushArguments?: string;
+}
+
+/** A generated workflow file. */
+export interface GeneratedWorkflow {
+  /** Its path in the repository: `.github/workflows/<the identity's workflow file>`. */
+  readonly path: string;
+  /** Its text. */
+  readonly content: string;
+}
+
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/** The release workflow's inputs from a fleet declaration: its signing identity and its registries' hosts. */
+export function releaseWorkflowSpecFromFleet(fleet: Fleet<any>): ReleaseWorkflowSpec {
+  const identity = fleet.props.signing?.identity();
+  if (!identity) throw new DeliveryError('the fleet declares no signing identity, so there is nothing for CI to sign with; set signing on the fleet, e.g. Signing.githubActions({ repository, workflow })');
+  const hosts = [...new Set(fleet.clusters.map((c) => fleet.props.registry.hostFor(c.region)))];
+  return { identity, registries: hosts.sort().map(loginFor) };
+}
+
+/**
+ * The release workflow's inputs from a synthesized tree: the identity every cluster verifies (read back from the
+ * verification of its sync source, so it is what the clusters will accept) and the hosts of the clusters' artifacts.
+ * Refuses when the clusters verify different identities, or an identity that is a regular expression rather than one
+ * signer.
+ */
+export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseWorkflowSpec> {
+  const clustersDir = join(dir, 'clusters');
+  const names = (await readdir(clustersDir, { withFileTypes: true }).catch(() => {
+    throw new DeliveryError(`${dir} has no clusters/ folder; give the folder that synth wrote`);
+  })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const identities = new Map<string, { identity: SigningIdentity; clusters: string[] }>();
+  const hosts = new Set<string>();
+  const problems: string[] = [];
+  for (const name of names) {
+    const found = await syncOf(join(clustersDir, name));
+    if (!found) {
+      problems.push(`clusters/${name}: no FluxInstance or OCIRepository flux-system syncing an OCI artifact`);
+      continue;
+    }
+    hosts.add(parseRegistryReference(found.url).host);
+    if (!found.verify) {
+      problems.push(`clusters/${name}: its sync source verifies no signature, so CI signing would not be checked by it; declare signing on the fleet`);
+      continue;
+    }
+    const identity = identityOf(found.verify);
+    if (typeof identity === 'string') {
+      problems.push(`clusters/${name}: ${identity}`);
+      continue;
+    }
+    const key = JSON.stringify(identity);
+    const entry = identities.get(key) ?? { identity, clusters: [] };
+    entry.clusters.push(name);
+    identities.set(key, entry);
+  }
+  if (identities.size > 1) {
+    problems.push(`the clusters verify different signers, and one workflow signs as one: ${[...identities.values()].map((e) => `${describeIdentity(e.identity)} (${e.clusters.join(', ')})`).join('; ')}`);
+  }
+  if (problems.length > 0) throw new DeliveryError(problems.join('\n'));
+  const only = [...identities.values()][0];
+  if (!only) throw new DeliveryError(`${clustersDir} holds no cluster folder`);
+  return { identity: only.identity, registries: [...hosts].sort().map(loginFor) };
+}
+
+/**
+ * A GitHub Actions workflow that synthesizes the config tree, validates it, pushes every cluster's artifact to its
+ * region's registry and signs each pushed digest keyless with cosign, as the fleet's declared identity: the workflow
+ * file, repository and ref the clusters verify. It runs only in that repository on that ref, and it checks each
+ * signature with the clusters' identity before it ends, so a renamed workflow or a moved branch fails in CI rather
+ * than on the clusters. Key-based cosign signing uses the `COSIGN_PRIVATE_KEY` and `COSIGN_PASSWORD` secrets.
+ */
+export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: GithubWorkflowOptions = {}): GeneratedWorkflow {
+  const id = spec.identity;
+  const outdir = options.outdir ?? 'dist';
+  let workflowFile = 'release.yaml';
+  let trigger: Record<string, unknown> = { push: { branches: ['main'] }, workflow_dispatch: {} };
+  let guard: string | undefined;
+  let signer: string;
+  if (id.keyless) {
+    if (id.trustedRootSecretName !== undefined) {
+      throw new DeliveryError('the signing identity uses a private Sigstore instance (trustedRootSecretRef); the generated workflow signs with the public one: write the signing step for your instance yourself');
+    }
+    if (id.ci?.system !== 'github-actions' || id.issuer !== GITHUB_ISSUER || id.regex) {
+      throw new DeliveryError(`the fleet's signer is ${describeIdentity(id)}, which a GitHub Actions workflow cannot sign as; declare Signing.githubActions({ repository, workflow }) on the fleet, or write the pipeline of that signer yourself`);
+    }
+    workflowFile = id.ci.workflow;
+    const ref = id.ci.ref;
+    trigger = ref.startsWith('refs/tags/')
+      ? { push: { tags: [ref.slice('refs/tags/'.length)] } }
+      : { push: { branches: [ref.slice('refs/heads/'.length)] }, workflow_dispatch: {} };
+    guard = `github.repository == '${id.ci.repository}' && github.ref == '${ref}'`;
+    signer = id.subject;
+  } else {
+    if (id.tool !== 'cosign') throw new DeliveryError('the fleet signs with notation; the generated workflow signs with cosign: write the notation signing step yourself');
+    signer = `the cosign key whose public part is in Secret ${id.secretName} on the clusters`;
+  }
+
+  const digests = '${{ runner.temp }}/flux-fleet-digests.txt';
+  const steps: Array<Record<string, unknown>> = [
+    { uses: 'actions/checkout@v4' },
+    { uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', 'cache': 'npm' } },
+    { name: 'Install', run: 'npm ci' },
+    { name: 'Synthesize', run: options.synthCommand ?? 'npm run synth' },
+    { name: 'Validate', run: `npx flux-fleet validate ${outdir}` },
+    ...loginSteps(spec.registries),
+    {
+      name: 'Push every cluster\'s artifact',
+      run: `npx flux-fleet push ${outdir} --registry --source "\${{ github.server_url }}/\${{ github.repository }}" --revision "\${{ github.ref_name }}@sha1:\${{ github.sha }}" --digests-file "${digests}"${options.pushArguments ? ` ${options.pushArguments}` : ''}`,
+    },
+    { uses: 'sigstore/cosign-installer@v3' },
+  ];
+  if (id.keyless) {
+    steps.push({
+      name: 'Sign keyless as the identity the clusters verify',
+      run: `while read -r ref; do\n  cosign sign --yes "$ref"\ndone < "${digests}"`,
+    });
+    steps.push({
+      name: 'Check each signature with the clusters\' identity',
+      run: `while read -r ref; do\n  cosign verify --certificate-oidc-issuer '${id.issuer}' --certificate-identity '${id.subject}' "$ref" > /dev/null\ndone < "${digests}"`,
+    });
+  } else {
+    steps.push({
+      name: 'Sign with the fleet\'s cosign key',
+      env: { COSIGN_PRIVATE_KEY: '${{ secrets.COSIGN_PRIVATE_KEY }}', COSIGN_PASSWORD: '${{ secrets.COSIGN_PASSWORD }}' },
+      run: `while read -r ref; do\n  cosign sign --yes --key env://COSIGN_PRIVATE_KEY "$ref"\ndone < "${digests}"`,
+    });
+  }
+  const permissions: Record<string, string> = { 'contents': 'read', 'id-token': 'write' };
+  if (spec.registries.some((r) => r.kind === 'ghcr')) permissions.packages = 'write';
+  const workflow = {
+    name: 'release',
+    on: trigger,
+    permissions,
+    concurrency: { 'group': 'flux-fleet-release', 'cancel-in-progress': false },
+    jobs: {
+      release: {
+        ...(guard ? { if: guard } : {}),
+        'runs-on': 'ubuntu-latest',
+        steps,
+      },
+    },
+  };
+  const header = '# Generated by flux-fleet. Do not edit: change the fleet program and generate again.\n'
+    + `# Signs every pushed artifact as ${signer}: the signer every cluster verifies.\n`;
+  return { path: `.github/workflows/${workflowFile}`, content: header + stringify(workflow, { lineWidth: 0, indentSeq: true }) };
+}
+
+function loginSteps(registries: readonly RegistryLogin[]): Array<Record<string, unknown>> {
+  const steps: Array<Record<string, unknown>> = [];
+  const ecr = registries.filter((r) => r.kind === 'ecr');
+  if (ecr.length > 0) {
+    steps.push({
+      name: 'AWS credentials',
+      uses: 'aws-actions/configure-aws-credentials@v4',
+      with: { 'role-to-assume': '${{ vars.FLUX_FLEET_AWS_ROLE_ARN }}', 'aws-region': ecr[0].region },
+    });
+    for (const r of ecr) {
+      steps.push({ name: `Log in to ${r.host}`, run: `aws ecr get-login-password --region ${r.region} | docker login --username AWS --password-stdin ${r.host}` });
+    }
+  }
+  const acr = registries.filter((r) => r.kind === 'acr');
+  if (acr.length > 0) {
+    steps.push({
+      name: 'Azure credentials',
+      uses: 'azure/login@v2',
+      with: { 'client-id': '${{ vars.AZURE_CLIENT_ID }}', 'tenant-id': '${{ vars.AZURE_TENANT_ID }}', 'subscription-id': '${{ vars.AZURE_SUBSCRIPTION_ID }}' },
+    });
+    for (const r of acr) steps.push({ name: `Log in to ${r.host}`, run: `az acr login --name ${r.host.slice(0, -'.azurecr.io'.length)}` });
+  }
+  const gar = registries.filter((r) => r.kind === 'gar');
+  if (gar.length > 0) {
+    steps.push({
+      name: 'Google Cloud credentials',
+      uses: 'google-github-actions/auth@v2',
+      with: { workload_identity_provider: '${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}', service_account: '${{ vars.GCP_SERVICE_ACCOUNT }}' },
+    });
+    steps.push({ uses: 'google-github-actions/setup-gcloud@v2' });
+    steps.push({ name: 'Log in to Artifact Registry', run: `gcloud auth configure-docker ${gar.map((r) => r.host).join(',')} --quiet` });
+  }
+  for (const r of registries.filter((x) => x.kind === 'ghcr')) {
+    steps.push({ name: `Log in to ${r.host}`, uses: 'docker/login-action@v3', with: { registry: r.host, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}' } });
+  }
+  for (const r of registries.filter((x) => x.kind === 'generic')) {
+    steps.push({ name: `Log in to ${r.host}`, uses: 'docker/login-action@v3', with: { registry: r.host, username: '${{ secrets.REGISTRY_USERNAME }}', password: '${{ secrets.REGISTRY_PASSWORD }}' } });
+  }
+  return steps;
+}
+
+/** The login of a registry host, by its well-known domain. */
+export function loginFor(host: string): RegistryLogin {
+  const ecr = /^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host);
+  if (ecr) return { host, kind: 'ecr', region: ecr[1] };
+  if (/^[a-z0-9]+\.azurecr\.io$/.test(host)) return { host, kind: 'acr' };
+  if (/^[a-z0-9-]+-docker\.pkg\.dev$/.test(host)) return { host, kind: 'gar' };
+  if (host === 'ghcr.io') return { host, kind: 'ghcr' };
+  return { host, kind: 'generic' };
+}
+
+function describeIdentity(id: SigningIdentity): string {
+  if (!id.keyless) return `${id.tool} with the keys in Secret ${id.secretName}`;
+  return `${id.regex ? 'an identity matching ' : ''}${JSON.stringify(id.subject)} from ${JSON.stringify(id.issuer)}`;
+}
+
+interface Verify {
+  provider?: string;
+  secretRef?: { name?: string };
+  matchOIDCIdentity?: Array<{ issuer?: string; subject?: string }>;
+}
+
+/** The sync URL and verification of a cluster folder's bootstrap. */
+async function syncOf(folder: string): Promise<{ url: string; verify?: Verify } | undefined> {
+  let found: { url: string; verify?: Verify } | undefined;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await walk(full);
+        continue;
+      }
+      if (!/\.ya?ml$/.test(entry.name)) continue;
+      for (const doc of parseAllDocuments(await readFile(full, 'utf8'))) {
+        const o = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: any } | null;
+        if (o?.kind === 'FluxInstance' && o.spec?.sync?.kind === 'OCIRepository') {
+          const patch = (o.spec.kustomize?.patches ?? []).find((p: { target?: { kind?: string; name?: string } }) => p.target?.kind === 'OCIRepository' && p.target?.name === 'flux-system');
+          const ops = patch ? parseYaml(String(patch.patch)) as Array<{ op?: string; path?: string; value?: Verify }> : [];
+          found = { url: String(o.spec.sync.url), verify: ops.find((op) => op.path === '/spec/verify')?.value };
+        } else if (o?.kind === 'OCIRepository' && o.metadata?.name === 'flux-system' && !found) {
+          found = { url: String(o.spec?.url), verify: o.spec?.verify };
+        }
+      }
+    }
+  };
+  await walk(folder);
+  return found;
+}
+
+/** The signer a `spec.verify` accepts, when it accepts exactly one. */
+function identityOf(verify: Verify): SigningIdentity | string {
+  if (verify.secretRef?.name && !verify.matchOIDCIdentity) {
+    return { tool: verify.provider === 'notation' ? 'notation' : 'cosign', keyless: false, secretName: verify.secretRef.name };
+  }
+  const ids = verify.matchOIDCIdentity ?? [];
+  if (ids.length !== 1) return `its sync source accepts ${ids.length} keyless identities; a workflow signs as exactly one`;
+  const issuer = exact(ids[0].issuer ?? '');
+  const subject = exact(ids[0].subject ?? '');
+  if (issuer === undefined || subject === undefined) {
+    return `its sync source accepts signers matching ${JSON.stringify(ids[0].subject)}, a pattern rather than one signer; declare an exact identity (e.g. Signing.githubActions) for the fleet's own artifacts`;
+  }
+  const gh = /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^/@]+)@(refs\/.+)$/.exec(subject);
+  return {
+    tool: 'cosign',
+    keyless: true,
+    issuer,
+    subject,
+    regex: false,
+    ...(issuer === GITHUB_ISSUER && gh ? { ci: { system: 'github-actions' as const, repository: gh[1], workflow: gh[2], ref: gh[3] } } : {}),
+  };
+}
+
+/** The string an anchored regular expression matches when it matches exactly one (only escaped metacharacters). */
+function exact(regex: string): string | undefined {
+  const m = /^\^(.*)\$$/s.exec(regex);
+  if (!m) return undefined;
+  let out = '';
+  for (let i = 0; i < m[1].length; i++) {
+    const ch = m[1][i];
+    if (ch === '\\') {
+      const next = m[1][++i];
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) return undefined;
+      out += next;
+    } else if ('^$.*+?()[]{}|'.includes(ch)) {
+      return undefined;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}

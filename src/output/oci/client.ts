@@ -1,0 +1,568 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { anonymousCredentials, type CredentialProvider, type RegistryCredentials } from './auth.js';
+import { formatSize, isDigest, sha256Digest, shortDigest, type OciBlob, type Descriptor } from './digest.js';
+import { MANIFEST_ACCEPT } from './media-types.js';
+import { isRepositoryName } from './reference.js';
+import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
+
+/** How failed requests are retried: 5xx and 429 answers, dropped and refused connections, time-outs. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. @default 4 */
+  readonly retries?: number;
+  /** The delay before the first retry; each next one doubles, with jitter. @default 500 */
+  readonly baseDelayMs?: number;
+  /** The longest delay between two attempts. @default 8000 */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of a {@link RegistryClient}. */
+export interface RegistryClientOptions {
+  /** The registry host as references name it, with its port if any: `ghcr.io`, `127.0.0.1:5000`. */
+  readonly host: string;
+  /**
+   * Where to reach the registry, e.g. `http://127.0.0.1:5001` for a host reached through an alias.
+   * @default - `https://<host>`; `http://<host>` when `plainHttp` is set or the host is a loopback address
+   */
+  readonly endpoint?: string;
+  /** Reach the registry over plain HTTP. @default - only loopback hosts (localhost, 127.0.0.0/8, [::1]) */
+  readonly plainHttp?: boolean;
+  /** Where credentials come from. @default anonymousCredentials */
+  readonly credentials?: CredentialProvider;
+  /** Extra certificate authorities to trust for HTTPS (PEM). @default - the system's */
+  readonly ca?: string | Buffer;
+  /** Retries. @default - 4 retries from 500 ms, doubling up to 8 s */
+  readonly retry?: RetryPolicy;
+  /**
+   * Blobs up to this size are uploaded in one request; larger ones in chunks of this size (PATCH requests), which
+   * registries with request size limits need.
+   * @default 8 MiB
+   */
+  readonly chunkSize?: number;
+  /** The time a request may stay silent before it is dropped (and retried). @default 60000 */
+  readonly timeoutMs?: number;
+  /** Mount blobs from another repository of the registry that holds them, instead of uploading them. @default true */
+  readonly mount?: boolean;
+  /** How many tags to ask for per page of the tag list. @default 1000 */
+  readonly tagsPageSize?: number;
+}
+
+/** What a registry request failed at: the operation, the registry's answer or the network error, and whether a retry could help. */
+export class RegistryError extends Error {
+  /** The HTTP status of the last answer. @default - no answer (a network error) */
+  public readonly status?: number;
+  /** The network error code, e.g. `ECONNREFUSED`. */
+  public readonly code?: string;
+  /** Whether the failure is one that retries are for (5xx, 429, network). */
+  public readonly retryable: boolean;
+
+  public constructor(message: string, details: { status?: number; code?: string; retryable?: boolean } = {}) {
+    super(message);
+    this.name = 'RegistryError';
+    this.status = details.status;
+    this.code = details.code;
+    this.retryable = details.retryable ?? false;
+  }
+}
+
+interface Response {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+interface Request {
+  readonly method: string;
+  /** A path under the endpoint (`/v2/...`) or an absolute URL (upload locations, redirects). */
+  readonly url: string;
+  /** The token scopes the request needs, e.g. `repository:fleet/a:pull,push`. */
+  readonly scopes: readonly string[];
+  readonly headers?: Record<string, string>;
+  readonly body?: Buffer;
+}
+
+type Challenge = { scheme: 'basic' } | { scheme: 'bearer'; realm: string; service?: string; scope?: string };
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+const DEFAULT_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * A client of one OCI registry, on the OCI distribution spec: blob existence checks, monolithic and chunked uploads,
+ * cross-repository mounts, manifests by tag or digest, tag listing. It authenticates as registries ask (the
+ * `WWW-Authenticate` challenge): anonymously, with HTTP Basic, or with bearer tokens from the registry's token service,
+ * using credentials from a {@link CredentialProvider} such as a Docker config.json. Requests are retried with backoff
+ * on 5xx answers and dropped connections. Call {@link close} when done, to release its connections.
+ */
+export class RegistryClient {
+  /** The registry host. */
+  public readonly host: string;
+  /** Where it is reached. */
+  public readonly endpoint: URL;
+
+  private readonly options: RegistryClientOptions;
+  private readonly agent: http.Agent;
+  private readonly retries: number;
+  private readonly baseDelay: number;
+  private readonly maxDelay: number;
+  private challenge?: Challenge;
+  private credentials?: Promise<RegistryCredentials | undefined>;
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+  /** Repositories of this registry known to hold each blob: mount candidates. */
+  private readonly knownBlobs = new Map<string, Set<string>>();
+
+  public constructor(options: RegistryClientOptions) {
+    this.options = options;
+    this.host = options.host;
+    const plain = options.plainHttp ?? isLoopback(options.host);
+    this.endpoint = new URL(options.endpoint ?? `${plain ? 'http' : 'https'}://${options.host}`);
+    this.agent = this.endpoint.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, maxSockets: 8, ca: options.ca })
+      : new http.Agent({ keepAlive: true, maxSockets: 8 });
+    this.retries = options.retry?.retries ?? 4;
+    this.baseDelay = options.retry?.baseDelayMs ?? 500;
+    this.maxDelay = options.retry?.maxDelayMs ?? 8000;
+  }
+
+  /** A repository of the registry, as an {@link ArtifactStore}. */
+  public repository(name: string): RegistryRepository {
+    if (!isRepositoryName(name)) throw new RegistryError(`${JSON.stringify(name)} is not a repository name: use lowercase letters, digits, and '.', '_', '-' or '/' between them`);
+    return new RegistryRepository(this, name);
+  }
+
+  /** Checks that the registry answers the OCI distribution API, authenticating if it asks to. */
+  public async ping(): Promise<void> {
+    const res = await this.send('reaching the registry', { method: 'GET', url: '/v2/', scopes: [] }, true);
+    if (res.status !== 200) throw this.failure('reaching the registry', res);
+  }
+
+  /** Releases the client's connections. */
+  public close(): void {
+    this.agent.destroy();
+  }
+
+  /** @internal */
+  public async send(operation: string, req: Request, retry: boolean): Promise<Response> {
+    let attempt = 0;
+    let authRetried = false;
+    for (;;) {
+      attempt++;
+      let res: Response;
+      try {
+        const authorization = await this.authorization(req.scopes, operation);
+        const headers = { ...req.headers, ...(authorization ? { authorization } : {}) };
+        res = await this.raw(req.method, this.resolve(req.url), headers, req.body);
+      } catch (e) {
+        // Token service failures were retried where they happened.
+        if (e instanceof RegistryError) throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (retry && attempt <= this.retries && RETRYABLE_CODES.has(code ?? '')) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw new RegistryError(`${operation} failed: cannot reach ${this.endpoint.host} (${code ?? (e as Error).message})${attempt > 1 ? ` after ${attempt} attempts` : ''}`,
+          { code, retryable: RETRYABLE_CODES.has(code ?? '') });
+      }
+      if (res.status === 401 && !authRetried) {
+        authRetried = true;
+        attempt--;
+        if (await this.learnChallenge(res)) continue;
+        return res;
+      }
+      if (RETRYABLE_STATUS.has(res.status) && retry && attempt <= this.retries) {
+        await sleep(Math.max(this.backoff(attempt), retryAfter(res)));
+        continue;
+      }
+      return Object.assign(res, { attempts: attempt });
+    }
+  }
+
+  /** The error for an unexpected answer. @internal */
+  public failure(operation: string, res: Response): RegistryError {
+    const attempts = (res as { attempts?: number }).attempts ?? 1;
+    const after = attempts > 1 ? ` after ${attempts} attempts` : '';
+    const detail = registryErrors(res.body);
+    const status = `${res.status} ${http.STATUS_CODES[res.status] ?? ''}`.trim();
+    let hint = '';
+    if (res.status === 401) hint = `; check the credentials for ${this.host} (docker login ${this.host}, or the Docker config given)`;
+    if (res.status === 403) hint = `; the credentials for ${this.host} lack the permission`;
+    return new RegistryError(`${operation} failed: the registry answered ${status}${detail ? ` (${detail})` : ''}${after}${hint}`,
+      { status: res.status, retryable: RETRYABLE_STATUS.has(res.status) });
+  }
+
+  /** Runs a multi-request operation again from its start when it fails in a way retries are for. @internal */
+  public async withRetries<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (e) {
+        if (!(e instanceof RegistryError) || !e.retryable || attempt > this.retries) {
+          if (e instanceof RegistryError && e.retryable && attempt > 1) throw new RegistryError(`${e.message} (operation tried ${attempt} times)`, e);
+          throw e;
+        }
+        await sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  /** @internal */
+  public get tagsPageSize(): number {
+    return this.options.tagsPageSize ?? 1000;
+  }
+
+  /** @internal */
+  public get chunkSize(): number {
+    return this.options.chunkSize ?? DEFAULT_CHUNK;
+  }
+
+  /** Records that a repository holds a blob. @internal */
+  public noteBlob(digest: string, repository: string): void {
+    const set = this.knownBlobs.get(digest) ?? new Set<string>();
+    set.add(repository);
+    this.knownBlobs.set(digest, set);
+  }
+
+  /** Another repository known to hold a blob, to mount it from. @internal */
+  public mountSource(digest: string, repository: string): string | undefined {
+    if (this.options.mount === false) return undefined;
+    return [...(this.knownBlobs.get(digest) ?? [])].find((r) => r !== repository);
+  }
+
+  /** A URL under the endpoint, or an absolute one. @internal */
+  public resolve(url: string): URL {
+    return new URL(url, this.endpoint);
+  }
+
+  private backoff(attempt: number): number {
+    const delay = Math.min(this.maxDelay, this.baseDelay * 2 ** (attempt - 1));
+    return delay / 2 + Math.random() * (delay / 2);
+  }
+
+  private creds(): Promise<RegistryCredentials | undefined> {
+    // A host reached through an alias has its credentials under the alias or under its own name.
+    const provider = this.options.credentials ?? anonymousCredentials;
+    return (this.credentials ??= (async () => (this.endpoint.host !== this.host ? await provider.credentialsFor(this.endpoint.host) : undefined)
+      ?? provider.credentialsFor(this.host))());
+  }
+
+  /** The Authorization header for a request, from what the registry asked for before. */
+  private async authorization(scopes: readonly string[], operation: string): Promise<string | undefined> {
+    const c = this.challenge;
+    if (!c) return undefined;
+    const creds = await this.creds();
+    if (creds?.registryToken) return `Bearer ${creds.registryToken}`;
+    if (c.scheme === 'basic') {
+      return creds?.username !== undefined ? `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}` : undefined;
+    }
+    // The scopes each operation needs are known; a challenge's own scope is for the request that got it alone.
+    const wanted = [...new Set(scopes)].sort();
+    const key = wanted.join(' ');
+    const cached = this.tokens.get(key);
+    if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
+    const token = await this.fetchToken(c, wanted, creds, operation);
+    this.tokens.set(key, token);
+    return `Bearer ${token.token}`;
+  }
+
+  /** Reads a 401's challenge; returns whether a retry could now succeed. */
+  private async learnChallenge(res: Response): Promise<boolean> {
+    const header = res.headers['www-authenticate'];
+    const parsed = parseChallenge(Array.isArray(header) ? header.join(', ') : header ?? '');
+    if (!parsed) return false;
+    const before = this.challenge;
+    this.challenge = parsed;
+    this.tokens.clear();
+    if (parsed.scheme === 'basic') return (await this.creds())?.username !== undefined && before?.scheme !== 'basic';
+    return true;
+  }
+
+  private async fetchToken(c: Extract<Challenge, { scheme: 'bearer' }>, scopes: string[], creds: RegistryCredentials | undefined, operation: string): Promise<{ token: string; expires: number }> {
+    const realm = new URL(c.realm);
+    let res: Response;
+    const what = `${operation}: getting a token from ${realm.origin}${realm.pathname}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (creds?.identityToken) {
+          const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'flux-fleet' });
+          if (c.service) form.set('service', c.service);
+          if (scopes.length > 0) form.set('scope', scopes.join(' '));
+          res = await this.raw('POST', realm, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
+        } else {
+          const url = new URL(realm);
+          if (c.service) url.searchParams.set('service', c.service);
+          for (const s of scopes) url.searchParams.append('scope', s);
+          const headers: Record<string, string> = {};
+          if (creds?.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
+          res = await this.raw('GET', url, headers);
+        }
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        if (RETRYABLE_CODES.has(code) && attempt <= this.retries) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw new RegistryError(`${what} failed: cannot reach it (${code || (e as Error).message})`, { code, retryable: RETRYABLE_CODES.has(code) });
+      }
+      if (RETRYABLE_STATUS.has(res.status) && attempt <= this.retries) {
+        await sleep(this.backoff(attempt));
+        continue;
+      }
+      break;
+    }
+    if (res.status !== 200) {
+      const hint = res.status === 401 || res.status === 403
+        ? creds ? `; the token service refused the credentials for ${this.host}` : `; ${this.host} needs credentials (docker login ${this.host}, or a Docker config)`
+        : '';
+      throw new RegistryError(`${what} failed: it answered ${res.status} ${http.STATUS_CODES[res.status] ?? ''}${hint}`.replace(/ +;/, ';'), { status: res.status });
+    }
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(res.body.toString('utf8')) as typeof body;
+    } catch {
+      throw new RegistryError(`${what} failed: the answer is not JSON`);
+    }
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError(`${what} failed: the answer holds no token`);
+    const lifetime = Math.max(10, (body.expires_in ?? 60) - 5);
+    return { token, expires: Date.now() + lifetime * 1000 };
+  }
+
+  /** One HTTP request; redirects of GET and HEAD are followed, without credentials to another origin. */
+  private raw(method: string, url: URL, headers: Record<string, string>, body?: Buffer, redirects = 0): Promise<Response> {
+    const mod = url.protocol === 'https:' ? https : http;
+    const agent = url.origin === this.endpoint.origin ? this.agent : undefined;
+    return new Promise<Response>((resolvePromise, reject) => {
+      const req = mod.request(url, {
+        method,
+        agent,
+        ca: agent ? undefined : this.options.ca,
+        headers: { 'user-agent': 'flux-fleet', ...headers, ...(body ? { 'content-length': String(body.length) } : method === 'PUT' || method === 'POST' || method === 'PATCH' ? { 'content-length': '0' } : {}) },
+        timeout: this.options.timeoutMs ?? 60_000,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('close', () => {
+          if (!res.complete) reject(Object.assign(new Error('the connection was dropped during the answer'), { code: 'ECONNRESET' }));
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const location = res.headers.location;
+          if ([301, 302, 303, 307, 308].includes(status) && location && (method === 'GET' || method === 'HEAD') && redirects < 5) {
+            const next = new URL(location, url);
+            const h = { ...headers };
+            if (next.origin !== url.origin) delete h.authorization;
+            this.raw(method, next, h, undefined, redirects + 1).then(resolvePromise, reject);
+            return;
+          }
+          resolvePromise({ status, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('the request timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+/** A repository of a registry. Create it with {@link RegistryClient.repository}. */
+export class RegistryRepository implements ArtifactStore {
+  public readonly location: string;
+
+  /** @internal */
+  public constructor(private readonly client: RegistryClient, public readonly name: string) {
+    this.location = `oci://${client.host}/${name}`;
+  }
+
+  public async blobExists(descriptor: Descriptor): Promise<boolean> {
+    return this.exists(descriptor, [this.pullScope]);
+  }
+
+  public async pushBlob(blob: OciBlob): Promise<BlobOutcome> {
+    const d = blob.descriptor;
+    if (sha256Digest(blob.content) !== d.digest) throw new RegistryError(`blob content does not match its digest ${d.digest}`);
+    if (await this.exists(d, [this.pushScope])) return 'existing';
+    const from = this.client.mountSource(d.digest, this.name);
+    let location: string | undefined;
+    if (from !== undefined) {
+      const op = `mounting ${this.describe(d)} from ${from}`;
+      const res = await this.client.send(op, {
+        method: 'POST',
+        url: `/v2/${this.name}/blobs/uploads/?mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(from)}`,
+        scopes: [this.pushScope, `repository:${from}:pull`],
+      }, true);
+      if (res.status === 201) {
+        this.client.noteBlob(d.digest, this.name);
+        return 'mounted';
+      }
+      // 202: the registry did not mount, and opened an upload instead.
+      if (res.status === 202 && typeof res.headers.location === 'string') location = res.headers.location;
+    }
+    await this.client.withRetries(() => this.upload(blob, location).finally(() => { location = undefined; }));
+    this.client.noteBlob(d.digest, this.name);
+    return 'uploaded';
+  }
+
+  public async fetchBlob(descriptor: Descriptor): Promise<Buffer> {
+    const op = `downloading ${this.describe(descriptor)}`;
+    const res = await this.client.send(op, { method: 'GET', url: `/v2/${this.name}/blobs/${descriptor.digest}`, scopes: [this.pullScope] }, true);
+    if (res.status !== 200) throw this.client.failure(op, res);
+    if (sha256Digest(res.body) !== descriptor.digest) throw new RegistryError(`${op} failed: the content has another digest`);
+    return res.body;
+  }
+
+  public async pushManifest(tag: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const op = `putting the manifest of ${this.location}:${tag}`;
+    const res = await this.client.send(op, {
+      method: 'PUT',
+      url: `/v2/${this.name}/manifests/${encodeURIComponent(tag)}`,
+      scopes: [this.pushScope],
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    }, true);
+    if (res.status !== 201 && res.status !== 200) throw this.client.failure(op, res);
+    const digest = sha256Digest(bytes);
+    const stored = headerOf(res, 'docker-content-digest');
+    if (stored !== undefined && stored !== digest) throw new RegistryError(`${op}: the registry stored it as ${stored}, not ${digest}`);
+    return digest;
+  }
+
+  public async fetchManifest(reference: string): Promise<FetchedManifest | undefined> {
+    const op = `reading the manifest of ${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const res = await this.client.send(op, {
+      method: 'GET',
+      url: `/v2/${this.name}/manifests/${encodeURIComponent(reference)}`,
+      scopes: [this.pullScope],
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+    }, true);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw this.client.failure(op, res);
+    const digest = sha256Digest(res.body);
+    if (isDigest(reference) && digest !== reference) throw new RegistryError(`${op} failed: the content has another digest (${digest})`);
+    const type = headerOf(res, 'content-type')?.split(';')[0].trim();
+    const own = (JSON.parse(res.body.toString('utf8')) as { mediaType?: string }).mediaType;
+    return { bytes: res.body, digest, mediaType: own ?? type ?? 'application/vnd.oci.image.manifest.v1+json' };
+  }
+
+  public async tags(): Promise<string[]> {
+    const op = `listing the tags of ${this.location}`;
+    const tags: string[] = [];
+    let url: string | undefined = `/v2/${this.name}/tags/list?n=${this.client.tagsPageSize}`;
+    for (let page = 0; url !== undefined && page < 1000; page++) {
+      const res = await this.client.send(op, { method: 'GET', url, scopes: [this.pullScope] }, true);
+      if (res.status === 404) return [];
+      if (res.status !== 200) throw this.client.failure(op, res);
+      const body = JSON.parse(res.body.toString('utf8')) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      url = /<([^>]+)>;\s*rel="?next"?/.exec(headerOf(res, 'link') ?? '')?.[1];
+    }
+    return [...new Set(tags)].sort();
+  }
+
+  private get pullScope(): string {
+    return `repository:${this.name}:pull`;
+  }
+
+  private get pushScope(): string {
+    return `repository:${this.name}:pull,push`;
+  }
+
+  private describe(d: Descriptor): string {
+    return `blob ${shortDigest(d.digest)} (${formatSize(d.size)}) of ${this.location}`;
+  }
+
+  private async exists(d: Descriptor, scopes: string[]): Promise<boolean> {
+    const op = `checking for ${this.describe(d)}`;
+    const res = await this.client.send(op, { method: 'HEAD', url: `/v2/${this.name}/blobs/${d.digest}`, scopes }, true);
+    if (res.status === 200) {
+      this.client.noteBlob(d.digest, this.name);
+      return true;
+    }
+    if (res.status === 404) return false;
+    throw this.client.failure(op, res);
+  }
+
+  /** One upload: opens a session (unless given one), sends the blob in one request or in chunks, and closes it. */
+  private async upload(blob: OciBlob, opened?: string): Promise<void> {
+    const d = blob.descriptor;
+    const op = `uploading ${this.describe(d)}`;
+    let location = opened;
+    if (location === undefined) {
+      const res = await this.client.send(op, { method: 'POST', url: `/v2/${this.name}/blobs/uploads/`, scopes: [this.pushScope] }, false);
+      if (res.status !== 202) throw this.client.failure(op, res);
+      location = headerOf(res, 'location');
+      if (location === undefined) throw new RegistryError(`${op} failed: the registry opened no upload (no Location header)`);
+    }
+    const chunk = this.client.chunkSize;
+    let body: Buffer | undefined = blob.content;
+    if (blob.content.length > chunk) {
+      for (let start = 0; start < blob.content.length; start += chunk) {
+        const part = blob.content.subarray(start, Math.min(start + chunk, blob.content.length));
+        const res = await this.client.send(op, {
+          method: 'PATCH',
+          url: location,
+          scopes: [this.pushScope],
+          body: part,
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${start + part.length - 1}` },
+        }, false);
+        if (res.status !== 202) throw this.client.failure(op, res);
+        location = headerOf(res, 'location') ?? location;
+      }
+      body = undefined;
+    }
+    const url = this.client.resolve(location);
+    url.searchParams.set('digest', d.digest);
+    const res = await this.client.send(op, {
+      method: 'PUT',
+      url: url.toString(),
+      scopes: [this.pushScope],
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    }, false);
+    if (res.status !== 201) throw this.client.failure(op, res);
+  }
+}
+
+function headerOf(res: Response, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Parses `Basic realm="..."` or `Bearer realm="...",service="...",scope="..."`. */
+export function parseChallenge(header: string): Challenge | undefined {
+  const m = /^\s*(\w+)\s*(.*)$/s.exec(header);
+  if (!m) return undefined;
+  const scheme = m[1].toLowerCase();
+  if (scheme === 'basic') return { scheme: 'basic' };
+  if (scheme !== 'bearer') return undefined;
+  const params: Record<string, string> = {};
+  for (const p of m[2].matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) params[p[1].toLowerCase()] = (p[2] ?? p[3]).replace(/\\(.)/g, '$1');
+  if (!params.realm) return undefined;
+  return { scheme: 'bearer', realm: params.realm, service: params.service, scope: params.scope };
+}
+
+/** `CODE: message` of each error in an OCI error body. */
+function registryErrors(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: string; message?: string }> };
+    return (parsed.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+  } catch {
+    const text = body.toString('utf8').trim();
+    return text.length > 0 && text.length < 200 && !text.includes('<') ? text : '';
+  }
+}
+
+function retryAfter(res: Response): number {
+  const value = Number(headerOf(res, 'retry-after'));
+  return Number.isFinite(value) && value > 0 ? Math.min(value, 30) * 1000 : 0;
+}
+
+/** Whether a host is a loopback address, which is reached over plain HTTP by default. */
+export function isLoopback(host: string): boolean {
+  const name = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
