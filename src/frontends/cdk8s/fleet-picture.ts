@@ -1,0 +1,57 @@
+import { HelmComponent, KustomizeComponent } from '../../fleet/component.js';
+import type { Component } from '../../fleet/component.js';
+import type { Fleet } from '../../fleet/fleet.js';
+import { FLEET_HTML_FILE, FLEET_MARKDOWN_FILE, renderFleetHtml, renderFleetMarkdown } from '../../output/review/index.js';
+import type { FleetPicture, PictureComponent } from '../../output/review/index.js';
+import type { ConfigTree } from '../../output/writer/config-tree.js';
+
+/**
+ * Adds the picture of a fleet to its tree: FLEET.md (tables and Mermaid graphs that GitHub renders) and fleet.html
+ * (a searchable view for large fleets), both in the fleet's root folder.
+ * @param prefix the fleet's folder in the tree, `''` or ending with `/`
+ */
+export function addFleetPicture(tree: ConfigTree, prefix: string, fleet: Fleet<any>): void {
+  const picture = fleetPictureOf(fleet);
+  tree.addFile(`${prefix}${FLEET_MARKDOWN_FILE}`, renderFleetMarkdown(picture, { htmlFile: FLEET_HTML_FILE }));
+  tree.addFile(`${prefix}${FLEET_HTML_FILE}`, renderFleetHtml(picture));
+}
+
+/** The plain facts of a fleet that its picture shows. */
+export function fleetPictureOf(fleet: Fleet<any>): FleetPicture {
+  const registry = fleet.props.registry;
+  return {
+    name: fleet.node.id,
+    environments: fleet.environments.map((env) => ({
+      name: env.name,
+      channel: env.channel.kind === 'tag' ? env.channel.value : `semver ${env.channel.value}`,
+      production: env.production,
+    })),
+    clusters: fleet.clusters.map((cluster) => ({
+      name: cluster.name,
+      environment: cluster.environment,
+      region: cluster.region,
+      wave: cluster.wave,
+      channel: cluster.tag ?? `semver ${cluster.env.channel.value}`,
+      registry: registry.hostFor(cluster.region),
+      labels: cluster.labels,
+      components: fleet.components.filter((c) => c.appliesTo(cluster)).map((c) => c.name),
+    })),
+    components: fleet.components.map((c) => componentOf(fleet, c)),
+  };
+}
+
+function componentOf(fleet: Fleet<any>, component: Component<any>): PictureComponent {
+  const common = { name: component.name, dependsOn: component.dependencies.map((d) => d.name), tenant: component.tenant?.name };
+  if (component instanceof HelmComponent) {
+    const chart = component.props.chart;
+    const region = fleet.clusters.find((c) => component.appliesTo(c))?.region ?? fleet.clusters[0]?.region ?? '';
+    const url = chart.urlFor(fleet.props.registry, region);
+    const where = chart.mirrored ? `${url.replace(/^oci:\/\/[^/]+\//, '')} (mirrored in each region's registry)` : url;
+    return { ...common, kind: 'helm', source: `chart ${where}, version ${chart.options.version}` };
+  }
+  if (component instanceof KustomizeComponent) {
+    const p = component.props;
+    return { ...common, kind: 'kustomize', source: `artifact ${p.artifact}${p.path ? `, path ${p.path}` : ''}` };
+  }
+  return { ...common, kind: 'kustomize', source: '' };
+}

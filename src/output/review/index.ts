@@ -1,0 +1,11 @@
+export {
+  rolloutStages, type FleetPicture, type PictureCluster, type PictureComponent, type PictureEnvironment, type RolloutStage,
+} from './fleet-picture.js';
+export { renderFleetMarkdown, FLEET_MARKDOWN_FILE } from './fleet-markdown.js';
+export { renderFleetHtml, FLEET_HTML_FILE } from './fleet-html.js';
+export { readTreeFolder, readTreeAtGitRef, gitLocationOf, TreeSnapshotError, type TreeSnapshot, type GitLocation } from './tree-snapshot.js';
+export { diffFields, deepEqual, type FieldChange } from './field-diff.js';
+export {
+  diffFleetTrees, objectLabel, type FleetDiff, type ClusterChange, type ObjectChange, type FileChange, type StageSummary,
+} from './fleet-diff.js';
+export { formatFleetDiff, MARKDOWN_MAX_CHARS, type DiffFormat, type DiffReportOptions } from './diff-report.js';

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { buildApp } from '../../../examples/fleet/app.js';
+import { renderFleetHtml } from '../../../src/output/review/index.js';
+import type { FleetPicture } from '../../../src/output/review/index.js';
+
+/**
+ * Loads fleet.html in headless Chromium (Debian's `chromium`; .ci/install-chromium.sh installs it): a screenshot of
+ * the example fleet's page, and the page's DOM after its script ran. With FLUX_FLEET_UPDATE_SCREENSHOT=1 the
+ * screenshot is also copied to docs/fleet.png, the picture the README shows.
+ */
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const WIDTH = 1280;
+const HEIGHT = 800;
+const CLUSTERS = ['stg-eu-1', 'stg-us-1', 'prod-eu-1', 'prod-us-1', 'prod-ap-1'];
+
+/** Chromium's executable: $CHROMIUM_BIN, else the first of chromium, chromium-browser on PATH. */
+function findChromium(): string {
+  const candidates = process.env.CHROMIUM_BIN ? [process.env.CHROMIUM_BIN] : ['chromium', 'chromium-browser'];
+  for (const name of candidates) {
+    const paths = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+    for (const path of paths) {
+      try {
+        accessSync(path, constants.X_OK);
+        return path;
+      } catch {
+        // not here
+      }
+    }
+  }
+  throw new Error('Chromium is not installed, and this test loads fleet.html in headless Chromium: run .ci/install-chromium.sh '
+    + '(apt-get install -y chromium), or set CHROMIUM_BIN to a Chromium executable');
+}
+
+const chromium = findChromium();
+const work = mkdtempSync(join(tmpdir(), 'fleet-html-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs headless Chromium, isolated: a new empty profile, no network services, no GPU. */
+async function headless(args: string[]): Promise<string> {
+  const profile = mkdtempSync(join(work, 'profile-'));
+  const { stdout } = await promisify(execFile)(chromium, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', `--user-data-dir=${profile}`,
+    ...args,
+  ], { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+let exampleHtml: string;
+beforeAll(() => {
+  const outdir = join(work, 'dist');
+  buildApp(outdir).synth();
+  exampleHtml = join(outdir, 'fleet.html');
+});
+
+describe('fleet.html in headless Chromium', () => {
+  test('a screenshot of the example fleet\'s page is a non-trivial PNG of the window\'s size', async () => {
+    // GIVEN
+    const png = join(work, 'fleet.png');
+    // WHEN
+    await headless([`--window-size=${WIDTH},${HEIGHT}`, `--screenshot=${png}`, pathToFileURL(exampleHtml).href]);
+    // THEN
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(0, 8)).toStrictEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(bytes.subarray(12, 16).toString('latin1')).toBe('IHDR');
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toStrictEqual([WIDTH, HEIGHT]);
+    // A blank or error page compresses to a few kilobytes; the rendered fleet is far larger.
+    expect(statSync(png).size).toBeGreaterThan(40_000);
+    if (process.env.FLUX_FLEET_UPDATE_SCREENSHOT === '1') copyFileSync(png, join(ROOT, 'docs', 'fleet.png'));
+  }, 120_000);
+
+  test('the page\'s script lists every cluster of the example in the table', async () => {
+    // WHEN
+    const dom = await headless(['--dump-dom', pathToFileURL(exampleHtml).href]);
+    // THEN
+    expect(dom).toMatch(/<html lang="en" data-ready-ms="\d+">/);
+    const rows = [...dom.matchAll(/<tr( hidden="")?><td class="name">([^<]+)/g)].map((m) => m[2]);
+    expect(rows.sort()).toStrictEqual([...CLUSTERS].sort());
+    expect(dom).toContain('<span id="count" class="count" aria-live="polite">Showing 5 of 5 clusters</span>');
+  }, 120_000);
+
+  test('filters given in the address show only the matching clusters', async () => {
+    // WHEN
+    const url = `${pathToFileURL(exampleHtml).href}#environment=production&wave=2&component=web-shop`;
+    const dom = await headless(['--dump-dom', url]);
+    // THEN
+    const shown = [...dom.matchAll(/<tr><td class="name">([^<]+)/g)].map((m) => m[1]);
+    const hidden = [...dom.matchAll(/<tr hidden=""><td class="name">([^<]+)/g)].map((m) => m[1]);
+    expect(shown.sort()).toStrictEqual(['prod-ap-1', 'prod-us-1']);
+    expect(hidden.sort()).toStrictEqual(['prod-eu-1', 'stg-eu-1', 'stg-us-1']);
+    expect(dom).toContain('Showing 2 of 5 clusters</span>');
+  }, 120_000);
+
+  test('a fleet of 1,000 clusters and 24 components is ready within a second, and filters', async () => {
+    // GIVEN
+    const regions = ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2', 'ap-southeast-1'];
+    const components = Array.from({ length: 24 }, (_, i) => ({
+      name: `component-${i}`, kind: 'kustomize' as const, source: 'artifact apps', dependsOn: i === 0 ? [] : [`component-${Math.floor((i - 1) / 3)}`],
+    }));
+    const picture: FleetPicture = {
+      name: 'large',
+      environments: [{ name: 'staging', channel: 'latest', production: false }, { name: 'production', channel: 'stable', production: true }],
+      clusters: Array.from({ length: 1000 }, (_, i) => {
+        const production = i >= 200;
+        const wave = production ? 1 + (i % 4) : undefined;
+        return {
+          name: `${production ? 'prod' : 'stg'}-${i}`,
+          environment: production ? 'production' : 'staging',
+          region: regions[i % regions.length],
+          wave,
+          channel: wave ? `stable-wave-${wave}` : 'latest',
+          registry: `registry.${regions[i % regions.length]}`,
+          components: components.filter((_c, j) => (i + j) % 5 !== 0).map((c) => c.name),
+        };
+      }),
+      components,
+    };
+    const file = join(work, 'large.html');
+    writeFileSync(file, renderFleetHtml(picture));
+    // WHEN
+    const dom = await headless(['--dump-dom', `${pathToFileURL(file).href}#wave=3&region=us-east-1`]);
+    // THEN
+    const ready = Number(/data-ready-ms="(\d+)"/.exec(dom)?.[1]);
+    expect(ready).toBeLessThan(1000);
+    expect(dom.match(/<tr( hidden="")?><td class="name">/g)).toHaveLength(1000);
+    const expected = picture.clusters.filter((c) => c.wave === 3 && c.region === 'us-east-1').length;
+    expect(dom.match(/<tr><td class="name">/g)).toHaveLength(expected);
+    expect(dom).toContain(`Showing ${expected} of 1000 clusters</span>`);
+  }, 120_000);
+});
