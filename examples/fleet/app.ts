@@ -1,3 +1,4 @@
+import type { Construct } from 'constructs';
 import {
   ChartSource, Fleet, FluxApp, Notification, Registry, Signing,
 } from 'flux-fleet';
@@ -10,13 +11,20 @@ interface AcmeVars {
   readonly replicas: number;
 }
 
+/** The app that synthesizes Acme's fleet (below) into `outdir`. */
+export function buildApp(outdir: string): FluxApp {
+  const app = new FluxApp({ outdir });
+  buildFleet(app);
+  return app;
+}
+
 /**
  * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; infrastructure
  * controllers, then their configs, then apps; a Helm chart with per-cluster values; a tenant team.
+ * The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from the same declaration.
  */
-export function buildApp(outdir: string): FluxApp {
-  const app = new FluxApp({ outdir });
-  const fleet = new Fleet<AcmeVars>(app, 'acme', {
+export function buildFleet(scope: Construct): Fleet<AcmeVars> {
+  const fleet = new Fleet<AcmeVars>(scope, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
@@ -61,5 +69,5 @@ export function buildApp(outdir: string): FluxApp {
     dependsOn: [configs],
     substitutions: (cluster) => ({ SHOP_HOST: `shop.${cluster.vars.domain}` }),
   });
-  return app;
+  return fleet;
 }
