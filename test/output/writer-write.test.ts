@@ -136,6 +136,48 @@ describe('writeTree', () => {
     expect(fs.readdirSync(tmp)).toStrictEqual(['dist']);
   });
 
+  test('writing the same tree again touches nothing: no file system operation, the folders stay as they were', () => {
+    // GIVEN
+    writeTree(fleetTree(['prod-eu-1', 'stg-eu-1']), outdir);
+    const folder = fs.statSync(path.join(outdir, 'clusters/prod-eu-1'), { bigint: true });
+    const operations: string[] = [];
+    // WHEN
+    const result = writeTree(fleetTree(['prod-eu-1', 'stg-eu-1']), outdir, { beforeOperation: (op) => operations.push(op) });
+    // THEN
+    expect(operations).toStrictEqual([]);
+    expect(result.unchanged).toHaveLength(10);
+    const after = fs.statSync(path.join(outdir, 'clusters/prod-eu-1'), { bigint: true });
+    expect({ ino: after.ino, mtimeNs: after.mtimeNs }).toStrictEqual({ ino: folder.ino, mtimeNs: folder.mtimeNs });
+  });
+
+  test('writing the same tree again over a previous output with an extra folder removes the folder, keeping the files', () => {
+    // GIVEN
+    writeTree(fleetTree(['prod-eu-1']), outdir);
+    const before = snapshot(outdir);
+    fs.mkdirSync(path.join(outdir, 'clusters/empty'));
+    // WHEN
+    const result = writeTree(fleetTree(['prod-eu-1']), outdir);
+    // THEN
+    expect(fs.readdirSync(path.join(outdir, 'clusters'))).toStrictEqual(['prod-eu-1']);
+    expect(snapshot(outdir)).toStrictEqual(before);
+    expect(result.changed).toStrictEqual([]);
+  });
+
+  test('writing the same tree again over a previous output with a changed marker file rewrites the marker only', () => {
+    // GIVEN
+    writeTree(fleetTree(['prod-eu-1']), outdir);
+    const before = snapshot(outdir);
+    fs.appendFileSync(path.join(outdir, WRITER_MARKER_FILE), 'edited\n');
+    // WHEN
+    const result = writeTree(fleetTree(['prod-eu-1']), outdir);
+    // THEN
+    const { [WRITER_MARKER_FILE]: marker, ...files } = snapshot(outdir);
+    const { [WRITER_MARKER_FILE]: _, ...filesBefore } = before;
+    expect(marker.content).toBe(MARKER);
+    expect(files).toStrictEqual(filesBefore);
+    expect(result.changed).toStrictEqual([]);
+  });
+
   test('a changed object changes only its file', () => {
     // GIVEN
     writeTree(fleetTree(['prod-eu-1', 'stg-eu-1']), outdir);

@@ -1,6 +1,7 @@
 import { ApiObject, ApiObjectMetadata, Chart, JsonPatch, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { ObjectIndex } from './object-index.js';
+import { RenderSession } from './render-session.js';
 import { Checks } from './rules.js';
 import { SCHEMA_PREFIX, SchemaCheck } from './schema.js';
 
@@ -111,7 +112,7 @@ export abstract class FluxObject extends Construct implements IFluxObject {
 
   /** The rendered object, as synth writes it. */
   public toJson(): Record<string, any> {
-    return this.apiObject.toJson();
+    return RenderSession.toJson(this.apiObject);
   }
 
   /** The objects this one refers to. */

@@ -1,6 +1,8 @@
 import { App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { addFleetPicture } from './fleet-picture.js';
 import { Fleet } from '../../fleet/fleet.js';
+import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
 
@@ -20,18 +22,22 @@ export class FluxApp extends App {
   /** Builds every fleet, then checks every construct and throws one error listing every problem found. */
   public validate(): void {
     for (const fleet of this.fleets()) fleet.build();
-    const errors = collectValidationErrors(this);
-    if (errors.length > 0) throw new SynthError(errors);
+    this.check(this.node.findAll());
   }
 
   public synth(): void {
-    this.validate();
     const fleets = this.fleets();
-    if (fleets.length === 0) {
-      super.synth();
-      return;
-    }
-    this.writeFleets(fleets);
+    for (const fleet of fleets) fleet.build();
+    // Every object is built: each is now rendered once, and what is validated is what is written.
+    RenderSession.run(() => {
+      const all = this.node.findAll();
+      this.check(all);
+      if (fleets.length === 0) {
+        super.synth();
+        return;
+      }
+      this.writeFleets(fleets, all);
+    });
   }
 
   public synthYaml(): string {
@@ -44,17 +50,26 @@ export class FluxApp extends App {
     return this.node.findAll().filter((c): c is Fleet<any> => Fleet.isFleet(c));
   }
 
-  private writeFleets(fleets: Fleet<any>[]): WriteTreeResult {
+  /** Throws one error listing every problem of the constructs. */
+  private check(all: readonly IConstruct[]): void {
+    const errors = validationErrorsOf(all);
+    if (errors.length > 0) throw new SynthError(errors);
+  }
+
+  private writeFleets(fleets: Fleet<any>[], all: readonly IConstruct[]): WriteTreeResult {
     const tree = new ConfigTree();
     const inFleets = new Set<Chart>();
+    const render = chartRenderer(all);
     for (const fleet of fleets) {
       const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
       for (const file of fleet.files()) {
-        tree.addObjects(`${prefix}${file.path}`, file.chart.toJson());
+        tree.addObjects(`${prefix}${file.path}`, render(file.chart));
         inFleets.add(file.chart);
       }
+      // The picture for reviewers: FLEET.md and fleet.html in the fleet's root folder.
+      addFleetPicture(tree, prefix, fleet);
     }
-    const strays = this.node.findAll().filter((c): c is Chart => Chart.isChart(c) && !inFleets.has(c));
+    const strays = all.filter((c): c is Chart => Chart.isChart(c) && !inFleets.has(c));
     if (strays.length > 0) {
       throw new SynthError(strays.map((c) => ({
         path: c.node.path,
@@ -87,8 +102,12 @@ export class SynthError extends Error {
 
 /** Runs every construct's validations under `root`, in tree order. */
 export function collectValidationErrors(root: IConstruct): ValidationMessage[] {
+  return validationErrorsOf(root.node.findAll());
+}
+
+function validationErrorsOf(constructs: readonly IConstruct[]): ValidationMessage[] {
   const errors: ValidationMessage[] = [];
-  for (const c of root.node.findAll()) {
+  for (const c of constructs) {
     for (const message of c.node.validate()) errors.push({ path: c.node.path, message });
   }
   return errors;

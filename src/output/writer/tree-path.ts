@@ -6,7 +6,7 @@ export const KUSTOMIZATION_FILE_NAMES: ReadonlySet<string> = new Set(['kustomiza
 
 /** A path or output folder the writer refuses, or a config tree it cannot render or write. The message says the fix. */
 export class ConfigTreeError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
+  public constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ConfigTreeError';
   }

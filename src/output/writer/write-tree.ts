@@ -39,7 +39,8 @@ const MARKER_TEXT = 'This folder is written by flux-fleet: every synth replaces 
  * Writes a config tree to `outdir`, all or nothing: the tree is rendered in memory, written to a new sibling folder
  * (files whose content did not change are hard links to the previous output's, so they keep their modification time),
  * then swapped in with two renames. If anything fails, `outdir` is left as it was and the sibling folder is removed.
- * Files of the previous output that the tree lacks are gone afterwards.
+ * Files of the previous output that the tree lacks are gone afterwards. When the previous output is exactly the tree
+ * (same folders, same files, same bytes), nothing is written at all.
  *
  * Refuses (with the fix in the error) an `outdir` that is the file system root, the home folder, the current git
  * repository's root, or a non-empty folder that the writer did not write (it lacks the `.flux-fleet` marker file).
@@ -52,21 +53,28 @@ export function writeTree(tree: ConfigTree, outdir: string, options: WriteTreeOp
   const siblings = new Siblings(target.path);
   if (recoverInterruptedWrite(siblings, fsops)) target = checkOutdir(outdir);
 
-  const oldFiles = target.written ? listFiles(target.path) : new Set<string>();
+  const previous = target.written ? listTree(target.path) : { files: new Set<string>(), folders: new Set<string>() };
+  const oldFiles = previous.files;
+  const marker: RenderedFile = { path: WRITER_MARKER_FILE, content: Buffer.from(MARKER_TEXT, 'utf8') };
+  const folders = foldersOf(files);
+  const same = new Map<string, fs.Stats>();
+  if (target.written && isSameTree(marker, files, folders, target, previous, same)) {
+    // Nothing to write: the previous output stays as it is, folders included.
+    return { outdir: target.path, added: [], changed: [], unchanged: files.map((f) => f.path), removed: [] };
+  }
   const temp = siblings.newTemp();
   let outdirMoved = false;
   try {
     fs.mkdirSync(siblings.parent, { recursive: true });
     fsops.mkdir(temp);
     if (target.mode !== undefined) fs.chmodSync(temp, target.mode);
-    const marker: RenderedFile = { path: WRITER_MARKER_FILE, content: Buffer.from(MARKER_TEXT, 'utf8') };
-    placeFile(marker, temp, target, oldFiles, fsops);
-    for (const folder of foldersOf(files)) fsops.mkdir(path.join(temp, folder));
+    placeFile(marker, temp, target, oldFiles, same, fsops);
+    for (const folder of folders) fsops.mkdir(path.join(temp, folder));
     const added: string[] = [];
     const changed: string[] = [];
     const unchanged: string[] = [];
     for (const file of files) {
-      const outcome = placeFile(file, temp, target, oldFiles, fsops);
+      const outcome = placeFile(file, temp, target, oldFiles, same, fsops);
       (outcome === 'added' ? added : outcome === 'changed' ? changed : unchanged).push(file.path);
     }
     const kept = new Set(files.map((f) => f.path)).add(WRITER_MARKER_FILE);
@@ -96,18 +104,44 @@ export function writeTree(tree: ConfigTree, outdir: string, options: WriteTreeOp
 type Outcome = 'added' | 'changed' | 'unchanged';
 
 /**
- * Places one file in the new folder: a hard link to the previous output's file when its bytes are the same (sizes
- * compared first, so most changed files are never read), else newly written.
+ * Whether the previous output is exactly the new tree: the same folders, the same files with the same bytes, and
+ * nothing else. Files found unchanged on the way are recorded in `same`, with their status, so that they are not
+ * read twice when the tree differs.
  */
-function placeFile(file: RenderedFile, temp: string, target: CheckedOutdir, oldFiles: ReadonlySet<string>, fsops: FileOperations): Outcome {
+function isSameTree(marker: RenderedFile, files: readonly RenderedFile[], folders: readonly string[], target: CheckedOutdir,
+  previous: { files: ReadonlySet<string>; folders: ReadonlySet<string> }, same: Map<string, fs.Stats>): boolean {
+  if (previous.files.size !== files.length + 1 || previous.folders.size !== folders.length) return false;
+  if (!folders.every((f) => previous.folders.has(f))) return false;
+  if (!files.every((f) => previous.files.has(f.path))) return false;
+  for (const file of [marker, ...files]) {
+    const stat = unchangedStat(file, target);
+    if (!stat) return false;
+    same.set(file.path, stat);
+  }
+  return true;
+}
+
+/** The status of the previous output's file when it is a regular file with exactly the new bytes. */
+function unchangedStat(file: RenderedFile, target: CheckedOutdir): fs.Stats | undefined {
+  const old = path.join(target.path, file.path);
+  const stat = fs.lstatSync(old, { throwIfNoEntry: false });
+  return stat?.isFile() && stat.size === file.content.length && fs.readFileSync(old).equals(file.content) ? stat : undefined;
+}
+
+/**
+ * Places one file in the new folder: a hard link to the previous output's file when its bytes are the same (sizes
+ * compared first, so most changed files are never read), else newly written. Files in `same` are known to be the same.
+ */
+function placeFile(file: RenderedFile, temp: string, target: CheckedOutdir, oldFiles: ReadonlySet<string>,
+  same: ReadonlyMap<string, fs.Stats>, fsops: FileOperations): Outcome {
   const dest = path.join(temp, file.path);
   if (!oldFiles.has(file.path)) {
     fsops.write(dest, file.content);
     return 'added';
   }
   const old = path.join(target.path, file.path);
-  const stat = fs.lstatSync(old, { throwIfNoEntry: false });
-  if (stat?.isFile() && stat.size === file.content.length && fs.readFileSync(old).equals(file.content)) {
+  const stat = same.get(file.path) ?? unchangedStat(file, target);
+  if (stat) {
     fsops.link(old, dest, stat);
     return 'unchanged';
   }
@@ -125,18 +159,23 @@ function foldersOf(files: readonly RenderedFile[]): string[] {
   return [...folders].sort(compareStrings);
 }
 
-/** The files (anything but folders) below `root`, as `/`-separated relative paths. */
-function listFiles(root: string): Set<string> {
+/** The files (anything but folders) and the folders below `root`, as `/`-separated relative paths. */
+function listTree(root: string): { files: Set<string>; folders: Set<string> } {
   const files = new Set<string>();
+  const folders = new Set<string>();
   const walk = (dir: string, prefix: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const rel = prefix + entry.name;
-      if (entry.isDirectory()) walk(path.join(dir, entry.name), `${rel}/`);
-      else files.add(rel);
+      if (entry.isDirectory()) {
+        folders.add(rel);
+        walk(path.join(dir, entry.name), `${rel}/`);
+      } else {
+        files.add(rel);
+      }
     }
   };
   walk(root, '');
-  return files;
+  return { files, folders };
 }
 
 /** The writer's folders beside the output folder: the new tree being built, and the previous output during the swap. */
