@@ -109,6 +109,8 @@ project.package.addField('exports', {
   './package.json': './package.json',
 });
 project.package.addField('sideEffects', false);
+// For consumers whose moduleResolution ignores "exports" (node10, as `pulumi new typescript` sets it).
+project.package.addField('typesVersions', { '*': { pulumi: ['lib/frontends/pulumi/index.d.ts'] } });
 project.package.addField('engines', { node: '>=22.12.0' });
 project.package.addField('peerDependenciesMeta', {
   '@pulumi/pulumi': { optional: true },

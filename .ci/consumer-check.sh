@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Consumer check: proves that a packed flux-fleet tarball installs from npm's point of view and synthesizes a
-# Kustomization reconciling an OCIRepository, in two throwaway projects:
-#   esm  "type": "module", TypeScript with module NodeNext: `tsc --noEmit`, then run with tsx;
-#   cjs  a project shaped like `cdk8s init typescript-app`: no "type", module commonjs, moduleResolution node,
-#        strict; run with ts-node (type-checking on), so `import` compiles to require() of the ES module package.
+# Consumer check: proves that a packed flux-fleet tarball installs from npm's point of view, synthesizes a
+# Kustomization reconciling an OCIRepository, and synthesizes a fleet's config repo that its own command line
+# accepts, in three throwaway projects:
+#   esm    "type": "module", TypeScript with module NodeNext: `tsc --noEmit`, then run with tsx; then the fleet
+#          program (fleet.ts) into fleet/, which `npx flux-fleet validate fleet` must accept (exit 0), and a copy
+#          with an interval of "5 minutes" that it must reject (exit 1, naming the file and the value);
+#   cjs    a project shaped like `cdk8s init typescript-app`: no "type", module commonjs, moduleResolution node,
+#          strict; run with ts-node (type-checking on), so `import` compiles to require() of the ES module package;
+#   cdk8s  a `cdk8s init typescript-app` project (cdk8s.yaml, cdk8s-cli from the npm registry) whose main.ts is the
+#          fleet program: `npx cdk8s synth` into dist/, the tree checked, `npx flux-fleet validate dist`, then
+#          `tsc --noEmit` as the project's `npm run compile` would check it (lib es2016, no skipLibCheck).
 # Each prints PASS or FAIL; any failure exits non-zero. The projects live under mktemp and are removed when every
-# check passed (kept for a look otherwise).
+# check passed (kept for a look otherwise). `flux-fleet validate` builds every kustomization.yaml folder with
+# `kubectl kustomize`, so kubectl must be on PATH.
 #
 # Usage: .ci/consumer-check.sh <path/to/flux-fleet-X.Y.Z.tgz>
 set -euo pipefail
@@ -24,6 +31,8 @@ CDK8S='cdk8s@^2.70.0'
 CONSTRUCTS='constructs@^10.4.0'
 TYPESCRIPT='typescript@5.9.x'
 TYPES_NODE='@types/node@^22'
+# cdk8s-cli as `cdk8s init` puts it in devDependencies (`npm view cdk8s-cli version` said 2.207.60 when this was set).
+CDK8S_CLI='cdk8s-cli@^2.207.0'
 
 usec() { local t=${EPOCHREALTIME//[!0-9]/}; echo "$t"; }
 since() { local d=$(( $(usec) - $1 )); printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000)); }
@@ -50,6 +59,45 @@ note_peers() {
   return 0
 }
 
+# `flux-fleet validate <dir>` with the command line the tarball installed (npx --no: never one from the registry);
+# prints its report, and fails unless it exits 0.
+validate_ok() {
+  local out rc=0
+  out=$(npx --no flux-fleet validate "$1" 2>&1) || rc=$?
+  echo "  npx flux-fleet validate $1 (exit $rc):"
+  sed 's/^/    /' <<<"$out"
+  if ((rc != 0)); then
+    echo "  expected exit 0" >&2
+    return 1
+  fi
+}
+
+# Copies the tree $1 to $2, sets the first interval in $2/$3 to "5 minutes", and requires `flux-fleet validate $2`
+# to exit 1 with a report line that names the file and the bad value.
+validate_broken() {
+  local good=$1 bad=$2 file=$3 out rc=0
+  rm -rf "$bad" && cp -R "$good" "$bad"
+  node -e '
+    const fs = require("fs");
+    const file = process.argv[1];
+    const text = fs.readFileSync(file, "utf8");
+    const broken = text.replace(/^(\s+interval:) \S+$/m, "$1 5 minutes");
+    if (broken === text) { console.error(`  no interval to break in ${file}`); process.exit(1); }
+    fs.writeFileSync(file, broken);
+  ' "$bad/$file"
+  out=$(npx --no flux-fleet validate "$bad" 2>&1) || rc=$?
+  echo "  npx flux-fleet validate $bad, a copy with interval \"5 minutes\" in $file (exit $rc):"
+  sed 's/^/    /' <<<"$out"
+  if ((rc != 1)); then
+    echo "  expected exit 1" >&2
+    return 1
+  fi
+  if ! grep -F "$file" <<<"$out" | grep -qF '"5 minutes"'; then
+    echo "  expected a line naming $file and the value \"5 minutes\"" >&2
+    return 1
+  fi
+}
+
 check_esm() {
   local dir="$work/esm"
   mkdir -p "$dir" && cd "$dir"
@@ -59,6 +107,8 @@ EOF
   cp "$files/main.ts" main.ts
   cp "$files/tsconfig.esm.json" tsconfig.json
   cp "$files/verify-synth.mjs" verify-synth.mjs
+  cp "$files/fleet.ts" fleet.ts
+  cp "$files/verify-fleet.mjs" verify-fleet.mjs
   quiet_install npm-install.log "$tarball" "$CDK8S" "$CONSTRUCTS" yaml@^2 "$TYPESCRIPT" tsx@^4 "$TYPES_NODE"
   node -p "'  installed flux-fleet@' + require('./node_modules/flux-fleet/package.json').version + ' from the tarball'"
   note_peers
@@ -66,6 +116,11 @@ EOF
   echo "  tsc --noEmit (module NodeNext): no errors"
   ./node_modules/.bin/tsx main.ts
   node verify-synth.mjs dist
+  # The fleet program (its outdir from CDK8S_OUTDIR), then the package's command line on the tree it wrote.
+  CDK8S_OUTDIR=fleet ./node_modules/.bin/tsx fleet.ts
+  node verify-fleet.mjs fleet
+  validate_ok fleet
+  validate_broken fleet fleet-broken clusters/stg-eu-1/infra-configs.yaml
 }
 
 check_cjs() {
@@ -85,6 +140,68 @@ EOF
   # The same as `npx ts-node main.ts`, without npx's lookups: ts-node type-checks, then runs the CommonJS output.
   ./node_modules/.bin/ts-node main.ts
   node verify-synth.mjs dist
+}
+
+check_cdk8s() {
+  local dir="$work/cdk8s" rc=0
+  mkdir -p "$dir" && cd "$dir"
+  # The files `cdk8s init typescript-app` writes, with no imports: flux-fleet brings its own constructs.
+  cat >cdk8s.yaml <<'EOF'
+language: typescript
+app: npx ts-node main.ts
+imports: []
+EOF
+  cat >package.json <<EOF
+{
+  "name": "consumer-cdk8s",
+  "version": "1.0.0",
+  "main": "main.js",
+  "types": "main.ts",
+  "license": "Apache-2.0",
+  "private": true,
+  "scripts": {
+    "synth": "cdk8s synth",
+    "compile": "tsc --build"
+  },
+  "dependencies": {
+    "cdk8s": "${CDK8S#cdk8s@}",
+    "constructs": "${CONSTRUCTS#constructs@}",
+    "flux-fleet": "file:$tarball"
+  },
+  "devDependencies": {
+    "cdk8s-cli": "${CDK8S_CLI#cdk8s-cli@}",
+    "@types/node": "${TYPES_NODE#@types/node@}",
+    "typescript": "${TYPESCRIPT#typescript@}",
+    "ts-node": "^10",
+    "yaml": "^2"
+  }
+}
+EOF
+  cp "$files/fleet.ts" main.ts
+  cp "$files/tsconfig.cjs.json" tsconfig.json
+  cp "$files/verify-fleet.mjs" verify-fleet.mjs
+  # cdk8s-cli brings some 150 packages: take their metadata from npm's cache when it has them (what the two
+  # consumers above installed was just looked up afresh), which saves several seconds of registry round trips.
+  quiet_install npm-install.log --prefer-offline
+  node -p "'  installed flux-fleet@' + require('./node_modules/flux-fleet/package.json').version + ' from the tarball, cdk8s-cli@' + require('./node_modules/cdk8s-cli/package.json').version"
+  note_peers
+  # Before every command cdk8s-cli asks http://registry.npmjs.org for a newer version of itself; its option
+  # --check-upgrade, here through the CDK8S_ environment prefix, turns that off. Synth then makes no network request
+  # (imports: [], no validations): it runs the app of cdk8s.yaml with CDK8S_OUTDIR=dist.
+  CDK8S_CHECK_UPGRADE=false npx --no cdk8s synth >synth.log 2>&1 || rc=$?
+  if ((rc != 0)); then
+    echo "  npx cdk8s synth failed (exit $rc):" >&2
+    sed 's/^/    /' synth.log >&2
+    return 1
+  fi
+  echo "  npx cdk8s synth (app: npx ts-node main.ts): $(grep -c '^  - ' synth.log) manifests under dist/"
+  node verify-fleet.mjs dist
+  validate_ok dist
+  # Last, what the project's `npm run compile` (tsc --build, lib es2016, no skipLibCheck) checks, flux-fleet's
+  # declarations included, without writing .js files next to the sources. (ts-node, which synth ran, reports
+  # errors in main.ts only.)
+  ./node_modules/.bin/tsc --noEmit -p tsconfig.json
+  echo "  tsc --noEmit (module commonjs, as npm run compile): no errors"
 }
 
 passed=0
@@ -107,8 +224,9 @@ run_check() {
 }
 
 echo "consumer check of $(basename "$tarball") with node $(node --version), npm $(npm --version 2>/dev/null)"
-run_check esm 'ES module project, TypeScript NodeNext (tsc --noEmit, tsx)'
+run_check esm 'ES module project, TypeScript NodeNext (tsc --noEmit, tsx, flux-fleet validate)'
 run_check cjs 'CommonJS project as cdk8s init typescript-app makes it (ts-node, require of the ES module)'
+run_check cdk8s 'cdk8s init typescript-app project with cdk8s-cli (cdk8s synth of a fleet, flux-fleet validate)'
 
 if ((failed == 0)); then
   rm -rf "$work"

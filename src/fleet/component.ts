@@ -44,7 +44,7 @@ export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
   readonly timeout?: FluxDuration;
 }
 
-/** What a component needs to build its objects on one cluster. @internal */
+/** What a component needs to build its objects on one cluster, given by the fleet at synth. */
 export interface ComponentBuildContext {
   readonly cluster: Cluster<any>;
   readonly registry: Registry;
