@@ -34,7 +34,7 @@ export interface DeliveryArtifact {
 
 /** A tree or fleet that cannot be delivered; the message names the cluster or file and the fix. */
 export class DeliveryError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
+  public constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DeliveryError';
   }
