@@ -34,8 +34,9 @@ TYPES_NODE='@types/node@^22'
 # cdk8s-cli as `cdk8s init` puts it in devDependencies (`npm view cdk8s-cli version` said 2.207.60 when this was set).
 CDK8S_CLI='cdk8s-cli@^2.207.0'
 
-usec() { local t=${EPOCHREALTIME//[!0-9]/}; echo "$t"; }
-since() { local d=$(( $(usec) - $1 )); printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000)); }
+check_label='consumer'
+# shellcheck source=.ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # npm install, quiet: its output goes to a log that is shown only when it fails.
 quiet_install() {
@@ -204,24 +205,6 @@ EOF
   echo "  tsc --noEmit (module commonjs, as npm run compile): no errors"
 }
 
-passed=0
-failed=0
-run_check() {
-  local name=$1 what=$2 start rc
-  start=$(usec)
-  echo "--- consumer $name: $what"
-  set +e
-  (set -e; "check_$name")
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    passed=$((passed + 1))
-    echo "PASS consumer $name ($(since "$start")s)"
-  else
-    failed=$((failed + 1))
-    echo "FAIL consumer $name (exit $rc, $(since "$start")s; project kept in $work/$name)"
-  fi
-}
 
 echo "consumer check of $(basename "$tarball") with node $(node --version), npm $(npm --version 2>/dev/null)"
 run_check esm 'ES module project, TypeScript NodeNext (tsc --noEmit, tsx, flux-fleet validate)'

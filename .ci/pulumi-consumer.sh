@@ -32,8 +32,9 @@ DEPS=(
   '@types/node@^22'
 )
 
-usec() { local t=${EPOCHREALTIME//[!0-9]/}; echo "$t"; }
-since() { local d=$(( $(usec) - $1 )); printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000)); }
+check_label='pulumi consumer'
+# shellcheck source=.ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The consumer's program, the same for both projects.
 write_program() {
@@ -188,24 +189,6 @@ EOF
   node bin/index.js
 }
 
-passed=0
-failed=0
-run_check() {
-  local name=$1 what=$2 start rc
-  start=$(usec)
-  echo "--- pulumi consumer $name: $what"
-  set +e
-  (set -e; "check_$name")
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    passed=$((passed + 1))
-    echo "PASS pulumi consumer $name ($(since "$start")s)"
-  else
-    failed=$((failed + 1))
-    echo "FAIL pulumi consumer $name (exit $rc, $(since "$start")s; project kept in $work/$name)"
-  fi
-}
 
 echo "pulumi consumer check of $(basename "$tarball") with node $(node --version), npm $(npm --version 2>/dev/null)"
 start=$(usec)
