@@ -145,6 +145,12 @@ const docgen = project.addTask('docgen', {
 });
 project.postCompileTask.spawn(docgen);
 
+project.addTask('bench', {
+  description: 'Synth benchmark: fleets of 10, 100 and 1,000 clusters against the yaml and plain cdk8s baselines',
+  exec: 'tsx scripts/bench.ts',
+  receiveArgs: true,
+});
+
 const example = project.addTask('example', {
   description: 'Synthesize the examples: examples/fleet into examples/fleet/dist, examples/single-cluster likewise',
   exec: 'tsx --tsconfig examples/tsconfig.json examples/fleet/main.ts',

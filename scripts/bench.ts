@@ -1,0 +1,471 @@
+/**
+ * Synth benchmark: fleets of 10, 100 and 1,000 clusters × 30 components, built through the public API and
+ * synthesized with FluxApp, beside two baselines measured in the same run on the same objects:
+ *
+ * - yaml: the rendered objects, taken once, serialized with the `yaml` package (default options) straight to one file
+ *   per chart in a fresh folder; only the serialization and the writes are timed;
+ * - cdk8s: the same objects as plain cdk8s ApiObjects, one Chart per file, in a plain cdk8s App; the construction of
+ *   the App and `App.synth()` are timed.
+ *
+ * Each measurement runs in its own child process, so that its peak memory (maxRSS) is its own. flux-fleet's time is
+ * `FluxApp.synth()`: building the fleet's Flux objects, validating every construct and writing the tree (the
+ * declaration of the fleet before it, e.g. `addCluster()`, is shown apart). A re-synth of the unchanged fleet into
+ * the same folder is measured too: the files it rewrote (by modification time and inode) and its time.
+ *
+ * Usage: tsx scripts/bench.ts [options]
+ *   --sizes=10,100,1000     cluster counts (default 10,100,1000)
+ *   --runs=N                runs of the flux-fleet and yaml measurements, taking turns; the median is shown (default 3)
+ *   --skip-cdk8s            do not measure the plain cdk8s baseline
+ *   --cdk8s-timeout=S       stop the plain cdk8s baseline after S seconds and report it as "> S" (default 120)
+ *   --timeout=S             stop any other measurement after S seconds (default 900)
+ *   --keep                  keep the temporary folder (its path is printed)
+ *
+ * The target checks (at the largest size, and the growth from a tenth of it) are printed as PASS/FAIL lines; the exit
+ * code is 1 when one fails. Timings depend on the machine's load and file system: file creation dominates at scale.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { stringify } from 'yaml';
+import { ChartSource, Component, Fleet, FluxApp, Notification, Registry, Signing } from '../src/index.js';
+
+const SCRIPT = fileURLToPath(import.meta.url);
+const RESULT_PREFIX = 'BENCH-RESULT ';
+const REGIONS = ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2', 'ap-southeast-1'];
+const GIB = 1024 ** 3;
+
+/** The variables every cluster of the benchmark fleet carries. */
+interface BenchVars {
+  readonly domain: string;
+  readonly replicas: number;
+}
+
+/** One chart file of the rendered tree: its path and its objects, as synth renders them. */
+interface RenderedChart {
+  readonly path: string;
+  readonly objects: Record<string, unknown>[];
+}
+
+/** What a child process reports. */
+interface ChildResult {
+  /** Wall time of the measured part, in milliseconds. */
+  readonly ms: number;
+  /** Peak resident memory of the child process, in bytes. */
+  readonly maxRss: number;
+  /** Wall time of the fleet's declaration, untimed in `ms` (flux-fleet runs only). */
+  readonly declareMs?: number;
+  readonly objects?: number;
+  readonly files?: number;
+  /** Files of the previous output rewritten (or added, or removed) by a re-synth. */
+  readonly rewritten?: number;
+}
+
+/** A measurement that did not finish. */
+interface Failed {
+  readonly failed: string;
+}
+
+type Outcome = ChildResult | Failed;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The fleet
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A fleet of `clusters` clusters: staging (a fifth of them) and production in three waves, over five regions;
+ * 30 components (22 kustomize trees, 8 Helm charts) in dependency layers, some limited to an environment, a region
+ * or a label; a tenant team in production; Slack notifications.
+ */
+function buildFleetApp(clusters: number, outdir: string): { app: FluxApp; fleet: Fleet<BenchVars> } {
+  const app = new FluxApp({ outdir });
+  const fleet = new Fleet<BenchVars>(app, 'bench', {
+    registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
+    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    flux: { version: '2.9.x' },
+    notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
+  });
+  const staging = fleet.addEnvironment('staging', { channel: 'latest' });
+  const production = fleet.addEnvironment('production', { channel: 'stable' });
+
+  for (let i = 0; i < clusters; i++) {
+    const region = REGIONS[i % REGIONS.length];
+    const name = `c${String(i).padStart(4, '0')}-${region}`;
+    const labels = i % 3 === 0 ? { tier: 'edge' } : undefined;
+    if (i % 5 === 0) {
+      staging.addCluster(name, { region, labels, vars: { domain: `${name}.stg.acme.io`, replicas: 1 } });
+    } else {
+      production.addCluster(name, { region, labels, wave: 1 + (i % 3), vars: { domain: `${name}.acme.io`, replicas: 3 } });
+    }
+  }
+
+  const team = fleet.addTenant('team-web', { targets: { environments: [production] } });
+  // Each component depends on one of the previous layer's components that every cluster gets.
+  const layers: Component<BenchVars>[][] = [];
+  const signing = Signing.oidc({
+    issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
+    subject: '^https://github\\.com/acme/charts/\\.github/workflows/release\\.yml@refs/tags/.+$',
+    regex: true,
+  });
+  for (let i = 0; i < 30; i++) {
+    const layer = Math.floor(i / 6);
+    const dependsOn = layer === 0 ? [] : [layers[layer - 1][i % layers[layer - 1].length]];
+    const targets = i === 26 || i % 10 === 7 ? { environments: [production] }
+      : i % 10 === 8 ? { regions: REGIONS.slice(0, 3) }
+        : i % 10 === 9 ? { labels: { tier: 'edge' } } : undefined;
+    let component: Component<BenchVars>;
+    if (i % 4 === 3) {
+      component = fleet.addHelmComponent(`chart-${i}`, {
+        chart: i % 8 === 3 ? ChartSource.mirrored(`charts/chart-${i}`, { version: '1.x' })
+          : ChartSource.oci(`oci://ghcr.io/acme/charts/chart-${i}`, { version: `${i}.2.0`, signing }),
+        dependsOn,
+        targets,
+        values: (cluster) => ({
+          replicaCount: cluster.vars.replicas,
+          ingress: { enabled: true, hosts: [{ host: `chart-${i}.${cluster.vars.domain}`, paths: [{ path: '/', pathType: 'Prefix' }] }] },
+        }),
+      });
+    } else {
+      component = fleet.addComponent(`app-${i}`, {
+        artifact: layer < 2 ? 'infra' : `apps/app-${i}`,
+        path: `./app-${i}`,
+        wait: layer < 2,
+        dependsOn,
+        targets,
+        tenant: i === 26 ? team : undefined,
+        substitutions: i % 2 === 0 ? (cluster) => ({ APP_HOST: `app-${i}.${cluster.vars.domain}` }) : undefined,
+      });
+    }
+    if (!targets) (layers[layer] ??= []).push(component);
+  }
+  return { app, fleet };
+}
+
+/** The rendered objects of every chart file, as synth renders them (objects in construct order; no dependencies). */
+function renderedCharts(fleet: Fleet<any>): RenderedChart[] {
+  return fleet.files().map((file) => ({
+    path: file.path,
+    objects: file.chart.node.findAll()
+      .filter((c): c is ApiObject => ApiObject.isApiObject(c) && Chart.of(c) === file.chart)
+      .map((o) => o.toJson()),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child processes: one measurement each
+// ---------------------------------------------------------------------------------------------------------------
+
+function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Every file below `root` with its modification time and inode, the writer's marker file included. */
+function fileStamps(root: string): Map<string, string> {
+  const stamps = new Map<string, string>();
+  for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const stat = fs.statSync(file, { bigint: true });
+    stamps.set(path.relative(root, file), `${stat.mtimeNs}:${stat.ino}`);
+  }
+  return stamps;
+}
+
+/** Objects and files of a written tree (generated kustomization.yaml files, and files other than YAML, count as files). */
+function countTree(root: string): { objects: number; files: number } {
+  let objects = 0;
+  let files = 0;
+  for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name.startsWith('.')) continue;
+    files++;
+    if (entry.name === 'kustomization.yaml' || !entry.name.endsWith('.yaml')) continue;
+    const text = fs.readFileSync(path.join(entry.parentPath, entry.name), 'utf8');
+    objects += 1 + (text.match(/^---$/gm)?.length ?? 0);
+  }
+  return { objects, files };
+}
+
+function childSynth(clusters: number, outdir: string): ChildResult {
+  const t0 = performance.now();
+  const { app } = buildFleetApp(clusters, outdir);
+  const t1 = performance.now();
+  app.synth();
+  const t2 = performance.now();
+  return { ms: t2 - t1, declareMs: t1 - t0, maxRss: peakRss(), ...countTree(outdir) };
+}
+
+function childResynth(clusters: number, outdir: string): ChildResult {
+  const before = fileStamps(outdir);
+  const t0 = performance.now();
+  const { app } = buildFleetApp(clusters, outdir);
+  const t1 = performance.now();
+  app.synth();
+  const t2 = performance.now();
+  const after = fileStamps(outdir);
+  let rewritten = 0;
+  for (const [file, stamp] of after) if (before.get(file) !== stamp) rewritten++;
+  for (const file of before.keys()) if (!after.has(file)) rewritten++;
+  return { ms: t2 - t1, declareMs: t1 - t0, maxRss: peakRss(), rewritten, files: after.size };
+}
+
+function childRender(clusters: number, objectsFile: string): ChildResult {
+  const { app, fleet } = buildFleetApp(clusters, path.join(path.dirname(objectsFile), 'unused'));
+  const t0 = performance.now();
+  app.validate();
+  const charts = renderedCharts(fleet);
+  const t1 = performance.now();
+  // Flushed before the measurements start, so that its write-back does not slow them down.
+  const fd = fs.openSync(objectsFile, 'w');
+  fs.writeFileSync(fd, JSON.stringify(charts));
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  return { ms: t1 - t0, maxRss: peakRss(), objects: charts.reduce((n, c) => n + c.objects.length, 0), files: charts.length };
+}
+
+function childYaml(objectsFile: string, outdir: string): ChildResult {
+  const charts = JSON.parse(fs.readFileSync(objectsFile, 'utf8')) as RenderedChart[];
+  const t0 = performance.now();
+  fs.mkdirSync(outdir);
+  const folders = new Set<string>();
+  for (const chart of charts) {
+    const file = path.join(outdir, chart.path);
+    const folder = path.dirname(file);
+    if (!folders.has(folder)) {
+      fs.mkdirSync(folder, { recursive: true });
+      folders.add(folder);
+    }
+    fs.writeFileSync(file, chart.objects.map((o) => stringify(o)).join('---\n'));
+  }
+  const t1 = performance.now();
+  return { ms: t1 - t0, maxRss: peakRss() };
+}
+
+function childCdk8s(objectsFile: string, outdir: string): ChildResult {
+  const charts = JSON.parse(fs.readFileSync(objectsFile, 'utf8')) as RenderedChart[];
+  const t0 = performance.now();
+  const app = new App({ outdir });
+  for (const chart of charts) {
+    const c = new Chart(app, chart.path.replace(/\.yaml$/, '').replace(/\//g, '-'));
+    chart.objects.forEach((o, i) => new ApiObject(c, `o${i}`, o as any));
+  }
+  app.synth();
+  const t1 = performance.now();
+  return { ms: t1 - t0, maxRss: peakRss() };
+}
+
+function runChild(argv: Map<string, string>): void {
+  const kind = argv.get('child')!;
+  const clusters = Number(argv.get('clusters'));
+  const target = argv.get('target')!;
+  let result: ChildResult;
+  switch (kind) {
+    case 'synth': result = childSynth(clusters, target); break;
+    case 'resynth': result = childResynth(clusters, target); break;
+    case 'render': result = childRender(clusters, target); break;
+    case 'yaml': result = childYaml(argv.get('objects')!, target); break;
+    case 'cdk8s': result = childCdk8s(argv.get('objects')!, target); break;
+    default: throw new Error(`unknown child ${kind}`);
+  }
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The parent: runs the children, prints the table and the checks
+// ---------------------------------------------------------------------------------------------------------------
+
+function spawnChild(args: string[], timeoutSeconds: number): Outcome {
+  const child = spawnSync(process.execPath, [...process.execArgv, SCRIPT, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutSeconds * 1000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (child.error && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { failed: `> ${timeoutSeconds} s (stopped)` };
+  const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (child.status !== 0 || !line) {
+    process.stderr.write(child.stderr.slice(0, 4000));
+    return { failed: `failed (exit ${child.status ?? child.signal})` };
+  }
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult;
+}
+
+function ok(o: Outcome | undefined): o is ChildResult {
+  return o !== undefined && !('failed' in o);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The runs of one measurement summed up: the median time, the largest peak memory; the first failure if any. */
+function summary(results: readonly Outcome[]): Outcome | undefined {
+  if (results.length === 0) return undefined;
+  const failed = results.find((r) => !ok(r));
+  if (failed) return failed;
+  const done = results as ChildResult[];
+  return { ...done[0], ms: median(done.map((r) => r.ms)), maxRss: Math.max(...done.map((r) => r.maxRss)) };
+}
+
+const seconds = (o: Outcome | undefined): string => (o === undefined ? 'skipped' : ok(o) ? (o.ms / 1000).toFixed(2) : o.failed);
+const mib = (o: Outcome | undefined): string => (ok(o) ? String(Math.round(o.maxRss / 1024 ** 2)) : '-');
+
+interface Row {
+  readonly clusters: number;
+  readonly render: Outcome;
+  readonly synth: Outcome;
+  readonly resynth?: Outcome;
+  readonly yaml?: Outcome;
+  readonly cdk8s?: Outcome;
+  readonly cdk8sTimeout: number;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** `a / b`, or a bound when `b` was stopped at its timeout. */
+function ratio(a: Outcome | undefined, b: Outcome | undefined, timeout?: number): { text: string; value?: number; lowerBound?: boolean } {
+  if (!ok(a)) return { text: '-' };
+  if (ok(b)) {
+    const value = b.ms / a.ms;
+    return { text: `${value.toFixed(2)}x`, value };
+  }
+  if (b && timeout !== undefined && b.failed.includes('stopped')) {
+    const value = (timeout * 1000) / a.ms;
+    return { text: `> ${value.toFixed(1)}x`, value, lowerBound: true };
+  }
+  return { text: '-' };
+}
+
+function parent(argv: Map<string, string>): number {
+  const sizes = (argv.get('sizes') ?? '10,100,1000').split(',').map(Number);
+  const runs = Number(argv.get('runs') ?? 3);
+  const timeout = Number(argv.get('timeout') ?? 900);
+  const cdk8sTimeout = Number(argv.get('cdk8s-timeout') ?? 120);
+  const skipCdk8s = argv.has('skip-cdk8s');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flux-fleet-bench-'));
+  console.log(`flux-fleet synth benchmark: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ` +
+    `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`work folder: ${tmp}\n`);
+
+  const rows: Row[] = [];
+  try {
+    for (const clusters of sizes) {
+      const dir = path.join(tmp, `n${clusters}`);
+      fs.mkdirSync(dir);
+      const objects = path.join(dir, 'objects.json');
+      const log = (what: string, o: Outcome | undefined) => console.log(`  ${clusters} clusters, ${what}: ${seconds(o)} s`);
+      const render = spawnChild(['--child=render', `--clusters=${clusters}`, `--target=${objects}`], timeout);
+      log('render the objects for the baselines (untimed)', render);
+      // flux-fleet and the yaml baseline take turns, each going first every other run, so that both meet the same
+      // load of the machine.
+      const synthRuns: Outcome[] = [];
+      const yamlRuns: Outcome[] = [];
+      const runSynth = (i: number) => {
+        if (synthRuns.some((r) => !ok(r))) return;
+        synthRuns.push(spawnChild(['--child=synth', `--clusters=${clusters}`, `--target=${path.join(dir, `synth-${i}`)}`], timeout));
+        log(`flux-fleet synth, run ${i + 1}`, synthRuns[synthRuns.length - 1]);
+      };
+      const runYaml = (i: number) => {
+        if (!ok(render) || yamlRuns.some((r) => !ok(r))) return;
+        yamlRuns.push(spawnChild(['--child=yaml', `--objects=${objects}`, `--target=${path.join(dir, `yaml-${i}`)}`], timeout));
+        log(`yaml baseline, run ${i + 1}`, yamlRuns[yamlRuns.length - 1]);
+      };
+      for (let i = 0; i < runs; i++) {
+        if (i % 2 === 0) {
+          runSynth(i);
+          runYaml(i);
+        } else {
+          runYaml(i);
+          runSynth(i);
+        }
+      }
+      const synth = summary(synthRuns)!;
+      const yaml = summary(yamlRuns);
+      const resynth = ok(synth) ? spawnChild(['--child=resynth', `--clusters=${clusters}`, `--target=${path.join(dir, 'synth-0')}`], timeout) : undefined;
+      log('flux-fleet re-synth', resynth);
+      const cdk8s = ok(render) && !skipCdk8s
+        ? spawnChild(['--child=cdk8s', `--objects=${objects}`, `--target=${path.join(dir, 'cdk8s')}`], cdk8sTimeout) : undefined;
+      log('plain cdk8s baseline', cdk8s);
+      rows.push({ clusters, render, synth, resynth, yaml, cdk8s, cdk8sTimeout });
+      // The outputs stay until the end: deleting many files slows the file system down for a while after.
+    }
+  } finally {
+    if (!argv.has('keep')) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  console.log();
+  console.log(table(
+    ['clusters', 'objects', 'charts', 'files', 'declare s', 'synth s', 'synth MiB', 'yaml s', 'yaml MiB', 'cdk8s s', 'cdk8s MiB', 'synth/yaml', 'cdk8s/synth', 're-synth s', 'rewritten'],
+    rows.map((r) => [
+      String(r.clusters),
+      ok(r.render) ? String(r.render.objects) : ok(r.synth) ? String(r.synth.objects) : '-',
+      ok(r.render) ? String(r.render.files) : '-',
+      ok(r.synth) ? String(r.synth.files) : '-',
+      ok(r.synth) ? ((r.synth.declareMs ?? 0) / 1000).toFixed(2) : '-',
+      seconds(r.synth), mib(r.synth),
+      seconds(r.yaml), mib(r.yaml),
+      seconds(r.cdk8s), mib(r.cdk8s),
+      ok(r.synth) && ok(r.yaml) ? `${(r.synth.ms / r.yaml.ms).toFixed(2)}x` : '-',
+      ratio(r.synth, r.cdk8s, r.cdk8sTimeout).text,
+      seconds(r.resynth),
+      ok(r.resynth) ? `${r.resynth.rewritten}/${r.resynth.files}` : '-',
+    ]),
+  ));
+  console.log(`\nTimes in seconds, the median of ${runs} run(s) for synth and yaml; MiB: peak resident memory of the measuring process.`);
+  console.log('objects: Kubernetes objects; charts: chart files (what the baselines write); files: files synth writes (charts,');
+  console.log('  generated kustomization.yaml files, the fleet picture, the marker file).');
+  console.log('declare: the Fleet program (addCluster, addComponent...); synth: FluxApp.synth() (build the Flux objects, validate, write).');
+  console.log('yaml: yaml.stringify() of the same objects and one write per chart file into a fresh folder;');
+  console.log('  cdk8s: the same objects as ApiObjects in a plain cdk8s App, one Chart per chart file: construction and App.synth().');
+  console.log('re-synth: FluxApp.synth() of the unchanged fleet into the same folder; rewritten: files whose mtime or inode changed.\n');
+
+  const checks: Array<[string, boolean | undefined, string]> = [];
+  const largest = rows[rows.length - 1];
+  const tenth = rows.find((r) => r.clusters * 10 === largest.clusters);
+  if (ok(largest.synth) && ok(largest.yaml)) {
+    const x = largest.synth.ms / largest.yaml.ms;
+    checks.push([`synth within 1.5x of the yaml baseline at ${largest.clusters} clusters`, x <= 1.5, `${x.toFixed(2)}x`]);
+  } else {
+    checks.push([`synth within 1.5x of the yaml baseline at ${largest.clusters} clusters`, false, 'not measured']);
+  }
+  const vsCdk8s = ratio(largest.synth, largest.cdk8s, largest.cdk8sTimeout);
+  checks.push([`synth at least 10x faster than plain cdk8s at ${largest.clusters} clusters`,
+    vsCdk8s.value === undefined ? (skipCdk8s ? undefined : false) : vsCdk8s.value >= 10,
+    vsCdk8s.value === undefined ? (skipCdk8s ? 'skipped' : 'not measured') : `${vsCdk8s.text}${vsCdk8s.lowerBound ? ' (cdk8s stopped at its timeout: a lower bound)' : ''}`]);
+  if (tenth) {
+    const g = ok(largest.synth) && ok(tenth.synth) ? largest.synth.ms / tenth.synth.ms : undefined;
+    checks.push([`synth time grows at most 12x from ${tenth.clusters} to ${largest.clusters} clusters`, g !== undefined && g <= 12, g === undefined ? 'not measured' : `${g.toFixed(2)}x`]);
+  }
+  checks.push([`synth peak memory under 1.5 GiB at ${largest.clusters} clusters`,
+    ok(largest.synth) ? largest.synth.maxRss < 1.5 * GIB : false, ok(largest.synth) ? `${(largest.synth.maxRss / GIB).toFixed(2)} GiB` : 'not measured']);
+  checks.push([`re-synth of the unchanged ${largest.clusters}-cluster fleet rewrites no file`,
+    ok(largest.resynth) ? largest.resynth.rewritten === 0 : false, ok(largest.resynth) ? `${largest.resynth.rewritten} rewritten, ${seconds(largest.resynth)} s` : 'not measured']);
+
+  let failed = false;
+  for (const [name, pass, detail] of checks) {
+    console.log(`${pass === undefined ? 'SKIP' : pass ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
+    if (pass === false) failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+function parseArgs(args: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const a of args) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a}; see the usage at the top of scripts/bench.ts`);
+    map.set(m[1], m[2] ?? '');
+  }
+  return map;
+}
+
+const argv = parseArgs(process.argv.slice(2));
+if (argv.has('child')) runChild(argv);
+else process.exitCode = parent(argv);
