@@ -78,6 +78,35 @@ describe('renderApiObject', () => {
     expect(rendered.zlist).toStrictEqual([3, undefined, undefined, { value: 's' }, {}]);
   });
 
+  test('renders metadata as toJson() does: chart labels, Lazy values, empty fields dropped, finalizers, owners', () => {
+    // GIVEN
+    const app = new App();
+    const chart = new Chart(app, 'chart', { labels: { team: 'web' }, namespace: 'apps' });
+    const o = new ApiObject(chart, 'o', {
+      apiVersion: 'v1',
+      kind: 'Thing',
+      metadata: { name: 'thing', annotations: {}, labels: { z: Lazy.any({ produce: () => 'late' }) as unknown as string }, generateName: 'x-' },
+    });
+    o.metadata.addFinalizers('keep');
+    o.metadata.addOwnerReference({ apiVersion: 'v1', kind: 'Owner', name: 'boss', uid: '1' });
+    o.metadata.add('deletionGracePeriodSeconds', Lazy.any({ produce: () => 5 }));
+    const bare = new ApiObject(new Chart(app, 'bare'), 'bare', { apiVersion: 'v1', kind: 'Thing', metadata: { name: 'bare', labels: {} } });
+    // WHEN
+    const rendered = [renderApiObject(o), renderApiObject(bare)];
+    // THEN
+    expect(rendered).toStrictEqual([o.toJson(), bare.toJson()]);
+    expect(rendered[0].metadata).toStrictEqual({
+      deletionGracePeriodSeconds: 5,
+      finalizers: ['keep'],
+      generateName: 'x-',
+      labels: { team: 'web', z: 'late' },
+      name: 'thing',
+      namespace: 'apps',
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Owner', name: 'boss', uid: '1' }],
+    });
+    expect(rendered[1].metadata).toStrictEqual({ name: 'bare' });
+  });
+
   test('keeps the key order when CDK8S_DISABLE_SORT is set, as toJson() does', () => {
     // GIVEN
     process.env.CDK8S_DISABLE_SORT = '1';

@@ -68,6 +68,8 @@ export class ObjectIndex {
   }
 
   private readonly objects: FluxObject[] = [];
+  /** The objects that can lock every namespace (a multi-tenant FluxInstance). */
+  private readonly lockers: FluxObject[] = [];
   private byIdentity?: Map<string, FluxObject[]>;
   private cycles?: Map<FluxObject, string[]>;
 
@@ -76,6 +78,7 @@ export class ObjectIndex {
   /** Adds an object; called by every FluxObject at construction. */
   public register(o: FluxObject): void {
     this.objects.push(o);
+    if (typeof (o as unknown as Locker)._locksNamespaces === 'function') this.lockers.push(o);
     this.byIdentity = undefined;
     this.cycles = undefined;
   }
@@ -122,7 +125,7 @@ export class ObjectIndex {
 
   private isLocked(namespace: string): boolean {
     if (ClusterScope.isClusterScope(this.owner) && this.owner._isLocked(namespace)) return true;
-    return this.objects.some((o) => (o as unknown as { _locksNamespaces?: () => boolean })._locksNamespaces?.() === true);
+    return this.lockers.some((o) => (o as unknown as Locker)._locksNamespaces() === true);
   }
 
   private identityMap(): Map<string, FluxObject[]> {
@@ -210,6 +213,11 @@ function describeCycle(first: FluxObject, members: Set<FluxObject>, edges: (o: F
     }
   }
   return [`${first.kind}/${first.name}`];
+}
+
+/** An object that can lock the namespaces of its cluster. */
+interface Locker {
+  _locksNamespaces(): boolean;
 }
 
 function identity(o: IFluxObject): string {

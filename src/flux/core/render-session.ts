@@ -1,4 +1,4 @@
-import { ApiObject, App, Chart, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
+import { ApiObject, ApiObjectMetadataDefinition, App, Chart, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 
 let rendered: WeakMap<ApiObject, Record<string, any>> | undefined;
@@ -68,6 +68,18 @@ interface ApiObjectInternals {
   readonly patches?: unknown;
 }
 
+/** What `ApiObjectMetadataDefinition.toJson()` reads of the metadata, besides its public fields. */
+interface MetadataInternals {
+  readonly _additionalAttributes?: unknown;
+}
+
+/** How cdk8s sanitizes a rendered value. */
+interface SanitizeOptions {
+  readonly sortKeys: boolean;
+  /** Drop empty arrays and objects, as cdk8s does in metadata. */
+  readonly filterEmpty: boolean;
+}
+
 /** Thrown for a value the fast rendering leaves to cdk8s. */
 const UNSUPPORTED = Symbol('unsupported');
 
@@ -90,7 +102,7 @@ export function renderApiObject(o: ApiObject): Record<string, any> {
   }
   try {
     const sortKeys = process.env.CDK8S_DISABLE_SORT ? false : true;
-    const json = render({ ...props, metadata: o.metadata.toJson() }, sortKeys) as Record<string, unknown>;
+    const json = render({ ...props, metadata: renderMetadata(o.metadata) }, { sortKeys, filterEmpty: false }) as Record<string, unknown>;
     const patched = patches.length > 0 ? JsonPatch.apply(json, ...(patches as JsonPatch[])) : json;
     const result: Record<string, any> = {};
     for (const k of ['apiVersion', 'kind', 'metadata', ...Object.keys(patched)]) {
@@ -111,8 +123,23 @@ function builtInResolvers(o: ApiObject): boolean {
     resolvers[2]?.constructor === NumberStringUnionResolver;
 }
 
+/** The metadata as cdk8s's `ApiObjectMetadataDefinition.toJson()` renders it. */
+function renderMetadata(metadata: ApiObjectMetadataDefinition): unknown {
+  const additional = (metadata as unknown as MetadataInternals)._additionalAttributes;
+  if (metadata.toJson !== ApiObjectMetadataDefinition.prototype.toJson || !isObject(additional)) return metadata.toJson();
+  return render({
+    ...additional,
+    name: metadata.name,
+    namespace: metadata.namespace,
+    annotations: (metadata as unknown as Record<string, unknown>).annotations,
+    finalizers: (metadata as unknown as Record<string, unknown>).finalizers,
+    ownerReferences: (metadata as unknown as Record<string, unknown>).ownerReferences,
+    labels: (metadata as unknown as Record<string, unknown>).labels,
+  }, { sortKeys: true, filterEmpty: true });
+}
+
 /** `sanitizeValue(resolve(value))` of cdk8s, with its built-in resolvers, in one pass. */
-function render(value: unknown, sortKeys: boolean): unknown {
+function render(value: unknown, options: SanitizeOptions): unknown {
   // The built-in resolvers, in order, until none applies.
   for (;;) {
     if (value === null || value === undefined) return undefined;
@@ -123,32 +150,46 @@ function render(value: unknown, sortKeys: boolean): unknown {
     else break;
   }
   if (typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((x) => render(x, sortKeys));
-  if (value.constructor !== Object) return sanitize(value, sortKeys);
+  if (Array.isArray(value)) {
+    if (options.filterEmpty && value.length === 0) return undefined;
+    return value.map((x) => render(x, options));
+  }
+  if (value.constructor !== Object) return sanitize(value, options);
   const out: Record<string, unknown> = {};
   const keys = Object.keys(value);
-  for (const key of sortKeys ? keys.sort() : keys) {
+  let empty = true;
+  for (const key of options.sortKeys ? keys.sort() : keys) {
     if (key === '__proto__') throw UNSUPPORTED;
-    const r = render((value as Record<string, unknown>)[key], sortKeys);
-    if (r !== null && r !== undefined) out[key] = r;
+    const r = render((value as Record<string, unknown>)[key], options);
+    if (r !== null && r !== undefined) {
+      out[key] = r;
+      empty = false;
+    }
   }
-  return out;
+  return options.filterEmpty && empty ? undefined : out;
 }
 
 /** cdk8s's `sanitizeValue`, for a value its resolution left as it was. */
-function sanitize(value: unknown, sortKeys: boolean): unknown {
+function sanitize(value: unknown, options: SanitizeOptions): unknown {
   if (value === null || value === undefined) return undefined;
   if (typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((x) => sanitize(x, sortKeys));
+  if (Array.isArray(value)) {
+    if (options.filterEmpty && value.length === 0) return undefined;
+    return value.map((x) => sanitize(x, options));
+  }
   if (value.constructor?.name !== 'Object') throw UNSUPPORTED;
   const out: Record<string, unknown> = {};
   const keys = Object.keys(value);
-  for (const key of sortKeys ? keys.sort() : keys) {
+  let empty = true;
+  for (const key of options.sortKeys ? keys.sort() : keys) {
     if (key === '__proto__') throw UNSUPPORTED;
-    const r = sanitize((value as Record<string, unknown>)[key], sortKeys);
-    if (r !== null && r !== undefined) out[key] = r;
+    const r = sanitize((value as Record<string, unknown>)[key], options);
+    if (r !== null && r !== undefined) {
+      out[key] = r;
+      empty = false;
+    }
   }
-  return out;
+  return options.filterEmpty && empty ? undefined : out;
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

@@ -20,7 +20,7 @@ export const YAML_OPTIONS: DocumentOptions & SchemaOptions & CreateNodeOptions &
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 /** What keeps a string from being written plain (the test `yaml` itself applies). */
 const INDICATORS = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
-/** Strings whose rendering depends on where they stand in the document: left to `yaml`. */
+/** Strings `yaml` treats apart: never written plain by the emitter's own check; as keys, left to `yaml`. */
 const DOCUMENT_MARKER = /^(%|---|\.\.\.)/m;
 /** Longest implicit key `yaml` writes; longer ones become explicit (`? key`). */
 const MAX_IMPLICIT_KEY = 1024;
@@ -36,7 +36,7 @@ const MULTI_LINE = Symbol('multi-line');
  * Renders JSON-like objects as YAML exactly as `stringify(value, YAML_OPTIONS)` of the `yaml` package does, byte for
  * byte, an order of magnitude faster: the documents of a large fleet are mostly plain strings, which need only the
  * checks `yaml` makes to decide that a string can be written plain. Every other string is rendered by `yaml` itself,
- * once per distinct string.
+ * once per distinct string (and per depth, for the strings it writes on several lines, such as block scalars).
  *
  * It covers plain objects, arrays, strings, finite numbers and booleans, with keys that render on one line;
  * {@link emit} returns undefined for a document with anything else (null, a Date, a key on several lines...), which
