@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { IConstruct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
 import type { Fleet } from '../../fleet/fleet.js';
+import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { parseRegistryReference } from '../oci/reference.js';
 import type { ArtifactFile } from '../oci/tar.js';
 import { ConfigTree } from '../writer/config-tree.js';
@@ -50,13 +51,19 @@ const REGULAR = 0o644;
  */
 export function clusterArtifactsFromFleet(fleet: Fleet<any>): DeliveryArtifact[] {
   fleet.build();
-  const errors: string[] = [];
-  for (const c of fleet.node.root.node.findAll()) {
-    for (const message of c.node.validate()) errors.push(`  [${(c as IConstruct).node.path}] ${message}`);
-  }
-  if (errors.length > 0) throw new DeliveryError(`the fleet has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was packed:\n${errors.join('\n')}`);
-  const tree = new ConfigTree();
-  for (const file of fleet.files()) tree.addObjects(file.path, file.chart.toJson());
+  const all = fleet.node.root.node.findAll();
+  // One render session, as synth has: each object is rendered once, for validation and for the files.
+  const tree = RenderSession.run(() => {
+    const errors: string[] = [];
+    for (const c of all) {
+      for (const message of c.node.validate()) errors.push(`  [${(c as IConstruct).node.path}] ${message}`);
+    }
+    if (errors.length > 0) throw new DeliveryError(`the fleet has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was packed:\n${errors.join('\n')}`);
+    const render = chartRenderer(all);
+    const files = new ConfigTree();
+    for (const file of fleet.files()) files.addObjects(file.path, render(file.chart));
+    return files;
+  });
   const rendered = renderTree(tree, { kustomizationsUnder: 'clusters' });
   return fleet.clusters.map((cluster) => {
     const prefix = `clusters/${cluster.name}/`;
