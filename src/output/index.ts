@@ -1,5 +1,3 @@
 export * from './writer/index.js';
 export * from './validate/index.js';
-export * from './oci/index.js';
-export * from './delivery/index.js';
 export * from './review/index.js';

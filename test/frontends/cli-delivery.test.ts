@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
-import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/output/delivery/index.js';
-import { sha256Digest } from '../../src/output/oci/index.js';
+import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
+import { sha256Digest } from '../../src/delivery/oci/index.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

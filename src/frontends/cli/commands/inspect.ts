@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { Destinations } from '../../../output/delivery/destinations.js';
-import { formatSummary, inspectArtifact, pullArtifact } from '../../../output/delivery/inspect.js';
-import { OciLayout } from '../../../output/oci/layout.js';
-import { parseReference } from '../../../output/oci/reference.js';
-import type { ArtifactStore } from '../../../output/oci/store.js';
+import { Destinations } from '../../../delivery/destinations.js';
+import { formatSummary, inspectArtifact, pullArtifact } from '../../../delivery/inspect.js';
+import { OciLayout } from '../../../delivery/oci/layout.js';
+import { parseReference } from '../../../delivery/oci/reference.js';
+import type { ArtifactStore } from '../../../delivery/oci/store.js';
 import { EXIT, parseArgs, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
 import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
 

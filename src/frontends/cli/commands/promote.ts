@@ -1,6 +1,6 @@
-import { promoteArtifacts, promotionTargets, type PromotionSelection } from '../../../output/delivery/promote.js';
-import { shortDigest } from '../../../output/oci/digest.js';
-import { isTag } from '../../../output/oci/reference.js';
+import { promoteArtifacts, promotionTargets, type PromotionSelection } from '../../../delivery/promote.js';
+import { shortDigest } from '../../../delivery/oci/digest.js';
+import { isTag } from '../../../delivery/oci/reference.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
 import { destinationsOf, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption, treeArtifacts } from './push.js';

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { clusterArtifactsFromTree, DeliveryError, wholeTreeArtifact, type DeliveryArtifact } from '../../../output/delivery/artifacts.js';
-import { Destinations, type DestinationOptions } from '../../../output/delivery/destinations.js';
-import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../output/delivery/push.js';
-import type { ArtifactMetadata } from '../../../output/oci/artifact.js';
-import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../../output/oci/auth.js';
-import { formatSize, shortDigest } from '../../../output/oci/digest.js';
+import { clusterArtifactsFromTree, DeliveryError, wholeTreeArtifact, type DeliveryArtifact } from '../../../delivery/artifacts.js';
+import { Destinations, type DestinationOptions } from '../../../delivery/destinations.js';
+import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../delivery/push.js';
+import type { ArtifactMetadata } from '../../../delivery/oci/artifact.js';
+import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../../delivery/oci/auth.js';
+import { formatSize, shortDigest } from '../../../delivery/oci/digest.js';
 import { EXIT, parseArgs, UsageError, type OptionSpec, type ParsedArgs, CliIo, Command } from '../args.js';
 
 /** The options every command that reaches registries takes. */

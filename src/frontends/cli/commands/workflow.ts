@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { DeliveryError } from '../../../output/delivery/artifacts.js';
-import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../../output/delivery/workflow.js';
+import { DeliveryError } from '../../../delivery/artifacts.js';
+import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../../delivery/workflow.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
 import { stringOption } from './push.js';

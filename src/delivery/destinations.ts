@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
-import type { CredentialProvider } from '../oci/auth.js';
-import { isLoopback, RegistryClient, type RetryPolicy } from '../oci/client.js';
-import { OciLayout } from '../oci/layout.js';
-import { parseRegistryReference } from '../oci/reference.js';
-import type { ArtifactStore } from '../oci/store.js';
+import type { CredentialProvider } from './oci/auth.js';
+import { isLoopback, RegistryClient, type RetryPolicy } from './oci/client.js';
+import { OciLayout } from './oci/layout.js';
+import { parseRegistryReference } from './oci/reference.js';
+import type { ArtifactStore } from './oci/store.js';
 
 /** Options of {@link Destinations}. */
 export interface DestinationOptions {

@@ -1,9 +1,9 @@
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { formatSize } from '../oci/digest.js';
-import { ANNOTATIONS } from '../oci/media-types.js';
-import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from '../oci/store.js';
-import { checkArtifactPath } from '../oci/tar.js';
+import { formatSize } from './oci/digest.js';
+import { ANNOTATIONS } from './oci/media-types.js';
+import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from './oci/store.js';
+import { checkArtifactPath } from './oci/tar.js';
 
 /** What an artifact holds, as `inspect` shows it. */
 export interface ArtifactSummary {

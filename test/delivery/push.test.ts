@@ -1,12 +1,12 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { buildApp } from '../../../examples/fleet/app.js';
+import { buildApp } from '../../examples/fleet/app.js';
 import {
   clusterArtifactsFromFleet, clusterArtifactsFromTree, Destinations, pushArtifacts, wholeTreeArtifact, type DeliveryArtifact, type PushEvent,
-} from '../../../src/output/delivery/index.js';
-import { packArtifact, sha256Digest } from '../../../src/output/oci/index.js';
-import { FaultProxy, skopeo, tarList, TestRegistry } from '../../support/registry.js';
+} from '../../src/delivery/index.js';
+import { packArtifact, sha256Digest } from '../../src/delivery/oci/index.js';
+import { FaultProxy, skopeo, tarList, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const US = '123456789012.dkr.ecr.us-east-1.amazonaws.com';

@@ -2,9 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { DeliveryError } from './artifacts.js';
-import type { Fleet } from '../../fleet/fleet.js';
-import type { SigningIdentity } from '../../fleet/signing.js';
-import { parseRegistryReference } from '../oci/reference.js';
+import type { Fleet } from '../fleet/fleet.js';
+import type { SigningIdentity } from '../fleet/signing.js';
+import { parseRegistryReference } from './oci/reference.js';
 
 /** How CI logs in to a registry host before pushing. */
 export interface RegistryLogin {

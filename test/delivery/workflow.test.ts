@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { buildApp } from '../../../examples/fleet/app.js';
-import { Fleet, Registry, Signing } from '../../../src/fleet/index.js';
-import { githubReleaseWorkflow, releaseWorkflowSpecFromFleet, releaseWorkflowSpecFromTree } from '../../../src/output/delivery/index.js';
+import { buildApp } from '../../examples/fleet/app.js';
+import { Fleet, Registry, Signing } from '../../src/fleet/index.js';
+import { githubReleaseWorkflow, releaseWorkflowSpecFromFleet, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
 
 /** The workflow generated for the example fleet, line by line. */
 const EXPECTED = [

@@ -1,3 +1,4 @@
+export * from './oci/index.js';
 export * from './artifacts.js';
 export * from './destinations.js';
 export * from './push.js';

@@ -2,12 +2,12 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IConstruct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
-import type { Fleet } from '../../fleet/fleet.js';
-import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
-import { parseRegistryReference } from '../oci/reference.js';
-import type { ArtifactFile } from '../oci/tar.js';
-import { ConfigTree } from '../writer/config-tree.js';
-import { renderTree } from '../writer/render.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { chartRenderer, RenderSession } from '../flux/core/render-session.js';
+import { parseRegistryReference } from './oci/reference.js';
+import type { ArtifactFile } from './oci/tar.js';
+import { ConfigTree } from '../output/writer/config-tree.js';
+import { renderTree } from '../output/writer/render.js';
 
 /** Where an artifact goes: a registry repository and the tag its consumers follow. */
 export interface DeliveryTarget {

@@ -1,11 +1,11 @@
 import type { DeliveryArtifact } from './artifacts.js';
 import type { Destinations } from './destinations.js';
 import { runBounded } from './push.js';
-import { parseManifest } from '../oci/artifact.js';
-import { shortDigest } from '../oci/digest.js';
-import { ANNOTATIONS } from '../oci/media-types.js';
-import { isTag } from '../oci/reference.js';
-import type { FetchedManifest } from '../oci/store.js';
+import { parseManifest } from './oci/artifact.js';
+import { shortDigest } from './oci/digest.js';
+import { ANNOTATIONS } from './oci/media-types.js';
+import { isTag } from './oci/reference.js';
+import type { FetchedManifest } from './oci/store.js';
 
 /** A tag to move: in a repository, point `to` at what `from` holds. */
 export interface PromotionTarget {

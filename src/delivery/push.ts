@@ -1,9 +1,9 @@
 import type { DeliveryArtifact } from './artifacts.js';
 import type { Destinations } from './destinations.js';
-import { packArtifact, type ArtifactMetadata, type PackedArtifact } from '../oci/artifact.js';
-import { isTag } from '../oci/reference.js';
-import type { BlobOutcome } from '../oci/store.js';
-import { pushArtifact } from '../oci/store.js';
+import { packArtifact, type ArtifactMetadata, type PackedArtifact } from './oci/artifact.js';
+import { isTag } from './oci/reference.js';
+import type { BlobOutcome } from './oci/store.js';
+import { pushArtifact } from './oci/store.js';
 
 /** Options of {@link pushArtifacts}. */
 export interface PushOptions {
