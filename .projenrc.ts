@@ -28,6 +28,11 @@ const project = new typescript.TypeScriptProject({
     '@kubernetes-models/flux-cd@^4.0.0',
     'ajv@^8.17.0',
     'yaml@^2.8.0',
+    '@sigstore/bundle@^5.0.1',
+    '@sigstore/core@^4.0.1',
+    '@sigstore/sign@^5.1.0',
+    '@sigstore/verify@^4.1.3',
+    '@sigstore/protobuf-specs@^0.5.2',
   ],
   peerDeps: [
     '@pulumi/pulumi@^3.150.0',
@@ -40,6 +45,7 @@ const project = new typescript.TypeScriptProject({
     'typedoc@^0.28.0',
     'typedoc-plugin-markdown@^4.8.0',
     'tsx@^4.20.0',
+    '@sigstore/mock@^0.13.0',
   ],
   jestOptions: {
     jestVersion: '^30',
