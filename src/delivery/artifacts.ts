@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Fleet } from '../fleet/fleet.js';
 import { chartRenderer, RenderSession } from '../flux/core/render-session.js';
 import { parseRegistryReference } from './oci/reference.js';
-import type { ArtifactFile } from './oci/tar.js';
+import type { ArtifactFile } from '../flux/artifact/tar.js';
 import { ConfigTree } from '../output/writer/config-tree.js';
 import { renderTree } from '../output/writer/render.js';
 

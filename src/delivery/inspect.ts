@@ -1,9 +1,9 @@
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { formatSize } from './oci/digest.js';
-import { ANNOTATIONS } from './oci/media-types.js';
+import { formatSize } from '../flux/artifact/digest.js';
+import { ANNOTATIONS } from '../flux/artifact/media-types.js';
 import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from './oci/store.js';
-import { checkArtifactPath } from './oci/tar.js';
+import { checkArtifactPath } from '../flux/artifact/tar.js';
 
 /** What an artifact holds, as `inspect` shows it. */
 export interface ArtifactSummary {

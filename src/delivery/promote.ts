@@ -1,9 +1,9 @@
 import type { DeliveryArtifact } from './artifacts.js';
 import type { Destinations } from './destinations.js';
 import { runBounded } from './push.js';
-import { parseManifest } from './oci/artifact.js';
-import { shortDigest } from './oci/digest.js';
-import { ANNOTATIONS } from './oci/media-types.js';
+import { parseManifest } from '../flux/artifact/artifact.js';
+import { shortDigest } from '../flux/artifact/digest.js';
+import { ANNOTATIONS } from '../flux/artifact/media-types.js';
 import { isTag } from './oci/reference.js';
 import type { FetchedManifest } from './oci/store.js';
 

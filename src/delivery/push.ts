@@ -1,6 +1,6 @@
 import type { DeliveryArtifact } from './artifacts.js';
 import type { Destinations } from './destinations.js';
-import { packArtifact, type ArtifactMetadata, type PackedArtifact } from './oci/artifact.js';
+import { packArtifact, type ArtifactMetadata, type PackedArtifact } from '../flux/artifact/artifact.js';
 import { isTag } from './oci/reference.js';
 import type { BlobOutcome } from './oci/store.js';
 import { pushArtifact } from './oci/store.js';

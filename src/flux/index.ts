@@ -11,4 +11,6 @@ export * from './helm/index.js';
 export * from './notification/index.js';
 export * from './image/index.js';
 export * from './operator/index.js';
+// Flux's OCI artifact format (what `flux push artifact` writes), reproducible.
+export * from './artifact/index.js';
 export { checkFluxSchema, isFluxGroup } from './schema-registry.js';

@@ -5,7 +5,7 @@ import { buildApp } from '../../examples/fleet/app.js';
 import {
   clusterArtifactsFromTree, Destinations, promoteArtifacts, promotionTargets, PromotionError, pushArtifacts, wholeTreeArtifact, type DeliveryArtifact,
 } from '../../src/delivery/index.js';
-import { sha256Digest } from '../../src/delivery/oci/index.js';
+import { sha256Digest } from '../../src/index.js';
 import { FaultProxy, skopeo, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

@@ -5,7 +5,7 @@ import { buildApp } from '../../examples/fleet/app.js';
 import {
   clusterArtifactsFromFleet, clusterArtifactsFromTree, Destinations, pushArtifacts, wholeTreeArtifact, type DeliveryArtifact, type PushEvent,
 } from '../../src/delivery/index.js';
-import { packArtifact, sha256Digest } from '../../src/delivery/oci/index.js';
+import { packArtifact, sha256Digest } from '../../src/index.js';
 import { FaultProxy, skopeo, tarList, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
-import { sha256Digest } from '../../src/delivery/oci/index.js';
+import { sha256Digest } from '../../src/index.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

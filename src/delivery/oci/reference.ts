@@ -1,4 +1,4 @@
-import { isDigest } from './digest.js';
+import { isDigest } from '../../flux/artifact/digest.js';
 
 /** Where an artifact lives in a registry, with an optional tag or digest. */
 export interface RegistryReference {

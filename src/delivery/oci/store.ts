@@ -1,6 +1,6 @@
-import { contentLayer, parseManifest, unpackLayer, type OciManifest, type PackedArtifact } from './artifact.js';
-import type { OciBlob, Descriptor } from './digest.js';
-import type { ArtifactFile } from './tar.js';
+import { contentLayer, parseManifest, unpackLayer, type OciManifest, type PackedArtifact } from '../../flux/artifact/artifact.js';
+import type { OciBlob, Descriptor } from '../../flux/artifact/digest.js';
+import type { ArtifactFile } from '../../flux/artifact/tar.js';
 
 /** What pushing a blob did: sent it, mounted it from another repository of the registry, or found it there. */
 export type BlobOutcome = 'uploaded' | 'mounted' | 'existing';

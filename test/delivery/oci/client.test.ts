@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import {
   basicCredentials, dockerConfigCredentials, fetchArtifact, packArtifact, pushArtifact, RegistryClient, RegistryError,
   type PackedArtifact,
-} from '../../../src/delivery/oci/index.js';
+} from '../../../src/index.js';
 import { FaultProxy, skopeo, TestRegistry, TokenService, type FaultAction } from '../../support/registry.js';
 
 const FAST = { retries: 2, baseDelayMs: 20, maxDelayMs: 50 };

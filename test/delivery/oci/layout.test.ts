@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
   dockerConfigCredentials, fetchArtifact, OciLayout, packArtifact, parseReference, pushArtifact, sha256Digest,
-} from '../../../src/delivery/oci/index.js';
+} from '../../../src/index.js';
 import { skopeo } from '../../support/registry.js';
 
 let dir: string;

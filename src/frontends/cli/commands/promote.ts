@@ -1,5 +1,5 @@
 import { promoteArtifacts, promotionTargets, type PromotionSelection } from '../../../delivery/promote.js';
-import { shortDigest } from '../../../delivery/oci/digest.js';
+import { shortDigest } from '../../../flux/artifact/digest.js';
 import { isTag } from '../../../delivery/oci/reference.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';

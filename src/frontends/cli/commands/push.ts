@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { clusterArtifactsFromTree, DeliveryError, wholeTreeArtifact, type DeliveryArtifact } from '../../../delivery/artifacts.js';
 import { Destinations, type DestinationOptions } from '../../../delivery/destinations.js';
 import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../delivery/push.js';
-import type { ArtifactMetadata } from '../../../delivery/oci/artifact.js';
+import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../../delivery/oci/auth.js';
-import { formatSize, shortDigest } from '../../../delivery/oci/digest.js';
+import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { EXIT, parseArgs, UsageError, type OptionSpec, type ParsedArgs, CliIo, Command } from '../args.js';
 
 /** The options every command that reaches registries takes. */
