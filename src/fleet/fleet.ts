@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Bootstrap, BootstrapFacts } from './bootstrap.js';
+import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
 import { Cluster, ClusterType, FleetVariables, VariablesOf } from './cluster.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
 import { Environment, EnvironmentProps } from './environment.js';
@@ -77,6 +78,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private readonly componentList: Component<V>[] = [];
   private readonly tenantList: Tenant[] = [];
   private readonly notificationList: Notification[] = [];
+  private readonly objectSets: Array<{ set: ClusterObjects<V>; within?: (cluster: Cluster<V>) => boolean }> = [];
   private readonly componentsScope: Construct;
   private readonly tenantsScope: Construct;
   private built = false;
@@ -141,6 +143,29 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     const tenant = new Tenant(this.tenantsScope, name, props);
     this.tenantList.push(tenant);
     return tenant;
+  }
+
+  /**
+   * Adds objects to every cluster the options target, written to `clusters/<cluster>/<name>.yaml`: `build` creates
+   * them in a chart for each cluster, e.g. a policy `ResourceSet`, a `Kustomization` of a shared folder, cdk8s-plus
+   * objects or raw `ApiObject`s, computed from the cluster as component values are.
+   */
+  public addObjects(name: string, build: ClusterObjectsBuilder<V>, options: ClusterObjectsOptions = {}): ClusterObjects<V> {
+    return this._addObjects(this.componentsScope, name, build, options);
+  }
+
+  /** Registers a set of objects made on `scope`, for the clusters `within` accepts too. @internal */
+  public _addObjects(
+    scope: Construct,
+    name: string,
+    build: ClusterObjectsBuilder<V>,
+    options: ClusterObjectsOptions,
+    within?: (cluster: Cluster<V>) => boolean,
+  ): ClusterObjects<V> {
+    this.assertOpen('objects');
+    const set = new ClusterObjects<V>(scope, name, build, options);
+    this.objectSets.push({ set, within });
+    return set;
   }
 
   /** Sends each cluster's events to another destination. */
@@ -254,6 +279,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         sourceInterval: this.props.sourceInterval,
         reconcileInterval: this.props.reconcileInterval,
         runtimeInfoName: RUNTIME_INFO,
+        fluxComponents: facts.flux.components,
         dependencies,
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
         syncSource: (chart) => OciRepository.fromName(chart, 'sync-source', 'flux-system', { namespace: 'flux-system' }),
@@ -264,6 +290,21 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       return kustomization;
     };
     for (const component of present) buildComponent(component);
+
+    const files = new Map<string, string>();
+    for (const { set, within } of this.objectSets) {
+      if (!set.appliesTo(cluster) || (within && !within(cluster))) continue;
+      const earlier = files.get(set.name);
+      if (earlier !== undefined) {
+        set._problem(`objects ${q(set.name)} are added twice (${earlier} and ${set.node.path}), and both would be written to ${set.name}.yaml; give one another name`, cluster.name);
+        continue;
+      }
+      files.set(set.name, set.node.path);
+      const kinds = set._build(cluster._addChart(`objects--${set.name}`, `${set.name}.yaml`, set.namespace), cluster);
+      if (kinds.includes('HelmRelease') && facts.flux.components && !facts.flux.components.includes('helm-controller')) {
+        set._problem('holds a HelmRelease, but the cluster\'s Flux components leave out helm-controller, so it would never be reconciled; add "helm-controller" to flux.components (of the fleet or the cluster), or leave the HelmRelease out on this cluster', cluster.name);
+      }
+    }
 
     if (this.notificationList.length > 0) {
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
@@ -280,8 +321,13 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     for (const [name, list] of byName) {
       if (list.length > 1) c.add(`cluster ${q(name)} is declared ${list.length} times (${list.map((x) => x.node.path).join(', ')}); cluster names must be unique across the fleet`);
     }
-    for (const name of [...this.componentList.map((x) => x.name), ...this.envs.map((x) => x.name)]) {
+    for (const name of [...this.componentList.map((x) => x.name), ...this.envs.map((x) => x.name), ...this.objectSets.map((x) => x.set.name)]) {
       if (RESERVED.includes(name)) c.add(`the name ${q(name)} is reserved for the synthesized tree; choose another name`);
+    }
+    for (const { set } of this.objectSets) {
+      if (this.componentList.some((x) => x.name === set.name)) {
+        c.add(`objects ${q(set.name)} (${set.node.path}) and the component ${q(set.name)} would both be written to ${set.name}.yaml; give the objects another name`);
+      }
     }
     const regions = [...new Set(this.clusterList.map((x) => x.region))].sort();
     for (const region of regions) {
