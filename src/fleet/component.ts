@@ -178,6 +178,12 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     };
   }
 
+  /** Records a problem when the component's tenant has no copy of the pull secret its source uses. */
+  protected checkPullSecret(ctx: ComponentBuildContext, secretName: string | undefined): void {
+    if (!this.tenant || secretName === undefined || this.tenant.providesPullSecret) return;
+    this._problem(`pulls from the fleet's registry with the pull secret ${q(secretName)}, which nothing provides in namespace ${q(this.tenant.namespace)} of tenant ${this.tenant.name} (Secrets are not shared across namespaces); set pullSecret on the tenant: TenantPullSecret.external() if something else puts it there, or TenantPullSecret.objects(...) to have the fleet write what creates it`, ctx.cluster.name);
+  }
+
   /** Creates the component's objects on one cluster; returns the Kustomization others depend on. @internal */
   public abstract _build(ctx: ComponentBuildContext): Kustomization;
 
@@ -270,6 +276,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       insecure: settings.insecure,
       verify: ctx.verification,
     });
+    this.checkPullSecret(ctx, settings.secretRef?.name);
     const t = this.timingsFor(ctx, p);
     const path = this.valueFor(ctx, 'path', p.path, (c, f, v) => c.relativePath(f, v));
     const components = this.valueFor(ctx, 'components', p.components, (c, f, v) => v.forEach((x, i) => c.relativePath(`${f}[${i}]`, x)));
@@ -468,6 +475,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       this._problem(`chart ${q(p.chart.urlFor(ctx.registry, ctx.cluster.region))} has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }
     const settings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
+    this.checkPullSecret(ctx, settings?.secretRef?.name);
     const repo = p.chart.helmRepository;
     if (repo && verify) {
       this._problem(`chart ${q(repo.chart)} comes from the Helm repository ${q(repo.url)}, whose charts Flux cannot verify (verification is for OCI charts only); set signing: Signing.none() on the chart, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);

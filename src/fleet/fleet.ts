@@ -249,7 +249,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
 
     if (multitenant) {
       const chart = cluster._addChart('tenants', 'tenants.yaml', undefined);
-      for (const tenant of tenants) tenant._build(chart, { name: RUNTIME_INFO, data: runtimeInfo });
+      const pullSecret = registry.sourceSettings(cluster.region).secretRef?.name;
+      for (const tenant of tenants) tenant._build(chart, { name: RUNTIME_INFO, data: runtimeInfo }, pullSecret);
     }
 
     const present = this.componentList.filter((c) => c.appliesTo(cluster));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  ChartSource, Fleet, FluxApp, Kustomization, OciRepository, Registry, ResourceSet, Signing, SynthError,
+  ChartSource, Fleet, FluxApp, Kustomization, OciRepository, Registry, ResourceSet, Signing, SynthError, TenantPullSecret,
 } from '../../src/index.js';
 
 function freshDir(): string {
@@ -249,5 +249,82 @@ describe('objects per fleet, environment and cluster', () => {
     expect(errors).toStrictEqual([
       '[acme/production/prod-eu-1/objects-extra] holds a HelmRelease, but the cluster\'s Flux components leave out helm-controller, so it would never be reconciled; add "helm-controller" to flux.components (of the fleet or the cluster), or leave the HelmRelease out on this cluster (on cluster prod-eu-1)',
     ]);
+  });
+});
+
+describe('tenants', () => {
+  const ghcr = () => Registry.ghcr({ owner: 'acme', repository: 'fleet', pullSecret: { name: 'ghcr-pull' } });
+
+  test('service account, namespace labels and annotations, role bindings and the pull secret objects', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet } = smallFleet(app, { registry: ghcr() });
+      const web = fleet.addTenant('team-web', {
+        namespace: 'web',
+        serviceAccountName: 'flux',
+        namespaceLabels: { 'toolkit.fluxcd.io/role': 'tenant' },
+        namespaceAnnotations: { 'acme.io/owner': 'web@acme.io' },
+        roleBindings: [{ clusterRole: 'view', groups: ['web-devs'] }],
+        clusterRoleBindings: [{ clusterRole: 'flux:view', groups: ['web-devs'], serviceAccount: true }],
+        pullSecret: TenantPullSecret.objects((chart, namespace, secretName) => {
+          new ApiObject(chart, 'pull', {
+            apiVersion: 'external-secrets.io/v1',
+            kind: 'ExternalSecret',
+            metadata: { name: secretName, namespace },
+            spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'vault' }, target: { name: secretName } },
+          });
+        }),
+      });
+      fleet.addComponent('web', { artifact: 'web', tenant: web });
+    });
+    // WHEN
+    const tenants = objects(outdir, 'clusters/prod-eu-1/tenants.yaml');
+    const byKind = (kind: string) => tenants.filter((o) => o.kind === kind);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect(byKind('Namespace')[0].metadata).toStrictEqual({
+      name: 'web',
+      labels: { 'toolkit.fluxcd.io/role': 'tenant', 'toolkit.fluxcd.io/tenant': 'team-web' },
+      annotations: { 'acme.io/owner': 'web@acme.io' },
+    });
+    expect(byKind('ServiceAccount')[0].metadata).toStrictEqual({ name: 'flux', namespace: 'web' });
+    expect(byKind('RoleBinding').map((o) => [o.metadata.name, o.roleRef.name, o.subjects])).toStrictEqual([
+      ['team-web-reconciler', 'cluster-admin', [{ apiGroup: '', kind: 'ServiceAccount', name: 'flux', namespace: 'web' }]],
+      ['team-web-view', 'view', [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'web-devs' }]],
+    ]);
+    expect(byKind('ClusterRoleBinding').map((o) => [o.metadata, o.roleRef.name, o.subjects])).toStrictEqual([
+      [{ name: 'tenant-team-web-flux-view' }, 'flux:view', [
+        { kind: 'ServiceAccount', name: 'flux', namespace: 'web' },
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'web-devs' },
+      ]],
+    ]);
+    expect(byKind('ExternalSecret').map((o) => o.metadata)).toStrictEqual([{ name: 'ghcr-pull', namespace: 'web' }]);
+    const web = objects(outdir, 'clusters/prod-eu-1/web.yaml');
+    expect(web.map((o) => [o.kind, o.metadata.namespace, o.spec.secretRef?.name ?? o.spec.serviceAccountName])).toStrictEqual([
+      ['OCIRepository', 'web', 'ghcr-pull'],
+      ['Kustomization', 'web', 'flux'],
+    ]);
+  });
+
+  test('fails when a tenant source\'s pull secret is missing in its namespace', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      const { fleet } = smallFleet(app, { registry: ghcr() });
+      const web = fleet.addTenant('team-web', { namespace: 'web' });
+      fleet.addComponent('web', { artifact: 'web', tenant: web });
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored('podinfo', { version: '6.7.0' }), tenant: web });
+    });
+    // THEN
+    const message = (c: string) => `[acme/components/${c}] pulls from the fleet's registry with the pull secret "ghcr-pull", which nothing provides in namespace "web" of tenant team-web (Secrets are not shared across namespaces); set pullSecret on the tenant: TenantPullSecret.external() if something else puts it there, or TenantPullSecret.objects(...) to have the fleet write what creates it (on clusters stg-eu-1, prod-eu-1)`;
+    expect(errors).toStrictEqual([message('web'), message('podinfo')]);
+  });
+
+  test('a pull secret put there by something else passes', () => {
+    const { errors } = synth((app) => {
+      const { fleet } = smallFleet(app, { registry: ghcr() });
+      const web = fleet.addTenant('team-web', { namespace: 'web', pullSecret: TenantPullSecret.external() });
+      fleet.addComponent('web', { artifact: 'web', tenant: web });
+    });
+    expect(errors).toStrictEqual([]);
   });
 });
