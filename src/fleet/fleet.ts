@@ -5,9 +5,10 @@ import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './
 import { Cluster, ClusterType, FleetVariables, VariablesOf } from './cluster.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
 import { Environment, EnvironmentProps } from './environment.js';
-import type { Notification } from './notification.js';
+import type { Notification, NotificationRouting } from './notification.js';
 import type { Registry } from './registry.js';
 import type { Signing } from './signing.js';
+import { matchesTargets } from './targets.js';
 import { Tenant, TenantProps } from './tenant.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
@@ -77,7 +78,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private readonly clusterList: Cluster<V>[] = [];
   private readonly componentList: Component<V>[] = [];
   private readonly tenantList: Tenant[] = [];
-  private readonly notificationList: Notification[] = [];
+  private readonly notificationList: Array<{ notification: Notification; routing: NotificationRouting }> = [];
   private readonly objectSets: Array<{ set: ClusterObjects<V>; within?: (cluster: Cluster<V>) => boolean }> = [];
   private readonly componentsScope: Construct;
   private readonly tenantsScope: Construct;
@@ -89,7 +90,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     this.bootstrap = props.flux?.bootstrap ?? Bootstrap.operator();
     this.componentsScope = new Construct(this, 'components');
     this.tenantsScope = new Construct(this, 'tenants');
-    this.notificationList.push(...(props.notifications ?? []));
+    this.notificationList.push(...(props.notifications ?? []).map((notification) => ({ notification, routing: {} })));
     this.node.addValidation({ validate: () => this.check() });
   }
 
@@ -168,10 +169,13 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     return set;
   }
 
-  /** Sends each cluster's events to another destination. */
-  public addNotification(notification: Notification): void {
+  /**
+   * Sends events to another destination: from every cluster, or from the clusters `routing.targets` selects (an
+   * environment, a region, a cluster), with the severity and event sources `routing` gives per cluster.
+   */
+  public addNotification(notification: Notification, routing: NotificationRouting = {}): void {
     this.assertOpen('a notification');
-    this.notificationList.push(notification);
+    this.notificationList.push({ notification, routing });
   }
 
   /** @internal */
@@ -307,10 +311,17 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       }
     }
 
-    if (this.notificationList.length > 0) {
+    const notifications = this.notificationList.filter((n) => matchesTargets(n.routing.targets, cluster));
+    if (notifications.length > 0) {
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
-      for (const n of this.notificationList) {
-        n.build(chart, { clusterName: cluster.name, environment: env.name, region: cluster.region });
+      for (const { notification, routing } of notifications) {
+        notification.build(chart, {
+          clusterName: cluster.name,
+          environment: env.name,
+          region: cluster.region,
+          severity: typeof routing.severity === 'function' ? routing.severity(cluster) : routing.severity,
+          eventSources: typeof routing.eventSources === 'function' ? routing.eventSources(cluster) : routing.eventSources,
+        });
       }
     }
   }
@@ -345,7 +356,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     for (const cycle of componentCycles(this.componentList).cycles) {
       c.add(`component dependsOn cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);
     }
-    for (const n of this.notificationList) for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
+    for (const { notification: n } of this.notificationList) for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
     return c.errors;
   }
 

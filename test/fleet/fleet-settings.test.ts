@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  ChartSource, Fleet, FluxApp, Kustomization, OciRepository, Registry, ResourceSet, Signing, SynthError, TenantPullSecret,
+  ChartSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet, Signing, SynthError, TenantPullSecret,
 } from '../../src/index.js';
 
 function freshDir(): string {
@@ -326,5 +326,35 @@ describe('tenants', () => {
       fleet.addComponent('web', { artifact: 'web', tenant: web });
     });
     expect(errors).toStrictEqual([]);
+  });
+});
+
+describe('notifications per environment, region or cluster', () => {
+  test('each cluster posts only where its routing says, with its severity and event sources', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addNotification(Notification.slack({ channel: 'prod-alerts', secretName: 'slack-bot' }), {
+        targets: { environments: [production] },
+        severity: 'error',
+        eventSources: [EventSource.all('HelmRelease', { namespace: 'web' }), EventSource.all('Kustomization')],
+      });
+      fleet.addNotification(Notification.msteams({ secretName: 'teams-webhook' }), {
+        severity: (cluster) => (cluster.production ? 'error' : 'info'),
+      });
+    });
+    // WHEN
+    const alerts = (cluster: string) => objects(outdir, `clusters/${cluster}/notifications.yaml`)
+      .filter((o) => o.kind === 'Alert')
+      .map((o) => [o.metadata.name, o.spec.eventSeverity, o.spec.eventSources]);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect(alerts('prod-eu-1')).toStrictEqual([
+      ['slack', 'error', [{ kind: 'HelmRelease', name: '*', namespace: 'web' }, { kind: 'Kustomization', name: '*' }]],
+      ['msteams', 'error', ['Kustomization', 'HelmRelease', 'OCIRepository', 'HelmChart'].map((kind) => ({ kind, name: '*' }))],
+    ]);
+    expect(alerts('stg-eu-1')).toStrictEqual([
+      ['msteams', 'info', ['Kustomization', 'HelmRelease', 'OCIRepository', 'HelmChart'].map((kind) => ({ kind, name: '*' }))],
+    ]);
   });
 });
