@@ -1,6 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
 import type { RegistrySourceSettings } from './registry.js';
+import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isSemverRange, q } from '../flux/core/rules.js';
 import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
@@ -8,7 +9,6 @@ import { Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize
 import {
   FluxComponent, FluxDistributionVariant, FluxInstance, FluxInstanceSharding, FluxInstanceStorage,
 } from '../flux/operator/flux-instance.js';
-import type { SecretReference } from '../flux/core/api.js';
 import { FLUX_COMPONENTS } from '../flux/operator/schemas.js';
 import { OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
 

@@ -1,14 +1,14 @@
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { Construct } from 'constructs';
-import { API_VERSION } from '../core/api.js';
-import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
-import { Checks, q } from '../core/rules.js';
-import { formatSchemaErrors, SchemaCheck } from '../core/schema.js';
 import type { IBucket } from './bucket.js';
 import type { IExternalArtifact } from './external-artifact.js';
 import type { IGitRepository } from './git-repository.js';
 import type { IOciRepository } from './oci-repository.js';
+import { API_VERSION } from '../core/api.js';
+import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
+import { Checks, q } from '../core/rules.js';
+import { formatSchemaErrors, SchemaCheck } from '../core/schema.js';
 
 /** The API version of source-watcher's ArtifactGenerator. */
 export const ARTIFACT_GENERATOR_API_VERSION = 'source.extensions.fluxcd.io/v1beta1';
