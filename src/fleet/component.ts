@@ -414,9 +414,18 @@ export interface HelmComponentProps<V extends VariablesOf<V> = FleetVariables> e
   readonly namespaceAnnotations?: Record<string, string>;
   /**
    * The Helm release name. Flux itself would name the release `<targetNamespace>-<name>`; the component sets it.
+   * Changing it (or `storageNamespace`) on a running cluster makes helm-controller uninstall the release and install
+   * it again.
    * @default - the component's name
    */
   readonly releaseName?: string;
+  /**
+   * Where Helm stores the release's history. To adopt a release installed by a HelmRelease that set neither field
+   * (Flux then names it `<targetNamespace>-<name>` and stores it in the HelmRelease's namespace), set
+   * `storageNamespace: 'flux-system'` and `releaseName: '<targetNamespace>-<name>'`, so that nothing is reinstalled.
+   * @default - the target namespace
+   */
+  readonly storageNamespace?: string;
   /**
    * Install settings: strategy (`RemediateOnFailure` or `RetryOnFailure`), remediation (retries), CRD policy,
    * timeout... `createNamespace` is the component's (see `targetNamespace`).
@@ -511,7 +520,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       timeout: t.timeout,
       releaseName: p.releaseName ?? this.name,
       targetNamespace,
-      storageNamespace: targetNamespace,
+      storageNamespace: p.storageNamespace ?? targetNamespace,
       install: {
         ...p.install,
         ...(t.retryInterval && !p.install?.strategy ? { strategy: { name: 'RetryOnFailure', retryInterval: t.retryInterval } } : {}),
@@ -545,6 +554,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     if (!isSemverRange(v)) c.add(`chart version ${q(v)} is not a version or semver range; use e.g. "6.7.0" or "6.x"`);
     c.dnsLabel('targetNamespace', this.props.targetNamespace);
     c.maxLength('releaseName', this.props.releaseName, 53);
+    c.dnsLabel('storageNamespace', this.props.storageNamespace);
     const repo = this.props.chart.helmRepository;
     const url = this.props.chart.mirrored || repo ? undefined : this.props.chart.urlFor(undefined as never, '');
     if (url !== undefined) c.ociUrl('chart url', url, 'chart version');

@@ -358,3 +358,21 @@ describe('notifications per environment, region or cluster', () => {
     ]);
   });
 });
+
+describe('adopting a release installed under Flux\'s derived name', () => {
+  test('releaseName and storageNamespace as a hand-written HelmRelease without them had it', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      smallFleet(app).fleet.addHelmComponent('podinfo', {
+        chart: ChartSource.mirrored('podinfo', { version: '6.7.0' }),
+        releaseName: 'podinfo-podinfo',
+        storageNamespace: 'flux-system',
+      });
+    });
+    // WHEN
+    const spec = find(outdir, 'clusters/prod-eu-1/components/podinfo/podinfo.yaml', 'HelmRelease').spec;
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect([spec.releaseName, spec.storageNamespace, spec.targetNamespace]).toStrictEqual(['podinfo-podinfo', 'flux-system', 'podinfo']);
+  });
+});
