@@ -88,6 +88,11 @@ export interface ComponentBuildContext {
   readonly fluxComponents?: readonly FluxComponent[];
   /** Adds a chart whose objects are written to `file` under the cluster's folder. */
   addChart(id: string, file: string, namespace: string | undefined): Chart;
+  /**
+   * The cluster's one source for `key`: created with `create` in the cluster's `sources.yaml` the first time a
+   * component asks for it, shared by every component asking for the same key afterwards.
+   */
+  sharedSource(key: string, create: (chart: Chart) => IOciRepository): IOciRepository;
   /** The cluster's own sync source (created by the bootstrap), as seen from `chart`. */
   syncSource(chart: Chart): IOciRepository;
 }
@@ -250,7 +255,11 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
   readonly substitutions?: (cluster: ClusterInfo<V>) => Record<string, string>;
 }
 
-/** A kustomize tree from an OCI artifact in the fleet's registry. */
+/**
+ * A kustomize tree from an OCI artifact in the fleet's registry. On each cluster, the components reading one artifact
+ * in one namespace share one OCIRepository, named after the artifact (`apps/web` gives `apps-web`), in the cluster's
+ * `sources.yaml`; each component gets a Kustomization named after it in `<name>.yaml`.
+ */
 export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> extends Component<V> {
   /** The props, as given. */
   public readonly props: KustomizeComponentProps<V>;
@@ -266,8 +275,11 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     const p = this.props;
     const chart = ctx.addChart(this.name, `${this.name}.yaml`, this.namespace);
     const settings = ctx.registry.sourceSettings(ctx.cluster.region);
-    const source = new OciRepository(chart, `${this.name}-source`, {
-      metadata: { name: this.name, annotations: insecureOptIn(settings.insecure) },
+    // Components reading one artifact in one namespace share its source, named after the artifact.
+    const sourceName = p.artifact.replace(/[/._]+/g, '-');
+    const namespace = this.namespace;
+    const source = ctx.sharedSource(`${p.artifact} ${namespace}`, (sources) => new OciRepository(sources, `${sourceName}-${namespace}`, {
+      metadata: { name: sourceName, namespace, annotations: insecureOptIn(settings.insecure) },
       url: ctx.registry.urlFor(ctx.cluster.region, p.artifact),
       ref: ctx.cluster.env.channel.refFor(ctx.cluster.wave),
       interval: ctx.sourceInterval,
@@ -275,7 +287,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       secretRef: settings.secretRef,
       insecure: settings.insecure,
       verify: ctx.verification,
-    });
+    }));
     this.checkPullSecret(ctx, settings.secretRef?.name);
     const t = this.timingsFor(ctx, p);
     const path = this.valueFor(ctx, 'path', p.path, (c, f, v) => c.relativePath(f, v));

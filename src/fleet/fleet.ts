@@ -14,7 +14,7 @@ import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
 import type { Kustomization } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
-import { OciRepository } from '../flux/source/oci-repository.js';
+import { IOciRepository, OciRepository } from '../flux/source/oci-repository.js';
 
 /** Fleet-wide Flux settings. */
 export interface FleetFluxSettings {
@@ -56,7 +56,7 @@ export interface FleetFile {
 }
 
 const RUNTIME_INFO = 'flux-runtime-info';
-const RESERVED = ['components', 'tenants', 'flux-system', 'notifications'];
+const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'sources'];
 
 /**
  * A fleet of clusters: environments, their clusters by region and wave, and the components and tenants they get.
@@ -258,6 +258,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     }
 
     const present = this.componentList.filter((c) => c.appliesTo(cluster));
+    const sources = new Map<string, IOciRepository>();
+    let sourcesChart: Chart | undefined;
     const built = new Map<Component<V>, Kustomization>();
     const visiting = new Set<Component<V>>();
     const buildComponent = (component: Component<V>): Kustomization => {
@@ -287,6 +289,15 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         fluxComponents: facts.flux.components,
         dependencies,
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
+        sharedSource: (key, create) => {
+          let source = sources.get(key);
+          if (!source) {
+            sourcesChart ??= cluster._addChart('sources', 'sources.yaml', undefined);
+            source = create(sourcesChart);
+            sources.set(key, source);
+          }
+          return source;
+        },
         syncSource: (chart) => OciRepository.fromName(chart, 'sync-source', 'flux-system', { namespace: 'flux-system' }),
       };
       const kustomization = component._build(ctx);

@@ -92,6 +92,36 @@ describe('kustomize component settings', () => {
     ]);
   });
 
+  test('components reading one artifact in one namespace share one source', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet } = smallFleet(app);
+      const team = fleet.addTenant('team-web');
+      fleet.addComponent('controllers', { artifact: 'infra', path: './controllers' });
+      fleet.addComponent('configs', { artifact: 'infra', path: './configs' });
+      fleet.addComponent('web', { artifact: 'apps/web' });
+      fleet.addComponent('web-tenant', { artifact: 'apps/web', tenant: team });
+    });
+    // WHEN
+    const sources = objects(outdir, 'clusters/stg-eu-1/sources.yaml').map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name} ${o.spec.url}`);
+    const refs = ['controllers', 'configs', 'web', 'web-tenant']
+      .map((c) => find(outdir, `clusters/stg-eu-1/${c}.yaml`, 'Kustomization').spec.sourceRef);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect(sources).toStrictEqual([
+      'OCIRepository flux-system/infra oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/infra',
+      'OCIRepository flux-system/apps-web oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/apps/web',
+      'OCIRepository team-web/apps-web oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/apps/web',
+    ]);
+    expect(refs).toStrictEqual([
+      { kind: 'OCIRepository', name: 'infra' },
+      { kind: 'OCIRepository', name: 'infra' },
+      { kind: 'OCIRepository', name: 'apps-web' },
+      { kind: 'OCIRepository', name: 'apps-web' },
+    ]);
+    expect(objects(outdir, 'clusters/stg-eu-1/configs.yaml').map((o) => o.kind)).toStrictEqual(['Kustomization']);
+  });
+
   test('fails when a per-cluster value breaks a rule, naming the cluster', () => {
     // GIVEN / WHEN
     const { errors } = synth((app) => {
@@ -299,7 +329,7 @@ describe('tenants', () => {
       ]],
     ]);
     expect(byKind('ExternalSecret').map((o) => o.metadata)).toStrictEqual([{ name: 'ghcr-pull', namespace: 'web' }]);
-    const web = objects(outdir, 'clusters/prod-eu-1/web.yaml');
+    const web = [...objects(outdir, 'clusters/prod-eu-1/sources.yaml'), ...objects(outdir, 'clusters/prod-eu-1/web.yaml')];
     expect(web.map((o) => [o.kind, o.metadata.namespace, o.spec.secretRef?.name ?? o.spec.serviceAccountName])).toStrictEqual([
       ['OCIRepository', 'web', 'ghcr-pull'],
       ['Kustomization', 'web', 'flux'],

@@ -274,7 +274,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
     const report = await validateTree(outdir);
     expect(report.errors).toStrictEqual([]);
     expect(listFiles(join(outdir, 'clusters/prod-eu-1'))).toStrictEqual([
-      'flux-system/flux-system.yaml', 'flux-system/kustomization.yaml', 'infra.yaml', 'kustomization.yaml',
+      'flux-system/flux-system.yaml', 'flux-system/kustomization.yaml', 'infra.yaml', 'kustomization.yaml', 'sources.yaml',
     ]);
   });
 });
