@@ -163,7 +163,7 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
     });
   });
 
-  // Alerts: production's errors to Slack, staging's every event to Teams, tenants' releases included.
+  // Alerts: production's errors to Slack, staging's every event of flux-system to Teams.
   fleet.addNotification(Notification.slack({ channel: 'prod-alerts', secretName: 'slack-bot-token' }), {
     targets: { environments: [production] },
     severity: 'error',

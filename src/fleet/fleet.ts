@@ -80,6 +80,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private readonly tenantList: Tenant[] = [];
   private readonly notificationList: Array<{ notification: Notification; routing: NotificationRouting }> = [];
   private readonly objectSets: Array<{ set: ClusterObjects<V>; within?: (cluster: Cluster<V>) => boolean }> = [];
+  private readonly buildProblems = new Map<string, string[]>();
   private readonly componentsScope: Construct;
   private readonly tenantsScope: Construct;
   private built = false;
@@ -326,19 +327,34 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     if (notifications.length > 0) {
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
       for (const { notification, routing } of notifications) {
+        const eventSources = typeof routing.eventSources === 'function' ? routing.eventSources(cluster) : routing.eventSources;
+        for (const source of eventSources ?? []) {
+          const namespace = source.options.namespace;
+          if (multitenant && namespace !== undefined && namespace !== 'flux-system') {
+            this.buildProblem(`notification ${notification.id}: event source ${source.kind} in namespace ${q(namespace)} is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there, or narrow the notification's targets to clusters without tenants`, cluster.name);
+          }
+        }
         notification.build(chart, {
           clusterName: cluster.name,
           environment: env.name,
           region: cluster.region,
           severity: typeof routing.severity === 'function' ? routing.severity(cluster) : routing.severity,
-          eventSources: typeof routing.eventSources === 'function' ? routing.eventSources(cluster) : routing.eventSources,
+          eventSources,
         });
       }
     }
   }
 
+  /** Records a problem found while building `cluster`; the same text is reported once, with every cluster. */
+  private buildProblem(message: string, cluster: string): void {
+    this.buildProblems.set(message, [...(this.buildProblems.get(message) ?? []), cluster]);
+  }
+
   private check(): string[] {
     const c = new Checks();
+    for (const [message, clusters] of this.buildProblems) {
+      c.add(`${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
+    }
     const byName = new Map<string, Cluster<V>[]>();
     for (const cluster of this.clusterList) byName.set(cluster.name, [...(byName.get(cluster.name) ?? []), cluster]);
     for (const [name, list] of byName) {

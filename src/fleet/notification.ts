@@ -124,8 +124,9 @@ export interface NotificationRouting {
    */
   readonly severity?: NotificationSeverity | ((cluster: ClusterInfo<any>) => NotificationSeverity);
   /**
-   * The objects whose events are sent on each cluster, e.g. every HelmRelease of a tenant's namespace beside the
-   * platform's; the notification's own `eventSources` win.
+   * The objects whose events are sent on each cluster, e.g. every HelmRelease of another namespace beside the
+   * platform's (on clusters without tenants: under the multi-tenancy lockdown, notification-controller refuses Alerts
+   * watching other namespaces, and synth fails); the notification's own `eventSources` win.
    * @default - the notification kind's defaults (objects of `flux-system`)
    */
   readonly eventSources?: EventSource[] | ((cluster: ClusterInfo<any>) => EventSource[]);

@@ -406,3 +406,20 @@ describe('adopting a release installed under Flux\'s derived name', () => {
     expect([spec.releaseName, spec.storageNamespace, spec.targetNamespace]).toStrictEqual(['podinfo-podinfo', 'flux-system', 'podinfo']);
   });
 });
+
+describe('notifications on clusters with tenants', () => {
+  test('fails when a notification watches a tenant namespace on a cluster with tenants', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addTenant('team-web', { namespace: 'web', targets: { environments: [production] } });
+      fleet.addNotification(Notification.slack({ channel: 'alerts', secretName: 'slack-bot' }), {
+        eventSources: [EventSource.all('HelmRelease', { namespace: 'web' })],
+      });
+    });
+    // THEN
+    expect(errors).toStrictEqual([
+      '[acme] notification slack: event source HelmRelease in namespace "web" is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there, or narrow the notification\'s targets to clusters without tenants (on cluster prod-eu-1)',
+    ]);
+  });
+});
