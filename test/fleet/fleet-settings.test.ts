@@ -247,8 +247,9 @@ describe('objects per fleet, environment and cluster', () => {
       });
     });
     // THEN
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^\[acme\/production\/prod-eu-1\/.*\] .*OCIRepository flux-system\/apps/);
+    expect(errors).toStrictEqual([
+      '[acme/production/prod-eu-1/objects--extra/apps] duplicate OCIRepository flux-system/apps: acme/production/prod-eu-1/sources/apps-flux-system defines it too; give one of them another metadata.name or namespace',
+    ]);
   });
 
   test('fails when two object sets of one cluster share a file, or a set shares a component\'s file', () => {
