@@ -492,7 +492,9 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     }
     const chartSigning = p.chart.options.signing;
     const verify = chartSigning ? chartSigning.verification() : (p.chart.mirrored ? ctx.verification : undefined);
-    if (ctx.verificationRequired && !verify && !chartSigning) {
+    if (ctx.verificationRequired && !verify && !chartSigning && p.chart.helmRepository) {
+      this._problem(`chart ${q(p.chart.helmRepository.chart)} from the Helm repository ${q(p.chart.helmRepository.url)} cannot be verified (Flux verifies OCI charts only), and production requires verification; set signing: Signing.none() on the chart to accept it unverified, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
+    } else if (ctx.verificationRequired && !verify && !chartSigning) {
       this._problem(`chart ${q(p.chart.urlFor(ctx.registry, ctx.cluster.region))} has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }
     const settings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;

@@ -193,6 +193,19 @@ describe('Helm component settings', () => {
     });
   });
 
+  test('fails when a production chart from an HTTPS Helm repository does not say it goes unverified', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      smallFleet(app).fleet.addHelmComponent('cert-manager', {
+        chart: ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: '1.x' }),
+      });
+    });
+    // THEN
+    expect(errors).toStrictEqual([
+      '[acme/components/cert-manager] chart "cert-manager" from the Helm repository "https://charts.jetstack.io" cannot be verified (Flux verifies OCI charts only), and production requires verification; set signing: Signing.none() on the chart to accept it unverified, or mirror it into an OCI registry and sign it there (on cluster prod-eu-1)',
+    ]);
+  });
+
   test('fails when a Helm component targets a cluster whose Flux components leave out helm-controller', () => {
     // GIVEN / WHEN
     const { errors } = synth((app) => {
