@@ -162,7 +162,8 @@ export interface FluxInstanceSettings {
 export interface OperatorBootstrapOptions {
   /**
    * The Flux Operator chart version: exact (`0.58.1`), or a semver range (`0.58.x`, `>=0.58.0 <1.0.0`) that the
-   * operator follows as new charts are published; the operator upgrades itself to it.
+   * operator follows as new charts are published; the operator upgrades itself to it. With a range, the first install
+   * (e.g. by the Pulumi component) takes FLUX_OPERATOR_VERSION unless it is given an exact version of its own.
    * @default FLUX_OPERATOR_VERSION ("0.58.1")
    */
   readonly version?: string;
