@@ -363,6 +363,25 @@ describe('tenants', () => {
     expect(errors).toStrictEqual([message('web'), message('podinfo')]);
   });
 
+  test('a registry reached through workload identity needs no pull secret, and writes none', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet } = smallFleet(app);
+      const web = fleet.addTenant('team-web', {
+        namespace: 'web',
+        pullSecret: TenantPullSecret.objects((chart, namespace, secretName) => {
+          new ApiObject(chart, 'pull', { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: secretName, namespace } });
+        }),
+      });
+      fleet.addComponent('web', { artifact: 'web', tenant: web });
+    });
+    // WHEN
+    const kinds = objects(outdir, 'clusters/prod-eu-1/tenants.yaml').map((o) => o.kind);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect(kinds).toStrictEqual(['Namespace', 'ConfigMap', 'ServiceAccount', 'RoleBinding']);
+  });
+
   test('a pull secret put there by something else passes', () => {
     const { errors } = synth((app) => {
       const { fleet } = smallFleet(app, { registry: ghcr() });
