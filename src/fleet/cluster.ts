@@ -88,11 +88,11 @@ export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterS
   }
 
   /**
-   * Adds objects to this cluster alone, written to `clusters/<name>/<file>.yaml`: `build` creates them in a chart
-   * whose namespace is `namespace`. See {@link Fleet.addObjects}.
+   * Adds objects to this cluster alone, written to `clusters/<cluster>/<name>.yaml`: `build` creates them in a chart
+   * whose namespace is `namespace` (default `flux-system`). See {@link Fleet.addObjects}.
    */
-  public addObjects(file: string, build: ClusterObjectsBuilder<V>, options: { readonly namespace?: string } = {}): ClusterObjects<V> {
-    return this.env.fleet._addObjects(this, file, build, options, (cluster) => cluster === this);
+  public addObjects(name: string, build: ClusterObjectsBuilder<V>, options: { readonly namespace?: string } = {}): ClusterObjects<V> {
+    return this.env.fleet._addObjects(this, name, build, options, (cluster) => cluster === this);
   }
 
   /** Adds a chart whose objects synth writes to `file`, relative to the cluster's folder. @internal */
