@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { validateTree } from '../../src/output/validate/index.js';
+import { patchFiles } from '../../src/output/validate/patch-files.js';
 
 const TREES = join(import.meta.dirname, '..', 'fixtures', 'trees');
 
@@ -129,5 +130,32 @@ spec:
       'does not match the Flux schema: spec.artifacts[0].copy[0].to must match pattern "^@(artifact)/(.*)$" (got "/tmp")',
       'spec.sources[0] refers to OCIRepository flux-system/missing, which cluster "a" does not define; define it under clusters/a/, or fix the name',
     ]);
+  });
+
+  test('patch files are found in every form a kustomization lists them, relative to its folder', () => {
+    // GIVEN
+    const texts = new Map([
+      ['apps/prod/kustomization.yaml', [
+        'patches:',
+        '  - path: replicas.yaml',
+        '  - path: ../common/labels.yaml',
+        '    target: { kind: Deployment }',
+        '  - patch: |-',
+        '      - op: add',
+        '        path: /spec/x',
+        '        value: 1',
+        'patchesStrategicMerge:',
+        '  - memory.yaml',
+        'patchesJson6902:',
+        '  - path: json/ports.yaml',
+        '    target: { kind: Service, name: web }',
+        '',
+      ].join('\n')],
+      ['apps/prod/values.yaml', 'patches:\n  - path: not-a-kustomization.yaml\n'],
+    ]);
+    // WHEN
+    const found = patchFiles(texts);
+    // THEN
+    expect([...found].sort()).toStrictEqual(['apps/common/labels.yaml', 'apps/prod/json/ports.yaml', 'apps/prod/memory.yaml', 'apps/prod/replicas.yaml']);
   });
 });
