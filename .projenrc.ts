@@ -158,9 +158,10 @@ project.addTask('bench', {
 });
 
 const example = project.addTask('example', {
-  description: 'Synthesize the examples: examples/fleet into examples/fleet/dist, examples/single-cluster likewise',
+  description: 'Synthesize the examples: examples/fleet into examples/fleet/dist, examples/operator-fleet and examples/single-cluster likewise',
   exec: 'tsx --tsconfig examples/tsconfig.json examples/fleet/main.ts',
 });
+example.exec('tsx --tsconfig examples/tsconfig.json examples/operator-fleet/main.ts');
 example.exec('tsx --tsconfig examples/tsconfig.json examples/single-cluster/main.ts');
 
 

@@ -1,11 +1,14 @@
 import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
 import type { RegistrySourceSettings } from './registry.js';
+import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
-import { Checks, q } from '../flux/core/rules.js';
+import { Checks, isSemverRange, q } from '../flux/core/rules.js';
 import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
 import { Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
-import { FluxComponent, FluxInstance } from '../flux/operator/flux-instance.js';
+import {
+  FluxComponent, FluxDistributionVariant, FluxInstance, FluxInstanceSharding, FluxInstanceStorage,
+} from '../flux/operator/flux-instance.js';
 import { FLUX_COMPONENTS } from '../flux/operator/schemas.js';
 import { OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
 
@@ -118,9 +121,51 @@ export interface BootstrapFacts {
   readonly runtimeInfo: Readonly<Record<string, string>>;
 }
 
+/** The FluxInstance settings a fleet sets beyond the version, components and sync (see {@link OperatorBootstrapOptions.instance}). */
+export interface FluxInstanceSettings {
+  /**
+   * An OCI artifact with the Flux distribution's manifests (`distribution.artifact`), e.g.
+   * `oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests`, pulled instead of those built into the operator,
+   * so that new Flux patch releases arrive without an operator upgrade.
+   * @default - the manifests built into the operator
+   */
+  readonly distributionArtifact?: string;
+  /** A Secret for pulling `distributionArtifact`. @default - anonymous */
+  readonly distributionArtifactPullSecret?: SecretReference;
+  /** The Flux build (`distribution.variant`). @default - the upstream build */
+  readonly variant?: FluxDistributionVariant;
+  /** A Secret for pulling the controller images (`distribution.imagePullSecret`). @default - anonymous */
+  readonly imagePullSecret?: SecretReference;
+  /** The cluster DNS domain (`cluster.domain`). @default "cluster.local" */
+  readonly domain?: string;
+  /**
+   * The service account reconcilers impersonate under the multi-tenancy lockdown when an object names none
+   * (`cluster.tenantDefaultServiceAccount`).
+   * @default "default"
+   */
+  readonly tenantDefaultServiceAccount?: string;
+  /** Object-level workload identity (`cluster.objectLevelWorkloadIdentity`). @default false */
+  readonly objectLevelWorkloadIdentity?: boolean;
+  /**
+   * Kustomize patches on the Flux manifests, e.g. controller flags, resources or node selectors; applied after the
+   * fleet's own patches of the sync source (signature verification, plain HTTP).
+   * @default - none
+   */
+  readonly patches?: KustomizePatch[];
+  /** Horizontal sharding of the controllers (`sharding`). @default - no sharding */
+  readonly sharding?: FluxInstanceSharding;
+  /** A persistent volume for source-controller's artifacts (`storage`). @default - an emptyDir */
+  readonly storage?: FluxInstanceStorage;
+}
+
 /** Options of {@link Bootstrap.operator}. */
 export interface OperatorBootstrapOptions {
-  /** The Flux Operator chart version, exact; the operator upgrades itself to it. @default FLUX_OPERATOR_VERSION ("0.58.1") */
+  /**
+   * The Flux Operator chart version: exact (`0.58.1`), or a semver range (`0.58.x`, `>=0.58.0 <1.0.0`) that the
+   * operator follows as new charts are published; the operator upgrades itself to it. With a range, the first install
+   * (e.g. by the Pulumi component) takes FLUX_OPERATOR_VERSION unless it is given an exact version of its own.
+   * @default FLUX_OPERATOR_VERSION ("0.58.1")
+   */
   readonly version?: string;
   /**
    * The chart's repository, e.g. a mirror; the signature is still verified, so copy it with the chart
@@ -141,6 +186,18 @@ export interface OperatorBootstrapOptions {
    * @default - the computed values only
    */
   readonly values?: Record<string, unknown>;
+  /** How often helm-controller reconciles the operator's HelmRelease. @default 10m */
+  readonly releaseInterval?: FluxDuration;
+  /** How long to wait before retrying a failed install or upgrade of the operator (`RetryOnFailure`). @default - the release interval */
+  readonly retryInterval?: FluxDuration;
+  /** Force resource updates through replacement when an upgrade of the operator cannot patch them (`upgrade.force`). @default false */
+  readonly force?: boolean;
+  /**
+   * The FluxInstance settings, the same on every cluster or computed from each cluster's facts (its name,
+   * environment, region...), e.g. `(facts) => ({ domain: \`${facts.clusterName}.local\` })`.
+   * @default - the operator's defaults
+   */
+  readonly instance?: FluxInstanceSettings | ((facts: BootstrapFacts) => FluxInstanceSettings);
 }
 
 /** Options of {@link Bootstrap.plain}. */
@@ -234,14 +291,33 @@ class OperatorBootstrap extends Bootstrap {
     const o = this.options;
     const settings = facts.sync.settings;
     runtimeInfo(chart, facts);
+    const instance = typeof o.instance === 'function' ? o.instance(facts) : o.instance ?? {};
     const patches: KustomizePatch[] = [];
     if (facts.verification) patches.push(syncPatch('/spec/verify', verificationValue(facts.verification)));
     if (settings.insecure) patches.push(syncPatch('/spec/insecure', true));
+    patches.push(...instance.patches ?? []);
     new FluxInstance(chart, 'flux', {
       metadata: { name: 'flux', namespace: BOOTSTRAP_NAMESPACE, annotations: { ...PRUNE_DISABLED } },
-      distribution: { version: facts.flux.version, ...(facts.flux.registry !== undefined ? { registry: facts.flux.registry } : {}) },
+      distribution: {
+        version: facts.flux.version,
+        ...(facts.flux.registry !== undefined ? { registry: facts.flux.registry } : {}),
+        variant: instance.variant,
+        imagePullSecret: instance.imagePullSecret,
+        artifact: instance.distributionArtifact,
+        artifactPullSecret: instance.distributionArtifactPullSecret,
+      },
       components: facts.flux.components ? [...facts.flux.components] : undefined,
-      cluster: { type: facts.cloud, size: facts.size, multitenant: facts.multitenant, networkPolicy: facts.networkPolicy ?? true },
+      cluster: {
+        type: facts.cloud,
+        size: facts.size,
+        multitenant: facts.multitenant,
+        networkPolicy: facts.networkPolicy ?? true,
+        domain: instance.domain,
+        tenantDefaultServiceAccount: instance.tenantDefaultServiceAccount,
+        objectLevelWorkloadIdentity: instance.objectLevelWorkloadIdentity,
+      },
+      sharding: instance.sharding,
+      storage: instance.storage,
       kustomize: patches.length > 0 ? { patches } : undefined,
       sync: {
         kind: 'OCIRepository',
@@ -253,19 +329,22 @@ class OperatorBootstrap extends Bootstrap {
         interval: facts.sync.interval,
       },
     });
+    // Without helm-controller nothing would reconcile the operator's HelmRelease: the operator is then kept by
+    // whatever installed it.
+    if (facts.flux.components && !facts.flux.components.includes('helm-controller')) return;
     const version = o.version ?? FLUX_OPERATOR_VERSION;
     const source = new OciRepository(chart, 'flux-operator-chart', {
       metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE },
       url: o.chartUrl ?? FLUX_OPERATOR_CHART_URL,
-      ref: { tag: version },
+      ref: EXACT_VERSION.test(version) ? { tag: version } : { semver: version },
       interval: o.interval ?? '1h',
       layerSelector: HELM_CHART_LAYER_SELECTOR,
       ...registrySettings(o.chartSettings),
       verify: FLUX_OPERATOR_CHART_VERIFICATION,
     });
     source.node.addValidation({
-      validate: () => EXACT_VERSION.test(version) ? [] : [
-        `Bootstrap.operator() version ${q(version)} is not a chart version; pin an exact one, e.g. ${q(FLUX_OPERATOR_VERSION)}`,
+      validate: () => EXACT_VERSION.test(version) || isSemverRange(version) ? [] : [
+        `Bootstrap.operator() version ${q(version)} is not a chart version or semver range; use an exact one, e.g. ${q(FLUX_OPERATOR_VERSION)}, or a range, e.g. "0.58.x"`,
       ],
     });
     const values = { ...(facts.multitenant ? { multitenancy: { enabled: true } } : {}), ...o.values };
@@ -279,8 +358,9 @@ class OperatorBootstrap extends Bootstrap {
       serviceAccountName: 'flux-operator',
       // A failed upgrade is retried, never remediated: uninstalling the chart would remove its CRDs, and with them
       // the FluxInstance and Flux itself.
-      install: { strategy: { name: 'RetryOnFailure' } },
-      upgrade: { strategy: { name: 'RetryOnFailure' } },
+      interval: o.releaseInterval,
+      install: { strategy: { name: 'RetryOnFailure', retryInterval: o.retryInterval } },
+      upgrade: { strategy: { name: 'RetryOnFailure', retryInterval: o.retryInterval }, force: o.force },
       values: Object.keys(values).length > 0 ? values : undefined,
     });
   }

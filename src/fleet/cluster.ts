@@ -1,4 +1,5 @@
 import { Chart } from 'cdk8s';
+import type { ClusterObjects, ClusterObjectsBuilder } from './cluster-objects.js';
 import type { Environment } from './environment.js';
 import { ClusterScope } from '../flux/core/object-index.js';
 import { Checks, q } from '../flux/core/rules.js';
@@ -84,6 +85,14 @@ export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterS
   /** The tag the cluster's sources follow; undefined for a semver channel. */
   public get tag(): string | undefined {
     return this.env.channel.tagFor(this.wave);
+  }
+
+  /**
+   * Adds objects to this cluster alone, written to `clusters/<cluster>/<name>.yaml`: `build` creates them in a chart
+   * whose namespace is `namespace` (default `flux-system`). See {@link Fleet.addObjects}.
+   */
+  public addObjects(name: string, build: ClusterObjectsBuilder<V>, options: { readonly namespace?: string } = {}): ClusterObjects<V> {
+    return this.env.fleet._addObjects(this, name, build, options, (cluster) => cluster === this);
   }
 
   /** Adds a chart whose objects synth writes to `file`, relative to the cluster's folder. @internal */

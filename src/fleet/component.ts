@@ -1,4 +1,5 @@
 import { Chart } from 'cdk8s';
+import { Namespace } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { Cluster, ClusterInfo, FleetVariables, VariablesOf } from './cluster.js';
 import type { Registry } from './registry.js';
@@ -8,9 +9,20 @@ import type { Tenant } from './tenant.js';
 import { ALLOW_INSECURE_ANNOTATION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isSemverRange, q } from '../flux/core/rules.js';
-import { HELM_CHART_LAYER_SELECTOR, HelmRelease, HelmReleaseValuesReference } from '../flux/helm/helm-release.js';
-import { HealthCheckTarget, Kustomization } from '../flux/kustomize/kustomization.js';
+import {
+  HELM_CHART_LAYER_SELECTOR, HelmRelease, HelmReleaseDriftDetection, HelmReleaseInstall, HelmReleaseUpgrade, HelmReleaseValuesReference,
+} from '../flux/helm/helm-release.js';
+import { HealthCheckTarget, Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
+import type { FluxComponent } from '../flux/operator/flux-instance.js';
+import { HelmRepository } from '../flux/source/helm-repository.js';
 import { IOciRepository, OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
+
+/**
+ * A component setting that is the same on every cluster, or a function computing it from each cluster (as `values`
+ * is), e.g. `interval: (cluster) => (cluster.production ? '30m' : '5m')`. What the function returns is checked like
+ * a literal, and a bad value is reported with the names of the clusters it was computed for.
+ */
+export type PerCluster<T, V extends VariablesOf<V> = FleetVariables> = T | ((cluster: ClusterInfo<V>) => T);
 
 /** Keys whose literal values are credentials. */
 const SECRET_KEY = /(password|passwd|secret|token|api[-_]?key|private[-_]?key|credentials?)$/i;
@@ -38,10 +50,23 @@ export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
   readonly dependsOn?: Component<V>[];
   /** The tenant the component belongs to: reconciled in its namespace, as its service account. @default - the platform's */
   readonly tenant?: Tenant;
-  /** How often to reconcile. @default - the fleet's reconcile interval (10m) */
-  readonly interval?: FluxDuration;
-  /** Timeout of apply and health checks. @default - the interval */
-  readonly timeout?: FluxDuration;
+  /** How often to reconcile, on every cluster or per cluster. @default - the fleet's reconcile interval (10m) */
+  readonly interval?: PerCluster<FluxDuration, V>;
+  /** Timeout of apply and health checks, on every cluster or per cluster. @default - the interval */
+  readonly timeout?: PerCluster<FluxDuration, V>;
+  /**
+   * How long to wait before retrying a failed reconciliation, on every cluster or per cluster. A Helm component's
+   * release then retries failed installs and upgrades at this interval (strategy `RetryOnFailure`) unless `install`
+   * or `upgrade` set a strategy of their own.
+   * @default - the interval
+   */
+  readonly retryInterval?: PerCluster<FluxDuration, V>;
+  /**
+   * The service account the component's reconciler impersonates, on every cluster or per cluster (it must exist in
+   * the reconciler's namespace).
+   * @default - the tenant's service account; on a cluster with tenants, the controller's own account; else none
+   */
+  readonly serviceAccountName?: PerCluster<string, V>;
 }
 
 /** What a component needs to build its objects on one cluster, given by the fleet at synth. */
@@ -59,8 +84,15 @@ export interface ComponentBuildContext {
   readonly runtimeInfoName: string;
   /** The Kustomizations, on this cluster, of the components this one depends on. */
   readonly dependencies: Kustomization[];
+  /** The Flux controllers the cluster runs; undefined when it runs the default set (which includes helm-controller). */
+  readonly fluxComponents?: readonly FluxComponent[];
   /** Adds a chart whose objects are written to `file` under the cluster's folder. */
-  addChart(id: string, file: string, namespace: string): Chart;
+  addChart(id: string, file: string, namespace: string | undefined): Chart;
+  /**
+   * The cluster's one source for `key`: created with `create` in the cluster's `sources.yaml` the first time a
+   * component asks for it, shared by every component asking for the same key afterwards.
+   */
+  sharedSource(key: string, create: (chart: Chart) => IOciRepository): IOciRepository;
   /** The cluster's own sync source (created by the bootstrap), as seen from `chart`. */
   syncSource(chart: Chart): IOciRepository;
 }
@@ -119,6 +151,44 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     this.problems.set(message, clusters);
   }
 
+  /**
+   * A prop's value on one cluster: the literal, or what its function returns for the cluster. When `check` finds a
+   * problem with the value, it is recorded with the cluster's name and the value is left out (undefined), so that it
+   * is reported once, grouped by cluster.
+   */
+  protected valueFor<T>(
+    ctx: ComponentBuildContext,
+    field: string,
+    value: PerCluster<T, any> | undefined,
+    check?: (c: Checks, field: string, value: T) => void,
+  ): T | undefined {
+    const resolved = typeof value === 'function' ? (value as (cluster: ClusterInfo<any>) => T)(ctx.cluster) : value;
+    if (resolved === undefined || !check) return resolved;
+    const c = new Checks();
+    check(c, field, resolved);
+    for (const message of c.errors) this._problem(message, ctx.cluster.name);
+    return c.errors.length > 0 ? undefined : resolved;
+  }
+
+  /** The interval, retry interval, timeout and service account of the component on one cluster, checked. */
+  protected timingsFor(ctx: ComponentBuildContext, props: ComponentProps<any>): {
+    interval?: FluxDuration; retryInterval?: FluxDuration; timeout?: FluxDuration; serviceAccountName?: string;
+  } {
+    const duration = (c: Checks, field: string, v: FluxDuration) => c.duration(field, v);
+    return {
+      interval: this.valueFor(ctx, 'interval', props.interval, duration) ?? ctx.reconcileInterval,
+      retryInterval: this.valueFor(ctx, 'retryInterval', props.retryInterval, duration),
+      timeout: this.valueFor(ctx, 'timeout', props.timeout, duration),
+      serviceAccountName: this.valueFor(ctx, 'serviceAccountName', props.serviceAccountName, (c, f, v) => c.dnsName(f, v)),
+    };
+  }
+
+  /** Records a problem when the component's tenant has no copy of the pull secret its source uses. */
+  protected checkPullSecret(ctx: ComponentBuildContext, secretName: string | undefined): void {
+    if (!this.tenant || secretName === undefined || this.tenant.providesPullSecret) return;
+    this._problem(`pulls from the fleet's registry with the pull secret ${q(secretName)}, which nothing provides in namespace ${q(this.tenant.namespace)} of tenant ${this.tenant.name} (Secrets are not shared across namespaces); set pullSecret on the tenant: TenantPullSecret.external() if something else puts it there, or TenantPullSecret.objects(...) to have the fleet write what creates it`, ctx.cluster.name);
+  }
+
   /** Creates the component's objects on one cluster; returns the Kustomization others depend on. @internal */
   public abstract _build(ctx: ComponentBuildContext): Kustomization;
 
@@ -149,12 +219,30 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
    * cluster pulls it from its own region's registry, at its channel's (or wave's) tag.
    */
   readonly artifact: string;
-  /** The folder of the artifact to apply, relative, e.g. `./controllers`. @default - the artifact root */
-  readonly path?: string;
+  /**
+   * The folder of the artifact to apply, relative, e.g. `./controllers`, on every cluster or per cluster (e.g.
+   * `(cluster) => \`./overlays/${cluster.environment}\``).
+   * @default - the artifact root
+   */
+  readonly path?: PerCluster<string, V>;
   /** Wait until every applied object is ready before dependents start. @default false */
   readonly wait?: boolean;
   /** Objects whose readiness dependents wait for (instead of `wait`). @default - none */
   readonly healthChecks?: HealthCheckTarget[];
+  /** Recreate objects whose immutable fields changed (`spec.force`). @default false */
+  readonly force?: boolean;
+  /**
+   * Kustomize patches applied on top of the artifact's own (strategic merge or JSON 6902, with an optional target),
+   * on every cluster or per cluster. They are part of the Kustomization, not files of the tree.
+   * @default - none
+   */
+  readonly patches?: PerCluster<KustomizePatch[], V>;
+  /** Image overrides (`newName`, `newTag`, `digest`), on every cluster or per cluster. @default - none */
+  readonly images?: PerCluster<KustomizeImage[], V>;
+  /** Kustomize components of the artifact to include, relative paths, e.g. `["./components/ha"]`. @default - none */
+  readonly components?: PerCluster<string[], V>;
+  /** Labels and annotations set on every object the component applies (`spec.commonMetadata`). @default - none */
+  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
   /** Delete objects that leave the artifact. @default true */
   readonly prune?: boolean;
   /** Namespace of every applied object that has none. @default - the tenant's namespace, or the objects' own */
@@ -167,7 +255,11 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
   readonly substitutions?: (cluster: ClusterInfo<V>) => Record<string, string>;
 }
 
-/** A kustomize tree from an OCI artifact in the fleet's registry. */
+/**
+ * A kustomize tree from an OCI artifact in the fleet's registry. On each cluster, the components reading one artifact
+ * in one namespace share one OCIRepository, named after the artifact (`apps/web` gives `apps-web`), in the cluster's
+ * `sources.yaml`; each component gets a Kustomization named after it in `<name>.yaml`.
+ */
 export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> extends Component<V> {
   /** The props, as given. */
   public readonly props: KustomizeComponentProps<V>;
@@ -183,8 +275,11 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     const p = this.props;
     const chart = ctx.addChart(this.name, `${this.name}.yaml`, this.namespace);
     const settings = ctx.registry.sourceSettings(ctx.cluster.region);
-    const source = new OciRepository(chart, `${this.name}-source`, {
-      metadata: { name: this.name, annotations: insecureOptIn(settings.insecure) },
+    // Components reading one artifact in one namespace share its source, named after the artifact.
+    const sourceName = p.artifact.replace(/[/._]+/g, '-');
+    const namespace = this.namespace;
+    const source = ctx.sharedSource(`${p.artifact} ${namespace}`, (sources) => new OciRepository(sources, `${sourceName}-${namespace}`, {
+      metadata: { name: sourceName, namespace, annotations: insecureOptIn(settings.insecure) },
       url: ctx.registry.urlFor(ctx.cluster.region, p.artifact),
       ref: ctx.cluster.env.channel.refFor(ctx.cluster.wave),
       interval: ctx.sourceInterval,
@@ -192,7 +287,15 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       secretRef: settings.secretRef,
       insecure: settings.insecure,
       verify: ctx.verification,
-    });
+    }));
+    this.checkPullSecret(ctx, settings.secretRef?.name);
+    const t = this.timingsFor(ctx, p);
+    const path = this.valueFor(ctx, 'path', p.path, (c, f, v) => c.relativePath(f, v));
+    const components = this.valueFor(ctx, 'components', p.components, (c, f, v) => v.forEach((x, i) => c.relativePath(`${f}[${i}]`, x)));
+    const patches = this.valueFor(ctx, 'patches', p.patches);
+    const images = this.valueFor(ctx, 'images', p.images, (c, f, v) => v.forEach((x, i) => {
+      if (!x.name) c.add(`${f}[${i}].name is empty; name the image to override, e.g. "ghcr.io/acme/app"`);
+    }));
     const substitute = p.substitutions?.(ctx.cluster);
     for (const name of Object.keys(substitute ?? {})) {
       if (SECRET_KEY.test(name)) {
@@ -201,15 +304,21 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     }
     return new Kustomization(chart, this.name, {
       sourceRef: source,
-      path: p.path,
-      interval: p.interval ?? ctx.reconcileInterval,
-      timeout: p.timeout,
+      path,
+      interval: t.interval,
+      retryInterval: t.retryInterval,
+      timeout: t.timeout,
       prune: p.prune ?? true,
       wait: p.wait,
+      force: p.force,
       healthChecks: p.healthChecks,
+      components: components && components.length > 0 ? components : undefined,
+      patches: patches && patches.length > 0 ? patches : undefined,
+      images: images && images.length > 0 ? images : undefined,
+      commonMetadata: p.commonMetadata,
       dependsOn: ctx.dependencies,
       targetNamespace: p.targetNamespace ?? this.tenant?.namespace,
-      serviceAccountName: this.serviceAccountFor(ctx, 'kustomize-controller'),
+      serviceAccountName: t.serviceAccountName ?? this.serviceAccountFor(ctx, 'kustomize-controller'),
       postBuild: {
         substitute: substitute && Object.keys(substitute).length > 0 ? substitute : undefined,
         substituteFrom: [{ kind: 'ConfigMap', name: ctx.runtimeInfoName }],
@@ -218,7 +327,6 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
   }
 
   protected checkProps(c: Checks): void {
-    c.relativePath('path', this.props.path);
     if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(this.props.artifact)) {
       c.add(`artifact ${q(this.props.artifact)} is not a repository path: use lowercase letters, digits, '.', '_', '-' and '/', e.g. "infra" or "apps/podinfo"`);
     }
@@ -236,8 +344,27 @@ export interface ChartSourceOptions {
   readonly signing?: Signing;
 }
 
-/** Where a Helm component's chart comes from: an OCI registry. */
+/** A chart in an HTTPS Helm repository: the repository's URL and the chart's name in its index. */
+export interface HelmRepositoryChart {
+  /** The repository's URL, e.g. `https://charts.jetstack.io`. */
+  readonly url: string;
+  /** The chart's name in the repository's `index.yaml`, e.g. `cert-manager`. */
+  readonly chart: string;
+}
+
+/** Where a Helm component's chart comes from: an OCI registry, or an HTTPS Helm repository. */
 export class ChartSource {
+  /**
+   * A chart from an HTTPS Helm repository (an `index.yaml` over HTTPS), e.g.
+   * `ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: '1.x' })`: each cluster gets
+   * a HelmRepository named after the component and a HelmRelease whose chart template fetches the chart from it.
+   * Flux verifies signatures of OCI charts only, so such a chart has no verification: in production, say so with
+   * `signing: Signing.none()`, or mirror the chart into an OCI registry and sign it there.
+   */
+  public static helmRepository(url: string, chart: string, options: ChartSourceOptions): ChartSource {
+    return new ChartSource(() => url, options, false, { url, chart });
+  }
+
   /** A chart in any OCI registry, e.g. `oci://ghcr.io/stefanprodan/charts/podinfo`. */
   public static oci(url: string, options: ChartSourceOptions): ChartSource {
     return new ChartSource(() => url, options, false);
@@ -254,6 +381,8 @@ export class ChartSource {
     public readonly options: ChartSourceOptions,
     /** Whether the chart is mirrored in the fleet's registry. */
     public readonly mirrored: boolean,
+    /** The HTTPS Helm repository and chart name, for a chart from one; undefined for an OCI chart. */
+    public readonly helmRepository?: HelmRepositoryChart,
   ) {}
 
   /** The chart's URL for a cluster in `region`. */
@@ -280,10 +409,53 @@ export interface HelmComponentProps<V extends VariablesOf<V> = FleetVariables> e
   readonly values?: Record<string, unknown> | ((cluster: ClusterInfo<V>) => Record<string, unknown>);
   /** ConfigMaps and Secrets on the cluster holding values (credentials, say), merged over `values`. @default - none */
   readonly valuesFrom?: HelmReleaseValuesReference[];
-  /** The namespace the release installs into (created if missing). @default - the tenant's namespace, or the component's name */
+  /**
+   * The namespace the release installs into, and where Helm stores its release history (`storageNamespace`). Unless
+   * it is a tenant's, the component creates it: with `namespaceLabels` or `namespaceAnnotations`, as a Namespace
+   * object applied before the release; else by Helm (`install.createNamespace`).
+   * @default - the tenant's namespace, or the component's name
+   */
   readonly targetNamespace?: string;
-  /** The Helm release name. @default - the component's name */
+  /**
+   * Labels of the namespace the component creates, e.g. the Pod Security level or what admission policies select
+   * on. A tenant's namespace takes its labels from the tenant.
+   * @default - none
+   */
+  readonly namespaceLabels?: Record<string, string>;
+  /** Annotations of the namespace the component creates. @default - none */
+  readonly namespaceAnnotations?: Record<string, string>;
+  /**
+   * The Helm release name. Flux itself would name the release `<targetNamespace>-<name>`; the component sets it.
+   * Changing it (or `storageNamespace`) on a running cluster makes helm-controller uninstall the release and install
+   * it again.
+   * @default - the component's name
+   */
   readonly releaseName?: string;
+  /**
+   * Where Helm stores the release's history. To adopt a release installed by a HelmRelease that set neither field
+   * (Flux then names it `<targetNamespace>-<name>` and stores it in the HelmRelease's namespace), set
+   * `storageNamespace: 'flux-system'` and `releaseName: '<targetNamespace>-<name>'`, so that nothing is reinstalled.
+   * @default - the target namespace
+   */
+  readonly storageNamespace?: string;
+  /**
+   * Install settings: strategy (`RemediateOnFailure` or `RetryOnFailure`), remediation (retries), CRD policy,
+   * timeout... `createNamespace` is the component's (see `targetNamespace`).
+   * @default - Flux's defaults (remediate on failure, no retries)
+   */
+  readonly install?: Omit<HelmReleaseInstall, 'createNamespace'>;
+  /**
+   * Upgrade settings: strategy, remediation (retries, `rollback` or `uninstall`), CRD policy, cleanup on failure,
+   * timeout...
+   * @default - Flux's defaults (remediate on failure, no retries)
+   */
+  readonly upgrade?: HelmReleaseUpgrade;
+  /**
+   * Drift detection: `enabled` corrects changes made to the release's objects in the cluster, `warn` reports them,
+   * with paths to ignore (e.g. `/spec/replicas` under an autoscaler).
+   * @default - Flux's default (disabled)
+   */
+  readonly driftDetection?: HelmReleaseDriftDetection;
 }
 
 /**
@@ -306,13 +478,32 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     const p = this.props;
     const folder = `components/${this.name}`;
     const release = ctx.addChart(`${this.name}-release`, `${folder}/${this.name}.yaml`, this.namespace);
+    if (ctx.fluxComponents && !ctx.fluxComponents.includes('helm-controller')) {
+      this._problem('is a Helm component, but the cluster\'s Flux components leave out helm-controller, so its HelmRelease would never be reconciled; add "helm-controller" to flux.components (of the fleet or the cluster), or narrow the targets of the component', ctx.cluster.name);
+    }
+    const t = this.timingsFor(ctx, p);
+    const targetNamespace = p.targetNamespace ?? this.tenant?.namespace ?? this.name;
+    const ownNamespace = (p.namespaceLabels || p.namespaceAnnotations) && !this.tenant;
+    if (ownNamespace) {
+      const namespaces = ctx.addChart(`${this.name}-namespace`, `${folder}/namespace.yaml`, undefined);
+      new Namespace(namespaces, `${this.name}-namespace`, {
+        metadata: { name: targetNamespace, labels: p.namespaceLabels, annotations: p.namespaceAnnotations },
+      });
+    }
     const chartSigning = p.chart.options.signing;
     const verify = chartSigning ? chartSigning.verification() : (p.chart.mirrored ? ctx.verification : undefined);
-    if (ctx.verificationRequired && !verify && !chartSigning) {
+    if (ctx.verificationRequired && !verify && !chartSigning && p.chart.helmRepository) {
+      this._problem(`chart ${q(p.chart.helmRepository.chart)} from the Helm repository ${q(p.chart.helmRepository.url)} cannot be verified (Flux verifies OCI charts only), and production requires verification; set signing: Signing.none() on the chart to accept it unverified, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
+    } else if (ctx.verificationRequired && !verify && !chartSigning) {
       this._problem(`chart ${q(p.chart.urlFor(ctx.registry, ctx.cluster.region))} has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }
     const settings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
-    const source = new OciRepository(release, `${this.name}-chart`, {
+    this.checkPullSecret(ctx, settings?.secretRef?.name);
+    const repo = p.chart.helmRepository;
+    if (repo && verify) {
+      this._problem(`chart ${q(repo.chart)} comes from the Helm repository ${q(repo.url)}, whose charts Flux cannot verify (verification is for OCI charts only); set signing: Signing.none() on the chart, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
+    }
+    const source = repo ? undefined : new OciRepository(release, `${this.name}-chart`, {
       metadata: { name: this.name, annotations: insecureOptIn(settings?.insecure) },
       url: p.chart.urlFor(ctx.registry, ctx.cluster.region),
       ref: p.chart.ref,
@@ -327,14 +518,34 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     for (const path of plaintextSecrets(values ?? {}, 'values')) {
       this._problem(`${path} holds a literal credential, which would be written to the config repo in plain text; put it in a Secret on the cluster and reference it with valuesFrom (targetPath "${path.slice('values.'.length)}")`, ctx.cluster.name);
     }
+    const chart = repo ? {
+      chart: repo.chart,
+      version: p.chart.options.version,
+      sourceRef: new HelmRepository(release, `${this.name}-repository`, {
+        metadata: { name: this.name },
+        url: repo.url,
+        interval: ctx.sourceInterval,
+      }),
+    } : undefined;
     new HelmRelease(release, this.name, {
       chartRef: source,
-      interval: p.interval ?? ctx.reconcileInterval,
-      timeout: p.timeout,
-      releaseName: p.releaseName,
-      targetNamespace: p.targetNamespace ?? this.tenant?.namespace ?? this.name,
-      install: { createNamespace: !this.tenant },
-      serviceAccountName: this.serviceAccountFor(ctx, 'helm-controller'),
+      chart,
+      interval: t.interval,
+      timeout: t.timeout,
+      releaseName: p.releaseName ?? this.name,
+      targetNamespace,
+      storageNamespace: p.storageNamespace ?? targetNamespace,
+      install: {
+        ...p.install,
+        ...(t.retryInterval && !p.install?.strategy ? { strategy: { name: 'RetryOnFailure', retryInterval: t.retryInterval } } : {}),
+        createNamespace: !this.tenant && !ownNamespace,
+      },
+      upgrade: p.upgrade || t.retryInterval ? {
+        ...p.upgrade,
+        ...(t.retryInterval && !p.upgrade?.strategy ? { strategy: { name: 'RetryOnFailure', retryInterval: t.retryInterval } } : {}),
+      } : undefined,
+      driftDetection: p.driftDetection,
+      serviceAccountName: t.serviceAccountName ?? this.serviceAccountFor(ctx, 'helm-controller'),
       values,
       valuesFrom: p.valuesFrom,
     });
@@ -342,8 +553,9 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     return new Kustomization(wrapper, this.name, {
       sourceRef: ctx.syncSource(wrapper),
       path: `./${folder}`,
-      interval: p.interval ?? ctx.reconcileInterval,
-      timeout: p.timeout,
+      interval: t.interval,
+      retryInterval: t.retryInterval,
+      timeout: t.timeout,
       prune: true,
       wait: true,
       dependsOn: ctx.dependencies,
@@ -356,7 +568,16 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     if (!isSemverRange(v)) c.add(`chart version ${q(v)} is not a version or semver range; use e.g. "6.7.0" or "6.x"`);
     c.dnsLabel('targetNamespace', this.props.targetNamespace);
     c.maxLength('releaseName', this.props.releaseName, 53);
-    const url = this.props.chart.mirrored ? undefined : this.props.chart.urlFor(undefined as never, '');
+    c.dnsLabel('storageNamespace', this.props.storageNamespace);
+    const repo = this.props.chart.helmRepository;
+    const url = this.props.chart.mirrored || repo ? undefined : this.props.chart.urlFor(undefined as never, '');
     if (url !== undefined) c.ociUrl('chart url', url, 'chart version');
+    if (repo) {
+      c.url('chart url', repo.url, ['http', 'https']);
+      if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/i.test(repo.chart)) c.add(`chart name ${q(repo.chart)} is not a chart name; use the name in the repository's index, e.g. "cert-manager"`);
+    }
+    if ((this.props.namespaceLabels || this.props.namespaceAnnotations) && this.tenant) {
+      c.add(`namespaceLabels and namespaceAnnotations label the namespace the component creates, but tenant ${this.tenant.name} owns its namespace; set them on the tenant (namespaceLabels) instead`);
+    }
   }
 }

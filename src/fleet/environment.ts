@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Channel } from './channel.js';
+import type { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
 import { Cluster, ClusterProps, FleetVariables, VariablesOf } from './cluster.js';
 import type { Fleet } from './fleet.js';
 
@@ -53,6 +54,14 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
   /** The clusters of this environment, in the order they were added. */
   public get clusters(): readonly Cluster<V>[] {
     return this.clusterList;
+  }
+
+  /**
+   * Adds objects to the environment's clusters (those of them `options.targets` selects), written to
+   * `clusters/<cluster>/<name>.yaml`: see {@link Fleet.addObjects}.
+   */
+  public addObjects(name: string, build: ClusterObjectsBuilder<V>, options: ClusterObjectsOptions = {}): ClusterObjects<V> {
+    return this.fleet._addObjects(this, name, build, options, (cluster) => cluster.env === this);
   }
 
   /** Adds a cluster to the environment. */

@@ -1,18 +1,20 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Bootstrap, BootstrapFacts } from './bootstrap.js';
+import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
 import { Cluster, ClusterType, FleetVariables, VariablesOf } from './cluster.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
 import { Environment, EnvironmentProps } from './environment.js';
-import type { Notification } from './notification.js';
+import type { Notification, NotificationRouting } from './notification.js';
 import type { Registry } from './registry.js';
 import type { Signing } from './signing.js';
+import { matchesTargets } from './targets.js';
 import { Tenant, TenantProps } from './tenant.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
 import type { Kustomization } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
-import { OciRepository } from '../flux/source/oci-repository.js';
+import { IOciRepository, OciRepository } from '../flux/source/oci-repository.js';
 
 /** Fleet-wide Flux settings. */
 export interface FleetFluxSettings {
@@ -54,7 +56,7 @@ export interface FleetFile {
 }
 
 const RUNTIME_INFO = 'flux-runtime-info';
-const RESERVED = ['components', 'tenants', 'flux-system', 'notifications'];
+const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'sources'];
 
 /**
  * A fleet of clusters: environments, their clusters by region and wave, and the components and tenants they get.
@@ -76,7 +78,9 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private readonly clusterList: Cluster<V>[] = [];
   private readonly componentList: Component<V>[] = [];
   private readonly tenantList: Tenant[] = [];
-  private readonly notificationList: Notification[] = [];
+  private readonly notificationList: Array<{ notification: Notification; routing: NotificationRouting }> = [];
+  private readonly objectSets: Array<{ set: ClusterObjects<V>; within?: (cluster: Cluster<V>) => boolean }> = [];
+  private readonly buildProblems = new Map<string, string[]>();
   private readonly componentsScope: Construct;
   private readonly tenantsScope: Construct;
   private built = false;
@@ -87,7 +91,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     this.bootstrap = props.flux?.bootstrap ?? Bootstrap.operator();
     this.componentsScope = new Construct(this, 'components');
     this.tenantsScope = new Construct(this, 'tenants');
-    this.notificationList.push(...(props.notifications ?? []));
+    this.notificationList.push(...(props.notifications ?? []).map((notification) => ({ notification, routing: {} })));
     this.node.addValidation({ validate: () => this.check() });
   }
 
@@ -143,10 +147,36 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     return tenant;
   }
 
-  /** Sends each cluster's events to another destination. */
-  public addNotification(notification: Notification): void {
+  /**
+   * Adds objects to every cluster the options target, written to `clusters/<cluster>/<name>.yaml`: `build` creates
+   * them in a chart for each cluster, e.g. a policy `ResourceSet`, a `Kustomization` of a shared folder, cdk8s-plus
+   * objects or raw `ApiObject`s, computed from the cluster as component values are.
+   */
+  public addObjects(name: string, build: ClusterObjectsBuilder<V>, options: ClusterObjectsOptions = {}): ClusterObjects<V> {
+    return this._addObjects(this.componentsScope, name, build, options);
+  }
+
+  /** Registers a set of objects made on `scope`, for the clusters `within` accepts too. @internal */
+  public _addObjects(
+    scope: Construct,
+    name: string,
+    build: ClusterObjectsBuilder<V>,
+    options: ClusterObjectsOptions,
+    within?: (cluster: Cluster<V>) => boolean,
+  ): ClusterObjects<V> {
+    this.assertOpen('objects');
+    const set = new ClusterObjects<V>(scope, name, build, options);
+    this.objectSets.push({ set, within });
+    return set;
+  }
+
+  /**
+   * Sends events to another destination: from every cluster, or from the clusters `routing.targets` selects (an
+   * environment, a region, a cluster), with the severity and event sources `routing` gives per cluster.
+   */
+  public addNotification(notification: Notification, routing: NotificationRouting = {}): void {
     this.assertOpen('a notification');
-    this.notificationList.push(notification);
+    this.notificationList.push({ notification, routing });
   }
 
   /** @internal */
@@ -224,10 +254,13 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
 
     if (multitenant) {
       const chart = cluster._addChart('tenants', 'tenants.yaml', undefined);
-      for (const tenant of tenants) tenant._build(chart, { name: RUNTIME_INFO, data: runtimeInfo });
+      const pullSecret = registry.sourceSettings(cluster.region).secretRef?.name;
+      for (const tenant of tenants) tenant._build(chart, { name: RUNTIME_INFO, data: runtimeInfo }, pullSecret);
     }
 
     const present = this.componentList.filter((c) => c.appliesTo(cluster));
+    const sources = new Map<string, IOciRepository>();
+    let sourcesChart: Chart | undefined;
     const built = new Map<Component<V>, Kustomization>();
     const visiting = new Set<Component<V>>();
     const buildComponent = (component: Component<V>): Kustomization => {
@@ -254,8 +287,18 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         sourceInterval: this.props.sourceInterval,
         reconcileInterval: this.props.reconcileInterval,
         runtimeInfoName: RUNTIME_INFO,
+        fluxComponents: facts.flux.components,
         dependencies,
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
+        sharedSource: (key, create) => {
+          let source = sources.get(key);
+          if (!source) {
+            sourcesChart ??= cluster._addChart('sources', 'sources.yaml', undefined);
+            source = create(sourcesChart);
+            sources.set(key, source);
+          }
+          return source;
+        },
         syncSource: (chart) => OciRepository.fromName(chart, 'sync-source', 'flux-system', { namespace: 'flux-system' }),
       };
       const kustomization = component._build(ctx);
@@ -265,23 +308,65 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     };
     for (const component of present) buildComponent(component);
 
-    if (this.notificationList.length > 0) {
+    const files = new Map<string, string>();
+    for (const { set, within } of this.objectSets) {
+      if (!set.appliesTo(cluster) || (within && !within(cluster))) continue;
+      const earlier = files.get(set.name);
+      if (earlier !== undefined) {
+        set._problem(`objects ${q(set.name)} are added twice (${earlier} and ${set.node.path}), and both would be written to ${set.name}.yaml; give one another name`, cluster.name);
+        continue;
+      }
+      files.set(set.name, set.node.path);
+      const kinds = set._build(cluster._addChart(`objects--${set.name}`, `${set.name}.yaml`, set.namespace), cluster);
+      if (kinds.includes('HelmRelease') && facts.flux.components && !facts.flux.components.includes('helm-controller')) {
+        set._problem('holds a HelmRelease, but the cluster\'s Flux components leave out helm-controller, so it would never be reconciled; add "helm-controller" to flux.components (of the fleet or the cluster), or leave the HelmRelease out on this cluster', cluster.name);
+      }
+    }
+
+    const notifications = this.notificationList.filter((n) => matchesTargets(n.routing.targets, cluster));
+    if (notifications.length > 0) {
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
-      for (const n of this.notificationList) {
-        n.build(chart, { clusterName: cluster.name, environment: env.name, region: cluster.region });
+      for (const { notification, routing } of notifications) {
+        const eventSources = typeof routing.eventSources === 'function' ? routing.eventSources(cluster) : routing.eventSources;
+        for (const source of eventSources ?? []) {
+          const namespace = source.options.namespace;
+          if (multitenant && namespace !== undefined && namespace !== 'flux-system') {
+            this.buildProblem(`notification ${notification.id}: event source ${source.kind} in namespace ${q(namespace)} is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there, or narrow the notification's targets to clusters without tenants`, cluster.name);
+          }
+        }
+        notification.build(chart, {
+          clusterName: cluster.name,
+          environment: env.name,
+          region: cluster.region,
+          severity: typeof routing.severity === 'function' ? routing.severity(cluster) : routing.severity,
+          eventSources,
+        });
       }
     }
   }
 
+  /** Records a problem found while building `cluster`; the same text is reported once, with every cluster. */
+  private buildProblem(message: string, cluster: string): void {
+    this.buildProblems.set(message, [...(this.buildProblems.get(message) ?? []), cluster]);
+  }
+
   private check(): string[] {
     const c = new Checks();
+    for (const [message, clusters] of this.buildProblems) {
+      c.add(`${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
+    }
     const byName = new Map<string, Cluster<V>[]>();
     for (const cluster of this.clusterList) byName.set(cluster.name, [...(byName.get(cluster.name) ?? []), cluster]);
     for (const [name, list] of byName) {
       if (list.length > 1) c.add(`cluster ${q(name)} is declared ${list.length} times (${list.map((x) => x.node.path).join(', ')}); cluster names must be unique across the fleet`);
     }
-    for (const name of [...this.componentList.map((x) => x.name), ...this.envs.map((x) => x.name)]) {
+    for (const name of [...this.componentList.map((x) => x.name), ...this.envs.map((x) => x.name), ...this.objectSets.map((x) => x.set.name)]) {
       if (RESERVED.includes(name)) c.add(`the name ${q(name)} is reserved for the synthesized tree; choose another name`);
+    }
+    for (const { set } of this.objectSets) {
+      if (this.componentList.some((x) => x.name === set.name)) {
+        c.add(`objects ${q(set.name)} (${set.node.path}) and the component ${q(set.name)} would both be written to ${set.name}.yaml; give the objects another name`);
+      }
     }
     const regions = [...new Set(this.clusterList.map((x) => x.region))].sort();
     for (const region of regions) {
@@ -298,7 +383,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     for (const cycle of componentCycles(this.componentList).cycles) {
       c.add(`component dependsOn cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);
     }
-    for (const n of this.notificationList) for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
+    for (const { notification: n } of this.notificationList) for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
     return c.errors;
   }
 

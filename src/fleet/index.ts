@@ -3,6 +3,7 @@ export * from './signing.js';
 export * from './channel.js';
 export * from './targets.js';
 export * from './cluster.js';
+export * from './cluster-objects.js';
 export * from './environment.js';
 export * from './tenant.js';
 export * from './component.js';

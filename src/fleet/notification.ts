@@ -1,4 +1,6 @@
 import { Construct } from 'constructs';
+import type { ClusterInfo } from './cluster.js';
+import type { Targets } from './targets.js';
 import { Checks, q } from '../flux/core/rules.js';
 import { Alert, EventSource, EventSourceKind } from '../flux/notification/alert.js';
 import { Provider, ProviderProps } from '../flux/notification/provider.js';
@@ -103,6 +105,31 @@ export interface GithubCommitStatusNotificationProps extends Omit<NotificationOp
   readonly secretName: string;
   /** The GitHub host: set it for GitHub Enterprise Server, e.g. `github.acme.io`. @default "github.com" */
   readonly host?: string;
+}
+
+/**
+ * Where and how the fleet sends one notification: which clusters post to it, and, per cluster, the severity and the
+ * objects whose events go there (see `Fleet.addNotification`).
+ */
+export interface NotificationRouting {
+  /**
+   * The clusters that post to the notification, e.g. `{ environments: [production] }` or `{ regions: ['eu-west-1'] }`.
+   * @default - every cluster of the fleet
+   */
+  readonly targets?: Targets;
+  /**
+   * The severity on each cluster, e.g. `(cluster) => (cluster.production ? 'error' : 'info')`; the notification's own
+   * `severity` wins.
+   * @default "info"
+   */
+  readonly severity?: NotificationSeverity | ((cluster: ClusterInfo<any>) => NotificationSeverity);
+  /**
+   * The objects whose events are sent on each cluster, e.g. every HelmRelease of another namespace beside the
+   * platform's (on clusters without tenants: under the multi-tenancy lockdown, notification-controller refuses Alerts
+   * watching other namespaces, and synth fails); the notification's own `eventSources` win.
+   * @default - the notification kind's defaults (objects of `flux-system`)
+   */
+  readonly eventSources?: EventSource[] | ((cluster: ClusterInfo<any>) => EventSource[]);
 }
 
 /** What {@link Notification.build} needs to know of the cluster it builds for. */

@@ -1,9 +1,54 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { ClusterRole, ConfigMap, Namespace, RoleBinding, ServiceAccount } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
 import { matchesTargets, Targets } from './targets.js';
-import { Checks } from '../flux/core/rules.js';
+import { Checks, q } from '../flux/core/rules.js';
+
+/** The label the Flux Operator's multi-tenant fleets (and admission policies) select a tenant's namespace by. */
+export const TENANT_LABEL = 'toolkit.fluxcd.io/tenant';
+
+/** Who a {@link TenantBinding} grants its role to, beside or instead of the tenant's service account. */
+export interface TenantBinding {
+  /** The ClusterRole granted, e.g. `view` or `flux-view`. */
+  readonly clusterRole: string;
+  /** Groups (as the cluster's authentication names them, e.g. from OIDC) that get the role. @default - none */
+  readonly groups?: string[];
+  /** Users that get the role. @default - none */
+  readonly users?: string[];
+  /** Whether the tenant's service account gets the role too. @default - true when no group or user is given */
+  readonly serviceAccount?: boolean;
+}
+
+/**
+ * How the Secret that authenticates to the fleet's registry (`registry.pullSecret`) comes to exist in a tenant's
+ * namespace. Kubernetes Secrets cannot be shared across namespaces, and the config repo holds no secret: when a
+ * tenant's components pull from a registry with a pull secret, the tenant must say where its copy comes from, else
+ * synth fails. A registry reached through workload identity (ECR, ACR, GAR) needs none.
+ */
+export class TenantPullSecret {
+  /**
+   * The Secret is put into the namespace by something outside the config repo (a secret store operator, a policy
+   * engine generating it, a copy by the cluster's provisioning); the fleet only refers to it by name.
+   */
+  public static external(): TenantPullSecret {
+    return new TenantPullSecret(undefined);
+  }
+
+  /**
+   * The fleet writes objects that create the Secret in the namespace, e.g. an External Secrets Operator
+   * `ExternalSecret` as an `ApiObject`: `build` gets the tenants chart, the tenant's namespace and the Secret's
+   * name, and must not put secret values in the objects.
+   */
+  public static objects(build: (chart: Chart, namespace: string, secretName: string) => void): TenantPullSecret {
+    return new TenantPullSecret(build);
+  }
+
+  private constructor(
+    /** The objects that create the Secret, if the fleet writes them. @internal */
+    public readonly _build: ((chart: Chart, namespace: string, secretName: string) => void) | undefined,
+  ) {}
+}
 
 /** Props of a {@link Tenant}. */
 export interface TenantProps {
@@ -17,6 +62,30 @@ export interface TenantProps {
    * @default "cluster-admin" (full control of the tenant's own namespace only, as `flux create tenant` grants)
    */
   readonly clusterRole?: string;
+  /** The name of the tenant's service account, which its components are reconciled as. @default - the tenant's name */
+  readonly serviceAccountName?: string;
+  /**
+   * Labels of the tenant's namespace, on top of `toolkit.fluxcd.io/tenant: <tenant name>`, e.g. a role label that
+   * admission policies select on, or the Pod Security level.
+   * @default - the tenant label only
+   */
+  readonly namespaceLabels?: Record<string, string>;
+  /** Annotations of the tenant's namespace. @default - none */
+  readonly namespaceAnnotations?: Record<string, string>;
+  /** More roles granted inside the tenant's namespace (RoleBindings of ClusterRoles). @default - none */
+  readonly roleBindings?: TenantBinding[];
+  /**
+   * Roles granted cluster-wide (ClusterRoleBindings), e.g. read access to cluster-scoped objects for the team's
+   * group. They reach beyond the tenant's namespace: grant them sparingly.
+   * @default - none
+   */
+  readonly clusterRoleBindings?: TenantBinding[];
+  /**
+   * Where the copy of the registry's pull secret in the tenant's namespace comes from, when the fleet's registry
+   * needs one (see {@link TenantPullSecret}).
+   * @default - none: a tenant component pulling with a pull secret fails synth
+   */
+  readonly pullSecret?: TenantPullSecret;
 }
 
 /**
@@ -38,13 +107,28 @@ export class Tenant extends Construct {
     super(scope, name);
     this.name = name;
     this.namespace = props.namespace ?? name;
-    this.serviceAccountName = name;
+    this.serviceAccountName = props.serviceAccountName ?? name;
     this.props = props;
     this.node.addValidation({
       validate: () => {
         const c = new Checks();
         c.dnsLabel('tenant name', name);
         c.dnsLabel('namespace', this.namespace);
+        c.dnsName('serviceAccountName', this.serviceAccountName);
+        for (const [key, value] of Object.entries(props.namespaceLabels ?? {})) {
+          if (!LABEL_KEY.test(key)) c.add(`namespaceLabels key ${q(key)} is not a label key; use e.g. "acme.io/role"`);
+          if (!LABEL_VALUE.test(value)) c.add(`namespaceLabels.${key} ${q(value)} is not a label value: at most 63 letters, digits, '-', '_' or '.'`);
+        }
+        if (props.namespaceLabels?.[TENANT_LABEL] !== undefined && props.namespaceLabels[TENANT_LABEL] !== name) {
+          c.add(`namespaceLabels.${TENANT_LABEL} ${q(props.namespaceLabels[TENANT_LABEL])} differs from the tenant's name; the fleet sets it to ${q(name)}, so drop it`);
+        }
+        const bindings = [...(props.roleBindings ?? []).map((b) => ['roleBindings', b] as const), ...(props.clusterRoleBindings ?? []).map((b) => ['clusterRoleBindings', b] as const)];
+        for (const [field, b] of bindings) {
+          if (!b.clusterRole) c.add(`${field} has an entry without clusterRole; name the ClusterRole to grant, e.g. "view"`);
+          if (b.serviceAccount === false && !b.groups?.length && !b.users?.length) {
+            c.add(`${field} entry for ${q(b.clusterRole)} grants the role to nobody; list groups or users, or drop serviceAccount: false`);
+          }
+        }
         if (['flux-system', 'kube-system', 'kube-public', 'default'].includes(this.namespace)) {
           c.add(`namespace "${this.namespace}" is shared with the platform; give the tenant a namespace of its own`);
         }
@@ -63,8 +147,14 @@ export class Tenant extends Construct {
    * facts in its namespace for its components' substitutions (a Kustomization reads ConfigMaps of its own namespace).
    * @internal
    */
-  public _build(chart: Chart, runtimeInfo: { readonly name: string; readonly data: Record<string, string> }): void {
-    new Namespace(chart, `${this.name}-namespace`, { metadata: { name: this.namespace } });
+  public _build(chart: Chart, runtimeInfo: { readonly name: string; readonly data: Record<string, string> }, pullSecretName?: string): void {
+    new Namespace(chart, `${this.name}-namespace`, {
+      metadata: {
+        name: this.namespace,
+        labels: { ...this.props.namespaceLabels, [TENANT_LABEL]: this.name },
+        annotations: this.props.namespaceAnnotations,
+      },
+    });
     new ConfigMap(chart, `${this.name}-runtime-info`, {
       metadata: { name: runtimeInfo.name, namespace: this.namespace },
       data: runtimeInfo.data,
@@ -78,5 +168,46 @@ export class Tenant extends Construct {
       role: ClusterRole.fromClusterRoleName(chart, `${this.name}-role`, this.props.clusterRole ?? 'cluster-admin'),
     });
     binding.addSubjects(account);
+    for (const b of this.props.roleBindings ?? []) {
+      new ApiObject(chart, `${this.name}-rolebinding-${b.clusterRole}`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: `${this.name}-${bindingName(b.clusterRole)}`, namespace: this.namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.clusterRole },
+        subjects: this.subjectsOf(b),
+      });
+    }
+    for (const b of this.props.clusterRoleBindings ?? []) {
+      new ApiObject(chart, `${this.name}-clusterrolebinding-${b.clusterRole}`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `tenant-${this.name}-${bindingName(b.clusterRole)}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.clusterRole },
+        subjects: this.subjectsOf(b),
+      });
+    }
+    if (pullSecretName !== undefined) this.props.pullSecret?._build?.(chart, this.namespace, pullSecretName);
   }
+
+  /** Whether the tenant says where its copy of the registry's pull secret comes from. */
+  public get providesPullSecret(): boolean {
+    return this.props.pullSecret !== undefined;
+  }
+
+  private subjectsOf(b: TenantBinding): Array<Record<string, string>> {
+    const account = b.serviceAccount ?? (!b.groups?.length && !b.users?.length);
+    return [
+      ...(account ? [{ kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.namespace }] : []),
+      ...(b.groups ?? []).map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name })),
+      ...(b.users ?? []).map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
+    ];
+  }
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** A ClusterRole's name as part of an object name: `flux:view` becomes `flux-view`. */
+function bindingName(role: string): string {
+  return role.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '');
 }

@@ -143,7 +143,7 @@ describe('Bootstrap.operator', () => {
       ...FACTS,
       size: 'large',
       networkPolicy: false,
-      flux: { version: '2.9.4', components: ['source-controller', 'kustomize-controller'], registry: 'mirror.acme.io/fluxcd' },
+      flux: { version: '2.9.4', components: ['source-controller', 'kustomize-controller', 'helm-controller'], registry: 'mirror.acme.io/fluxcd' },
       sync: {
         url: 'oci://registry.local:5000/fleet/prod-eu-1',
         tag: 'stable',
@@ -163,7 +163,7 @@ describe('Bootstrap.operator', () => {
         metadata: { name: 'flux', namespace: 'flux-system', annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
         spec: {
           distribution: { version: '2.9.4', registry: 'mirror.acme.io/fluxcd' },
-          components: ['source-controller', 'kustomize-controller'],
+          components: ['source-controller', 'kustomize-controller', 'helm-controller'],
           cluster: { type: 'aws', size: 'large', multitenant: false, networkPolicy: false },
           kustomize: {
             patches: [
@@ -267,11 +267,63 @@ describe('Bootstrap.operator', () => {
     expect(find(objects, 'HelmRelease', 'flux-operator').spec.values).toStrictEqual({ multitenancy: { enabled: true, defaultServiceAccount: 'flux' } });
   });
 
-  test('fails when the operator version is not exact', () => {
+  test('fails when the operator version is neither a version nor a range', () => {
     // GIVEN
-    const { app } = build(Bootstrap.operator({ version: '0.x' }), FACTS);
+    const { app } = build(Bootstrap.operator({ version: 'latest' }), FACTS);
     // WHEN / THEN
-    expect(() => app.validate()).toThrow(/\[chart\/flux-operator-chart\] Bootstrap\.operator\(\) version "0\.x" is not a chart version; pin an exact one, e\.g\. "0\.58\.1"/);
+    expect(() => app.validate()).toThrow(/\[chart\/flux-operator-chart\] Bootstrap\.operator\(\) version "latest" is not a chart version or semver range; use an exact one, e\.g\. "0\.58\.1", or a range, e\.g\. "0\.58\.x"/);
+  });
+
+  test('the operator chart by range, with the release interval, retry interval and force', () => {
+    // GIVEN
+    const bootstrap = Bootstrap.operator({ version: '0.58.x', releaseInterval: '30m', retryInterval: '2m', force: true });
+    // WHEN
+    const { app, objects } = build(bootstrap, FACTS);
+    // THEN
+    expect(() => app.validate()).not.toThrow();
+    expect(objects.find((o) => o.kind === 'OCIRepository').spec.ref).toStrictEqual({ semver: '0.58.x' });
+    const spec = objects.find((o) => o.kind === 'HelmRelease').spec;
+    expect([spec.interval, spec.install, spec.upgrade]).toStrictEqual([
+      '30m',
+      { strategy: { name: 'RetryOnFailure', retryInterval: '2m' } },
+      { strategy: { name: 'RetryOnFailure', retryInterval: '2m' }, force: true },
+    ]);
+  });
+
+  test('FluxInstance settings, computed per cluster: artifact, domain, tenant default account, patches, sharding, storage', () => {
+    // GIVEN
+    const patch = { patch: [{ op: 'add', path: '/spec/template/spec/nodeSelector', value: { role: 'flux' } }], target: { kind: 'Deployment' } };
+    const bootstrap = Bootstrap.operator({
+      instance: (facts) => ({
+        distributionArtifact: 'oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests',
+        domain: `${facts.clusterName}.local`,
+        tenantDefaultServiceAccount: 'flux',
+        patches: [patch],
+        sharding: { shards: ['shard1', 'shard2'] },
+        storage: { class: 'standard', size: '10Gi' },
+      }),
+    });
+    // WHEN
+    const { app, objects } = build(bootstrap, { ...FACTS, multitenant: true });
+    const spec = objects.find((o) => o.kind === 'FluxInstance').spec;
+    // THEN
+    expect(() => app.validate()).not.toThrow();
+    expect([spec.distribution, spec.cluster, spec.kustomize, spec.sharding, spec.storage]).toStrictEqual([
+      { version: '2.9.x', registry: 'ghcr.io/fluxcd', artifact: 'oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests' },
+      { type: 'aws', multitenant: true, networkPolicy: true, domain: 'prod-eu-1.local', tenantDefaultServiceAccount: 'flux' },
+      { patches: [{ patch: '- op: add\n  path: /spec/template/spec/nodeSelector\n  value:\n    role: flux\n', target: { kind: 'Deployment' } }] },
+      { shards: ['shard1', 'shard2'] },
+      { class: 'standard', size: '10Gi' },
+    ]);
+  });
+
+  test('no operator HelmRelease when the components leave out helm-controller', () => {
+    // GIVEN
+    const facts: BootstrapFacts = { ...FACTS, flux: { version: '2.9.x', components: ['source-controller', 'kustomize-controller'] } };
+    // WHEN
+    const { objects } = build(Bootstrap.operator(), facts);
+    // THEN
+    expect(objects.map((o) => o.kind)).toStrictEqual(['ConfigMap', 'FluxInstance']);
   });
 
   test('fails when the chart URL carries a tag', () => {

@@ -181,7 +181,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
     const { errors } = synthErrors((app) => {
       smallFleet(app).fleet.addComponent('infra', { artifact: 'infra', path: '../secrets' });
     });
-    expect(errors[0]).toBe('[acme/components/infra] path "../secrets" climbs out of the artifact with ".."; Flux clamps it to the root, so name a folder inside the artifact instead');
+    expect(errors[0]).toBe('[acme/components/infra] path "../secrets" climbs out of the artifact with ".."; Flux clamps it to the root, so name a folder inside the artifact instead (on clusters stg-eu-1, prod-eu-1)');
   });
 
   test('fails when a registry is reached over plain HTTP without opting in', () => {
@@ -274,7 +274,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
     const report = await validateTree(outdir);
     expect(report.errors).toStrictEqual([]);
     expect(listFiles(join(outdir, 'clusters/prod-eu-1'))).toStrictEqual([
-      'flux-system/flux-system.yaml', 'flux-system/kustomization.yaml', 'infra.yaml', 'kustomization.yaml',
+      'flux-system/flux-system.yaml', 'flux-system/kustomization.yaml', 'infra.yaml', 'kustomization.yaml', 'sources.yaml',
     ]);
   });
 });

@@ -46,7 +46,7 @@ describe('renderApiObject', () => {
       ApiObject.prototype.toJson = toJson;
     }
     // THEN
-    expect(objects.length).toBeGreaterThan(80);
+    expect(objects.length).toBeGreaterThan(70);
     expect(rendered).toStrictEqual(expected);
     // cdk8s-plus objects render themselves (through cdk8s's toJson()); every plain ApiObject (every Flux object) is
     // rendered here.

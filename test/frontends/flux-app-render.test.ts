@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
-import { Fleet, FluxApp, Kustomization, OciRepository } from '../../src/index.js';
+import { Fleet, FluxApp, HelmRelease, Kustomization, OciRepository } from '../../src/index.js';
 
 function freshDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'flux-app-render-')), 'dist');
@@ -38,15 +38,15 @@ describe('FluxApp synth of a fleet', () => {
     const app = buildApp(outdir);
     const fleet = fleetOf(app);
     fleet.build();
-    const file = fleet.files().find((f) => f.path === 'clusters/stg-eu-1/infra-configs.yaml')!;
+    const file = fleet.files().find((f) => f.path === 'clusters/stg-eu-1/components/podinfo/podinfo.yaml')!;
     const [source] = file.chart.node.findAll().filter((c): c is OciRepository => c instanceof OciRepository);
-    const [kustomization] = file.chart.node.findAll().filter((c): c is Kustomization => c instanceof Kustomization);
-    source.apiObject.node.addDependency(kustomization.apiObject);
+    const [release] = file.chart.node.findAll().filter((c): c is HelmRelease => c instanceof HelmRelease);
+    source.apiObject.node.addDependency(release.apiObject);
     // WHEN
     app.synth();
     // THEN
     const written = writtenObjects(outdir, file.path) as Array<{ kind: string }>;
-    expect(written.map((o) => o.kind)).toStrictEqual(['Kustomization', 'OCIRepository']);
+    expect(written.map((o) => o.kind)).toStrictEqual(['HelmRelease', 'OCIRepository']);
     expect(written).toStrictEqual(file.chart.toJson());
   });
 

@@ -4,3 +4,4 @@ export * from './helm-repository.js';
 export * from './helm-chart.js';
 export * from './bucket.js';
 export * from './external-artifact.js';
+export * from './artifact-generator.js';

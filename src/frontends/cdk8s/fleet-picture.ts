@@ -51,7 +51,8 @@ function componentOf(fleet: Fleet<any>, component: Component<any>): PictureCompo
   }
   if (component instanceof KustomizeComponent) {
     const p = component.props;
-    return { ...common, kind: 'kustomize', source: `artifact ${p.artifact}${p.path ? `, path ${p.path}` : ''}` };
+    const path = typeof p.path === 'function' ? 'path per cluster' : p.path ? `path ${p.path}` : undefined;
+    return { ...common, kind: 'kustomize', source: `artifact ${p.artifact}${path ? `, ${path}` : ''}` };
   }
   return { ...common, kind: 'kustomize', source: '' };
 }

@@ -24,6 +24,12 @@ interface RawReference {
 const SOURCE_KINDS = ['OCIRepository', 'GitRepository', 'Bucket', 'ExternalArtifact'];
 const CHART_REF_KINDS = ['OCIRepository', 'HelmChart', 'ExternalArtifact'];
 const CHART_SOURCE_KINDS = ['HelmRepository', 'GitRepository', 'Bucket'];
+const GENERATOR_SOURCE_KINDS = ['OCIRepository', 'GitRepository', 'Bucket'];
+
+/** Flux's groups, and source-watcher's, whose objects are indexed and whose references are checked. */
+function isIndexedGroup(group: string): boolean {
+  return isFluxGroup(group) || group === 'source.extensions.fluxcd.io';
+}
 
 /** How to order across kinds, since dependsOn is same-kind only. */
 const CROSS_KIND_HINTS: Record<string, string> = {
@@ -56,6 +62,7 @@ export function checkCluster(cluster: string, objects: ReadonlyMap<string, reado
   }
 
   const locked = own.some((o) => o.kind === 'FluxInstance' && isRecord(o.raw.spec) && isRecord(o.raw.spec.cluster) && o.raw.spec.cluster.multitenant === true);
+  problems.push(...helmWithoutController(own));
   for (const o of own) {
     for (const ref of referencesOf(o)) {
       const message = checkReference(cluster, o, ref, index, objects);
@@ -70,6 +77,22 @@ export function checkCluster(cluster: string, objects: ReadonlyMap<string, reado
     problems.push({ object: cycle[0], message: `dependsOn cycle: ${[...cycle, cycle[0]].map((o) => `${o.kind}/${o.namespace}/${o.name}`).join(' -> ')} (each waits for the next); Flux would wait forever, so remove one of these dependencies` });
   }
   return problems;
+}
+
+/**
+ * HelmReleases on a cluster whose FluxInstance lists its components without helm-controller: nothing would reconcile
+ * them.
+ */
+function helmWithoutController(own: readonly TreeObject[]): ClusterProblem[] {
+  const instance = own.find((o) => o.kind === 'FluxInstance' && o.group === 'fluxcd.controlplane.io');
+  const components = instance && isRecord(instance.raw.spec) ? instance.raw.spec.components : undefined;
+  if (!Array.isArray(components) || components.includes('helm-controller')) return [];
+  return own
+    .filter((o) => o.kind === 'HelmRelease' && o.group === 'helm.toolkit.fluxcd.io')
+    .map((o) => ({
+      object: o,
+      message: `the cluster's FluxInstance (${instance!.file}) lists spec.components without helm-controller, so nothing reconciles this HelmRelease; add helm-controller to spec.components, or remove the HelmRelease from the cluster`,
+    }));
 }
 
 /** Why a reference does not resolve, or undefined when it does. */
@@ -106,7 +129,7 @@ function checkReference(
 
 /** The reference fields of a raw Flux object, with the namespace defaulted to the object's own. */
 function referencesOf(o: TreeObject): RawReference[] {
-  if (!isFluxGroup(o.group) || !isRecord(o.raw.spec)) return [];
+  if (!isIndexedGroup(o.group) || !isRecord(o.raw.spec)) return [];
   const spec = o.raw.spec;
   const ns = o.namespace ?? 'default';
   const refs: RawReference[] = [];
@@ -150,14 +173,19 @@ function referencesOf(o: TreeObject): RawReference[] {
     case 'image.toolkit.fluxcd.io/ImageUpdateAutomation':
       add('spec.sourceRef', spec.sourceRef, ['GitRepository'], { kind: 'GitRepository', source: true });
       break;
+    case 'source.extensions.fluxcd.io/ArtifactGenerator':
+      if (Array.isArray(spec.sources)) {
+        spec.sources.forEach((s, i) => add(`spec.sources[${i}]`, s, GENERATOR_SOURCE_KINDS, { source: true }));
+      }
+      break;
   }
   return refs;
 }
 
 /**
  * The Flux objects of one cluster: those in its files, those its FluxInstance creates for the sync (a source and a
- * Kustomization named by `spec.sync.name`, or after the instance's namespace), and those its ResourceSets create
- * (templated names match any value).
+ * Kustomization named by `spec.sync.name`, or after the instance's namespace), those its ResourceSets create
+ * (templated names match any value), and the ExternalArtifacts its ArtifactGenerators produce (in their namespace).
  */
 class ClusterIndex {
   private readonly explicit = new Map<string, TreeObject>();
@@ -166,7 +194,7 @@ class ClusterIndex {
 
   public constructor(objects: readonly TreeObject[]) {
     for (const o of objects) {
-      if (!isFluxGroup(o.group)) continue;
+      if (!isIndexedGroup(o.group)) continue;
       const key = `${o.kind}/${o.namespace}/${o.name}`;
       if (!this.explicit.has(key)) this.explicit.set(key, o);
       const spec = isRecord(o.raw.spec) ? o.raw.spec : {};
@@ -175,6 +203,11 @@ class ClusterIndex {
         const sourceKind = typeof spec.sync.kind === 'string' ? spec.sync.kind : 'OCIRepository';
         this.implicit.add(`${sourceKind}/${o.namespace}/${name}`);
         this.implicit.add(`Kustomization/${o.namespace}/${name}`);
+      }
+      if (o.kind === 'ArtifactGenerator' && Array.isArray(spec.artifacts)) {
+        for (const a of spec.artifacts) {
+          if (isRecord(a) && typeof a.name === 'string') this.implicit.add(`ExternalArtifact/${o.namespace}/${a.name}`);
+        }
       }
       if (o.kind === 'ResourceSet') {
         const steps = Array.isArray(spec.steps) ? spec.steps.filter(isRecord) : [];

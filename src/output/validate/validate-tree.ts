@@ -1,10 +1,11 @@
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { buildFolders } from './kustomize-build.js';
 import { checkObject } from './object-rules.js';
+import { patchFiles } from './patch-files.js';
 import { checkCluster } from './references.js';
 import { ValidationError, ValidationReport } from './report.js';
-import { compare, KUSTOMIZATION_FILES, readTree, TreeObject } from './tree.js';
+import { compare, isKustomizationFile, KUSTOMIZATION_FILES, readTree, TreeObject } from './tree.js';
 
 /** Options of {@link validateTree}. */
 export interface ValidateTreeOptions {
@@ -61,12 +62,15 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
     add('.', -1, undefined, 'the tree has no clusters/ folder; a config repo keeps one folder per cluster, clusters/<cluster>/, so point validate at the folder that holds clusters/');
   }
   for (const p of tree.problems) add(p.file, p.document ?? -1, undefined, p.message);
-  for (const o of tree.objects) {
+  // Files used as kustomize patches hold partial objects: kubectl kustomize checks them where they apply.
+  const patches = await kustomizePatchFiles(dir, tree.files);
+  const objects = tree.objects.filter((o) => !patches.has(o.file));
+  for (const o of objects) {
     for (const message of checkObject(o)) add(o.file, o.document, o.id, message);
   }
 
   const byCluster = new Map<string, TreeObject[]>();
-  for (const o of tree.objects) {
+  for (const o of objects) {
     if (o.cluster === undefined) continue;
     const list = byCluster.get(o.cluster);
     if (list) list.push(o);
@@ -95,6 +99,17 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
     errors: found.map(({ file, object, message }) => (object === undefined ? { file, message } : { file, object, message })),
     clusters: tree.clusters.length,
     files: tree.files.length,
-    objects: tree.objects.length,
+    objects: objects.length,
   };
+}
+
+/** The files the tree's kustomization files use as patches. */
+async function kustomizePatchFiles(dir: string, files: readonly string[]): Promise<Set<string>> {
+  const texts = new Map<string, string>();
+  for (const file of files.filter(isKustomizationFile)) {
+    const text = await readFile(join(dir, file), 'utf8').catch(() => '');
+    // A kustomization file is small; a huge one is reported by the build, not read again here.
+    if (text.length <= 1024 * 1024) texts.set(file, text);
+  }
+  return patchFiles(texts);
 }
