@@ -30,8 +30,17 @@ export interface ConfigTreeTextFile {
   readonly kustomizeResource: boolean;
 }
 
+/** A file whose bytes are written exactly as given (e.g. a copy of a folder that synth packed as an artifact). */
+export interface ConfigTreeBytesFile {
+  readonly type: 'bytes';
+  /** The path relative to the output folder, normalized. */
+  readonly path: string;
+  /** The exact bytes. */
+  readonly content: Buffer;
+}
+
 /** A file of a {@link ConfigTree}. */
-export type ConfigTreeFile = ConfigTreeObjectsFile | ConfigTreeTextFile;
+export type ConfigTreeFile = ConfigTreeObjectsFile | ConfigTreeTextFile | ConfigTreeBytesFile;
 
 /**
  * The files of a config repo, held in memory until {@link renderTree} renders them or {@link writeTree} writes them.
@@ -40,7 +49,7 @@ export type ConfigTreeFile = ConfigTreeObjectsFile | ConfigTreeTextFile;
  * added. Objects are rendered lazily, so changes made to them after they are added reach the output.
  */
 export class ConfigTree {
-  private readonly entries = new Map<string, { type: 'objects'; path: string; objects: object[] } | ConfigTreeTextFile>();
+  private readonly entries = new Map<string, { type: 'objects'; path: string; objects: object[] } | ConfigTreeTextFile | ConfigTreeBytesFile>();
   private readonly folders = new Set<string>();
 
   /**
@@ -80,6 +89,20 @@ export class ConfigTree {
     let normalized = text.replace(/\r\n?/g, '\n');
     if (normalized !== '' && !normalized.endsWith('\n')) normalized += '\n';
     this.entries.set(path, { type: 'text', path, text: normalized, kustomizeResource: options.kustomizeResource ?? false });
+  }
+
+  /**
+   * Adds a file whose bytes are written exactly as given: no line-ending normalization, no final newline added, and
+   * no generated kustomization.yaml lists it. A kustomization.yaml added this way stands for its folder's own.
+   * @param relativeFile the file, relative to the output folder, e.g. `artifacts/infra/controllers/kustomization.yaml`
+   */
+  public addBytes(relativeFile: string, content: Buffer): void {
+    const path = normalizeTreePath(relativeFile, 'file');
+    if (!Buffer.isBuffer(content)) throw new ConfigTreeError(`Cannot add "${path}": its content must be a Buffer, got ${describe(content)}`);
+    const existing = this.entries.get(path);
+    if (existing) throw duplicate(path, existing.type === 'objects' ? 'a file of objects' : 'a text file');
+    this.claim(path);
+    this.entries.set(path, { type: 'bytes', path, content: Buffer.from(content) });
   }
 
   /** The file at a path, if the tree has it. */
