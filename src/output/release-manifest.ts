@@ -1,5 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import type { Fleet } from '../fleet/fleet.js';
+import type { OciRepositoryRef } from '../flux/source/oci-repository.js';
 
 /**
  * `release.json`: what one synth of a fleet releases, written at the root of the output tree. It is the contract
@@ -125,6 +127,79 @@ export class ReleaseManifestError extends Error {
     super(message, options);
     this.name = 'ReleaseManifestError';
   }
+}
+
+/** The folder of the output tree where synth copies a packed folder: `artifacts/<name>`. */
+export function artifactFolder(name: string): string {
+  return `artifacts/${name}`;
+}
+
+/**
+ * The release manifest of a fleet (building it first): its environments, its clusters with their own artifact and
+ * tag, the folders synth packed with their digest and one target per region that has a cluster using them, and the
+ * external charts and artifacts with one target per distinct region, URL and ref. Every array is sorted, so the same
+ * fleet always gives the same manifest.
+ */
+export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
+  const release = fleet.release();
+  const registry = fleet.props.registry;
+  const environments = [...fleet.environments].sort((a, b) => compare(a.name, b.name)).map((env): ReleaseEnvironment => ({
+    name: env.name,
+    channel: { kind: env.channel.kind, value: env.channel.value },
+    production: env.production,
+    deployOnPush: env.deployOnPush,
+  }));
+  const clusters = [...fleet.clusters].sort((a, b) => compare(a.name, b.name)).map((cluster): ReleaseCluster => ({
+    name: cluster.name,
+    environment: cluster.environment,
+    region: cluster.region,
+    ...(cluster.wave !== undefined ? { wave: cluster.wave } : {}),
+    url: fleet.artifactUrl(cluster),
+    ...(cluster.tag !== undefined ? { tag: cluster.tag } : {}),
+  }));
+  const artifacts = release.artifacts.map(({ artifact, clusters: users }): ReleaseArtifact => ({
+    name: artifact.name,
+    folder: artifactFolder(artifact.name),
+    digest: artifact.digest,
+    targets: [...new Set(users.map((c) => c.region))].sort(compare).map((region) => ({ region, url: registry.urlFor(region, artifact.name) })),
+  }));
+
+  const byExternal = new Map<string, { entry: Omit<ReleaseExternal, 'targets' | 'verify'>; verify: boolean; targets: Map<string, { region: string; url: string; ref: ReleaseRef; clusters: string[] }> }>();
+  for (const pull of release.external) {
+    const key = JSON.stringify([pull.component, pull.kind, pull.upstream, pull.mirror]);
+    let group = byExternal.get(key);
+    if (!group) {
+      const entry = { kind: pull.kind, component: pull.component, upstream: pull.upstream, mirror: pull.mirror };
+      group = { entry, verify: false, targets: new Map() };
+      byExternal.set(key, group);
+    }
+    group.verify ||= pull.verify;
+    const ref = releaseRefOf(pull.ref);
+    const targetKey = JSON.stringify([pull.cluster.region, pull.url, ref]);
+    const target = group.targets.get(targetKey) ?? { region: pull.cluster.region, url: pull.url, ref, clusters: [] };
+    target.clusters.push(pull.cluster.name);
+    group.targets.set(targetKey, target);
+  }
+  const external = [...byExternal.values()].map(({ entry, verify, targets }): ReleaseExternal => ({
+    kind: entry.kind,
+    component: entry.component,
+    upstream: entry.upstream,
+    mirror: entry.mirror,
+    verify,
+    targets: [...targets.entries()].sort(([a], [b]) => compare(a, b)).map(([, t]) => ({ ...t, clusters: [...t.clusters].sort(compare) })),
+  })).sort((a, b) => compare(JSON.stringify([a.component, a.kind, a.upstream]), JSON.stringify([b.component, b.kind, b.upstream])));
+
+  return { version: 1, environments, clusters, artifacts, external };
+}
+
+function releaseRefOf(ref: OciRepositoryRef): ReleaseRef {
+  if (ref.digest !== undefined) return { digest: ref.digest };
+  if (ref.semver !== undefined) return { semver: ref.semver };
+  return { tag: ref.tag ?? 'latest' };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The text of a release manifest: 2-space JSON with a final newline. */
