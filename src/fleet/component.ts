@@ -449,7 +449,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     const ref = versionProblems.length > 0 ? undefined : p.chart.refFor(ctx.cluster);
     if (ref) {
       this.checkPinned(ctx, `chart ${q(p.chart.upstream)}`, ref, p.chart.options.floating,
-        `pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it`);
+        'pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it');
       ctx.recordExternal({ kind: 'chart', upstream: p.chart.upstream, mirror: p.chart.mirrored, verify: verify !== undefined, url, ref });
     }
     const settings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
