@@ -433,7 +433,7 @@ function parent(argv: Map<string, string>): number {
   ));
   console.log(`\nTimes in seconds, the median of ${runs} run(s) for synth and yaml; MiB: peak resident memory of the measuring process.`);
   console.log('objects: Kubernetes objects; charts: chart files (what the baselines write); files: files synth writes (charts,');
-  console.log('  generated kustomization.yaml files, the fleet picture, the marker file).');
+  console.log('  generated kustomization.yaml files, the fleet picture, release.json, the packed folders, the marker file).');
   console.log('declare: the Fleet program (addCluster, addComponent...); synth: FluxApp.synth() (build the Flux objects, validate, write).');
   console.log('yaml: yaml.stringify() of the same objects and one write per chart file into a fresh folder;');
   console.log('  cdk8s: the same objects as ApiObjects in a plain cdk8s App, one Chart per chart file: construction and App.synth().');
