@@ -23,7 +23,7 @@ export function buildApp(outdir: string): FluxApp {
  * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; infrastructure
  * controllers, then their configs, from the `infra/` folder beside this file (packed at synth, pinned by digest);
  * a mirrored Helm chart that staging takes at the newest 6.x and production at an exact version; a tenant team's
- * app from its own pipeline's artifact. The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from
+ * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from
  * the same declaration.
  */
 export function buildFleet(scope: Construct): Fleet<AcmeVars> {
@@ -69,20 +69,29 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
     }),
   });
 
-  const web = fleet.addTenant('team-web');
+  const web = fleet.addTenant('team-web', { targets: { environments: [production] } });
   fleet.addComponent('web-shop', {
-    // The web team's CI pushes and signs this artifact: staging follows its main branch, production a reviewed digest.
+    // The web team's CI pushes and signs this artifact; production runs a reviewed digest of it, mirrored per region.
     source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/web-shop-manifests', {
       repository: 'apps/web-shop',
-      ref: (cluster) => (cluster.production
-        ? { digest: 'sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e' }
-        : { tag: 'main' }),
+      ref: { digest: 'sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e' },
       signing: Signing.githubActions({ repository: 'acme/web-shop', workflow: 'release.yaml' }),
     }),
     path: './deploy',
     tenant: web,
+    targets: { environments: [production] },
     dependsOn: [configs],
     substitutions: (cluster) => ({ SHOP_HOST: `shop.${cluster.vars.domain}` }),
+  });
+
+  // Staging runs the QA team's smoke tests at the tip of their main branch, pulled from where their CI pushes them.
+  fleet.addComponent('smoke-tests', {
+    source: ComponentSource.artifact('oci://ghcr.io/acme/smoke-tests', {
+      ref: { tag: 'main' },
+      signing: Signing.githubActions({ repository: 'acme/smoke-tests', workflow: 'release.yaml' }),
+    }),
+    targets: { environments: [staging] },
+    dependsOn: [configs],
   });
   return fleet;
 }

@@ -299,8 +299,9 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     }
     const o = source.artifactOptions!;
     const given = resolvePerCluster(o.ref, ctx.cluster);
-    const refProblems = typeof o.ref === 'function' ? artifactRefProblems(given) : [];
-    for (const m of refProblems) this._problem(`source ${m}`, ctx.cluster.name);
+    // A ref given as a value is checked once, with the props; one computed per cluster is checked here.
+    const refProblems = artifactRefProblems(given);
+    if (typeof o.ref === 'function') for (const m of refProblems) this._problem(`source ${m}`, ctx.cluster.name);
     const ref = refProblems.length > 0 ? undefined : artifactRefOf(given);
     const settings = source.mirrored ? ctx.registry.sourceSettings(region) : undefined;
     const url = source.mirrored ? ctx.registry.urlFor(region, source.mirrorRepository!) : source.location;
@@ -444,8 +445,9 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       this._problem(`chart ${q(url)} has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }
     const version = p.chart.versionFor(ctx.cluster);
-    const versionProblems = typeof p.chart.options.version === 'function' ? chartVersionProblems(version) : [];
-    for (const m of versionProblems) this._problem(m, ctx.cluster.name);
+    // A version given as a value is checked once, with the props; one computed per cluster is checked here.
+    const versionProblems = chartVersionProblems(version);
+    if (typeof p.chart.options.version === 'function') for (const m of versionProblems) this._problem(m, ctx.cluster.name);
     const ref = versionProblems.length > 0 ? undefined : p.chart.refFor(ctx.cluster);
     if (ref) {
       this.checkPinned(ctx, `chart ${q(p.chart.upstream)}`, ref, p.chart.options.floating,

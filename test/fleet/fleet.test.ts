@@ -87,9 +87,9 @@ describe('the example fleet', () => {
     expect(sync('prod-eu-1')).toMatchObject({ ref: 'stable-wave-1', url: 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/clusters/prod-eu-1' });
     expect(sync('prod-ap-1')).toMatchObject({ ref: 'stable-wave-2', url: 'oci://123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/fleet/clusters/prod-ap-1' });
     expect(sync('stg-us-1')).toMatchObject({ ref: 'latest' });
-    // The tenant's component reaches every cluster, reconciled as the tenant; the edge tier alone lacks the tenant.
+    // The tenant's component reaches production only, reconciled as the tenant.
     expect(existsSync(join(committed, 'clusters/prod-us-1/web-shop.yaml'))).toBe(true);
-    expect(existsSync(join(committed, 'clusters/stg-us-1/web-shop.yaml'))).toBe(true);
+    expect(existsSync(join(committed, 'clusters/stg-us-1/web-shop.yaml'))).toBe(false);
     expect(tree['clusters/prod-us-1/web-shop.yaml']).toContain('serviceAccountName: team-web');
     // Per-cluster Helm values.
     expect(tree['clusters/prod-eu-1/components/podinfo/podinfo.yaml']).toContain('host: podinfo.eu.acme.io');

@@ -160,7 +160,7 @@ describe('the example fleet\'s release', () => {
     ]);
   }, 120_000);
 
-  test('lists the mirrored chart (staging on a range, production pinned) and the web team\'s artifact', async () => {
+  test('lists the mirrored chart (staging on a range, production pinned), the web team\'s artifact and the smoke tests', async () => {
     const release = await readReleaseManifest(committed);
     const summary = release.external.map((x) => ({
       kind: x.kind,
@@ -187,6 +187,14 @@ describe('the example fleet\'s release', () => {
       },
       {
         kind: 'artifact',
+        component: 'smoke-tests',
+        upstream: 'oci://ghcr.io/acme/smoke-tests',
+        mirror: false,
+        verify: true,
+        refs: ['eu-west-1 {"tag":"main"} stg-eu-1', 'us-east-1 {"tag":"main"} stg-us-1'],
+      },
+      {
+        kind: 'artifact',
         component: 'web-shop',
         upstream: 'oci://ghcr.io/acme/web-shop-manifests',
         mirror: true,
@@ -194,9 +202,7 @@ describe('the example fleet\'s release', () => {
         refs: [
           'ap-southeast-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-ap-1',
           'eu-west-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-eu-1',
-          'eu-west-1 {"tag":"main"} stg-eu-1',
           'us-east-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-us-1',
-          'us-east-1 {"tag":"main"} stg-us-1',
         ],
       },
     ]);
@@ -440,6 +446,18 @@ describe('pins of charts and external artifacts', () => {
     expect(errors).toStrictEqual([
       '[acme/components/podinfo] chart version "six" is not a version, semver range or digest; use e.g. "6.7.0", "6.x" or "sha256:<64 hex digits>" (on clusters prod-eu-1, prod-us-1)',
       `[acme/components/shop] source ref {"tag":"main","digest":"${DIGEST}"} must set exactly one of tag, semver or digest; e.g. { digest: "sha256:..." } or { tag: "1.4.2" } (on clusters stg-eu-1, prod-eu-1, prod-us-1)`,
+    ]);
+  });
+
+  test('fails when a pin given as a value is malformed, reported once for the component', () => {
+    const { errors } = synthErrors((app) => {
+      const fleet = pinFleet(app);
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: 'six' }) });
+      fleet.addComponent('shop', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/shop', { ref: {} }) });
+    });
+    expect(errors).toStrictEqual([
+      '[acme/components/podinfo] chart version "six" is not a version, semver range or digest; use e.g. "6.7.0", "6.x" or "sha256:<64 hex digits>"',
+      '[acme/components/shop] source ref {} must set exactly one of tag, semver or digest; e.g. { digest: "sha256:..." } or { tag: "1.4.2" }',
     ]);
   });
 
