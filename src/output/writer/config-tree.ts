@@ -70,7 +70,7 @@ export class ConfigTree {
       existing.objects.push(...objects);
       return;
     }
-    if (existing) throw duplicate(path, 'a text file');
+    if (existing) throw duplicate(path, kindOf(existing));
     this.claim(path);
     this.entries.set(path, { type: 'objects', path, objects: [...objects] });
   }
@@ -84,7 +84,7 @@ export class ConfigTree {
     const path = normalizeTreePath(relativeFile, 'file');
     if (typeof text !== 'string') throw new ConfigTreeError(`Cannot add "${path}": its text must be a string, got ${describe(text)}`);
     const existing = this.entries.get(path);
-    if (existing) throw duplicate(path, existing.type === 'objects' ? 'a file of objects' : 'a text file');
+    if (existing) throw duplicate(path, kindOf(existing));
     this.claim(path);
     let normalized = text.replace(/\r\n?/g, '\n');
     if (normalized !== '' && !normalized.endsWith('\n')) normalized += '\n';
@@ -100,7 +100,7 @@ export class ConfigTree {
     const path = normalizeTreePath(relativeFile, 'file');
     if (!Buffer.isBuffer(content)) throw new ConfigTreeError(`Cannot add "${path}": its content must be a Buffer, got ${describe(content)}`);
     const existing = this.entries.get(path);
-    if (existing) throw duplicate(path, existing.type === 'objects' ? 'a file of objects' : 'a text file');
+    if (existing) throw duplicate(path, kindOf(existing));
     this.claim(path);
     this.entries.set(path, { type: 'bytes', path, content: Buffer.from(content) });
   }
@@ -134,6 +134,10 @@ export class ConfigTree {
 
 function duplicate(path: string, existing: string): ConfigTreeError {
   return new ConfigTreeError(`Cannot add "${path}": the tree already has it as ${existing}; add each file once, or add objects to it with addObjects()`);
+}
+
+function kindOf(file: ConfigTreeFile): string {
+  return file.type === 'objects' ? 'a file of objects' : file.type === 'text' ? 'a text file' : 'a file of bytes';
 }
 
 function describe(value: unknown): string {
