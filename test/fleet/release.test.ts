@@ -303,6 +303,27 @@ describe('folder sources', () => {
     expect(readTree(again)).toStrictEqual(readTree(outdir));
   });
 
+  test('an app of two fleets writes each fleet\'s packed folders and release.json in its own folder', () => {
+    // GIVEN
+    const repo = fleetRepo();
+    // WHEN
+    const outdir = synth((app) => {
+      for (const id of ['blue', 'green']) {
+        const fleet = new Fleet(app, id, { registry: Registry.ecr({ account: '123456789012', repository: id }), baseDir: repo });
+        fleet.addEnvironment('dev', { channel: 'latest' }).addCluster(`${id}-1`, { region: 'eu-west-1' });
+        fleet.addComponent('shop', { source: ComponentSource.folder('apps'), path: './shop' });
+      }
+    });
+    // THEN
+    expect(listFiles(outdir).filter((f) => f.startsWith('blue/artifacts/') || f.endsWith('release.json'))).toStrictEqual([
+      'blue/artifacts/apps/shop/deploy.yaml', 'blue/artifacts/apps/shop/kustomization.yaml', 'blue/release.json', 'green/release.json',
+    ]);
+    const green = JSON.parse(readFileSync(join(outdir, 'green/release.json'), 'utf8'));
+    expect(green.artifacts).toStrictEqual([{
+      name: 'apps', folder: 'artifacts/apps', digest: packedDigest(join(repo, 'apps')), targets: [{ region: 'eu-west-1', url: `oci://${EU}/green/apps` }],
+    }]);
+  });
+
   test('fails when the folder is missing, and writes nothing', () => {
     const repo = fleetRepo();
     const { errors, outdir } = synthErrors((app) => {
@@ -379,6 +400,13 @@ describe('pins of charts and external artifacts', () => {
     const spec = (c: string) => objectsOf(join(outdir, 'clusters', c, 'components/podinfo/podinfo.yaml')).find((o) => o.kind === 'OCIRepository').spec;
     expect([spec('stg-eu-1').url, spec('stg-eu-1').ref]).toStrictEqual([`oci://${EU}/fleet/charts/podinfo`, { semver: '6.x' }]);
     expect([spec('prod-us-1').url, spec('prod-us-1').ref]).toStrictEqual([`oci://${US}/fleet/charts/podinfo`, { tag: '6.7.0' }]);
+  });
+
+  test('a chart version may be a digest', () => {
+    const outdir = synth((app) => pinFleet(app).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: DIGEST }),
+    }));
+    expect(sourceRef(outdir, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: DIGEST });
   });
 
   test('fails when a production chart follows a range, naming the clusters and the fix', () => {
