@@ -313,6 +313,10 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       entry = { result: this.packFolder(source, folder), clusters: [] };
       this.folders.set(folder, entry);
     }
+    const named = (source.options as { name?: string }).name;
+    if (!Array.isArray(entry.result) && named !== undefined && named !== entry.result.name) {
+      return [`folder ${q(source.location)} is packed once, as artifact ${q(entry.result.name)}, but is also named ${q(named)} here; give every ComponentSource.folder() of ${folder} the same name, or share one ComponentSource`];
+    }
     if (!entry.clusters.includes(cluster)) entry.clusters.push(cluster);
     return entry.result;
   }

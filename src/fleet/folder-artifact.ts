@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packArtifact, REPRODUCIBLE_CREATED } from '../flux/artifact/artifact.js';
-import type { ArtifactFile } from '../flux/artifact/tar.js';
+import { ArchiveError, type ArtifactFile } from '../flux/artifact/tar.js';
 
 /** A folder of the fleet repository, packed as a Flux artifact at synth. */
 export interface FolderArtifact {
@@ -51,8 +51,13 @@ export function packFolder(name: string, folder: string, what: string): FolderPa
   if (problems.length === 0 && files.length === 0) problems.push(`${what} holds no files (${folder}); add the kustomize tree to it`);
   if (problems.length > 0) return { problems };
   files.sort((a, b) => Buffer.compare(Buffer.from(a.path, 'utf8'), Buffer.from(b.path, 'utf8')));
-  const packed = packArtifact(files, { created: REPRODUCIBLE_CREATED });
-  return { artifact: { name, folder, files, digest: packed.digest } };
+  try {
+    const packed = packArtifact(files, { created: REPRODUCIBLE_CREATED });
+    return { artifact: { name, folder, files, digest: packed.digest } };
+  } catch (e) {
+    if (!(e instanceof ArchiveError)) throw e;
+    return { problems: [`${what} cannot be packed as a Flux artifact, so rename the file: ${e.message}`] };
+  }
 }
 
 /** Whether `relative` (e.g. `./controllers`) names a folder holding at least one of the artifact's files. */

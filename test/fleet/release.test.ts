@@ -362,6 +362,26 @@ describe('folder sources', () => {
     ]);
   });
 
+  test('fails when one folder is given two names', () => {
+    const repo = fleetRepo();
+    const { errors } = synthErrors((app) => {
+      const { fleet } = repoFleet(app, repo);
+      fleet.addComponent('renamed', { source: ComponentSource.folder('infra', { name: 'platform' }), path: './configs' });
+    });
+    expect(errors).toStrictEqual([
+      `[acme/components/renamed] folder "infra" is packed once, as artifact "infra", but is also named "platform" here; give every ComponentSource.folder() of ${join(repo, 'infra')} the same name, or share one ComponentSource`,
+    ]);
+  });
+
+  test('fails when a file name cannot be a path in an artifact', () => {
+    const repo = fleetRepo();
+    writeFiles(repo, { 'apps/shop/back\\slash.yaml': configMap('x', 'y') });
+    const { errors } = synthErrors((app) => repoFleet(app, repo));
+    expect(errors).toStrictEqual([
+      '[acme/components/shop] folder "./apps" cannot be packed as a Flux artifact, so rename the file: artifact path "shop/back\\\\slash.yaml" contains a backslash; use a relative path with "/" separators, e.g. "flux-system/kustomization.yaml"',
+    ]);
+  });
+
   test('fails when two folders would be artifacts of the same name', () => {
     const repo = fleetRepo();
     writeFiles(repo, { 'other/infra/kustomization.yaml': kustomization([]) });
