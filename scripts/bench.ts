@@ -30,7 +30,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import { ChartSource, Component, Fleet, FluxApp, Notification, Registry, Signing } from '../src/index.js';
+import { ChartSource, Component, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing } from '../src/index.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const RESULT_PREFIX = 'BENCH-RESULT ';
@@ -77,10 +77,19 @@ type Outcome = ChildResult | Failed;
 /**
  * A fleet of `clusters` clusters: staging (a fifth of them) and production in three waves, over five regions;
  * 30 components (22 kustomize trees, 8 Helm charts) in dependency layers, some limited to an environment, a region
- * or a label; a tenant team in production; Slack notifications.
+ * or a label; the first two layers from one folder packed at synth (`infra/` beside the output folder), the others
+ * from artifacts of other pipelines, pinned by digest in production; a tenant team in production; Slack notifications.
  */
 function buildFleetApp(clusters: number, outdir: string): { app: FluxApp; fleet: Fleet<BenchVars> } {
   const app = new FluxApp({ outdir });
+  const infraFolder = path.join(path.dirname(outdir), 'infra');
+  for (let i = 0; i < 12; i++) {
+    fs.mkdirSync(path.join(infraFolder, `app-${i}`), { recursive: true });
+    fs.writeFileSync(path.join(infraFolder, `app-${i}`, 'kustomization.yaml'),
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: app-${i}\nresources: []\n`);
+  }
+  const infra = ComponentSource.folder(infraFolder);
+  const appDigest = `sha256:${'0123456789abcdef'.repeat(4)}`;
   const fleet = new Fleet<BenchVars>(app, 'bench', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
@@ -118,7 +127,8 @@ function buildFleetApp(clusters: number, outdir: string): { app: FluxApp; fleet:
     let component: Component<BenchVars>;
     if (i % 4 === 3) {
       component = fleet.addHelmComponent(`chart-${i}`, {
-        chart: i % 8 === 3 ? ChartSource.mirrored(`charts/chart-${i}`, { version: '1.x' })
+        chart: i % 8 === 3
+          ? ChartSource.mirrored(`oci://ghcr.io/acme/charts/chart-${i}`, { version: (cluster) => (cluster.production ? '1.4.0' : '1.x') })
           : ChartSource.oci(`oci://ghcr.io/acme/charts/chart-${i}`, { version: `${i}.2.0`, signing }),
         dependsOn,
         targets,
@@ -129,7 +139,10 @@ function buildFleetApp(clusters: number, outdir: string): { app: FluxApp; fleet:
       });
     } else {
       component = fleet.addComponent(`app-${i}`, {
-        artifact: layer < 2 ? 'infra' : `apps/app-${i}`,
+        source: layer < 2 ? infra : ComponentSource.mirroredArtifact(`oci://ghcr.io/acme/app-${i}`, {
+          repository: `apps/app-${i}`,
+          ref: (cluster) => (cluster.production ? { digest: appDigest } : { tag: 'main' }),
+        }),
         path: `./app-${i}`,
         wait: layer < 2,
         dependsOn,
@@ -420,7 +433,7 @@ function parent(argv: Map<string, string>): number {
   ));
   console.log(`\nTimes in seconds, the median of ${runs} run(s) for synth and yaml; MiB: peak resident memory of the measuring process.`);
   console.log('objects: Kubernetes objects; charts: chart files (what the baselines write); files: files synth writes (charts,');
-  console.log('  generated kustomization.yaml files, the fleet picture, the marker file).');
+  console.log('  generated kustomization.yaml files, the fleet picture, release.json, the packed folders, the marker file).');
   console.log('declare: the Fleet program (addCluster, addComponent...); synth: FluxApp.synth() (build the Flux objects, validate, write).');
   console.log('yaml: yaml.stringify() of the same objects and one write per chart file into a fresh folder;');
   console.log('  cdk8s: the same objects as ApiObjects in a plain cdk8s App, one Chart per chart file: construction and App.synth().');

@@ -36,7 +36,7 @@ describe('the operator-style example fleet', () => {
 
   test('validate passes on it: Flux schemas, references, cycles, and kubectl kustomize of every folder', async () => {
     const report = await validateTree(committed);
-    expect(report).toStrictEqual({ errors: [], clusters: 3, files: 45, objects: 78 });
+    expect(report).toStrictEqual({ errors: [], clusters: 3, files: 51, objects: 80 });
   }, 180_000);
 
   test('is declared through the public API only: no JSON patch, no construct tree access', () => {

@@ -2,7 +2,7 @@
 // CDK8S_OUTDIR) and a second program of the ES module consumer (run with tsx and CDK8S_OUTDIR). FluxApp gets no
 // outdir, so the output folder is whatever CDK8S_OUTDIR says (default dist). verify-fleet.mjs checks what it writes:
 // keep the two in step.
-import { ChartSource, Fleet, FluxApp, Registry, Signing } from 'flux-fleet';
+import { ChartSource, ComponentSource, Fleet, FluxApp, Registry, Signing } from 'flux-fleet';
 
 /** The variables every cluster carries. */
 interface ShopVars {
@@ -22,12 +22,16 @@ staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.
 production.addCluster('prod-eu-1', { region: 'eu-west-1', vars: { domain: 'eu.acme.io', replicas: 3 } });
 production.addCluster('prod-us-1', { region: 'us-east-1', vars: { domain: 'us.acme.io', replicas: 2 } });
 
-const controllers = fleet.addComponent('infra-controllers', { artifact: 'infra', path: './controllers', wait: true });
-const configs = fleet.addComponent('infra-configs', { artifact: 'infra', path: './configs', dependsOn: [controllers] });
+// The infrastructure team's pipeline publishes this artifact; production runs a reviewed digest of it.
+const infra = ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', {
+  ref: (cluster) => (cluster.production ? { digest: `sha256:${'0'.repeat(64)}` } : { tag: 'main' }),
+});
+const controllers = fleet.addComponent('infra-controllers', { source: infra, path: './controllers', wait: true });
+const configs = fleet.addComponent('infra-configs', { source: infra, path: './configs', dependsOn: [controllers] });
 
 fleet.addHelmComponent('podinfo', {
   chart: ChartSource.oci('oci://ghcr.io/stefanprodan/charts/podinfo', {
-    version: '6.x',
+    version: (cluster) => (cluster.production ? '6.7.0' : '6.x'),
     signing: Signing.oidc({
       issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
       subject: '^https://github\\.com/stefanprodan/podinfo/\\.github/workflows/release\\.yml@refs/tags/.+$',

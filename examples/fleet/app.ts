@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
 import {
-  ChartSource, Fleet, FluxApp, Notification, Registry, Signing,
+  ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing,
 } from 'flux-fleet';
 
 /** The variables every cluster of the fleet carries; a misspelled one is a compile error. */
@@ -20,8 +21,10 @@ export function buildApp(outdir: string): FluxApp {
 
 /**
  * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; infrastructure
- * controllers, then their configs, then apps; a Helm chart with per-cluster values; a tenant team.
- * The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from the same declaration.
+ * controllers, then their configs, from the `infra/` folder beside this file (packed at synth, pinned by digest);
+ * a mirrored Helm chart that staging takes at the newest 6.x and production at an exact version; a tenant team's
+ * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from
+ * the same declaration.
  */
 export function buildFleet(scope: Construct): Fleet<AcmeVars> {
   const fleet = new Fleet<AcmeVars>(scope, 'acme', {
@@ -29,6 +32,8 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
+    // ComponentSource.folder() paths start here: the folder of this file.
+    baseDir: fileURLToPath(new URL('.', import.meta.url)),
   });
 
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
@@ -40,12 +45,16 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
   production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2, vars: { domain: 'us.acme.io', replicas: 3 } });
   production.addCluster('prod-ap-1', { region: 'ap-southeast-1', wave: 2, labels: { tier: 'edge' }, vars: { domain: 'ap.acme.io', replicas: 2 } });
 
-  const controllers = fleet.addComponent('infra-controllers', { artifact: 'infra', path: './controllers', wait: true });
-  const configs = fleet.addComponent('infra-configs', { artifact: 'infra', path: './configs', dependsOn: [controllers] });
+  // One artifact packed from ./infra, shared by both components; every cluster pins its digest.
+  const infra = ComponentSource.folder('./infra');
+  const controllers = fleet.addComponent('infra-controllers', { source: infra, path: './controllers', wait: true });
+  const configs = fleet.addComponent('infra-configs', { source: infra, path: './configs', dependsOn: [controllers] });
 
   fleet.addHelmComponent('podinfo', {
-    chart: ChartSource.oci('oci://ghcr.io/stefanprodan/charts/podinfo', {
-      version: '6.x',
+    // Mirrored into each region's registry with its signatures; clusters pull their region's copy.
+    chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', {
+      // Staging follows new 6.x releases; production changes only when this pin (and then a promotion) does.
+      version: (cluster) => (cluster.production ? '6.7.0' : '6.x'),
       // The chart's own publisher signs it from its release workflow, for any release tag.
       signing: Signing.oidc({
         issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
@@ -62,12 +71,27 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
 
   const web = fleet.addTenant('team-web', { targets: { environments: [production] } });
   fleet.addComponent('web-shop', {
-    artifact: 'apps/web-shop',
+    // The web team's CI pushes and signs this artifact; production runs a reviewed digest of it, mirrored per region.
+    source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/web-shop-manifests', {
+      repository: 'apps/web-shop',
+      ref: { digest: 'sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e' },
+      signing: Signing.githubActions({ repository: 'acme/web-shop', workflow: 'release.yaml' }),
+    }),
     path: './deploy',
     tenant: web,
     targets: { environments: [production] },
     dependsOn: [configs],
     substitutions: (cluster) => ({ SHOP_HOST: `shop.${cluster.vars.domain}` }),
+  });
+
+  // Staging runs the QA team's smoke tests at the tip of their main branch, pulled from where their CI pushes them.
+  fleet.addComponent('smoke-tests', {
+    source: ComponentSource.artifact('oci://ghcr.io/acme/smoke-tests', {
+      ref: { tag: 'main' },
+      signing: Signing.githubActions({ repository: 'acme/smoke-tests', workflow: 'release.yaml' }),
+    }),
+    targets: { environments: [staging] },
+    dependsOn: [configs],
   });
   return fleet;
 }

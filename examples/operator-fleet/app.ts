@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { ApiObject } from 'cdk8s';
 import {
-  Bootstrap, ChartSource, EventSource, Fleet, FluxApp, Notification, Registry, ResourceSet, Signing, TenantPullSecret,
+  Bootstrap, ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Notification, Registry, ResourceSet, Signing, TenantPullSecret,
 } from 'flux-fleet';
 
 /** The variables every cluster carries. */
@@ -27,6 +28,8 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
   const fleet = new Fleet<Vars>(app, 'ops', {
     registry: Registry.ghcr({ owner: 'acme', repository: 'fleet', pullSecret: { name: 'ghcr-pull' } }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    // ComponentSource.folder() paths start here: the folder of this file.
+    baseDir: fileURLToPath(new URL('.', import.meta.url)),
     flux: {
       version: '2.9.x',
       bootstrap: Bootstrap.operator({
@@ -52,9 +55,10 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
   production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 1, vars: { domain: 'eu.acme.io' } });
   const prodUs = production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2, vars: { domain: 'us.acme.io' } });
 
-  // Platform components: one artifact, an overlay per environment, production-only patches.
+  // Platform components: one artifact packed from ./infra, an overlay per environment, per-cluster patches.
+  const infra = ComponentSource.folder('./infra');
   const controllers = fleet.addComponent('infra-controllers', {
-    artifact: 'infra',
+    source: infra,
     path: (cluster) => `./controllers/${cluster.environment}`,
     wait: true,
     interval: (cluster) => (cluster.production ? '1h' : '10m'),
@@ -62,7 +66,7 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
     timeout: '5m',
   });
   const certManager = fleet.addHelmComponent('cert-manager', {
-    chart: ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: '1.x', signing: Signing.none() }),
+    chart: ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: (cluster) => (cluster.production ? '1.16.2' : '1.x'), signing: Signing.none() }),
     dependsOn: [controllers],
     namespaceLabels: { 'toolkit.fluxcd.io/role': 'platform' },
     install: { crds: 'Create', strategy: { name: 'RetryOnFailure', retryInterval: '2m' } },
@@ -71,7 +75,7 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
     values: { crds: { enabled: true } },
   });
   fleet.addComponent('infra-configs', {
-    artifact: 'infra',
+    source: infra,
     path: './configs',
     dependsOn: [certManager],
     patches: (cluster) => [{
@@ -108,13 +112,24 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
       });
     }),
   });
+  // Tenant apps come from the teams' own pipelines, mirrored into each region; production runs reviewed digests.
   fleet.addComponent('web', {
-    artifact: 'apps/web',
+    source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/web-manifests', {
+      repository: 'apps/web',
+      ref: (cluster) => (cluster.production ? { digest: 'sha256:9b2e4c6a8d0f1e3a5c7b9d1f3e5a7c9b0d2f4e6a8c0b2d4f6e8a0c2b4d6f8e0a' } : { tag: 'main' }),
+    }),
     tenant: web,
     dependsOn: [controllers],
     images: (cluster) => [{ name: 'ghcr.io/acme/web', newTag: cluster.production ? '2.4.1' : '2.5.0-rc.1' }],
   });
-  fleet.addComponent('pipelines', { artifact: 'apps/pipelines', tenant: data, targets: { environments: [production] } });
+  fleet.addComponent('pipelines', {
+    source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/data-pipelines', {
+      repository: 'apps/pipelines',
+      ref: { digest: 'sha256:3c5e7a9b1d3f5e7c9a1b3d5f7e9c1a3b5d7f9e1c3a5b7d9f1e3c5a7b9d1f3e5c' },
+    }),
+    tenant: data,
+    targets: { environments: [production] },
+  });
 
   // Policies on every cluster: a ResourceSet that keeps tenant reconcilers under their own service account.
   fleet.addObjects('policies', (chart, cluster) => {

@@ -2,13 +2,18 @@ import { Chart } from 'cdk8s';
 import { Namespace } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { Cluster, ClusterInfo, FleetVariables, VariablesOf } from './cluster.js';
-import type { Registry } from './registry.js';
+import { ComponentSource } from './component-source.js';
+import { FolderArtifact, hasFolder, topFolders } from './folder-artifact.js';
+import type { Registry, RegistrySourceSettings } from './registry.js';
 import type { Signing } from './signing.js';
+import {
+  artifactRefOf, artifactRefProblems, chartVersionProblems, chartVersionRef, floatingReason, PerCluster, resolvePerCluster,
+} from './source-ref.js';
 import { matchesTargets, Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
 import { ALLOW_INSECURE_ANNOTATION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
-import { Checks, isSemverRange, q } from '../flux/core/rules.js';
+import { Checks, q } from '../flux/core/rules.js';
 import {
   HELM_CHART_LAYER_SELECTOR, HelmRelease, HelmReleaseDriftDetection, HelmReleaseInstall, HelmReleaseUpgrade, HelmReleaseValuesReference,
 } from '../flux/helm/helm-release.js';
@@ -16,13 +21,6 @@ import { HealthCheckTarget, Kustomization, KustomizeImage, KustomizePatch } from
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
 import { HelmRepository } from '../flux/source/helm-repository.js';
 import { IOciRepository, OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
-
-/**
- * A component setting that is the same on every cluster, or a function computing it from each cluster (as `values`
- * is), e.g. `interval: (cluster) => (cluster.production ? '30m' : '5m')`. What the function returns is checked like
- * a literal, and a bad value is reported with the names of the clusters it was computed for.
- */
-export type PerCluster<T, V extends VariablesOf<V> = FleetVariables> = T | ((cluster: ClusterInfo<V>) => T);
 
 /** Keys whose literal values are credentials. */
 const SECRET_KEY = /(password|passwd|secret|token|api[-_]?key|private[-_]?key|credentials?)$/i;
@@ -86,6 +84,13 @@ export interface ComponentBuildContext {
   readonly dependencies: Kustomization[];
   /** The Flux controllers the cluster runs; undefined when it runs the default set (which includes helm-controller). */
   readonly fluxComponents?: readonly FluxComponent[];
+  /**
+   * The artifact packed from a folder source, recording that this cluster uses it; the problems found instead when
+   * the folder cannot be packed.
+   */
+  folderArtifact(source: ComponentSource): FolderArtifact | string[];
+  /** Records an external chart or artifact that this cluster pulls, for the release manifest. */
+  recordExternal(pull: ExternalPullRecord): void;
   /** Adds a chart whose objects are written to `file` under the cluster's folder. */
   addChart(id: string, file: string, namespace: string | undefined): Chart;
   /**
@@ -95,6 +100,22 @@ export interface ComponentBuildContext {
   sharedSource(key: string, create: (chart: Chart) => IOciRepository): IOciRepository;
   /** The cluster's own sync source (created by the bootstrap), as seen from `chart`. */
   syncSource(chart: Chart): IOciRepository;
+}
+
+/** An external chart or artifact one cluster pulls, as a component records it while building. */
+export interface ExternalPullRecord {
+  /** `chart` or `artifact`. */
+  readonly kind: 'chart' | 'artifact';
+  /** Where it is published, `oci://...`. */
+  readonly upstream: string;
+  /** Whether the cluster pulls a copy in its region's registry. */
+  readonly mirror: boolean;
+  /** Whether the cluster verifies its signature. */
+  readonly verify: boolean;
+  /** The URL the cluster pulls. */
+  readonly url: string;
+  /** The ref the cluster pulls. */
+  readonly ref: OciRepositoryRef;
 }
 
 const PLATFORM_NAMESPACE = 'flux-system';
@@ -144,10 +165,13 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     return this.tenant?.namespace ?? PLATFORM_NAMESPACE;
   }
 
-  /** Records a problem found while building for `cluster`; problems with the same text are reported once. @internal */
-  public _problem(message: string, cluster: string): void {
+  /**
+   * Records a problem found while building for `cluster` (or for every cluster, when undefined); problems with the
+   * same text are reported once, with the clusters they affect. @internal
+   */
+  public _problem(message: string, cluster?: string): void {
     const clusters = this.problems.get(message) ?? [];
-    clusters.push(cluster);
+    if (cluster !== undefined && !clusters.includes(cluster)) clusters.push(cluster);
     this.problems.set(message, clusters);
   }
 
@@ -189,6 +213,18 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     this._problem(`pulls from the fleet's registry with the pull secret ${q(secretName)}, which nothing provides in namespace ${q(this.tenant.namespace)} of tenant ${this.tenant.name} (Secrets are not shared across namespaces); set pullSecret on the tenant: TenantPullSecret.external() if something else puts it there, or TenantPullSecret.objects(...) to have the fleet write what creates it`, ctx.cluster.name);
   }
 
+  /**
+   * Records a problem when `ref` floats on a production cluster following a tag channel, unless `floating` accepts
+   * it: what such a cluster pulls must change only through promotion.
+   */
+  protected checkPinned(ctx: ComponentBuildContext, what: string, ref: OciRepositoryRef, floating: boolean | undefined, fix: string): void {
+    const env = ctx.cluster.env;
+    if (floating || !env.production || env.channel.kind !== 'tag') return;
+    const reason = floatingReason(ref);
+    if (reason === undefined) return;
+    this._problem(`${what} follows ${reason} in production environment ${env.name}, so a new upstream release would reach every wave within one source interval, bypassing promotion; ${fix}`, ctx.cluster.name);
+  }
+
   /** Creates the component's objects on one cluster; returns the Kustomization others depend on. @internal */
   public abstract _build(ctx: ComponentBuildContext): Kustomization;
 
@@ -206,7 +242,7 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     c.dnsLabel('component name', this.name);
     this.checkProps(c);
     for (const [message, clusters] of this.problems) {
-      c.add(`${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
+      c.add(clusters.length === 0 ? message : `${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
     }
     return c.errors;
   }
@@ -215,14 +251,15 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
 /** Props of a {@link KustomizeComponent}. */
 export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariables> extends ComponentProps<V> {
   /**
-   * The OCI artifact holding the kustomize tree, as a repository path in the fleet's registry (e.g. `infra`): each
-   * cluster pulls it from its own region's registry, at its channel's (or wave's) tag.
+   * Where the kustomize tree comes from: a folder of the fleet repository (`ComponentSource.folder('./infra')`),
+   * packed at synth and pinned by digest, or an artifact another pipeline pushes
+   * (`ComponentSource.artifact(url, { ref })`, `ComponentSource.mirroredArtifact(url, { ref })`).
    */
-  readonly artifact: string;
+  readonly source: ComponentSource;
   /**
-   * The folder of the artifact to apply, relative, e.g. `./controllers`, on every cluster or per cluster (e.g.
+   * The folder of the source to apply, relative, e.g. `./controllers`, on every cluster or per cluster (e.g.
    * `(cluster) => \`./overlays/${cluster.environment}\``).
-   * @default - the artifact root
+   * @default - the source's root
    */
   readonly path?: PerCluster<string, V>;
   /** Wait until every applied object is ready before dependents start. @default false */
@@ -243,7 +280,7 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
   readonly components?: PerCluster<string[], V>;
   /** Labels and annotations set on every object the component applies (`spec.commonMetadata`). @default - none */
   readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
-  /** Delete objects that leave the artifact. @default true */
+  /** Delete objects that leave the source. @default true */
   readonly prune?: boolean;
   /** Namespace of every applied object that has none. @default - the tenant's namespace, or the objects' own */
   readonly targetNamespace?: string;
@@ -256,8 +293,9 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
 }
 
 /**
- * A kustomize tree from an OCI artifact in the fleet's registry. On each cluster, the components reading one artifact
- * in one namespace share one OCIRepository, named after the artifact (`apps/web` gives `apps-web`), in the cluster's
+ * A kustomize tree, from a folder of the fleet repository (packed at synth, pinned by digest, in each cluster's
+ * region) or from an artifact another pipeline pushes. On each cluster, the components reading one source in one
+ * namespace share one OCIRepository, named after it (a folder's artifact name, e.g. `infra`), in the cluster's
  * `sources.yaml`; each component gets a Kustomization named after it in `<name>.yaml`.
  */
 export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> extends Component<V> {
@@ -274,23 +312,23 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
   public _build(ctx: ComponentBuildContext): Kustomization {
     const p = this.props;
     const chart = ctx.addChart(this.name, `${this.name}.yaml`, this.namespace);
-    const settings = ctx.registry.sourceSettings(ctx.cluster.region);
-    // Components reading one artifact in one namespace share its source, named after the artifact.
-    const sourceName = p.artifact.replace(/[/._]+/g, '-');
-    const namespace = this.namespace;
-    const source = ctx.sharedSource(`${p.artifact} ${namespace}`, (sources) => new OciRepository(sources, `${sourceName}-${namespace}`, {
-      metadata: { name: sourceName, namespace, annotations: insecureOptIn(settings.insecure) },
-      url: ctx.registry.urlFor(ctx.cluster.region, p.artifact),
-      ref: ctx.cluster.env.channel.refFor(ctx.cluster.wave),
-      interval: ctx.sourceInterval,
-      provider: settings.provider,
-      secretRef: settings.secretRef,
-      insecure: settings.insecure,
-      verify: ctx.verification,
-    }));
-    this.checkPullSecret(ctx, settings.secretRef?.name);
     const t = this.timingsFor(ctx, p);
     const path = this.valueFor(ctx, 'path', p.path, (c, f, v) => c.relativePath(f, v));
+    const pull = this.sourceFor(ctx, path);
+    // Components reading one source in one namespace share it, named after the source.
+    const namespace = this.namespace;
+    const key = `${pull.url} ${JSON.stringify(pull.ref ?? {})} ${namespace}`;
+    const source = ctx.sharedSource(key, (sources) => new OciRepository(sources, `${pull.name}-${namespace}`, {
+      metadata: { name: pull.name, namespace, annotations: insecureOptIn(pull.settings?.insecure) },
+      url: pull.url,
+      ref: pull.ref,
+      interval: ctx.sourceInterval,
+      provider: pull.settings?.provider,
+      secretRef: pull.settings?.secretRef,
+      insecure: pull.settings?.insecure,
+      verify: pull.verify,
+    }));
+    this.checkPullSecret(ctx, pull.settings?.secretRef?.name);
     const components = this.valueFor(ctx, 'components', p.components, (c, f, v) => v.forEach((x, i) => c.relativePath(`${f}[${i}]`, x)));
     const patches = this.valueFor(ctx, 'patches', p.patches);
     const images = this.valueFor(ctx, 'images', p.images, (c, f, v) => v.forEach((x, i) => {
@@ -327,21 +365,103 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
   }
 
   protected checkProps(c: Checks): void {
-    if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(this.props.artifact)) {
-      c.add(`artifact ${q(this.props.artifact)} is not a repository path: use lowercase letters, digits, '.', '_', '-' and '/', e.g. "infra" or "apps/podinfo"`);
+    const source = this.props.source;
+    if (!(source instanceof ComponentSource)) {
+      c.add(`source ${q(source)} is not a ComponentSource; use ComponentSource.folder('./infra') or ComponentSource.artifact('oci://...', { ref: { digest: 'sha256:...' } })`);
+      return;
     }
+    const o = source.artifactOptions;
+    if (o === undefined) return;
+    c.ociUrl(source.mirrored ? 'source upstream' : 'source url', source.location, 'source ref');
+    if (typeof o.ref !== 'function') for (const m of artifactRefProblems(o.ref)) c.add(`source ${m}`);
+    const repository = source.mirrorRepository;
+    if (repository !== undefined && !REPOSITORY_PATH.test(repository)) {
+      c.add(`source repository ${q(repository)} is not a repository path: use lowercase letters, digits, '.', '_', '-' and '/', e.g. "apps/web-shop"`);
+    }
+  }
+
+  /** Where this cluster pulls the component's source from, recording what the release manifest lists. */
+  private sourceFor(ctx: ComponentBuildContext, path: string | undefined): SourcePull {
+    const source = this.props.source;
+    const region = ctx.cluster.region;
+    if (source.kind === 'folder') {
+      const settings = ctx.registry.sourceSettings(region);
+      const packed = ctx.folderArtifact(source);
+      if (Array.isArray(packed)) {
+        for (const m of packed) this._problem(m);
+        return { name: this.name, url: ctx.registry.urlFor(region, 'artifacts'), settings, verify: ctx.verification };
+      }
+      if (path !== undefined && !path.split('/').includes('..') && !hasFolder(packed, path)) {
+        this._problem(`path ${q(path)} is not a folder of ${q(source.location)}; use one of ${topFolders(packed).map((f) => q(f)).join(', ') || '"./"'}`, typeof this.props.path === 'function' ? ctx.cluster.name : undefined);
+      }
+      return { name: sourceName(packed.name), url: ctx.registry.urlFor(region, packed.name), ref: { digest: packed.digest }, settings, verify: ctx.verification };
+    }
+    const o = source.artifactOptions!;
+    const given = resolvePerCluster(o.ref, ctx.cluster);
+    // A ref given as a value is checked once, with the props; one computed per cluster is checked here.
+    const refProblems = artifactRefProblems(given);
+    if (typeof o.ref === 'function') for (const m of refProblems) this._problem(`source ${m}`, ctx.cluster.name);
+    const ref = refProblems.length > 0 ? undefined : artifactRefOf(given);
+    const settings = source.mirrored ? ctx.registry.sourceSettings(region) : undefined;
+    const url = source.mirrored ? ctx.registry.urlFor(region, source.mirrorRepository!) : source.location;
+    const verify = o.signing ? o.signing.verification() : (source.mirrored ? ctx.verification : undefined);
+    if (ctx.verificationRequired && !verify && !o.signing) {
+      this._problem(`artifact ${q(url)} has no signing identity, and production requires verification; set signing on the source (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
+    }
+    if (ref) {
+      this.checkPinned(ctx, `artifact ${q(source.location)}`, ref, o.floating,
+        'pin production to a digest or an exact version, e.g. ref: (c) => c.production ? { digest: "sha256:..." } : { tag: "main" }, or set floating: true on the source to accept it');
+      ctx.recordExternal({ kind: 'artifact', upstream: source.location, mirror: source.mirrored, verify: verify !== undefined, url, ref });
+    }
+    return { name: source.mirrored ? sourceName(source.mirrorRepository!) : this.name, url, ref, settings, verify };
   }
 }
 
+/** The name of a source shared by the components reading one artifact: its repository path, e.g. `apps/web` gives `apps-web`. */
+function sourceName(repository: string): string {
+  return repository.replace(/[/._]+/g, '-');
+}
+
+/** What a cluster pulls a kustomize component's source from. */
+interface SourcePull {
+  /** The name of the cluster's OCIRepository for it. */
+  readonly name: string;
+  readonly url: string;
+  readonly ref?: OciRepositoryRef;
+  readonly settings?: RegistrySourceSettings;
+  readonly verify?: OciVerification;
+}
+
+const REPOSITORY_PATH = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
 /** Options of a chart source. */
 export interface ChartSourceOptions {
-  /** The chart version: exact (`6.7.0`) or a semver range (`6.x`). */
-  readonly version: string;
+  /**
+   * The chart version: exact (`6.7.0`), a semver range (`6.x`) or a digest (`sha256:...`), the same for every cluster
+   * or computed from each, e.g. `(c) => c.production ? '6.7.0' : '6.x'`. A range on a production cluster following
+   * a tag channel fails synth, unless `floating` is true.
+   */
+  readonly version: PerCluster<string>;
   /**
    * Who signs the chart; clusters verify it. Production requires one unless `Signing.none()` says so explicitly.
    * @default - for a mirrored chart, the fleet's signing identity; for another registry's chart, none
    */
   readonly signing?: Signing;
+  /**
+   * Accept a semver range on production clusters that follow a tag channel, knowing that a new chart release then
+   * reaches every wave within one source interval, whatever the promotion state.
+   * @default false - such a version fails synth
+   */
+  readonly floating?: boolean;
+}
+
+/** Options of {@link ChartSource.mirrored}. */
+export interface MirroredChartSourceOptions extends ChartSourceOptions {
+  /**
+   * The chart's name in each region's registry: its copy is at `<registry>/<chartsPath>/<name>`.
+   * @default - the last segment of the upstream URL, e.g. `podinfo`
+   */
+  readonly name?: string;
 }
 
 /** A chart in an HTTPS Helm repository: the repository's URL and the chart's name in its index. */
@@ -362,20 +482,26 @@ export class ChartSource {
    * `signing: Signing.none()`, or mirror the chart into an OCI registry and sign it there.
    */
   public static helmRepository(url: string, chart: string, options: ChartSourceOptions): ChartSource {
-    return new ChartSource(() => url, options, false, { url, chart });
+    return new ChartSource(url, () => url, options, false, { url, chart });
   }
 
-  /** A chart in any OCI registry, e.g. `oci://ghcr.io/stefanprodan/charts/podinfo`. */
+  /** A chart in any OCI registry, e.g. `oci://ghcr.io/stefanprodan/charts/podinfo`, pulled from there by every cluster. */
   public static oci(url: string, options: ChartSourceOptions): ChartSource {
-    return new ChartSource(() => url, options, false);
+    return new ChartSource(url, () => url, options, false);
   }
 
-  /** A chart mirrored into the fleet's registry: each cluster pulls it from its own region. */
-  public static mirrored(chart: string, options: ChartSourceOptions): ChartSource {
-    return new ChartSource((registry, region) => registry.helmChartUrl(region, chart), options, true);
+  /**
+   * A chart published at `upstream` (e.g. `oci://ghcr.io/stefanprodan/charts/podinfo`), mirrored into the fleet's
+   * registry: each cluster pulls the copy in its own region, `registry.helmChartUrl(region, name)`.
+   */
+  public static mirrored(upstream: string, options: MirroredChartSourceOptions): ChartSource {
+    const name = options.name ?? upstream.replace(/[/]+$/, '').split('/').pop() ?? '';
+    return new ChartSource(upstream, (registry, region) => registry.helmChartUrl(region, name), options, true);
   }
 
   private constructor(
+    /** Where the chart is published, `oci://...`. */
+    public readonly upstream: string,
     private readonly url: (registry: Registry, region: string) => string,
     /** The options, as given. */
     public readonly options: ChartSourceOptions,
@@ -390,10 +516,14 @@ export class ChartSource {
     return this.url(registry, region);
   }
 
-  /** The OCIRepository `ref` for the version. */
-  public get ref(): OciRepositoryRef {
-    const v = this.options.version;
-    return /^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$/.test(v) ? { tag: v } : { semver: v };
+  /** The chart version a cluster pulls. */
+  public versionFor(cluster: ClusterInfo<any>): string {
+    return resolvePerCluster(this.options.version, cluster);
+  }
+
+  /** The OCIRepository `ref` of the version a cluster pulls: a tag for an exact version, semver for a range, or a digest. */
+  public refFor(cluster: ClusterInfo<any>): OciRepositoryRef {
+    return chartVersionRef(this.versionFor(cluster));
   }
 }
 
@@ -491,11 +621,22 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       });
     }
     const chartSigning = p.chart.options.signing;
+    const url = p.chart.urlFor(ctx.registry, ctx.cluster.region);
     const verify = chartSigning ? chartSigning.verification() : (p.chart.mirrored ? ctx.verification : undefined);
     if (ctx.verificationRequired && !verify && !chartSigning && p.chart.helmRepository) {
       this._problem(`chart ${q(p.chart.helmRepository.chart)} from the Helm repository ${q(p.chart.helmRepository.url)} cannot be verified (Flux verifies OCI charts only), and production requires verification; set signing: Signing.none() on the chart to accept it unverified, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
     } else if (ctx.verificationRequired && !verify && !chartSigning) {
-      this._problem(`chart ${q(p.chart.urlFor(ctx.registry, ctx.cluster.region))} has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
+      this._problem(`chart ${q(url)} has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
+    }
+    const version = p.chart.versionFor(ctx.cluster);
+    // A version given as a value is checked once, with the props; one computed per cluster is checked here.
+    const versionProblems = chartVersionProblems(version);
+    if (typeof p.chart.options.version === 'function') for (const m of versionProblems) this._problem(m, ctx.cluster.name);
+    const ref = versionProblems.length > 0 ? undefined : p.chart.refFor(ctx.cluster);
+    if (ref) {
+      this.checkPinned(ctx, `chart ${q(p.chart.upstream)}`, ref, p.chart.options.floating,
+        'pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it');
+      if (!p.chart.helmRepository) ctx.recordExternal({ kind: 'chart', upstream: p.chart.upstream, mirror: p.chart.mirrored, verify: verify !== undefined, url, ref });
     }
     const settings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
     this.checkPullSecret(ctx, settings?.secretRef?.name);
@@ -505,8 +646,8 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     }
     const source = repo ? undefined : new OciRepository(release, `${this.name}-chart`, {
       metadata: { name: this.name, annotations: insecureOptIn(settings?.insecure) },
-      url: p.chart.urlFor(ctx.registry, ctx.cluster.region),
-      ref: p.chart.ref,
+      url,
+      ref,
       layerSelector: HELM_CHART_LAYER_SELECTOR,
       interval: ctx.sourceInterval,
       provider: settings?.provider,
@@ -520,7 +661,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     }
     const chart = repo ? {
       chart: repo.chart,
-      version: p.chart.options.version,
+      version,
       sourceRef: new HelmRepository(release, `${this.name}-repository`, {
         metadata: { name: this.name },
         url: repo.url,
@@ -564,20 +705,24 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
   }
 
   protected checkProps(c: Checks): void {
-    const v = this.props.chart.options.version;
-    if (!isSemverRange(v)) c.add(`chart version ${q(v)} is not a version or semver range; use e.g. "6.7.0" or "6.x"`);
+    const chart = this.props.chart;
+    if (typeof chart.options.version !== 'function') for (const m of chartVersionProblems(chart.options.version)) c.add(m);
     c.dnsLabel('targetNamespace', this.props.targetNamespace);
     c.maxLength('releaseName', this.props.releaseName, 53);
     c.dnsLabel('storageNamespace', this.props.storageNamespace);
-    const repo = this.props.chart.helmRepository;
-    const url = this.props.chart.mirrored || repo ? undefined : this.props.chart.urlFor(undefined as never, '');
-    if (url !== undefined) c.ociUrl('chart url', url, 'chart version');
+    const repo = chart.helmRepository;
     if (repo) {
       c.url('chart url', repo.url, ['http', 'https']);
       if (!/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/i.test(repo.chart)) c.add(`chart name ${q(repo.chart)} is not a chart name; use the name in the repository's index, e.g. "cert-manager"`);
     }
     if ((this.props.namespaceLabels || this.props.namespaceAnnotations) && this.tenant) {
       c.add(`namespaceLabels and namespaceAnnotations label the namespace the component creates, but tenant ${this.tenant.name} owns its namespace; set them on the tenant (namespaceLabels) instead`);
+    }
+    if (repo) return;
+    if (chart.mirrored && !/^oci:\/\//.test(chart.upstream)) {
+      c.add(`chart upstream ${q(chart.upstream)} is not an oci:// URL; name where the chart is published, e.g. ChartSource.mirrored("oci://ghcr.io/stefanprodan/charts/podinfo", {...})`);
+    } else {
+      c.ociUrl(chart.mirrored ? 'chart upstream' : 'chart url', chart.upstream, 'chart version');
     }
   }
 }

@@ -23,6 +23,12 @@ export interface EnvironmentProps {
    * @default true (an error in production when the fleet declares no signing identity)
    */
   readonly verify?: boolean;
+  /**
+   * Whether a push of a new release moves this environment's tags, so that its clusters run it at once. When false,
+   * its tags move only by promotion (wave by wave), and a rollback is a promotion of the previous release.
+   * @default - true when the environment is not production, false for production
+   */
+  readonly deployOnPush?: boolean;
 }
 
 /** An environment (staging, production...): a release channel and its clusters. */
@@ -33,6 +39,8 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
   public readonly channel: Channel;
   /** Whether this is a production environment. */
   public readonly production: boolean;
+  /** Whether a push moves its tags; when false, only promotion does. */
+  public readonly deployOnPush: boolean;
   /** Whether its clusters verify signatures; undefined when not said. */
   public readonly verify?: boolean;
   /** The fleet. */
@@ -48,6 +56,7 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
     this.channel = typeof props.channel === 'string' ? Channel.tag(props.channel) : props.channel;
     this.production = props.production ?? (name === 'production' || name.startsWith('prod'));
     this.verify = props.verify;
+    this.deployOnPush = props.deployOnPush ?? !this.production;
     this.node.addValidation({ validate: () => this.channel.validate('channel') });
   }
 

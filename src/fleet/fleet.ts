@@ -1,10 +1,14 @@
+import * as path from 'node:path';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Bootstrap, BootstrapFacts } from './bootstrap.js';
 import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
 import { Cluster, ClusterType, FleetVariables, VariablesOf } from './cluster.js';
+import type { ComponentSource } from './component-source.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
 import { Environment, EnvironmentProps } from './environment.js';
+import type { FleetExternalPull, FleetFolderArtifact, FleetRelease } from './fleet-release.js';
+import { FolderArtifact, packFolder } from './folder-artifact.js';
 import type { Notification, NotificationRouting } from './notification.js';
 import type { Registry } from './registry.js';
 import type { Signing } from './signing.js';
@@ -45,6 +49,11 @@ export interface FleetProps {
   readonly reconcileInterval?: FluxDuration;
   /** Where each cluster sends events about its Flux objects. @default - nowhere */
   readonly notifications?: Notification[];
+  /**
+   * The folder that relative `ComponentSource.folder()` paths start from, e.g. the fleet repository's root.
+   * @default - the working directory of the process when the fleet is created
+   */
+  readonly baseDir?: string;
 }
 
 /** A file of the synthesized tree and the chart whose objects it holds. */
@@ -57,6 +66,8 @@ export interface FleetFile {
 
 const RUNTIME_INFO = 'flux-runtime-info';
 const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'sources'];
+/** Repository paths the fleet's registry uses for other things: clusters' own artifacts and mirrored charts. */
+const RESERVED_ARTIFACT_NAMES = ['clusters', 'charts'];
 
 /**
  * A fleet of clusters: environments, their clusters by region and wave, and the components and tenants they get.
@@ -73,6 +84,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   public readonly props: FleetProps;
   /** How clusters are bootstrapped. */
   public readonly bootstrap: Bootstrap;
+  /** The folder that relative `ComponentSource.folder()` paths start from, absolute. */
+  public readonly baseDir: string;
 
   private readonly envs: Environment<V>[] = [];
   private readonly clusterList: Cluster<V>[] = [];
@@ -84,11 +97,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private readonly componentsScope: Construct;
   private readonly tenantsScope: Construct;
   private built = false;
+  private readonly folders = new Map<string, { result: FolderArtifact | string[]; clusters: Cluster<V>[] }>();
+  private readonly externalPulls: FleetExternalPull[] = [];
 
   public constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
     this.props = props;
     this.bootstrap = props.flux?.bootstrap ?? Bootstrap.operator();
+    this.baseDir = path.resolve(props.baseDir ?? process.cwd());
     this.componentsScope = new Construct(this, 'components');
     this.tenantsScope = new Construct(this, 'tenants');
     this.notificationList.push(...(props.notifications ?? []).map((notification) => ({ notification, routing: {} })));
@@ -201,6 +217,20 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     for (const cluster of this.clusterList) this.buildCluster(cluster, cyclic.members);
   }
 
+  /**
+   * What the fleet releases beside its clusters' own artifacts: the folders synth packs (each with the clusters that
+   * get it) and the external charts and artifacts each cluster pulls. Builds first.
+   */
+  public release(): FleetRelease {
+    this.build();
+    const artifacts: FleetFolderArtifact[] = [];
+    for (const { result, clusters } of this.folders.values()) {
+      if (!Array.isArray(result)) artifacts.push({ artifact: result, clusters });
+    }
+    artifacts.sort((a, b) => (a.artifact.name < b.artifact.name ? -1 : a.artifact.name > b.artifact.name ? 1 : 0));
+    return { artifacts, external: [...this.externalPulls] };
+  }
+
   /** The synthesized files, sorted by path. Builds first. */
   public files(): FleetFile[] {
     this.build();
@@ -289,6 +319,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         runtimeInfoName: RUNTIME_INFO,
         fluxComponents: facts.flux.components,
         dependencies,
+        folderArtifact: (source) => this.folderArtifact(source, cluster),
+        recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
         sharedSource: (key, create) => {
           let source = sources.get(key);
@@ -348,6 +380,37 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   /** Records a problem found while building `cluster`; the same text is reported once, with every cluster. */
   private buildProblem(message: string, cluster: string): void {
     this.buildProblems.set(message, [...(this.buildProblems.get(message) ?? []), cluster]);
+  }
+
+  /** Packs a folder source once per folder, recording that `cluster` uses it; the problems found instead. */
+  private folderArtifact(source: ComponentSource, cluster: Cluster<V>): FolderArtifact | string[] {
+    const folder = path.resolve(this.baseDir, source.location);
+    let entry = this.folders.get(folder);
+    if (!entry) {
+      entry = { result: this.packFolder(source, folder), clusters: [] };
+      this.folders.set(folder, entry);
+    }
+    const named = (source.options as { name?: string }).name;
+    if (!Array.isArray(entry.result) && named !== undefined && named !== entry.result.name) {
+      return [`folder ${q(source.location)} is packed once, as artifact ${q(entry.result.name)}, but is also named ${q(named)} here; give every ComponentSource.folder() of ${folder} the same name, or share one ComponentSource`];
+    }
+    if (!entry.clusters.includes(cluster)) entry.clusters.push(cluster);
+    return entry.result;
+  }
+
+  private packFolder(source: ComponentSource, folder: string): FolderArtifact | string[] {
+    const what = `folder ${q(source.location)}`;
+    const name = (source.options as { name?: string }).name ?? path.basename(folder);
+    if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(name) || RESERVED_ARTIFACT_NAMES.includes(name)) {
+      return [`${what} would be artifact ${q(name)}, which is not a usable artifact name (lowercase letters, digits, '.', '_' and '-'; not ${RESERVED_ARTIFACT_NAMES.map((n) => q(n)).join(' or ')}); name it with ComponentSource.folder(${q(source.location)}, { name: "infra" })`];
+    }
+    for (const [other, { result }] of this.folders) {
+      if (!Array.isArray(result) && result.name === name) {
+        return [`${what} (${folder}) would be artifact ${q(name)}, like the folder ${other}; give one of them another name with ComponentSource.folder(..., { name })`];
+      }
+    }
+    const packed = packFolder(name, folder, what);
+    return packed.artifact ?? packed.problems;
   }
 
   private check(): string[] {

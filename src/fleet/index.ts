@@ -10,3 +10,7 @@ export * from './component.js';
 export * from './bootstrap.js';
 export * from './notification.js';
 export * from './fleet.js';
+export * from './component-source.js';
+export type { PerCluster, ArtifactRef } from './source-ref.js';
+export type { FolderArtifact } from './folder-artifact.js';
+export * from './fleet-release.js';

@@ -1,3 +1,4 @@
 export * from './writer/index.js';
 export * from './validate/index.js';
 export * from './review/index.js';
+export * from './release-manifest.js';

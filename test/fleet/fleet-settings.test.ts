@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  ChartSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet, Signing, SynthError, TenantPullSecret,
+  ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet, Signing,
+  SynthError, TenantPullSecret,
 } from '../../src/index.js';
 
 function freshDir(): string {
@@ -36,6 +37,11 @@ function find(outdir: string, file: string, kind: string): Record<string, any> {
   return found;
 }
 
+/** An artifact another pipeline pushes into the fleet's registry, at an exact version. */
+function pushed(repository: string): ComponentSource {
+  return ComponentSource.mirroredArtifact(`oci://ghcr.io/acme/${repository}`, { repository, ref: { tag: '1.0.0' } });
+}
+
 function smallFleet(app: FluxApp, props: Partial<ConstructorParameters<typeof Fleet>[2]> = {}) {
   const fleet = new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
@@ -54,7 +60,7 @@ describe('kustomize component settings', () => {
     // GIVEN
     const { errors, outdir } = synth((app) => {
       smallFleet(app).fleet.addComponent('apps', {
-        artifact: 'apps',
+        source: pushed('apps'),
         path: (cluster) => `./overlays/${cluster.environment}`,
         interval: (cluster) => (cluster.production ? '30m' : '5m'),
         retryInterval: '2m',
@@ -97,10 +103,10 @@ describe('kustomize component settings', () => {
     const { errors, outdir } = synth((app) => {
       const { fleet } = smallFleet(app);
       const team = fleet.addTenant('team-web');
-      fleet.addComponent('controllers', { artifact: 'infra', path: './controllers' });
-      fleet.addComponent('configs', { artifact: 'infra', path: './configs' });
-      fleet.addComponent('web', { artifact: 'apps/web' });
-      fleet.addComponent('web-tenant', { artifact: 'apps/web', tenant: team });
+      fleet.addComponent('controllers', { source: pushed('infra'), path: './controllers' });
+      fleet.addComponent('configs', { source: pushed('infra'), path: './configs' });
+      fleet.addComponent('web', { source: pushed('apps/web') });
+      fleet.addComponent('web-tenant', { source: pushed('apps/web'), tenant: team });
     });
     // WHEN
     const sources = objects(outdir, 'clusters/stg-eu-1/sources.yaml').map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name} ${o.spec.url}`);
@@ -126,7 +132,7 @@ describe('kustomize component settings', () => {
     // GIVEN / WHEN
     const { errors } = synth((app) => {
       smallFleet(app).fleet.addComponent('apps', {
-        artifact: 'apps',
+        source: pushed('apps'),
         interval: (cluster) => (cluster.production ? '30 minutes' : '5m'),
         path: (cluster) => (cluster.production ? '../prod' : './staging'),
       });
@@ -144,7 +150,7 @@ describe('Helm component settings', () => {
     // GIVEN
     const { errors, outdir } = synth((app) => {
       smallFleet(app).fleet.addHelmComponent('podinfo', {
-        chart: ChartSource.mirrored('podinfo', { version: '6.7.0' }),
+        chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.7.0' }),
         targetNamespace: 'web',
         namespaceLabels: { 'pod-security.kubernetes.io/enforce': 'restricted' },
         install: { remediation: { retries: 3 } },
@@ -180,7 +186,7 @@ describe('Helm component settings', () => {
     // GIVEN
     const { errors, outdir } = synth((app) => {
       smallFleet(app).fleet.addHelmComponent('cert-manager', {
-        chart: ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: '1.x', signing: Signing.none() }),
+        chart: ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: (c) => (c.production ? '1.16.2' : '1.x'), signing: Signing.none() }),
       });
     });
     // WHEN
@@ -189,7 +195,7 @@ describe('Helm component settings', () => {
     expect(errors).toStrictEqual([]);
     expect(find(outdir, file, 'HelmRepository').spec).toStrictEqual({ interval: '5m', url: 'https://charts.jetstack.io' });
     expect(find(outdir, file, 'HelmRelease').spec.chart).toStrictEqual({
-      spec: { chart: 'cert-manager', sourceRef: { kind: 'HelmRepository', name: 'cert-manager' }, version: '1.x' },
+      spec: { chart: 'cert-manager', sourceRef: { kind: 'HelmRepository', name: 'cert-manager' }, version: '1.16.2' },
     });
   });
 
@@ -197,7 +203,7 @@ describe('Helm component settings', () => {
     // GIVEN / WHEN
     const { errors } = synth((app) => {
       smallFleet(app).fleet.addHelmComponent('cert-manager', {
-        chart: ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: '1.x' }),
+        chart: ChartSource.helmRepository('https://charts.jetstack.io', 'cert-manager', { version: '1.16.2' }),
       });
     });
     // THEN
@@ -210,7 +216,7 @@ describe('Helm component settings', () => {
     // GIVEN / WHEN
     const { errors } = synth((app) => {
       const { fleet } = smallFleet(app, { flux: { components: ['source-controller', 'kustomize-controller'] } });
-      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored('podinfo', { version: '6.7.0' }) });
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.7.0' }) });
     });
     // THEN
     expect(errors).toStrictEqual([
@@ -254,7 +260,7 @@ describe('objects per fleet, environment and cluster', () => {
     // GIVEN / WHEN
     const { errors } = synth((app) => {
       const { fleet, prod } = smallFleet(app);
-      fleet.addComponent('apps', { artifact: 'apps' });
+      fleet.addComponent('apps', { source: pushed('apps') });
       prod.addObjects('extra', (chart) => {
         new OciRepository(chart, 'apps', { metadata: { name: 'apps' }, url: 'oci://ghcr.io/acme/apps', ref: { tag: 'latest' } });
       });
@@ -271,7 +277,7 @@ describe('objects per fleet, environment and cluster', () => {
       const { fleet, production } = smallFleet(app);
       fleet.addObjects('extra', () => undefined);
       production.addObjects('extra', () => undefined);
-      fleet.addComponent('apps', { artifact: 'apps' });
+      fleet.addComponent('apps', { source: pushed('apps') });
       fleet.addObjects('apps', () => undefined);
     });
     // THEN
@@ -319,7 +325,7 @@ describe('tenants', () => {
           });
         }),
       });
-      fleet.addComponent('web', { artifact: 'web', tenant: web });
+      fleet.addComponent('web', { source: pushed('web'), tenant: web });
     });
     // WHEN
     const tenants = objects(outdir, 'clusters/prod-eu-1/tenants.yaml');
@@ -355,8 +361,8 @@ describe('tenants', () => {
     const { errors } = synth((app) => {
       const { fleet } = smallFleet(app, { registry: ghcr() });
       const web = fleet.addTenant('team-web', { namespace: 'web' });
-      fleet.addComponent('web', { artifact: 'web', tenant: web });
-      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored('podinfo', { version: '6.7.0' }), tenant: web });
+      fleet.addComponent('web', { source: pushed('web'), tenant: web });
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.7.0' }), tenant: web });
     });
     // THEN
     const message = (c: string) => `[acme/components/${c}] pulls from the fleet's registry with the pull secret "ghcr-pull", which nothing provides in namespace "web" of tenant team-web (Secrets are not shared across namespaces); set pullSecret on the tenant: TenantPullSecret.external() if something else puts it there, or TenantPullSecret.objects(...) to have the fleet write what creates it (on clusters stg-eu-1, prod-eu-1)`;
@@ -373,7 +379,7 @@ describe('tenants', () => {
           new ApiObject(chart, 'pull', { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: secretName, namespace } });
         }),
       });
-      fleet.addComponent('web', { artifact: 'web', tenant: web });
+      fleet.addComponent('web', { source: pushed('web'), tenant: web });
     });
     // WHEN
     const kinds = objects(outdir, 'clusters/prod-eu-1/tenants.yaml').map((o) => o.kind);
@@ -386,7 +392,7 @@ describe('tenants', () => {
     const { errors } = synth((app) => {
       const { fleet } = smallFleet(app, { registry: ghcr() });
       const web = fleet.addTenant('team-web', { namespace: 'web', pullSecret: TenantPullSecret.external() });
-      fleet.addComponent('web', { artifact: 'web', tenant: web });
+      fleet.addComponent('web', { source: pushed('web'), tenant: web });
     });
     expect(errors).toStrictEqual([]);
   });
@@ -427,7 +433,7 @@ describe('adopting a release installed under Flux\'s derived name', () => {
     // GIVEN
     const { errors, outdir } = synth((app) => {
       smallFleet(app).fleet.addHelmComponent('podinfo', {
-        chart: ChartSource.mirrored('podinfo', { version: '6.7.0' }),
+        chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.7.0' }),
         releaseName: 'podinfo-podinfo',
         storageNamespace: 'flux-system',
       });

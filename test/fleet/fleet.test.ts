@@ -4,8 +4,13 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
 import {
-  Bootstrap, ChartSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError, validateTree,
+  Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError, validateTree,
 } from '../../src/index.js';
+
+/** Artifacts other pipelines push, pinned by digest and mirrored into the fleet's registry. */
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const infraSource = ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', { ref: { digest: DIGEST } });
+const appsSource = ComponentSource.mirroredArtifact('oci://ghcr.io/acme/apps', { ref: { digest: DIGEST } });
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
 
@@ -118,8 +123,8 @@ describe('broken fleets fail with clear messages and write nothing', () => {
   test('fails when a component depends on a component that exists on no cluster of its own', () => {
     const { errors, outdir } = synthErrors((app) => {
       const { fleet, production } = smallFleet(app);
-      const edge = fleet.addComponent('edge-proxy', { artifact: 'infra', path: './edge', targets: { labels: { tier: 'edge' } } });
-      fleet.addComponent('shop', { artifact: 'apps', targets: { environments: [production] }, dependsOn: [edge] });
+      const edge = fleet.addComponent('edge-proxy', { source: infraSource, path: './edge', targets: { labels: { tier: 'edge' } } });
+      fleet.addComponent('shop', { source: appsSource, targets: { environments: [production] }, dependsOn: [edge] });
     });
     expect(errors).toStrictEqual([
       '[acme/components/shop] depends on edge-proxy, which this cluster does not get; target edge-proxy at the cluster too, or narrow the targets of shop (on cluster prod-eu-1)',
@@ -130,8 +135,8 @@ describe('broken fleets fail with clear messages and write nothing', () => {
   test('fails when a component misses its dependency on some clusters only', () => {
     const { errors } = synthErrors((app) => {
       const { fleet, production } = smallFleet(app);
-      const db = fleet.addComponent('db', { artifact: 'infra', path: './db', targets: { environments: [production] } });
-      fleet.addComponent('api', { artifact: 'apps', path: './api', dependsOn: [db] });
+      const db = fleet.addComponent('db', { source: infraSource, path: './db', targets: { environments: [production] } });
+      fleet.addComponent('api', { source: appsSource, path: './api', dependsOn: [db] });
     });
     expect(errors).toStrictEqual([
       '[acme/components/api] depends on db, which this cluster does not get; target db at the cluster too, or narrow the targets of api (on cluster stg-eu-1)',
@@ -141,8 +146,8 @@ describe('broken fleets fail with clear messages and write nothing', () => {
   test('fails when components depend on each other in a cycle', () => {
     const { errors } = synthErrors((app) => {
       const { fleet } = smallFleet(app);
-      const a = fleet.addComponent('a', { artifact: 'infra', path: './a' });
-      const b = fleet.addComponent('b', { artifact: 'infra', path: './b', dependsOn: [a] });
+      const a = fleet.addComponent('a', { source: infraSource, path: './a' });
+      const b = fleet.addComponent('b', { source: infraSource, path: './b', dependsOn: [a] });
       a.addDependency(b);
     });
     expect(errors).toStrictEqual(['[acme] component dependsOn cycle: a -> b -> a; remove one of these dependencies']);
@@ -171,7 +176,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
   test('fails when an interval is not a Go duration', () => {
     const { errors } = synthErrors((app) => {
       const { fleet } = smallFleet(app, { reconcileInterval: '5 minutes' });
-      fleet.addComponent('infra', { artifact: 'infra' });
+      fleet.addComponent('infra', { source: infraSource });
     });
     expect(errors).toHaveLength(2);
     expect(errors[0]).toBe('[acme/staging/stg-eu-1/infra/infra] spec.interval "5 minutes" is not a Go duration; use a number and a unit (ms, s, m or h), e.g. "5m" or "1m30s", or Duration.minutes(5)');
@@ -179,7 +184,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
 
   test('fails when a path climbs out of its artifact', () => {
     const { errors } = synthErrors((app) => {
-      smallFleet(app).fleet.addComponent('infra', { artifact: 'infra', path: '../secrets' });
+      smallFleet(app).fleet.addComponent('infra', { source: infraSource, path: '../secrets' });
     });
     expect(errors[0]).toBe('[acme/components/infra] path "../secrets" climbs out of the artifact with ".."; Flux clamps it to the root, so name a folder inside the artifact instead (on clusters stg-eu-1, prod-eu-1)');
   });
@@ -208,7 +213,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
 
   test('fails when a production Helm chart has no signing identity', () => {
     const { errors } = synthErrors((app) => {
-      smallFleet(app).fleet.addHelmComponent('podinfo', { chart: ChartSource.oci('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.x' }) });
+      smallFleet(app).fleet.addHelmComponent('podinfo', { chart: ChartSource.oci('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.7.0' }) });
     });
     expect(errors).toStrictEqual([
       '[acme/components/podinfo] chart "oci://ghcr.io/stefanprodan/charts/podinfo" has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly (on cluster prod-eu-1)',
@@ -232,7 +237,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
         targets: { environments: [staging] },
         values: { auth: { username: 'app', password: 'hunter2', existingSecret: '' } },
       });
-      fleet.addComponent('api', { artifact: 'apps', targets: { environments: [staging] }, substitutions: () => ({ DB_PASSWORD: 'hunter2' }) });
+      fleet.addComponent('api', { source: appsSource, targets: { environments: [staging] }, substitutions: () => ({ DB_PASSWORD: 'hunter2' }) });
     });
     expect(errors).toStrictEqual([
       '[acme/components/db] values.auth.password holds a literal credential, which would be written to the config repo in plain text; put it in a Secret on the cluster and reference it with valuesFrom (targetPath "auth.password") (on cluster stg-eu-1)',
@@ -260,7 +265,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
     const before = readTree(outdir);
     // WHEN
     const app = new FluxApp({ outdir });
-    smallFleet(app).fleet.addComponent('infra', { artifact: 'infra', path: '../x' });
+    smallFleet(app).fleet.addComponent('infra', { source: infraSource, path: '../x' });
     // THEN
     expect(() => app.synth()).toThrow(SynthError);
     expect(readTree(outdir)).toStrictEqual(before);
@@ -269,7 +274,7 @@ describe('broken fleets fail with clear messages and write nothing', () => {
   test('plain Flux bootstrap synthesizes a tree that validates', async () => {
     const outdir = freshDir();
     const app = new FluxApp({ outdir });
-    smallFleet(app, { flux: { bootstrap: Bootstrap.plain() } }).fleet.addComponent('infra', { artifact: 'infra', path: './controllers' });
+    smallFleet(app, { flux: { bootstrap: Bootstrap.plain() } }).fleet.addComponent('infra', { source: infraSource, path: './controllers' });
     app.synth();
     const report = await validateTree(outdir);
     expect(report.errors).toStrictEqual([]);

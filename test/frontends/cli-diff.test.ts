@@ -172,7 +172,7 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
       '  production wave 1  1 of 1 change: prod-eu-1',
       '  production wave 2  3 of 3 change: prod-ap-1, prod-eu-2, prod-us-1',
       '  staging            2 of 2 change: stg-eu-1, stg-us-1',
-      'Outside clusters/: FLEET.md changed, fleet.html changed',
+      'Outside clusters/: FLEET.md changed, fleet.html changed, release.json changed',
     ]);
     expect(result.stdout).toContain('\nprod-eu-2 (production, wave 2, eu-west-1): new cluster, 21 objects\n');
     // Both sides at git refs, naming the folder.

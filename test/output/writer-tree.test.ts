@@ -96,6 +96,34 @@ describe('ConfigTree', () => {
     expect(rendered(tree)).toStrictEqual({ 'README.md': '# Fleet\n\nline two\nline three\n', 'empty.txt': '' });
   });
 
+  test('files added as bytes are rendered exactly, listed by no generated kustomization', () => {
+    // GIVEN
+    const tree = new ConfigTree();
+    const crlf = Buffer.from('resources:\r\n  - cm.yaml', 'utf8');
+    const binary = Buffer.from([0, 255, 13, 10]);
+    // WHEN
+    tree.addBytes('artifacts/infra/kustomization.yaml', crlf);
+    tree.addBytes('artifacts/infra/blob.bin', binary);
+    tree.addObjects('clusters/a/apps.yaml', [configMap('a')]);
+    // THEN
+    expect(renderTree(tree).map((f) => [f.path, f.content])).toStrictEqual([
+      ['artifacts/infra/blob.bin', binary],
+      ['artifacts/infra/kustomization.yaml', crlf],
+      ['clusters/a/apps.yaml', Buffer.from(renderYamlFile([configMap('a')]), 'utf8')],
+      ['clusters/a/kustomization.yaml', Buffer.from(kustomization('apps.yaml'), 'utf8')],
+    ]);
+  });
+
+  test('fails when a file of bytes is added twice, or its content is not a Buffer', () => {
+    // GIVEN
+    const tree = new ConfigTree();
+    tree.addBytes('artifacts/infra/a.yaml', Buffer.from('a'));
+    // WHEN / THEN
+    expect(() => tree.addBytes('artifacts/infra/a.yaml', Buffer.from('b'))).toThrow('Cannot add "artifacts/infra/a.yaml": the tree already has it as a file of bytes; add each file once, or add objects to it with addObjects()');
+    expect(() => tree.addObjects('artifacts/infra/a.yaml', [configMap('a')])).toThrow(/already has it as a file of bytes/);
+    expect(() => tree.addBytes('b.yaml', 'text' as unknown as Buffer)).toThrow('Cannot add "b.yaml": its content must be a Buffer, got string');
+  });
+
   test.each([
     ['../escape.yaml', /"\.\.\/escape\.yaml".*"\.\." segment.*relative to the output folder/],
     ['clusters/../../escape.yaml', /"\.\." segment/],

@@ -47,12 +47,14 @@ function componentOf(fleet: Fleet<any>, component: Component<any>): PictureCompo
     const region = fleet.clusters.find((c) => component.appliesTo(c))?.region ?? fleet.clusters[0]?.region ?? '';
     const url = chart.urlFor(fleet.props.registry, region);
     const where = chart.mirrored ? `${url.replace(/^oci:\/\/[^/]+\//, '')} (mirrored in each region's registry)` : url;
-    return { ...common, kind: 'helm', source: `chart ${where}, version ${chart.options.version}` };
+    const version = typeof chart.options.version === 'function' ? 'per cluster' : chart.options.version;
+    return { ...common, kind: 'helm', source: `chart ${where}, version ${version}` };
   }
   if (component instanceof KustomizeComponent) {
     const p = component.props;
     const path = typeof p.path === 'function' ? 'path per cluster' : p.path ? `path ${p.path}` : undefined;
-    return { ...common, kind: 'kustomize', source: `artifact ${p.artifact}${path ? `, ${path}` : ''}` };
+    const from = p.source.kind === 'folder' ? `folder ${p.source.location}` : `artifact ${p.source.location}`;
+    return { ...common, kind: 'kustomize', source: `${from}${path ? `, ${path}` : ''}` };
   }
   return { ...common, kind: 'kustomize', source: '' };
 }

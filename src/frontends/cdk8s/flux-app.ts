@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { addFleetPicture } from './fleet-picture.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
+import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
 
@@ -10,7 +11,8 @@ import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
  * A cdk8s App that checks the whole construct tree before it writes anything: every validation error of the synth
  * is reported together, naming each construct path, and a failed synth leaves the output folder untouched.
  *
- * An app holding a {@link Fleet} writes the fleet's config-repo tree (`clusters/<cluster>/...`) atomically: files of
+ * An app holding a {@link Fleet} writes the fleet's config-repo tree atomically: `clusters/<cluster>/...`, the folders
+ * synth packed as artifacts (`artifacts/<name>/`, byte for byte) and the release manifest `release.json`. Files of
  * removed clusters or components disappear, and unchanged files are not rewritten. Any other app writes one
  * `<chart>.k8s.yaml` per chart, as cdk8s does.
  */
@@ -66,6 +68,13 @@ export class FluxApp extends App {
         tree.addObjects(`${prefix}${file.path}`, render(file.chart));
         inFleets.add(file.chart);
       }
+      // The folders synth packed, byte for byte, so that the output tree alone suffices to push them.
+      const release = fleet.release();
+      for (const { artifact } of release.artifacts) {
+        for (const f of artifact.files) tree.addBytes(`${prefix}${artifactFolder(artifact.name)}/${f.path}`, f.content);
+      }
+      // The release manifest: the contract with delivery (what to push where, which tags a push moves).
+      tree.addFile(`${prefix}${RELEASE_MANIFEST_FILE}`, renderReleaseManifest(buildReleaseManifest(fleet)));
       // The picture for reviewers: FLEET.md and fleet.html in the fleet's root folder.
       addFleetPicture(tree, prefix, fleet);
     }

@@ -30,8 +30,17 @@ export interface ConfigTreeTextFile {
   readonly kustomizeResource: boolean;
 }
 
+/** A file whose bytes are written exactly as given (e.g. a copy of a folder that synth packed as an artifact). */
+export interface ConfigTreeBytesFile {
+  readonly type: 'bytes';
+  /** The path relative to the output folder, normalized. */
+  readonly path: string;
+  /** The exact bytes. */
+  readonly content: Buffer;
+}
+
 /** A file of a {@link ConfigTree}. */
-export type ConfigTreeFile = ConfigTreeObjectsFile | ConfigTreeTextFile;
+export type ConfigTreeFile = ConfigTreeObjectsFile | ConfigTreeTextFile | ConfigTreeBytesFile;
 
 /**
  * The files of a config repo, held in memory until {@link renderTree} renders them or {@link writeTree} writes them.
@@ -40,7 +49,7 @@ export type ConfigTreeFile = ConfigTreeObjectsFile | ConfigTreeTextFile;
  * added. Objects are rendered lazily, so changes made to them after they are added reach the output.
  */
 export class ConfigTree {
-  private readonly entries = new Map<string, { type: 'objects'; path: string; objects: object[] } | ConfigTreeTextFile>();
+  private readonly entries = new Map<string, { type: 'objects'; path: string; objects: object[] } | ConfigTreeTextFile | ConfigTreeBytesFile>();
   private readonly folders = new Set<string>();
 
   /**
@@ -61,7 +70,7 @@ export class ConfigTree {
       existing.objects.push(...objects);
       return;
     }
-    if (existing) throw duplicate(path, 'a text file');
+    if (existing) throw duplicate(path, kindOf(existing));
     this.claim(path);
     this.entries.set(path, { type: 'objects', path, objects: [...objects] });
   }
@@ -75,11 +84,25 @@ export class ConfigTree {
     const path = normalizeTreePath(relativeFile, 'file');
     if (typeof text !== 'string') throw new ConfigTreeError(`Cannot add "${path}": its text must be a string, got ${describe(text)}`);
     const existing = this.entries.get(path);
-    if (existing) throw duplicate(path, existing.type === 'objects' ? 'a file of objects' : 'a text file');
+    if (existing) throw duplicate(path, kindOf(existing));
     this.claim(path);
     let normalized = text.replace(/\r\n?/g, '\n');
     if (normalized !== '' && !normalized.endsWith('\n')) normalized += '\n';
     this.entries.set(path, { type: 'text', path, text: normalized, kustomizeResource: options.kustomizeResource ?? false });
+  }
+
+  /**
+   * Adds a file whose bytes are written exactly as given: no line-ending normalization, no final newline added, and
+   * no generated kustomization.yaml lists it. A kustomization.yaml added this way stands for its folder's own.
+   * @param relativeFile the file, relative to the output folder, e.g. `artifacts/infra/controllers/kustomization.yaml`
+   */
+  public addBytes(relativeFile: string, content: Buffer): void {
+    const path = normalizeTreePath(relativeFile, 'file');
+    if (!Buffer.isBuffer(content)) throw new ConfigTreeError(`Cannot add "${path}": its content must be a Buffer, got ${describe(content)}`);
+    const existing = this.entries.get(path);
+    if (existing) throw duplicate(path, kindOf(existing));
+    this.claim(path);
+    this.entries.set(path, { type: 'bytes', path, content: Buffer.from(content) });
   }
 
   /** The file at a path, if the tree has it. */
@@ -111,6 +134,10 @@ export class ConfigTree {
 
 function duplicate(path: string, existing: string): ConfigTreeError {
   return new ConfigTreeError(`Cannot add "${path}": the tree already has it as ${existing}; add each file once, or add objects to it with addObjects()`);
+}
+
+function kindOf(file: ConfigTreeFile): string {
+  return file.type === 'objects' ? 'a file of objects' : file.type === 'text' ? 'a text file' : 'a file of bytes';
 }
 
 function describe(value: unknown): string {

@@ -26,7 +26,7 @@ export interface RenderTreeOptions {
 export interface RenderedFile {
   /** The path relative to the output folder, with `/` separators. */
   readonly path: string;
-  /** The file's bytes: UTF-8, LF line endings, a final newline. */
+  /** The file's bytes: UTF-8, LF line endings, a final newline (files added as bytes: exactly as added). */
   readonly content: Buffer;
 }
 
@@ -51,7 +51,10 @@ export function renderTree(tree: ConfigTree, options: RenderTreeOptions = {}): R
   const rendered: RenderedFile[] = [];
   for (const file of tree.files) {
     let text: string;
-    if (file.type === 'text') {
+    if (file.type === 'bytes') {
+      rendered.push({ path: file.path, content: file.content });
+      continue;
+    } else if (file.type === 'text') {
       text = file.text;
     } else {
       try {
@@ -84,7 +87,7 @@ function kustomizationsToGenerate(tree: ConfigTree, options: RenderTreeOptions):
     const name = baseNameOf(file.path);
     if (KUSTOMIZATION_FILE_NAMES.has(name)) {
       provided.add(folder);
-    } else if (file.type === 'objects' || file.kustomizeResource) {
+    } else if (file.type === 'objects' || (file.type === 'text' && file.kustomizeResource)) {
       const list = resourcesByFolder.get(folder);
       if (list) list.push(name);
       else resourcesByFolder.set(folder, [name]);

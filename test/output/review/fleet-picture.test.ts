@@ -32,6 +32,7 @@ describe('the picture of the example fleet', () => {
     // THEN
     const ecr = (region: string) => `123456789012.dkr.ecr.${region}.amazonaws.com`;
     const all = ['infra-controllers', 'infra-configs', 'podinfo'];
+    const staging = [...all, 'smoke-tests'];
     expect(picture).toStrictEqual({
       name: 'acme',
       environments: [
@@ -39,17 +40,18 @@ describe('the picture of the example fleet', () => {
         { name: 'production', channel: 'stable', production: true },
       ],
       clusters: [
-        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: all },
-        { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', wave: undefined, channel: 'latest', registry: ecr('us-east-1'), labels: {}, components: all },
+        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging },
+        { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', wave: undefined, channel: 'latest', registry: ecr('us-east-1'), labels: {}, components: staging },
         { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, channel: 'stable-wave-1', registry: ecr('eu-west-1'), labels: {}, components: [...all, 'web-shop'] },
         { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, channel: 'stable-wave-2', registry: ecr('us-east-1'), labels: {}, components: [...all, 'web-shop'] },
         { name: 'prod-ap-1', environment: 'production', region: 'ap-southeast-1', wave: 2, channel: 'stable-wave-2', registry: ecr('ap-southeast-1'), labels: { tier: 'edge' }, components: [...all, 'web-shop'] },
       ],
       components: [
-        { name: 'infra-controllers', dependsOn: [], tenant: undefined, kind: 'kustomize', source: 'artifact infra, path ./controllers' },
-        { name: 'infra-configs', dependsOn: ['infra-controllers'], tenant: undefined, kind: 'kustomize', source: 'artifact infra, path ./configs' },
-        { name: 'podinfo', dependsOn: ['infra-configs'], tenant: undefined, kind: 'helm', source: 'chart oci://ghcr.io/stefanprodan/charts/podinfo, version 6.x' },
-        { name: 'web-shop', dependsOn: ['infra-configs'], tenant: 'team-web', kind: 'kustomize', source: 'artifact apps/web-shop, path ./deploy' },
+        { name: 'infra-controllers', dependsOn: [], tenant: undefined, kind: 'kustomize', source: 'folder ./infra, path ./controllers' },
+        { name: 'infra-configs', dependsOn: ['infra-controllers'], tenant: undefined, kind: 'kustomize', source: 'folder ./infra, path ./configs' },
+        { name: 'podinfo', dependsOn: ['infra-configs'], tenant: undefined, kind: 'helm', source: 'chart fleet/charts/podinfo (mirrored in each region\'s registry), version per cluster' },
+        { name: 'web-shop', dependsOn: ['infra-configs'], tenant: 'team-web', kind: 'kustomize', source: 'artifact oci://ghcr.io/acme/web-shop-manifests, path ./deploy' },
+        { name: 'smoke-tests', dependsOn: ['infra-configs'], tenant: undefined, kind: 'kustomize', source: 'artifact oci://ghcr.io/acme/smoke-tests' },
       ],
     });
   });
@@ -60,10 +62,10 @@ describe('the picture of the example fleet', () => {
     // WHEN
     buildApp(outdir).synth();
     // THEN
-    expect(readdirSync(outdir).sort()).toStrictEqual(['.flux-fleet', 'FLEET.md', 'clusters', 'fleet.html']);
+    expect(readdirSync(outdir).sort()).toStrictEqual(['.flux-fleet', 'FLEET.md', 'artifacts', 'clusters', 'fleet.html', 'release.json']);
     const md = readFileSync(join(outdir, 'FLEET.md'), 'utf8');
-    expect(md).toContain('| **prod-ap-1** | production | ap-southeast-1 | 2 | `stable-wave-2` | `123456789012.dkr.ecr.ap-southeast-1.amazonaws.com` | ✓ | ✓ | ✓ | ✓ |\n');
-    expect(md).toContain('| **stg-us-1** | staging | us-east-1 | – | `latest` | `123456789012.dkr.ecr.us-east-1.amazonaws.com` | ✓ | ✓ | ✓ |  |\n');
+    expect(md).toContain('| **prod-ap-1** | production | ap-southeast-1 | 2 | `stable-wave-2` | `123456789012.dkr.ecr.ap-southeast-1.amazonaws.com` | ✓ | ✓ | ✓ | ✓ |  |\n');
+    expect(md).toContain('| **stg-us-1** | staging | us-east-1 | – | `latest` | `123456789012.dkr.ecr.us-east-1.amazonaws.com` | ✓ | ✓ | ✓ |  | ✓ |\n');
     expect(md).toContain('  s1["production wave 1<br/>stable-wave-1<br/>1 cluster: prod-eu-1"]\n');
     expect(md).toContain('  c1 --> c3\n');
     const html = readFileSync(join(outdir, 'fleet.html'), 'utf8');

@@ -1,0 +1,592 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import {
+  Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, readReleaseManifest, Registry, ReleaseManifest,
+  ReleaseManifestError, Signing, SynthError,
+} from '../../src/index.js';
+
+const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
+const DIGEST = `sha256:${'b'.repeat(64)}`;
+const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+const US = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes files (path → text) under `root`. */
+function writeFiles(root: string, files: Record<string, string>): string {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    writeFileSync(join(root, file), text);
+  }
+  return root;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+function readTree(dir: string): Map<string, Buffer> {
+  return new Map(listFiles(dir).map((f) => [f, readFileSync(join(dir, f))]));
+}
+
+/** The digest of packing a folder's files again, as delivery does: default modes, the reproducible creation time. */
+function packedDigest(dir: string): string {
+  const files = listFiles(dir).map((f) => ({ path: f.split('\\').join('/'), content: readFileSync(join(dir, f)) }));
+  return packArtifact(files, { created: '1970-01-01T00:00:00Z' }).digest;
+}
+
+function objectsOf(file: string): any[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS());
+}
+
+const kustomization = (resources: string[]) =>
+  `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((r) => `  - ${r}\n`).join('')}`;
+const configMap = (name: string, value: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: default\ndata:\n  value: "${value}"\n`;
+
+/** A fleet repository: `infra/` (controllers, configs) and `apps/` (shop). */
+function fleetRepo(): string {
+  const root = tempDir('fleet-repo-');
+  writeFiles(root, {
+    'infra/controllers/kustomization.yaml': kustomization(['controllers.yaml']),
+    'infra/controllers/controllers.yaml': configMap('controllers', 'v1'),
+    'infra/configs/kustomization.yaml': kustomization(['configs.yaml']),
+    'infra/configs/configs.yaml': configMap('configs', 'v1'),
+    'apps/shop/kustomization.yaml': kustomization(['deploy.yaml']),
+    'apps/shop/deploy.yaml': configMap('shop', 'v1'),
+  });
+  return root;
+}
+
+/**
+ * A fleet reading `infra/` on every cluster and `apps/` in production only, with staging, production in two waves and
+ * two regions.
+ */
+function repoFleet(app: FluxApp, baseDir: string) {
+  const fleet = new Fleet(app, 'acme', {
+    registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
+    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    baseDir,
+  });
+  const staging = fleet.addEnvironment('staging', { channel: 'latest' });
+  const production = fleet.addEnvironment('production', { channel: 'stable' });
+  staging.addCluster('stg-eu-1', { region: 'eu-west-1' });
+  production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 1 });
+  production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2 });
+  const infra = ComponentSource.folder('infra');
+  const controllers = fleet.addComponent('infra-controllers', { source: infra, path: './controllers', wait: true });
+  fleet.addComponent('infra-configs', { source: infra, path: './configs', dependsOn: [controllers] });
+  fleet.addComponent('shop', { source: ComponentSource.folder('./apps'), path: './shop', targets: { environments: [production] } });
+  return { fleet, staging, production };
+}
+
+function synth(build: (app: FluxApp) => void): string {
+  const outdir = join(tempDir('release-'), 'dist');
+  const app = new FluxApp({ outdir });
+  build(app);
+  app.synth();
+  return outdir;
+}
+
+function synthErrors(build: (app: FluxApp) => void): { errors: string[]; outdir: string } {
+  const outdir = join(tempDir('release-'), 'dist');
+  const app = new FluxApp({ outdir });
+  build(app);
+  try {
+    app.synth();
+  } catch (e) {
+    if (!(e instanceof SynthError)) throw e;
+    return { errors: e.errors.map((x) => `[${x.path}] ${x.message}`), outdir };
+  }
+  return { errors: [], outdir };
+}
+
+/**
+ * The OCIRepository a component's file on a cluster reads: the one in the file (a Helm component's folder), or the
+ * shared one in the cluster's `sources.yaml` its Kustomization names.
+ */
+function sourceSpec(outdir: string, cluster: string, file: string): any {
+  const objects = objectsOf(join(outdir, 'clusters', cluster, file));
+  const own = objects.find((o) => o.kind === 'OCIRepository');
+  if (own) return own.spec;
+  const name = objects.find((o) => o.kind === 'Kustomization').spec.sourceRef.name;
+  return objectsOf(join(outdir, 'clusters', cluster, 'sources.yaml')).find((o) => o.kind === 'OCIRepository' && o.metadata.name === name).spec;
+}
+
+/** The `ref` of the OCIRepository a component's file on a cluster reads. */
+function sourceRef(outdir: string, cluster: string, file: string): unknown {
+  return sourceSpec(outdir, cluster, file).ref;
+}
+
+describe('the example fleet\'s release', () => {
+  test('each cluster pins the digest of packing artifacts/<name>/ again, which release.json lists', async () => {
+    // GIVEN
+    const release = await readReleaseManifest(committed);
+    // WHEN
+    const infra = packedDigest(join(committed, 'artifacts', 'infra'));
+    // THEN
+    expect(release.artifacts).toStrictEqual([{
+      name: 'infra',
+      folder: 'artifacts/infra',
+      digest: infra,
+      targets: [
+        { region: 'ap-southeast-1', url: 'oci://123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/fleet/infra' },
+        { region: 'eu-west-1', url: `oci://${EU}/fleet/infra` },
+        { region: 'us-east-1', url: `oci://${US}/fleet/infra` },
+      ],
+    }]);
+    const pinned = release.clusters.flatMap((c) => ['infra-controllers.yaml', 'infra-configs.yaml']
+      .map((f) => sourceSpec(committed, c.name, f))
+      .map((spec) => [c.name, spec.url.replace(/^oci:\/\/[^/]+\//, ''), spec.ref]));
+    expect(pinned).toStrictEqual(release.clusters.flatMap((c) => [
+      [c.name, 'fleet/infra', { digest: infra }],
+      [c.name, 'fleet/infra', { digest: infra }],
+    ]));
+    // The packed folder is exactly the source folder.
+    expect(readTree(join(committed, 'artifacts', 'infra'))).toStrictEqual(readTree(join(committed, '..', 'infra')));
+  });
+
+  test('kubectl kustomize builds every folder under artifacts/ that has a kustomization.yaml', () => {
+    // GIVEN
+    const folders = listFiles(join(committed, 'artifacts'))
+      .filter((f) => f.endsWith('/kustomization.yaml'))
+      .map((f) => dirname(f));
+    expect(folders).toStrictEqual(['infra/configs', 'infra/controllers']);
+    // WHEN
+    const built = folders.map((folder) => {
+      const out = execFileSync('kubectl', ['kustomize', join(committed, 'artifacts', folder)], { encoding: 'utf8', timeout: 60_000 });
+      return parseAllDocuments(out).map((d) => `${d.toJS().kind}/${d.toJS().metadata.name}`);
+    });
+    // THEN
+    expect(built).toStrictEqual([
+      ['ConfigMap/cluster-settings', 'LimitRange/default-limits'],
+      ['Namespace/ingress', 'ConfigMap/ingress-defaults'],
+    ]);
+  }, 120_000);
+
+  test('lists the mirrored chart (staging on a range, production pinned), the web team\'s artifact and the smoke tests', async () => {
+    const release = await readReleaseManifest(committed);
+    const summary = release.external.map((x) => ({
+      kind: x.kind,
+      component: x.component,
+      upstream: x.upstream,
+      mirror: x.mirror,
+      verify: x.verify,
+      refs: x.targets.map((t) => `${t.region} ${JSON.stringify(t.ref)} ${t.clusters.join(',')}`),
+    }));
+    expect(summary).toStrictEqual([
+      {
+        kind: 'chart',
+        component: 'podinfo',
+        upstream: 'oci://ghcr.io/stefanprodan/charts/podinfo',
+        mirror: true,
+        verify: true,
+        refs: [
+          'ap-southeast-1 {"tag":"6.7.0"} prod-ap-1',
+          'eu-west-1 {"semver":"6.x"} stg-eu-1',
+          'eu-west-1 {"tag":"6.7.0"} prod-eu-1',
+          'us-east-1 {"semver":"6.x"} stg-us-1',
+          'us-east-1 {"tag":"6.7.0"} prod-us-1',
+        ],
+      },
+      {
+        kind: 'artifact',
+        component: 'smoke-tests',
+        upstream: 'oci://ghcr.io/acme/smoke-tests',
+        mirror: false,
+        verify: true,
+        refs: ['eu-west-1 {"tag":"main"} stg-eu-1', 'us-east-1 {"tag":"main"} stg-us-1'],
+      },
+      {
+        kind: 'artifact',
+        component: 'web-shop',
+        upstream: 'oci://ghcr.io/acme/web-shop-manifests',
+        mirror: true,
+        verify: true,
+        refs: [
+          'ap-southeast-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-ap-1',
+          'eu-west-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-eu-1',
+          'us-east-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-us-1',
+        ],
+      },
+    ]);
+    expect(sourceRef(committed, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ tag: '6.7.0' });
+    expect(sourceRef(committed, 'stg-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ semver: '6.x' });
+  });
+});
+
+describe('folder sources', () => {
+  test('release.json of a small fleet: environments, clusters, the packed folders and their regions', async () => {
+    // GIVEN
+    const repo = fleetRepo();
+    // WHEN
+    const outdir = synth((app) => repoFleet(app, repo));
+    // THEN
+    const infra = packedDigest(join(repo, 'infra'));
+    const apps = packedDigest(join(repo, 'apps'));
+    const expected: ReleaseManifest = {
+      version: 1,
+      environments: [
+        { name: 'production', channel: { kind: 'tag', value: 'stable' }, production: true, deployOnPush: false },
+        { name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true },
+      ],
+      clusters: [
+        { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, url: `oci://${EU}/fleet/clusters/prod-eu-1`, tag: 'stable-wave-1' },
+        { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, url: `oci://${US}/fleet/clusters/prod-us-1`, tag: 'stable-wave-2' },
+        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', url: `oci://${EU}/fleet/clusters/stg-eu-1`, tag: 'latest' },
+      ],
+      artifacts: [
+        { name: 'apps', folder: 'artifacts/apps', digest: apps, targets: [{ region: 'eu-west-1', url: `oci://${EU}/fleet/apps` }, { region: 'us-east-1', url: `oci://${US}/fleet/apps` }] },
+        { name: 'infra', folder: 'artifacts/infra', digest: infra, targets: [{ region: 'eu-west-1', url: `oci://${EU}/fleet/infra` }, { region: 'us-east-1', url: `oci://${US}/fleet/infra` }] },
+      ],
+      external: [],
+    };
+    expect(JSON.parse(readFileSync(join(outdir, 'release.json'), 'utf8'))).toStrictEqual(expected);
+    expect(await readReleaseManifest(outdir)).toStrictEqual(expected);
+    expect(readFileSync(join(outdir, 'release.json'), 'utf8')).toBe(`${JSON.stringify(expected, null, 2)}\n`);
+    expect(sourceRef(outdir, 'prod-us-1', 'shop.yaml')).toStrictEqual({ digest: apps });
+    expect(sourceRef(outdir, 'stg-eu-1', 'infra-configs.yaml')).toStrictEqual({ digest: infra });
+    expect(packedDigest(join(outdir, 'artifacts', 'apps'))).toBe(apps);
+  });
+
+  test('a change to one component\'s folder changes only that artifact\'s digest and the files of clusters that get it', () => {
+    // GIVEN
+    const repo = fleetRepo();
+    const before = synth((app) => repoFleet(app, repo));
+    // WHEN
+    writeFileSync(join(repo, 'apps/shop/deploy.yaml'), configMap('shop', 'v2'));
+    const after = synth((app) => repoFleet(app, repo));
+    // THEN
+    const [a, b] = [readTree(before), readTree(after)];
+    expect([...a.keys()]).toStrictEqual([...b.keys()]);
+    const changed = [...a.keys()].filter((f) => !a.get(f)!.equals(b.get(f)!));
+    expect(changed).toStrictEqual([
+      'artifacts/apps/shop/deploy.yaml',
+      'clusters/prod-eu-1/sources.yaml',
+      'clusters/prod-us-1/sources.yaml',
+      'release.json',
+    ]);
+    const digests = (dir: string) => JSON.parse(readFileSync(join(dir, 'release.json'), 'utf8')).artifacts.map((x: any) => x.digest);
+    expect(digests(after)[1]).toBe(digests(before)[1]);
+    expect(digests(after)[0]).not.toBe(digests(before)[0]);
+  });
+
+  test('two synths are byte-identical, and a re-synth rewrites no file', () => {
+    // GIVEN
+    const repo = fleetRepo();
+    const first = synth((app) => repoFleet(app, repo));
+    const second = synth((app) => repoFleet(app, repo));
+    const inodes = (dir: string) => listFiles(dir).map((f) => execFileSync('stat', ['-c', '%i %Y', join(dir, f)], { encoding: 'utf8' }));
+    const before = inodes(first);
+    // WHEN
+    const app = new FluxApp({ outdir: first });
+    repoFleet(app, repo);
+    app.synth();
+    // THEN
+    expect(readTree(second)).toStrictEqual(readTree(first));
+    expect(inodes(first)).toStrictEqual(before);
+  }, 60_000);
+
+  test('copies the folder byte for byte; its digest ignores file modes', () => {
+    // GIVEN: CRLF line endings, no final newline, an executable file
+    const repo = tempDir('fleet-repo-');
+    writeFiles(repo, { 'tools/kustomization.yaml': 'resources:\r\n  - cm.yaml', 'tools/cm.yaml': configMap('cm', 'x'), 'tools/run.sh': '#!/bin/sh\n' });
+    chmodSync(join(repo, 'tools/run.sh'), 0o755);
+    const build = (app: FluxApp) => {
+      const fleet = new Fleet(app, 'acme', { registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }), baseDir: repo });
+      fleet.addEnvironment('dev', { channel: 'latest' }).addCluster('dev-1', { region: 'eu-west-1' });
+      fleet.addComponent('tools', { source: ComponentSource.folder('tools') });
+    };
+    // WHEN
+    const outdir = synth(build);
+    chmodSync(join(repo, 'tools/run.sh'), 0o644);
+    const again = synth(build);
+    // THEN
+    expect(readTree(join(outdir, 'artifacts/tools'))).toStrictEqual(readTree(join(repo, 'tools')));
+    expect(sourceRef(outdir, 'dev-1', 'tools.yaml')).toStrictEqual({ digest: packedDigest(join(repo, 'tools')) });
+    expect(readTree(again)).toStrictEqual(readTree(outdir));
+  });
+
+  test('an app of two fleets writes each fleet\'s packed folders and release.json in its own folder', () => {
+    // GIVEN
+    const repo = fleetRepo();
+    // WHEN
+    const outdir = synth((app) => {
+      for (const id of ['blue', 'green']) {
+        const fleet = new Fleet(app, id, { registry: Registry.ecr({ account: '123456789012', repository: id }), baseDir: repo });
+        fleet.addEnvironment('dev', { channel: 'latest' }).addCluster(`${id}-1`, { region: 'eu-west-1' });
+        fleet.addComponent('shop', { source: ComponentSource.folder('apps'), path: './shop' });
+      }
+    });
+    // THEN
+    expect(listFiles(outdir).filter((f) => f.startsWith('blue/artifacts/') || f.endsWith('release.json'))).toStrictEqual([
+      'blue/artifacts/apps/shop/deploy.yaml', 'blue/artifacts/apps/shop/kustomization.yaml', 'blue/release.json', 'green/release.json',
+    ]);
+    const green = JSON.parse(readFileSync(join(outdir, 'green/release.json'), 'utf8'));
+    expect(green.artifacts).toStrictEqual([{
+      name: 'apps', folder: 'artifacts/apps', digest: packedDigest(join(repo, 'apps')), targets: [{ region: 'eu-west-1', url: `oci://${EU}/green/apps` }],
+    }]);
+  });
+
+  test('fails when the folder is missing, and writes nothing', () => {
+    const repo = fleetRepo();
+    const { errors, outdir } = synthErrors((app) => {
+      const { fleet } = repoFleet(app, repo);
+      fleet.addComponent('extra', { source: ComponentSource.folder('./nope') });
+    });
+    expect(errors).toStrictEqual([
+      `[acme/components/extra] folder "./nope" does not exist (looked for ${join(repo, 'nope')}); create it, or fix the path (relative paths start at the fleet's baseDir)`,
+    ]);
+    expect(existsSync(outdir)).toBe(false);
+  });
+
+  test('fails when the folder holds a symbolic link or a special file', () => {
+    const repo = fleetRepo();
+    symlinkSync(join(repo, 'infra/configs/configs.yaml'), join(repo, 'infra/controllers/link.yaml'));
+    execFileSync('mkfifo', [join(repo, 'apps/shop/pipe')]);
+    const { errors } = synthErrors((app) => repoFleet(app, repo));
+    expect(errors).toStrictEqual([
+      '[acme/components/infra-controllers] folder "infra" holds a symbolic link, controllers/link.yaml; a Flux artifact holds regular files only, so replace the link with the file it points to',
+      '[acme/components/infra-configs] folder "infra" holds a symbolic link, controllers/link.yaml; a Flux artifact holds regular files only, so replace the link with the file it points to',
+      '[acme/components/shop] folder "./apps" holds shop/pipe, which is not a regular file (a socket, device or pipe); remove it from the folder',
+    ]);
+  });
+
+  test('fails when a path is not a folder of the source, or climbs out of it', () => {
+    const repo = fleetRepo();
+    const { errors } = synthErrors((app) => {
+      const { fleet } = repoFleet(app, repo);
+      fleet.addComponent('typo', { source: ComponentSource.folder('infra'), path: './controlers' });
+      fleet.addComponent('escape', { source: ComponentSource.folder('infra'), path: '../apps' });
+    });
+    expect(errors).toStrictEqual([
+      '[acme/components/typo] path "./controlers" is not a folder of "infra"; use one of "./configs", "./controllers"',
+      '[acme/components/escape] path "../apps" climbs out of the artifact with ".."; Flux clamps it to the root, so name a folder inside the artifact instead (on clusters stg-eu-1, prod-eu-1, prod-us-1)',
+    ]);
+  });
+
+  test('fails when one folder is given two names', () => {
+    const repo = fleetRepo();
+    const { errors } = synthErrors((app) => {
+      const { fleet } = repoFleet(app, repo);
+      fleet.addComponent('renamed', { source: ComponentSource.folder('infra', { name: 'platform' }), path: './configs' });
+    });
+    expect(errors).toStrictEqual([
+      `[acme/components/renamed] folder "infra" is packed once, as artifact "infra", but is also named "platform" here; give every ComponentSource.folder() of ${join(repo, 'infra')} the same name, or share one ComponentSource`,
+    ]);
+  });
+
+  test('fails when a file name cannot be a path in an artifact', () => {
+    const repo = fleetRepo();
+    writeFiles(repo, { 'apps/shop/back\\slash.yaml': configMap('x', 'y') });
+    const { errors } = synthErrors((app) => repoFleet(app, repo));
+    expect(errors).toStrictEqual([
+      '[acme/components/shop] folder "./apps" cannot be packed as a Flux artifact, so rename the file: artifact path "shop/back\\\\slash.yaml" contains a backslash; use a relative path with "/" separators, e.g. "flux-system/kustomization.yaml"',
+    ]);
+  });
+
+  test('fails when two folders would be artifacts of the same name', () => {
+    const repo = fleetRepo();
+    writeFiles(repo, { 'other/infra/kustomization.yaml': kustomization([]) });
+    const { errors } = synthErrors((app) => {
+      const { fleet } = repoFleet(app, repo);
+      fleet.addComponent('other', { source: ComponentSource.folder('other/infra') });
+    });
+    expect(errors).toStrictEqual([
+      `[acme/components/other] folder "other/infra" (${join(repo, 'other/infra')}) would be artifact "infra", like the folder ${join(repo, 'infra')}; give one of them another name with ComponentSource.folder(..., { name })`,
+    ]);
+  });
+});
+
+describe('pins of charts and external artifacts', () => {
+  /** Staging (one cluster) and production in two waves; nothing else. */
+  function pinFleet(app: FluxApp, productionChannel: string | Channel = 'stable') {
+    const fleet = new Fleet(app, 'acme', {
+      registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
+      signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    });
+    const staging = fleet.addEnvironment('staging', { channel: 'latest' });
+    const production = fleet.addEnvironment('production', { channel: productionChannel });
+    staging.addCluster('stg-eu-1', { region: 'eu-west-1' });
+    const wave = typeof productionChannel === 'string';
+    production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: wave ? 1 : undefined });
+    production.addCluster('prod-us-1', { region: 'us-east-1', wave: wave ? 2 : undefined });
+    return fleet;
+  }
+
+  test('staging follows a range while production is pinned, each cluster pulling its region\'s copy', () => {
+    // WHEN
+    const outdir = synth((app) => pinFleet(app).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: (c) => (c.production ? '6.7.0' : '6.x') }),
+    }));
+    // THEN
+    const spec = (c: string) => objectsOf(join(outdir, 'clusters', c, 'components/podinfo/podinfo.yaml')).find((o) => o.kind === 'OCIRepository').spec;
+    expect([spec('stg-eu-1').url, spec('stg-eu-1').ref]).toStrictEqual([`oci://${EU}/fleet/charts/podinfo`, { semver: '6.x' }]);
+    expect([spec('prod-us-1').url, spec('prod-us-1').ref]).toStrictEqual([`oci://${US}/fleet/charts/podinfo`, { tag: '6.7.0' }]);
+  });
+
+  test('a chart version may be a digest', () => {
+    const outdir = synth((app) => pinFleet(app).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: DIGEST }),
+    }));
+    expect(sourceRef(outdir, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: DIGEST });
+  });
+
+  test('fails when a production chart follows a range, naming the clusters and the fix', () => {
+    const { errors } = synthErrors((app) => pinFleet(app).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.x' }),
+    }));
+    expect(errors).toStrictEqual([
+      '[acme/components/podinfo] chart "oci://ghcr.io/stefanprodan/charts/podinfo" follows the semver range "6.x" in production environment production, so a new upstream release would reach every wave within one source interval, bypassing promotion; pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it (on clusters prod-eu-1, prod-us-1)',
+    ]);
+  });
+
+  test('fails when a production artifact follows a floating tag; floating: true accepts it', () => {
+    const source = (floating?: boolean) => ComponentSource.mirroredArtifact('oci://ghcr.io/acme/shop', { ref: { tag: 'main' }, floating });
+    const { errors } = synthErrors((app) => pinFleet(app).addComponent('shop', { source: source() }));
+    expect(errors).toStrictEqual([
+      '[acme/components/shop] artifact "oci://ghcr.io/acme/shop" follows the floating tag "main" in production environment production, so a new upstream release would reach every wave within one source interval, bypassing promotion; pin production to a digest or an exact version, e.g. ref: (c) => c.production ? { digest: "sha256:..." } : { tag: "main" }, or set floating: true on the source to accept it (on clusters prod-eu-1, prod-us-1)',
+    ]);
+    const accepted = synthErrors((app) => pinFleet(app).addComponent('shop', { source: source(true) }));
+    expect(accepted.errors).toStrictEqual([]);
+  });
+
+  test('a production environment on a semver channel may follow ranges: promotion does not apply to it', () => {
+    const { errors } = synthErrors((app) => pinFleet(app, Channel.semver('>=1.0.0')).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.x' }),
+    }));
+    expect(errors).toStrictEqual([]);
+  });
+
+  test('an artifact at another URL is pulled from there, by digest, with its own signing identity', async () => {
+    // WHEN
+    const outdir = synth((app) => pinFleet(app).addComponent('shop', {
+      source: ComponentSource.artifact('oci://ghcr.io/acme/shop', {
+        ref: (c) => (c.production ? { digest: DIGEST } : { semver: '1.x' }),
+        signing: Signing.githubActions({ repository: 'acme/shop', workflow: 'ci.yaml' }),
+      }),
+    }));
+    // THEN
+    const spec = sourceSpec(outdir, 'prod-us-1', 'shop.yaml');
+    expect([spec.url, spec.ref, spec.provider, spec.verify.matchOIDCIdentity[0].subject]).toStrictEqual([
+      'oci://ghcr.io/acme/shop', { digest: DIGEST }, undefined,
+      '^https://github\\.com/acme/shop/\\.github/workflows/ci\\.yaml@refs/heads/main$',
+    ]);
+    expect((await readReleaseManifest(outdir)).external).toStrictEqual([{
+      kind: 'artifact',
+      component: 'shop',
+      upstream: 'oci://ghcr.io/acme/shop',
+      mirror: false,
+      verify: true,
+      targets: [
+        { region: 'eu-west-1', url: 'oci://ghcr.io/acme/shop', ref: { digest: DIGEST }, clusters: ['prod-eu-1'] },
+        { region: 'eu-west-1', url: 'oci://ghcr.io/acme/shop', ref: { semver: '1.x' }, clusters: ['stg-eu-1'] },
+        { region: 'us-east-1', url: 'oci://ghcr.io/acme/shop', ref: { digest: DIGEST }, clusters: ['prod-us-1'] },
+      ],
+    }]);
+  });
+
+  test('fails when a per-cluster pin is not a version, a range or a digest', () => {
+    const { errors } = synthErrors((app) => {
+      const fleet = pinFleet(app);
+      fleet.addHelmComponent('podinfo', {
+        chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: (c) => (c.production ? 'six' : '6.x') }),
+      });
+      fleet.addComponent('shop', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/shop', { ref: () => ({ tag: 'main', digest: DIGEST }), floating: true }) });
+    });
+    expect(errors).toStrictEqual([
+      '[acme/components/podinfo] chart version "six" is not a version, semver range or digest; use e.g. "6.7.0", "6.x" or "sha256:<64 hex digits>" (on clusters prod-eu-1, prod-us-1)',
+      `[acme/components/shop] source ref {"tag":"main","digest":"${DIGEST}"} must set exactly one of tag, semver or digest; e.g. { digest: "sha256:..." } or { tag: "1.4.2" } (on clusters stg-eu-1, prod-eu-1, prod-us-1)`,
+    ]);
+  });
+
+  test('fails when a pin given as a value is malformed, reported once for the component', () => {
+    const { errors } = synthErrors((app) => {
+      const fleet = pinFleet(app);
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: 'six' }) });
+      fleet.addComponent('shop', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/shop', { ref: {} }) });
+    });
+    expect(errors).toStrictEqual([
+      '[acme/components/podinfo] chart version "six" is not a version, semver range or digest; use e.g. "6.7.0", "6.x" or "sha256:<64 hex digits>"',
+      '[acme/components/shop] source ref {} must set exactly one of tag, semver or digest; e.g. { digest: "sha256:..." } or { tag: "1.4.2" }',
+    ]);
+  });
+
+  test('fails when a mirrored chart\'s upstream is not an oci:// URL', () => {
+    const { errors } = synthErrors((app) => pinFleet(app).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored('podinfo', { version: '6.7.0' }),
+    }));
+    expect(errors).toStrictEqual([
+      '[acme/components/podinfo] chart upstream "podinfo" is not an oci:// URL; name where the chart is published, e.g. ChartSource.mirrored("oci://ghcr.io/stefanprodan/charts/podinfo", {...})',
+    ]);
+  });
+});
+
+describe('environments', () => {
+  test('a push deploys non-production environments by default, and production only when it says so', async () => {
+    const outdir = synth((app) => {
+      const fleet = new Fleet(app, 'acme', { registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }), signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }) });
+      fleet.addEnvironment('dev', { channel: 'latest' });
+      fleet.addEnvironment('qa', { channel: 'qa', deployOnPush: false });
+      fleet.addEnvironment('prod', { channel: 'stable' });
+      fleet.addEnvironment('production', { channel: 'stable', deployOnPush: true });
+    });
+    const release = await readReleaseManifest(outdir);
+    expect(release.environments.map((e) => [e.name, e.production, e.deployOnPush])).toStrictEqual([
+      ['dev', false, true], ['prod', true, false], ['production', true, true], ['qa', false, false],
+    ]);
+  });
+});
+
+describe('readReleaseManifest', () => {
+  function manifestDir(value: unknown): string {
+    const dir = tempDir('release-json-');
+    writeFileSync(join(dir, 'release.json'), typeof value === 'string' ? value : JSON.stringify(value));
+    return dir;
+  }
+  const valid = () => ({
+    version: 1,
+    environments: [{ name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true }],
+    clusters: [{ name: 'stg-1', environment: 'staging', region: 'eu', url: 'oci://r.example/fleet/clusters/stg-1', tag: 'latest' }],
+    artifacts: [],
+    external: [],
+  });
+
+  test('reads a valid manifest as it is', async () => {
+    const dir = manifestDir(valid());
+    expect(await readReleaseManifest(dir)).toStrictEqual(valid());
+  });
+
+  test('fails when the file is missing', async () => {
+    const dir = tempDir('release-json-');
+    const read = readReleaseManifest(dir);
+    await expect(read).rejects.toBeInstanceOf(ReleaseManifestError);
+    await expect(read).rejects.toThrow(`${join(dir, 'release.json')} does not exist; synthesize the fleet into ${dir} first`);
+  });
+
+  test('fails when the version is not 1', async () => {
+    const dir = manifestDir({ ...valid(), version: 2 });
+    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')}: version must be 1 (found 2); synthesize the fleet again with this version of flux-fleet`);
+  });
+
+  test('fails when a field has the wrong shape, naming it', async () => {
+    const m = valid();
+    const dir = manifestDir({ ...m, clusters: [{ ...m.clusters[0], url: 'https://r.example/x' }] });
+    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')}: clusters[0].url must be a string starting with "oci://"; synthesize the fleet again with this version of flux-fleet`);
+    const ref = manifestDir({ ...m, external: [{ kind: 'chart', component: 'c', upstream: 'oci://u/c', mirror: false, verify: false, targets: [{ region: 'eu', url: 'oci://u/c', ref: { tag: '1', semver: '1.x' }, clusters: ['stg-1'] }] }] });
+    await expect(readReleaseManifest(ref)).rejects.toThrow('external[0].targets[0].ref must be exactly one of {"tag": ...}, {"semver": ...} or {"digest": ...}');
+  });
+
+  test('fails when the file is not JSON', async () => {
+    const dir = manifestDir('{ version: 1');
+    await expect(readReleaseManifest(dir)).rejects.toThrow(/release\.json is not JSON: .*; synthesize the fleet again$/);
+  });
+});
