@@ -77,7 +77,7 @@ export async function pushArtifacts(artifacts: readonly DeliveryArtifact[], opti
   await runBounded(jobs.length, options.concurrency ?? 4, async (i) => {
     const { artifact, target } = jobs[i];
     const p = packed.get(artifact)!;
-    const tags = [...new Set([...(options.tags ?? [target.tag]), ...(options.extraTags ?? [])])];
+    const tags = [...new Set([...(options.tags ?? [target.tag, ...(target.alsoTags ?? [])]), ...(options.extraTags ?? [])])];
     const store = options.destinations.store(target.url);
     const location = store.location;
     emit({ type: 'start', artifact: artifact.name, location, tags, size: p.layer.descriptor.size + p.config.descriptor.size });
