@@ -64,7 +64,8 @@ export interface VerifyReleaseReport {
  * `spec.sync` or the plain `flux-system` OCIRepository) resolves (the tag exists, the pinned digest is present, a
  * semver range has a matching tag), and where the source verifies signatures, a signature is attached (a sigstore
  * bundle referrer, in the Referrers API or the `sha256-<hex>` fallback tag, else a cosign `sha256-<hex>.sig` tag).
- * Each cluster's config has the tag it follows and, with a revision, its candidate.
+ * Each cluster's config has the tag it follows; with a revision, the candidate of that revision instead, and the
+ * followed tag only where push moves it (environments that deploy on push), as production's moves by promotion.
  */
 export async function verifyRelease(dir: string, release: ReleaseManifest, options: VerifyReleaseOptions): Promise<VerifyReleaseReport> {
   const sources: ClusterSource[] = [];
@@ -77,8 +78,11 @@ export async function verifyRelease(dir: string, release: ReleaseManifest, optio
     check.users.push({ cluster, source });
     checks.set(key, check);
   };
+  const deploysOnPush = new Map(release.environments.map((e) => [e.name, e.deployOnPush && !e.production]));
   for (const c of release.clusters) {
-    add(c.name, 'config', c.url, { tag: c.tag }, false);
+    // With a revision, the release of that revision is checked: every candidate, and the followed tags that its push
+    // moved; the others (production's) move by promotion, and are checked without a revision.
+    if (options.revision === undefined || deploysOnPush.get(c.environment)) add(c.name, 'config', c.url, { tag: c.tag }, false);
     if (options.revision !== undefined) add(c.name, 'config', c.url, { tag: candidateTag(options.revision) }, false);
   }
   for (const s of sources) add(s.cluster, s.source, s.url, s.ref, s.verify);
