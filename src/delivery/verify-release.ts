@@ -85,7 +85,14 @@ export async function verifyRelease(dir: string, release: ReleaseManifest, optio
     if (options.revision === undefined || deploysOnPush.get(c.environment)) add(c.name, 'config', c.url, { tag: c.tag }, false);
     if (options.revision !== undefined) add(c.name, 'config', c.url, { tag: candidateTag(options.revision) }, false);
   }
-  for (const s of sources) add(s.cluster, s.source, s.url, s.ref, s.verify);
+  const configs = new Map(release.clusters.map((c) => [c.name, c]));
+  for (const s of sources) {
+    // The sync source is the cluster's config at the tag it follows; for a revision, its candidate stands for it.
+    const config = configs.get(s.cluster);
+    const isSync = config !== undefined && s.url === config.url && 'tag' in s.ref && s.ref.tag === config.tag;
+    const ref = isSync && options.revision !== undefined ? { tag: candidateTag(options.revision) } : s.ref;
+    add(s.cluster, s.source, s.url, ref, s.verify);
+  }
   const list = [...checks.values()];
   const dangling: DanglingReference[] = [];
   await runBounded(list.length, options.concurrency ?? 8, async (i) => {

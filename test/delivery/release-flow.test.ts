@@ -204,7 +204,7 @@ describe('a release, from push to rollback, across three regions', () => {
     // WHEN
     const report = await verifyRelease(treeB, releaseB, { destinations, revision: REV_C });
     // THEN
-    expect(report.dangling.filter((d) => d.source !== 'config')).toStrictEqual([{
+    expect(report.dangling.filter((d) => d.source.startsWith('OCIRepository/'))).toStrictEqual([{
       cluster: 'prod-ap-1',
       source: 'OCIRepository/flux-system/infra',
       url: `oci://${HOSTS['ap-southeast-1']}/fleet/infra`,

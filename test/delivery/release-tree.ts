@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { packArtifact, sha256Digest } from '../../src/index.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
@@ -68,12 +68,12 @@ export function followedTag(c: TreeCluster): string {
   return c.wave !== undefined ? `${channel}-wave-${c.wave}` : channel;
 }
 
-export function clusterUrl(c: TreeCluster): string {
-  return `oci://${HOSTS[c.region]}/fleet/clusters/${c.name}`;
+export function clusterUrl(c: TreeCluster, prefix = 'fleet'): string {
+  return `oci://${HOSTS[c.region]}/${prefix}/clusters/${c.name}`;
 }
 
-export function artifactUrl(region: Region, name: string): string {
-  return `oci://${HOSTS[region]}/fleet/${name}`;
+export function artifactUrl(region: Region, name: string, prefix = 'fleet'): string {
+  return `oci://${HOSTS[region]}/${prefix}/${name}`;
 }
 
 /**
@@ -81,9 +81,12 @@ export function artifactUrl(region: Region, name: string): string {
  * syncing the cluster's artifact with a verify patch, and per component an OCIRepository pinned by digest and a
  * Kustomization), the kustomization.yaml files, and release.json. Returns the manifest written.
  */
-export function writeReleaseTree(root: string, options: { clusters?: readonly TreeCluster[]; content?: ArtifactContent } = {}): ReleaseManifest {
+export function writeReleaseTree(root: string, options: { clusters?: readonly TreeCluster[]; content?: ArtifactContent; prefix?: string } = {}): ReleaseManifest {
   const clusters = options.clusters ?? DEFAULT_CLUSTERS;
   const content = options.content ?? DEFAULT_CONTENT;
+  const prefix = options.prefix ?? 'fleet';
+  // Synth rewrites the whole tree: nothing of a previous synth stays.
+  for (const folder of ['artifacts', 'clusters']) rmSync(join(root, folder), { recursive: true, force: true });
   const digests: Record<string, string> = {};
   for (const [name, files] of Object.entries(content)) {
     for (const [path, text] of Object.entries(files)) write(root, `artifacts/${name}/${path}`, text);
@@ -132,7 +135,7 @@ export function writeReleaseTree(root: string, options: { clusters?: readonly Tr
       '    kind: OCIRepository',
       '    path: ./',
       `    ref: ${tag}`,
-      `    url: ${clusterUrl(c)}`,
+      `    url: ${clusterUrl(c, prefix)}`,
       '',
     ].join('\n'));
     write(root, `${dir}/flux-system/kustomization.yaml`, 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - flux-system.yaml\n');
@@ -147,7 +150,7 @@ export function writeReleaseTree(root: string, options: { clusters?: readonly Tr
         '  interval: 5m',
         '  ref:',
         `    digest: ${digests[name]}`,
-        `  url: ${artifactUrl(c.region, name)}`,
+        `  url: ${artifactUrl(c.region, name, prefix)}`,
         '  verify:',
         ...IDENTITY,
         '---',
@@ -175,11 +178,11 @@ export function writeReleaseTree(root: string, options: { clusters?: readonly Tr
       { name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true },
     ],
     clusters: [...clusters].sort((a, b) => (a.name < b.name ? -1 : 1)).map((c) => ({
-      name: c.name, environment: c.environment, region: c.region, ...(c.wave !== undefined ? { wave: c.wave } : {}), url: clusterUrl(c), tag: followedTag(c),
+      name: c.name, environment: c.environment, region: c.region, ...(c.wave !== undefined ? { wave: c.wave } : {}), url: clusterUrl(c, prefix), tag: followedTag(c),
     })),
     artifacts: Object.keys(content).sort().map((name) => {
       const regions = [...new Set(clusters.filter((c) => c.uses.includes(name)).map((c) => c.region))].sort();
-      return { name, folder: `artifacts/${name}`, digest: digests[name], targets: regions.map((region) => ({ region, url: artifactUrl(region, name) })) };
+      return { name, folder: `artifacts/${name}`, digest: digests[name], targets: regions.map((region) => ({ region, url: artifactUrl(region, name, prefix) })) };
     }).filter((a) => a.targets.length > 0),
     external: [],
   };
