@@ -1,12 +1,12 @@
 import type { Destinations } from './destinations.js';
-import { runBounded } from './push.js';
-import { isDigest, type Descriptor } from '../flux/artifact/digest.js';
-import { MEDIA_TYPES } from '../flux/artifact/media-types.js';
 import { referrersFallbackTag, type RegistryRepository } from './oci/client.js';
 import type { FetchedManifest } from './oci/store.js';
-import type { ReleaseExternal, ReleaseManifest, ReleaseRef } from './release.js';
+import { runBounded } from './push.js';
 import { contentTag } from './release-push.js';
+import type { ReleaseExternal, ReleaseManifest, ReleaseRef } from './release.js';
 import { SemverRange } from './semver.js';
+import { isDigest, type Descriptor } from '../flux/artifact/digest.js';
+import { MEDIA_TYPES } from '../flux/artifact/media-types.js';
 
 /** The largest manifest or referrers index read (bytes). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -114,7 +114,9 @@ export async function mirrorRelease(release: ReleaseManifest, options: MirrorOpt
 }
 
 /** The manifest a ref names upstream, and the tag it is copied under. */
-async function resolveRef(upstream: RegistryRepository, external: ReleaseExternal, ref: ReleaseRef): Promise<{ tag?: string; manifest: FetchedManifest }> {
+async function resolveRef(
+  upstream: RegistryRepository, external: ReleaseExternal, ref: ReleaseRef,
+): Promise<{ tag?: string; manifest: FetchedManifest }> {
   let tag: string | undefined;
   let reference: string;
   if ('digest' in ref) {
@@ -143,7 +145,9 @@ function checkSize(m: FetchedManifest, where: string): void {
 }
 
 /** Copies a manifest by digest (an index with its children, a manifest with its blobs), unless the copy has it. */
-async function copyManifest(src: RegistryRepository, dst: RegistryRepository, digest: string, counters: Counters, known?: FetchedManifest, depth = 0): Promise<void> {
+async function copyManifest(
+  src: RegistryRepository, dst: RegistryRepository, digest: string, counters: Counters, known?: FetchedManifest, depth = 0,
+): Promise<void> {
   if (depth > 4) throw new Error(`${src.location}@${digest}: indexes nest deeper than 4 levels`);
   if (await dst.manifestExists(digest)) return;
   const manifest = known ?? await src.fetchManifest(digest);

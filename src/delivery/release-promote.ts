@@ -1,10 +1,10 @@
 import type { Destinations } from './destinations.js';
+import type { ArtifactStore, FetchedManifest } from './oci/store.js';
 import { PromotionError } from './promote.js';
 import { runBounded } from './push.js';
-import { shortDigest } from '../flux/artifact/digest.js';
-import type { ArtifactStore, FetchedManifest } from './oci/store.js';
 import type { ReleaseCluster, ReleaseManifest } from './release.js';
 import { candidateTag } from './revision.js';
+import { shortDigest } from '../flux/artifact/digest.js';
 
 /** The suffix of the tag that records what a followed tag pointed at before its last promotion: `<tag>-previous`. */
 export const PREVIOUS_SUFFIX = '-previous';

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { DeliveryError, readArtifactFiles } from './artifacts.js';
 import type { Destinations } from './destinations.js';
-import { runBounded, type PushEvent, type PushedTarget } from './push.js';
-import { packArtifact, REPRODUCIBLE_CREATED, type PackedArtifact } from '../flux/artifact/artifact.js';
-import { shortDigest } from '../flux/artifact/digest.js';
 import { pushArtifact, type ArtifactStore } from './oci/store.js';
+import { runBounded, type PushEvent, type PushedTarget } from './push.js';
 import type { ReleaseManifest } from './release.js';
 import { candidateTag, type Revision } from './revision.js';
+import { packArtifact, REPRODUCIBLE_CREATED, type PackedArtifact } from '../flux/artifact/artifact.js';
+import { shortDigest } from '../flux/artifact/digest.js';
 
 /** Prefix of the tag each component artifact is kept under: `content-<hex of its digest>`. */
 export const CONTENT_PREFIX = 'content-';
@@ -144,13 +144,35 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
       const store = options.destinations.store(job.url);
       const location = store.location;
       if (options.dryRun) {
-        out[i] = { artifact: job.name, location, url: job.url, region: job.region, digest: job.packed.digest, tags: [job.tag], uploaded: 0, mounted: 0, existing: 0, bytesUploaded: 0 };
+        out[i] = {
+          artifact: job.name,
+          location,
+          url: job.url,
+          region: job.region,
+          digest: job.packed.digest,
+          tags: [job.tag],
+          uploaded: 0,
+          mounted: 0,
+          existing: 0,
+          bytesUploaded: 0,
+        };
         return;
       }
       emit({ type: 'start', artifact: job.name, location, tags: [job.tag], size: job.packed.layer.descriptor.size + job.packed.config.descriptor.size });
       try {
         const r = await pushArtifact(store, job.packed, [job.tag], (b) => emit({ type: 'blob', artifact: job.name, location, blob: b.blob, outcome: b.outcome, size: b.descriptor.size }));
-        const result: PushedTarget = { artifact: job.name, location, url: job.url, region: job.region, digest: r.digest, tags: r.tags, uploaded: r.uploaded, mounted: r.mounted, existing: r.existing, bytesUploaded: r.bytesUploaded };
+        const result: PushedTarget = {
+          artifact: job.name,
+          location,
+          url: job.url,
+          region: job.region,
+          digest: r.digest,
+          tags: r.tags,
+          uploaded: r.uploaded,
+          mounted: r.mounted,
+          existing: r.existing,
+          bytesUploaded: r.bytesUploaded,
+        };
         out[i] = result;
         emit({ type: 'done', artifact: job.name, location, result });
       } catch (e) {

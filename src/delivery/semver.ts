@@ -171,7 +171,9 @@ function comparatorOf(op: string, p: Partial): Comparator {
   switch (op) {
     case '':
     case '=':
-      return patch === undefined ? { ...lowerOf(p, true), ...upperOf(p, true) } : { lower: { version: exact, inclusive: true }, upper: { version: exact, inclusive: true } };
+      return patch === undefined
+        ? { ...lowerOf(p, true), ...upperOf(p, true) }
+        : { lower: { version: exact, inclusive: true }, upper: { version: exact, inclusive: true } };
     case '!=':
       return patch === undefined ? {} : { not: exact };
     case '>':

@@ -2,13 +2,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import type { Destinations } from './destinations.js';
-import { runBounded } from './push.js';
-import type { Descriptor } from '../flux/artifact/digest.js';
+import { MAX_MANIFEST_BYTES } from './mirror.js';
 import { referrersFallbackTag, type RegistryRepository } from './oci/client.js';
+import { runBounded } from './push.js';
 import type { ReleaseManifest, ReleaseRef } from './release.js';
 import { candidateTag } from './revision.js';
 import { SemverRange } from './semver.js';
-import { MAX_MANIFEST_BYTES } from './mirror.js';
+import type { Descriptor } from '../flux/artifact/digest.js';
 
 /** The artifact type prefix of sigstore bundles (cosign v3 signatures attached as referrers). */
 export const SIGSTORE_BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle';

@@ -132,7 +132,9 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
   try {
     const release = await readReleaseManifest(dir);
     const production = new Map(release.environments.map((e) => [e.name, e.production]));
-    promotions = promotionsOf(release.clusters.map((c) => ({ environment: c.environment, production: production.get(c.environment) === true, ...(c.wave !== undefined ? { wave: c.wave } : {}) })));
+    promotions = promotionsOf(release.clusters.map((c) => ({
+      environment: c.environment, production: production.get(c.environment) === true, ...(c.wave !== undefined ? { wave: c.wave } : {}),
+    })));
     for (const c of release.clusters) hosts.add(parseRegistryReference(c.url).host);
   } catch (e) {
     if (!(e instanceof ReleaseManifestError)) throw e;

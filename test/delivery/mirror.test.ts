@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
 import { Destinations, mirrorRelease, readReleaseManifest, referrersFallbackTag, verifyRelease, type RegistryRepository, type ReleaseManifest } from '../../src/delivery/index.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
 import { sha256Digest } from '../../src/index.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
-import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
 
 const UPSTREAM = 'ghcr.example';
 const CHART = `oci://${UPSTREAM}/stefanprodan/charts/podinfo`;
@@ -23,13 +23,17 @@ let release: ReleaseManifest;
 let chart: { digest: string; referrer: string; sig: string };
 let appIndex: string;
 
+function imageManifest(config: Descriptor, layer: Descriptor): Buffer {
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config, layers: [layer] }));
+}
+
 /** A Helm chart as `helm push` stores it: a config and one chart layer. */
 async function pushChart(repo: RegistryRepository, version: string): Promise<{ digest: string; size: number }> {
   const config = blobOf('application/vnd.cncf.helm.config.v1+json', Buffer.from(JSON.stringify({ name: 'podinfo', version, apiVersion: 'v2' })));
   const layer = blobOf('application/vnd.cncf.helm.chart.content.v1.tar+gzip', Buffer.from(`chart ${version}`));
   await repo.pushBlob(config);
   await repo.pushBlob(layer);
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: config.descriptor, layers: [layer.descriptor] }));
+  const bytes = imageManifest(config.descriptor, layer.descriptor);
   return { digest: await repo.pushManifest(version, bytes, MEDIA_TYPES.ociManifest), size: bytes.length };
 }
 
@@ -40,7 +44,9 @@ async function pushSigTag(repo: RegistryRepository, digest: string): Promise<str
   await repo.pushBlob(config);
   await repo.pushBlob(payload);
   const bytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: config.descriptor,
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: config.descriptor,
     layers: [{ ...payload.descriptor, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ==' } }],
   }));
   return repo.pushManifest(`${referrersFallbackTag(digest)}.sig`, bytes, MEDIA_TYPES.ociManifest);
@@ -54,8 +60,9 @@ async function pushIndex(repo: RegistryRepository): Promise<string> {
     const layer = blobOf('application/vnd.oci.image.layer.v1.tar+gzip', Buffer.from(`layer ${arch}`));
     await repo.pushBlob(config);
     await repo.pushBlob(layer);
-    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: config.descriptor, layers: [layer.descriptor] }));
-    children.push({ mediaType: MEDIA_TYPES.ociManifest, digest: await repo.pushManifestByDigest(bytes, MEDIA_TYPES.ociManifest), size: bytes.length });
+    const bytes = imageManifest(config.descriptor, layer.descriptor);
+    const digest = await repo.pushManifestByDigest(bytes, MEDIA_TYPES.ociManifest);
+    children.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: bytes.length });
   }
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: children }));
   return repo.pushManifest('1.0.0', index, MEDIA_TYPES.ociIndex);
@@ -82,7 +89,10 @@ beforeAll(async () => {
   upstream = up;
   registries = { 'eu-west-1': eu, 'us-east-1': us, 'ap-southeast-1': ap };
   destinations = new Destinations({
-    hostAliases: { [UPSTREAM]: up.host, ...Object.fromEntries(Object.entries(HOSTS).map(([region, host]) => [host, registries[region as Region].host])) },
+    hostAliases: {
+      [UPSTREAM]: up.host,
+      ...Object.fromEntries(Object.entries(HOSTS).map(([region, host]) => [host, registries[region as Region].host])),
+    },
     retry: FAST,
   });
   // The publisher's side: chart versions, a cosign v3 bundle referrer and a cosign v2 .sig tag on 6.7.0, an image index.
@@ -126,11 +136,19 @@ beforeAll(async () => {
     ...base,
     external: [
       {
-        kind: 'artifact', component: 'app', upstream: APP, mirror: true, verify: false,
+        kind: 'artifact',
+        component: 'app',
+        upstream: APP,
+        mirror: true,
+        verify: false,
         targets: regions.map((region) => ({ region, url: `oci://${HOSTS[region]}/fleet/app`, ref: { digest: appIndex }, clusters: clustersIn(region) })),
       },
       {
-        kind: 'chart', component: 'podinfo', upstream: CHART, mirror: true, verify: true,
+        kind: 'chart',
+        component: 'podinfo',
+        upstream: CHART,
+        mirror: true,
+        verify: true,
         targets: regions.map((region) => ({ region, url: `oci://${HOSTS[region]}/fleet/charts/podinfo`, ref: { semver: '6.x' }, clusters: clustersIn(region) })),
       },
     ],
@@ -172,7 +190,8 @@ describe('mirror', () => {
       // the manifest bytes are the publisher's, so the digest is the same
       expect(sha256Digest((await raw(copy, '6.7.0'))!)).toBe(chart.digest);
       expect(sha256Digest((await raw(copy, `${referrersFallbackTag(chart.digest)}.sig`))!)).toBe(chart.sig);
-      const index = JSON.parse((await raw(copy, referrersFallbackTag(chart.digest)))!.toString()) as { manifests: Array<{ digest: string; artifactType: string }> };
+      type Index = { manifests: Array<{ digest: string; artifactType: string }> };
+      const index = JSON.parse((await raw(copy, referrersFallbackTag(chart.digest)))!.toString()) as Index;
       expect(index.manifests.map((m) => [m.digest, m.artifactType])).toStrictEqual([[chart.referrer, BUNDLE_TYPE]]);
       const referrer = JSON.parse((await raw(copy, chart.referrer))!.toString()) as { subject: { digest: string }; layers: Descriptor[] };
       expect(referrer.subject.digest).toBe(chart.digest);

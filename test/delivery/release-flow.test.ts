@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { attachReferrer, DEFAULT_CONTENT, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
 import {
   candidateTag, contentTag, Destinations, parseRevision, promoteRelease, PromotionError, pushRelease, readReleaseManifest, rollbackRelease,
   verifyRelease, type PushedTarget, type ReleaseManifest,
 } from '../../src/delivery/index.js';
 import { sha256Digest } from '../../src/index.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
-import { attachReferrer, DEFAULT_CONTENT, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
 
 const REV_A = 'main@sha1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const REV_B = 'main@sha1:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';

@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packArtifact, sha256Digest } from '../../src/index.js';
-import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
-import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
 import type { RegistryRepository, ReleaseManifest } from '../../src/delivery/index.js';
 import { referrersFallbackTag } from '../../src/delivery/index.js';
+import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
+import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
+import { packArtifact, sha256Digest } from '../../src/index.js';
 
 /** The registry host of each region, as the tree names them (reached through host aliases in tests). */
 export const HOSTS = {
@@ -81,7 +81,9 @@ export function artifactUrl(region: Region, name: string, prefix = 'fleet'): str
  * syncing the cluster's artifact with a verify patch, and per component an OCIRepository pinned by digest and a
  * Kustomization), the kustomization.yaml files, and release.json. Returns the manifest written.
  */
-export function writeReleaseTree(root: string, options: { clusters?: readonly TreeCluster[]; content?: ArtifactContent; prefix?: string } = {}): ReleaseManifest {
+export function writeReleaseTree(
+  root: string, options: { clusters?: readonly TreeCluster[]; content?: ArtifactContent; prefix?: string } = {},
+): ReleaseManifest {
   const clusters = options.clusters ?? DEFAULT_CLUSTERS;
   const content = options.content ?? DEFAULT_CONTENT;
   const prefix = options.prefix ?? 'fleet';
@@ -90,7 +92,7 @@ export function writeReleaseTree(root: string, options: { clusters?: readonly Tr
   const digests: Record<string, string> = {};
   for (const [name, files] of Object.entries(content)) {
     for (const [path, text] of Object.entries(files)) write(root, `artifacts/${name}/${path}`, text);
-    const packed = packArtifact(Object.entries(files).map(([path, text]) => ({ path, content: Buffer.from(text), mode: 0o644 })).sort((a, b) => (a.path < b.path ? -1 : 1)));
+    const packed = packArtifact(Object.entries(files).map(([path, text]) => ({ path, content: Buffer.from(text), mode: 0o644 })));
     digests[name] = packed.digest;
   }
   for (const c of clusters) {
@@ -178,7 +180,12 @@ export function writeReleaseTree(root: string, options: { clusters?: readonly Tr
       { name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true },
     ],
     clusters: [...clusters].sort((a, b) => (a.name < b.name ? -1 : 1)).map((c) => ({
-      name: c.name, environment: c.environment, region: c.region, ...(c.wave !== undefined ? { wave: c.wave } : {}), url: clusterUrl(c, prefix), tag: followedTag(c),
+      name: c.name,
+      environment: c.environment,
+      region: c.region,
+      ...(c.wave !== undefined ? { wave: c.wave } : {}),
+      url: clusterUrl(c, prefix),
+      tag: followedTag(c),
     })),
     artifacts: Object.keys(content).sort().map((name) => {
       const regions = [...new Set(clusters.filter((c) => c.uses.includes(name)).map((c) => c.region))].sort();
@@ -215,7 +222,8 @@ export async function attachReferrer(repo: RegistryRepository, subject: Descript
   const tag = referrersFallbackTag(subject.digest);
   const existing = await repo.fetchManifest(tag);
   const listed = existing ? (JSON.parse(existing.bytes.toString('utf8')) as { manifests: unknown[] }).manifests : [];
-  const index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [...listed, { mediaType: MEDIA_TYPES.ociManifest, digest, size: manifest.length, artifactType }] };
+  const entry = { mediaType: MEDIA_TYPES.ociManifest, digest, size: manifest.length, artifactType };
+  const index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [...listed, entry] };
   await repo.pushManifest(tag, Buffer.from(JSON.stringify(index)), MEDIA_TYPES.ociIndex);
   return digest;
 }

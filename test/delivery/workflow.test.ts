@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { parse, parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
+import { parse, parseAllDocuments } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
-import { Fleet, Registry, Signing } from '../../src/fleet/index.js';
 import { githubReleaseWorkflow, releaseWorkflowSpecFromFleet, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
+import { Fleet, Registry, Signing } from '../../src/fleet/index.js';
 
 /** The workflow generated for the example fleet, line by line. */
 const EXPECTED = [
@@ -176,7 +176,8 @@ function writeReleaseJsonOf(root: string): void {
     const docs = parseAllDocuments(readFileSync(join(root, 'clusters', name, 'flux-system', 'flux-system.yaml'), 'utf8')).map((doc) => doc.toJS() as { kind: string; data: Record<string, string>; spec: { sync: { url: string } } });
     const d = docs.find((o) => o.kind === 'ConfigMap')!.data;
     const url = docs.find((o) => o.kind === 'FluxInstance')!.spec.sync.url;
-    return { name, environment: d.CLUSTER_ENVIRONMENT, region: d.CLUSTER_REGION, ...(d.CLUSTER_WAVE ? { wave: Number(d.CLUSTER_WAVE) } : {}), url, tag: d.ARTIFACT_TAG };
+    const wave = d.CLUSTER_WAVE ? { wave: Number(d.CLUSTER_WAVE) } : {};
+    return { name, environment: d.CLUSTER_ENVIRONMENT, region: d.CLUSTER_REGION, ...wave, url, tag: d.ARTIFACT_TAG };
   });
   const release = {
     version: 1,
@@ -184,7 +185,9 @@ function writeReleaseJsonOf(root: string): void {
       { name: 'production', channel: { kind: 'tag', value: 'stable' }, production: true, deployOnPush: false },
       { name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true },
     ],
-    clusters, artifacts: [], external: [],
+    clusters,
+    artifacts: [],
+    external: [],
   };
   writeFileSync(join(root, 'release.json'), `${JSON.stringify(release, null, 2)}\n`);
 }
@@ -244,7 +247,7 @@ describe('release workflow', () => {
 
   test('promotes production wave by wave, each wave gated by its GitHub environment and after the one before', () => {
     // WHEN
-    const parsed = parse(EXPECTED) as { jobs: Record<string, { 'needs'?: string; 'environment'?: string; 'steps': Array<{ run?: string }> }> };
+    const parsed = parse(EXPECTED) as { jobs: Record<string, { needs?: string; environment?: string; steps: Array<{ run?: string }> }> };
     // THEN
     expect(Object.entries(parsed.jobs).map(([name, job]) => [name, job.needs, job.environment, job.steps.at(-1)?.run])).toStrictEqual([
       ['release', undefined, undefined, 'npx flux-fleet verify-release "$FLUX_FLEET_DIR" --revision "$GITHUB_SHA"'],

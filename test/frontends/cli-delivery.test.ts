@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
-import { EXIT, run } from '../../src/frontends/cli/index.js';
 import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
+import { EXIT, run } from '../../src/frontends/cli/index.js';
 import { sha256Digest } from '../../src/index.js';
-import { skopeo, TestRegistry } from '../support/registry.js';
 import { DEFAULT_CONTENT, HOSTS, writeReleaseTree } from '../delivery/release-tree.js';
+import { skopeo, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const US = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
@@ -83,7 +83,9 @@ describe('flux-fleet push of a release', () => {
     expect(digests[6]).toBe(`${HOSTS['eu-west-1']}/rel/clusters/prod-eu-1@${sha256Digest(raw)}`);
     expect(JSON.parse(raw).annotations['org.opencontainers.image.revision']).toBe(REVISION);
     await expect(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/rel/clusters/prod-eu-1:stable-wave-1`)).rejects.toThrow();
-    const report = JSON.parse(second.stdout) as { components: Array<{ uploaded: number }>; clusters: Array<{ uploaded: number }>; followed: Array<{ action: string }>; failed: unknown[] };
+    type Pushed = Array<{ uploaded: number }>;
+    type Report = { components: Pushed; clusters: Pushed; followed: Array<{ action: string }>; failed: unknown[] };
+    const report = JSON.parse(second.stdout) as Report;
     expect(second.code).toBe(EXIT.ok);
     expect([...report.components, ...report.clusters].map((p) => p.uploaded)).toStrictEqual(Array(10).fill(0));
     expect(report.followed.map((f) => f.action)).toStrictEqual(['held', 'held', 'held', 'unchanged', 'unchanged']);

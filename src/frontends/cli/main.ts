@@ -15,15 +15,15 @@ export type { CliIo } from './args.js';
 
 /** The commands, by name. */
 const COMMANDS: Readonly<Record<string, Command>> = {
-  validate: validateCommand,
-  diff: diffCommand,
-  push: pushCommand,
-  promote: promoteCommand,
-  mirror: mirrorCommand,
+  'validate': validateCommand,
+  'diff': diffCommand,
+  'push': pushCommand,
+  'promote': promoteCommand,
+  'mirror': mirrorCommand,
   'verify-release': verifyReleaseCommand,
-  pull: pullCommand,
-  inspect: inspectCommand,
-  workflow: workflowCommand,
+  'pull': pullCommand,
+  'inspect': inspectCommand,
+  'workflow': workflowCommand,
 };
 
 function usage(): string {

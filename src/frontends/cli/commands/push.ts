@@ -2,13 +2,13 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { clusterArtifactsFromTree, DeliveryError, wholeTreeArtifact, type DeliveryArtifact } from '../../../delivery/artifacts.js';
 import { Destinations, type DestinationOptions } from '../../../delivery/destinations.js';
-import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../delivery/push.js';
-import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../../delivery/oci/auth.js';
-import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
-import { readReleaseManifest, ReleaseManifestError } from '../../../delivery/release.js';
+import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../delivery/push.js';
 import { pushRelease, type ReleasePushReport } from '../../../delivery/release-push.js';
+import { readReleaseManifest, ReleaseManifestError } from '../../../delivery/release.js';
 import { resolveRevision } from '../../../delivery/revision.js';
+import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
+import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { EXIT, parseArgs, UsageError, type OptionSpec, type ParsedArgs, CliIo, Command } from '../args.js';
 
 /** The options every command that reaches registries takes. */
@@ -327,7 +327,7 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
     if (!(e instanceof ReleaseManifestError)) throw e;
     const hasClusters = await stat(join(dir, 'clusters')).then((s) => s.isDirectory(), () => false);
     throw new UsageError(`cannot push ${JSON.stringify(args.positionals[0])}: ${e.message}${hasClusters && e.message.includes('does not exist')
-      ? `; to push each cluster's folder under tags of your choosing instead, give --tag <tag>` : ''}`);
+      ? '; to push each cluster\'s folder under tags of your choosing instead, give --tag <tag>' : ''}`);
   }
   let revision;
   try {

@@ -1,5 +1,5 @@
-import { Destinations } from '../../../delivery/destinations.js';
 import { DeliveryError } from '../../../delivery/artifacts.js';
+import { Destinations } from '../../../delivery/destinations.js';
 import { parseRevision } from '../../../delivery/revision.js';
 import { verifyRelease } from '../../../delivery/verify-release.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
@@ -33,7 +33,7 @@ export const verifyReleaseCommand: Command = {
 };
 
 async function verify(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { ...REGISTRY_OPTIONS, 'help': {}, 'revision': { value: true }, 'concurrency': { value: true }, 'format': { value: true } });
+  const args = parseArgs(argv, { ...REGISTRY_OPTIONS, help: {}, revision: { value: true }, concurrency: { value: true }, format: { value: true } });
   if (args.options.has('help')) {
     io.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
