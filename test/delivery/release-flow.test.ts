@@ -218,6 +218,27 @@ describe('a release, from push to rollback, across three regions', () => {
 });
 
 describe('push refusals', () => {
+  test('fails when one region\'s registry cannot be reached: no candidate and no followed tag moves anywhere', async () => {
+    // GIVEN the Asian region's registry unreachable
+    const tree = join(dir, 'down');
+    const release = writeReleaseTree(tree, { prefix: 'down' });
+    const partial = new Destinations({
+      hostAliases: { [HOSTS['eu-west-1']]: registries['eu-west-1'].host, [HOSTS['us-east-1']]: registries['us-east-1'].host, [HOSTS['ap-southeast-1']]: '127.0.0.1:9' },
+      retry: { retries: 0 },
+    });
+    // WHEN
+    const report = await pushRelease(tree, release, { destinations: partial, revision: parseRevision(REV_A) }).finally(() => partial.close());
+    // THEN
+    expect(report.failed.map((f) => [f.artifact, f.error.message.replace(/blob sha256:[0-9a-f]{12} \([^)]+\)/, 'blob …')])).toStrictEqual([
+      ['infra', `checking for blob … of oci://${HOSTS['ap-southeast-1']}/down/infra failed: cannot reach 127.0.0.1:9 (ECONNREFUSED)`],
+      ...release.clusters.map((c) => [c.name, 'not pushed: a component artifact it uses failed to push']),
+    ]);
+    expect(report.followed).toStrictEqual([]);
+    for (const c of release.clusters.filter((x) => x.region !== 'ap-southeast-1')) {
+      expect([await digestOf(c.url, candidateTag(REV_A)), await digestOf(c.url, c.tag)]).toStrictEqual([undefined, undefined]);
+    }
+  }, SLOW);
+
   test('fails when an artifact folder changed since synth, pushing nothing', async () => {
     // GIVEN
     const tree = join(dir, 'changed');
