@@ -61,7 +61,8 @@ describe('flux-fleet push of a release', () => {
 
   test('--registry pushes components and candidates, moves staging only, and writes every digest for signing', async () => {
     // WHEN
-    const first = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--digests-file', 'rel-digests.txt', '--progress', 'plain']);
+    // one at a time: America and Asia share a registry here, so their copies of infra land in one repository
+    const first = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--digests-file', 'rel-digests.txt', '--progress', 'plain', '--concurrency', '1']);
     const second = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--format', 'json']);
     // THEN
     expect(first.code).toBe(EXIT.ok);
@@ -70,7 +71,7 @@ describe('flux-fleet push of a release', () => {
     expect(out.filter((l) => !l.startsWith('pushed ')).map((l) => l.replace(/sha256:[0-9a-f]{64}/g, 'sha256:…'))).toStrictEqual([
       `moved oci://${HOSTS['eu-west-1']}/rel/clusters/stg-eu-1:latest -> sha256:… (new tag)`,
       `moved oci://${HOSTS['us-east-1']}/rel/clusters/stg-us-1:latest -> sha256:… (new tag)`,
-      expect.stringMatching(new RegExp(`^revision ${REVISION}: 5 component artifacts and 5 candidates rev-${SHA} pushed; blobs: 20 uploaded \\([\\d.]+ KiB\\), 0 mounted, 0 unchanged; 2 tags moved$`)),
+      expect.stringMatching(new RegExp(`^revision ${REVISION}: 5 component artifacts and 5 candidates rev-${SHA} pushed; blobs: 18 uploaded \\([\\d.]+ KiB\\), 0 mounted, 2 unchanged; 2 tags moved$`)),
       `3 tags of production not moved (moved by promotion: flux-fleet promote rel --environment production --wave <n> --revision ${SHA})`,
     ]);
     const digests = readFileSync(join(dir, 'rel-digests.txt'), 'utf8').trim().split('\n');
