@@ -3,8 +3,9 @@ import type { ArtifactStore, FetchedManifest } from './oci/store.js';
 import { PromotionError } from './promote.js';
 import { runBounded } from './push.js';
 import type { ReleaseCluster, ReleaseManifest } from './release.js';
-import { candidateTag } from './revision.js';
+import { candidateTag, parseRevision } from './revision.js';
 import { shortDigest } from '../flux/artifact/digest.js';
+import { ANNOTATIONS } from '../flux/artifact/media-types.js';
 
 /** The suffix of the tag that records what a followed tag pointed at before its last promotion: `<tag>-previous`. */
 export const PREVIOUS_SUFFIX = '-previous';
@@ -80,7 +81,8 @@ interface Plan {
 /**
  * Promotes a revision to the selected clusters: points the tag each follows (e.g. `stable-wave-1`), in every region,
  * at that cluster's candidate of the revision (`rev-<revision>`, which push set), putting the same manifest bytes
- * under the tag: nothing is uploaded. Refused, with no tag moved, when any selected cluster lacks the candidate.
+ * under the tag: nothing is uploaded. Refused, with no tag moved, when any selected cluster lacks the candidate, or
+ * when a candidate's revision annotation names another revision.
  *
  * Before a tag moves, what it pointed at is recorded under `<tag>-previous`; a tag already at the candidate is left,
  * and so is its `-previous`. So after two promotions, `-previous` holds the first, and {@link rollbackRelease} returns
@@ -88,7 +90,9 @@ interface Plan {
  */
 export async function promoteRelease(release: ReleaseManifest, revision: string, options: WavePromotionOptions): Promise<WavePromotionReport> {
   const candidate = candidateTag(revision);
-  const plans = await plan(release, options, candidate, (c, at) => `${c.name}: ${at} has no candidate ${candidate} (revision ${revision}); push that revision first (flux-fleet push --revision ${revision})`);
+  const plans = await plan(release, options, candidate,
+    (c, at) => `${c.name}: ${at} has no candidate ${candidate} (revision ${revision}); push that revision first (flux-fleet push --revision ${revision})`,
+    parseRevision(revision).id);
   return move(plans, options, true);
 }
 
@@ -105,6 +109,7 @@ export async function rollbackRelease(release: ReleaseManifest, options: WavePro
 
 async function plan(
   release: ReleaseManifest, options: WavePromotionOptions, fixedTag: string | undefined, missing: (c: ReleaseCluster, at: string) => string,
+  revisionId?: string,
 ): Promise<Plan[]> {
   const chosen = waveClusters(release, options);
   const problems: string[] = [];
@@ -117,6 +122,11 @@ async function plan(
       const [target, current] = await Promise.all([store.fetchManifest(source), store.fetchManifest(cluster.tag)]);
       if (!target) {
         problems.push(missing(cluster, `${store.location} (${cluster.region})`));
+        return;
+      }
+      const claimed = fixedTag !== undefined ? revisionOf(target.bytes) : undefined;
+      if (claimed !== undefined && revisionId !== undefined && !claimed.includes(revisionId)) {
+        problems.push(`${cluster.name}: ${store.location}:${source} says it is revision ${claimed}, not ${revisionId}; push the revision again`);
         return;
       }
       plans[i] = { cluster, store, target, ...(current ? { current } : {}) };
@@ -171,4 +181,14 @@ async function move(plans: readonly Plan[], options: WavePromotionOptions, recor
     }
   }
   return { tags, moving: moving.length, dryRun: options.dryRun === true };
+}
+
+/** The revision annotation of a manifest, when it has one. */
+function revisionOf(bytes: Buffer): string | undefined {
+  try {
+    const value = (JSON.parse(bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[ANNOTATIONS.revision];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

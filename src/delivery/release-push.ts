@@ -160,6 +160,25 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
       }
       emit({ type: 'start', artifact: job.name, location, tags: [job.tag], size: job.packed.layer.descriptor.size + job.packed.config.descriptor.size });
       try {
+        // A tag already on the digest means the registry holds the manifest and its blobs: nothing to send.
+        if ((await store.fetchManifest(job.tag))?.digest === job.packed.digest) {
+          const result: PushedTarget = {
+            artifact: job.name,
+            location,
+            url: job.url,
+            region: job.region,
+            digest: job.packed.digest,
+            tags: [job.tag],
+            movedTags: [],
+            uploaded: 0,
+            mounted: 0,
+            existing: 2,
+            bytesUploaded: 0,
+          };
+          out[i] = result;
+          emit({ type: 'done', artifact: job.name, location, result });
+          return;
+        }
         const r = await pushArtifact(store, job.packed, [job.tag], (b) => emit({ type: 'blob', artifact: job.name, location, blob: b.blob, outcome: b.outcome, size: b.descriptor.size }));
         const result: PushedTarget = {
           artifact: job.name,
