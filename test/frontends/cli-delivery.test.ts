@@ -1,4 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
@@ -196,6 +198,45 @@ describe('flux-fleet promote, rollback and verify-release', () => {
     // THEN
     expect(clean).toStrictEqual({ code: EXIT.ok, stdout: 'every reference resolves: 12 checked for 5 clusters\n', stderr: '' });
   }, 120_000);
+});
+
+describe('flux-fleet mirror', () => {
+  test('--creds goes to the fleet\'s registries only: an upstream asking for credentials never gets them', async () => {
+    // GIVEN an upstream that asks every request for Basic credentials, and records what it is sent
+    const seen: Array<string | undefined> = [];
+    const upstream = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="upstream"', 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const tree = join(dir, 'mirror-creds');
+    const release = writeReleaseTree(tree, { prefix: 'mirror-creds' });
+    writeFileSync(join(tree, 'release.json'), JSON.stringify({
+      ...release,
+      external: [{
+        kind: 'chart',
+        component: 'podinfo',
+        upstream: `oci://${host}/charts/podinfo`,
+        mirror: true,
+        verify: false,
+        targets: [{ region: 'eu-west-1', url: `oci://${HOSTS['eu-west-1']}/mirror-creds/charts/podinfo`, ref: { tag: '6.7.0' }, clusters: ['stg-eu-1'] }],
+      }],
+    }));
+    try {
+      // WHEN
+      const result = await cli(['mirror', 'mirror-creds', ...aliases(), '--creds', 'fleet-ci:s3cret', '--retries', '0']);
+      // THEN
+      expect(result.code).toBe(EXIT.errors);
+      expect(result.stderr).toContain(`failed podinfo oci://${HOSTS['eu-west-1']}/mirror-creds/charts/podinfo: reading the manifest of oci://${host}/charts/podinfo:6.7.0 failed: the registry answered 401 Unauthorized`);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((a) => a !== undefined)).toStrictEqual([]);
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise<void>((r) => upstream.close(() => r()));
+    }
+  }, 60_000);
 });
 
 describe('flux-fleet push with explicit tags', () => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Destinations } from '../../../delivery/destinations.js';
 import { mirrorRelease } from '../../../delivery/mirror.js';
-import { readReleaseManifest, ReleaseManifestError, type ReleaseManifest } from '../../../delivery/release.js';
+import { fleetRegistryHosts, readReleaseManifest, ReleaseManifestError, type ReleaseManifest } from '../../../delivery/release.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command, type ParsedArgs } from '../args.js';
 import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
@@ -21,6 +21,7 @@ Options:
   --concurrency <n>               Copies at once (default: 4)
   --format text|json              How to print the result (default: text)
 ${REGISTRY_OPTIONS_HELP}
+                                  (--creds goes only to the fleet's own registries, never to upstreams)
   -h, --help                      Show this help
 
 Exit codes: 0 mirrored, 1 some copy failed, 2 usage error.
@@ -56,7 +57,7 @@ async function mirror(argv: readonly string[], io: CliIo): Promise<number> {
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
   const concurrency = numberOption(args, 'concurrency', 1) ?? 4;
   const { release } = await releaseOf(args, io, 'mirror');
-  const destinations = new Destinations(registryOptions(args, io));
+  const destinations = new Destinations(registryOptions(args, io, fleetRegistryHosts(release)));
   const dryRun = args.options.has('dry-run');
   try {
     const report = await mirrorRelease(release, { destinations, concurrency, dryRun });

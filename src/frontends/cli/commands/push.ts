@@ -27,8 +27,11 @@ export const REGISTRY_OPTIONS_HELP = `  --host-alias <host>=<to>[,...]  Reach a 
   --docker-config <file>          The Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker)
   --retries <n>                   Retries of a failed request, with backoff (default: 4)`;
 
-/** The destination options of the registry options given. */
-export function registryOptions(args: ParsedArgs, io: CliIo): DestinationOptions {
+/**
+ * The destination options of the registry options given.
+ * @param credsHosts the hosts `--creds` is for; other hosts (e.g. where charts are published) never get them
+ */
+export function registryOptions(args: ParsedArgs, io: CliIo, credsHosts?: readonly string[]): DestinationOptions {
   const aliases: Record<string, string> = {};
   const aliasText = stringOption(args, 'host-alias');
   if (aliasText !== undefined) {
@@ -43,7 +46,7 @@ export function registryOptions(args: ParsedArgs, io: CliIo): DestinationOptions
   const dockerConfig = stringOption(args, 'docker-config');
   const fromConfig = dockerConfigCredentials(dockerConfig !== undefined ? { path: resolve(io.cwd ?? process.cwd(), dockerConfig) } : {});
   const credentials = creds !== undefined
-    ? chainCredentials(basicCredentials(creds.slice(0, creds.indexOf(':')), creds.slice(creds.indexOf(':') + 1)), fromConfig)
+    ? chainCredentials(basicCredentials(creds.slice(0, creds.indexOf(':')), creds.slice(creds.indexOf(':') + 1), credsHosts), fromConfig)
     : fromConfig;
   const retries = numberOption(args, 'retries', 0);
   return {

@@ -1,10 +1,11 @@
+import { releaseOf } from './mirror.js';
+import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
 import { DeliveryError } from '../../../delivery/artifacts.js';
 import { Destinations } from '../../../delivery/destinations.js';
+import { fleetRegistryHosts } from '../../../delivery/release.js';
 import { parseRevision } from '../../../delivery/revision.js';
 import { verifyRelease } from '../../../delivery/verify-release.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { releaseOf } from './mirror.js';
-import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify-release <dir> [--revision <rev>] [options]
 
@@ -21,6 +22,7 @@ Options:
   --concurrency <n>               Registry checks at once (default: 8)
   --format text|json              How to print the result (default: text)
 ${REGISTRY_OPTIONS_HELP}
+                                  (--creds goes only to the fleet's own registries, never to upstreams)
   -h, --help                      Show this help
 
 Exit codes: 0 everything resolves, 1 something dangles (or cannot be checked), 2 usage error.
@@ -51,7 +53,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     }
   }
   const { dir, release } = await releaseOf(args, io, 'verify-release');
-  const destinations = new Destinations(registryOptions(args, io));
+  const destinations = new Destinations(registryOptions(args, io, fleetRegistryHosts(release)));
   try {
     const report = await verifyRelease(dir, release, { destinations, concurrency, ...(revision !== undefined ? { revision } : {}) });
     if (format === 'json') {
