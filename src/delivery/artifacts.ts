@@ -17,6 +17,8 @@ export interface DeliveryTarget {
   readonly tag: string;
   /** The region whose registry it is. @default - unknown */
   readonly region?: string;
+  /** More tags to set on it after `tag`, in this order. @default - none */
+  readonly alsoTags?: readonly string[];
 }
 
 /** An artifact to deliver: the files of one cluster's folder (or of the whole tree), and where it goes. */
@@ -139,6 +141,14 @@ export function wholeTreeArtifact(clusters: readonly DeliveryArtifact[], options
   }
   const files = clusters.flatMap((c) => c.files.map((f) => ({ ...f, path: `clusters/${c.name}/${f.path}` })));
   return { name: path.slice(path.lastIndexOf('/') + 1), files, targets: [...targets.values()].sort((a, b) => compare(a.url, b.url)) };
+}
+
+/**
+ * The regular files under a folder, relative to it, sorted, with modes 0644 (or 0755 for files with an execute bit)
+ * so that the digest does not depend on the checkout's umask. Symbolic links and special files are left out.
+ */
+export async function readArtifactFiles(root: string): Promise<ArtifactFile[]> {
+  return readFiles(root);
 }
 
 async function readFiles(root: string): Promise<ArtifactFile[]> {

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { CredentialProvider } from './oci/auth.js';
-import { isLoopback, RegistryClient, type RetryPolicy } from './oci/client.js';
+import { isLoopback, RegistryClient, type RegistryRepository, type RetryPolicy } from './oci/client.js';
 import { OciLayout } from './oci/layout.js';
 import { parseRegistryReference } from './oci/reference.js';
 import type { ArtifactStore } from './oci/store.js';
@@ -51,6 +51,13 @@ export class Destinations {
     if (this.options.layout !== undefined) {
       return new OciLayout(join(resolve(this.options.layout), ref.host.replace(/:/g, '_'), ...ref.repository.split('/')));
     }
+    return this.client(ref.host).repository(ref.repository);
+  }
+
+  /** The registry repository of `oci://<host>/<repository>`; refused when artifacts go to layout folders. */
+  public repository(url: string): RegistryRepository {
+    if (this.options.layout !== undefined) throw new Error(`${url}: this needs a registry, not an OCI image layout folder`);
+    const ref = parseRegistryReference(url);
     return this.client(ref.host).repository(ref.repository);
   }
 

@@ -42,6 +42,8 @@ export interface PushedTarget {
   readonly region?: string;
   readonly digest: string;
   readonly tags: readonly string[];
+  /** Of `tags`, those that were missing or pointed at another digest before. @default - not known: all of `tags` */
+  readonly movedTags?: readonly string[];
   /** Blobs sent. */
   readonly uploaded: number;
   /** Blobs mounted from another repository of the registry. */
@@ -77,11 +79,12 @@ export async function pushArtifacts(artifacts: readonly DeliveryArtifact[], opti
   await runBounded(jobs.length, options.concurrency ?? 4, async (i) => {
     const { artifact, target } = jobs[i];
     const p = packed.get(artifact)!;
-    const tags = [...new Set([...(options.tags ?? [target.tag]), ...(options.extraTags ?? [])])];
+    const tags = [...new Set([...(options.tags ?? [target.tag, ...(target.alsoTags ?? [])]), ...(options.extraTags ?? [])])];
     const store = options.destinations.store(target.url);
     const location = store.location;
     emit({ type: 'start', artifact: artifact.name, location, tags, size: p.layer.descriptor.size + p.config.descriptor.size });
     try {
+      const before = await Promise.all(tags.map(async (t) => (await store.fetchManifest(t))?.digest));
       const r = await pushArtifact(store, p, tags, (b) => emit({ type: 'blob', artifact: artifact.name, location, blob: b.blob, outcome: b.outcome, size: b.descriptor.size }));
       const result: PushedTarget = {
         artifact: artifact.name,
@@ -90,6 +93,7 @@ export async function pushArtifacts(artifacts: readonly DeliveryArtifact[], opti
         ...(target.region ? { region: target.region } : {}),
         digest: r.digest,
         tags: r.tags,
+        movedTags: tags.filter((_, j) => before[j] !== r.digest),
         uploaded: r.uploaded,
         mounted: r.mounted,
         existing: r.existing,

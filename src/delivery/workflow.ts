@@ -5,6 +5,7 @@ import { DeliveryError } from './artifacts.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { SigningIdentity } from '../fleet/signing.js';
 import { parseRegistryReference } from './oci/reference.js';
+import { readReleaseManifest, ReleaseManifestError } from '../output/release-manifest.js';
 
 /** How CI logs in to a registry host before pushing. */
 export interface RegistryLogin {
@@ -22,6 +23,38 @@ export interface ReleaseWorkflowSpec {
   readonly identity: SigningIdentity;
   /** The registries pushed to, sorted by host. */
   readonly registries: readonly RegistryLogin[];
+  /**
+   * The promotions after a push, in order: each production environment's waves (lowest first), or the whole
+   * environment when its clusters have no wave. Each becomes a job gated by a GitHub environment.
+   * @default - none: the workflow pushes, signs and verifies only
+   */
+  readonly promotions?: readonly WorkflowPromotion[];
+}
+
+/** One promotion step of the release workflow. */
+export interface WorkflowPromotion {
+  /** The fleet environment promoted, e.g. `production`. */
+  readonly environment: string;
+  /** The wave promoted. @default - every cluster of the environment */
+  readonly wave?: number;
+}
+
+/** The GitHub environment that gates a promotion: `production-wave-1`, or the environment's name without waves. */
+export function githubEnvironmentOf(p: WorkflowPromotion): string {
+  return p.wave !== undefined ? `${p.environment}-wave-${p.wave}` : p.environment;
+}
+
+/** The promotions of production environments, wave by wave, from the clusters' environment, production flag and wave. */
+export function promotionsOf(clusters: ReadonlyArray<{ environment: string; production: boolean; wave?: number }>): WorkflowPromotion[] {
+  const byEnv = new Map<string, Set<number | undefined>>();
+  for (const c of clusters.filter((x) => x.production)) byEnv.set(c.environment, (byEnv.get(c.environment) ?? new Set()).add(c.wave));
+  const out: WorkflowPromotion[] = [];
+  for (const env of [...byEnv.keys()].sort()) {
+    const waves = [...byEnv.get(env)!];
+    if (waves.includes(undefined)) out.push({ environment: env });
+    else out.push(...(waves as number[]).sort((a, b) => a - b).map((wave) => ({ environment: env, wave })));
+  }
+  return out;
 }
 
 /** Options of the generated GitHub Actions workflow. */
@@ -51,7 +84,7 @@ export function releaseWorkflowSpecFromFleet(fleet: Fleet<any>): ReleaseWorkflow
   const identity = fleet.props.signing?.identity();
   if (!identity) throw new DeliveryError('the fleet declares no signing identity, so there is nothing for CI to sign with; set signing on the fleet, e.g. Signing.githubActions({ repository, workflow })');
   const hosts = [...new Set(fleet.clusters.map((c) => fleet.props.registry.hostFor(c.region)))];
-  return { identity, registries: hosts.sort().map(loginFor) };
+  return { identity, registries: hosts.sort().map(loginFor), promotions: promotionsOf(fleet.clusters) };
 }
 
 /**
@@ -95,15 +128,37 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
   if (problems.length > 0) throw new DeliveryError(problems.join('\n'));
   const only = [...identities.values()][0];
   if (!only) throw new DeliveryError(`${clustersDir} holds no cluster folder`);
-  return { identity: only.identity, registries: [...hosts].sort().map(loginFor) };
+  let promotions: WorkflowPromotion[] = [];
+  try {
+    const release = await readReleaseManifest(dir);
+    const production = new Map(release.environments.map((e) => [e.name, e.production]));
+    promotions = promotionsOf(release.clusters.map((c) => ({
+      environment: c.environment, production: production.get(c.environment) === true, ...(c.wave !== undefined ? { wave: c.wave } : {}),
+    })));
+    for (const c of release.clusters) hosts.add(parseRegistryReference(c.url).host);
+  } catch (e) {
+    if (!(e instanceof ReleaseManifestError)) throw e;
+    if (!e.message.includes('does not exist')) throw new DeliveryError(e.message);
+  }
+  return { identity: only.identity, registries: [...hosts].sort().map(loginFor), promotions };
 }
 
 /**
- * A GitHub Actions workflow that synthesizes the config tree, validates it, pushes every cluster's artifact to its
- * region's registry and signs each pushed digest keyless with cosign, as the fleet's declared identity: the workflow
- * file, repository and ref the clusters verify. It runs only in that repository on that ref, and it checks each
- * signature with the clusters' identity before it ends, so a renamed workflow or a moved branch fails in CI rather
- * than on the clusters. Key-based cosign signing uses the `COSIGN_PRIVATE_KEY` and `COSIGN_PASSWORD` secrets.
+ * A GitHub Actions workflow for the safe path from a push on the fleet repository to production.
+ *
+ * Job `release` (on every push to the signing identity's ref): synthesizes and validates the tree, mirrors the charts
+ * and external artifacts marked for it into each region (with their signatures), pushes the release
+ * (component artifacts, every cluster's candidate `rev-<commit>`, and the tags of environments that deploy on push),
+ * signs every pushed digest with cosign (keyless as the fleet's declared identity, the one every cluster verifies, or
+ * with the `COSIGN_PRIVATE_KEY` and `COSIGN_PASSWORD` secrets), checks each signature against that identity, and runs
+ * `verify-release` for the commit.
+ *
+ * Then one job per production wave, each `needs:` the one before and runs in the GitHub environment
+ * `<environment>-wave-<n>` (give those environments required reviewers, so that a person approves each wave): it runs
+ * `verify-release` again and `promote --environment <env> --wave <n> --revision <commit>`.
+ *
+ * It runs only in the identity's repository on its ref. Strings from the fleet (the folder, the signer, extra
+ * arguments) reach shell lines only through `env:` variables, quoted, so none can inject a command.
  */
 export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: GithubWorkflowOptions = {}): GeneratedWorkflow {
   const id = spec.identity;
@@ -124,7 +179,7 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     trigger = ref.startsWith('refs/tags/')
       ? { push: { tags: [ref.slice('refs/tags/'.length)] } }
       : { push: { branches: [ref.slice('refs/heads/'.length)] }, workflow_dispatch: {} };
-    guard = `github.repository == '${id.ci.repository}' && github.ref == '${ref}'`;
+    guard = `github.repository == ${expressionString(id.ci.repository)} && github.ref == ${expressionString(ref)}`;
     signer = id.subject;
   } else {
     if (id.tool !== 'cosign') throw new DeliveryError('the fleet signs with notation; the generated workflow signs with cosign: write the notation signing step yourself');
@@ -132,53 +187,100 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
   }
 
   const digests = '${{ runner.temp }}/flux-fleet-digests.txt';
-  const steps: Array<Record<string, unknown>> = [
+  const outdirEnv = { FLUX_FLEET_DIR: outdir };
+  const setup: Array<Record<string, unknown>> = [
     { uses: 'actions/checkout@v4' },
     { uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', 'cache': 'npm' } },
     { name: 'Install', run: 'npm ci' },
     { name: 'Synthesize', run: options.synthCommand ?? 'npm run synth' },
-    { name: 'Validate', run: `npx flux-fleet validate ${outdir}` },
-    ...loginSteps(spec.registries),
+  ];
+  const logins = loginSteps(spec.registries);
+  const verifyStep = {
+    name: 'Check that every source of every cluster resolves, signed',
+    env: outdirEnv,
+    run: 'npx flux-fleet verify-release "$FLUX_FLEET_DIR" --revision "$GITHUB_SHA"',
+  };
+  const steps: Array<Record<string, unknown>> = [
+    ...setup,
+    { name: 'Validate', env: outdirEnv, run: 'npx flux-fleet validate "$FLUX_FLEET_DIR"' },
+    ...logins,
+    { name: 'Mirror charts and external artifacts, with their signatures, into each region', env: outdirEnv, run: 'npx flux-fleet mirror "$FLUX_FLEET_DIR"' },
     {
-      name: 'Push every cluster\'s artifact',
-      run: `npx flux-fleet push ${outdir} --registry --source "\${{ github.server_url }}/\${{ github.repository }}" --revision "\${{ github.ref_name }}@sha1:\${{ github.sha }}" --digests-file "${digests}"${options.pushArguments ? ` ${options.pushArguments}` : ''}`,
+      name: 'Push the components and every cluster\'s candidate (staging follows; production waits for promotion)',
+      env: { ...outdirEnv, FLUX_FLEET_DIGESTS: digests, ...(options.pushArguments ? { FLUX_FLEET_PUSH_ARGS: options.pushArguments } : {}) },
+      run: `npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA" --digests-file "$FLUX_FLEET_DIGESTS"${options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : ''}`,
     },
     { uses: 'sigstore/cosign-installer@v3' },
   ];
   if (id.keyless) {
     steps.push({
-      name: 'Sign keyless as the identity the clusters verify',
-      run: `while read -r ref; do\n  cosign sign --yes "$ref"\ndone < "${digests}"`,
+      name: 'Sign every pushed digest keyless as the identity the clusters verify',
+      env: { FLUX_FLEET_DIGESTS: digests },
+      run: 'while read -r ref; do\n  cosign sign --yes "$ref"\ndone < "$FLUX_FLEET_DIGESTS"',
     });
     steps.push({
       name: 'Check each signature with the clusters\' identity',
-      run: `while read -r ref; do\n  cosign verify --certificate-oidc-issuer '${id.issuer}' --certificate-identity '${id.subject}' "$ref" > /dev/null\ndone < "${digests}"`,
+      env: { FLUX_FLEET_DIGESTS: digests, FLUX_FLEET_ISSUER: id.issuer, FLUX_FLEET_SIGNER: id.subject },
+      run: 'while read -r ref; do\n  cosign verify --certificate-oidc-issuer "$FLUX_FLEET_ISSUER" --certificate-identity "$FLUX_FLEET_SIGNER" "$ref" > /dev/null\ndone < "$FLUX_FLEET_DIGESTS"',
     });
   } else {
     steps.push({
-      name: 'Sign with the fleet\'s cosign key',
-      env: { COSIGN_PRIVATE_KEY: '${{ secrets.COSIGN_PRIVATE_KEY }}', COSIGN_PASSWORD: '${{ secrets.COSIGN_PASSWORD }}' },
-      run: `while read -r ref; do\n  cosign sign --yes --key env://COSIGN_PRIVATE_KEY "$ref"\ndone < "${digests}"`,
+      name: 'Sign every pushed digest with the fleet\'s cosign key',
+      env: { FLUX_FLEET_DIGESTS: digests, COSIGN_PRIVATE_KEY: '${{ secrets.COSIGN_PRIVATE_KEY }}', COSIGN_PASSWORD: '${{ secrets.COSIGN_PASSWORD }}' },
+      run: 'while read -r ref; do\n  cosign sign --yes --key env://COSIGN_PRIVATE_KEY "$ref"\ndone < "$FLUX_FLEET_DIGESTS"',
     });
   }
+  steps.push(verifyStep);
   const permissions: Record<string, string> = { 'contents': 'read', 'id-token': 'write' };
   if (spec.registries.some((r) => r.kind === 'ghcr')) permissions.packages = 'write';
+  const jobs: Record<string, unknown> = {
+    release: {
+      ...(guard ? { if: guard } : {}),
+      'runs-on': 'ubuntu-latest',
+      'concurrency': { 'group': 'flux-fleet-push', 'cancel-in-progress': false },
+      steps,
+    },
+  };
+  let previous = 'release';
+  for (const p of spec.promotions ?? []) {
+    const name = `promote-${githubEnvironmentOf(p)}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+    const promoteEnv: Record<string, string> = { ...outdirEnv, FLUX_FLEET_ENVIRONMENT: p.environment };
+    jobs[name] = {
+      'needs': previous,
+      ...(guard ? { if: guard } : {}),
+      'runs-on': 'ubuntu-latest',
+      'environment': githubEnvironmentOf(p),
+      'concurrency': { 'group': `flux-fleet-${name}`, 'cancel-in-progress': false },
+      'steps': [
+        ...setup,
+        ...logins,
+        verifyStep,
+        {
+          name: `Promote ${p.environment}${p.wave !== undefined ? ` wave ${p.wave}` : ''} to this commit`,
+          env: promoteEnv,
+          run: `npx flux-fleet promote "$FLUX_FLEET_DIR" --registry --environment "$FLUX_FLEET_ENVIRONMENT"${p.wave !== undefined ? ` --wave ${p.wave}` : ''} --revision "$GITHUB_SHA"`,
+        },
+      ],
+    };
+    previous = name;
+  }
   const workflow = {
     name: 'release',
     on: trigger,
     permissions,
-    concurrency: { 'group': 'flux-fleet-release', 'cancel-in-progress': false },
-    jobs: {
-      release: {
-        ...(guard ? { if: guard } : {}),
-        'runs-on': 'ubuntu-latest',
-        steps,
-      },
-    },
+    jobs,
   };
   const header = '# Generated by flux-fleet. Do not edit: change the fleet program and generate again.\n'
-    + `# Signs every pushed artifact as ${signer}: the signer every cluster verifies.\n`;
-  return { path: `.github/workflows/${workflowFile}`, content: header + stringify(workflow, { lineWidth: 0, indentSeq: true }) };
+    + `# Signs every pushed artifact as ${signer.replace(/[\r\n]/g, ' ')}: the signer every cluster verifies.\n`
+    + (spec.promotions && spec.promotions.length > 0
+      ? `# Production moves only through the promote jobs; give each of the GitHub environments ${spec.promotions.map(githubEnvironmentOf).join(', ')} required reviewers.\n`
+      : '');
+  return { path: `.github/workflows/${workflowFile}`, content: header + stringify(workflow, { lineWidth: 0, indentSeq: true, aliasDuplicateObjects: false }) };
+}
+
+/** A string literal of a GitHub Actions expression: single quotes, doubled inside. */
+function expressionString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function loginSteps(registries: readonly RegistryLogin[]): Array<Record<string, unknown>> {

@@ -459,6 +459,61 @@ export class RegistryRepository implements ArtifactStore {
     return [...new Set(tags)].sort();
   }
 
+  /**
+   * Stores a manifest under its digest alone (no tag), as a copy of content or of a signature needs; returns the
+   * digest. Its blobs (and, for an index, its manifests) must be there already.
+   */
+  public async pushManifestByDigest(bytes: Buffer, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const op = `putting the manifest ${shortDigest(digest)} of ${this.location}`;
+    const res = await this.client.send(op, {
+      method: 'PUT',
+      url: `/v2/${this.name}/manifests/${digest}`,
+      scopes: [this.pushScope],
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    }, true);
+    if (res.status !== 201 && res.status !== 200) throw this.client.failure(op, res);
+    const stored = headerOf(res, 'docker-content-digest');
+    if (stored !== undefined && stored !== digest) throw new RegistryError(`${op}: the registry stored it as ${stored}, not ${digest}`);
+    return digest;
+  }
+
+  /** Whether the repository holds a manifest (by tag or digest), asked with HEAD: nothing is downloaded. */
+  public async manifestExists(reference: string): Promise<boolean> {
+    const op = `checking for the manifest ${reference} of ${this.location}`;
+    const res = await this.client.send(op, {
+      method: 'HEAD',
+      url: `/v2/${this.name}/manifests/${isDigest(reference) ? reference : encodeURIComponent(reference)}`,
+      scopes: [this.pullScope],
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+    }, true);
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw this.client.failure(op, res);
+  }
+
+  /**
+   * The referrers of a digest from the Referrers API (`GET /v2/<name>/referrers/<digest>`): the image index it
+   * answers, or undefined when the registry has no Referrers API (404, as distribution 2.8 answers). Registries that
+   * have none list referrers in the fallback tag, {@link referrersFallbackTag}.
+   */
+  public async referrers(digest: string): Promise<FetchedManifest | undefined> {
+    if (!isDigest(digest)) throw new RegistryError(`${JSON.stringify(digest)} is not a sha256 digest`);
+    const op = `listing the referrers of ${this.location}@${digest}`;
+    const res = await this.client.send(op, {
+      method: 'GET',
+      url: `/v2/${this.name}/referrers/${digest}`,
+      scopes: [this.pullScope],
+      headers: { accept: 'application/vnd.oci.image.index.v1+json' },
+    }, true);
+    if (res.status === 404 || res.status === 405 || res.status === 400) return undefined;
+    if (res.status !== 200) throw this.client.failure(op, res);
+    const type = headerOf(res, 'content-type')?.split(';')[0].trim();
+    if (type !== undefined && type !== 'application/vnd.oci.image.index.v1+json') return undefined;
+    return { bytes: res.body, digest: sha256Digest(res.body), mediaType: 'application/vnd.oci.image.index.v1+json' };
+  }
+
   private get pullScope(): string {
     return `repository:${this.name}:pull`;
   }
@@ -565,4 +620,10 @@ export function isLoopback(host: string): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The tag that lists a digest's referrers in registries without the Referrers API: `sha256-<hex>`. */
+export function referrersFallbackTag(digest: string): string {
+  if (!isDigest(digest)) throw new RegistryError(`${JSON.stringify(digest)} is not a sha256 digest`);
+  return `sha256-${digest.slice('sha256:'.length)}`;
 }

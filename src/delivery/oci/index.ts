@@ -2,4 +2,4 @@ export * from './reference.js';
 export * from './store.js';
 export { OciLayout } from './layout.js';
 export * from './auth.js';
-export { RegistryClient, RegistryRepository, RegistryError, isLoopback, type RegistryClientOptions, type RetryPolicy } from './client.js';
+export { RegistryClient, RegistryRepository, RegistryError, isLoopback, referrersFallbackTag, type RegistryClientOptions, type RetryPolicy } from './client.js';

@@ -2,10 +2,12 @@ import { EXIT, UsageError } from './args.js';
 import type { CliIo, Command } from './args.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
+import { mirrorCommand } from './commands/mirror.js';
 import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { validateCommand } from './commands/validate.js';
+import { verifyReleaseCommand } from './commands/verify-release.js';
 import { workflowCommand } from './commands/workflow.js';
 
 export { EXIT } from './args.js';
@@ -13,13 +15,15 @@ export type { CliIo } from './args.js';
 
 /** The commands, by name. */
 const COMMANDS: Readonly<Record<string, Command>> = {
-  validate: validateCommand,
-  diff: diffCommand,
-  push: pushCommand,
-  promote: promoteCommand,
-  pull: pullCommand,
-  inspect: inspectCommand,
-  workflow: workflowCommand,
+  'validate': validateCommand,
+  'diff': diffCommand,
+  'push': pushCommand,
+  'promote': promoteCommand,
+  'mirror': mirrorCommand,
+  'verify-release': verifyReleaseCommand,
+  'pull': pullCommand,
+  'inspect': inspectCommand,
+  'workflow': workflowCommand,
 };
 
 function usage(): string {

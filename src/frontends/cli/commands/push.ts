@@ -1,10 +1,13 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { clusterArtifactsFromTree, DeliveryError, wholeTreeArtifact, type DeliveryArtifact } from '../../../delivery/artifacts.js';
 import { Destinations, type DestinationOptions } from '../../../delivery/destinations.js';
-import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../delivery/push.js';
-import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../../delivery/oci/auth.js';
+import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../delivery/push.js';
+import { pushRelease, type ReleasePushReport } from '../../../delivery/release-push.js';
+import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
+import { resolveRevision } from '../../../delivery/revision.js';
+import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { EXIT, parseArgs, UsageError, type OptionSpec, type ParsedArgs, CliIo, Command } from '../args.js';
 
@@ -24,8 +27,11 @@ export const REGISTRY_OPTIONS_HELP = `  --host-alias <host>=<to>[,...]  Reach a 
   --docker-config <file>          The Docker config.json with credentials (default: $DOCKER_CONFIG or ~/.docker)
   --retries <n>                   Retries of a failed request, with backoff (default: 4)`;
 
-/** The destination options of the registry options given. */
-export function registryOptions(args: ParsedArgs, io: CliIo): DestinationOptions {
+/**
+ * The destination options of the registry options given.
+ * @param credsHosts the hosts `--creds` is for; other hosts (e.g. where charts are published) never get them
+ */
+export function registryOptions(args: ParsedArgs, io: CliIo, credsHosts?: readonly string[]): DestinationOptions {
   const aliases: Record<string, string> = {};
   const aliasText = stringOption(args, 'host-alias');
   if (aliasText !== undefined) {
@@ -40,7 +46,7 @@ export function registryOptions(args: ParsedArgs, io: CliIo): DestinationOptions
   const dockerConfig = stringOption(args, 'docker-config');
   const fromConfig = dockerConfigCredentials(dockerConfig !== undefined ? { path: resolve(io.cwd ?? process.cwd(), dockerConfig) } : {});
   const credentials = creds !== undefined
-    ? chainCredentials(basicCredentials(creds.slice(0, creds.indexOf(':')), creds.slice(creds.indexOf(':') + 1)), fromConfig)
+    ? chainCredentials(basicCredentials(creds.slice(0, creds.indexOf(':')), creds.slice(creds.indexOf(':') + 1), credsHosts), fromConfig)
     : fromConfig;
   const retries = numberOption(args, 'retries', 0);
   return {
@@ -101,21 +107,30 @@ export function destinationsOf(args: ParsedArgs, io: CliIo): Destinations {
 
 const PUSH_USAGE = `Usage: flux-fleet push <dir> [--registry | --layout <folder>] [options]
 
-Packs each cluster's folder of the synthesized tree in <dir> (clusters/<cluster>/) as a Flux OCI artifact and pushes
-it where that cluster pulls it (the URL and tag of its bootstrap's sync), in parallel, printing each digest.
-Unchanged blobs are not sent again; tags are set last, so a failed push leaves no tag pointing at missing blobs.
+Pushes the release the synthesized tree in <dir> describes (its release.json), to the registry of every region that
+uses each piece, in this order:
+  1. each component artifact (artifacts/<name>/) under its content tag, content-<hex of its digest>, refused when the
+     folder no longer packs to the digest in release.json (the clusters pin that digest);
+  2. each cluster's config (clusters/<cluster>/) under the candidate tag rev-<revision>;
+  3. only when all of that succeeded: the tag each cluster follows, for the environments that deploy on push
+     (staging). Production's tags never move on push: "flux-fleet promote" moves them, wave by wave.
+Unchanged blobs are not sent again; tags are set last, so a failed push leaves no tag pointing at missing content.
+
+With --tag (or --whole-tree), it pushes instead each cluster's folder under exactly the tags given, as told.
 
 Options:
   --registry                      Push to the registries (default: an OCI image layout folder)
   --layout <folder>               The OCI image layout folder (default: oci-layout); one layout per repository,
                                   at <folder>/<host>/<repository>
-  --tag <tag>[,...]               Tag every artifact with these tags instead of each cluster's own tag
+  --revision <rev>                The revision: a commit, or <branch>@sha1:<commit> (default: $GITHUB_SHA on
+                                  $GITHUB_REF_NAME, else "git rev-parse HEAD" where <dir> is)
+  --source <url>                  The source annotation (default: $GITHUB_SERVER_URL/$GITHUB_REPOSITORY in GitHub Actions)
+  --created <time>                The created annotation of the clusters' configs, RFC 3339 (default: $SOURCE_DATE_EPOCH,
+                                  else 1970-01-01T00:00:00Z, so that the same tree gives the same digest)
+  --dry-run                       Pack and check everything, print what would be pushed and which tags would move
+  --tag <tag>[,...]               Push each cluster's folder under these tags only (no release.json needed)
   --whole-tree                    One artifact holding every cluster's folder, to each region's registry
   --whole-tree-path <path>        Its repository beside clusters/ (default: fleet); its tag is --tag (default: latest)
-  --source <url>                  The source annotation (default: $GITHUB_SERVER_URL/$GITHUB_REPOSITORY in GitHub Actions)
-  --revision <rev>                The revision annotation, e.g. main@sha1:<commit> (default: from GitHub Actions)
-  --created <time>                The created annotation, RFC 3339 (default: $SOURCE_DATE_EPOCH, else 1970-01-01T00:00:00Z,
-                                  so that the same tree gives the same digest)
   --concurrency <n>               Artifacts pushed at once (default: 4)
   --digests-file <file>           Write <host>/<repository>@<digest> of each pushed artifact, a line each (for signing)
   --progress auto|tty|plain       A live display on a terminal, or a line per artifact (default: auto; plain in CI)
@@ -128,7 +143,7 @@ Exit codes: 0 all pushed, 1 some push failed, 2 usage error.
 
 /** `flux-fleet push <dir>`: packs and pushes every cluster's artifact. */
 export const pushCommand: Command = {
-  summary: 'push <dir>        Pack each cluster\'s folder as a Flux OCI artifact and push it to its region\'s\n                    registry (or an OCI image layout folder)',
+  summary: 'push <dir>        Push a release: component artifacts, then each cluster\'s config as a candidate;\n                    moves the tags of environments that deploy on push (never production\'s)',
   run: push,
 };
 
@@ -148,11 +163,14 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     'digests-file': { value: true },
     'progress': { value: true },
     'format': { value: true },
+    'dry-run': {},
   });
   if (args.options.has('help')) {
     io.stdout.write(PUSH_USAGE);
     return EXIT.ok;
   }
+  if (!args.options.has('tag') && !args.options.has('whole-tree')) return pushReleaseRun(args, io);
+  if (args.options.has('dry-run')) throw new UsageError('--dry-run is for the push of a release; drop --tag and --whole-tree');
   const format = stringOption(args, 'format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
   const progressMode = stringOption(args, 'progress') ?? 'auto';
@@ -162,6 +180,7 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
   let tags = listOption(args, 'tag');
   if (whole && tags === undefined) tags = ['latest'];
   const metadata = metadataOf(args);
+  warnUnknownAnnotations(metadata, io);
   const destinations = destinationsOf(args, io);
   const live = format === 'text' && (progressMode === 'tty' || (progressMode === 'auto' && (io.stdout as { isTTY?: boolean }).isTTY === true && !process.env.CI));
   const display = live ? new LiveDisplay(io) : undefined;
@@ -223,9 +242,19 @@ function blobsText(r: PushedTarget): string {
   return `blobs: ${parts.join(', ')}`;
 }
 
+/** Which tags moved to the digest, and which pointed at it already. */
+function tagsText(r: PushedTarget): string {
+  const moved = r.movedTags ?? r.tags;
+  const unchanged = r.tags.filter((t) => !moved.includes(t));
+  const parts = [];
+  if (moved.length > 0) parts.push(`tag${moved.length === 1 ? '' : 's'} moved: ${moved.join(', ')}`);
+  if (unchanged.length > 0) parts.push(`already there: ${unchanged.join(', ')}`);
+  return parts.join('; ');
+}
+
 function plainEvent(e: PushEvent, io: CliIo): void {
   if (e.type === 'done') {
-    io.stdout.write(`pushed ${e.artifact} ${e.location}:${e.result.tags.join(',')} ${e.result.digest} (${blobsText(e.result)})\n`);
+    io.stdout.write(`pushed ${e.artifact} ${e.location} ${e.result.digest} (${blobsText(e.result)}; ${tagsText(e.result)})\n`);
   } else if (e.type === 'failed') {
     io.stderr.write(`failed ${e.artifact} ${e.location}: ${e.error.message}\n`);
   }
@@ -252,7 +281,7 @@ class LiveDisplay {
     const name = e.artifact.padEnd(16);
     if (e.type === 'start') this.lines.set(key, `${this.spin()} ${name} ${e.location}  packing`);
     if (e.type === 'blob') this.lines.set(key, `${this.spin()} ${name} ${e.location}  ${e.blob} ${e.outcome} (${formatSize(e.size)})`);
-    if (e.type === 'done') this.lines.set(key, `\u2713 ${name} ${e.location}:${e.result.tags.join(',')}  ${shortDigest(e.result.digest)}  ${blobsText(e.result)}`);
+    if (e.type === 'done') this.lines.set(key, `\u2713 ${name} ${e.location}:${e.result.tags.join(',')}  ${shortDigest(e.result.digest)}  ${blobsText(e.result)}; ${tagsText(e.result)}`);
     if (e.type === 'failed') this.lines.set(key, `\u2717 ${name} ${e.location}  ${e.error.message}`);
     this.draw();
   }
@@ -271,4 +300,112 @@ class LiveDisplay {
     this.drawn = this.lines.size;
     this.io.stdout.write(out);
   }
+}
+
+/** Warns, on stderr, about annotations that are unknown and how to set them. */
+function warnUnknownAnnotations(metadata: ArtifactMetadata, io: CliIo): void {
+  if (metadata.source === undefined) {
+    io.stderr.write('warning: the source annotation is unknown, so Flux will not show where the artifacts come from; set --source <url> (or GITHUB_SERVER_URL and GITHUB_REPOSITORY, which GitHub Actions sets)\n');
+  }
+  if (metadata.revision === undefined) {
+    io.stderr.write('warning: the revision annotation is unknown, so Flux will not show which commit is deployed; set --revision <branch>@sha1:<commit> (or GITHUB_REF_NAME and GITHUB_SHA, which GitHub Actions sets)\n');
+  }
+}
+
+/** The release path: reads release.json and pushes components, candidates, then the tags that deploy on push. */
+async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
+  if (args.positionals.length !== 1) {
+    throw new UsageError(args.positionals.length === 0 ? 'push needs the synthesized folder: flux-fleet push <dir>' : `push takes one folder, got ${args.positionals.length}`);
+  }
+  const format = stringOption(args, 'format') ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const progressMode = stringOption(args, 'progress') ?? 'auto';
+  if (!['auto', 'tty', 'plain'].includes(progressMode)) throw new UsageError(`--progress ${JSON.stringify(progressMode)} is not a mode; use auto, tty or plain`);
+  const concurrency = numberOption(args, 'concurrency', 1) ?? 4;
+  const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
+  let release;
+  try {
+    release = await readReleaseManifest(dir);
+  } catch (e) {
+    if (!(e instanceof ReleaseManifestError)) throw e;
+    const hasClusters = await stat(join(dir, 'clusters')).then((s) => s.isDirectory(), () => false);
+    throw new UsageError(`cannot push ${JSON.stringify(args.positionals[0])}: ${e.message}${hasClusters && e.message.includes('does not exist')
+      ? '; to push each cluster\'s folder under tags of your choosing instead, give --tag <tag>' : ''}`);
+  }
+  let revision;
+  try {
+    revision = await resolveRevision({ given: stringOption(args, 'revision'), env: process.env, gitDir: dir });
+  } catch (e) {
+    if (e instanceof DeliveryError) throw new UsageError(`cannot push: ${e.message}`);
+    throw e;
+  }
+  const metadata = metadataOf(args);
+  if (metadata.source === undefined) warnUnknownAnnotations({ ...metadata, revision: revision.annotation }, io);
+  const dryRun = args.options.has('dry-run');
+  const destinations = destinationsOf(args, io);
+  const live = !dryRun && format === 'text' && (progressMode === 'tty' || (progressMode === 'auto' && (io.stdout as { isTTY?: boolean }).isTTY === true && !process.env.CI));
+  const display = live ? new LiveDisplay(io) : undefined;
+  let report: ReleasePushReport;
+  try {
+    report = await pushRelease(dir, release, {
+      destinations,
+      revision,
+      ...(metadata.source !== undefined ? { source: metadata.source } : {}),
+      ...(metadata.created !== undefined ? { created: metadata.created } : {}),
+      concurrency,
+      dryRun,
+      onEvent: (e) => {
+        if (display) display.update(e);
+        else if (format === 'text') plainEvent(e, io);
+      },
+    });
+  } catch (e) {
+    if (e instanceof DeliveryError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    destinations.close();
+    display?.finish();
+  }
+  const digestsFile = stringOption(args, 'digests-file');
+  if (digestsFile !== undefined && !dryRun) {
+    const lines = [...report.components, ...report.clusters].filter((p) => p.location.startsWith('oci://')).map((p) => `${p.location.slice('oci://'.length)}@${p.digest}`);
+    await writeFile(resolve(io.cwd ?? process.cwd(), digestsFile), lines.length > 0 ? `${[...new Set(lines)].join('\n')}\n` : '');
+  }
+  if (format === 'json') {
+    io.stdout.write(`${JSON.stringify({ ...report, failed: report.failed.map((f) => ({ artifact: f.artifact, location: f.location, error: f.error.message })) }, null, 2)}\n`);
+  } else {
+    io.stdout.write(releaseSummary(report, args.positionals[0], destinations.isLayout ? destinations.options.layout : undefined));
+  }
+  return report.failed.length === 0 ? EXIT.ok : EXIT.errors;
+}
+
+function releaseSummary(report: ReleasePushReport, dir: string, layout: string | undefined): string {
+  const lines: string[] = [];
+  const where = layout !== undefined ? ` to the OCI layout ${layout}` : '';
+  if (report.dryRun) {
+    for (const c of report.components) lines.push(`would push ${c.artifact} ${c.location}:${c.tags[0]} ${c.digest}`);
+    for (const c of report.clusters) lines.push(`would push ${c.artifact} ${c.location}:${c.tags[0]} ${c.digest}`);
+  }
+  for (const f of report.followed) {
+    const was = f.previous === undefined ? 'new tag' : `was ${shortDigest(f.previous)}`;
+    if (f.action === 'moved') lines.push(`moved ${f.location}:${f.tag} -> ${f.digest} (${was})`);
+    if (f.action === 'would-move') lines.push(`would move ${f.location}:${f.tag} -> ${f.digest} (${was})`);
+    if (f.action === 'unchanged') lines.push(`unchanged ${f.location}:${f.tag} (already ${shortDigest(f.digest)})`);
+  }
+  const held = report.followed.filter((f) => f.action === 'held');
+  const byEnv = new Map<string, number>();
+  for (const f of held) byEnv.set(f.environment, (byEnv.get(f.environment) ?? 0) + 1);
+  const all = [...report.components, ...report.clusters];
+  const sum = (k: 'uploaded' | 'mounted' | 'existing' | 'bytesUploaded') => all.reduce((n, p) => n + p[k], 0);
+  const moving = report.followed.filter((f) => f.action === (report.dryRun ? 'would-move' : 'moved')).length;
+  if (report.dryRun) {
+    lines.push(`dry run of revision ${report.revision.annotation}: would push ${report.components.length} component artifact${report.components.length === 1 ? '' : 's'} and ${report.clusters.length} candidate${report.clusters.length === 1 ? '' : 's'} ${report.candidate}${where}; would move ${moving} tag${moving === 1 ? '' : 's'}`);
+  } else {
+    lines.push(`revision ${report.revision.annotation}: ${report.components.length} component artifact${report.components.length === 1 ? '' : 's'} and ${report.clusters.length} candidate${report.clusters.length === 1 ? '' : 's'} ${report.candidate} pushed${where}; blobs: ${sum('uploaded')} uploaded (${formatSize(sum('bytesUploaded'))}), ${sum('mounted')} mounted, ${sum('existing')} unchanged; ${moving} tag${moving === 1 ? '' : 's'} moved`);
+  }
+  for (const [env, n] of [...byEnv].sort()) {
+    lines.push(`${n} tag${n === 1 ? '' : 's'} of ${env} not moved${report.failed.length > 0 ? '' : ` (moved by promotion: flux-fleet promote ${dir} --environment ${env} --wave <n> --revision ${report.revision.id})`}`);
+  }
+  if (report.failed.length > 0) lines.push(`${report.failed.length} failed; no tag was set for them, and no followed tag moved`);
+  return `${lines.join('\n')}\n`;
 }
