@@ -1,10 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { RegistryRepository, ReleaseManifest } from '../../src/index.js';
-import { referrersFallbackTag } from '../../src/index.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
-import { packArtifact, sha256Digest } from '../../src/index.js';
+import { packArtifact, referrersFallbackTag, sha256Digest, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
 
 /** The registry host of each region, as the tree names them (reached through host aliases in tests). */
 export const HOSTS = {
