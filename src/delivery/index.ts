@@ -5,3 +5,4 @@ export * from './push.js';
 export * from './promote.js';
 export * from './inspect.js';
 export * from './workflow.js';
+export * from './signing/index.js';

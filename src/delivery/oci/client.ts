@@ -1,10 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { anonymousCredentials, type CredentialProvider, type RegistryCredentials } from './auth.js';
-import { formatSize, isDigest, sha256Digest, shortDigest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
-import { MANIFEST_ACCEPT } from '../../flux/artifact/media-types.js';
 import { isRepositoryName } from './reference.js';
 import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
+import { formatSize, isDigest, sha256Digest, shortDigest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
+import { MANIFEST_ACCEPT } from '../../flux/artifact/media-types.js';
 
 /** How failed requests are retried: 5xx and 429 answers, dropped and refused connections, time-outs. */
 export interface RetryPolicy {
@@ -442,6 +442,37 @@ export class RegistryRepository implements ArtifactStore {
     const type = headerOf(res, 'content-type')?.split(';')[0].trim();
     const own = (JSON.parse(res.body.toString('utf8')) as { mediaType?: string }).mediaType;
     return { bytes: res.body, digest, mediaType: own ?? type ?? 'application/vnd.oci.image.manifest.v1+json' };
+  }
+
+  /**
+   * Stores a manifest by its digest, with no tag (a referrer such as a signature bundle, whose `subject` names the
+   * artifact it refers to); returns the digest.
+   */
+  public async pushManifestByDigest(bytes: Buffer, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const op = `putting the manifest ${this.location}@${digest}`;
+    const res = await this.client.send(op, {
+      method: 'PUT',
+      url: `/v2/${this.name}/manifests/${digest}`,
+      scopes: [this.pushScope],
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    }, true);
+    if (res.status !== 201 && res.status !== 200) throw this.client.failure(op, res);
+    return digest;
+  }
+
+  /**
+   * The image index of the manifests whose `subject` is `digest`, from the Referrers API; undefined when the registry
+   * does not serve that API (404), so that the caller falls back to the `sha256-<hex>` tag.
+   */
+  public async referrers(digest: string): Promise<Buffer | undefined> {
+    if (!isDigest(digest)) throw new RegistryError(`${JSON.stringify(digest)} is not a sha256 digest`);
+    const op = `listing the referrers of ${this.location}@${digest}`;
+    const res = await this.client.send(op, { method: 'GET', url: `/v2/${this.name}/referrers/${digest}`, scopes: [this.pullScope], headers: { accept: 'application/vnd.oci.image.index.v1+json' } }, true);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw this.client.failure(op, res);
+    return res.body;
   }
 
   public async tags(): Promise<string[]> {

@@ -6,6 +6,7 @@ import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../deliv
 import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../../delivery/oci/auth.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
+import { signPushedFromArgs, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from './signer-options.js';
 import { EXIT, parseArgs, UsageError, type OptionSpec, type ParsedArgs, CliIo, Command } from '../args.js';
 
 /** The options every command that reaches registries takes. */
@@ -120,6 +121,7 @@ Options:
   --digests-file <file>           Write <host>/<repository>@<digest> of each pushed artifact, a line each (for signing)
   --progress auto|tty|plain       A live display on a terminal, or a line per artifact (default: auto; plain in CI)
   --format text|json              How to print the result (default: text)
+${SIGN_ON_PUSH_HELP}
 ${REGISTRY_OPTIONS_HELP}
   -h, --help                      Show this help
 
@@ -148,6 +150,7 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     'digests-file': { value: true },
     'progress': { value: true },
     'format': { value: true },
+    ...SIGN_ON_PUSH_OPTIONS,
   });
   if (args.options.has('help')) {
     io.stdout.write(PUSH_USAGE);
@@ -181,8 +184,9 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     destinations.close();
     throw new UsageError(`cannot push: ${(e as Error).message}`);
   }
-  destinations.close();
   display?.finish();
+  const signFailed = await signPushedFromArgs(args, io, report.pushed, destinations);
+  destinations.close();
 
   const digestsFile = stringOption(args, 'digests-file');
   if (digestsFile !== undefined) {
@@ -197,7 +201,7 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
   } else {
     io.stdout.write(summary(report.pushed, report.failed.length, destinations.isLayout ? destinations.options.layout : undefined));
   }
-  return report.failed.length === 0 ? EXIT.ok : EXIT.errors;
+  return report.failed.length === 0 && !signFailed ? EXIT.ok : EXIT.errors;
 }
 
 /** The annotations: flags first, then GitHub Actions' environment, then SOURCE_DATE_EPOCH for the time. */
