@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { Destinations } from '../../../src/delivery/destinations.js';
+import type { RegistryRepository } from '../../../src/delivery/oci/client.js';
+import { pushArtifact } from '../../../src/delivery/oci/store.js';
+import { keylessSigner, readBundleBytes, listReferrers, parseBundle, signArtifacts, verifyArtifact, type SignTarget } from '../../../src/delivery/signing/index.js';
+import { packArtifact } from '../../../src/flux/artifact/artifact.js';
+import { TestRegistry } from '../../support/registry.js';
+import { FakeSigstore } from '../../support/sigstore.js';
+
+const HOST = 'registry.acme.io';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const MAIN = 'https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main';
+const TAGS = '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+$';
+const ISSUER_RE = '^https://token\\.actions\\.githubusercontent\\.com$';
+const MAIN_RE = '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$';
+
+let dir: string;
+let registry: TestRegistry;
+let sigstore: FakeSigstore;
+let destinations: Destinations;
+
+function target(repository: string): SignTarget {
+  return { repository: destinations.store(`oci://${HOST}/${repository}`) as RegistryRepository, host: HOST, reference: 'latest' };
+}
+
+async function pushSample(repository: string, text: string): Promise<string> {
+  const packed = packArtifact([{ path: 'app.yaml', content: Buffer.from(text) }], { created: '2026-11-01T10:00:00Z' });
+  await pushArtifact(destinations.store(`oci://${HOST}/${repository}`), packed, ['latest']);
+  return packed.digest;
+}
+
+async function signKeyless(repository: string, subject: string): Promise<void> {
+  await signArtifacts([target(repository)], { signer: keylessSigner({ identityToken: async () => sigstore.token(subject, ISSUER), fulcioUrl: sigstore.url, rekorUrl: sigstore.url }) });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'flux-fleet-keyless-'));
+  [registry, sigstore] = await Promise.all([TestRegistry.start(), FakeSigstore.start()]);
+  destinations = new Destinations({ hostAliases: { [HOST]: registry.host }, retry: { retries: 1, baseDelayMs: 20, maxDelayMs: 50 } });
+}, 120_000);
+
+afterAll(async () => {
+  destinations.close();
+  await Promise.all([registry.destroy(), sigstore.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('keyless signing through a private Fulcio and Rekor', () => {
+  test('signs as the CI identity; @sigstore/verify and verify accept it under the trusted root', async () => {
+    // GIVEN
+    const repository = 'fleet/clusters/stg-eu-1';
+    const digest = await pushSample(repository, 'kind: ConfigMap\n');
+    // WHEN
+    await signKeyless(repository, MAIN);
+    // THEN: the bundle carries a certificate and a transparency log entry with its inclusion proof
+    const repo = target(repository).repository;
+    const { referrers } = await listReferrers(repo, digest);
+    const bundle = parseBundle((await readBundleBytes(repo, referrers[0]))!, 'bundle');
+    const entry = bundle.verificationMaterial.tlogEntries?.[0] as { inclusionProof?: unknown } | undefined;
+    expect(entry?.inclusionProof).toBeDefined();
+    // @sigstore/verify, with the trusted root the clusters get
+    const signer = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(sigstore.trustedRoot)), { tlogThreshold: 1, ctlogThreshold: 1 })
+      .verify(toSignedEntity(bundleFromJSON(bundle)), { subjectAlternativeName: MAIN, extensions: { issuer: ISSUER } });
+    expect(signer.identity?.subjectAlternativeName).toBe(MAIN);
+    // flux-fleet's verification, as Flux's matchOIDCIdentity would
+    const verified = await verifyArtifact(target(repository), { kind: 'keyless', identities: [{ issuer: ISSUER_RE, subject: MAIN_RE }], trustedRoot: sigstore.trustedRoot });
+    expect({ via: verified.via, signer: verified.signer }).toStrictEqual({ via: 'bundle', signer: `${MAIN} (issuer ${ISSUER})` });
+  }, 120_000);
+
+  test('fails when the identity is another one: production accepts release tags, not main', async () => {
+    // GIVEN
+    const repository = 'fleet/clusters/prod-eu-1';
+    await pushSample(repository, 'kind: Secret\n');
+    await signKeyless(repository, MAIN);
+    // WHEN
+    const verifying = verifyArtifact(target(repository), { kind: 'keyless', identities: [{ issuer: ISSUER_RE, subject: TAGS }], trustedRoot: sigstore.trustedRoot });
+    // THEN
+    await expect(verifying).rejects.toThrow(`signed by "${MAIN}" (issuer "${ISSUER}"), which does not match subject ${JSON.stringify(TAGS)}`);
+  }, 120_000);
+
+  test('fails when the trusted root is another Sigstore instance\'s', async () => {
+    // GIVEN
+    const repository = 'fleet/clusters/other-root';
+    await pushSample(repository, 'kind: Role\n');
+    await signKeyless(repository, MAIN);
+    const other = await FakeSigstore.start();
+    // WHEN
+    const verifying = verifyArtifact(target(repository), { kind: 'keyless', identities: [{ issuer: ISSUER_RE, subject: MAIN_RE }], trustedRoot: other.trustedRoot });
+    // THEN
+    await expect(verifying).rejects.toThrow(/does not verify with the trusted root/);
+    await other.stop();
+  }, 120_000);
+
+  test('fails when two identities are given on a bundle path', async () => {
+    // GIVEN
+    const repository = 'fleet/clusters/two-identities';
+    await pushSample(repository, 'kind: RoleBinding\n');
+    await signKeyless(repository, MAIN);
+    // WHEN
+    const verifying = verifyArtifact(target(repository), {
+      kind: 'keyless', identities: [{ issuer: ISSUER_RE, subject: MAIN_RE }, { issuer: ISSUER_RE, subject: TAGS }], trustedRoot: sigstore.trustedRoot,
+    });
+    // THEN
+    await expect(verifying).rejects.toThrow(/unsupported: multiple identities/);
+  }, 120_000);
+});
