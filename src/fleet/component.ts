@@ -38,6 +38,11 @@ export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
   readonly dependsOn?: Component<V>[];
   /** The tenant the component belongs to: reconciled in its namespace, as its service account. @default - the platform's */
   readonly tenant?: Tenant;
+  /**
+   * Who signs the component's source (an app repository's own workflow, say); a chart's own signing comes first.
+   * @default - its tenant's signing identity, else its environment's (for a chart from another registry: none)
+   */
+  readonly signing?: Signing;
   /** How often to reconcile. @default - the fleet's reconcile interval (10m) */
   readonly interval?: FluxDuration;
   /** Timeout of apply and health checks. @default - the interval */
@@ -52,6 +57,12 @@ export interface ComponentBuildContext {
   readonly verification?: OciVerification;
   /** Whether the cluster's environment requires verification of everything it pulls. */
   readonly verificationRequired: boolean;
+  /**
+   * The `spec.verify` of a source in `namespace` signed by `own` (else by the environment's identity, unless
+   * `environmentFallback` is false); undefined when the environment does not verify. Records the public material the
+   * namespace then needs.
+   */
+  verifyWith(own: Signing | undefined, namespace: string, environmentFallback?: boolean): OciVerification | undefined;
   readonly multitenant: boolean;
   readonly sourceInterval?: FluxDuration;
   readonly reconcileInterval?: FluxDuration;
@@ -191,7 +202,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       provider: settings.provider,
       secretRef: settings.secretRef,
       insecure: settings.insecure,
-      verify: ctx.verification,
+      verify: ctx.verifyWith(this.props.signing ?? this.tenant?.props.signing, this.namespace),
     });
     const substitute = p.substitutions?.(ctx.cluster);
     for (const name of Object.keys(substitute ?? {})) {
@@ -307,7 +318,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     const folder = `components/${this.name}`;
     const release = ctx.addChart(`${this.name}-release`, `${folder}/${this.name}.yaml`, this.namespace);
     const chartSigning = p.chart.options.signing;
-    const verify = chartSigning ? chartSigning.verification() : (p.chart.mirrored ? ctx.verification : undefined);
+    const verify = ctx.verifyWith(chartSigning ?? p.signing ?? this.tenant?.props.signing, this.namespace, p.chart.mirrored);
     if (ctx.verificationRequired && !verify && !chartSigning) {
       this._problem(`chart ${q(p.chart.urlFor(ctx.registry, ctx.cluster.region))} has no signing identity, and production requires verification; set chart signing (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { Channel } from './channel.js';
 import { Cluster, ClusterProps, FleetVariables, VariablesOf } from './cluster.js';
 import type { Fleet } from './fleet.js';
+import type { Signing } from './signing.js';
 
 /** Props of an {@link Environment}. */
 export interface EnvironmentProps {
@@ -22,6 +23,13 @@ export interface EnvironmentProps {
    * @default true (an error in production when the fleet declares no signing identity)
    */
   readonly verify?: boolean;
+  /**
+   * Who signs what this environment's clusters pull from the fleet's registry (their own config and the components'
+   * artifacts), e.g. staging: the main branch's workflow, production: release tags. Every `verify` block of its
+   * clusters follows from it, and so does the signing step CI runs for them.
+   * @default - the fleet's signing identity
+   */
+  readonly signing?: Signing;
 }
 
 /** An environment (staging, production...): a release channel and its clusters. */
@@ -34,6 +42,8 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
   public readonly production: boolean;
   /** Whether its clusters verify signatures; undefined when not said. */
   public readonly verify?: boolean;
+  /** Who signs this environment's artifacts; undefined when the fleet's identity applies. */
+  public readonly signing?: Signing;
   /** The fleet. */
   public readonly fleet: Fleet<V>;
 
@@ -47,6 +57,7 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
     this.channel = typeof props.channel === 'string' ? Channel.tag(props.channel) : props.channel;
     this.production = props.production ?? (name === 'production' || name.startsWith('prod'));
     this.verify = props.verify;
+    this.signing = props.signing;
     this.node.addValidation({ validate: () => this.channel.validate('channel') });
   }
 

@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import { ClusterRole, ConfigMap, Namespace, RoleBinding, ServiceAccount } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
+import type { Signing } from './signing.js';
 import { matchesTargets, Targets } from './targets.js';
 import { Checks } from '../flux/core/rules.js';
 
@@ -17,6 +18,11 @@ export interface TenantProps {
    * @default "cluster-admin" (full control of the tenant's own namespace only, as `flux create tenant` grants)
    */
   readonly clusterRole?: string;
+  /**
+   * Who signs the tenant's artifacts (its own repository's workflow, say): the sources of its components verify it.
+   * @default - the environment's signing identity
+   */
+  readonly signing?: Signing;
 }
 
 /**

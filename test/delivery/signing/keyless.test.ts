@@ -35,7 +35,8 @@ async function pushSample(repository: string, text: string): Promise<string> {
 }
 
 async function signKeyless(repository: string, subject: string): Promise<void> {
-  await signArtifacts([target(repository)], { signer: keylessSigner({ identityToken: async () => sigstore.token(subject, ISSUER), fulcioUrl: sigstore.url, rekorUrl: sigstore.url }) });
+  const signer = keylessSigner({ identityToken: async () => sigstore.token(subject, ISSUER), fulcioUrl: sigstore.url, rekorUrl: sigstore.url });
+  await signArtifacts([target(repository)], { signer });
 }
 
 beforeAll(async () => {
