@@ -57,12 +57,6 @@ export interface ComponentBuildContext {
   readonly verification?: OciVerification;
   /** Whether the cluster's environment requires verification of everything it pulls. */
   readonly verificationRequired: boolean;
-  /**
-   * The `spec.verify` of a source in `namespace` signed by `own` (else by the environment's identity, unless
-   * `environmentFallback` is false); undefined when the environment does not verify. Records the public material the
-   * namespace then needs.
-   */
-  verifyWith(own: Signing | undefined, namespace: string, environmentFallback?: boolean): OciVerification | undefined;
   readonly multitenant: boolean;
   readonly sourceInterval?: FluxDuration;
   readonly reconcileInterval?: FluxDuration;
@@ -70,6 +64,12 @@ export interface ComponentBuildContext {
   readonly runtimeInfoName: string;
   /** The Kustomizations, on this cluster, of the components this one depends on. */
   readonly dependencies: Kustomization[];
+  /**
+   * The `spec.verify` of a source in `namespace` signed by `own` (else by the environment's identity, unless
+   * `environmentFallback` is false); undefined when the environment does not verify. Records the public material the
+   * namespace then needs.
+   */
+  verifyWith(own: Signing | undefined, namespace: string, environmentFallback?: boolean): OciVerification | undefined;
   /** Adds a chart whose objects are written to `file` under the cluster's folder. */
   addChart(id: string, file: string, namespace: string): Chart;
   /** The cluster's own sync source (created by the bootstrap), as seen from `chart`. */

@@ -267,7 +267,7 @@ export class Signing {
       check: (c) => {
         c.dnsName('Signing.cosignKey() secretName', props.secretName);
         if (props.publicKey !== undefined && !/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/.test(props.publicKey)) {
-          c.add(`Signing.cosignKey() publicKey is not a PEM public key; give the content of cosign.pub (-----BEGIN PUBLIC KEY-----...), never the private key`);
+          c.add('Signing.cosignKey() publicKey is not a PEM public key; give the content of cosign.pub (-----BEGIN PUBLIC KEY-----...), never the private key');
         }
       },
       material: props.publicKey !== undefined ? { secretName: props.secretName, key: 'cosign.pub', value: props.publicKey } : undefined,
