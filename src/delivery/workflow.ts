@@ -5,6 +5,7 @@ import { DeliveryError } from './artifacts.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { SigningIdentity } from '../fleet/signing.js';
 import { parseRegistryReference } from './oci/reference.js';
+import { describeSigner, githubRefCondition, releaseSigners, releaseSignersOfFleet, signingSteps, type ReleaseSigner } from './signing/workflow-steps.js';
 
 /** How CI logs in to a registry host before pushing. */
 export interface RegistryLogin {
@@ -22,6 +23,8 @@ export interface ReleaseWorkflowSpec {
   readonly identity: SigningIdentity;
   /** The registries pushed to, sorted by host. */
   readonly registries: readonly RegistryLogin[];
+  /** Every signer with the clusters that verify it (e.g. staging: main, production: release tags). @default - `identity` signs every artifact */
+  readonly signers?: readonly ReleaseSigner[];
 }
 
 /** Options of the generated GitHub Actions workflow. */
@@ -48,10 +51,10 @@ const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** The release workflow's inputs from a fleet declaration: its signing identity and its registries' hosts. */
 export function releaseWorkflowSpecFromFleet(fleet: Fleet<any>): ReleaseWorkflowSpec {
-  const identity = fleet.props.signing?.identity();
-  if (!identity) throw new DeliveryError('the fleet declares no signing identity, so there is nothing for CI to sign with; set signing on the fleet, e.g. Signing.githubActions({ repository, workflow })');
+  const signers = releaseSignersOfFleet(fleet);
+  if (signers.length === 0) throw new DeliveryError('the fleet declares no signing identity, so there is nothing for CI to sign with; set signing on the fleet, e.g. Signing.githubActions({ repository, workflow })');
   const hosts = [...new Set(fleet.clusters.map((c) => fleet.props.registry.hostFor(c.region)))];
-  return { identity, registries: hosts.sort().map(loginFor) };
+  return { identity: signers[0].identity, registries: hosts.sort().map(loginFor), signers };
 }
 
 /**
@@ -89,13 +92,14 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
     entry.clusters.push(name);
     identities.set(key, entry);
   }
-  if (identities.size > 1) {
+  const workflows = new Set([...identities.values()].map((e) => (e.identity.keyless && e.identity.ci?.system === 'github-actions' ? `${e.identity.ci.repository}/${e.identity.ci.workflow}` : JSON.stringify(e.identity))));
+  if (workflows.size > 1) {
     problems.push(`the clusters verify different signers, and one workflow signs as one: ${[...identities.values()].map((e) => `${describeIdentity(e.identity)} (${e.clusters.join(', ')})`).join('; ')}`);
   }
   if (problems.length > 0) throw new DeliveryError(problems.join('\n'));
-  const only = [...identities.values()][0];
-  if (!only) throw new DeliveryError(`${clustersDir} holds no cluster folder`);
-  return { identity: only.identity, registries: [...hosts].sort().map(loginFor) };
+  const signers = releaseSigners([...identities.values()].flatMap((e) => e.clusters.map((cluster) => ({ identity: e.identity, cluster }))));
+  if (signers.length === 0) throw new DeliveryError(`${clustersDir} holds no cluster folder`);
+  return { identity: signers[0].identity, registries: [...hosts].sort().map(loginFor), signers };
 }
 
 /**
@@ -116,16 +120,17 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     if (id.trustedRootSecretName !== undefined) {
       throw new DeliveryError('the signing identity uses a private Sigstore instance (trustedRootSecretRef); the generated workflow signs with the public one: write the signing step for your instance yourself');
     }
-    if (id.ci?.system !== 'github-actions' || id.issuer !== GITHUB_ISSUER || id.regex) {
+    if (id.ci?.system !== 'github-actions' || (id.regex ? !id.ci.ref.endsWith('*') : id.issuer !== GITHUB_ISSUER)) {
       throw new DeliveryError(`the fleet's signer is ${describeIdentity(id)}, which a GitHub Actions workflow cannot sign as; declare Signing.githubActions({ repository, workflow }) on the fleet, or write the pipeline of that signer yourself`);
     }
     workflowFile = id.ci.workflow;
-    const ref = id.ci.ref;
-    trigger = ref.startsWith('refs/tags/')
-      ? { push: { tags: [ref.slice('refs/tags/'.length)] } }
-      : { push: { branches: [ref.slice('refs/heads/'.length)] }, workflow_dispatch: {} };
-    guard = `github.repository == '${id.ci.repository}' && github.ref == '${ref}'`;
-    signer = id.subject;
+    const refs = (spec.signers ?? [{ identity: id }]).map((x) => (x.identity.keyless && x.identity.ci?.system === 'github-actions' ? x.identity.ci.ref : id.ci!.ref));
+    const tags = refs.filter((r) => r.startsWith('refs/tags/')).map((r) => r.slice('refs/tags/'.length));
+    const branches = refs.filter((r) => r.startsWith('refs/heads/')).map((r) => r.slice('refs/heads/'.length));
+    trigger = { push: { ...(branches.length > 0 ? { branches } : {}), ...(tags.length > 0 ? { tags } : {}) }, ...(branches.length > 0 ? { workflow_dispatch: {} } : {}) };
+    const conditions = (spec.signers ?? [{ identity: id }]).map((x) => githubRefCondition(x.identity)!);
+    guard = `github.repository == '${id.ci.repository}' && ${conditions.length > 1 ? `(${conditions.join(' || ')})` : conditions[0]}`;
+    signer = (spec.signers ?? []).length > 1 ? spec.signers!.map((x) => `${x.clusters.join(', ')} as ${describeSigner(x.identity)}`).join('; ') : describeSigner(id);
   } else {
     if (id.tool !== 'cosign') throw new DeliveryError('the fleet signs with notation; the generated workflow signs with cosign: write the notation signing step yourself');
     signer = `the cosign key whose public part is in Secret ${id.secretName} on the clusters`;
@@ -143,24 +148,8 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
       name: 'Push every cluster\'s artifact',
       run: `npx flux-fleet push ${outdir} --registry --source "\${{ github.server_url }}/\${{ github.repository }}" --revision "\${{ github.ref_name }}@sha1:\${{ github.sha }}" --digests-file "${digests}"${options.pushArguments ? ` ${options.pushArguments}` : ''}`,
     },
-    { uses: 'sigstore/cosign-installer@v3' },
+    ...signingSteps(spec.signers ?? [{ identity: id, environments: [], clusters: [] }], digests),
   ];
-  if (id.keyless) {
-    steps.push({
-      name: 'Sign keyless as the identity the clusters verify',
-      run: `while read -r ref; do\n  cosign sign --yes "$ref"\ndone < "${digests}"`,
-    });
-    steps.push({
-      name: 'Check each signature with the clusters\' identity',
-      run: `while read -r ref; do\n  cosign verify --certificate-oidc-issuer '${id.issuer}' --certificate-identity '${id.subject}' "$ref" > /dev/null\ndone < "${digests}"`,
-    });
-  } else {
-    steps.push({
-      name: 'Sign with the fleet\'s cosign key',
-      env: { COSIGN_PRIVATE_KEY: '${{ secrets.COSIGN_PRIVATE_KEY }}', COSIGN_PASSWORD: '${{ secrets.COSIGN_PASSWORD }}' },
-      run: `while read -r ref; do\n  cosign sign --yes --key env://COSIGN_PRIVATE_KEY "$ref"\ndone < "${digests}"`,
-    });
-  }
   const permissions: Record<string, string> = { 'contents': 'read', 'id-token': 'write' };
   if (spec.registries.some((r) => r.kind === 'ghcr')) permissions.packages = 'write';
   const workflow = {
@@ -177,7 +166,9 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     },
   };
   const header = '# Generated by flux-fleet. Do not edit: change the fleet program and generate again.\n'
-    + `# Signs every pushed artifact as ${signer}: the signer every cluster verifies.\n`;
+    + ((spec.signers ?? []).length > 1
+      ? `# Signs each cluster's artifact as the signer it verifies: ${signer}.\n`
+      : `# Signs every pushed artifact as ${signer}: the signer every cluster verifies.\n`);
   return { path: `.github/workflows/${workflowFile}`, content: header + stringify(workflow, { lineWidth: 0, indentSeq: true }) };
 }
 
@@ -279,6 +270,8 @@ function identityOf(verify: Verify): SigningIdentity | string {
   if (ids.length !== 1) return `its sync source accepts ${ids.length} keyless identities; a workflow signs as exactly one`;
   const issuer = exact(ids[0].issuer ?? '');
   const subject = exact(ids[0].subject ?? '');
+  const glob = githubGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '');
+  if (glob) return glob;
   if (issuer === undefined || subject === undefined) {
     return `its sync source accepts signers matching ${JSON.stringify(ids[0].subject)}, a pattern rather than one signer; declare an exact identity (e.g. Signing.githubActions) for the fleet's own artifacts`;
   }
@@ -311,4 +304,14 @@ function exact(regex: string): string | undefined {
     }
   }
   return out;
+}
+
+/** The GitHub Actions identity a tag or branch pattern (`Signing.githubActions({ ref: 'refs/tags/v*' })`) verifies. */
+function githubGlobIdentity(issuer: string, subject: string): SigningIdentity | undefined {
+  const m = /^(\^.*@refs\/(?:heads|tags)\/.*)\[\^@\]\+\$$/.exec(subject);
+  if (exact(issuer) !== GITHUB_ISSUER || !m) return undefined;
+  const prefix = exact(`${m[1]}$`);
+  const gh = prefix === undefined ? null : /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^/@]+)@(refs\/.+)$/.exec(prefix);
+  if (!gh) return undefined;
+  return { tool: 'cosign', keyless: true, issuer, subject, regex: true, ci: { system: 'github-actions', repository: gh[1], workflow: gh[2], ref: `${gh[3]}*` } };
 }

@@ -207,7 +207,7 @@ describe('flux-fleet workflow', () => {
     const result = await cli(['workflow', 'dist']);
     // THEN
     expect(result).toStrictEqual({ code: EXIT.ok, stdout: githubReleaseWorkflow(await releaseWorkflowSpecFromTree(join(dir, 'dist'))).content, stderr: '' });
-    expect(result.stdout).toContain("--certificate-identity 'https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main'");
+    expect(result.stdout).toContain("- name: Sign the artifacts of stg-eu-1, stg-us-1 as https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main\n        if: github.ref == 'refs/heads/main'\n");
   });
 
   test('writes it with --output', async () => {

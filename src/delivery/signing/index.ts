@@ -6,3 +6,4 @@ export * from './sign.js';
 export * from './verify.js';
 export * from './keyless.js';
 export * from './sign-pushed.js';
+export * from './workflow-steps.js';

@@ -21,7 +21,7 @@ export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
 };
 
 /** Their help lines. */
-export const SIGNER_OPTIONS_HELP = `  --key <file>                    Sign with this private key: cosign's encrypted format (password from
+export const SIGNER_OPTIONS_HELP = `  --key <file>|env://<VAR>        Sign with this private key: cosign's encrypted format (password from
                                   COSIGN_PASSWORD) or a P-256 PKCS#8 or SEC1 PEM (default: keyless)
   --identity-token <token>        Keyless: the OIDC token (default: the CI's, GitHub Actions with
                                   "id-token: write", or GitLab CI's SIGSTORE_ID_TOKEN)
@@ -36,12 +36,16 @@ export async function signerOptionsOf(args: ParsedArgs, io: CliIo): Promise<Sign
   const keyFile = stringOption(args, 'key');
   const legacySig = args.options.has('legacy-sig');
   if (keyFile !== undefined) {
-    const path = resolve(io.cwd ?? process.cwd(), keyFile);
     let text;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --key ${keyFile}: ${(e as Error).message}`);
+    if (keyFile.startsWith('env://')) {
+      text = process.env[keyFile.slice('env://'.length)];
+      if (text === undefined) throw new UsageError(`--key ${keyFile}: the environment variable ${keyFile.slice('env://'.length)} is not set`);
+    } else {
+      try {
+        text = await readFile(resolve(io.cwd ?? process.cwd(), keyFile), 'utf8');
+      } catch (e) {
+        throw new UsageError(`cannot read --key ${keyFile}: ${(e as Error).message}`);
+      }
     }
     try {
       return { signer: keySigner(readPrivateKey(text, process.env.COSIGN_PASSWORD, keyFile)), legacySig };
