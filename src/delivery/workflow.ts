@@ -92,7 +92,8 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
     entry.clusters.push(name);
     identities.set(key, entry);
   }
-  const workflows = new Set([...identities.values()].map((e) => (e.identity.keyless && e.identity.ci?.system === 'github-actions' ? `${e.identity.ci.repository}/${e.identity.ci.workflow}` : JSON.stringify(e.identity))));
+  const workflowOf = (id: SigningIdentity): string => (id.keyless && id.ci?.system === 'github-actions' ? `${id.ci.repository}/${id.ci.workflow}` : JSON.stringify(id));
+  const workflows = new Set([...identities.values()].map((e) => workflowOf(e.identity)));
   if (workflows.size > 1) {
     problems.push(`the clusters verify different signers, and one workflow signs as one: ${[...identities.values()].map((e) => `${describeIdentity(e.identity)} (${e.clusters.join(', ')})`).join('; ')}`);
   }

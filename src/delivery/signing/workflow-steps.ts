@@ -11,9 +11,15 @@ export interface ReleaseSigner {
   readonly clusters: readonly string[];
 }
 
+interface Group {
+  readonly identity: SigningIdentity;
+  readonly environments: Set<string>;
+  readonly clusters: string[];
+}
+
 /** The signers of a fleet's release: each environment's identity (its own, else the fleet's), with its clusters. */
 export function releaseSignersOfFleet(fleet: Fleet<any>): ReleaseSigner[] {
-  const groups: Array<{ identity: SigningIdentity; environments: Set<string>; clusters: string[] }> = [];
+  const groups: Group[] = [];
   for (const env of fleet.environments) {
     if (env.verify === false) continue;
     const identity = fleet.signingOf(env)?.identity();
@@ -23,14 +29,21 @@ export function releaseSignersOfFleet(fleet: Fleet<any>): ReleaseSigner[] {
   return finish(groups);
 }
 
+/** A cluster and the identity it verifies. */
+export interface SignedCluster {
+  readonly identity: SigningIdentity;
+  readonly environment?: string;
+  readonly cluster: string;
+}
+
 /** Groups clusters by the identity they verify. */
-export function releaseSigners(entries: ReadonlyArray<{ readonly identity: SigningIdentity; readonly environment?: string; readonly cluster: string }>): ReleaseSigner[] {
-  const groups: Array<{ identity: SigningIdentity; environments: Set<string>; clusters: string[] }> = [];
+export function releaseSigners(entries: ReadonlyArray<SignedCluster>): ReleaseSigner[] {
+  const groups: Group[] = [];
   for (const e of entries) add(groups, e.identity, e.environment, [e.cluster]);
   return finish(groups);
 }
 
-function add(groups: Array<{ identity: SigningIdentity; environments: Set<string>; clusters: string[] }>, identity: SigningIdentity, environment: string | undefined, clusters: string[]): void {
+function add(groups: Group[], identity: SigningIdentity, environment: string | undefined, clusters: string[]): void {
   const key = JSON.stringify(identity);
   let g = groups.find((x) => JSON.stringify(x.identity) === key);
   if (!g) groups.push(g = { identity, environments: new Set(), clusters: [] });
@@ -38,7 +51,7 @@ function add(groups: Array<{ identity: SigningIdentity; environments: Set<string
   g.clusters.push(...clusters);
 }
 
-function finish(groups: Array<{ identity: SigningIdentity; environments: Set<string>; clusters: string[] }>): ReleaseSigner[] {
+function finish(groups: Group[]): ReleaseSigner[] {
   return groups
     .map((g) => ({ identity: g.identity, environments: [...g.environments].sort(), clusters: [...new Set(g.clusters)].sort() }))
     .sort((a, b) => (a.clusters[0] ?? '').localeCompare(b.clusters[0] ?? ''));
