@@ -128,7 +128,10 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     const refs = (spec.signers ?? [{ identity: id }]).map((x) => (x.identity.keyless && x.identity.ci?.system === 'github-actions' ? x.identity.ci.ref : id.ci!.ref));
     const tags = refs.filter((r) => r.startsWith('refs/tags/')).map((r) => r.slice('refs/tags/'.length));
     const branches = refs.filter((r) => r.startsWith('refs/heads/')).map((r) => r.slice('refs/heads/'.length));
-    trigger = { push: { ...(branches.length > 0 ? { branches } : {}), ...(tags.length > 0 ? { tags } : {}) }, ...(branches.length > 0 ? { workflow_dispatch: {} } : {}) };
+    trigger = {
+      push: { ...(branches.length > 0 ? { branches } : {}), ...(tags.length > 0 ? { tags } : {}) },
+      ...(branches.length > 0 ? { workflow_dispatch: {} } : {}),
+    };
     const conditions = (spec.signers ?? [{ identity: id }]).map((x) => githubRefCondition(x.identity)!);
     guard = `github.repository == '${id.ci.repository}' && ${conditions.length > 1 ? `(${conditions.join(' || ')})` : conditions[0]}`;
     signer = (spec.signers ?? []).length > 1 ? spec.signers!.map((x) => `${x.clusters.join(', ')} as ${describeSigner(x.identity)}`).join('; ') : describeSigner(id);
