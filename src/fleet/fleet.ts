@@ -230,7 +230,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     };
     const facts = this.bootstrapFacts(cluster);
     const runtimeInfo = { ...facts.runtimeInfo };
-    this.bootstrap.build(cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system'), facts);
+    const bootstrapChart = cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system');
+    this.bootstrap.build(bootstrapChart, facts);
 
     if (multitenant) {
       const chart = cluster._addChart('tenants', 'tenants.yaml', undefined);
@@ -275,7 +276,9 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       return kustomization;
     };
     for (const component of present) buildComponent(component);
-    signingMaterialObjects(() => cluster._addChart('signing', 'signing-keys.yaml', undefined), material);
+    // The sync source verifies before anything of the artifact applies: flux-system's material comes with the bootstrap.
+    signingMaterialObjects(() => bootstrapChart, new Map([...material].filter(([k]) => k.startsWith('flux-system/'))));
+    signingMaterialObjects(() => cluster._addChart('signing', 'signing-keys.yaml', undefined), new Map([...material].filter(([k]) => !k.startsWith('flux-system/'))));
 
     if (this.notificationList.length > 0) {
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
