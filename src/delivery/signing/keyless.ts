@@ -62,14 +62,26 @@ export function ciIdentityToken(env: NodeJS.ProcessEnv = process.env): (() => Pr
       const u = new URL(url);
       u.searchParams.set('audience', 'sigstore');
       const res = await fetch(u, { headers: { authorization: `Bearer ${bearer}` }, signal: AbortSignal.timeout(30_000) });
-      const text = (await res.text()).slice(0, 64 * 1024);
       if (!res.ok) throw new SigningError(`requesting the GitHub Actions OIDC token failed: ${res.status}; give the job "permissions: id-token: write"`);
+      const text = await boundedText(res, 64 * 1024);
       const value = (JSON.parse(text) as { value?: string }).value;
       if (!value) throw new SigningError('the GitHub Actions OIDC token answer holds no token');
       return value;
     };
   }
   return undefined;
+}
+
+/** A response body of at most `limit` bytes; a longer one is refused rather than read. */
+async function boundedText(res: Response, limit: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.length;
+    if (size > limit) throw new SigningError(`the OIDC token answer is larger than ${limit} bytes; refusing it`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function certificateOf(bundle: SigstoreBundleJson): X509Certificate | undefined {

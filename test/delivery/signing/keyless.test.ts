@@ -7,7 +7,7 @@ import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { Destinations } from '../../../src/delivery/destinations.js';
 import type { RegistryRepository } from '../../../src/delivery/oci/client.js';
 import { pushArtifact } from '../../../src/delivery/oci/store.js';
-import { keylessSigner, readBundleBytes, listReferrers, parseBundle, signArtifacts, verifyArtifact, type SignTarget } from '../../../src/delivery/signing/index.js';
+import { ciIdentityToken, keylessSigner, readBundleBytes, listReferrers, parseBundle, signArtifacts, verifyArtifact, type SignTarget } from '../../../src/delivery/signing/index.js';
 import { packArtifact } from '../../../src/flux/artifact/artifact.js';
 import { TestRegistry } from '../../support/registry.js';
 import { FakeSigstore } from '../../support/sigstore.js';
@@ -109,4 +109,41 @@ describe('keyless signing through a private Fulcio and Rekor', () => {
     // THEN
     await expect(verifying).rejects.toThrow(/unsupported: multiple identities/);
   }, 120_000);
+});
+
+describe('the CI\'s OIDC token', () => {
+  async function tokenServer(body: string): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+    const http = await import('node:http');
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}/token?api-version=2.0`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  test('is requested from GitHub Actions with the sigstore audience', async () => {
+    // GIVEN
+    const server = await tokenServer(JSON.stringify({ value: 'the-token' }));
+    // WHEN
+    const token = await ciIdentityToken({ ACTIONS_ID_TOKEN_REQUEST_URL: server.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-bearer' })!();
+    await server.close();
+    // THEN
+    expect(token).toBe('the-token');
+    expect(server.seen).toStrictEqual(['/token?api-version=2.0&audience=sigstore Bearer request-bearer']);
+    expect(await ciIdentityToken({ SIGSTORE_ID_TOKEN: 'gitlab-token' })!()).toBe('gitlab-token');
+    expect(ciIdentityToken({})).toBeUndefined();
+  }, 60_000);
+
+  test('fails when the answer is larger than a token can be', async () => {
+    // GIVEN
+    const server = await tokenServer(JSON.stringify({ value: 'x'.repeat(100 * 1024) }));
+    // WHEN
+    const requesting = ciIdentityToken({ ACTIONS_ID_TOKEN_REQUEST_URL: server.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'b' })!();
+    // THEN
+    await expect(requesting).rejects.toThrow('the OIDC token answer is larger than 65536 bytes; refusing it');
+    await server.close();
+  }, 60_000);
 });
