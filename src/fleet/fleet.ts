@@ -6,7 +6,7 @@ import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, Ku
 import { Environment, EnvironmentProps } from './environment.js';
 import type { Notification } from './notification.js';
 import type { Registry } from './registry.js';
-import { checkVerify, fluxMinor, Signing, signingMaterialObjects } from './signing.js';
+import { checkVerify, fluxMinor, materialSecret, Signing, signingMaterialObjects } from './signing.js';
 import { Tenant, TenantProps } from './tenant.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
@@ -334,6 +334,15 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     }
     for (const n of this.notificationList) for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
     return c.errors;
+  }
+
+  /**
+   * The Secret with the public material a cluster's sync source verifies with (a public key, or a private Sigstore's
+   * trusted root), as a plain object, when the declaration gives it: the bootstrap applies it before the first sync.
+   */
+  public syncVerificationSecrets(cluster: Cluster<V>): Record<string, unknown>[] {
+    const m = (cluster.env.verify ?? true) ? this.signingOf(cluster.env)?.material() : undefined;
+    return m ? [materialSecret('flux-system', m)] : [];
   }
 
   /** Who signs an environment's artifacts: its own identity, else the fleet's. */

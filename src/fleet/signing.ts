@@ -484,14 +484,19 @@ export function signingMaterialObjects(makeChart: () => Construct, material: Rea
     if (!m) continue;
     const namespace = key.slice(0, key.indexOf('/'));
     chart ??= makeChart();
-    new ApiObject(chart, `${namespace}-${m.secretName}`, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: m.secretName, namespace, annotations: { [PUBLIC_MATERIAL_ANNOTATION]: 'true' } },
-      type: 'Opaque',
-      stringData: { [m.key]: m.value },
-    } as ApiObjectProps);
+    new ApiObject(chart, `${namespace}-${m.secretName}`, materialSecret(namespace, m) as ApiObjectProps);
   }
+}
+
+/** The Secret holding public verification material in a namespace, as a plain object. */
+export function materialSecret(namespace: string, m: VerificationMaterial): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: m.secretName, namespace, annotations: { [PUBLIC_MATERIAL_ANNOTATION]: 'true' } },
+    type: 'Opaque',
+    stringData: { [m.key]: m.value },
+  };
 }
 
 /**

@@ -170,3 +170,21 @@ describe('synth refuses verification Flux would misread', () => {
     expect(legacy.errors).toStrictEqual([]);
   });
 });
+
+describe('bootstrap from Pulumi', () => {
+  test('applies the public key the sync source verifies with before the first sync', async () => {
+    // GIVEN
+    const { planFluxBootstrap } = await import('../../src/frontends/pulumi/bootstrap-plan.js');
+    const app = new FluxApp({ outdir: mkdtempSync(join(tmpdir(), 'fleet-plan-')) });
+    const fleet = new Fleet(app, 'acme', {
+      registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
+      signing: Signing.cosignKey({ secretName: 'fleet-cosign', publicKey: PUBLIC_KEY }),
+    });
+    fleet.addEnvironment('staging', { channel: 'latest' }).addCluster('stg-eu-1', { region: 'eu-west-1', vars: {} });
+    // WHEN
+    const plan = planFluxBootstrap(fleet, 'stg-eu-1');
+    // THEN
+    expect(plan.apply.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['Secret/fleet-cosign', 'ConfigMap/flux-runtime-info', 'FluxInstance/flux']);
+    expect(plan.apply[0].stringData).toStrictEqual({ 'cosign.pub': PUBLIC_KEY });
+  });
+});
