@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../../examples/fleet/app.js';
-import { generateSigningKey, publicKeyPem } from '../../../src/delivery/signing/keys.js';
+import { encryptPrivateKey, generateSigningKey, publicKeyPem } from '../../../src/delivery/signing/keys.js';
 import { EXIT, run } from '../../../src/frontends/cli/index.js';
 import { TestRegistry } from '../../support/registry.js';
 import { FakeSigstore } from '../../support/sigstore.js';
@@ -106,6 +106,22 @@ describe('flux-fleet keygen, push --sign, verify', () => {
       process.env.COSIGN_PASSWORD = 'fleet password';
     }
   });
+});
+
+describe('the generated workflow\'s signing step', () => {
+  test('signs the references push writes to --digests-file, as xargs passes them', async () => {
+    // GIVEN: a push that lists its digests, as the workflow's push step does
+    const push = await cli(['push', 'dist', '--registry', '--progress', 'plain', '--tag', 'workflow-run', '--digests-file', 'digests.txt', ...aliases()]);
+    const refs = readFileSync(join(dir, 'digests.txt'), 'utf8').trim().split('\n').filter((l) => /\/clusters\/stg-/.test(l));
+    writeFileSync(join(dir, 'other.key'), encryptPrivateKey(generateSigningKey().privateKey, 'fleet password'));
+    // WHEN: grep -E '/clusters/(stg-eu-1|stg-us-1)@' digests.txt | xargs npx flux-fleet sign --key other.key
+    const sign = await cli(['sign', ...refs, '--key', 'other.key', ...aliases()]);
+    // THEN
+    expect(push.code).toBe(EXIT.ok);
+    expect(refs.map((r) => r.replace(/@sha256:[0-9a-f]{64}$/, ''))).toStrictEqual([`${EU}/fleet/clusters/stg-eu-1`, `${US}/fleet/clusters/stg-us-1`]);
+    expect(sign.code).toBe(EXIT.ok);
+    expect(sign.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toStrictEqual(['signed', 'signed']);
+  }, 180_000);
 });
 
 describe('flux-fleet sign and verify keyless', () => {
