@@ -55,10 +55,10 @@ const EXPECTED = [
   '        run: npx flux-fleet push dist --registry --source "${{ github.server_url }}/${{ github.repository }}" --revision "${{ github.ref_name }}@sha1:${{ github.sha }}" --digests-file "${{ runner.temp }}/flux-fleet-digests.txt"',
   '      - name: Sign the artifacts of prod-ap-1, prod-eu-1, prod-us-1 as https://github.com/acme/fleet/.github/workflows/release.yaml@refs/tags/v*',
   '        if: startsWith(github.ref, \'refs/tags/v\')',
-  '        run: grep -E \'/clusters/(prod-ap-1|prod-eu-1|prod-us-1)@\' "${{ runner.temp }}/flux-fleet-digests.txt" | xargs -r npx flux-fleet sign',
+  '        run: grep -E \'/clusters/(prod-ap-1|prod-eu-1|prod-us-1)@\' "${{ runner.temp }}/flux-fleet-digests.txt" | xargs -r npx flux-fleet sign --certificate-identity "https://github.com/acme/fleet/.github/workflows/release.yaml@${{ github.ref }}" --certificate-oidc-issuer https://token.actions.githubusercontent.com',
   '      - name: Sign the artifacts of stg-eu-1, stg-us-1 as https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main',
   '        if: github.ref == \'refs/heads/main\'',
-  '        run: grep -E \'/clusters/(stg-eu-1|stg-us-1)@\' "${{ runner.temp }}/flux-fleet-digests.txt" | xargs -r npx flux-fleet sign',
+  '        run: grep -E \'/clusters/(stg-eu-1|stg-us-1)@\' "${{ runner.temp }}/flux-fleet-digests.txt" | xargs -r npx flux-fleet sign --certificate-identity "https://github.com/acme/fleet/.github/workflows/release.yaml@${{ github.ref }}" --certificate-oidc-issuer https://token.actions.githubusercontent.com',
 ].join('\n') + '\n';
 
 let dir: string;
@@ -102,7 +102,8 @@ describe('release workflow', () => {
     expect(workflow.content).toContain("if: github.repository == 'acme/platform' && github.ref == 'refs/tags/v1'");
     expect(workflow.content).toContain('uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n');
     expect(workflow.content).toContain('run: npx tsx main.ts\n');
-    expect(workflow.content).toContain('- name: Sign every artifact as https://github.com/acme/platform/.github/workflows/ship.yml@refs/tags/v1\n        run: cat "${{ runner.temp }}/flux-fleet-digests.txt" | xargs -r npx flux-fleet sign\n');
+    expect(workflow.content).toContain('- name: Sign every artifact as https://github.com/acme/platform/.github/workflows/ship.yml@refs/tags/v1\n        run: cat "${{ runner.temp }}/flux-fleet-digests.txt" | xargs -r npx flux-fleet sign'
+      + ' --certificate-identity "https://github.com/acme/platform/.github/workflows/ship.yml@${{ github.ref }}" --certificate-oidc-issuer https://token.actions.githubusercontent.com\n');
   });
 
   test('signs with the cosign key from secrets for a key-based identity', () => {

@@ -1,6 +1,8 @@
 import type { Fleet } from '../../fleet/fleet.js';
 import type { SigningIdentity } from '../../fleet/signing.js';
 
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
 /** One signer of a release and the clusters whose artifacts it signs (those that verify it). */
 export interface ReleaseSigner {
   /** The identity, as the clusters verify it. */
@@ -83,8 +85,12 @@ export function signingSteps(signers: readonly ReleaseSigner[], digestsFile: str
     const who = describeSigner(id);
     const filter = signers.length > 1 ? `grep -E '/clusters/(${s.clusters.join('|')})@' "${digestsFile}"` : `cat "${digestsFile}"`;
     const legacy = !id.keyless && id.legacySig ? ' --legacy-sig' : '';
+    // The certificate identity this run gets, so that a re-run finds its bundle and signs nothing twice.
+    const expected = id.keyless && id.ci?.system === 'github-actions'
+      ? ` --certificate-identity "https://github.com/${id.ci.repository}/.github/workflows/${id.ci.workflow}@\${{ github.ref }}" --certificate-oidc-issuer ${GITHUB_ISSUER}`
+      : '';
     const sign = id.keyless
-      ? `${filter} | xargs -r npx flux-fleet sign`
+      ? `${filter} | xargs -r npx flux-fleet sign${expected}`
       : `${filter} | xargs -r npx flux-fleet sign --key env://COSIGN_PRIVATE_KEY${legacy}`;
     const condition = signers.length > 1 ? githubRefCondition(id) : undefined;
     return {
