@@ -78,7 +78,10 @@ describe('keyless signing through a private Fulcio and Rekor', () => {
     const repository = 'fleet/clusters/rerun';
     await pushSample(repository, 'kind: LimitRange\n');
     const signer = keylessSigner({
-      identityToken: async () => sigstore.token(MAIN, ISSUER), fulcioUrl: sigstore.url, rekorUrl: sigstore.url, expectedIdentity: { subject: MAIN, issuer: ISSUER },
+      identityToken: async () => sigstore.token(MAIN, ISSUER),
+      fulcioUrl: sigstore.url,
+      rekorUrl: sigstore.url,
+      expectedIdentity: { subject: MAIN, issuer: ISSUER },
     });
     // WHEN
     const first = await signArtifacts([target(repository)], { signer });
