@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFromJSON } from '@sigstore/bundle';
@@ -164,4 +164,40 @@ describe('the CI\'s OIDC token', () => {
     await expect(requesting).rejects.toThrow('the OIDC token answer is larger than 65536 bytes; refusing it');
     await server.close();
   }, 60_000);
+});
+
+describe('what the clusters get verifies what CI signed', () => {
+  test('the synthesized verify block and trusted root Secret accept the keyless signature of the declared identity only', async () => {
+    // GIVEN: a fleet whose staging verifies main and production release tags, both from a private Sigstore
+    const { Fleet, FluxApp, Registry, Signing } = await import('../../../src/index.js');
+    const { parseAllDocuments } = await import('yaml');
+    const outdir = join(dir, 'fleet');
+    const app = new FluxApp({ outdir });
+    const options = { trustedRootSecretRef: { name: 'sigstore-root' }, trustedRoot: JSON.stringify(sigstore.trustedRoot) };
+    const fleet = new Fleet(app, 'acme', {
+      registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
+      signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ...options }),
+    });
+    fleet.addEnvironment('staging', { channel: 'latest' }).addCluster('stg-eu-1', { region: 'eu-west-1', vars: {} });
+    fleet.addEnvironment('production', { channel: 'stable', signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*', ...options }) })
+      .addCluster('prod-eu-1', { region: 'eu-west-1', vars: {} });
+    app.synth();
+    const clusterSide = (cluster: string): { identities: Array<{ issuer: string; subject: string }>; trustedRoot: unknown } => {
+      const docs = parseAllDocuments(readFileSync(join(outdir, 'clusters', cluster, 'flux-system', 'flux-system.yaml'), 'utf8')).map((d) => d.toJS());
+      const instance = docs.find((o) => o.kind === 'FluxInstance');
+      const patch = instance.spec.kustomize.patches.find((p: any) => p.target.name === 'flux-system');
+      const verify = (parseAllDocuments(patch.patch)[0].toJS() as any[]).find((op) => op.path === '/spec/verify').value;
+      const secret = docs.find((o) => o.kind === 'Secret' && o.metadata.name === verify.trustedRootSecretRef.name);
+      return { identities: verify.matchOIDCIdentity, trustedRoot: JSON.parse(secret.stringData['trusted_root.json']) };
+    };
+    const repository = 'fleet/clusters/stg-eu-1';
+    await pushSample(repository, 'kind: PriorityClass\n');
+    // WHEN: CI signs from main
+    await signKeyless(repository, MAIN);
+    const staging = clusterSide('stg-eu-1');
+    const production = clusterSide('prod-eu-1');
+    // THEN: staging's verification accepts it, production's does not
+    await expect(verifyArtifact(target(repository), { kind: 'keyless', ...staging })).resolves.toMatchObject({ via: 'bundle', signer: `${MAIN} (issuer ${ISSUER})` });
+    await expect(verifyArtifact(target(repository), { kind: 'keyless', ...production })).rejects.toThrow(/which does not match subject/);
+  }, 120_000);
 });
