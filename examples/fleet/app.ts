@@ -12,6 +12,13 @@ interface AcmeVars {
   readonly replicas: number;
 }
 
+/** The web team's cosign.pub (flux-fleet keygen): public, so it lives in the fleet program. */
+const TEAM_WEB_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE/V9/BKF79M888HE9c22H8mgxV9n2
+4zPq+FUOEn3cMGeshw2KsiqOkvFtGwp6VbNflzjvy/+XW7IgvMBUDSsP9g==
+-----END PUBLIC KEY-----
+`;
+
 /** The app that synthesizes Acme's fleet (below) into `outdir`. */
 export function buildApp(outdir: string): FluxApp {
   const app = new FluxApp({ outdir });
@@ -29,6 +36,7 @@ export function buildApp(outdir: string): FluxApp {
 export function buildFleet(scope: Construct): Fleet<AcmeVars> {
   const fleet = new Fleet<AcmeVars>(scope, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
+    // Who signs, declared once: the release workflow on main signs what staging runs...
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
@@ -37,7 +45,11 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
   });
 
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
-  const production = fleet.addEnvironment('production', { channel: 'stable' });
+  // ...and production accepts only what the same workflow signed from a release tag.
+  const production = fleet.addEnvironment('production', {
+    channel: 'stable',
+    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }),
+  });
 
   staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io', replicas: 1 } });
   staging.addCluster('stg-us-1', { region: 'us-east-1', vars: { domain: 'stg-us.acme.io', replicas: 1 } });
@@ -69,13 +81,17 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
     }),
   });
 
-  const web = fleet.addTenant('team-web', { targets: { environments: [production] } });
+  // The web team signs its own artifacts with its key; its namespace gets the public key its sources verify with.
+  const web = fleet.addTenant('team-web', {
+    targets: { environments: [production] },
+    signing: Signing.cosignKey({ secretName: 'team-web-cosign', publicKey: TEAM_WEB_PUBLIC_KEY }),
+  });
   fleet.addComponent('web-shop', {
-    // The web team's CI pushes and signs this artifact; production runs a reviewed digest of it, mirrored per region.
+    // The web team's CI pushes this artifact and signs it with the team's key (the tenant's signing); production runs
+    // a reviewed digest of it, mirrored per region with its signatures.
     source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/web-shop-manifests', {
       repository: 'apps/web-shop',
       ref: { digest: 'sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e' },
-      signing: Signing.githubActions({ repository: 'acme/web-shop', workflow: 'release.yaml' }),
     }),
     path: './deploy',
     tenant: web,

@@ -12,3 +12,4 @@ export * from './release-push.js';
 export * from './release-promote.js';
 export * from './mirror.js';
 export * from './verify-release.js';
+export * from './signing/index.js';

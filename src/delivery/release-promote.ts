@@ -76,7 +76,7 @@ export function waveClusters(release: ReleaseManifest, selection: WaveSelection)
 }
 
 /** A cluster that follows a tag: the clusters promotion moves. */
-type TaggedCluster = ReleaseCluster & { readonly tag: string };
+export type TaggedCluster = ReleaseCluster & { readonly tag: string };
 
 interface Plan {
   readonly cluster: TaggedCluster;

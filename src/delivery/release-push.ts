@@ -35,6 +35,12 @@ export interface ReleasePushOptions {
   /** Check everything and report what would be pushed and which tags would move, writing nothing. @default false */
   readonly dryRun?: boolean;
   /**
+   * Push the components and every cluster's candidate, but move no followed tag, not even those of environments that
+   * deploy on push: for a run whose signer those environments do not verify (a release-tag run, say).
+   * @default false
+   */
+  readonly holdTags?: boolean;
+  /**
    * Runs after every artifact is uploaded under its content or candidate tag, and before any followed tag moves (the
    * place to sign the pushed digests). When it throws, no followed tag moves.
    * @default - nothing
@@ -222,7 +228,7 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
     const store = options.destinations.store(c.url);
     const entry = { cluster: c.name, environment: c.environment, location: store.location, tag: c.tag, digest: job.packed.digest };
     const env = envs.get(c.environment);
-    if (!env || env.production || !env.deployOnPush) followed.push({ ...entry, action: 'held' });
+    if (!env || env.production || !env.deployOnPush || options.holdTags) followed.push({ ...entry, action: 'held' });
     else movable.push({ job, store, entry });
   }
   if (failed.length === 0 && options.beforeTagsMove && !options.dryRun) {

@@ -6,6 +6,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import type { SigningIdentity } from '../fleet/signing.js';
 import { parseRegistryReference } from './oci/reference.js';
 import { readReleaseManifest, ReleaseManifestError } from '../output/release-manifest.js';
+import { describeSigner, githubRefCondition, releaseSigners, releaseSignersOfFleet, signingSteps, type ReleaseSigner } from './signing/workflow-steps.js';
 
 /** How CI logs in to a registry host before pushing. */
 export interface RegistryLogin {
@@ -23,6 +24,8 @@ export interface ReleaseWorkflowSpec {
   readonly identity: SigningIdentity;
   /** The registries pushed to, sorted by host. */
   readonly registries: readonly RegistryLogin[];
+  /** Every signer with the clusters that verify it (e.g. staging: main, production: release tags). @default - `identity` signs every artifact */
+  readonly signers?: readonly ReleaseSigner[];
   /**
    * The promotions after a push, in order: each production environment's waves (lowest first), or the whole
    * environment when its clusters have no wave. Each becomes a job gated by a GitHub environment.
@@ -81,10 +84,10 @@ const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** The release workflow's inputs from a fleet declaration: its signing identity and its registries' hosts. */
 export function releaseWorkflowSpecFromFleet(fleet: Fleet<any>): ReleaseWorkflowSpec {
-  const identity = fleet.props.signing?.identity();
-  if (!identity) throw new DeliveryError('the fleet declares no signing identity, so there is nothing for CI to sign with; set signing on the fleet, e.g. Signing.githubActions({ repository, workflow })');
+  const signers = releaseSignersOfFleet(fleet);
+  if (signers.length === 0) throw new DeliveryError('the fleet declares no signing identity, so there is nothing for CI to sign with; set signing on the fleet, e.g. Signing.githubActions({ repository, workflow })');
   const hosts = [...new Set(fleet.clusters.map((c) => fleet.props.registry.hostFor(c.region)))];
-  return { identity, registries: hosts.sort().map(loginFor), promotions: promotionsOf(fleet.clusters) };
+  return { identity: signers[0].identity, registries: hosts.sort().map(loginFor), signers, promotions: promotionsOf(fleet.clusters) };
 }
 
 /**
@@ -122,25 +125,33 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
     entry.clusters.push(name);
     identities.set(key, entry);
   }
-  if (identities.size > 1) {
+  const workflowOf = (id: SigningIdentity): string => (id.keyless && id.ci?.system === 'github-actions' ? `${id.ci.repository}/${id.ci.workflow}` : JSON.stringify(id));
+  const workflows = new Set([...identities.values()].map((e) => workflowOf(e.identity)));
+  if (workflows.size > 1) {
     problems.push(`the clusters verify different signers, and one workflow signs as one: ${[...identities.values()].map((e) => `${describeIdentity(e.identity)} (${e.clusters.join(', ')})`).join('; ')}`);
   }
   if (problems.length > 0) throw new DeliveryError(problems.join('\n'));
-  const only = [...identities.values()][0];
-  if (!only) throw new DeliveryError(`${clustersDir} holds no cluster folder`);
   let promotions: WorkflowPromotion[] = [];
+  const environmentOf = new Map<string, string>();
   try {
     const release = await readReleaseManifest(dir);
     const production = new Map(release.environments.map((e) => [e.name, e.production]));
     promotions = promotionsOf(release.clusters.map((c) => ({
       environment: c.environment, production: production.get(c.environment) === true, ...(c.wave !== undefined ? { wave: c.wave } : {}),
     })));
-    for (const c of release.clusters) hosts.add(parseRegistryReference(c.url).host);
+    for (const c of release.clusters) {
+      hosts.add(parseRegistryReference(c.url).host);
+      environmentOf.set(c.name, c.environment);
+    }
   } catch (e) {
     if (!(e instanceof ReleaseManifestError)) throw e;
     if (!e.message.includes('does not exist')) throw new DeliveryError(e.message);
   }
-  return { identity: only.identity, registries: [...hosts].sort().map(loginFor), promotions };
+  const signers = releaseSigners([...identities.values()].flatMap((e) => e.clusters.map((cluster) => ({
+    identity: e.identity, cluster, ...(environmentOf.has(cluster) ? { environment: environmentOf.get(cluster)! } : {}),
+  }))));
+  if (signers.length === 0) throw new DeliveryError(`${clustersDir} holds no cluster folder`);
+  return { identity: signers[0].identity, registries: [...hosts].sort().map(loginFor), signers, promotions };
 }
 
 /**
@@ -166,21 +177,27 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
   let workflowFile = 'release.yaml';
   let trigger: Record<string, unknown> = { push: { branches: ['main'] }, workflow_dispatch: {} };
   let guard: string | undefined;
+  let repositoryGuard: string | undefined;
   let signer: string;
   if (id.keyless) {
     if (id.trustedRootSecretName !== undefined) {
       throw new DeliveryError('the signing identity uses a private Sigstore instance (trustedRootSecretRef); the generated workflow signs with the public one: write the signing step for your instance yourself');
     }
-    if (id.ci?.system !== 'github-actions' || id.issuer !== GITHUB_ISSUER || id.regex) {
+    if (id.ci?.system !== 'github-actions' || (id.regex ? !id.ci.ref.endsWith('*') : id.issuer !== GITHUB_ISSUER)) {
       throw new DeliveryError(`the fleet's signer is ${describeIdentity(id)}, which a GitHub Actions workflow cannot sign as; declare Signing.githubActions({ repository, workflow }) on the fleet, or write the pipeline of that signer yourself`);
     }
     workflowFile = id.ci.workflow;
-    const ref = id.ci.ref;
-    trigger = ref.startsWith('refs/tags/')
-      ? { push: { tags: [ref.slice('refs/tags/'.length)] } }
-      : { push: { branches: [ref.slice('refs/heads/'.length)] }, workflow_dispatch: {} };
-    guard = `github.repository == ${expressionString(id.ci.repository)} && github.ref == ${expressionString(ref)}`;
-    signer = id.subject;
+    const refs = (spec.signers ?? [{ identity: id }]).map((x) => (x.identity.keyless && x.identity.ci?.system === 'github-actions' ? x.identity.ci.ref : id.ci!.ref));
+    const tags = refs.filter((r) => r.startsWith('refs/tags/')).map((r) => r.slice('refs/tags/'.length));
+    const branches = refs.filter((r) => r.startsWith('refs/heads/')).map((r) => r.slice('refs/heads/'.length));
+    trigger = {
+      push: { ...(branches.length > 0 ? { branches } : {}), ...(tags.length > 0 ? { tags } : {}) },
+      ...(branches.length > 0 ? { workflow_dispatch: {} } : {}),
+    };
+    const conditions = (spec.signers ?? [{ identity: id }]).map((x) => githubRefCondition(x.identity)!);
+    repositoryGuard = `github.repository == ${expressionString(id.ci.repository)}`;
+    guard = `${repositoryGuard} && ${conditions.length > 1 ? `(${conditions.join(' || ')})` : conditions[0]}`;
+    signer = (spec.signers ?? []).length > 1 ? spec.signers!.map((x) => `${x.clusters.join(', ')} as ${describeSigner(x.identity)}`).join('; ') : describeSigner(id);
   } else {
     if (id.tool !== 'cosign') throw new DeliveryError('the fleet signs with notation; the generated workflow signs with cosign: write the notation signing step yourself');
     signer = `the cosign key whose public part is in Secret ${id.secretName} on the clusters`;
@@ -188,6 +205,18 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
 
   const digests = '${{ runner.temp }}/flux-fleet-digests.txt';
   const outdirEnv = { FLUX_FLEET_DIR: outdir };
+  // With several signers, each run signs as the one of its ref (main for staging, release tags for production, say):
+  // only the runs whose signer the environments that deploy on push verify move their tags, and only the runs whose
+  // signer production verifies promote.
+  const signers = spec.signers ?? [{ identity: id, environments: [], clusters: [] }];
+  const promoted = new Set((spec.promotions ?? []).map((p) => p.environment));
+  const runsOf = (which: (s: ReleaseSigner) => boolean): string | undefined => {
+    if (signers.length < 2) return undefined;
+    const conditions = signers.filter(which).map((x) => githubRefCondition(x.identity)).filter((c): c is string => c !== undefined);
+    return conditions.length === 0 ? 'false' : conditions.length === 1 ? conditions[0] : `(${conditions.join(' || ')})`;
+  };
+  const deployRuns = runsOf((x) => x.environments.length === 0 || x.environments.some((e) => !promoted.has(e)));
+  const promoteRuns = (environment: string) => runsOf((x) => x.environments.length === 0 || x.environments.includes(environment));
   const setup: Array<Record<string, unknown>> = [
     { uses: 'actions/checkout@v4' },
     { uses: 'actions/setup-node@v4', with: { 'node-version': options.nodeVersion ?? '24', 'cache': 'npm' } },
@@ -207,29 +236,17 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     { name: 'Mirror charts and external artifacts, with their signatures, into each region', env: outdirEnv, run: 'npx flux-fleet mirror "$FLUX_FLEET_DIR"' },
     {
       name: 'Push the components and every cluster\'s candidate (staging follows; production waits for promotion)',
-      env: { ...outdirEnv, FLUX_FLEET_DIGESTS: digests, ...(options.pushArguments ? { FLUX_FLEET_PUSH_ARGS: options.pushArguments } : {}) },
-      run: `npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA" --digests-file "$FLUX_FLEET_DIGESTS"${options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : ''}`,
+      env: {
+        ...outdirEnv,
+        FLUX_FLEET_DIGESTS: digests,
+        ...(deployRuns ? { FLUX_FLEET_DEPLOY: `\${{ ${deployRuns} }}` } : {}),
+        ...(options.pushArguments ? { FLUX_FLEET_PUSH_ARGS: options.pushArguments } : {}),
+      },
+      run: `${deployRuns ? 'hold=; [ "$FLUX_FLEET_DEPLOY" = true ] || hold=--hold-tags\n' : ''}`
+        + `npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA" --digests-file "$FLUX_FLEET_DIGESTS"${deployRuns ? ' $hold' : ''}${options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : ''}`,
     },
-    { uses: 'sigstore/cosign-installer@v3' },
   ];
-  if (id.keyless) {
-    steps.push({
-      name: 'Sign every pushed digest keyless as the identity the clusters verify',
-      env: { FLUX_FLEET_DIGESTS: digests },
-      run: 'while read -r ref; do\n  cosign sign --yes "$ref"\ndone < "$FLUX_FLEET_DIGESTS"',
-    });
-    steps.push({
-      name: 'Check each signature with the clusters\' identity',
-      env: { FLUX_FLEET_DIGESTS: digests, FLUX_FLEET_ISSUER: id.issuer, FLUX_FLEET_SIGNER: id.subject },
-      run: 'while read -r ref; do\n  cosign verify --certificate-oidc-issuer "$FLUX_FLEET_ISSUER" --certificate-identity "$FLUX_FLEET_SIGNER" "$ref" > /dev/null\ndone < "$FLUX_FLEET_DIGESTS"',
-    });
-  } else {
-    steps.push({
-      name: 'Sign every pushed digest with the fleet\'s cosign key',
-      env: { FLUX_FLEET_DIGESTS: digests, COSIGN_PRIVATE_KEY: '${{ secrets.COSIGN_PRIVATE_KEY }}', COSIGN_PASSWORD: '${{ secrets.COSIGN_PASSWORD }}' },
-      run: 'while read -r ref; do\n  cosign sign --yes --key env://COSIGN_PRIVATE_KEY "$ref"\ndone < "$FLUX_FLEET_DIGESTS"',
-    });
-  }
+  steps.push(...signingSteps(signers, digests));
   steps.push(verifyStep);
   const permissions: Record<string, string> = { 'contents': 'read', 'id-token': 'write' };
   if (spec.registries.some((r) => r.kind === 'ghcr')) permissions.packages = 'write';
@@ -245,9 +262,10 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
   for (const p of spec.promotions ?? []) {
     const name = `promote-${githubEnvironmentOf(p)}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
     const promoteEnv: Record<string, string> = { ...outdirEnv, FLUX_FLEET_ENVIRONMENT: p.environment };
+    const runs = promoteRuns(p.environment);
     jobs[name] = {
       'needs': previous,
-      ...(guard ? { if: guard } : {}),
+      ...(guard ? { if: runs && repositoryGuard ? `${repositoryGuard} && ${runs}` : guard } : {}),
       'runs-on': 'ubuntu-latest',
       'environment': githubEnvironmentOf(p),
       'concurrency': { 'group': `flux-fleet-${name}`, 'cancel-in-progress': false },
@@ -271,7 +289,9 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     jobs,
   };
   const header = '# Generated by flux-fleet. Do not edit: change the fleet program and generate again.\n'
-    + `# Signs every pushed artifact as ${signer.replace(/[\r\n]/g, ' ')}: the signer every cluster verifies.\n`
+    + ((spec.signers ?? []).length > 1
+      ? `# Signs what each run pushes as the signer of its ref: ${signer.replace(/[\r\n]/g, ' ')}.\n`
+      : `# Signs every pushed artifact as ${signer.replace(/[\r\n]/g, ' ')}: the signer every cluster verifies.\n`)
     + (spec.promotions && spec.promotions.length > 0
       ? `# Production moves only through the promote jobs; give each of the GitHub environments ${spec.promotions.map(githubEnvironmentOf).join(', ')} required reviewers.\n`
       : '');
@@ -381,6 +401,8 @@ function identityOf(verify: Verify): SigningIdentity | string {
   if (ids.length !== 1) return `its sync source accepts ${ids.length} keyless identities; a workflow signs as exactly one`;
   const issuer = exact(ids[0].issuer ?? '');
   const subject = exact(ids[0].subject ?? '');
+  const glob = githubGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '');
+  if (glob) return glob;
   if (issuer === undefined || subject === undefined) {
     return `its sync source accepts signers matching ${JSON.stringify(ids[0].subject)}, a pattern rather than one signer; declare an exact identity (e.g. Signing.githubActions) for the fleet's own artifacts`;
   }
@@ -413,4 +435,14 @@ function exact(regex: string): string | undefined {
     }
   }
   return out;
+}
+
+/** The GitHub Actions identity a tag or branch pattern (`Signing.githubActions({ ref: 'refs/tags/v*' })`) verifies. */
+function githubGlobIdentity(issuer: string, subject: string): SigningIdentity | undefined {
+  const m = /^(\^.*@refs\/(?:heads|tags)\/.*)\[\^@\]\+\$$/.exec(subject);
+  if (exact(issuer) !== GITHUB_ISSUER || !m) return undefined;
+  const prefix = exact(`${m[1]}$`);
+  const gh = prefix === undefined ? null : /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^/@]+)@(refs\/.+)$/.exec(prefix);
+  if (!gh) return undefined;
+  return { tool: 'cosign', keyless: true, issuer, subject, regex: true, ci: { system: 'github-actions', repository: gh[1], workflow: gh[2], ref: `${gh[3]}*` } };
 }

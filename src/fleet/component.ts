@@ -48,6 +48,11 @@ export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
   readonly dependsOn?: Component<V>[];
   /** The tenant the component belongs to: reconciled in its namespace, as its service account. @default - the platform's */
   readonly tenant?: Tenant;
+  /**
+   * Who signs the component's source (an app repository's own workflow, say); a chart's own signing comes first.
+   * @default - its tenant's signing identity, else its environment's (for a chart from another registry: none)
+   */
+  readonly signing?: Signing;
   /** How often to reconcile, on every cluster or per cluster. @default - the fleet's reconcile interval (10m) */
   readonly interval?: PerCluster<FluxDuration, V>;
   /** Timeout of apply and health checks, on every cluster or per cluster. @default - the interval */
@@ -91,6 +96,12 @@ export interface ComponentBuildContext {
   folderArtifact(source: ComponentSource): FolderArtifact | string[];
   /** Records an external chart or artifact that this cluster pulls, for the release manifest. */
   recordExternal(pull: ExternalPullRecord): void;
+  /**
+   * The `spec.verify` of a source in `namespace` signed by `own` (else by the environment's identity, unless
+   * `environmentFallback` is false); undefined when the environment does not verify. Records the public material the
+   * namespace then needs.
+   */
+  verifyWith(own: Signing | undefined, namespace: string, environmentFallback?: boolean): OciVerification | undefined;
   /** Adds a chart whose objects are written to `file` under the cluster's folder. */
   addChart(id: string, file: string, namespace: string | undefined): Chart;
   /**
@@ -394,7 +405,8 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       if (path !== undefined && !path.split('/').includes('..') && !hasFolder(packed, path)) {
         this._problem(`path ${q(path)} is not a folder of ${q(source.location)}; use one of ${topFolders(packed).map((f) => q(f)).join(', ') || '"./"'}`, typeof this.props.path === 'function' ? ctx.cluster.name : undefined);
       }
-      return { name: sourceName(packed.name), url: ctx.registry.urlFor(region, packed.name), ref: { digest: packed.digest }, settings, verify: ctx.verification };
+      const verify = ctx.verifyWith(this.props.signing ?? this.tenant?.props.signing, this.namespace);
+      return { name: sourceName(packed.name), url: ctx.registry.urlFor(region, packed.name), ref: { digest: packed.digest }, settings, verify };
     }
     const o = source.artifactOptions!;
     const given = resolvePerCluster(o.ref, ctx.cluster);
@@ -404,7 +416,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     const ref = refProblems.length > 0 ? undefined : artifactRefOf(given);
     const settings = source.mirrored ? ctx.registry.sourceSettings(region) : undefined;
     const url = source.mirrored ? ctx.registry.urlFor(region, source.mirrorRepository!) : source.location;
-    const verify = o.signing ? o.signing.verification() : (source.mirrored ? ctx.verification : undefined);
+    const verify = ctx.verifyWith(o.signing ?? this.props.signing ?? this.tenant?.props.signing, this.namespace, source.mirrored);
     if (ctx.verificationRequired && !verify && !o.signing) {
       this._problem(`artifact ${q(url)} has no signing identity, and production requires verification; set signing on the source (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }
@@ -622,7 +634,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     }
     const chartSigning = p.chart.options.signing;
     const url = p.chart.urlFor(ctx.registry, ctx.cluster.region);
-    const verify = chartSigning ? chartSigning.verification() : (p.chart.mirrored ? ctx.verification : undefined);
+    const verify = ctx.verifyWith(chartSigning ?? p.signing ?? this.tenant?.props.signing, this.namespace, p.chart.mirrored);
     if (ctx.verificationRequired && !verify && !chartSigning && p.chart.helmRepository) {
       this._problem(`chart ${q(p.chart.helmRepository.chart)} from the Helm repository ${q(p.chart.helmRepository.url)} cannot be verified (Flux verifies OCI charts only), and production requires verification; set signing: Signing.none() on the chart to accept it unverified, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
     } else if (ctx.verificationRequired && !verify && !chartSigning) {

@@ -3,6 +3,7 @@ import { Channel } from './channel.js';
 import type { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
 import { Cluster, ClusterProps, FleetVariables, VariablesOf } from './cluster.js';
 import type { Fleet } from './fleet.js';
+import type { Signing } from './signing.js';
 
 /** Props of an {@link Environment}. */
 export interface EnvironmentProps {
@@ -29,6 +30,13 @@ export interface EnvironmentProps {
    * @default - true when the environment is not production, false for production
    */
   readonly deployOnPush?: boolean;
+  /**
+   * Who signs what this environment's clusters pull from the fleet's registry (their own config and the components'
+   * artifacts), e.g. staging: the main branch's workflow, production: release tags. Every `verify` block of its
+   * clusters follows from it, and so does the signing step CI runs for them.
+   * @default - the fleet's signing identity
+   */
+  readonly signing?: Signing;
 }
 
 /** An environment (staging, production...): a release channel and its clusters. */
@@ -43,6 +51,8 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
   public readonly deployOnPush: boolean;
   /** Whether its clusters verify signatures; undefined when not said. */
   public readonly verify?: boolean;
+  /** Who signs this environment's artifacts; undefined when the fleet's identity applies. */
+  public readonly signing?: Signing;
   /** The fleet. */
   public readonly fleet: Fleet<V>;
 
@@ -57,6 +67,7 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
     this.production = props.production ?? (name === 'production' || name.startsWith('prod'));
     this.verify = props.verify;
     this.deployOnPush = props.deployOnPush ?? !this.production;
+    this.signing = props.signing;
     this.node.addValidation({ validate: () => this.channel.validate('channel') });
   }
 

@@ -11,14 +11,14 @@ import type { FleetExternalPull, FleetFolderArtifact, FleetRelease } from './fle
 import { FolderArtifact, packFolder } from './folder-artifact.js';
 import type { Notification, NotificationRouting } from './notification.js';
 import type { Registry } from './registry.js';
-import type { Signing } from './signing.js';
+import { checkVerify, fluxMinor, materialSecret, Signing, signingMaterialObjects } from './signing.js';
 import { matchesTargets } from './targets.js';
 import { Tenant, TenantProps } from './tenant.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
 import type { Kustomization } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
-import { IOciRepository, OciRepository } from '../flux/source/oci-repository.js';
+import { IOciRepository, OciRepository, type OciVerification } from '../flux/source/oci-repository.js';
 
 /** Fleet-wide Flux settings. */
 export interface FleetFluxSettings {
@@ -266,7 +266,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         settings: registry.sourceSettings(cluster.region),
         interval: this.props.sourceInterval,
       },
-      verification: verifies ? this.props.signing?.verification() : undefined,
+      verification: verifies ? this.signingOf(env)?.verification() : undefined,
       runtimeInfo: runtimeInfoOf(cluster),
     };
   }
@@ -276,11 +276,22 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     const tenants = this.tenantList.filter((t) => t.appliesTo(cluster));
     const multitenant = tenants.length > 0;
     const verifies = env.verify ?? true;
-    const verification = verifies ? this.props.signing?.verification() : undefined;
+    const signing = verifies ? this.signingOf(env) : undefined;
+    const verification = signing?.verification();
     const registry = this.props.registry;
+    // The public material each namespace's sources verify with: the sync source's in flux-system, then each source's.
+    const material = new Map<string, Signing>();
+    if (signing) material.set(`flux-system/${signing.material()?.secretName}`, signing);
+    const verifyWith = (own: Signing | undefined, namespace: string, environmentFallback = true): OciVerification | undefined => {
+      const chosen = verifies ? own ?? (environmentFallback ? signing : undefined) : undefined;
+      const m = chosen?.material();
+      if (chosen && m) material.set(`${namespace}/${m.secretName}`, chosen);
+      return chosen?.verification();
+    };
     const facts = this.bootstrapFacts(cluster);
     const runtimeInfo = { ...facts.runtimeInfo };
-    this.bootstrap.build(cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system'), facts);
+    const bootstrapChart = cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system');
+    this.bootstrap.build(bootstrapChart, facts);
 
     if (multitenant) {
       const chart = cluster._addChart('tenants', 'tenants.yaml', undefined);
@@ -313,6 +324,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         registry,
         verification,
         verificationRequired: env.production && verifies,
+        verifyWith,
         multitenant,
         sourceInterval: this.props.sourceInterval,
         reconcileInterval: this.props.reconcileInterval,
@@ -339,6 +351,9 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       return kustomization;
     };
     for (const component of present) buildComponent(component);
+    // The sync source verifies before anything of the artifact applies: flux-system's material comes with the bootstrap.
+    signingMaterialObjects(() => bootstrapChart, new Map([...material].filter(([k]) => k.startsWith('flux-system/'))));
+    signingMaterialObjects(() => cluster._addChart('signing', 'signing-keys.yaml', undefined), new Map([...material].filter(([k]) => !k.startsWith('flux-system/'))));
 
     const files = new Map<string, string>();
     for (const { set, within } of this.objectSets) {
@@ -438,7 +453,26 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     }
     for (const message of this.props.signing?.validate() ?? []) c.add(`signing: ${message}`);
     for (const env of this.envs) {
-      const signs = this.props.signing !== undefined && this.props.signing.kind !== 'none';
+      for (const message of env.signing?.validate() ?? []) c.add(`environment ${env.name} signing: ${message}`);
+    }
+    for (const t of this.tenantList) for (const message of t.props.signing?.validate() ?? []) c.add(`tenant ${t.name} signing: ${message}`);
+    for (const x of this.componentList) for (const message of (x as { props?: { signing?: Signing } }).props?.signing?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
+    if (this.built) {
+      for (const cluster of this.clusterList) {
+        const version = cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x';
+        const verifying = (cluster.env.verify ?? true) ? this.signingOf(cluster.env) : undefined;
+        const minor = fluxMinor(version);
+        if (verifying && !verifying.legacyCompatible && minor !== undefined && minor < 2008) {
+          c.add(`cluster ${cluster.name} runs Flux ${version}, which reads only cosign v2 .sig signatures, and its environment's signer writes Sigstore bundles only (Flux v2.8+); move the cluster to Flux 2.8 or newer, or sign with a key declared with legacySig: true`);
+        }
+        for (const { file, chart } of cluster._files()) {
+          for (const message of checkVerify(chart, version, true)) c.add(`cluster ${cluster.name} (${file}): ${message}`);
+        }
+      }
+    }
+    for (const env of this.envs) {
+      const envSigning = this.signingOf(env);
+      const signs = envSigning !== undefined && envSigning.kind !== 'none';
       if (env.production && env.verify !== false && !signs) {
         c.add(`environment ${env.name} is production and requires signature verification, but the fleet declares no signing identity; set signing (e.g. Signing.githubActions({...})) on the fleet, or verify: false on the environment to turn verification off explicitly`);
       }
@@ -448,6 +482,20 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     }
     for (const { notification: n } of this.notificationList) for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
     return c.errors;
+  }
+
+  /**
+   * The Secret with the public material a cluster's sync source verifies with (a public key, or a private Sigstore's
+   * trusted root), as a plain object, when the declaration gives it: the bootstrap applies it before the first sync.
+   */
+  public syncVerificationSecrets(cluster: Cluster<V>): Record<string, unknown>[] {
+    const m = (cluster.env.verify ?? true) ? this.signingOf(cluster.env)?.material() : undefined;
+    return m ? [materialSecret('flux-system', m)] : [];
+  }
+
+  /** Who signs an environment's artifacts: its own identity, else the fleet's. */
+  public signingOf(env: Environment<V>): Signing | undefined {
+    return env.signing ?? this.props.signing;
   }
 
   private assertOpen(what: string): void {

@@ -1,3 +1,5 @@
+import { ApiObject, type ApiObjectProps } from 'cdk8s';
+import type { Construct } from 'constructs';
 import type { SecretReference } from '../flux/core/api.js';
 import { Checks, q } from '../flux/core/rules.js';
 import type { OciVerification } from '../flux/source/oci-repository.js';
@@ -10,6 +12,13 @@ export interface KeylessSigningOptions {
    * @default - the public Sigstore instance
    */
   readonly trustedRootSecretRef?: SecretReference;
+  /**
+   * The content of that trusted root (`trusted_root.json` of the private instance). When given, synth writes the
+   * Secret `trustedRootSecretRef` names into every namespace whose sources verify with this identity (a trusted root
+   * is public material, not a secret).
+   * @default - the Secret is managed outside the config repo
+   */
+  readonly trustedRoot?: string;
 }
 
 /** Props of {@link Signing.githubActions}. */
@@ -18,7 +27,11 @@ export interface GithubActionsSigningProps extends KeylessSigningOptions {
   readonly repository: string;
   /** The workflow's file name under `.github/workflows/`, e.g. `release.yaml`. */
   readonly workflow: string;
-  /** The Git ref the workflow runs on, e.g. `refs/heads/main` or `refs/tags/v1.2.0`. @default "refs/heads/main" */
+  /**
+   * The Git ref the workflow runs on, e.g. `refs/heads/main` or `refs/tags/v1.2.0`; a trailing `*` accepts every ref
+   * with that prefix, e.g. `refs/tags/v*` for release tags (the identity is then a regular expression).
+   * @default "refs/heads/main"
+   */
   readonly ref?: string;
 }
 
@@ -52,6 +65,19 @@ export interface OidcSigningProps extends KeylessSigningOptions {
 export interface CosignKeySigningProps {
   /** The Secret on every cluster holding the cosign public keys (`*.pub` entries). */
   readonly secretName: string;
+  /**
+   * The public key (PEM, the content of `cosign.pub`). When given, synth writes the Secret `secretName` with it as
+   * `cosign.pub` into every namespace whose sources verify with this key, tenants' namespaces included (a public key
+   * is not a secret).
+   * @default - the Secret is managed outside the config repo, in every namespace that needs it
+   */
+  readonly publicKey?: string;
+  /**
+   * CI also writes cosign v2 `.sig` signatures (`flux-fleet sign --legacy-sig`), so that clusters on Flux older than
+   * v2.8, which read nothing else, can verify. Flux does not check which digest such a signature names.
+   * @default false: Sigstore bundles only, which clusters on Flux older than v2.8 cannot verify (synth refuses them)
+   */
+  readonly legacySig?: boolean;
 }
 
 /** Props of {@link Signing.notation}. */
@@ -108,14 +134,26 @@ export interface KeySigningIdentity {
   readonly keyless: false;
   /** The Secret on clusters with the public keys (cosign) or the trust policy and certificates (notation). */
   readonly secretName: string;
+  /** Whether CI also writes cosign v2 `.sig` signatures. @default false */
+  readonly legacySig?: boolean;
 }
 
 /** Who signs the fleet's artifacts, as the CI signing step needs it. */
 export type SigningIdentity = KeylessSigningIdentity | KeySigningIdentity;
 
+/** Public material clusters verify with, written as a Secret next to the sources that use it. */
+export interface VerificationMaterial {
+  /** The Secret's name. */
+  readonly secretName: string;
+  /** Its one entry: `cosign.pub` or `trusted_root.json`. */
+  readonly key: string;
+  /** The entry's content. */
+  readonly value: string;
+}
+
 type SigningSpec =
-  | { readonly kind: 'github-actions' | 'gitlab-ci' | 'oidc'; readonly identity: KeylessSigningIdentity; readonly check: (c: Checks) => void }
-  | { readonly kind: 'cosign-key' | 'notation'; readonly identity: KeySigningIdentity; readonly check: (c: Checks) => void }
+  | { readonly kind: 'github-actions' | 'gitlab-ci' | 'oidc'; readonly identity: KeylessSigningIdentity; readonly check: (c: Checks) => void; readonly material?: VerificationMaterial }
+  | { readonly kind: 'cosign-key' | 'notation'; readonly identity: KeySigningIdentity; readonly check: (c: Checks) => void; readonly material?: VerificationMaterial }
   | { readonly kind: 'none' };
 
 /**
@@ -130,11 +168,15 @@ export class Signing {
   public static githubActions(props: GithubActionsSigningProps): Signing {
     const ref = props.ref ?? 'refs/heads/main';
     const label = 'Signing.githubActions()';
+    const subject = `https://github.com/${props.repository}/.github/workflows/${props.workflow}@${ref}`;
+    const glob = ref.endsWith('*');
     return new Signing({
       kind: 'github-actions',
+      material: trustedRootMaterial(props),
       identity: keyless({
-        issuer: GITHUB_ISSUER,
-        subject: `https://github.com/${props.repository}/.github/workflows/${props.workflow}@${ref}`,
+        issuer: glob ? exactRegex(GITHUB_ISSUER) : GITHUB_ISSUER,
+        subject: glob ? `${exactRegex(subject.slice(0, -1)).slice(0, -1)}[^@]+$` : subject,
+        regex: glob,
         ci: { system: 'github-actions', repository: props.repository, workflow: props.workflow, ref },
       }, props),
       check: (c) => {
@@ -146,7 +188,7 @@ export class Signing {
         } else if (!/^[A-Za-z0-9._-]+\.ya?ml$/.test(props.workflow)) {
           c.add(`${label} workflow ${q(props.workflow)} is not a workflow file name; use the file's name under .github/workflows, ending in .yml or .yaml, e.g. "release.yaml"`);
         }
-        checkRef(c, label, ref);
+        checkRef(c, label, ref.endsWith('*') ? `${ref.slice(0, -1)}x` : ref);
         checkTrustedRoot(c, label, props);
       },
     });
@@ -164,6 +206,7 @@ export class Signing {
     const label = 'Signing.gitlabCi()';
     return new Signing({
       kind: 'gitlab-ci',
+      material: trustedRootMaterial(props),
       identity: keyless({
         issuer: `https://${host}`,
         subject: `https://${host}/${props.project}//${configPath}@${ref}`,
@@ -197,6 +240,7 @@ export class Signing {
     const regex = props.regex ?? false;
     return new Signing({
       kind: 'oidc',
+      material: trustedRootMaterial(props),
       identity: keyless({ issuer: props.issuer, subject: props.subject, regex }, props),
       check: (c) => {
         if (regex) {
@@ -219,8 +263,14 @@ export class Signing {
   public static cosignKey(props: CosignKeySigningProps): Signing {
     return new Signing({
       kind: 'cosign-key',
-      identity: { tool: 'cosign', keyless: false, secretName: props.secretName },
-      check: (c) => c.dnsName('Signing.cosignKey() secretName', props.secretName),
+      identity: { tool: 'cosign', keyless: false, secretName: props.secretName, ...(props.legacySig ? { legacySig: true } : {}) },
+      check: (c) => {
+        c.dnsName('Signing.cosignKey() secretName', props.secretName);
+        if (props.publicKey !== undefined && !/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/.test(props.publicKey)) {
+          c.add('Signing.cosignKey() publicKey is not a PEM public key; give the content of cosign.pub (-----BEGIN PUBLIC KEY-----...), never the private key');
+        }
+      },
+      material: props.publicKey !== undefined ? { secretName: props.secretName, key: 'cosign.pub', value: props.publicKey } : undefined,
     });
   }
 
@@ -262,6 +312,23 @@ export class Signing {
       }],
       ...(id.trustedRootSecretName !== undefined ? { trustedRootSecretRef: { name: id.trustedRootSecretName } } : {}),
     };
+  }
+
+  /**
+   * The public material synth writes for clusters (the public key, or a private Sigstore's trusted root); undefined
+   * when the declaration gives none.
+   */
+  public material(): VerificationMaterial | undefined {
+    return this.spec.kind === 'none' ? undefined : this.spec.material;
+  }
+
+  /**
+   * Whether clusters on Flux older than v2.8 can verify what CI signs: they read only cosign v2 `.sig` signatures,
+   * which CI writes only for a key declared with `legacySig: true`.
+   */
+  public get legacyCompatible(): boolean {
+    const s = this.spec;
+    return s.kind === 'none' || s.kind === 'notation' || (s.kind === 'cosign-key' && s.identity.legacySig === true);
   }
 
   /** Who signs, as the CI signing step needs it; undefined for `none()` (no signing step). */
@@ -330,6 +397,22 @@ function checkRef(c: Checks, label: string, ref: string): void {
 
 function checkTrustedRoot(c: Checks, label: string, options: KeylessSigningOptions): void {
   if (options.trustedRootSecretRef) c.dnsName(`${label} trustedRootSecretRef.name`, options.trustedRootSecretRef.name);
+  if (options.trustedRoot === undefined) return;
+  if (!options.trustedRootSecretRef) c.add(`${label} trustedRoot is given without trustedRootSecretRef; name the Secret clusters read it from, e.g. trustedRootSecretRef: { name: "sigstore-trusted-root" }`);
+  let root: { mediaType?: unknown } | undefined;
+  try {
+    root = JSON.parse(options.trustedRoot) as { mediaType?: unknown };
+  } catch {
+    root = undefined;
+  }
+  if (typeof root?.mediaType !== 'string' || !root.mediaType.startsWith('application/vnd.dev.sigstore.trustedroot')) {
+    c.add(`${label} trustedRoot is not a Sigstore trusted root (trusted_root.json with mediaType application/vnd.dev.sigstore.trustedroot+json)`);
+  }
+}
+
+function trustedRootMaterial(options: KeylessSigningOptions): VerificationMaterial | undefined {
+  if (options.trustedRoot === undefined || !options.trustedRootSecretRef) return undefined;
+  return { secretName: options.trustedRootSecretRef.name, key: 'trusted_root.json', value: options.trustedRoot };
 }
 
 /** A regular expression that compiles, that Go's RE2 accepts, and that is anchored at both ends. */
@@ -341,5 +424,83 @@ function checkIdentityRegex(c: Checks, field: string, value: string): void {
   } else if (!body.startsWith('^') || !body.endsWith('$') || body.endsWith('\\$')) {
     const flags = value.slice(0, value.length - body.length);
     c.add(`${field} ${q(value)} is not anchored, so it would also match inside a longer identity; wrap it in ^...$, e.g. ${q(`${flags}^${body.replace(/^\^/, '').replace(/(?<!\\)\$$/, '')}$`)}`);
+  } else if (/^\^(\.[*+]|\(\.[*+]\))\$$/.test(body)) {
+    c.add(`${field} ${q(value)} accepts any identity, so any certificate the Sigstore instance issued would verify; match the one signer, e.g. "^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$"`);
+  } else {
+    const unescaped = /(?:^|[^\\])([A-Za-z0-9-]+\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)/.exec(body.replace(/\\./g, '__').replace(/\[[^\]]*\]/g, '_'));
+    if (unescaped) c.add(`${field} ${q(value)} has an unescaped "." in ${q(unescaped[1])}, which matches any character (so a look-alike host or name would match too); escape it: ${q(unescaped[1].replace(/\./g, '\\.'))}`);
   }
 }
+
+/** The Flux minor a version (`2.9.4`, `2.9.x`, `v2.7.0`) names; undefined when it names none (then assumed current). */
+export function fluxMinor(version: string): number | undefined {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  return m ? Number(m[1]) * 1000 + Number(m[2]) : undefined;
+}
+
+/** The first Flux minor that verifies Sigstore bundles (v2.8). */
+const BUNDLES_SINCE = 2008;
+
+/**
+ * Checks the `spec.verify` of every OCIRepository in a chart as the cluster's Flux version reads it: it must accept one
+ * signer (a key, or keyless identity regexes that are anchored, escaped and not match-all) and, on Flux v2.8 and newer
+ * (the bundle path), a single `matchOIDCIdentity` entry.
+ */
+export function checkVerify(chart: Construct, fluxVersion: string, legacyCompatible: boolean): string[] {
+  const c = new Checks();
+  const minor = fluxMinor(fluxVersion);
+  for (const o of chart.node.findAll()) {
+    if (!(o instanceof ApiObject) || o.kind !== 'OCIRepository') continue;
+    const spec = (o.toJson() as { spec?: { verify?: OciVerification } }).spec;
+    const v = spec?.verify;
+    if (!v || v.provider !== 'cosign') continue;
+    const where = `OCIRepository ${o.name} verify`;
+    const ids = v.matchOIDCIdentity ?? [];
+    if (v.secretRef === undefined && ids.length === 0) {
+      c.add(`${where} has neither secretRef nor matchOIDCIdentity, so it accepts a keyless signature by any identity; declare the signer (e.g. Signing.githubActions({...}))`);
+    }
+    if (ids.length > 1 && (minor === undefined || minor >= BUNDLES_SINCE)) {
+      c.add(`${where} lists ${ids.length} matchOIDCIdentity entries, and Flux ${fluxVersion} verifies Sigstore bundles against one only ("unsupported: multiple identities"); declare one signer per source (per environment, component, chart or tenant)`);
+    }
+    ids.forEach((id, i) => {
+      checkIdentityRegex(c, `${where} matchOIDCIdentity[${i}].issuer`, id.issuer);
+      checkIdentityRegex(c, `${where} matchOIDCIdentity[${i}].subject`, id.subject);
+    });
+    if (!legacyCompatible && minor !== undefined && minor < BUNDLES_SINCE) {
+      c.add(`${where}: Flux ${fluxVersion} reads only cosign v2 .sig signatures, and this signer writes Sigstore bundles only (Flux v2.8+); move the cluster to Flux 2.8 or newer, or sign with a key declared with legacySig: true`);
+    }
+  }
+  return [...new Set(c.errors)];
+}
+
+/**
+ * Writes the public material of each `namespace/secret` pair (a public key or a trusted root) as a Secret, into a
+ * chart made on first need.
+ */
+export function signingMaterialObjects(makeChart: () => Construct, material: ReadonlyMap<string, Signing>): void {
+  let chart: Construct | undefined;
+  for (const key of [...material.keys()].sort()) {
+    const m = material.get(key)!.material();
+    if (!m) continue;
+    const namespace = key.slice(0, key.indexOf('/'));
+    chart ??= makeChart();
+    new ApiObject(chart, `${namespace}-${m.secretName}`, materialSecret(namespace, m) as ApiObjectProps);
+  }
+}
+
+/** The Secret holding public verification material in a namespace, as a plain object. */
+export function materialSecret(namespace: string, m: VerificationMaterial): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: m.secretName, namespace, annotations: { [PUBLIC_MATERIAL_ANNOTATION]: 'true' } },
+    type: 'Opaque',
+    stringData: { [m.key]: m.value },
+  };
+}
+
+/**
+ * The annotation on a Secret that holds only public verification material (`*.pub` public keys or a Sigstore
+ * `trusted_root.json`), which the tree validator accepts in plain text after checking that it is.
+ */
+export const PUBLIC_MATERIAL_ANNOTATION = 'flux-fleet.io/public-verification-material';

@@ -2,6 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { ClusterRole, ConfigMap, Namespace, RoleBinding, ServiceAccount } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
+import type { Signing } from './signing.js';
 import { matchesTargets, Targets } from './targets.js';
 import { Checks, q } from '../flux/core/rules.js';
 
@@ -86,6 +87,11 @@ export interface TenantProps {
    * @default - none: a tenant component pulling with a pull secret fails synth
    */
   readonly pullSecret?: TenantPullSecret;
+  /**
+   * Who signs the tenant's artifacts (its own repository's workflow, say): the sources of its components verify it.
+   * @default - the environment's signing identity
+   */
+  readonly signing?: Signing;
 }
 
 /**

@@ -399,7 +399,7 @@ describe('flux-fleet workflow', () => {
     const result = await cli(['workflow', 'dist']);
     // THEN
     expect(result).toStrictEqual({ code: EXIT.ok, stdout: githubReleaseWorkflow(await releaseWorkflowSpecFromTree(join(dir, 'dist'))).content, stderr: '' });
-    expect(result.stdout).toContain('FLUX_FLEET_SIGNER: https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main\n');
+    expect(result.stdout).toContain("- name: Sign what this run pushed as https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main, the signer of staging\n        if: github.ref == 'refs/heads/main'\n");
   });
 
   test('writes it with --output', async () => {

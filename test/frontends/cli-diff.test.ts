@@ -174,7 +174,7 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
       '  staging            2 of 2 change: stg-eu-1, stg-us-1',
       'Outside clusters/: FLEET.md changed, fleet.html changed, release.json changed',
     ]);
-    expect(result.stdout).toContain('\nprod-eu-2 (production, wave 2, eu-west-1): new cluster, 21 objects\n');
+    expect(result.stdout).toContain('\nprod-eu-2 (production, wave 2, eu-west-1): new cluster, 22 objects\n'); // with the web team's public-key Secret
     // Both sides at git refs, naming the folder.
     git('add', '-A');
     git('commit', '-q', '-m', 'change');

@@ -1,10 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { anonymousCredentials, type CredentialProvider, type RegistryCredentials } from './auth.js';
-import { formatSize, isDigest, sha256Digest, shortDigest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
-import { MANIFEST_ACCEPT } from '../../flux/artifact/media-types.js';
 import { isRepositoryName } from './reference.js';
 import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
+import { formatSize, isDigest, sha256Digest, shortDigest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
+import { MANIFEST_ACCEPT } from '../../flux/artifact/media-types.js';
 
 /** How failed requests are retried: 5xx and 429 answers, dropped and refused connections, time-outs. */
 export interface RetryPolicy {

@@ -3,11 +3,14 @@ import type { CliIo, Command } from './args.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
 import { mirrorCommand } from './commands/mirror.js';
+import { keygenCommand } from './commands/keygen.js';
 import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
+import { signCommand } from './commands/sign.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyReleaseCommand } from './commands/verify-release.js';
+import { verifyCommand } from './commands/verify.js';
 import { workflowCommand } from './commands/workflow.js';
 
 export { EXIT } from './args.js';
@@ -24,6 +27,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'pull': pullCommand,
   'inspect': inspectCommand,
   'workflow': workflowCommand,
+  'keygen': keygenCommand,
+  'sign': signCommand,
+  'verify': verifyCommand,
 };
 
 function usage(): string {

@@ -87,7 +87,7 @@ export function planFluxBootstrap(fleet: Fleet<any>, cluster: string | Cluster<a
   const facts = fleet.bootstrapFacts(target);
   const objects = bootstrapObjects(fleet.bootstrap, facts);
   const fromSync = objects.filter((o) => needsFluxCrds(o));
-  const apply = objects.filter((o) => !needsFluxCrds(o));
+  const apply = [...fleet.syncVerificationSecrets(target), ...objects.filter((o) => !needsFluxCrds(o))];
   if (!apply.some((o) => o.kind === 'FluxInstance')) {
     throw new Error(`Cannot bootstrap cluster ${q(target.name)}: its bootstrap has no FluxInstance, and the Pulumi component installs Flux through the Flux Operator; use Bootstrap.operator() (the default) on the fleet, or install Flux another way (\`flux install\`) and apply bootstrapObjects() yourself`);
   }

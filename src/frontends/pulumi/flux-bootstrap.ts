@@ -178,8 +178,12 @@ function applyObject(name: string, object: Record<string, any>, opts: pulumi.Cus
   if (object.apiVersion === 'v1' && object.kind === 'ConfigMap') {
     return new k8s.core.v1.ConfigMap(name, object as k8s.core.v1.ConfigMapArgs, opts);
   }
+  if (object.apiVersion === 'v1' && object.kind === 'Secret') {
+    // Public verification material only (a public key, a trusted root): what the sync source verifies with.
+    return new k8s.core.v1.Secret(name, object as k8s.core.v1.SecretArgs, opts);
+  }
   if (String(object.apiVersion).includes('/')) {
     return new k8s.apiextensions.CustomResource(name, object as k8s.apiextensions.CustomResourceArgs, opts);
   }
-  throw new Error(`FluxBootstrap cannot apply the bootstrap object ${object.apiVersion} ${object.kind} ${q(object.metadata?.name)}; only ConfigMaps and API-group kinds are supported`);
+  throw new Error(`FluxBootstrap cannot apply the bootstrap object ${object.apiVersion} ${object.kind} ${q(object.metadata?.name)}; only ConfigMaps, verification Secrets and API-group kinds are supported`);
 }

@@ -134,11 +134,23 @@ function insecure(c: Checks, spec: Record<string, unknown>, o: TreeObject): void
 
 /** A Secret with data in the tree is refused unless SOPS encrypted it. */
 function checkSecret(raw: Record<string, unknown>): string[] {
-  if (raw.sops !== undefined) return [];
+  if (raw.sops !== undefined || isPublicMaterial(raw)) return [];
   const fields = ['data', 'stringData'].filter((f) => isRecord(raw[f]) && Object.keys(raw[f] as object).length > 0);
   if (fields.length === 0) return [];
   const keys = fields.flatMap((f) => Object.keys(raw[f] as object));
   return [`Secret holds plaintext values in ${fields.join(' and ')} (keys ${keys.map((k) => q(k)).join(', ')}), committed to the repository; use a SOPS-encrypted Secret (sops --encrypt, decrypted by spec.decryption of the Kustomization that applies it) or an external secret store, and rotate the exposed values`];
+}
+
+/**
+ * A Secret that holds only public verification material, as flux-fleet writes it for `verify.secretRef` and
+ * `verify.trustedRootSecretRef`: every entry a PEM public key (`*.pub`) or a Sigstore trusted root (`trusted_root.json`).
+ */
+function isPublicMaterial(raw: Record<string, unknown>): boolean {
+  const entries = Object.entries(obj(raw.stringData));
+  if (isRecord(raw.data) && Object.keys(raw.data).length > 0) return false;
+  return entries.length > 0 && entries.every(([k, v]) => typeof v === 'string' && (
+    (k.endsWith('.pub') && /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/.test(v))
+    || (k === 'trusted_root.json' && /^\s*\{\s*"mediaType"\s*:\s*"application\/vnd\.dev\.sigstore\.trustedroot/.test(v) && !/PRIVATE KEY/.test(v))));
 }
 
 /** A mapping field, or an empty one. */

@@ -9,6 +9,8 @@ import { readReleaseManifest, ReleaseManifestError } from '../../../output/relea
 import { resolveRevision } from '../../../delivery/revision.js';
 import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
+import { signPushed } from '../../../delivery/signing/sign-pushed.js';
+import { printSigned, signerOptionsOf, signPushedFromArgs, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from './signer-options.js';
 import { EXIT, parseArgs, UsageError, type OptionSpec, type ParsedArgs, CliIo, Command } from '../args.js';
 
 /** The options every command that reaches registries takes. */
@@ -128,6 +130,8 @@ Options:
   --created <time>                The created annotation of the clusters' configs, RFC 3339 (default: $SOURCE_DATE_EPOCH,
                                   else 1970-01-01T00:00:00Z, so that the same tree gives the same digest)
   --dry-run                       Pack and check everything, print what would be pushed and which tags would move
+  --hold-tags                     Push the components and candidates, but move no tag, not even staging's (for a run
+                                  whose signer staging does not verify, e.g. a release-tag run)
   --tag <tag>[,...]               Push each cluster's folder under these tags only (no release.json needed)
   --whole-tree                    One artifact holding every cluster's folder, to each region's registry
   --whole-tree-path <path>        Its repository beside clusters/ (default: fleet); its tag is --tag (default: latest)
@@ -135,6 +139,7 @@ Options:
   --digests-file <file>           Write <host>/<repository>@<digest> of each pushed artifact, a line each (for signing)
   --progress auto|tty|plain       A live display on a terminal, or a line per artifact (default: auto; plain in CI)
   --format text|json              How to print the result (default: text)
+${SIGN_ON_PUSH_HELP}
 ${REGISTRY_OPTIONS_HELP}
   -h, --help                      Show this help
 
@@ -164,6 +169,8 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     'progress': { value: true },
     'format': { value: true },
     'dry-run': {},
+    'hold-tags': {},
+    ...SIGN_ON_PUSH_OPTIONS,
   });
   if (args.options.has('help')) {
     io.stdout.write(PUSH_USAGE);
@@ -171,6 +178,7 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
   }
   if (!args.options.has('tag') && !args.options.has('whole-tree')) return pushReleaseRun(args, io);
   if (args.options.has('dry-run')) throw new UsageError('--dry-run is for the push of a release; drop --tag and --whole-tree');
+  if (args.options.has('hold-tags')) throw new UsageError('--hold-tags is for the push of a release; drop --tag and --whole-tree');
   const format = stringOption(args, 'format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
   const progressMode = stringOption(args, 'progress') ?? 'auto';
@@ -200,8 +208,9 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     destinations.close();
     throw new UsageError(`cannot push: ${(e as Error).message}`);
   }
-  destinations.close();
   display?.finish();
+  const signFailed = await signPushedFromArgs(args, io, report.pushed, destinations);
+  destinations.close();
 
   const digestsFile = stringOption(args, 'digests-file');
   if (digestsFile !== undefined) {
@@ -216,7 +225,7 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
   } else {
     io.stdout.write(summary(report.pushed, report.failed.length, destinations.isLayout ? destinations.options.layout : undefined));
   }
-  return report.failed.length === 0 ? EXIT.ok : EXIT.errors;
+  return report.failed.length === 0 && !signFailed ? EXIT.ok : EXIT.errors;
 }
 
 /** The annotations: flags first, then GitHub Actions' environment, then SOURCE_DATE_EPOCH for the time. */
@@ -342,6 +351,8 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
   const metadata = metadataOf(args);
   if (metadata.source === undefined) warnUnknownAnnotations({ ...metadata, revision: revision.annotation }, io);
   const dryRun = args.options.has('dry-run');
+  // The signer is read before anything is pushed, so that a wrong key or password fails before any upload.
+  const signer = args.options.has('sign') && !dryRun ? await signerOptionsOf(args, io) : undefined;
   const destinations = destinationsOf(args, io);
   const live = !dryRun && format === 'text' && (progressMode === 'tty' || (progressMode === 'auto' && (io.stdout as { isTTY?: boolean }).isTTY === true && !process.env.CI));
   const display = live ? new LiveDisplay(io) : undefined;
@@ -354,6 +365,14 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
       ...(metadata.created !== undefined ? { created: metadata.created } : {}),
       concurrency,
       dryRun,
+      holdTags: args.options.has('hold-tags'),
+      // With --sign, every pushed digest is signed in every region before any tag moves: no tag points at an
+      // artifact its clusters would refuse.
+      ...(signer ? {
+        beforeTagsMove: async (pushed: readonly PushedTarget[]) => {
+          printSigned(await signPushed(pushed, destinations, signer), io, signer.legacySig === true);
+        },
+      } : {}),
       onEvent: (e) => {
         if (display) display.update(e);
         else if (format === 'text') plainEvent(e, io);
