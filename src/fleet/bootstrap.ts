@@ -2,6 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
 import type { RegistrySourceSettings } from './registry.js';
 import type { FluxDuration } from '../flux/core/duration.js';
+import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
 import { Checks, q } from '../flux/core/rules.js';
 import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
 import { Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
@@ -28,8 +29,18 @@ export const SYNC_NAME = 'flux-system';
 /** The name of the ConfigMap holding the cluster's facts, for `postBuild.substituteFrom` and ResourceSet inputs. */
 export const RUNTIME_INFO_NAME = 'flux-runtime-info';
 
-/** The Flux Operator chart version `Bootstrap.operator()` pins unless told otherwise. */
+/** The Flux Operator chart version `Bootstrap.operator()` pins for Flux 2.9 unless told otherwise. */
 export const FLUX_OPERATOR_VERSION = '0.58.1';
+
+/**
+ * The Flux Operator release that installs each Flux minor: the operator installs only the minors embedded in its own
+ * release, so a FluxInstance asking for a newer minor needs a newer operator. flux-fleet pins none for Flux 2.10 yet:
+ * a cluster on 2.10 needs `Bootstrap.operator({ version })` set to a release whose notes say it includes Flux v2.10.
+ */
+export const FLUX_OPERATOR_VERSIONS: Readonly<Record<FluxMinor, string | undefined>> = {
+  '2.9': FLUX_OPERATOR_VERSION,
+  '2.10': undefined,
+};
 
 /** Where ControlPlane publishes the Flux Operator Helm chart. */
 export const FLUX_OPERATOR_CHART_URL = 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator';
@@ -120,7 +131,11 @@ export interface BootstrapFacts {
 
 /** Options of {@link Bootstrap.operator}. */
 export interface OperatorBootstrapOptions {
-  /** The Flux Operator chart version, exact; the operator upgrades itself to it. @default FLUX_OPERATOR_VERSION ("0.58.1") */
+  /**
+   * The Flux Operator chart version, exact; the operator upgrades itself to it. It must embed the Flux minor every
+   * cluster asks for. Required for clusters on Flux 2.10, for which flux-fleet pins no release yet.
+   * @default - the release flux-fleet pins for the cluster's Flux minor: FLUX_OPERATOR_VERSION ("0.58.1") for 2.9
+   */
   readonly version?: string;
   /**
    * The chart's repository, e.g. a mirror; the signature is still verified, so copy it with the chart
@@ -253,7 +268,8 @@ class OperatorBootstrap extends Bootstrap {
         interval: facts.sync.interval,
       },
     });
-    const version = o.version ?? FLUX_OPERATOR_VERSION;
+    const minor = knownFluxMinorOf(facts.flux.version);
+    const version = o.version ?? (minor ? FLUX_OPERATOR_VERSIONS[minor] : FLUX_OPERATOR_VERSION) ?? '';
     const source = new OciRepository(chart, 'flux-operator-chart', {
       metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE },
       url: o.chartUrl ?? FLUX_OPERATOR_CHART_URL,
@@ -264,7 +280,9 @@ class OperatorBootstrap extends Bootstrap {
       verify: FLUX_OPERATOR_CHART_VERIFICATION,
     });
     source.node.addValidation({
-      validate: () => EXACT_VERSION.test(version) ? [] : [
+      validate: () => EXACT_VERSION.test(version) ? [] : version === '' ? [
+        `Flux ${facts.flux.version} needs a Flux Operator release that embeds Flux ${minor}, and flux-fleet pins none for it; set Bootstrap.operator({ version }) to the chart version of an operator release whose notes say it includes Flux v${minor}`,
+      ] : [
         `Bootstrap.operator() version ${q(version)} is not a chart version; pin an exact one, e.g. ${q(FLUX_OPERATOR_VERSION)}`,
       ],
     });

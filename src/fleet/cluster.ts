@@ -29,7 +29,11 @@ export interface ClusterBaseProps {
   readonly type?: ClusterType;
   /** The Flux controllers' size profile. @default - the Flux Operator's default */
   readonly size?: 'small' | 'medium' | 'large';
-  /** Overrides of the fleet's Flux settings for this cluster. @default - the fleet's */
+  /**
+   * Overrides of the fleet's Flux settings for this cluster: `version` (e.g. `2.10.x` on a cluster that upgrades
+   * first; a fleet may run several Flux minors during an upgrade) and `components`.
+   * @default - the fleet's
+   */
   readonly flux?: { readonly version?: string; readonly components?: FluxComponent[] };
 }
 
@@ -68,7 +72,8 @@ export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterS
 
   /** @internal */
   public constructor(env: Environment<V>, name: string, props: ClusterProps<V>) {
-    super(env, name);
+    // The cluster's Flux minor decides the API versions its objects are emitted at.
+    super(env, name, { fluxVersion: props.flux?.version ?? env.fleet.props.flux?.version });
     this.env = env;
     this.name = name;
     this.environment = env.name;
