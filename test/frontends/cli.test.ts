@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,6 +85,15 @@ describe('flux-fleet command line', () => {
     expect(validate.code).toBe(EXIT.ok);
     expect(validate.stdout).toMatch(/^Usage: flux-fleet validate <dir> \[--no-build\] \[--format text\|json\]\n/);
     expect(validate.stdout).toMatch(/Exit codes: 0 no errors, 1 errors found, 2 usage error\.\n$/);
+  });
+
+  test('--version prints the version of package.json and exits 0', async () => {
+    // GIVEN
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    // WHEN
+    const results = await Promise.all([cli('--version'), cli('-v')]);
+    // THEN
+    expect(results).toStrictEqual([0, 1].map(() => ({ code: EXIT.ok, stdout: `flux-fleet ${version}\n`, stderr: '' })));
   });
 
   test.each([
