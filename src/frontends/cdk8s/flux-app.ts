@@ -115,6 +115,15 @@ export interface SynthReportLine {
   readonly clusters: readonly string[];
 }
 
+/** Options of a {@link SynthError}. */
+export interface SynthErrorOptions {
+  /**
+   * The first line of the report, given the number of mistakes, e.g. for a bootstrap that refuses an invalid fleet.
+   * @default - "Synth failed with N errors; nothing was written:"
+   */
+  readonly heading?: (mistakes: number) => string;
+}
+
 const SYNTH_ERROR = Symbol.for('flux-fleet.SynthError');
 
 /**
@@ -133,10 +142,10 @@ export class SynthError extends Error {
   /** The report: each mistake once, with the clusters it affects. */
   declare public readonly lines: readonly SynthReportLine[];
 
-  public constructor(errors: readonly ValidationMessage[]) {
+  public constructor(errors: readonly ValidationMessage[], options: SynthErrorOptions = {}) {
     const lines = groupByMistake(errors);
-    super(`Synth failed with ${lines.length} error${lines.length === 1 ? '' : 's'}; nothing was written:\n` +
-      lines.map(formatLine).join('\n'));
+    const heading = options.heading?.(lines.length) ?? `Synth failed with ${lines.length} error${lines.length === 1 ? '' : 's'}; nothing was written:`;
+    super(`${heading}\n${lines.map(formatLine).join('\n')}`);
     // Not enumerable: printing the error shows the report, not a dump of these fields.
     Object.defineProperty(this, 'name', { value: 'SynthError', enumerable: false, configurable: true, writable: true });
     Object.defineProperty(this, 'errors', { value: errors, enumerable: false });
