@@ -181,7 +181,7 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
     const refs = await cliIn(repo, 'diff', 'git:HEAD~1:dist', 'git:HEAD:dist');
     expect({ ...refs, stdout: refs.stdout.replace(/^Fleet diff git:HEAD~1:dist → git:HEAD:dist/, 'Fleet diff git:HEAD → repo/dist') })
       .toStrictEqual({ ...result, stdout: result.stdout });
-  });
+  }, 120_000);
 
   test('compares with an empty tree when the folder is not at the git ref, and says so at the top', async () => {
     // GIVEN

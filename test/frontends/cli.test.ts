@@ -26,7 +26,7 @@ describe('flux-fleet command line', () => {
     const result = await cli('validate', 'good');
     // THEN
     expect(result).toStrictEqual({ code: EXIT.ok, stdout: 'OK: 2 clusters, 12 files, 21 objects, no errors\n', stderr: '' });
-  });
+  }, 120_000);
 
   test('validate exits 1 and prints every error of a broken tree', async () => {
     // WHEN
@@ -38,7 +38,7 @@ describe('flux-fleet command line', () => {
         + '1 error in 1 cluster, 3 files, 4 objects\n',
       stderr: '',
     });
-  });
+  }, 120_000);
 
   test('validate --format json prints the report as JSON', async () => {
     // WHEN
@@ -55,7 +55,7 @@ describe('flux-fleet command line', () => {
       files: 3,
       objects: 2,
     });
-  });
+  }, 120_000);
 
   test('validate --no-build skips kubectl', async () => {
     // WHEN
@@ -65,7 +65,7 @@ describe('flux-fleet command line', () => {
     expect(withBuild.code).toBe(EXIT.errors);
     expect(JSON.parse(withBuild.stdout).errors).toHaveLength(1);
     expect(withoutBuild).toStrictEqual({ code: EXIT.ok, stdout: 'OK: 1 cluster, 3 files, 2 objects, no errors\n', stderr: '' });
-  });
+  }, 120_000);
 
   test('validate takes an absolute folder too', async () => {
     // WHEN
@@ -132,5 +132,5 @@ describe('flux-fleet command line', () => {
     // THEN
     expect(clean.stdout).toBe('OK: 2 clusters, 12 files, 21 objects, no errors\n');
     expect(broken).toMatchObject({ code: EXIT.errors, stdout: expect.stringMatching(/^clusters\/demo\/apps\.yaml: Kustomization\/flux-system\/apps: spec\.path "\.\.\/other-team\/apps" climbs out/) });
-  }, 30_000);
+  }, 120_000);
 });
