@@ -83,7 +83,10 @@ export interface IAlert extends IFluxObject {
   readonly kind: 'Alert';
 }
 
-/** An Alert (`notification.toolkit.fluxcd.io/v1beta3`): sends the events of chosen Flux objects to a Provider. */
+/**
+ * An Alert (`notification.toolkit.fluxcd.io/v1beta3` on Flux 2.9, `/v1` on Flux 2.10: the `fluxVersion` of its
+ * ClusterScope decides): sends the events of chosen Flux objects to a Provider.
+ */
 export class Alert extends FluxObject implements IAlert {
   /** References an Alert managed elsewhere. */
   public static fromName(scope: Construct, id: string, name: string, options: FromNameOptions = {}): IAlert {
@@ -194,7 +197,7 @@ function isLabelKey(key: string): boolean {
   return prefix.length <= 253 && LABEL_PREFIX.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
 }
 
-/** A Alert's API version and schema in the cluster it belongs to: `v1` from Flux v2.10, `v1beta3` before. */
+/** An Alert's API version and schema in the cluster it belongs to: `v1` from Flux v2.10, `v1beta3` before. */
 function alertTypeAt(scope: Construct): FluxObjectType {
   const minor = fluxMinorAt(scope);
   const apiVersion = notificationApiVersion(minor);

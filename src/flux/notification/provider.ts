@@ -9,7 +9,7 @@ import { fluxMinorAt } from '../core/object-index.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck, promotedSchemaCheck } from '../core/schema.js';
 
-/** The kinds of Provider Flux v2.9 supports: chat and incident tools, webhooks, and Git commit status or comments. */
+/** The kinds of Provider Flux v2.9 and v2.10 support: chat and incident tools, webhooks, and Git commit status or comments. */
 export type ProviderType =
   | 'slack' | 'discord' | 'msteams' | 'rocket' | 'googlechat' | 'webex' | 'telegram' | 'lark' | 'matrix' | 'zulip'
   | 'generic' | 'generic-hmac'
@@ -83,7 +83,10 @@ const WORKLOAD_IDENTITY_TYPES = ['azureeventhub', 'azuredevops', 'googlepubsub']
 /** Types whose address is not a URL. */
 const NON_URL_TYPES = ['googlepubsub', 'azureeventhub'];
 
-/** A Provider (`notification.toolkit.fluxcd.io/v1beta3`): where Alerts send Flux events. */
+/**
+ * A Provider (`notification.toolkit.fluxcd.io/v1beta3` on Flux 2.9, `/v1` on Flux 2.10: the `fluxVersion` of its
+ * ClusterScope decides): where Alerts send Flux events.
+ */
 export class Provider extends FluxObject implements IProvider {
   /** References a Provider managed elsewhere. */
   public static fromName(scope: Construct, id: string, name: string, options: FromNameOptions = {}): IProvider {
