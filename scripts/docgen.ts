@@ -81,7 +81,7 @@ function tidyDefaultTag(tag: CommentTag): void {
   }
 }
 
-async function render(outDir: string, entry: string, main: boolean): Promise<string> {
+async function render(outDir: string, entry: string, primary: boolean): Promise<string> {
   // TypeDoc's own options are typed; typedoc-plugin-markdown's (below the router) are not exported as a type.
   const options: TypeDocOptions & Record<string, unknown> = {
     entryPoints: [join(ROOT, entry)],
@@ -101,7 +101,7 @@ async function render(outDir: string, entry: string, main: boolean): Promise<str
     disableSources: true,
     disableGit: true,
     // A secondary entry point refers to types of the main one (Fleet, Cluster), documented in its section.
-    validation: { notExported: main, invalidLink: main, rewrittenLink: true, notDocumented: false },
+    validation: { notExported: primary, invalidLink: primary, rewrittenLink: true, notDocumented: false },
     // typedoc-plugin-markdown: one page for the one module, tables for members.
     router: 'module',
     entryFileName: 'index',
