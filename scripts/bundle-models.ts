@@ -12,8 +12,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const file = 'lib/flux/core/flux-models.js';
+const BANNER = '// The Flux models of @kubernetes-models/flux-cd (MIT, Tommy Chen), bundled by scripts/bundle-models.ts.\n';
 const source = await readFile(file, 'utf8');
-if (source.includes('@kubernetes-models/flux-cd') === false) {
+if (source.startsWith(BANNER)) {
   console.log(`${file}: bundled already`);
 } else {
   const result = await build({
@@ -30,7 +31,7 @@ if (source.includes('@kubernetes-models/flux-cd') === false) {
     logLevel: 'warning',
   });
   const [out] = result.outputFiles;
-  const text = '// The Flux models of @kubernetes-models/flux-cd (MIT, Tommy Chen), bundled by scripts/bundle-models.ts.\n' + out.text;
+  const text = BANNER + out.text;
   await writeFile(`${file}.tmp`, text);
   await rename(`${file}.tmp`, file);
   console.log(`${file}: ${(text.length / 1024).toFixed(0)} KiB, bundled`);
