@@ -139,9 +139,10 @@ EOF
   validate_ok fleet
   validate_broken fleet fleet-broken clusters/stg-eu-1/infra-configs.yaml
   local version
-  version=$(npx --no flux-fleet --version)
+  # Through the installed bin (npx would take --version as its own option).
+  version=$(./node_modules/.bin/flux-fleet --version)
   [[ $version == "flux-fleet $(node -p "require('./node_modules/flux-fleet/package.json').version")" ]] || { echo "  flux-fleet --version said: $version" >&2; return 1; }
-  echo "  npx flux-fleet --version: $version"
+  echo "  flux-fleet --version: $version"
 }
 
 check_cjs() {
