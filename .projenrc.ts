@@ -149,6 +149,9 @@ const docgen = project.addTask('docgen', {
   description: 'Generate API.md from the doc comments (with CI set: fail when API.md is stale)',
   exec: 'tsx scripts/docgen.ts',
 });
+// The Flux models publish only "import" exports: lib/ carries them bundled, so that tsx in a CommonJS project (which
+// resolves with "require" conditions) loads the package too. esbuild comes with tsx.
+project.postCompileTask.exec('tsx scripts/bundle-models.ts', { name: 'bundle the Flux models into lib/' });
 project.postCompileTask.spawn(docgen);
 
 project.addTask('bench', {
@@ -166,7 +169,8 @@ example.exec('tsx --tsconfig examples/tsconfig.json examples/single-cluster/main
 
 
 project.gitignore.exclude('/dist/', '/examples/single-cluster/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/', '/test-reports/');
-project.npmignore?.exclude('/examples/', '/scripts/', '/docs/', '/.ci/', '/API.md', '/test-reports/');
+// The package ships what the README links to: API.md, the examples' programs and the picture in docs/.
+project.npmignore?.exclude('/scripts/', '/.ci/', '/test-reports/', '/examples/*/cdk8s.out/', '/examples/*/node_modules/');
 project.gitattributes.addAttributes('/API.md', 'linguist-generated');
 
 // jest's resolver (unrs-resolver) has a native binding per platform, all of which `npm ci` wants in the lock file;

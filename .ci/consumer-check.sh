@@ -6,10 +6,13 @@
 #          program (fleet.ts) into fleet/, which `npx flux-fleet validate fleet` must accept (exit 0), and a copy
 #          with an interval of "5 minutes" that it must reject (exit 1, naming the file and the value);
 #   cjs    a project shaped like `cdk8s init typescript-app`: no "type", module commonjs, moduleResolution node,
-#          strict; run with ts-node (type-checking on), so `import` compiles to require() of the ES module package;
+#          strict; run with plain require(), with ts-node (type-checking on), so `import` compiles to require() of
+#          the ES module package, and with tsx, which resolves with "require" conditions; then a fleet program with
+#          two mistakes under tsx and ts-node: exit 1 and exactly the report of broken-fleet.expected on stderr;
 #   cdk8s  a `cdk8s init typescript-app` project (cdk8s.yaml, cdk8s-cli from the npm registry) whose main.ts is the
 #          fleet program: `npx cdk8s synth` into dist/, the tree checked, `npx flux-fleet validate dist`, then
-#          `tsc --noEmit` as the project's `npm run compile` would check it (lib es2016, no skipLibCheck).
+#          `tsc --noEmit` as the project's `npm run compile` would check it (lib es2016, no skipLibCheck); then
+#          `cdk8s synth` of the fleet with two mistakes: non-zero, the report's lines, no trace into flux-fleet.
 # Each prints PASS or FAIL; any failure exits non-zero. The projects live under mktemp and are removed when every
 # check passed (kept for a look otherwise). `flux-fleet validate` builds every kustomization.yaml folder with
 # `kubectl kustomize`, so kubectl must be on PATH.
@@ -99,6 +102,19 @@ validate_broken() {
   fi
 }
 
+# report_ok <label> <command...>: runs a program whose synth fails, and requires exit 1 and, on stderr, exactly the
+# report of broken-fleet.expected (one line per mistake, no stack trace), with nothing on stdout.
+report_ok() {
+  local label=$1 rc=0; shift
+  "$@" >report.out 2>report.err || rc=$?
+  if ((rc != 1)) || ! diff -u "$files/broken-fleet.expected" report.err >report.diff || [[ -s report.out ]]; then
+    echo "  $label of broken-fleet.ts: expected exit 1 and the report alone on stderr, got exit $rc:" >&2
+    sed 's/^/    /' report.diff report.out >&2
+    return 1
+  fi
+  echo "  $label of broken-fleet.ts: exit 1, the $(($(wc -l <report.err) - 1))-line report alone"
+}
+
 check_esm() {
   local dir="$work/esm"
   mkdir -p "$dir" && cd "$dir"
@@ -122,6 +138,11 @@ EOF
   node verify-fleet.mjs fleet
   validate_ok fleet
   validate_broken fleet fleet-broken clusters/stg-eu-1/infra-configs.yaml
+  local version
+  # Through the installed bin (npx would take --version as its own option).
+  version=$(./node_modules/.bin/flux-fleet --version)
+  [[ $version == "flux-fleet $(node -p "require('./node_modules/flux-fleet/package.json').version")" ]] || { echo "  flux-fleet --version said: $version" >&2; return 1; }
+  echo "  flux-fleet --version: $version"
 }
 
 check_cjs() {
@@ -133,7 +154,8 @@ EOF
   cp "$files/main.ts" main.ts
   cp "$files/tsconfig.cjs.json" tsconfig.json
   cp "$files/verify-synth.mjs" verify-synth.mjs
-  quiet_install npm-install.log "$tarball" "$CDK8S" "$CONSTRUCTS" yaml@^2 "$TYPESCRIPT" ts-node@^10 "$TYPES_NODE"
+  cp "$files/broken-fleet.ts" broken-fleet.ts
+  quiet_install npm-install.log "$tarball" "$CDK8S" "$CONSTRUCTS" yaml@^2 "$TYPESCRIPT" ts-node@^10 tsx@^4 "$TYPES_NODE"
   node -p "'  installed flux-fleet@' + require('./node_modules/flux-fleet/package.json').version + ' from the tarball'"
   note_peers
   # Plain require() first: the package's "require" condition, an ES module loaded by require().
@@ -141,6 +163,13 @@ EOF
   # The same as `npx ts-node main.ts`, without npx's lookups: ts-node type-checks, then runs the CommonJS output.
   ./node_modules/.bin/ts-node main.ts
   node verify-synth.mjs dist
+  # tsx in a CommonJS project resolves flux-fleet's imports with "require" conditions.
+  rm -rf dist
+  ./node_modules/.bin/tsx main.ts
+  node verify-synth.mjs dist
+  echo "  tsx main.ts in the CommonJS project: synthesized"
+  report_ok 'tsx' ./node_modules/.bin/tsx broken-fleet.ts
+  report_ok 'ts-node' ./node_modules/.bin/ts-node broken-fleet.ts
 }
 
 check_cdk8s() {
@@ -203,12 +232,24 @@ EOF
   # errors in main.ts only.)
   ./node_modules/.bin/tsc --noEmit -p tsconfig.json
   echo "  tsc --noEmit (module commonjs, as npm run compile): no errors"
+  # A fleet with mistakes: cdk8s synth fails, showing the report and no stack trace.
+  cp "$files/broken-fleet.ts" main.ts
+  rc=0
+  CDK8S_CHECK_UPGRADE=false npx --no cdk8s synth >synth-broken.log 2>&1 || rc=$?
+  if ((rc == 0)) || ! grep -qxF '  [shop/<cluster>] wave 0 is not a wave number; use a whole number from 1 to 999 (on cluster prod-eu-1)' synth-broken.log \
+    || grep -qE 'flux-fleet/(src|lib)/|errors: \[' synth-broken.log; then
+    # cdk8s-cli may print a trace of its own when the app fails; none may point into flux-fleet or dump its errors.
+    echo "  npx cdk8s synth of broken-fleet.ts: expected a non-zero exit, the report and no trace into flux-fleet (exit $rc):" >&2
+    sed 's/^/    /' synth-broken.log >&2
+    return 1
+  fi
+  echo "  npx cdk8s synth of broken-fleet.ts: exit $rc, the report and no trace into flux-fleet"
 }
 
 
 echo "consumer check of $(basename "$tarball") with node $(node --version), npm $(npm --version 2>/dev/null)"
 run_check esm 'ES module project, TypeScript NodeNext (tsc --noEmit, tsx, flux-fleet validate)'
-run_check cjs 'CommonJS project as cdk8s init typescript-app makes it (ts-node, require of the ES module)'
+run_check cjs 'CommonJS project as cdk8s init typescript-app makes it (require, ts-node and tsx; the report of a failed synth)'
 run_check cdk8s 'cdk8s init typescript-app project with cdk8s-cli (cdk8s synth of a fleet, flux-fleet validate)'
 
 if ((failed == 0)); then

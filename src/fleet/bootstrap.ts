@@ -3,6 +3,7 @@ import { ConfigMap } from 'cdk8s-plus-34';
 import type { RegistrySourceSettings } from './registry.js';
 import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
+import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
 import { Checks, isSemverRange, q } from '../flux/core/rules.js';
 import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
 import { Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
@@ -31,8 +32,20 @@ export const SYNC_NAME = 'flux-system';
 /** The name of the ConfigMap holding the cluster's facts, for `postBuild.substituteFrom` and ResourceSet inputs. */
 export const RUNTIME_INFO_NAME = 'flux-runtime-info';
 
-/** The Flux Operator chart version `Bootstrap.operator()` pins unless told otherwise. */
+/** The Flux Operator chart version `Bootstrap.operator()` pins for Flux 2.9 unless told otherwise. */
 export const FLUX_OPERATOR_VERSION = '0.58.1';
+
+/**
+ * The Flux Operator release that installs each Flux minor: the operator installs only the minors embedded in its own
+ * release, so a FluxInstance asking for a newer minor needs a newer operator. flux-fleet pins none for Flux 2.10 yet:
+ * a cluster on 2.10 needs `Bootstrap.operator({ version })` set to a release whose notes say it includes Flux v2.10.
+ */
+export const FLUX_OPERATOR_VERSIONS: Readonly<Record<FluxMinor, string | undefined>> = {
+  '2.7': FLUX_OPERATOR_VERSION,
+  '2.8': FLUX_OPERATOR_VERSION,
+  '2.9': FLUX_OPERATOR_VERSION,
+  '2.10': undefined,
+};
 
 /** Where ControlPlane publishes the Flux Operator Helm chart. */
 export const FLUX_OPERATOR_CHART_URL = 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator';
@@ -162,9 +175,10 @@ export interface FluxInstanceSettings {
 export interface OperatorBootstrapOptions {
   /**
    * The Flux Operator chart version: exact (`0.58.1`), or a semver range (`0.58.x`, `>=0.58.0 <1.0.0`) that the
-   * operator follows as new charts are published; the operator upgrades itself to it. With a range, the first install
-   * (e.g. by the Pulumi component) takes FLUX_OPERATOR_VERSION unless it is given an exact version of its own.
-   * @default FLUX_OPERATOR_VERSION ("0.58.1")
+   * operator follows as new charts are published; the operator upgrades itself to it. It must embed the Flux minor
+   * every cluster asks for: required for clusters on Flux 2.10, for which flux-fleet pins no release yet. With a range,
+   * the first install (e.g. by the Pulumi component) takes the pinned release unless it is given an exact version.
+   * @default - the release flux-fleet pins for the cluster's Flux minor: FLUX_OPERATOR_VERSION ("0.58.1") for 2.9
    */
   readonly version?: string;
   /**
@@ -332,18 +346,22 @@ class OperatorBootstrap extends Bootstrap {
     // Without helm-controller nothing would reconcile the operator's HelmRelease: the operator is then kept by
     // whatever installed it.
     if (facts.flux.components && !facts.flux.components.includes('helm-controller')) return;
-    const version = o.version ?? FLUX_OPERATOR_VERSION;
+    const minor = knownFluxMinorOf(facts.flux.version);
+    const version = o.version ?? (minor ? FLUX_OPERATOR_VERSIONS[minor] : FLUX_OPERATOR_VERSION) ?? '';
     const source = new OciRepository(chart, 'flux-operator-chart', {
       metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE },
       url: o.chartUrl ?? FLUX_OPERATOR_CHART_URL,
-      ref: EXACT_VERSION.test(version) ? { tag: version } : { semver: version },
+      // With no version (a minor flux-fleet pins no operator for), validation below says what to set.
+      ref: EXACT_VERSION.test(version) ? { tag: version } : version === '' ? undefined : { semver: version },
       interval: o.interval ?? '1h',
       layerSelector: HELM_CHART_LAYER_SELECTOR,
       ...registrySettings(o.chartSettings),
       verify: FLUX_OPERATOR_CHART_VERIFICATION,
     });
     source.node.addValidation({
-      validate: () => EXACT_VERSION.test(version) || isSemverRange(version) ? [] : [
+      validate: () => EXACT_VERSION.test(version) || isSemverRange(version) ? [] : version === '' ? [
+        `Flux ${facts.flux.version} needs a Flux Operator release that embeds Flux ${minor}, and flux-fleet pins none for it; set Bootstrap.operator({ version }) to the chart version of an operator release whose notes say it includes Flux v${minor}`,
+      ] : [
         `Bootstrap.operator() version ${q(version)} is not a chart version or semver range; use an exact one, e.g. ${q(FLUX_OPERATOR_VERSION)}, or a range, e.g. "0.58.x"`,
       ],
     });

@@ -30,12 +30,40 @@ export interface ClusterBaseProps {
   readonly type?: ClusterType;
   /** The Flux controllers' size profile. @default - the Flux Operator's default */
   readonly size?: 'small' | 'medium' | 'large';
-  /** Overrides of the fleet's Flux settings for this cluster. @default - the fleet's */
+  /**
+   * Overrides of the fleet's Flux settings for this cluster: `version` (e.g. `2.10.x` on a cluster that upgrades
+   * first; a fleet may run several Flux minors during an upgrade) and `components`.
+   * @default - the fleet's
+   */
   readonly flux?: { readonly version?: string; readonly components?: FluxComponent[] };
 }
 
-/** Props of a {@link Cluster}: the variables are required when the fleet declares any. */
-export type ClusterProps<V extends VariablesOf<V>> = ClusterBaseProps & ({} extends V ? { readonly vars?: V } : { readonly vars: V });
+/** The variables of a cluster whose fleet declares none (`new Fleet(...)` without a type argument): optional. */
+export interface OptionalClusterVars<V> {
+  /**
+   * The cluster's variables (domain, account id...): strings, numbers or booleans by name. Components' value
+   * functions read them as `cluster.vars`, and they land in the cluster's `flux-runtime-info` ConfigMap for
+   * `postBuild` substitution. @default - none
+   */
+  readonly vars?: V;
+}
+
+/** The variables of a cluster whose fleet declares them (`new Fleet<{ domain: string }>(...)`): required. */
+export interface RequiredClusterVars<V> {
+  /**
+   * The cluster's variables, of the type the fleet declares (e.g. `{ domain: 'eu.acme.io' }`): a missing or
+   * misspelled one is a compile error. Components' value functions read them as `cluster.vars`, and they land in the
+   * cluster's `flux-runtime-info` ConfigMap for `postBuild` substitution.
+   */
+  readonly vars: V;
+}
+
+/**
+ * Props of a {@link Cluster}: every field of {@link ClusterBaseProps} (region, wave, labels, type, size, Flux
+ * overrides), and `vars`, the cluster's typed variables, which are required when the fleet declares a variables type
+ * ({@link RequiredClusterVars}) and optional when it does not ({@link OptionalClusterVars}).
+ */
+export type ClusterProps<V extends VariablesOf<V>> = ClusterBaseProps & ({} extends V ? OptionalClusterVars<V> : RequiredClusterVars<V>);
 
 /** What components' value functions see of a cluster. */
 export interface ClusterInfo<V extends VariablesOf<V> = FleetVariables> {
@@ -69,7 +97,8 @@ export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterS
 
   /** @internal */
   public constructor(env: Environment<V>, name: string, props: ClusterProps<V>) {
-    super(env, name);
+    // The cluster's Flux minor decides the API versions its objects are emitted at.
+    super(env, name, { fluxVersion: props.flux?.version ?? env.fleet.props.flux?.version });
     this.env = env;
     this.name = name;
     this.environment = env.name;

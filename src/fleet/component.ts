@@ -106,9 +106,10 @@ export interface ComponentBuildContext {
   addChart(id: string, file: string, namespace: string | undefined): Chart;
   /**
    * The cluster's one source for `key`: created with `create` in the cluster's `sources.yaml` the first time a
-   * component asks for it, shared by every component asking for the same key afterwards.
+   * component asks for it, named `name` in `namespace` (or, when another source has that name there, `name` and the
+   * component's), and shared by every component asking for the same key afterwards.
    */
-  sharedSource(key: string, create: (chart: Chart) => IOciRepository): IOciRepository;
+  sharedSource(key: string, name: string, namespace: string, create: (chart: Chart, name: string) => IOciRepository): IOciRepository;
   /** The cluster's own sync source (created by the bootstrap), as seen from `chart`. */
   syncSource(chart: Chart): IOciRepository;
 }
@@ -329,8 +330,8 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     // Components reading one source in one namespace share it, named after the source.
     const namespace = this.namespace;
     const key = `${pull.url} ${JSON.stringify(pull.ref ?? {})} ${namespace}`;
-    const source = ctx.sharedSource(key, (sources) => new OciRepository(sources, `${pull.name}-${namespace}`, {
-      metadata: { name: pull.name, namespace, annotations: insecureOptIn(pull.settings?.insecure) },
+    const source = ctx.sharedSource(key, pull.name, namespace, (sources, name) => new OciRepository(sources, `${name}-${namespace}`, {
+      metadata: { name, namespace, annotations: insecureOptIn(pull.settings?.insecure) },
       url: pull.url,
       ref: pull.ref,
       interval: ctx.sourceInterval,

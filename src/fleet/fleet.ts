@@ -301,6 +301,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
 
     const present = this.componentList.filter((c) => c.appliesTo(cluster));
     const sources = new Map<string, IOciRepository>();
+    const sourceNames = new Set<string>();
     let sourcesChart: Chart | undefined;
     const built = new Map<Component<V>, Kustomization>();
     const visiting = new Set<Component<V>>();
@@ -334,11 +335,15 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         folderArtifact: (source) => this.folderArtifact(source, cluster),
         recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
-        sharedSource: (key, create) => {
+        sharedSource: (key, name, namespace, create) => {
           let source = sources.get(key);
           if (!source) {
             sourcesChart ??= cluster._addChart('sources', 'sources.yaml', undefined);
-            source = create(sourcesChart);
+            // Two different sources that would take one name: the later one is named after its component too.
+            const taken = (n: string) => sourceNames.has(`${namespace}/${n}`);
+            const unique = taken(name) ? `${name}-${component.name}` : name;
+            sourceNames.add(`${namespace}/${unique}`);
+            source = create(sourcesChart, unique);
             sources.set(key, source);
           }
           return source;

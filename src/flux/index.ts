@@ -5,6 +5,8 @@ export type { FluxObjectProps, FluxObjectType, FluxReference, IFluxObject, Impor
 export { ClusterScope } from './core/object-index.js';
 export type { ClusterScopeProps } from './core/object-index.js';
 export type { SchemaCheck } from './core/schema.js';
+export { DEFAULT_FLUX_MINOR, FLUX_MINORS, fluxMinorOf, fluxVersionProblem, knownFluxMinorOf, notificationApiVersion } from './core/flux-version.js';
+export type { FluxMinor } from './core/flux-version.js';
 export * from './source/index.js';
 export * from './kustomize/index.js';
 export * from './helm/index.js';
@@ -14,3 +16,4 @@ export * from './operator/index.js';
 // Flux's OCI artifact format (what `flux push artifact` writes), reproducible.
 export * from './artifact/index.js';
 export { checkFluxSchema, isFluxGroup } from './schema-registry.js';
+export type { FluxSchemaOptions } from './schema-registry.js';

@@ -1,47 +1,76 @@
-import * as helm from '@kubernetes-models/flux-cd/helm.toolkit.fluxcd.io/v2';
-import * as image from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
-import * as kustomize from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
-import * as receiver from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1';
-import * as notification from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1beta3';
-import * as source from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { API_VERSION } from './core/api.js';
-import { modelSchemaCheck, SchemaCheck } from './core/schema.js';
+import {
+  AlertModel, BucketModel, ExternalArtifactModel, GitRepositoryModel, HelmChartModel, HelmReleaseModel, HelmRepositoryModel,
+  ImagePolicyModel, ImageRepositoryModel, ImageUpdateAutomationModel, KustomizationModel, OCIRepositoryModel, ProviderModel,
+  ReceiverModel,
+} from './core/flux-models.js';
+import { DEFAULT_FLUX_MINOR, FluxMinor, notificationApiVersion } from './core/flux-version.js';
+import { KubernetesModelClass, modelSchemaCheck, promotedSchemaCheck, SchemaCheck } from './core/schema.js';
 import { fluxInstanceSchemaCheck, resourceSetSchemaCheck } from './operator/schemas.js';
 
-/** The schema of every kind Flux v2.9 serves, by API group and kind. */
-const SCHEMAS: ReadonlyMap<string, { apiVersion: string; check: SchemaCheck }> = new Map([
+type Schemas = ReadonlyMap<string, { apiVersion: string; check: SchemaCheck }>;
+
+/** The schema of every kind both Flux minors serve at the same version, by API group and kind. */
+const COMMON: Entry[] = [
   ...kindsOf(API_VERSION.source, {
-    GitRepository: source.GitRepository,
-    OCIRepository: source.OCIRepository,
-    HelmRepository: source.HelmRepository,
-    HelmChart: source.HelmChart,
-    Bucket: source.Bucket,
-    ExternalArtifact: source.ExternalArtifact,
+    GitRepository: GitRepositoryModel,
+    OCIRepository: OCIRepositoryModel,
+    HelmRepository: HelmRepositoryModel,
+    HelmChart: HelmChartModel,
+    Bucket: BucketModel,
+    ExternalArtifact: ExternalArtifactModel,
   }),
-  ...kindsOf(API_VERSION.kustomize, { Kustomization: kustomize.Kustomization }),
-  ...kindsOf(API_VERSION.helm, { HelmRelease: helm.HelmRelease }),
-  ...kindsOf(API_VERSION.notification, { Provider: notification.Provider, Alert: notification.Alert }),
-  ...kindsOf(API_VERSION.receiver, { Receiver: receiver.Receiver }),
+  ...kindsOf(API_VERSION.kustomize, { Kustomization: KustomizationModel }),
+  ...kindsOf(API_VERSION.helm, { HelmRelease: HelmReleaseModel }),
+  ...kindsOf(API_VERSION.receiver, { Receiver: ReceiverModel }),
   ...kindsOf(API_VERSION.image, {
-    ImageRepository: image.ImageRepository, ImagePolicy: image.ImagePolicy, ImageUpdateAutomation: image.ImageUpdateAutomation,
+    ImageRepository: ImageRepositoryModel, ImagePolicy: ImagePolicyModel, ImageUpdateAutomation: ImageUpdateAutomationModel,
   }),
   ['fluxcd.controlplane.io/FluxInstance', { apiVersion: API_VERSION.operator, check: fluxInstanceSchemaCheck }],
   ['fluxcd.controlplane.io/ResourceSet', { apiVersion: API_VERSION.operator, check: resourceSetSchemaCheck }],
-]);
+];
+
+/** The schemas up to v2.9: Provider and Alert at v1beta3. */
+const UP_TO_2_9: Schemas = new Map([...COMMON, ...kindsOf(API_VERSION.notification, { Provider: ProviderModel, Alert: AlertModel })]);
+
+/** The schemas of each Flux minor: v2.7 to v2.9 serve the same versions; v2.10 serves Provider and Alert as v1, with v1beta3's fields. */
+const SCHEMAS: Readonly<Record<FluxMinor, Schemas>> = {
+  '2.7': UP_TO_2_9,
+  '2.8': UP_TO_2_9,
+  '2.9': UP_TO_2_9,
+  '2.10': new Map([
+    ...COMMON,
+    ...[ProviderModel, AlertModel].map((model): Entry => {
+      const apiVersion = notificationApiVersion('2.10');
+      return [`${groupOf(apiVersion)}/${kindOf(model)}`, { apiVersion, check: promotedSchemaCheck(model, apiVersion) }];
+    }),
+  ]),
+};
+
+/** Options of {@link checkFluxSchema}. */
+export interface FluxSchemaOptions {
+  /**
+   * The Flux minor whose schemas to check against: the API versions it serves, and their fields.
+   * @default "2.9"
+   */
+  readonly fluxMinor?: FluxMinor;
+}
 
 /**
- * Checks one Kubernetes object, as read from YAML, against the Flux v2.9 schema of its kind. Objects outside Flux's
- * API groups are not checked (an empty list). A Flux kind at an API version Flux v2.9 no longer serves is an error.
+ * Checks one Kubernetes object, as read from YAML, against the schema of its kind in a Flux minor (v2.9 unless told).
+ * Objects outside Flux's API groups are not checked (an empty list). A Flux kind at an API version that minor does
+ * not serve is an error.
  */
-export function checkFluxSchema(object: Record<string, unknown>): string[] {
+export function checkFluxSchema(object: Record<string, unknown>, options: FluxSchemaOptions = {}): string[] {
+  const minor = options.fluxMinor ?? DEFAULT_FLUX_MINOR;
   const apiVersion = String(object.apiVersion ?? '');
   const kind = String(object.kind ?? '');
   const group = groupOf(apiVersion);
   if (!isFluxGroup(group)) return [];
-  const entry = SCHEMAS.get(`${group}/${kind}`);
-  if (!entry) return [`kind ${kind} of ${group} is not served by Flux v2.9`];
+  const entry = SCHEMAS[minor].get(`${group}/${kind}`);
+  if (!entry) return [`kind ${kind} of ${group} is not served by Flux v${minor}`];
   if (entry.apiVersion !== apiVersion) {
-    return [`apiVersion ${apiVersion} of ${kind} is not served by Flux v2.9; use ${entry.apiVersion}`];
+    return [`apiVersion ${apiVersion} of ${kind} is not served by Flux v${minor}; use ${entry.apiVersion}`];
   }
   return entry.check(object);
 }
@@ -56,8 +85,12 @@ function groupOf(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
+function kindOf(model: KubernetesModelClass): string {
+  return (model as unknown as { kind: string }).kind;
+}
+
 type Entry = [string, { apiVersion: string; check: SchemaCheck }];
 
-function kindsOf(apiVersion: string, models: Record<string, Parameters<typeof modelSchemaCheck>[0]>): Entry[] {
+function kindsOf(apiVersion: string, models: Record<string, KubernetesModelClass>): Entry[] {
   return Object.entries(models).map(([kind, model]) => [`${groupOf(apiVersion)}/${kind}`, { apiVersion, check: modelSchemaCheck(model) }]);
 }

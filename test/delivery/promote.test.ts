@@ -32,13 +32,13 @@ beforeAll(async () => {
   const report = await pushArtifacts(artifacts, { destinations, metadata: R1, tags: ['latest'] });
   destinations.close();
   expect(report.failed).toStrictEqual([]);
-});
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([euProxy.stop(), usProxy.stop()]);
   await Promise.all([eu.destroy(), us.destroy()]);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** Two registries for the fleet's regions: Europe on one, America and Asia on the other. */
 function regions(): Destinations {
@@ -74,7 +74,7 @@ describe('promote', () => {
     expect(await digestOf(eu, 'fleet/clusters/prod-eu-1', 'stable-wave-1')).toBe(latest);
     expect(requestsSince(marks).filter((r) => r.includes('/blobs/'))).toStrictEqual([]);
     expect(requestsSince(marks)).toContain('PUT /v2/fleet/clusters/prod-eu-1/manifests/stable-wave-1');
-  });
+  }, 120_000);
 
   test('moves an environment\'s tags across the two registries standing for its regions', async () => {
     // GIVEN
@@ -90,7 +90,7 @@ describe('promote', () => {
     ]);
     expect(await digestOf(us, 'fleet/clusters/prod-us-1', 'stable-wave-2')).toBe(await digestOf(us, 'fleet/clusters/prod-us-1', 'latest'));
     expect(await digestOf(us, 'fleet/clusters/prod-ap-1', 'stable-wave-2')).toBe(await digestOf(us, 'fleet/clusters/prod-ap-1', 'latest'));
-  });
+  }, 120_000);
 
   test('refuses when the regions disagree on the digest, and moves nothing', async () => {
     // GIVEN: the whole tree in both regions, then another tree in America only
@@ -109,7 +109,7 @@ describe('promote', () => {
     destinations.close();
     expect(await digestOf(eu, 'fleet/fleet', 'stable')).toBeUndefined();
     expect(await digestOf(us, 'fleet/fleet', 'stable')).toBeUndefined();
-  });
+  }, 120_000);
 
   test('refuses when the clusters\' artifacts come from different revisions (a partial push)', async () => {
     // GIVEN: prod-us-1 pushed again from another revision
@@ -124,7 +124,7 @@ describe('promote', () => {
     await expect(promotion).rejects.toThrow(`the artifacts tagged "next" come from different revisions: ${R1.revision} (prod-ap-1, prod-eu-1); ${R2.revision} (prod-us-1); push the whole fleet again so that they all come from one revision`);
     destinations.close();
     expect(await digestOf(us, 'fleet/clusters/prod-us-1', 'stable-wave-2')).toBe(before);
-  });
+  }, 120_000);
 
   test('refuses when the channel tag is missing somewhere', async () => {
     // GIVEN
@@ -134,7 +134,7 @@ describe('promote', () => {
     // THEN
     await expect(promotion).rejects.toThrow(`promotion refused, no tag was moved:\n  stg-eu-1: oci://${EU}/fleet/clusters/stg-eu-1 has no tag "release-9"; push it first\n  stg-us-1: oci://${US}/fleet/clusters/stg-us-1 has no tag "release-9"; push it first`);
     destinations.close();
-  });
+  }, 120_000);
 
   test('a dry run checks and reports, moving nothing', async () => {
     // GIVEN
@@ -145,7 +145,7 @@ describe('promote', () => {
     // THEN
     expect(report.tags.map((t) => [t.to, t.moved, t.previous])).toStrictEqual([['preview', false, undefined]]);
     expect(await digestOf(eu, 'fleet/clusters/stg-eu-1', 'preview')).toBeUndefined();
-  });
+  }, 120_000);
 
   test('fails when no cluster matches the selection', () => {
     // THEN

@@ -26,12 +26,12 @@ beforeAll(async () => {
   buildApp(tree).synth();
   [euRegistry, usRegistry] = await Promise.all([TestRegistry.start(), TestRegistry.start()]);
   artifacts = await clusterArtifactsFromTree(tree);
-});
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([euRegistry.destroy(), usRegistry.destroy()]);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** Two registries standing for the fleet's three regions: Europe on one, America and Asia on the other. */
 function registries(extra: Partial<ConstructorParameters<typeof Destinations>[0]> = {}): Destinations {
@@ -108,7 +108,7 @@ describe('push to registries', () => {
       expect(listing.map((l) => l.split(/\s+/).pop()).sort()).toStrictEqual(treeFiles(a.name));
       expect(listing.every((l) => /^-rw-r--r-- 0\/0 /.test(l))).toBe(true);
     }
-  });
+  }, 120_000);
 
   test('a second push of the unchanged tree uploads no blob and gives the same digests', async () => {
     // GIVEN
@@ -120,7 +120,7 @@ describe('push to registries', () => {
     expect(report.pushed.reduce((n, p) => n + p.uploaded + p.mounted, 0)).toBe(0);
     expect(report.pushed.reduce((n, p) => n + p.existing, 0)).toBe(10);
     expect(Object.fromEntries(report.pushed.map((p) => [p.artifact, p.digest]))).toStrictEqual(firstDigests);
-  });
+  }, 120_000);
 
   test('a new revision of the same tree gets new digests and still uploads no blob', async () => {
     // GIVEN
@@ -131,7 +131,7 @@ describe('push to registries', () => {
     // THEN
     expect(report.pushed.map((p) => p.uploaded)).toStrictEqual([0, 0, 0, 0, 0]);
     expect(report.pushed.every((p) => p.digest !== firstDigests[p.artifact])).toBe(true);
-  });
+  }, 120_000);
 
   test('pushing to the OCI layout, then skopeo copy to the registry, gives the same digest', async () => {
     // GIVEN
@@ -146,7 +146,7 @@ describe('push to registries', () => {
     expect(Object.fromEntries(report.pushed.map((p) => [p.artifact, p.digest]))).toStrictEqual(firstDigests);
     const raw = await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${euRegistry.host}/copied/prod-eu-1:stable-wave-1`);
     expect(sha256Digest(raw)).toBe(firstDigests['prod-eu-1']);
-  });
+  }, 120_000);
 
   test('the whole tree as one artifact goes once to each region\'s registry, with one digest', async () => {
     // GIVEN
@@ -166,7 +166,7 @@ describe('push to registries', () => {
     const paths = (await tarList(join(copied, raw.layers[0].digest.slice(7)))).map((l) => l.split(/\s+/).pop());
     expect(paths).toContain('clusters/prod-eu-1/flux-system/flux-system.yaml');
     expect(paths).toHaveLength(artifacts.reduce((n, a) => n + a.files.length, 0));
-  });
+  }, 120_000);
 
   test('a region whose registry answers 500 gets no tag; the others are pushed; the error says what failed', async () => {
     // GIVEN: the Europe registry behind a proxy that fails every manifest put
@@ -187,5 +187,5 @@ describe('push to registries', () => {
       destinations.close();
       await proxy.stop();
     }
-  });
+  }, 120_000);
 });

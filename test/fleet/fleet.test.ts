@@ -75,7 +75,7 @@ describe('the example fleet', () => {
     const report = await validateTree(committed);
     expect(report.errors).toStrictEqual([]);
     expect(report.clusters).toBe(5);
-  });
+  }, 120_000);
 
   test('maps the fleet onto clusters, waves, ordering and per-cluster values', () => {
     const tree = readTree(committed);
@@ -281,5 +281,5 @@ describe('broken fleets fail with clear messages and write nothing', () => {
     expect(listFiles(join(outdir, 'clusters/prod-eu-1'))).toStrictEqual([
       'flux-system/flux-system.yaml', 'flux-system/kustomization.yaml', 'infra.yaml', 'kustomization.yaml', 'sources.yaml',
     ]);
-  });
+  }, 120_000);
 });

@@ -24,12 +24,12 @@ beforeAll(async () => {
   buildApp(join(dir, 'dist')).synth();
   writeReleaseTree(join(dir, 'rel'), { prefix: 'rel' });
   [eu, us] = await Promise.all([TestRegistry.start(), TestRegistry.start()]);
-});
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([eu.destroy(), us.destroy()]);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** Runs the command line from the temporary folder, with captured output. */
 async function cli(argv: string[], tty = false): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -250,7 +250,7 @@ describe('flux-fleet push with explicit tags', () => {
     expect(lines).toHaveLength(6);
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^pushed prod-eu-1 oci:${join(dir, 'oci-layout', EU, 'fleet/clusters/prod-eu-1').replace(/\./g, '\\.')} sha256:[0-9a-f]{64} \\(blobs: 2 uploaded, 0 unchanged; tags moved: stable-wave-1, stable-wave-2\\)$`)));
     expect(lines[5]).toBe(`5 artifacts pushed to the OCI layout ${join(dir, 'oci-layout')}; blobs: 10 uploaded (${lines[5].match(/\(([^)]+)\)/)![1]}), 0 mounted, 0 unchanged`);
-  });
+  }, 120_000);
 
   test('--registry --tag a,b reports which tags moved and which were there already; a second push sends nothing', async () => {
     // WHEN
@@ -279,7 +279,7 @@ describe('flux-fleet push with explicit tags', () => {
     expect(result.code).toBe(EXIT.errors);
     expect(result.stderr).toContain(`failed prod-eu-1 oci://${EU}/fleet/clusters/prod-eu-1: reading the manifest of oci://${EU}/fleet/clusters/prod-eu-1:latest failed: cannot reach 127.0.0.1:9 (ECONNREFUSED)`);
     expect(result.stdout).toBe('0 artifacts pushed; blobs: 0 uploaded (0 B), 0 mounted, 0 unchanged\n5 failed; no tag was set for them\n');
-  });
+  }, 120_000);
 
   test('usage errors exit 2', async () => {
     // WHEN
@@ -309,7 +309,7 @@ describe('flux-fleet promote --from', () => {
         + `promoted latest (${REVISION}): 1 of 1 tag moved, in 1 region\n`,
       stderr: '',
     });
-  });
+  }, 120_000);
 
   test('a dry run says how many tags would move', async () => {
     // WHEN
@@ -326,7 +326,7 @@ describe('flux-fleet promote --from', () => {
     // THEN
     expect(result.code).toBe(EXIT.errors);
     expect(result.stderr).toBe(`flux-fleet: promotion refused, no tag was moved:\n  stg-eu-1: oci://${EU}/fleet/clusters/stg-eu-1 has no tag "nope"; push it first\n`);
-  });
+  }, 120_000);
 
   test('usage errors exit 2', async () => {
     // WHEN
@@ -360,7 +360,7 @@ describe('flux-fleet pull and inspect', () => {
       `  files (${files(join(dir, 'dist', 'clusters', 'stg-eu-1')).length}):`,
     ]);
     expect(result.stdout).toMatch(/ {4}0644 +[\d.]+ (B|KiB) {2}flux-system\/flux-system\.yaml\n/);
-  });
+  }, 120_000);
 
   test('inspect reads an OCI layout too, as JSON', async () => {
     // WHEN
@@ -370,7 +370,7 @@ describe('flux-fleet pull and inspect', () => {
     const summary = JSON.parse(result.stdout) as { files: Array<{ path: string }>; config: { mediaType: string } };
     expect(summary.config.mediaType).toBe('application/vnd.cncf.flux.config.v1+json');
     expect(summary.files.map((f) => f.path)).toStrictEqual(files(join(dir, 'dist', 'clusters', 'prod-eu-1')));
-  });
+  }, 120_000);
 
   test('pull writes the files, byte for byte', async () => {
     // WHEN
@@ -380,7 +380,7 @@ describe('flux-fleet pull and inspect', () => {
     const source = join(dir, 'dist', 'clusters', 'prod-us-1');
     expect(files(join(dir, 'pulled'))).toStrictEqual(files(source));
     for (const f of files(source)) expect(readFileSync(join(dir, 'pulled', f)).equals(readFileSync(join(source, f)))).toBe(true);
-  });
+  }, 120_000);
 
   test('fails with exit 1 for a missing tag, and 2 for a bad reference', async () => {
     // WHEN
@@ -390,7 +390,7 @@ describe('flux-fleet pull and inspect', () => {
     expect(missing).toStrictEqual({ code: EXIT.errors, stdout: '', stderr: `flux-fleet: cannot inspect oci://${EU}/fleet/clusters/stg-eu-1:missing: oci://${EU}/fleet/clusters/stg-eu-1:missing does not exist\n` });
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toContain('"ghcr.io/acme" is not an artifact reference; use oci://<host>/<repository>:<tag> for a registry or oci:<folder>:<tag> for an OCI image layout');
-  });
+  }, 120_000);
 });
 
 describe('flux-fleet workflow', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
@@ -181,9 +181,9 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
     const refs = await cliIn(repo, 'diff', 'git:HEAD~1:dist', 'git:HEAD:dist');
     expect({ ...refs, stdout: refs.stdout.replace(/^Fleet diff git:HEAD~1:dist → git:HEAD:dist/, 'Fleet diff git:HEAD → repo/dist') })
       .toStrictEqual({ ...result, stdout: result.stdout });
-  });
+  }, 120_000);
 
-  test('compares with an empty tree when the folder is not at the git ref, and says so', async () => {
+  test('compares with an empty tree when the folder is not at the git ref, and says so at the top', async () => {
     // GIVEN
     const repo = join(work, 'repo');
     mkdirSync(repo);
@@ -194,8 +194,45 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
     const result = await cli('diff', 'git:HEAD', 'repo/dist');
     // THEN
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('flux-fleet diff: note: dist holds no files at HEAD; comparing with an empty tree\n');
-    expect(result.stdout.split('\n')[0]).toBe('Fleet diff git:HEAD → repo/dist: 5 of 5 clusters change (5 new)');
+    const warning = 'the old tree, git:HEAD, is EMPTY: dist/ holds no files at HEAD, so every cluster shows as new';
+    expect(result.stderr).toBe(`flux-fleet diff: warning: ${warning}\n`);
+    expect(result.stdout.split('\n').slice(0, 3)).toStrictEqual([
+      `WARNING: ${warning}`,
+      '',
+      'Fleet diff git:HEAD → repo/dist: 5 of 5 clusters change (5 new)',
+    ]);
+  }, 60_000);
+
+  test('says loudly when git ignores the folder, as a cdk8s project ignores dist/, and how to compare instead', async () => {
+    // GIVEN
+    const repo = join(work, 'repo');
+    mkdirSync(repo);
+    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    writeFileSync(join(repo, '.gitignore'), 'dist/\n');
+    execFileSync('git', ['add', '.gitignore'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'ignore dist'], { cwd: repo });
+    cpSync(COMMITTED, join(repo, 'dist'), { recursive: true });
+    // WHEN
+    const result = await cliIn(repo, 'diff', '--format', 'markdown', 'git:main', 'dist');
+    // THEN
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').slice(0, 3)).toStrictEqual([
+      '> [!WARNING]',
+      '> The old tree, git:main, is EMPTY: git ignores dist/ (.gitignore), so no commit holds it and every cluster shows as new. ' +
+        'Compare with a tree synthesized from main instead, e.g. git worktree add ../main main, synthesize there, ' +
+        'then flux-fleet diff ../main/dist dist; or commit dist/',
+      '',
+    ]);
+  }, 60_000);
+
+  test('says loudly when the new tree is an empty folder', async () => {
+    // GIVEN
+    mkdirSync(join(work, 'empty'));
+    // WHEN
+    const result = await cli('diff', COMMITTED, 'empty');
+    // THEN
+    expect(result.stdout.split('\n')[0]).toBe('WARNING: the new tree, empty, is EMPTY: the folder holds no files, so every cluster shows as removed; synthesize into it first');
+    expect(result.code).toBe(1);
   });
 
   test.each([

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,7 +26,7 @@ describe('flux-fleet command line', () => {
     const result = await cli('validate', 'good');
     // THEN
     expect(result).toStrictEqual({ code: EXIT.ok, stdout: 'OK: 2 clusters, 12 files, 21 objects, no errors\n', stderr: '' });
-  });
+  }, 120_000);
 
   test('validate exits 1 and prints every error of a broken tree', async () => {
     // WHEN
@@ -38,7 +38,7 @@ describe('flux-fleet command line', () => {
         + '1 error in 1 cluster, 3 files, 4 objects\n',
       stderr: '',
     });
-  });
+  }, 120_000);
 
   test('validate --format json prints the report as JSON', async () => {
     // WHEN
@@ -55,7 +55,7 @@ describe('flux-fleet command line', () => {
       files: 3,
       objects: 2,
     });
-  });
+  }, 120_000);
 
   test('validate --no-build skips kubectl', async () => {
     // WHEN
@@ -65,7 +65,7 @@ describe('flux-fleet command line', () => {
     expect(withBuild.code).toBe(EXIT.errors);
     expect(JSON.parse(withBuild.stdout).errors).toHaveLength(1);
     expect(withoutBuild).toStrictEqual({ code: EXIT.ok, stdout: 'OK: 1 cluster, 3 files, 2 objects, no errors\n', stderr: '' });
-  });
+  }, 120_000);
 
   test('validate takes an absolute folder too', async () => {
     // WHEN
@@ -85,6 +85,15 @@ describe('flux-fleet command line', () => {
     expect(validate.code).toBe(EXIT.ok);
     expect(validate.stdout).toMatch(/^Usage: flux-fleet validate <dir> \[--no-build\] \[--format text\|json\]\n/);
     expect(validate.stdout).toMatch(/Exit codes: 0 no errors, 1 errors found, 2 usage error\.\n$/);
+  });
+
+  test('--version prints the version of package.json and exits 0', async () => {
+    // GIVEN
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    // WHEN
+    const results = await Promise.all([cli('--version'), cli('-v')]);
+    // THEN
+    expect(results).toStrictEqual([0, 1].map(() => ({ code: EXIT.ok, stdout: `flux-fleet ${version}\n`, stderr: '' })));
   });
 
   test.each([
@@ -123,5 +132,5 @@ describe('flux-fleet command line', () => {
     // THEN
     expect(clean.stdout).toBe('OK: 2 clusters, 12 files, 21 objects, no errors\n');
     expect(broken).toMatchObject({ code: EXIT.errors, stdout: expect.stringMatching(/^clusters\/demo\/apps\.yaml: Kustomization\/flux-system\/apps: spec\.path "\.\.\/other-team\/apps" climbs out/) });
-  }, 30_000);
+  }, 120_000);
 });

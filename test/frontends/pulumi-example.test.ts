@@ -58,7 +58,7 @@ describe('examples/pulumi-bootstrap', () => {
       'kubernetes:fluxcd.controlplane.io/v1:FluxInstance flux-fluxinstance-flux',
     ]);
     expect(result.kubeconfig).toStrictEqual({ secret: KUBECONFIG });
-  });
+  }, 120_000);
 
   test('bootstraps stg-eu-1 by default, with the kubeconfig file KUBECONFIG names', () => {
     // GIVEN
@@ -71,5 +71,5 @@ describe('examples/pulumi-bootstrap', () => {
     // THEN
     expect(result.outputs).toStrictEqual(['stg-eu-1', 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/clusters/stg-eu-1', 'latest']);
     expect(result.kubeconfig).toStrictEqual({ secret: KUBECONFIG });
-  });
+  }, 120_000);
 });

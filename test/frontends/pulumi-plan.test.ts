@@ -5,9 +5,7 @@ import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { buildApp, buildFleet } from '../../examples/fleet/app.js';
 import { planFluxBootstrap } from '../../src/frontends/pulumi/bootstrap-plan.js';
-import {
-  Bootstrap, bootstrapObjects, checkFluxSchema, Fleet, FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION, Registry, Signing,
-} from '../../src/index.js';
+import { Bootstrap, bootstrapObjects, checkFluxSchema, ComponentSource, Fleet, FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION, FluxApp, Registry, Signing, SynthError } from '../../src/index.js';
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
 
@@ -147,6 +145,39 @@ describe('planFluxBootstrap', () => {
     fleet.addEnvironment('staging', { channel: 'latest' }).addCluster('stg-1', { region: 'eu-west-1' });
 
     // THEN
-    expect(() => planFluxBootstrap(fleet, 'stg-1')).toThrow(/Cannot bootstrap cluster "stg-1":\n {2}registry: Registry\.ecr\(\) account "1234" is not an AWS account id/);
+    expect(() => planFluxBootstrap(fleet, 'stg-1')).toThrow(/^Cannot bootstrap cluster "stg-1": its fleet fails synth with 1 error; nothing was applied:\n {2}\[acme\] .*Registry\.ecr\(\) account "1234" is not an AWS account id/);
+  });
+
+  test('fails when the fleet fails synth, with the report synth prints', () => {
+    // GIVEN
+    const build = (app: FluxApp) => {
+      const fleet = buildFleet(app);
+      fleet.addComponent('broken', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', { repository: 'infra', ref: { tag: '1.0.0' } }), path: '../elsewhere', interval: '5 minutes' });
+      return fleet;
+    };
+    const synthApp = new FluxApp({ outdir: join(mkdtempSync(join(tmpdir(), 'pulumi-plan-')), 'dist') });
+    build(synthApp);
+    let synthError: SynthError | undefined;
+    try {
+      synthApp.synth();
+    } catch (e) {
+      synthError = e as SynthError;
+    }
+
+    // WHEN
+    let planError: SynthError | undefined;
+    try {
+      planFluxBootstrap(build(new FluxApp()), 'stg-eu-1');
+    } catch (e) {
+      planError = e as SynthError;
+    }
+
+    // THEN
+    expect(synthError?.lines).toHaveLength(2);
+    expect(planError?.lines).toStrictEqual(synthError?.lines);
+    expect(planError?.message.split('\n')).toStrictEqual([
+      'Cannot bootstrap cluster "stg-eu-1": its fleet fails synth with 2 errors; nothing was applied:',
+      ...synthError!.message.split('\n').slice(1),
+    ]);
   });
 });

@@ -54,7 +54,7 @@ describe('validateTree', () => {
     const report = await validateTree(dir);
     // THEN
     expect(report).toStrictEqual({ errors: [], clusters: 2, files: 12, objects: 21 });
-  });
+  }, 120_000);
 
   describe('broken trees', () => {
     async function errorsOf(name: string, options = {}): Promise<ValidationReport['errors']> {
@@ -67,7 +67,7 @@ describe('validateTree', () => {
         object: 'Kustomization/flux-system/apps',
         message: 'spec.dependsOn[0] refers to Kustomization flux-system/infrastructure, which cluster "demo" does not define; define it under clusters/demo/, or fix the name',
       }]);
-    });
+    }, 120_000);
 
     test('fails when dependsOn has a cycle, naming it', async () => {
       expect(await errorsOf('dependency-cycle')).toStrictEqual([{
@@ -75,7 +75,7 @@ describe('validateTree', () => {
         object: 'Kustomization/flux-system/controllers',
         message: 'dependsOn cycle: Kustomization/flux-system/controllers -> Kustomization/flux-system/apps -> Kustomization/flux-system/configs -> Kustomization/flux-system/controllers (each waits for the next); Flux would wait forever, so remove one of these dependencies',
       }]);
-    });
+    }, 120_000);
 
     test('fails when a Kustomization depends on one that only another cluster has', async () => {
       expect(await errorsOf('cross-cluster-dependency')).toStrictEqual([{
@@ -83,7 +83,7 @@ describe('validateTree', () => {
         object: 'Kustomization/flux-system/apps',
         message: 'spec.dependsOn[0] refers to Kustomization flux-system/monitoring, which only cluster "production" defines (clusters/production/monitoring.yaml); a cluster applies only its own folder, so define it under clusters/staging/ too, or drop the reference',
       }]);
-    });
+    }, 120_000);
 
     test('fails when dependsOn names an object of another kind', async () => {
       expect(await errorsOf('cross-kind-dependency')).toStrictEqual([{
@@ -91,7 +91,7 @@ describe('validateTree', () => {
         object: 'Kustomization/flux-system/apps',
         message: 'spec.dependsOn[0] names flux-system/podinfo, which is a HelmRelease in this cluster, but a Kustomization can depend only on Kustomizations; to wait for a HelmRelease, depend on the Kustomization that applies it (with wait: true on that one)',
       }]);
-    });
+    }, 120_000);
 
     test('fails when an object is defined twice in a cluster (and kustomize refuses the build)', async () => {
       expect(await errorsOf('duplicate-object')).toStrictEqual([
@@ -105,7 +105,7 @@ describe('validateTree', () => {
           message: 'duplicate OCIRepository flux-system/apps: clusters/demo/apps.yaml defines it too; keep one of them, or give one another metadata.name or namespace',
         },
       ]);
-    });
+    }, 120_000);
 
     test('fails when a substitution variable name is invalid', async () => {
       expect(await errorsOf('bad-variable-name')).toStrictEqual([{
@@ -113,7 +113,7 @@ describe('validateTree', () => {
         object: 'Kustomization/flux-system/apps',
         message: 'spec.postBuild.substitute.cluster-domain "cluster-domain" is not a valid substitution variable name: start with a letter or \'_\', then letters, digits or \'_\', e.g. "cluster_domain"',
       }]);
-    });
+    }, 120_000);
 
     test('fails when a Secret is committed in plain text', async () => {
       expect(await errorsOf('plaintext-secret')).toStrictEqual([{
@@ -121,7 +121,7 @@ describe('validateTree', () => {
         object: 'Secret/flux-system/registry-credentials',
         message: 'Secret holds plaintext values in stringData (keys "username", "password"), committed to the repository; use a SOPS-encrypted Secret (sops --encrypt, decrypted by spec.decryption of the Kustomization that applies it) or an external secret store, and rotate the exposed values',
       }]);
-    });
+    }, 120_000);
 
     test('fails when an interval is not a Go duration', async () => {
       expect(await errorsOf('bad-interval')).toStrictEqual([{
@@ -129,7 +129,7 @@ describe('validateTree', () => {
         object: 'OCIRepository/flux-system/apps',
         message: 'spec.interval "5 minutes" is not a Go duration; use a number and a unit (ms, s, m or h), e.g. "5m" or "1m30s"',
       }]);
-    });
+    }, 120_000);
 
     test('fails when a registry is reached over plain HTTP without the opt-in annotation', async () => {
       expect(await errorsOf('insecure-registry')).toStrictEqual([{
@@ -137,7 +137,7 @@ describe('validateTree', () => {
         object: 'OCIRepository/flux-system/apps',
         message: 'spec.insecure is true, so the registry is reached over plain HTTP, unencrypted and unauthenticated; serve it over HTTPS and drop spec.insecure, or, if plain HTTP is intended (a registry on a private network), annotate the object with flux-fleet.io/allow-insecure: "true"',
       }]);
-    });
+    }, 120_000);
 
     test('fails when a path climbs out of the artifact', async () => {
       expect(await errorsOf('path-traversal')).toStrictEqual([{
@@ -145,7 +145,7 @@ describe('validateTree', () => {
         object: 'Kustomization/flux-system/apps',
         message: 'spec.path "../other-team/apps" climbs out of the artifact with ".."; Flux clamps it to the root, so name a folder inside the artifact instead',
       }]);
-    });
+    }, 120_000);
 
     test('fails when an object uses an API version Flux v2.9 no longer serves', async () => {
       expect(await errorsOf('removed-api-version')).toStrictEqual([{
@@ -153,7 +153,7 @@ describe('validateTree', () => {
         object: 'Alert/flux-system/on-call',
         message: 'apiVersion notification.toolkit.fluxcd.io/v1beta2 of Alert is not served by Flux v2.9; use notification.toolkit.fluxcd.io/v1beta3',
       }]);
-    });
+    }, 120_000);
 
     test('fails when a kustomization.yaml lists a missing file (kubectl build fails)', async () => {
       expect(await errorsOf('missing-resource')).toStrictEqual([{
@@ -162,7 +162,7 @@ describe('validateTree', () => {
       }]);
       // Without the build, nothing else is wrong with the tree.
       expect(await errorsOf('missing-resource', { build: false })).toStrictEqual([]);
-    });
+    }, 120_000);
 
     test('fails when a YAML file does not parse', async () => {
       expect(await errorsOf('invalid-yaml')).toStrictEqual([
@@ -175,7 +175,7 @@ describe('validateTree', () => {
           message: expect.stringMatching(/^kubectl kustomize clusters\/demo fails: .*apps\.yaml.*; fix clusters\/demo\/kustomization\.yaml or the files it lists$/),
         },
       ]);
-    });
+    }, 120_000);
 
     test('fails when an object does not match the Flux schema', async () => {
       expect(await errorsOf('schema-violation')).toStrictEqual([{
@@ -183,7 +183,7 @@ describe('validateTree', () => {
         object: 'Kustomization/flux-system/apps',
         message: 'does not match the Flux schema: spec.prune must be boolean (got "yes please")',
       }]);
-    });
+    }, 120_000);
   });
 
   test('gathers every problem of a tree into one report, ordered by file', async () => {
@@ -381,7 +381,7 @@ ${ks('after-tenants', '  dependsOn:\n    - name: tenant-team-a\n    - name: team
     // THEN: the source lands in flux-system, where the Kustomization (in "default") finds it.
     expect(report.errors).toStrictEqual([]);
     expect(report.objects).toBe(2);
-  });
+  }, 120_000);
 
   test('fails when a cross-namespace source reference meets a multi-tenant FluxInstance', async () => {
     // GIVEN
@@ -469,7 +469,7 @@ data: { token: aHVudGVyMg== }
       file: '.',
       message: 'kubectl ("kubectl-that-does-not-exist") could not be started, so no kustomization could be built; install kubectl and put it on PATH, or skip the build check (--no-build, or the option build: false)',
     }]);
-  });
+  }, 120_000);
 
   test('builds every kustomization folder, also outside clusters/', async () => {
     // GIVEN
@@ -492,7 +492,7 @@ data: { token: aHVudGVyMg== }
         message: expect.stringMatching(/^kubectl kustomize infrastructure\/controllers fails: .*cert-manager\.yaml: no such file or directory; fix infrastructure\/controllers\/kustomization\.yaml or the files it lists$/),
       },
     ]);
-  });
+  }, 120_000);
 
   test('fails when the tree has no clusters/ folder', async () => {
     // GIVEN
@@ -506,7 +506,7 @@ data: { token: aHVudGVyMg== }
       files: 1,
       objects: 1,
     });
-  });
+  }, 120_000);
 
   test('fails when an object has no name', async () => {
     // GIVEN
@@ -580,7 +580,7 @@ describe('validateTree builds with kubectl', () => {
       most = Math.max(most, running);
     }
     expect(most).toBe(2);
-  });
+  }, 120_000);
 
   test('fails when a build takes longer than the timeout', async () => {
     // GIVEN
@@ -593,5 +593,5 @@ describe('validateTree builds with kubectl', () => {
       file: 'clusters/a/kustomization.yaml',
       message: 'kubectl kustomize clusters/a did not finish within 0.2s and was stopped; look for remote resources that hang in clusters/a/kustomization.yaml, or allow more time (buildTimeoutMs)',
     }]);
-  });
+  }, 120_000);
 });

@@ -119,7 +119,7 @@ describe('writeTree', () => {
       configMap('podinfo-prod-eu-1', { value: 'one' }),
       configMap('sync-prod-eu-1'),
     ]);
-  });
+  }, 120_000);
 
   test('writing the same tree again keeps every file as it was: same bytes, inodes and modification times', () => {
     // GIVEN
@@ -357,7 +357,7 @@ describe('writeTree', () => {
       // THEN
       expect(output).toMatch(/^Refusing to write the config tree to ".*\/home": it is your home folder; write to a dedicated sub-folder instead, e.g. "dist"\n$/);
       expect(fs.readdirSync(home).sort()).toStrictEqual(['.bashrc', WRITER_MARKER_FILE]);
-    });
+    }, 120_000);
 
     test('fails when the output folder is the root of the current git repository', () => {
       // GIVEN

@@ -1,4 +1,7 @@
-/** The API versions Flux v2.9 and Flux Operator serve: one served (and stored) version per kind. */
+/**
+ * The API versions Flux v2.9 and the Flux Operator serve: one served (and stored) version per kind. Flux v2.10 serves
+ * the same, except `Provider` and `Alert` at `notification.toolkit.fluxcd.io/v1` (see `notificationApiVersion()`).
+ */
 export const API_VERSION = {
   source: 'source.toolkit.fluxcd.io/v1',
   kustomize: 'kustomize.toolkit.fluxcd.io/v1',

@@ -1,5 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import type { FluxObject, FluxReference, IFluxObject } from './flux-object.js';
+import { DEFAULT_FLUX_MINOR, FluxMinor, fluxVersionProblem, knownFluxMinorOf } from './flux-version.js';
 
 const CLUSTER_SCOPE = Symbol.for('flux-fleet.ClusterScope');
 const INDEX = Symbol.for('flux-fleet.ObjectIndex');
@@ -15,6 +16,16 @@ export interface ClusterScopeProps {
    * @default - no namespace is locked
    */
   readonly lockedNamespaces?: string[] | '*';
+
+  /**
+   * The Flux version the cluster runs, as its FluxInstance asks for it (`2.9.x`, `2.10.x`, `2.10.1`): its minor
+   * decides the API version of kinds whose served version differs between minors (Flux v2.10 serves `Provider` and
+   * `Alert` as `notification.toolkit.fluxcd.io/v1`, v2.9 as `v1beta3`), and the schemas objects are checked against.
+   * A version naming a minor flux-fleet does not know (2.9 or 2.10) fails synth.
+   *
+   * @default - Flux 2.9
+   */
+  readonly fluxVersion?: string;
 }
 
 /**
@@ -27,12 +38,21 @@ export class ClusterScope extends Construct {
     return x !== null && typeof x === 'object' && CLUSTER_SCOPE in x;
   }
 
+  /** The Flux minor the cluster runs: 2.9 unless `fluxVersion` names another. */
+  public readonly fluxMinor: FluxMinor;
+
   private readonly locked = new Set<string>();
   private lockedAll = false;
 
   public constructor(scope: Construct, id: string, props: ClusterScopeProps = {}) {
     super(scope, id);
     Object.defineProperty(this, CLUSTER_SCOPE, { value: true });
+    const version = props.fluxVersion;
+    this.fluxMinor = (version !== undefined ? knownFluxMinorOf(version) : undefined) ?? DEFAULT_FLUX_MINOR;
+    if (version !== undefined) {
+      const problem = fluxVersionProblem('Flux version', version);
+      if (problem) this.node.addValidation({ validate: () => [problem] });
+    }
     if (props.lockedNamespaces === '*') this.lockedAll = true;
     else this.lockNamespaces(...(props.lockedNamespaces ?? []));
   }
@@ -51,6 +71,12 @@ export class ClusterScope extends Construct {
   public _isLocked(namespace: string): boolean {
     return this.lockedAll || this.locked.has(namespace);
   }
+}
+
+/** The Flux minor objects created in `scope` target: the nearest ClusterScope's, or Flux 2.9. */
+export function fluxMinorAt(scope: IConstruct): FluxMinor {
+  const owner = scope.node.scopes.slice().reverse().find((s) => ClusterScope.isClusterScope(s));
+  return owner ? (owner as ClusterScope).fluxMinor : DEFAULT_FLUX_MINOR;
 }
 
 /**

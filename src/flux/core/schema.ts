@@ -14,6 +14,8 @@ export type SchemaCheck = (object: Record<string, unknown>) => string[];
 
 /** A model class of `@kubernetes-models/flux-cd`: constructed from JSON, with a `validate()` that throws. */
 export interface KubernetesModelClass {
+  /** The API version the model's schema is for. */
+  readonly apiVersion: string;
   new (data: any): { validate(): void };
 }
 
@@ -28,6 +30,21 @@ export function modelSchemaCheck(model: KubernetesModelClass): SchemaCheck {
       if (!Array.isArray(errors)) return [String((e as Error).message ?? e)];
       return formatSchemaErrors(object, errors);
     }
+  };
+}
+
+/**
+ * A schema check for a kind that a later Flux minor serves at `apiVersion` with the same fields as the model's version
+ * (a promotion without schema changes, as Flux v2.10 promoted `Provider` and `Alert` from `v1beta3` to `v1`): the
+ * object is checked against the model with the model's API version in place of its own.
+ */
+export function promotedSchemaCheck(model: KubernetesModelClass, apiVersion: string): SchemaCheck {
+  const check = modelSchemaCheck(model);
+  return (object) => {
+    if (object.apiVersion !== apiVersion) {
+      return [`${SCHEMA_PREFIX}apiVersion ${JSON.stringify(object.apiVersion)} is not allowed; use "${apiVersion}"`];
+    }
+    return check({ ...object, apiVersion: model.apiVersion });
   };
 }
 

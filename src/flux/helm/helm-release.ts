@@ -1,9 +1,9 @@
 import type { IHelmReleaseSpec } from '@kubernetes-models/flux-cd/helm.toolkit.fluxcd.io/v2';
-import { HelmRelease as HelmReleaseModel } from '@kubernetes-models/flux-cd/helm.toolkit.fluxcd.io/v2';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
+import { HelmReleaseModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';

@@ -1,10 +1,10 @@
 import type { IImagePolicySpec } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
-import { ImagePolicy as ImagePolicyModel } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { ImageRepository } from './image-repository.js';
 import type { IImageRepository } from './image-repository.js';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
+import { ImagePolicyModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';

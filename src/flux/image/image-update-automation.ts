@@ -1,8 +1,8 @@
 import type { IImageUpdateAutomationSpec } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
-import { ImageUpdateAutomation as ImageUpdateAutomationModel } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
+import { ImageUpdateAutomationModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';

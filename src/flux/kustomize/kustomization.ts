@@ -1,9 +1,9 @@
 import type { IKustomizationSpec } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
-import { Kustomization as KustomizationModel } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { API_VERSION, FromNameOptions, SecretKeyReference, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
+import { KustomizationModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';

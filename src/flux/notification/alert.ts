@@ -1,11 +1,13 @@
 import type { IAlertSpec } from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1beta3';
-import { Alert as AlertModel } from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1beta3';
 import { Construct } from 'constructs';
 import type { IProvider } from './provider.js';
-import { API_VERSION, FromNameOptions } from '../core/api.js';
-import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
+import { FromNameOptions } from '../core/api.js';
+import { AlertModel } from '../core/flux-models.js';
+import { FluxObject, FluxObjectProps, FluxObjectType, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
+import { notificationApiVersion } from '../core/flux-version.js';
+import { fluxMinorAt } from '../core/object-index.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
+import { modelSchemaCheck, promotedSchemaCheck } from '../core/schema.js';
 
 /** The kinds of Flux object that emit events an Alert can select, and that a Receiver can reconcile. */
 export type EventSourceKind =
@@ -81,11 +83,14 @@ export interface IAlert extends IFluxObject {
   readonly kind: 'Alert';
 }
 
-/** An Alert (`notification.toolkit.fluxcd.io/v1beta3`): sends the events of chosen Flux objects to a Provider. */
+/**
+ * An Alert (`notification.toolkit.fluxcd.io/v1beta3` on Flux 2.9, `/v1` on Flux 2.10: the `fluxVersion` of its
+ * ClusterScope decides): sends the events of chosen Flux objects to a Provider.
+ */
 export class Alert extends FluxObject implements IAlert {
   /** References an Alert managed elsewhere. */
   public static fromName(scope: Construct, id: string, name: string, options: FromNameOptions = {}): IAlert {
-    return new ImportedFluxObject(scope, id, { apiVersion: API_VERSION.notification, kind: 'Alert', name, namespace: options.namespace }) as IAlert;
+    return new ImportedFluxObject(scope, id, { apiVersion: notificationApiVersion(fluxMinorAt(scope)), kind: 'Alert', name, namespace: options.namespace }) as IAlert;
   }
 
   declare public readonly kind: 'Alert';
@@ -94,7 +99,7 @@ export class Alert extends FluxObject implements IAlert {
   public readonly props: AlertProps;
 
   public constructor(scope: Construct, id: string, props: AlertProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.notification, kind: 'Alert', schema: modelSchemaCheck(AlertModel) });
+    super(scope, id, props, alertTypeAt(scope));
     this.props = props;
   }
 
@@ -190,4 +195,12 @@ function isLabelKey(key: string): boolean {
   if (slash < 0) return LABEL_NAME.test(key);
   const prefix = key.slice(0, slash);
   return prefix.length <= 253 && LABEL_PREFIX.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+/** An Alert's API version and schema in the cluster it belongs to: `v1` from Flux v2.10, `v1beta3` before. */
+function alertTypeAt(scope: Construct): FluxObjectType {
+  const minor = fluxMinorAt(scope);
+  const apiVersion = notificationApiVersion(minor);
+  const schema = minor !== '2.10' ? modelSchemaCheck(AlertModel) : promotedSchemaCheck(AlertModel, apiVersion);
+  return { apiVersion, kind: 'Alert', schema };
 }

@@ -1,13 +1,15 @@
 import type { IProviderSpec } from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1beta3';
-import { Provider as ProviderModel } from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1beta3';
 import { Construct } from 'constructs';
-import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
+import { FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
-import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
+import { ProviderModel } from '../core/flux-models.js';
+import { FluxObject, FluxObjectProps, FluxObjectType, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
+import { notificationApiVersion } from '../core/flux-version.js';
+import { fluxMinorAt } from '../core/object-index.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
+import { modelSchemaCheck, promotedSchemaCheck } from '../core/schema.js';
 
-/** The kinds of Provider Flux v2.9 supports: chat and incident tools, webhooks, and Git commit status or comments. */
+/** The kinds of Provider Flux v2.9 and v2.10 support: chat and incident tools, webhooks, and Git commit status or comments. */
 export type ProviderType =
   | 'slack' | 'discord' | 'msteams' | 'rocket' | 'googlechat' | 'webex' | 'telegram' | 'lark' | 'matrix' | 'zulip'
   | 'generic' | 'generic-hmac'
@@ -81,11 +83,14 @@ const WORKLOAD_IDENTITY_TYPES = ['azureeventhub', 'azuredevops', 'googlepubsub']
 /** Types whose address is not a URL. */
 const NON_URL_TYPES = ['googlepubsub', 'azureeventhub'];
 
-/** A Provider (`notification.toolkit.fluxcd.io/v1beta3`): where Alerts send Flux events. */
+/**
+ * A Provider (`notification.toolkit.fluxcd.io/v1beta3` on Flux 2.9, `/v1` on Flux 2.10: the `fluxVersion` of its
+ * ClusterScope decides): where Alerts send Flux events.
+ */
 export class Provider extends FluxObject implements IProvider {
   /** References a Provider managed elsewhere. */
   public static fromName(scope: Construct, id: string, name: string, options: FromNameOptions = {}): IProvider {
-    return new ImportedFluxObject(scope, id, { apiVersion: API_VERSION.notification, kind: 'Provider', name, namespace: options.namespace }) as IProvider;
+    return new ImportedFluxObject(scope, id, { apiVersion: notificationApiVersion(fluxMinorAt(scope)), kind: 'Provider', name, namespace: options.namespace }) as IProvider;
   }
 
   declare public readonly kind: 'Provider';
@@ -94,7 +99,7 @@ export class Provider extends FluxObject implements IProvider {
   public readonly props: ProviderProps;
 
   public constructor(scope: Construct, id: string, props: ProviderProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.notification, kind: 'Provider', schema: modelSchemaCheck(ProviderModel) });
+    super(scope, id, props, providerTypeAt(scope));
     this.props = props;
   }
 
@@ -185,4 +190,12 @@ function redact(address: string): string {
   } catch {
     return address;
   }
+}
+
+/** A Provider's API version and schema in the cluster it belongs to: `v1` from Flux v2.10, `v1beta3` before. */
+function providerTypeAt(scope: Construct): FluxObjectType {
+  const minor = fluxMinorAt(scope);
+  const apiVersion = notificationApiVersion(minor);
+  const schema = minor !== '2.10' ? modelSchemaCheck(ProviderModel) : promotedSchemaCheck(ProviderModel, apiVersion);
+  return { apiVersion, kind: 'Provider', schema };
 }

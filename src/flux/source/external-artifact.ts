@@ -1,7 +1,7 @@
 import type { IExternalArtifactSpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
-import { ExternalArtifact as ExternalArtifactModel } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct, IConstruct } from 'constructs';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
+import { ExternalArtifactModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';

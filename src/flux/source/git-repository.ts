@@ -1,8 +1,8 @@
 import type { IGitRepositorySpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
-import { GitRepository as GitRepositoryModel } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
+import { GitRepositoryModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck, SchemaCheck } from '../core/schema.js';

@@ -1,5 +1,4 @@
 import type { IHelmChartSpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
-import { HelmChart as HelmChartModel } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import type { IBucket } from './bucket.js';
 import type { IGitRepository } from './git-repository.js';
@@ -7,6 +6,7 @@ import { HelmRepository, IHelmRepository } from './helm-repository.js';
 import { checkVerification, OciVerification, renderVerification } from './oci-repository.js';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
+import { HelmChartModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';

@@ -1,9 +1,9 @@
 import type { IHelmRepositorySpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
-import { HelmRepository as HelmRepositoryModel } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import type { OciProvider } from './oci-repository.js';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
+import { HelmRepositoryModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 import { modelSchemaCheck } from '../core/schema.js';

@@ -1,7 +1,9 @@
+import { inspect } from 'node:util';
 import { App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { addFleetPicture } from './fleet-picture.js';
 import { Fleet } from '../../fleet/fleet.js';
+import { ClusterScope } from '../../flux/core/object-index.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
@@ -10,6 +12,10 @@ import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
 /**
  * A cdk8s App that checks the whole construct tree before it writes anything: every validation error of the synth
  * is reported together, naming each construct path, and a failed synth leaves the output folder untouched.
+ *
+ * A failed synth throws a {@link SynthError}: one line per mistake, with the clusters it affects grouped on it. When
+ * nothing catches it (a `main.ts` run by `cdk8s synth`, tsx or node), the program prints that report alone, with no
+ * stack trace, and exits with code 1.
  *
  * An app holding a {@link Fleet} writes the fleet's config-repo tree atomically: `clusters/<cluster>/...`, the folders
  * synth packed as artifacts (`artifacts/<name>/`, byte for byte) and the release manifest `release.json`. Files of
@@ -55,7 +61,7 @@ export class FluxApp extends App {
   /** Throws one error listing every problem of the constructs. */
   private check(all: readonly IConstruct[]): void {
     const errors = validationErrorsOf(all);
-    if (errors.length > 0) throw new SynthError(errors);
+    if (errors.length > 0) throw reportIfUncaught(new SynthError(errors));
   }
 
   private writeFleets(fleets: Fleet<any>[], all: readonly IConstruct[]): WriteTreeResult {
@@ -80,10 +86,10 @@ export class FluxApp extends App {
     }
     const strays = all.filter((c): c is Chart => Chart.isChart(c) && !inFleets.has(c));
     if (strays.length > 0) {
-      throw new SynthError(strays.map((c) => ({
+      throw reportIfUncaught(new SynthError(strays.map((c) => ({
         path: c.node.path,
         message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
-      })));
+      }))));
     }
     return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters' });
   }
@@ -95,17 +101,67 @@ export interface ValidationMessage {
   readonly path: string;
   /** What is wrong, the value received and the fix. */
   readonly message: string;
+  /**
+   * The cluster whose objects the construct belongs to (its nearest {@link ClusterScope}, e.g. a fleet's cluster).
+   * @default - none: the construct is outside every cluster
+   */
+  readonly cluster?: string;
+  /**
+   * The construct's path with the cluster as `<cluster>` (`acme/<cluster>/podinfo/podinfo`): the same mistake made on
+   * every cluster (one component, built per cluster) has the same `where` and is reported once.
+   * @default - the path
+   */
+  readonly where?: string;
 }
 
-/** The error a failed synth throws: every problem found, each with its construct path. */
-export class SynthError extends Error {
-  public readonly errors: readonly ValidationMessage[];
+/** One line of a synth report: a mistake, and every cluster it was found on. */
+export interface SynthReportLine {
+  /** The construct path, with `<cluster>` for the cluster when the mistake is on a cluster's objects. */
+  readonly where: string;
+  /** What is wrong, the value received and the fix. */
+  readonly message: string;
+  /** The clusters the mistake affects, sorted; empty for a mistake outside every cluster. */
+  readonly clusters: readonly string[];
+}
 
-  public constructor(errors: readonly ValidationMessage[]) {
-    super(`Synth failed with ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was written:\n` +
-      errors.map((e) => `  [${e.path}] ${e.message}`).join('\n'));
-    this.name = 'SynthError';
-    this.errors = errors;
+/** Options of a {@link SynthError}. */
+export interface SynthErrorOptions {
+  /**
+   * The first line of the report, given the number of mistakes, e.g. for a bootstrap that refuses an invalid fleet.
+   * @default - "Synth failed with N errors; nothing was written:"
+   */
+  readonly heading?: (mistakes: number) => string;
+}
+
+const SYNTH_ERROR = Symbol.for('flux-fleet.SynthError');
+
+/**
+ * The error a failed synth throws: every problem found, each with its construct path. Its message is the report a
+ * person reads: one line per mistake, naming the clusters it affects (the same mistake on five clusters is one line),
+ * and it carries no stack trace (the mistakes are in the program's constructs, not where synth noticed them).
+ */
+export class SynthError extends Error {
+  /** Whether `x` is a SynthError (of any copy of flux-fleet). */
+  public static isSynthError(x: unknown): x is SynthError {
+    return x !== null && typeof x === 'object' && SYNTH_ERROR in x;
+  }
+
+  /** Every problem found, one per construct and cluster. */
+  declare public readonly errors: readonly ValidationMessage[];
+  /** The report: each mistake once, with the clusters it affects. */
+  declare public readonly lines: readonly SynthReportLine[];
+
+  public constructor(errors: readonly ValidationMessage[], options: SynthErrorOptions = {}) {
+    const lines = groupByMistake(errors);
+    const heading = options.heading?.(lines.length) ?? `Synth failed with ${lines.length} error${lines.length === 1 ? '' : 's'}; nothing was written:`;
+    super(`${heading}\n${lines.map(formatLine).join('\n')}`);
+    // Not enumerable: printing the error shows the report, not a dump of these fields.
+    Object.defineProperty(this, 'name', { value: 'SynthError', enumerable: false, configurable: true, writable: true });
+    Object.defineProperty(this, 'errors', { value: errors, enumerable: false });
+    Object.defineProperty(this, 'lines', { value: lines, enumerable: false });
+    Object.defineProperty(this, SYNTH_ERROR, { value: true });
+    // The frames would point into flux-fleet's own files; the report names the constructs instead.
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
@@ -114,10 +170,78 @@ export function collectValidationErrors(root: IConstruct): ValidationMessage[] {
   return validationErrorsOf(root.node.findAll());
 }
 
+/**
+ * Formats a synth failure for a person: the report of a {@link SynthError}, or an error's message (with its stack when
+ * `debug` is set).
+ */
+export function formatSynthFailure(error: unknown, debug = false): string {
+  if (SynthError.isSynthError(error)) return error.message;
+  if (error instanceof Error) return debug ? String(error.stack ?? error.message) : `${error.name}: ${error.message}`;
+  return String(error);
+}
+
 function validationErrorsOf(constructs: readonly IConstruct[]): ValidationMessage[] {
   const errors: ValidationMessage[] = [];
   for (const c of constructs) {
-    for (const message of c.node.validate()) errors.push({ path: c.node.path, message });
+    const messages = c.node.validate();
+    if (messages.length === 0) continue;
+    const scopes = c.node.scopes;
+    const cluster = [...scopes].reverse().find((s) => ClusterScope.isClusterScope(s));
+    const where = cluster ? wherePath(c, cluster) : c.node.path;
+    for (const message of messages) {
+      errors.push(cluster ? { path: c.node.path, message, cluster: cluster.node.id, where } : { path: c.node.path, message });
+    }
   }
   return errors;
+}
+
+/**
+ * The path of `c` with its cluster as `<cluster>`: `<fleet>/<cluster>/<path in the cluster>` for a fleet's cluster
+ * (whatever its environment), `<parent>/<cluster>/<path in the cluster>` for another ClusterScope.
+ */
+function wherePath(c: IConstruct, cluster: IConstruct): string {
+  const fleet = [...cluster.node.scopes].reverse().find((s) => Fleet.isFleet(s));
+  const base = (fleet ?? cluster.node.scope)?.node.path ?? '';
+  const inside = c.node.path.slice(cluster.node.path.length).replace(/^\//, '');
+  return [base, '<cluster>', inside].filter((x) => x !== '').join('/');
+}
+
+/** One line per distinct mistake (`where` and message), in the order first found, with its clusters. */
+function groupByMistake(errors: readonly ValidationMessage[]): SynthReportLine[] {
+  const lines = new Map<string, { where: string; message: string; clusters: Set<string> }>();
+  for (const e of errors) {
+    const where = e.where ?? e.path;
+    const key = `${where}\u0000${e.message}`;
+    let line = lines.get(key);
+    if (!line) lines.set(key, line = { where, message: e.message, clusters: new Set() });
+    if (e.cluster !== undefined) line.clusters.add(e.cluster);
+  }
+  return [...lines.values()].map((l) => ({ where: l.where, message: l.message, clusters: [...l.clusters].sort() }));
+}
+
+function formatLine(line: SynthReportLine): string {
+  const on = line.clusters.length === 0 ? '' : ` (on cluster${line.clusters.length === 1 ? '' : 's'} ${line.clusters.join(', ')})`;
+  return `  [${line.where}] ${line.message}${on}`;
+}
+
+/**
+ * Lets a SynthError that nothing catches end the program with its report alone: until the event loop turns, an
+ * uncaught exception listener prints the report to stderr and exits with code 1 (instead of Node's dump of the error
+ * and its source line). Any other uncaught error then gets Node's usual treatment: printed, exit code 1.
+ */
+function reportIfUncaught(error: SynthError): SynthError {
+  const listener = (e: unknown): void => {
+    if (e === error) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    // `once` removed this listener: with no other, Node would have printed the error and exited.
+    if (process.listenerCount('uncaughtException') === 0) {
+      process.stderr.write(`Uncaught ${inspect(e)}\n`);
+      process.exit(1);
+    }
+  };
+  process.once('uncaughtException', listener);
+  setImmediate(() => process.off('uncaughtException', listener)).unref();
+  return error;
 }

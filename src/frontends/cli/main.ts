@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { EXIT, UsageError } from './args.js';
 import type { CliIo, Command } from './args.js';
 import { diffCommand } from './commands/diff.js';
@@ -40,13 +41,20 @@ ${Object.values(COMMANDS).map((c) => `  ${c.summary}`).join('\n')}
 
 Options:
   -h, --help        Show this help
+  -v, --version     Print flux-fleet's version
 
 Run "flux-fleet <command> --help" for the options of a command.
 `;
 }
 
+/** The version of the installed flux-fleet, from its package.json (beside lib/ and src/ alike). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}
+
 /**
- * Runs the command line: `flux-fleet <command> [options]`, or `--help`.
+ * Runs the command line: `flux-fleet <command> [options]`, `--help` or `--version`.
  *
  * @param argv the arguments after the program name
  * @returns the exit code: 0 when done and clean, 1 when a command found errors, 2 on a usage error
@@ -57,6 +65,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (command === undefined) throw new UsageError('no command given');
     if (command === '--help' || command === '-h' || command === 'help') {
       io.stdout.write(usage());
+      return EXIT.ok;
+    }
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.stdout.write(`flux-fleet ${packageVersion()}\n`);
       return EXIT.ok;
     }
     const known = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;

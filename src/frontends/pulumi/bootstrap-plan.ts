@@ -4,6 +4,7 @@ import {
 import type { Cluster } from '../../fleet/cluster.js';
 import type { Fleet } from '../../fleet/fleet.js';
 import { q } from '../../flux/core/rules.js';
+import { collectValidationErrors, SynthError } from '../cdk8s/flux-app.js';
 
 /*
  * What bootstrapping one cluster of a fleet means, as plain data: the Pulumi component only turns it into resources.
@@ -72,9 +73,19 @@ export interface FluxBootstrapPlan {
  * Plans the bootstrap of one cluster of a fleet through the Flux Operator: the operator's Helm install, then the
  * cluster's bootstrap objects. Throws, listing every problem, when the cluster is unknown, the fleet does not
  * bootstrap through the operator, or the objects are invalid.
+ *
+ * The fleet is checked first with the checks synth runs (it is built, so components cannot be added afterwards): a
+ * fleet that synth rejects throws a {@link SynthError} with the same report, and nothing is bootstrapped from it.
  */
 export function planFluxBootstrap(fleet: Fleet<any>, cluster: string | Cluster<any>, options: FluxBootstrapPlanOptions = {}): FluxBootstrapPlan {
   const target = findCluster(fleet, cluster);
+  fleet.build();
+  const errors = collectValidationErrors(fleet.node.root);
+  if (errors.length > 0) {
+    throw new SynthError(errors, {
+      heading: (n) => `Cannot bootstrap cluster ${q(target.name)}: its fleet fails synth with ${n} error${n === 1 ? '' : 's'}; nothing was applied:`,
+    });
+  }
   const problems = [
     ...fleet.props.registry.validate(target.region, [`clusters/${target.name}`]).map((m) => `registry: ${m}`),
     ...(fleet.props.signing?.validate() ?? []).map((m) => `signing: ${m}`),

@@ -52,9 +52,10 @@ export interface FluxBootstrapArgs {
  * once Flux runs, so they are left to the first sync, which applies them from the cluster's artifact and adopts the
  * Helm release installed here (same name, chart, version and values).
  *
- * The fleet must bootstrap through the Flux Operator (`Bootstrap.operator()`, the default). A Kubernetes provider is
- * required (`{ provider }` or `{ providers }`), so that a program never bootstraps whatever cluster the ambient
- * kubeconfig points at.
+ * The fleet is checked first with the checks synth runs: a fleet that synth rejects is refused with the same report
+ * (a `SynthError`), and nothing is created. The fleet must bootstrap through the Flux Operator
+ * (`Bootstrap.operator()`, the default). A Kubernetes provider is required (`{ provider }` or `{ providers }`), so
+ * that a program never bootstraps whatever cluster the ambient kubeconfig points at.
  */
 export class FluxBootstrap extends pulumi.ComponentResource {
   /** The bootstrapped cluster's name. */

@@ -3,7 +3,7 @@ export {
 } from './fleet-picture.js';
 export { renderFleetMarkdown, FLEET_MARKDOWN_FILE } from './fleet-markdown.js';
 export { renderFleetHtml, FLEET_HTML_FILE } from './fleet-html.js';
-export { readTreeFolder, readTreeAtGitRef, gitLocationOf, TreeSnapshotError, type TreeSnapshot, type GitLocation } from './tree-snapshot.js';
+export { readTreeFolder, readTreeAtGitRef, gitLocationOf, isGitIgnored, TreeSnapshotError, type TreeSnapshot, type GitLocation } from './tree-snapshot.js';
 export { diffFields, deepEqual, type FieldChange } from './field-diff.js';
 export {
   diffFleetTrees, objectLabel, type FleetDiff, type ClusterChange, type ObjectChange, type FileChange, type StageSummary,

@@ -99,6 +99,16 @@ export function readTreeAtGitRef(root: string, ref: string, path: string, label:
   return { label, files: new Map([...files].sort(([a], [b]) => compareStrings(a, b))), exists: blobs.length > 0 };
 }
 
+/** Whether the working tree's ignore rules (`.gitignore`, `.git/info/exclude`...) ignore `path` of the repository at `root`. */
+export function isGitIgnored(root: string, path: string): boolean {
+  if (path === '') return false;
+  // check-ignore takes no literal pathspecs; `dist/` in .gitignore matches only a folder, so ask about the folder.
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
+  delete env.GIT_LITERAL_PATHSPECS;
+  const result = spawnSync('git', ['check-ignore', '-q', '--no-index', '--', `${path}/`], { cwd: root, env });
+  return result.status === 0;
+}
+
 function git(cwd: string, args: string[], input?: string): { status: number | null; stdout: Buffer; stderr: Buffer } {
   const result = spawnSync('git', args, { cwd, input, maxBuffer: 1024 * 1024 * 1024, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_LITERAL_PATHSPECS: '1' } });
   if (result.error) {

@@ -1,21 +1,22 @@
 import { isRecord, TreeObject } from './tree.js';
 import { ALLOW_INSECURE_ANNOTATION } from '../../flux/core/api.js';
+import type { FluxMinor } from '../../flux/core/flux-version.js';
 import { Checks, q } from '../../flux/core/rules.js';
 import { checkFluxSchema, isFluxGroup } from '../../flux/schema-registry.js';
 import { ARTIFACT_GENERATOR_API_VERSION, artifactGeneratorSchemaCheck } from '../../flux/source/artifact-generator.js';
 
 
 /**
- * The checks of one object on its own: the Flux v2.9 schema of its kind (and whether Flux still serves its API
- * version), the rules Flux's controllers enforce on field values, plain-HTTP registries without the opt-in, and
+ * The checks of one object on its own: the schema of its kind in the Flux minor its cluster runs (and whether that
+ * minor serves its API version), the rules Flux's controllers enforce on field values, plain-HTTP registries without the opt-in, and
  * Secrets committed in plain text.
  */
-export function checkObject(o: TreeObject): string[] {
+export function checkObject(o: TreeObject, fluxMinor?: FluxMinor): string[] {
   const errors: string[] = [];
   if (o.group === '' && o.kind === 'Secret') errors.push(...checkSecret(o.raw));
   if (o.group === SOURCE_EXTENSIONS) return [...errors, ...checkSourceExtension(o)];
   if (!isFluxGroup(o.group)) return errors;
-  errors.push(...checkFluxSchema(o.raw));
+  errors.push(...checkFluxSchema(o.raw, { fluxMinor }));
   const c = new Checks();
   const spec = isRecord(o.raw.spec) ? o.raw.spec : {};
   c.dnsName('metadata.name', o.name, o.kind === 'Kustomization' ? 63 : 253);

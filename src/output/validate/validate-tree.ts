@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { clusterFluxMinors } from './flux-minor.js';
 import { buildFolders } from './kustomize-build.js';
 import { checkObject } from './object-rules.js';
 import { patchFiles } from './patch-files.js';
@@ -34,8 +35,9 @@ export interface ValidateTreeOptions {
 /**
  * Checks a config-repo tree (synthesized or hand-written) and gathers every problem into one report:
  *
- * 1. every YAML file parses, and every Flux object matches the Flux v2.9 schema of its kind at an API version
- *    Flux v2.9 serves;
+ * 1. every YAML file parses, and every Flux object matches the schema of its kind at an API version served by the
+ *    Flux minor its cluster runs: the one its FluxInstance's `spec.distribution.version` asks for (2.9 or 2.10), or
+ *    Flux 2.9 for a cluster without a FluxInstance;
  * 2. field values follow the rules Flux's controllers enforce (Go durations, `oci://` URLs without tag or digest,
  *    relative paths without `..`, substitution variable names, Kustomization names of at most 63 characters), no
  *    registry is reached over plain HTTP without the `flux-fleet.io/allow-insecure: "true"` annotation, and no
@@ -65,8 +67,11 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
   // Files used as kustomize patches hold partial objects: kubectl kustomize checks them where they apply.
   const patches = await kustomizePatchFiles(dir, tree.files);
   const objects = tree.objects.filter((o) => !patches.has(o.file));
+  const minors = clusterFluxMinors(objects);
+  for (const p of minors.problems) add(p.object.file, p.object.document, p.object.id, p.message);
   for (const o of objects) {
-    for (const message of checkObject(o)) add(o.file, o.document, o.id, message);
+    const minor = o.cluster === undefined ? undefined : minors.byCluster.get(o.cluster);
+    for (const message of checkObject(o, minor)) add(o.file, o.document, o.id, message);
   }
 
   const byCluster = new Map<string, TreeObject[]>();

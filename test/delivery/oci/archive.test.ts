@@ -131,7 +131,7 @@ describe('tar reader', () => {
     const read = unpackLayer(readFileSync(file), 'a test tarball');
     // THEN
     expect(read.map((f) => [f.path, f.content.toString()]).sort()).toStrictEqual([['sub/a.yaml', 'a: 1\n'], [long, 'long\n']]);
-  });
+  }, 120_000);
 
   test('fails on a corrupt tarball', () => {
     // GIVEN

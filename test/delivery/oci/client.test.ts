@@ -25,14 +25,14 @@ beforeAll(async () => {
     TestRegistry.start({ htpasswd: { username: 'bob', password: 'builder' } }),
     TestRegistry.start({ token: tokens }),
   ]);
-});
+}, 120_000);
 
 afterAll(async () => {
   clients.forEach((c) => c.close());
   await Promise.all([plain.destroy(), basic.destroy(), bearer.destroy()]);
   await tokens.stop();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 function client(options: ConstructorParameters<typeof RegistryClient>[0]): RegistryClient {
   const c = new RegistryClient({ retry: FAST, ...options });
@@ -67,7 +67,7 @@ describe('registry client, anonymous', () => {
     expect(pushed).toStrictEqual({ location: `oci://${plain.host}/fleet/clusters/one`, digest: a.digest, tags: ['latest'], uploaded: 2, mounted: 0, existing: 0, bytesUploaded: a.config.content.length + a.layer.content.length });
     const raw = await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${plain.host}/fleet/clusters/one:latest`);
     expect(raw).toBe(a.manifestBytes.toString());
-  });
+  }, 120_000);
 
   test('pushes a large blob in chunks', async () => {
     // GIVEN
@@ -80,7 +80,7 @@ describe('registry client, anonymous', () => {
     await skopeo('copy', '--src-tls-verify=false', `docker://${plain.host}/fleet/chunked:v1`, `dir:${copied}`);
     expect(a.layer.content.length).toBeGreaterThan(5 * 8 * 1024);
     expect(JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${plain.host}/fleet/chunked:v1`)).layers[0].digest).toBe(a.layer.descriptor.digest);
-  });
+  }, 120_000);
 
   test('never sends a blob the repository has: a second push checks and skips both', async () => {
     // GIVEN
@@ -92,7 +92,7 @@ describe('registry client, anonymous', () => {
     // THEN
     expect([second.uploaded, second.existing, second.bytesUploaded]).toStrictEqual([0, 2, 0]);
     expect(await repo.tags()).toStrictEqual(['latest', 'stable']);
-  });
+  }, 120_000);
 
   test('mounts a blob from another repository of the registry instead of uploading it', async () => {
     // GIVEN
@@ -104,7 +104,7 @@ describe('registry client, anonymous', () => {
     // THEN
     expect([mounted.mounted, mounted.uploaded]).toStrictEqual([2, 0]);
     expect(JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${plain.host}/fleet/target:latest`)).layers[0].digest).toBe(a.layer.descriptor.digest);
-  });
+  }, 120_000);
 
   test('gets a manifest by tag or digest, and lists tags page by page', async () => {
     // GIVEN
@@ -123,7 +123,7 @@ describe('registry client, anonymous', () => {
     expect(await repo.tags()).toStrictEqual(['a', 'b', 'c', 'd', 'e']);
     expect(fetched.files.map((f) => f.path)).toStrictEqual(['data.bin', 'kustomization.yaml']);
     expect(await client({ host: plain.host }).repository('fleet/never-pushed').tags()).toStrictEqual([]);
-  });
+  }, 120_000);
 });
 
 describe('registry client, failures', () => {
@@ -148,7 +148,7 @@ describe('registry client, failures', () => {
     } finally {
       await proxy.stop();
     }
-  });
+  }, 120_000);
 
   test('a registry answering 500 to the manifest leaves no tag, and the error says what failed', async () => {
     // GIVEN
@@ -163,7 +163,7 @@ describe('registry client, failures', () => {
     } finally {
       await proxy.stop();
     }
-  });
+  }, 120_000);
 
   test('a registry stopped mid-push leaves no tag, and the error says what failed', async () => {
     // GIVEN: a registry of its own, stopped as the first blob upload arrives
@@ -184,14 +184,14 @@ describe('registry client, failures', () => {
       await proxy.stop();
       await reg.destroy();
     }
-  });
+  }, 120_000);
 
   test('an unreachable registry fails with the host and the network error', async () => {
     // GIVEN
     const repo = client({ host: '127.0.0.1:9', retry: { retries: 1, baseDelayMs: 10 } }).repository('fleet/none');
     // THEN
     await expect(repo.tags()).rejects.toThrow(/^listing the tags of oci:\/\/127\.0\.0\.1:9\/fleet\/none failed: cannot reach 127\.0\.0\.1:9 \(ECONNREFUSED\) after 2 attempts$/);
-  });
+  }, 120_000);
 });
 
 describe('registry client, authentication', () => {
@@ -203,7 +203,7 @@ describe('registry client, authentication', () => {
     await pushArtifact(repo, a, ['latest']);
     // THEN
     expect(await skopeoTags(basic.host, 'fleet/basic', '--creds', 'bob:builder')).toStrictEqual(['latest']);
-  });
+  }, 120_000);
 
   test('fails without credentials, or with wrong ones, saying to check them', async () => {
     // GIVEN
@@ -212,7 +212,7 @@ describe('registry client, authentication', () => {
     // THEN
     await expect(anonymous.tags()).rejects.toThrow(new RegistryError(`listing the tags of oci://${basic.host}/fleet/basic failed: the registry answered 401 Unauthorized (UNAUTHORIZED: authentication required); check the credentials for ${basic.host} (docker login ${basic.host}, or the Docker config given)`));
     await expect(wrong.tags()).rejects.toThrow(/answered 401 Unauthorized .*check the credentials/);
-  });
+  }, 120_000);
 
   test('credentials from a Docker config.json', async () => {
     // GIVEN
@@ -223,7 +223,7 @@ describe('registry client, authentication', () => {
     await pushArtifact(repo, artifact('config'), ['latest']);
     // THEN
     expect(await skopeoTags(basic.host, 'fleet/from-config', '--creds', 'bob:builder')).toStrictEqual(['latest']);
-  });
+  }, 120_000);
 
   test('the bearer challenge flow: a token per scope from the token service', async () => {
     // GIVEN
@@ -239,7 +239,7 @@ describe('registry client, authentication', () => {
       { method: 'GET', user: 'alice', scopes: ['repository:fleet/bearer:pull,push'] },
       { method: 'GET', user: 'alice', scopes: ['repository:fleet/bearer:pull'] },
     ]);
-  });
+  }, 120_000);
 
   test('an identity token from a Docker config is exchanged with the OAuth2 refresh-token grant', async () => {
     // GIVEN
@@ -251,12 +251,12 @@ describe('registry client, authentication', () => {
     await pushArtifact(repo, artifact('identity'), ['latest']);
     // THEN
     expect(tokens.requests).toStrictEqual([{ method: 'POST', user: 'alice', scopes: ['repository:fleet/identity:pull,push'] }]);
-  });
+  }, 120_000);
 
   test('fails when the token service refuses the credentials', async () => {
     // GIVEN
     const repo = client({ host: bearer.host, credentials: basicCredentials('alice', 'wrong') }).repository('fleet/bearer');
     // THEN
     await expect(repo.tags()).rejects.toThrow(new RegistryError(`listing the tags of oci://${bearer.host}/fleet/bearer: getting a token from ${tokens.realm} failed: it answered 401 Unauthorized; the token service refused the credentials for ${bearer.host}`));
-  });
+  }, 120_000);
 });

@@ -33,7 +33,7 @@ describe('OCI image layout', () => {
       })),
     });
     expect(sha256Digest(await skopeo('inspect', '--raw', `oci:${join(dir, 'one')}:stable`))).toBe(a.digest);
-  });
+  }, 120_000);
 
   test('moves a tag, keeps the other, skips blobs it has, and reads back by tag or digest', async () => {
     // GIVEN

@@ -9,7 +9,7 @@ import { renderFleetHtml } from '../../../src/output/review/index.js';
 import type { FleetPicture } from '../../../src/output/review/index.js';
 
 /**
- * Loads fleet.html in headless Chromium (Debian's `chromium`; .ci/install-chromium.sh installs it): a screenshot of
+ * Loads fleet.html in headless Chromium (Debian's `chromium`; scripts/setup-test-machine.sh installs it): a screenshot of
  * the example fleet's page, and the page's DOM after its script ran. With FLUX_FLEET_UPDATE_SCREENSHOT=1 the
  * screenshot is also copied to docs/fleet.png, the picture the README shows.
  */
@@ -33,7 +33,7 @@ function findChromium(): string {
       }
     }
   }
-  throw new Error('Chromium is not installed, and this test loads fleet.html in headless Chromium: run .ci/install-chromium.sh '
+  throw new Error('Chromium is not installed, and this test loads fleet.html in headless Chromium: run scripts/setup-test-machine.sh '
     + '(apt-get install -y chromium), or set CHROMIUM_BIN to a Chromium executable');
 }
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import {
-  diffFleetTrees, formatFleetDiff, gitLocationOf, readTreeAtGitRef, readTreeFolder, TreeSnapshotError,
+  diffFleetTrees, formatFleetDiff, gitLocationOf, isGitIgnored, readTreeAtGitRef, readTreeFolder, TreeSnapshotError,
 } from '../../../output/review/index.js';
 import type { DiffFormat, TreeSnapshot } from '../../../output/review/index.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
@@ -26,6 +26,9 @@ Options:
 Examples:
   flux-fleet diff git:main dist                      what this branch changes in dist/
   flux-fleet diff --format markdown git:HEAD~1 dist > comment.md
+
+A side that is empty or missing (a folder without clusters/, or a folder git ignores, as a cdk8s project ignores
+dist/, read at a git ref) is said loudly at the top of the report: every cluster would show as new or removed.
 
 Exit codes: 0 no change, 1 changes, 2 usage error.
 `;
@@ -61,22 +64,38 @@ async function diff(argv: readonly string[], io: CliIo): Promise<number> {
 
   const cwd = io.cwd ?? process.cwd();
   const [oldArg, newArg] = args.positionals;
-  let trees: [TreeSnapshot, TreeSnapshot];
+  let sides: [Side, Side];
   try {
-    trees = [readSide(oldArg, newArg, cwd, io), readSide(newArg, oldArg, cwd, io)];
+    sides = [readSide(oldArg, newArg, cwd, 'new'), readSide(newArg, oldArg, cwd, 'removed')];
   } catch (e) {
     if (e instanceof TreeSnapshotError) throw new UsageError(`cannot diff: ${e.message}`);
     throw e;
   }
-  const result = diffFleetTrees(trees[0], trees[1]);
+  const warnings = sides.flatMap((s, i) => (s.warning ? [`the ${i === 0 ? 'old' : 'new'} tree, ${s.warning}`] : []));
+  for (const w of warnings) io.stderr.write(`flux-fleet diff: warning: ${w}\n`);
+  const result = diffFleetTrees(sides[0].tree, sides[1].tree);
+  io.stdout.write(warningBanner(warnings, format as DiffFormat));
   io.stdout.write(formatFleetDiff(result, { format: format as DiffFormat, maxChars }));
   return result.changed ? DIFF_EXIT.changed : DIFF_EXIT.same;
 }
 
+/** One side of the diff, and what is wrong with it when it is empty or missing. */
+interface Side {
+  readonly tree: TreeSnapshot;
+  readonly warning?: string;
+}
+
 /** Reads one side: a folder, or `git:<ref>[:<path>]` (the path defaulting to the other side's folder). */
-function readSide(arg: string, other: string, cwd: string, io: CliIo): TreeSnapshot {
+function readSide(arg: string, other: string, cwd: string, shownAs: 'new' | 'removed'): Side {
   const git = parseGitArg(arg);
-  if (!git) return readTreeFolder(resolve(cwd, arg), arg);
+  if (!git) {
+    const tree = readTreeFolder(resolve(cwd, arg), arg);
+    if (tree.files.size === 0) return { tree, warning: `${arg}, is EMPTY: the folder holds no files, so every cluster shows as ${shownAs}; synthesize into it first` };
+    if (![...tree.files.keys()].some((f) => f.startsWith('clusters/'))) {
+      return { tree, warning: `${arg}, holds no clusters/ folder: give the folder synth writes (the one holding clusters/)` };
+    }
+    return { tree };
+  }
   let root: string;
   let path: string;
   if (git.path !== undefined) {
@@ -89,10 +108,33 @@ function readSide(arg: string, other: string, cwd: string, io: CliIo): TreeSnaps
     ({ root, path } = gitLocationOf(resolve(cwd, other)));
   }
   const tree = readTreeAtGitRef(root, git.ref, path, arg);
-  if (!tree.exists) {
-    io.stderr.write(`flux-fleet diff: note: ${path === '' ? 'the repository root' : path} holds no files at ${git.ref}; comparing with an empty tree\n`);
+  if (tree.exists) return { tree };
+  const where = path === '' ? 'the repository root' : `${path}/`;
+  if (isGitIgnored(root, path)) {
+    return {
+      tree,
+      warning: `${arg}, is EMPTY: git ignores ${where} (.gitignore), so no commit holds it and every cluster shows as ${shownAs}. ` +
+        `Compare with a tree synthesized from ${git.ref} instead, e.g. git worktree add ../${safeName(git.ref)} ${git.ref}, synthesize there, ` +
+        `then flux-fleet diff ../${safeName(git.ref)}/${path} ${path}; or commit ${where}`,
+    };
   }
-  return tree;
+  return { tree, warning: `${arg}, is EMPTY: ${where} holds no files at ${git.ref}, so every cluster shows as ${shownAs}` };
+}
+
+/** The warnings at the top of the report: plain lines for a terminal, a quote block for markdown. */
+function warningBanner(warnings: readonly string[], format: DiffFormat): string {
+  if (warnings.length === 0) return '';
+  if (format === 'markdown') return warnings.map((w) => `> [!WARNING]\n> ${capitalized(w)}\n\n`).join('');
+  return warnings.map((w) => `WARNING: ${w}\n`).join('') + '\n';
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A folder name for a git ref: `origin/main` as `origin-main`. */
+function safeName(ref: string): string {
+  return ref.replace(/[^A-Za-z0-9._-]+/g, '-');
 }
 
 function parseGitArg(arg: string): { ref: string; path?: string } | undefined {
