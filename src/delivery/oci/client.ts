@@ -389,7 +389,7 @@ export class RegistryClient {
     }
     if (!realmHostAllowed(realm.hostname, this.endpoint.hostname, this.options.tokenRealmHosts ?? [])) {
       throw new RegistryError(`${what} refused: the token realm's host ${realm.hostname} is not ${this.endpoint.hostname}'s; ` +
-        `if it is the registry's token service, allow it with the client's tokenRealmHosts option`);
+        'if it is the registry\'s token service, allow it with the client\'s tokenRealmHosts option');
     }
   }
 
