@@ -54,7 +54,8 @@ export interface FleetFile {
 }
 
 const RUNTIME_INFO = 'flux-runtime-info';
-const RESERVED = ['components', 'tenants', 'flux-system', 'notifications'];
+/** Names of the files and folders the writer puts beside components': a component of that name would overwrite them. */
+const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'kustomization'];
 
 /**
  * A fleet of clusters: environments, their clusters by region and wave, and the components and tenants they get.

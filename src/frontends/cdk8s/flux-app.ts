@@ -4,7 +4,7 @@ import { addFleetPicture } from './fleet-picture.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
-import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
+import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writer/write-tree.js';
 
 /**
  * A cdk8s App that checks the whole construct tree before it writes anything: every validation error of the synth
@@ -14,9 +14,22 @@ import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
  * removed clusters or components disappear, and unchanged files are not rewritten. Any other app writes one
  * `<chart>.k8s.yaml` per chart, as cdk8s does.
  */
+/** Props of a {@link FluxApp}. */
+export interface FluxAppProps extends AppProps {
+  /**
+   * What synth does with files in the output folder that it did not write (a `.sops.yaml`, notes, an extra YAML
+   * under a cluster): `refuse` stops with an error listing them, `keep` carries them over, `remove` deletes them.
+   * @default "refuse"
+   */
+  readonly foreignFiles?: ForeignFiles;
+}
+
 export class FluxApp extends App {
-  public constructor(props: AppProps = {}) {
+  private readonly foreignFiles?: ForeignFiles;
+
+  public constructor(props: FluxAppProps = {}) {
     super(props);
+    this.foreignFiles = props.foreignFiles;
   }
 
   /** Builds every fleet, then checks every construct and throws one error listing every problem found. */
@@ -76,7 +89,7 @@ export class FluxApp extends App {
         message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
       })));
     }
-    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters' });
+    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles });
   }
 }
 
