@@ -117,7 +117,8 @@ function write(files: RenderedFile[], target: CheckedOutdir, siblings: Siblings,
     fsops.mkdir(temp);
     if (target.mode !== undefined) fs.chmodSync(temp, target.mode);
     placeFile(marker, temp, target, oldFiles, same, fsops);
-    for (const folder of foldersOf([...files, ...keptForeign.map((f) => ({ path: f, content: Buffer.alloc(0) }))])) fsops.mkdir(path.join(temp, folder));
+    const keptAsFiles = keptForeign.map((f) => ({ path: f, content: Buffer.alloc(0) }));
+    for (const folder of foldersOf([...files, ...keptAsFiles])) fsops.mkdir(path.join(temp, folder));
     const added: string[] = [];
     const changed: string[] = [];
     const unchanged: string[] = [];
