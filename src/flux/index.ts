@@ -5,6 +5,7 @@ export type { FluxObjectProps, FluxObjectType, FluxReference, IFluxObject, Impor
 export { ClusterScope } from './core/object-index.js';
 export type { ClusterScopeProps } from './core/object-index.js';
 export type { SchemaCheck } from './core/schema.js';
+export { allowLiteralValues, findLiteralSecrets, findObjectSecrets, isSecretKey, type LiteralSecret } from './core/secrets.js';
 export * from './source/index.js';
 export * from './kustomize/index.js';
 export * from './helm/index.js';

@@ -1,8 +1,9 @@
-import { App, AppProps, Chart } from 'cdk8s';
+import { ApiObject, App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { addFleetPicture } from './fleet-picture.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
+import { allowedLiteralValues, findObjectSecrets, literalSecretMessage } from '../../flux/core/secrets.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writer/write-tree.js';
 
@@ -122,6 +123,12 @@ function validationErrorsOf(constructs: readonly IConstruct[]): ValidationMessag
   const errors: ValidationMessage[] = [];
   for (const c of constructs) {
     for (const message of c.node.validate()) errors.push({ path: c.node.path, message });
+    // ConfigMaps are written as they are: a literal credential in one is caught here.
+    if (ApiObject.isApiObject(c) && c.kind === 'ConfigMap' && c.apiVersion === 'v1') {
+      for (const found of findObjectSecrets(c.toJson(), allowedLiteralValues(c))) {
+        errors.push({ path: c.node.path, message: literalSecretMessage(found, 'keep it in a Secret on the cluster instead') });
+      }
+    }
   }
   return errors;
 }
