@@ -214,7 +214,7 @@ function takeLock(siblings: Siblings): () => void {
   const owner = `${process.pid}\n`;
   for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(siblings.lock, owner, { flag: 'wx' });
+      createWithContent(siblings.lock, owner);
       return () => {
         try {
           if (fs.readFileSync(siblings.lock, 'utf8') === owner) fs.rmSync(siblings.lock, { force: true });
@@ -236,6 +236,24 @@ function takeLock(siblings: Siblings): () => void {
     }
     throw new ConfigTreeError(`Another synth (process ${pid > 0 ? pid : 'unknown'}) is writing "${siblings.outdir}" now: wait for it to finish and synthesize again; ` +
       `if no synth runs, remove the stale lock file "${siblings.lock}"`);
+  }
+}
+
+/**
+ * Creates a file that must not exist yet, with its content in place from the first moment (a hard link to a
+ * temporary file), so that another process never reads it empty; where hard links are not possible, `wx`.
+ */
+function createWithContent(file: string, content: string): void {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(temp, content);
+  try {
+    fs.linkSync(temp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
+    fs.writeFileSync(file, content, { flag: 'wx' });
+  } finally {
+    fs.rmSync(temp, { force: true });
   }
 }
 
