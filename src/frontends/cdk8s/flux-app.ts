@@ -12,7 +12,8 @@ import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writ
  * is reported together, naming each construct path, and a failed synth leaves the output folder untouched.
  *
  * An app holding a {@link Fleet} writes the fleet's config-repo tree (`clusters/<cluster>/...`) atomically: files of
- * removed clusters or components disappear, and unchanged files are not rewritten. Any other app writes one
+ * removed clusters or components disappear, and unchanged files are not rewritten. Synth replaces only the files it
+ * wrote before: any other file in the output folder stops it, with the list of them (see `foreignFiles`). Any other app writes one
  * `<chart>.k8s.yaml` per chart, as cdk8s does.
  */
 /** Props of a {@link FluxApp}. */
