@@ -1,13 +1,13 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IConstruct } from 'constructs';
-import { parseAllDocuments } from 'yaml';
 import type { Fleet } from '../fleet/fleet.js';
 import { chartRenderer, RenderSession } from '../flux/core/render-session.js';
 import { parseRegistryReference } from './oci/reference.js';
 import type { ArtifactFile } from '../flux/artifact/tar.js';
 import { ConfigTree } from '../output/writer/config-tree.js';
 import { renderTree } from '../output/writer/render.js';
+import { parseYamlDocuments } from '../flux/core/yaml-reader.js';
 
 /** Where an artifact goes: a registry repository and the tag its consumers follow. */
 export interface DeliveryTarget {
@@ -184,12 +184,13 @@ function clusterFacts(name: string, files: readonly ArtifactFile[]): ClusterFact
     if (!/\.ya?ml$/.test(file.path)) continue;
     let docs;
     try {
-      docs = parseAllDocuments(file.content.toString('utf8'));
+      docs = parseYamlDocuments(file.content.toString('utf8'), file.path);
     } catch {
       continue;
     }
     for (const doc of Array.isArray(docs) ? docs : [docs]) {
-      const o = doc.toJS() as { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: any; data?: Record<string, string> } | null;
+      type Parsed = { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: any; data?: Record<string, string> } | null;
+      const o = doc.toJS({ maxAliasCount: 100 }) as Parsed;
       if (!o || typeof o !== 'object') continue;
       const at = `clusters/${name}/${file.path}`;
       if (o.kind === 'FluxInstance' && String(o.apiVersion).startsWith('fluxcd.controlplane.io/') && o.spec?.sync?.kind === 'OCIRepository') {

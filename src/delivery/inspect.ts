@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { formatSize } from '../flux/artifact/digest.js';
 import { ANNOTATIONS } from '../flux/artifact/media-types.js';
 import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from './oci/store.js';
-import { checkArtifactPath } from '../flux/artifact/tar.js';
+import { checkArtifactPath, type UnpackLimits } from '../flux/artifact/tar.js';
+import { printable } from './oci/client.js';
 
 /** What an artifact holds, as `inspect` shows it. */
 export interface ArtifactSummary {
@@ -18,17 +19,22 @@ export interface ArtifactSummary {
   readonly files: ReadonlyArray<{ readonly path: string; readonly size: number; readonly mode: number }>;
 }
 
-/** Reads an artifact by tag or digest and summarizes it: digest, media types, annotations, files. */
-export async function inspectArtifact(store: ArtifactStore, reference: string): Promise<ArtifactSummary> {
-  return summarize(await fetchArtifact(store, reference));
+/**
+ * Reads an artifact by tag or digest and summarizes it: digest, media types, annotations, files. Its layer is read
+ * within `limits`.
+ * @param limits what the layer may expand to @default - 256 MiB in all, 64 MiB per file, 100,000 entries
+ */
+export async function inspectArtifact(store: ArtifactStore, reference: string, limits: UnpackLimits = {}): Promise<ArtifactSummary> {
+  return summarize(await fetchArtifact(store, reference, limits));
 }
 
 /**
  * Reads an artifact and writes its files under `outdir`, which must be empty or missing. Paths that would leave it
- * are refused, and file modes are kept.
+ * are refused, file modes are kept, and the layer is read within `limits`, so a hostile artifact cannot fill the disk.
+ * @param limits what the layer may expand to @default - 256 MiB in all, 64 MiB per file, 100,000 entries
  */
-export async function pullArtifact(store: ArtifactStore, reference: string, outdir: string): Promise<ArtifactSummary> {
-  const artifact = await fetchArtifact(store, reference);
+export async function pullArtifact(store: ArtifactStore, reference: string, outdir: string, limits: UnpackLimits = {}): Promise<ArtifactSummary> {
+  const artifact = await fetchArtifact(store, reference, limits);
   const root = resolve(outdir);
   const existing = await readdir(root).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
@@ -59,7 +65,10 @@ function summarize(a: FetchedArtifact): ArtifactSummary {
   };
 }
 
-/** The summary as text: one fact a line, then the files. */
+/**
+ * The summary as text: one fact a line, then the files. Control characters (terminal escape sequences, line breaks)
+ * in anything the artifact says are shown as `?`, so that an artifact cannot forge lines or drive the terminal.
+ */
 export function formatSummary(s: ArtifactSummary): string {
   const lines = [
     s.location,
@@ -76,5 +85,5 @@ export function formatSummary(s: ArtifactSummary): string {
   }
   lines.push(`  files (${s.files.length}):`);
   for (const f of s.files) lines.push(`    ${f.mode.toString(8).padStart(4, '0')} ${formatSize(f.size).padStart(10)}  ${f.path}`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(printable).join('\n')}\n`;
 }

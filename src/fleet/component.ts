@@ -20,21 +20,9 @@ import {
 import { HealthCheckTarget, Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
 import { HelmRepository } from '../flux/source/helm-repository.js';
+import { allowedLiteralValues, findLiteralSecrets, literalSecretMessage, markSecretsChecked } from '../flux/core/secrets.js';
 import { IOciRepository, OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
 
-/** Keys whose literal values are credentials. */
-const SECRET_KEY = /(password|passwd|secret|token|api[-_]?key|private[-_]?key|credentials?)$/i;
-
-/** The paths of string values under credential-like keys: literal secrets. */
-function plaintextSecrets(value: unknown, path: string): string[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => plaintextSecrets(v, `${path}[${i}]`));
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([k, v]) => {
-    const here = `${path}.${k}`;
-    if (typeof v === 'string' && v !== '' && SECRET_KEY.test(k)) return [here];
-    return plaintextSecrets(v, here);
-  });
-}
 
 /** Props every component takes. */
 export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
@@ -347,12 +335,10 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       if (!x.name) c.add(`${f}[${i}].name is empty; name the image to override, e.g. "ghcr.io/acme/app"`);
     }));
     const substitute = p.substitutions?.(ctx.cluster);
-    for (const name of Object.keys(substitute ?? {})) {
-      if (SECRET_KEY.test(name)) {
-        this._problem(`substitution ${name} looks like a credential, which would be written to the config repo in plain text; keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there`, ctx.cluster.name);
-      }
+    for (const found of findLiteralSecrets(substitute ?? {}, 'substitute', allowedLiteralValues(this))) {
+      this._problem(literalSecretMessage(found, 'keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there'), ctx.cluster.name);
     }
-    return new Kustomization(chart, this.name, {
+    const kustomization = new Kustomization(chart, this.name, {
       sourceRef: source,
       path,
       interval: t.interval,
@@ -374,6 +360,8 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
         substituteFrom: [{ kind: 'ConfigMap', name: ctx.runtimeInfoName }],
       },
     });
+    markSecretsChecked(kustomization);
+    return kustomization;
   }
 
   protected checkProps(c: Checks): void {
@@ -669,8 +657,8 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       verify,
     });
     const values = typeof p.values === 'function' ? p.values(ctx.cluster) : p.values;
-    for (const path of plaintextSecrets(values ?? {}, 'values')) {
-      this._problem(`${path} holds a literal credential, which would be written to the config repo in plain text; put it in a Secret on the cluster and reference it with valuesFrom (targetPath "${path.slice('values.'.length)}")`, ctx.cluster.name);
+    for (const found of findLiteralSecrets(values ?? {}, 'values', allowedLiteralValues(this))) {
+      this._problem(literalSecretMessage(found, `put it in a Secret on the cluster and reference it with valuesFrom (targetPath "${found.path.slice('values.'.length)}")`), ctx.cluster.name);
     }
     const chart = repo ? {
       chart: repo.chart,
@@ -681,7 +669,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
         interval: ctx.sourceInterval,
       }),
     } : undefined;
-    new HelmRelease(release, this.name, {
+    const helmRelease = new HelmRelease(release, this.name, {
       chartRef: source,
       chart,
       interval: t.interval,
@@ -703,6 +691,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       values,
       valuesFrom: p.valuesFrom,
     });
+    markSecretsChecked(helmRelease);
     const wrapper = ctx.addChart(this.name, `${this.name}.yaml`, PLATFORM_NAMESPACE);
     return new Kustomization(wrapper, this.name, {
       sourceRef: ctx.syncSource(wrapper),

@@ -65,7 +65,8 @@ export interface FleetFile {
 }
 
 const RUNTIME_INFO = 'flux-runtime-info';
-const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'sources'];
+/** Names of the files and folders the writer puts beside components': a component of that name would overwrite them. */
+const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'sources', 'kustomization', 'signing-keys'];
 /** Repository paths the fleet's registry uses for other things: clusters' own artifacts and mirrored charts. */
 const RESERVED_ARTIFACT_NAMES = ['clusters', 'charts'];
 

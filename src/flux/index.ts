@@ -7,6 +7,7 @@ export type { ClusterScopeProps } from './core/object-index.js';
 export type { SchemaCheck } from './core/schema.js';
 export { DEFAULT_FLUX_MINOR, FLUX_MINORS, fluxMinorOf, fluxVersionProblem, knownFluxMinorOf, notificationApiVersion } from './core/flux-version.js';
 export type { FluxMinor } from './core/flux-version.js';
+export { allowLiteralValues, findLiteralSecrets, findObjectSecrets, isSecretKey, type LiteralSecret } from './core/secrets.js';
 export * from './source/index.js';
 export * from './kustomize/index.js';
 export * from './helm/index.js';

@@ -240,8 +240,8 @@ describe('broken fleets fail with clear messages and write nothing', () => {
       fleet.addComponent('api', { source: appsSource, targets: { environments: [staging] }, substitutions: () => ({ DB_PASSWORD: 'hunter2' }) });
     });
     expect(errors).toStrictEqual([
-      '[acme/components/db] values.auth.password holds a literal credential, which would be written to the config repo in plain text; put it in a Secret on the cluster and reference it with valuesFrom (targetPath "auth.password") (on cluster stg-eu-1)',
-      '[acme/components/api] substitution DB_PASSWORD looks like a credential, which would be written to the config repo in plain text; keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there (on cluster stg-eu-1)',
+      '[acme/components/db] values.auth.password holds a literal value under the credential-like key "password", which would be written to the config repo in plain text; put it in a Secret on the cluster and reference it with valuesFrom (targetPath "auth.password"), or declare allowLiteralValues(<construct>, "values.auth.password") if it is not a credential (on cluster stg-eu-1)',
+      '[acme/components/api] substitute.DB_PASSWORD holds a literal value under the credential-like key "DB_PASSWORD", which would be written to the config repo in plain text; keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there, or declare allowLiteralValues(<construct>, "substitute.DB_PASSWORD") if it is not a credential (on cluster stg-eu-1)',
     ]);
   });
 

@@ -83,7 +83,7 @@ describe('flux-fleet command line', () => {
     expect(top.stdout).toMatch(/^Usage: flux-fleet <command> \[options\]\n/);
     expect(top.stdout).toMatch(/\n {2}validate <dir> {4}Check a config-repo tree/);
     expect(validate.code).toBe(EXIT.ok);
-    expect(validate.stdout).toMatch(/^Usage: flux-fleet validate <dir> \[--no-build\] \[--format text\|json\]\n/);
+    expect(validate.stdout).toMatch(/^Usage: flux-fleet validate <dir> \[--no-build\] \[--allow-remote\] \[--format text\|json\]\n/);
     expect(validate.stdout).toMatch(/Exit codes: 0 no errors, 1 errors found, 2 usage error\.\n$/);
   });
 

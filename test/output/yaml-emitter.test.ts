@@ -112,6 +112,17 @@ describe('YamlEmitter', () => {
     expect(out).toBe('a: "yes"\nb: \'"hi"\'\nc: "a: b"\nd: x\n"0777": 1\ne: --- a\n');
   });
 
+  test('quotes the strings Go reads as integers: other bases, either case, underscores', () => {
+    // GIVEN
+    const emitter = new YamlEmitter();
+    const doc = { a: '0o17', b: '0X1F', c: '0B101', d: '0O17', e: '1_000', f: '0x_1f', g: 'v0x1', h: 17 };
+    // WHEN
+    const out = emitter.emit(doc);
+    // THEN the emitter and yaml itself quote them
+    expect(out).toBe('a: "0o17"\nb: "0X1F"\nc: "0B101"\nd: "0O17"\ne: "1_000"\nf: "0x_1f"\ng: v0x1\nh: 17\n');
+    expect(reference(doc)).toBe(out);
+  });
+
   test('writes multi-line strings as block scalars indented for their depth', () => {
     // GIVEN
     const emitter = new YamlEmitter();

@@ -124,7 +124,10 @@ async function readConfig(file: string): Promise<DockerConfigFile> {
     if (typeof parsed !== 'object' || parsed === null) throw new Error('not a JSON object');
     return parsed;
   } catch (e) {
-    throw new CredentialsError(`the Docker config ${file} is not valid JSON (${(e as Error).message}); fix it or log in again with docker login`);
+    // The parser's message quotes the text around the error, which may be a password: only the position is given.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    const where = at !== undefined ? ` (at line ${text.slice(0, Number(at)).split('\n').length})` : '';
+    throw new CredentialsError(`the Docker config ${file} is not valid JSON${where}; fix it or log in again with docker login`);
   }
 }
 

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { anonymousCredentials, type CredentialProvider, type RegistryCredentials } from './auth.js';
-import { isRepositoryName } from './reference.js';
+import { isRepositoryName, isTag } from './reference.js';
 import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
 import { formatSize, isDigest, sha256Digest, shortDigest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
 import { MANIFEST_ACCEPT } from '../../flux/artifact/media-types.js';
@@ -45,7 +45,30 @@ export interface RegistryClientOptions {
   readonly mount?: boolean;
   /** How many tags to ask for per page of the tag list. @default 1000 */
   readonly tagsPageSize?: number;
+  /** The time a whole request may take, answer included, however steadily the registry sends. @default 300000 (5 minutes) */
+  readonly deadlineMs?: number;
+  /** The largest manifest (or page of the tag list) read; a larger answer is cut off and refused. @default 4 MiB */
+  readonly maxManifestSize?: number;
+  /** The largest blob read; a blob is also cut off as soon as it passes the size its descriptor gives. @default 1 GiB */
+  readonly maxBlobSize?: number;
+  /**
+   * Hosts, besides the registry's own, whose token service may receive the credentials when the registry names it as
+   * its bearer-token realm, e.g. `auth.docker.io`.
+   * @default - the registry's host name and the hosts under its parent domain (`auth.docker.io` for
+   * `registry-1.docker.io`); for an IP address, that address alone
+   */
+  readonly tokenRealmHosts?: readonly string[];
 }
+
+/** The limits a {@link RegistryClient} applies by default. */
+export const REGISTRY_LIMITS = {
+  /** 4 MiB: the largest manifest read. */
+  maxManifestSize: 4 * 1024 * 1024,
+  /** 1 GiB: the largest blob read. */
+  maxBlobSize: 1024 * 1024 * 1024,
+  /** 5 minutes: the longest time one request may take. */
+  deadlineMs: 300_000,
+} as const;
 
 /** What a registry request failed at: the operation, the registry's answer or the network error, and whether a retry could help. */
 export class RegistryError extends Error {
@@ -69,6 +92,10 @@ interface Response {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: Buffer;
+  /** Whether the answer came from another origin than the registry's (after a redirect, or an absolute URL). */
+  readonly foreign: boolean;
+  /** Where the answer came from, after redirects. */
+  readonly url: URL;
 }
 
 interface Request {
@@ -79,6 +106,10 @@ interface Request {
   readonly scopes: readonly string[];
   readonly headers?: Record<string, string>;
   readonly body?: Buffer;
+  /** The most bytes of answer read; more is refused. @default - the manifest limit */
+  readonly maxBytes?: number;
+  /** What the limit is called in the error, e.g. `the manifest limit`. */
+  readonly limitName?: string;
 }
 
 type Challenge = { scheme: 'basic' } | { scheme: 'bearer'; realm: string; service?: string; scope?: string };
@@ -149,9 +180,11 @@ export class RegistryClient {
       attempt++;
       let res: Response;
       try {
-        const authorization = await this.authorization(req.scopes, operation);
+        const url = this.resolve(req.url);
+        // Credentials go to the registry's own origin only: never along an upload location or a next-page link elsewhere.
+        const authorization = url.origin === this.endpoint.origin ? await this.authorization(req.scopes, operation) : undefined;
         const headers = { ...req.headers, ...(authorization ? { authorization } : {}) };
-        res = await this.raw(req.method, this.resolve(req.url), headers, req.body);
+        res = await this.raw(req.method, url, headers, req.body, { maxBytes: req.maxBytes ?? this.maxManifestSize, limitName: req.limitName ?? 'the manifest limit', operation });
       } catch (e) {
         // Token service failures were retried where they happened.
         if (e instanceof RegistryError) throw e;
@@ -163,7 +196,8 @@ export class RegistryClient {
         throw new RegistryError(`${operation} failed: cannot reach ${this.endpoint.host} (${code ?? (e as Error).message})${attempt > 1 ? ` after ${attempt} attempts` : ''}`,
           { code, retryable: RETRYABLE_CODES.has(code ?? '') });
       }
-      if (res.status === 401 && !authRetried) {
+      // A challenge from another origin (a redirect's target) is not the registry's: it gets nothing.
+      if (res.status === 401 && !authRetried && !res.foreign) {
         authRetried = true;
         attempt--;
         if (await this.learnChallenge(res)) continue;
@@ -208,6 +242,16 @@ export class RegistryClient {
   /** @internal */
   public get tagsPageSize(): number {
     return this.options.tagsPageSize ?? 1000;
+  }
+
+  /** @internal */
+  public get maxManifestSize(): number {
+    return this.options.maxManifestSize ?? REGISTRY_LIMITS.maxManifestSize;
+  }
+
+  /** @internal */
+  public get maxBlobSize(): number {
+    return this.options.maxBlobSize ?? REGISTRY_LIMITS.maxBlobSize;
   }
 
   /** @internal */
@@ -277,23 +321,29 @@ export class RegistryClient {
   }
 
   private async fetchToken(c: Extract<Challenge, { scheme: 'bearer' }>, scopes: string[], creds: RegistryCredentials | undefined, operation: string): Promise<{ token: string; expires: number }> {
-    const realm = new URL(c.realm);
+    let realm: URL;
+    try {
+      realm = new URL(c.realm);
+    } catch {
+      throw new RegistryError(`${operation} failed: the registry's token realm ${JSON.stringify(printable(c.realm))} is not a URL`);
+    }
     let res: Response;
     const what = `${operation}: getting a token from ${realm.origin}${realm.pathname}`;
+    this.checkRealm(realm, what);
     for (let attempt = 1; ; attempt++) {
       try {
         if (creds?.identityToken) {
           const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'flux-fleet' });
           if (c.service) form.set('service', c.service);
           if (scopes.length > 0) form.set('scope', scopes.join(' '));
-          res = await this.raw('POST', realm, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
+          res = await this.raw('POST', realm, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()), { operation: what, ...TOKEN_LIMIT });
         } else {
           const url = new URL(realm);
           if (c.service) url.searchParams.set('service', c.service);
           for (const s of scopes) url.searchParams.append('scope', s);
           const headers: Record<string, string> = {};
           if (creds?.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
-          res = await this.raw('GET', url, headers);
+          res = await this.raw('GET', url, headers, undefined, { operation: what, ...TOKEN_LIMIT });
         }
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
@@ -309,6 +359,7 @@ export class RegistryClient {
       }
       break;
     }
+    if (res.url.origin !== realm.origin) throw new RegistryError(`${what} failed: it redirected to ${res.url.origin}, which gets no credentials`);
     if (res.status !== 200) {
       const hint = res.status === 401 || res.status === 403
         ? creds ? `; the token service refused the credentials for ${this.host}` : `; ${this.host} needs credentials (docker login ${this.host}, or a Docker config)`
@@ -327,11 +378,41 @@ export class RegistryClient {
     return { token, expires: Date.now() + lifetime * 1000 };
   }
 
-  /** One HTTP request; redirects of GET and HEAD are followed, without credentials to another origin. */
-  private raw(method: string, url: URL, headers: Record<string, string>, body?: Buffer, redirects = 0): Promise<Response> {
+  /**
+   * Refuses a token realm that would receive the credentials in a weaker or unexpected place: plain HTTP when the
+   * registry is reached over HTTPS, or a host that is neither the registry's nor one allowed.
+   */
+  private checkRealm(realm: URL, what: string): void {
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new RegistryError(`${what} refused: the realm is not an http(s) URL`);
+    if (this.endpoint.protocol === 'https:' && realm.protocol !== 'https:') {
+      throw new RegistryError(`${what} refused: ${this.host} is reached over HTTPS but names a plain-HTTP token realm, which would send the credentials in clear text; fix the registry's token realm`);
+    }
+    if (!realmHostAllowed(realm.hostname, this.endpoint.hostname, this.options.tokenRealmHosts ?? [])) {
+      throw new RegistryError(`${what} refused: the token realm's host ${realm.hostname} is not ${this.endpoint.hostname}'s; ` +
+        'if it is the registry\'s token service, allow it with the client\'s tokenRealmHosts option');
+    }
+  }
+
+  /**
+   * One HTTP request, its answer read up to `maxBytes` and within the deadline. Redirects of GET and HEAD are
+   * followed; the credentials never leave the origin they were sent to.
+   */
+  private raw(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, limits: RawLimits, redirects = 0,
+    deadline = Date.now() + (this.options.deadlineMs ?? REGISTRY_LIMITS.deadlineMs)): Promise<Response> {
     const mod = url.protocol === 'https:' ? https : http;
     const agent = url.origin === this.endpoint.origin ? this.agent : undefined;
+    const maxBytes = limits.maxBytes ?? this.maxManifestSize;
     return new Promise<Response>((resolvePromise, reject) => {
+      let settled = false;
+      const fail = (e: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new RegistryError(`${limits.operation ?? `${method} ${url.origin}`} failed: no complete answer within ${Math.round((this.options.deadlineMs ?? REGISTRY_LIMITS.deadlineMs) / 1000)} s (the deadline of a request); try again, or raise deadlineMs`,
+        { code: 'ETIMEDOUT' })), Math.max(0, deadline - Date.now()));
       const req = mod.request(url, {
         method,
         agent,
@@ -340,29 +421,78 @@ export class RegistryClient {
         timeout: this.options.timeoutMs ?? 60_000,
       }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        let received = 0;
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes && method !== 'HEAD') {
+          fail(new RegistryError(`${limits.operation ?? `${method} ${url.origin}`} failed: the answer is ${formatSize(declared)}, more than ${limits.limitName ?? 'the limit'} (${formatSize(maxBytes)})`));
+          return;
+        }
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > maxBytes) {
+            fail(new RegistryError(`${limits.operation ?? `${method} ${url.origin}`} failed: the answer is larger than ${limits.limitName ?? 'the limit'} (${formatSize(maxBytes)}); it was cut off`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('error', (e) => fail(e));
         res.on('close', () => {
-          if (!res.complete) reject(Object.assign(new Error('the connection was dropped during the answer'), { code: 'ECONNRESET' }));
+          if (!res.complete) fail(Object.assign(new Error('the connection was dropped during the answer'), { code: 'ECONNRESET' }));
         });
         res.on('end', () => {
+          if (settled) return;
           const status = res.statusCode ?? 0;
           const location = res.headers.location;
           if ([301, 302, 303, 307, 308].includes(status) && location && (method === 'GET' || method === 'HEAD') && redirects < 5) {
+            settled = true;
+            clearTimeout(timer);
             const next = new URL(location, url);
             const h = { ...headers };
             if (next.origin !== url.origin) delete h.authorization;
-            this.raw(method, next, h, undefined, redirects + 1).then(resolvePromise, reject);
+            this.raw(method, next, h, undefined, limits, redirects + 1, deadline).then(resolvePromise, reject);
             return;
           }
-          resolvePromise({ status, headers: res.headers, body: Buffer.concat(chunks) });
+          settled = true;
+          clearTimeout(timer);
+          resolvePromise({ status, headers: res.headers, body: Buffer.concat(chunks), foreign: url.origin !== this.endpoint.origin, url });
         });
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('the request timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
+      req.on('timeout', () => fail(Object.assign(new Error('the request timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (e) => fail(e));
       req.end(body);
     });
   }
+}
+
+interface RawLimits {
+  /** The most bytes of answer read. @default - the manifest limit */
+  readonly maxBytes?: number;
+  readonly limitName?: string;
+  /** The operation, for errors. */
+  readonly operation?: string;
+}
+
+/** A token service's answer is small. */
+const TOKEN_LIMIT = { maxBytes: 1024 * 1024, limitName: 'the token answer limit (1 MiB)' } as const;
+
+/**
+ * Whether a token realm's host may receive the registry's credentials: the registry's own host name, a host under the
+ * same parent domain (not for IP addresses), or one listed.
+ */
+function realmHostAllowed(realmHost: string, registryHost: string, allowed: readonly string[]): boolean {
+  const realm = realmHost.toLowerCase();
+  const registry = registryHost.toLowerCase();
+  if (realm === registry || allowed.some((h) => h.toLowerCase() === realm)) return true;
+  const isIp = (h: string) => /^[\d.]+$/.test(h) || h.includes(':') || h.startsWith('[');
+  if (isIp(realm) || isIp(registry)) return false;
+  const parent = (h: string) => h.split('.').slice(-2).join('.');
+  return registry.split('.').length >= 2 && parent(realm) === parent(registry);
+}
+
+/** Text with its control characters (terminal escape sequences among them) replaced by `?`, fit to print. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
 /** A repository of a registry. Create it with {@link RegistryClient.repository}. */
@@ -404,9 +534,19 @@ export class RegistryRepository implements ArtifactStore {
   }
 
   public async fetchBlob(descriptor: Descriptor): Promise<Buffer> {
+    checkDescriptor(descriptor, this.location);
     const op = `downloading ${this.describe(descriptor)}`;
-    const res = await this.client.send(op, { method: 'GET', url: `/v2/${this.name}/blobs/${descriptor.digest}`, scopes: [this.pullScope] }, true);
+    const max = this.client.maxBlobSize;
+    if (descriptor.size > max) throw new RegistryError(`${op} refused: its descriptor gives ${formatSize(descriptor.size)}, more than the blob limit (${formatSize(max)}); raise maxBlobSize if it is expected`);
+    const res = await this.client.send(op, {
+      method: 'GET',
+      url: `/v2/${this.name}/blobs/${descriptor.digest}`,
+      scopes: [this.pullScope],
+      maxBytes: descriptor.size,
+      limitName: 'the size its descriptor gives',
+    }, true);
     if (res.status !== 200) throw this.client.failure(op, res);
+    if (res.body.length !== descriptor.size) throw new RegistryError(`${op} failed: the registry sent ${formatSize(res.body.length)}, not the ${descriptor.size} bytes its descriptor gives`);
     if (sha256Digest(res.body) !== descriptor.digest) throw new RegistryError(`${op} failed: the content has another digest`);
     return res.body;
   }
@@ -428,6 +568,7 @@ export class RegistryRepository implements ArtifactStore {
   }
 
   public async fetchManifest(reference: string): Promise<FetchedManifest | undefined> {
+    if (!isDigest(reference) && !isTag(reference)) throw new RegistryError(`${JSON.stringify(printable(reference))} is neither a tag nor a sha256 digest; use e.g. "latest" or "sha256:<64 hex digits>"`);
     const op = `reading the manifest of ${this.location}${isDigest(reference) ? '@' : ':'}${reference}`;
     const res = await this.client.send(op, {
       method: 'GET',
@@ -440,8 +581,13 @@ export class RegistryRepository implements ArtifactStore {
     const digest = sha256Digest(res.body);
     if (isDigest(reference) && digest !== reference) throw new RegistryError(`${op} failed: the content has another digest (${digest})`);
     const type = headerOf(res, 'content-type')?.split(';')[0].trim();
-    const own = (JSON.parse(res.body.toString('utf8')) as { mediaType?: string }).mediaType;
-    return { bytes: res.body, digest, mediaType: own ?? type ?? 'application/vnd.oci.image.manifest.v1+json' };
+    let own: unknown;
+    try {
+      own = (JSON.parse(res.body.toString('utf8')) as { mediaType?: unknown } | null)?.mediaType;
+    } catch {
+      throw new RegistryError(`${op} failed: the manifest is not JSON`);
+    }
+    return { bytes: res.body, digest, mediaType: typeof own === 'string' ? own : type ?? 'application/vnd.oci.image.manifest.v1+json' };
   }
 
   public async tags(): Promise<string[]> {
@@ -452,8 +598,14 @@ export class RegistryRepository implements ArtifactStore {
       const res = await this.client.send(op, { method: 'GET', url, scopes: [this.pullScope] }, true);
       if (res.status === 404) return [];
       if (res.status !== 200) throw this.client.failure(op, res);
-      const body = JSON.parse(res.body.toString('utf8')) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
+      let body: { tags?: unknown };
+      try {
+        body = JSON.parse(res.body.toString('utf8')) as { tags?: unknown };
+      } catch {
+        throw new RegistryError(`${op} failed: the tag list is not JSON`);
+      }
+      // Only well-formed tags are kept: anything else could not be pushed or pulled, and may hold escape sequences.
+      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string' && isTag(t)));
       url = /<([^>]+)>;\s*rel="?next"?/.exec(headerOf(res, 'link') ?? '')?.[1];
     }
     return [...new Set(tags)].sort();
@@ -527,6 +679,7 @@ export class RegistryRepository implements ArtifactStore {
   }
 
   private async exists(d: Descriptor, scopes: string[]): Promise<boolean> {
+    checkDescriptor(d, this.location);
     const op = `checking for ${this.describe(d)}`;
     const res = await this.client.send(op, { method: 'HEAD', url: `/v2/${this.name}/blobs/${d.digest}`, scopes }, true);
     if (res.status === 200) {
@@ -575,6 +728,16 @@ export class RegistryRepository implements ArtifactStore {
       headers: { 'content-type': 'application/octet-stream' },
     }, false);
     if (res.status !== 201) throw this.client.failure(op, res);
+  }
+}
+
+/** Refuses a descriptor whose digest is not a sha256 digest (it goes into URLs and paths) or whose size is not a count of bytes. */
+export function checkDescriptor(d: Descriptor, where: string): void {
+  if (typeof d.digest !== 'string' || !isDigest(d.digest)) {
+    throw new RegistryError(`${where}: the descriptor digest ${JSON.stringify(printable(String(d.digest)))} is not a sha256 digest ("sha256:" and 64 lowercase hex digits); the manifest is malformed or hostile`);
+  }
+  if (!Number.isSafeInteger(d.size) || d.size < 0) {
+    throw new RegistryError(`${where}: the descriptor of ${d.digest} gives size ${JSON.stringify(d.size)}, which is not a count of bytes; the manifest is malformed`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDigest, sha256Digest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
 import { ANNOTATIONS, MEDIA_TYPES } from '../../flux/artifact/media-types.js';
@@ -15,10 +15,17 @@ interface IndexJson {
 /** Serializes the index.json updates of each layout folder within this process. */
 const indexLocks = new Map<string, Promise<unknown>>();
 
+/** How long a writer waits for another process's lock on index.json before giving up. */
+const LOCK_WAIT_MS = 30_000;
+/** A lock older than this is left by a writer that died, and is taken over. */
+const LOCK_STALE_MS = 120_000;
+
 /**
  * An OCI image layout folder on disk (`oci-layout`, `index.json`, `blobs/sha256/`), as skopeo and other OCI tools
  * read it (`skopeo copy oci:<folder>:<tag> docker://...`). Tags are the `org.opencontainers.image.ref.name`
- * annotations of index.json. Files are written to a temporary name and renamed, so a reader never sees half a file.
+ * annotations of index.json. Files are written to a temporary name and renamed, so a reader never sees half a file;
+ * index.json is read, changed and written under a lock file (`index.json.lock`), so that processes writing one layout
+ * at the same time keep each other's tags.
  */
 export class OciLayout implements ArtifactStore {
   public readonly location: string;
@@ -111,15 +118,53 @@ export class OciLayout implements ArtifactStore {
   private async updateIndex(change: (index: IndexJson) => void): Promise<void> {
     const previous = indexLocks.get(this.path) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(async () => {
-      const index = await this.readIndex();
-      change(index);
-      await this.writeAtomic(join(this.path, 'index.json'), Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: index.manifests })));
+      const release = await this.lockIndex();
+      try {
+        const index = await this.readIndex();
+        change(index);
+        await this.writeAtomic(join(this.path, 'index.json'), Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: index.manifests })));
+      } finally {
+        await release();
+      }
     });
     indexLocks.set(this.path, next);
     try {
       await next;
     } finally {
       if (indexLocks.get(this.path) === next) indexLocks.delete(this.path);
+    }
+  }
+
+  /** Takes the layout's lock file, waiting for another process holding it; returns its release. */
+  private async lockIndex(): Promise<() => Promise<void>> {
+    const lock = join(this.path, 'index.json.lock');
+    const owner = `${process.pid} ${randomBytes(6).toString('hex')}`;
+    const begin = Date.now();
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.writeFile(owner);
+        await handle.close();
+        return async () => {
+          const held = await readFile(lock, 'utf8').catch(() => undefined);
+          if (held === owner) await rm(lock, { force: true });
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const held = await readFile(lock, 'utf8').catch(() => '');
+      const since = (await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now();
+      const pid = Number(held.split(' ')[0]);
+      if (Date.now() - since > LOCK_STALE_MS || (pid > 0 && !processAlive(pid))) {
+        // Left by a writer that died: take it over (only one taker removes what it read).
+        if ((await readFile(lock, 'utf8').catch(() => undefined)) === held) await rm(lock, { force: true });
+        continue;
+      }
+      if (Date.now() - begin > LOCK_WAIT_MS) {
+        throw new Error(`${this.location}: another process (pid ${pid || 'unknown'}) has held ${lock} for ${Math.round((Date.now() - since) / 1000)} s; ` +
+          'wait for it to finish, or remove the lock file if no process writes this layout');
+      }
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
     }
   }
 
@@ -132,6 +177,15 @@ export class OciLayout implements ArtifactStore {
       await rm(temp, { force: true });
       throw e;
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

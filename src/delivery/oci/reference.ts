@@ -51,10 +51,12 @@ export function isRepositoryName(value: string): boolean {
  * Parses `oci://<host>/<repository>[:<tag>][@sha256:<digest>]` (a registry) or `oci:<folder>[:<tag>|@<digest>]`
  * (an OCI image layout on disk, as skopeo writes it). A folder path cannot hold `:`.
  */
-export function parseReference(value: string): ArtifactReference {
-  if (value.startsWith('oci://')) return parseRegistryReference(value);
-  if (value.startsWith('oci:')) {
-    const rest = value.slice('oci:'.length);
+export function parseReference(input: string): ArtifactReference {
+  if (input.startsWith('oci://')) return parseRegistryReference(input);
+  // eslint-disable-next-line no-control-regex
+  const value = input.startsWith('oci:') ? input.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : redactReference(input);
+  if (input.startsWith('oci:')) {
+    const rest = input.slice('oci:'.length);
     const [path, ref] = splitOnce(rest, rest.includes('@') ? '@' : ':');
     if (path === '') throw new ArtifactReferenceError(`${JSON.stringify(value)} names no layout folder; use oci:<folder>[:<tag>], e.g. "oci:dist-oci/fleet:latest"`);
     return { kind: 'layout', path, ...refOf(value, ref, rest.includes('@')) };
@@ -62,14 +64,29 @@ export function parseReference(value: string): ArtifactReference {
   throw new ArtifactReferenceError(`${JSON.stringify(value)} is not an artifact reference; use oci://<host>/<repository>:<tag> for a registry or oci:<folder>:<tag> for an OCI image layout`);
 }
 
+/**
+ * A reference as it may be shown: the password of a `user:password@` part is replaced by `***`, and control
+ * characters by `?`.
+ */
+export function redactReference(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^/@\s]*?):[^/@\s]*@/i, '$1:***@').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** Parses `oci://<host>/<repository>[:<tag>][@<digest>]`, or the same without the scheme. */
-export function parseRegistryReference(value: string): RegistryReference {
-  const bare = value.replace(/^oci:\/\//, '');
+export function parseRegistryReference(input: string): RegistryReference {
+  const bare = input.replace(/^oci:\/\//, '');
   const slash = bare.indexOf('/');
   const expected = 'use oci://<host>/<repository>[:<tag>|@sha256:<digest>], e.g. "oci://ghcr.io/acme/fleet:latest"';
+  // Errors quote the reference without its password.
+  const value = redactReference(input);
+  const userinfo = bare.slice(0, slash < 0 ? bare.length : slash).includes('@');
+  if (userinfo) {
+    throw new ArtifactReferenceError(`${JSON.stringify(value)} carries credentials; remove them from the reference and give them through a Docker config (docker login) instead`);
+  }
   if (slash <= 0) throw new ArtifactReferenceError(`${JSON.stringify(value)} has no repository; ${expected}`);
   const host = bare.slice(0, slash);
-  if (!HOST.test(host)) throw new ArtifactReferenceError(`${JSON.stringify(value)}: ${JSON.stringify(host)} is not a registry host; ${expected}`);
+  if (!HOST.test(host)) throw new ArtifactReferenceError(`${JSON.stringify(value)}: ${JSON.stringify(redactReference(host))} is not a registry host; ${expected}`);
   let rest = bare.slice(slash + 1);
   let digest: string | undefined;
   const at = rest.indexOf('@');

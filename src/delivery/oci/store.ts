@@ -1,6 +1,6 @@
 import { contentLayer, parseManifest, unpackLayer, type OciManifest, type PackedArtifact } from '../../flux/artifact/artifact.js';
 import type { OciBlob, Descriptor } from '../../flux/artifact/digest.js';
-import type { ArtifactFile } from '../../flux/artifact/tar.js';
+import type { ArtifactFile, UnpackLimits } from '../../flux/artifact/tar.js';
 
 /** What pushing a blob did: sent it, mounted it from another repository of the registry, or found it there. */
 export type BlobOutcome = 'uploaded' | 'mounted' | 'existing';
@@ -100,13 +100,17 @@ export interface FetchedArtifact {
   readonly files: ArtifactFile[];
 }
 
-/** Reads an artifact by tag or digest, and its files; throws when there is none. */
-export async function fetchArtifact(store: ArtifactStore, reference: string): Promise<FetchedArtifact> {
+/**
+ * Reads an artifact by tag or digest, and its files; throws when there is none. Its layer is unpacked within
+ * `limits`.
+ * @param limits what the layer may expand to @default - 256 MiB in all, 64 MiB per file, 100,000 entries
+ */
+export async function fetchArtifact(store: ArtifactStore, reference: string, limits: UnpackLimits = {}): Promise<FetchedArtifact> {
   const location = `${store.location}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
   const fetched = await store.fetchManifest(reference);
   if (!fetched) throw new Error(`${location} does not exist`);
   const manifest = parseManifest(fetched.bytes, location);
   const layer = contentLayer(manifest, location);
-  const files = unpackLayer(await store.fetchBlob(layer), location);
+  const files = unpackLayer(await store.fetchBlob(layer), location, limits);
   return { location, digest: fetched.digest, manifest, manifestBytes: fetched.bytes, layer, files };
 }

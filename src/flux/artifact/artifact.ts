@@ -1,6 +1,6 @@
 import { blobOf, type OciBlob, type Descriptor, sha256Digest } from './digest.js';
 import { ANNOTATIONS, MEDIA_TYPES } from './media-types.js';
-import { ArchiveError, type ArtifactFile, gunzip, gzipDeterministic, readTar, writeTar } from './tar.js';
+import { ArchiveError, type ArtifactFile, gunzip, gzipDeterministic, readTar, writeTar, UNPACK_LIMITS, type UnpackLimits } from './tar.js';
 
 /** Where an artifact's content comes from: the manifest annotations Flux shows for it. */
 export interface ArtifactMetadata {
@@ -130,8 +130,20 @@ export function contentLayer(manifest: OciManifest, what: string): Descriptor {
   return layer;
 }
 
-/** The regular files of a tar.gz layer, in archive order; links and folders are left out. */
-export function unpackLayer(layer: Buffer, what: string): ArtifactFile[] {
-  const tar = layer[0] === 0x1f && layer[1] === 0x8b ? gunzip(layer, `the layer of ${what}`) : layer;
-  return readTar(tar).filter((e) => e.type === 'file').map((e) => ({ path: e.path, content: e.content, mode: e.mode }));
+/**
+ * The regular files of a tar.gz layer, in archive order; links and folders are left out. Gzip stops at the total
+ * limit and each entry is checked against the per-file limit before it is read.
+ */
+export function unpackLayer(layer: Buffer, what: string, limits: UnpackLimits = {}): ArtifactFile[] {
+  const maxTotal = limits.maxTotalSize ?? UNPACK_LIMITS.maxTotalSize;
+  if (!(layer[0] === 0x1f && layer[1] === 0x8b) && layer.length > maxTotal) {
+    throw new ArchiveError(`the layer of ${what} is larger than the limit of ${maxTotal} bytes; raise maxTotalSize if it is expected`);
+  }
+  const tar = layer[0] === 0x1f && layer[1] === 0x8b ? gunzip(layer, `the layer of ${what}`, maxTotal) : layer;
+  try {
+    return readTar(tar, limits).filter((e) => e.type === 'file').map((e) => ({ path: e.path, content: e.content, mode: e.mode }));
+  } catch (e) {
+    if (e instanceof ArchiveError) throw new ArchiveError(`the layer of ${what}: ${e.message}`);
+    throw e;
+  }
 }

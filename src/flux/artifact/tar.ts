@@ -18,6 +18,23 @@ export class ArchiveError extends Error {
   }
 }
 
+/** Bounds on what reading an archive may expand to: a small gzip stream can hold gigabytes of zeros. */
+export interface UnpackLimits {
+  /** The largest uncompressed tarball read; gzip stops there. @default 256 MiB */
+  readonly maxTotalSize?: number;
+  /** The largest file in it. @default 64 MiB */
+  readonly maxEntrySize?: number;
+  /** The most entries in it. @default 100000 */
+  readonly maxEntries?: number;
+}
+
+/** The limits applied when none are given. */
+export const UNPACK_LIMITS = {
+  maxTotalSize: 256 * 1024 * 1024,
+  maxEntrySize: 64 * 1024 * 1024,
+  maxEntries: 100_000,
+} as const;
+
 const BLOCK = 512;
 const DEFAULT_MODE = 0o644;
 
@@ -110,7 +127,10 @@ export interface TarEntry extends ArtifactFile {
  * Reads a tarball (ustar, with the PAX and GNU long-name extensions other tools write) and returns its entries in
  * order; paths lose a leading `./`. Throws on a truncated or corrupt archive.
  */
-export function readTar(tar: Buffer): TarEntry[] {
+export function readTar(tar: Buffer, limits: UnpackLimits = {}): TarEntry[] {
+  const maxEntry = limits.maxEntrySize ?? UNPACK_LIMITS.maxEntrySize;
+  const maxEntries = limits.maxEntries ?? UNPACK_LIMITS.maxEntries;
+  let headers = 0;
   const entries: TarEntry[] = [];
   let offset = 0;
   let longName: string | undefined;
@@ -121,6 +141,11 @@ export function readTar(tar: Buffer): TarEntry[] {
     if (!checksumMatches(h)) throw new ArchiveError(`corrupt tarball: the header at byte ${offset} has a wrong checksum`);
     const size = pax.size !== undefined ? Number(pax.size) : readNumber(h, 124, 12);
     const type = String.fromCharCode(h[156]);
+    if (!Number.isSafeInteger(size) || size < 0) throw new ArchiveError(`corrupt tarball: the header at byte ${offset} gives no valid size`);
+    if (size > maxEntry) {
+      throw new ArchiveError(`the tarball's entry at byte ${offset} is ${formatBytes(size)}, more than the limit of ${formatBytes(maxEntry)} per file; raise maxEntrySize if it is expected`);
+    }
+    if (++headers > maxEntries) throw new ArchiveError(`the tarball has more than ${maxEntries} entries, the limit; raise maxEntries if it is expected`);
     const dataStart = offset + BLOCK;
     const dataEnd = dataStart + size;
     if (dataEnd > tar.length) throw new ArchiveError(`truncated tarball: an entry at byte ${offset} needs ${size} bytes that are missing`);
@@ -206,12 +231,23 @@ export function gzipDeterministic(data: Buffer): Buffer {
   return gz;
 }
 
-/** Decompresses gzip; throws an ArchiveError naming what was being read when it is not gzip. */
-export function gunzip(data: Buffer, what: string): Buffer {
+/**
+ * Decompresses gzip, stopping at `maxSize` bytes of output; throws an ArchiveError naming what was being read when it
+ * is not gzip or expands beyond the limit.
+ * @param maxSize the most bytes it may expand to @default 256 MiB
+ */
+export function gunzip(data: Buffer, what: string, maxSize: number = UNPACK_LIMITS.maxTotalSize): Buffer {
   if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) throw new ArchiveError(`${what} is not gzip-compressed`);
   try {
-    return gunzipSync(data);
+    return gunzipSync(data, { maxOutputLength: Math.max(1, maxSize) });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ArchiveError(`${what} expands to more than ${formatBytes(maxSize)} (${formatBytes(data.length)} compressed), the limit; raise maxTotalSize if it is expected`);
+    }
     throw new ArchiveError(`${what} is corrupt: ${(e as Error).message}`);
   }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
 }

@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { ObjectIndex } from './object-index.js';
 import { RenderSession } from './render-session.js';
 import { Checks } from './rules.js';
+import { allowedLiteralValues, findObjectSecrets, literalSecretMessage, secretsCheckedElsewhere } from './secrets.js';
 import { SCHEMA_PREFIX, SchemaCheck } from './schema.js';
 
 /** The namespace Flux objects go to when neither they nor their Chart name one. */
@@ -142,6 +143,11 @@ export abstract class FluxObject extends Construct implements IFluxObject {
       const reported = new Set(checks.errors.map((e) => e.split(' ')[0]));
       for (const message of this.type.schema(json)) {
         if (!reported.has(message.slice(SCHEMA_PREFIX.length).split(' ')[0])) checks.add(message);
+      }
+      if (!secretsCheckedElsewhere(this)) {
+        for (const found of findObjectSecrets(json, allowedLiteralValues(this))) {
+          checks.add(literalSecretMessage(found, 'keep it in a Secret on the cluster and reference it (valuesFrom, substituteFrom)'));
+        }
       }
     }
     for (const message of ObjectIndex.of(this).check(this)) checks.add(message);

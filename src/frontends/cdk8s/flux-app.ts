@@ -1,13 +1,14 @@
 import { inspect } from 'node:util';
-import { App, AppProps, Chart } from 'cdk8s';
+import { ApiObject, App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { addFleetPicture } from './fleet-picture.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { ClusterScope } from '../../flux/core/object-index.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
+import { allowedLiteralValues, findObjectSecrets, literalSecretMessage } from '../../flux/core/secrets.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
-import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
+import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writer/write-tree.js';
 
 /**
  * A cdk8s App that checks the whole construct tree before it writes anything: every validation error of the synth
@@ -19,12 +20,27 @@ import { writeTree, WriteTreeResult } from '../../output/writer/write-tree.js';
  *
  * An app holding a {@link Fleet} writes the fleet's config-repo tree atomically: `clusters/<cluster>/...`, the folders
  * synth packed as artifacts (`artifacts/<name>/`, byte for byte) and the release manifest `release.json`. Files of
- * removed clusters or components disappear, and unchanged files are not rewritten. Any other app writes one
+ * removed clusters or components disappear, and unchanged files are not rewritten. Synth replaces only the files it
+ * wrote before: any other file in the output folder stops it, with the list of them (see `foreignFiles`). Any other
+ * app writes one
  * `<chart>.k8s.yaml` per chart, as cdk8s does.
  */
+/** Props of a {@link FluxApp}. */
+export interface FluxAppProps extends AppProps {
+  /**
+   * What synth does with files in the output folder that it did not write (a `.sops.yaml`, notes, an extra YAML
+   * under a cluster): `refuse` stops with an error listing them, `keep` carries them over, `remove` deletes them.
+   * @default "refuse"
+   */
+  readonly foreignFiles?: ForeignFiles;
+}
+
 export class FluxApp extends App {
-  public constructor(props: AppProps = {}) {
+  private readonly foreignFiles?: ForeignFiles;
+
+  public constructor(props: FluxAppProps = {}) {
     super(props);
+    this.foreignFiles = props.foreignFiles;
   }
 
   /** Builds every fleet, then checks every construct and throws one error listing every problem found. */
@@ -91,7 +107,7 @@ export class FluxApp extends App {
         message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
       }))));
     }
-    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters' });
+    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles });
   }
 }
 
@@ -184,12 +200,18 @@ function validationErrorsOf(constructs: readonly IConstruct[]): ValidationMessag
   const errors: ValidationMessage[] = [];
   for (const c of constructs) {
     const messages = c.node.validate();
-    if (messages.length === 0) continue;
     const scopes = c.node.scopes;
     const cluster = [...scopes].reverse().find((s) => ClusterScope.isClusterScope(s));
     const where = cluster ? wherePath(c, cluster) : c.node.path;
-    for (const message of messages) {
-      errors.push(cluster ? { path: c.node.path, message, cluster: cluster.node.id, where } : { path: c.node.path, message });
+    const add = (message: string) => errors.push(cluster
+      ? { path: c.node.path, message, cluster: cluster.node.id, where }
+      : { path: c.node.path, message });
+    for (const message of messages) add(message);
+    // ConfigMaps are written as they are: a literal credential in one is caught here.
+    if (ApiObject.isApiObject(c) && c.kind === 'ConfigMap' && c.apiVersion === 'v1') {
+      for (const found of findObjectSecrets(c.toJson(), allowedLiteralValues(c))) {
+        add(literalSecretMessage(found, 'keep it in a Secret on the cluster instead'));
+      }
     }
   }
   return errors;

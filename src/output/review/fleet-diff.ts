@@ -1,7 +1,7 @@
-import { parseAllDocuments } from 'yaml';
 import { deepEqual, diffFields, type FieldChange } from './field-diff.js';
 import { compareStrings, compareWaves } from './fleet-picture.js';
 import type { TreeSnapshot } from './tree-snapshot.js';
+import { parseYamlDocuments } from '../../flux/core/yaml-reader.js';
 
 /** An object that a cluster gets, loses, or gets in another version. */
 export interface ObjectChange {
@@ -364,7 +364,13 @@ export function objectLabel(o: Pick<ObjectChange, 'kind' | 'namespace' | 'name' 
 
 function parseYaml(text: string): { docs: unknown[]; error?: string } {
   const docs: unknown[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  let parsed;
+  try {
+    parsed = parseYamlDocuments(text, 'the file');
+  } catch (e) {
+    return { docs, error: (e as Error).message };
+  }
+  for (const doc of parsed) {
     if (doc.errors.length > 0) return { docs, error: doc.errors[0].message.split('\n')[0] };
     try {
       docs.push(doc.toJS({ maxAliasCount: 100 }));

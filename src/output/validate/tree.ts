@@ -1,6 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { formatSize } from '../../flux/artifact/digest.js';
+import { parseYamlDocuments, YAML_READ_LIMITS, type YamlReadLimits } from '../../flux/core/yaml-reader.js';
 
 /** A Kubernetes object read from a YAML file of the tree. */
 export interface TreeObject {
@@ -65,17 +66,26 @@ const CLUSTER_SCOPED = new Set([
  * Reads every YAML file below `root` (hidden entries and node_modules left out): the documents of each, which files
  * are kustomizations, and which cluster each object belongs to.
  */
-export async function readTree(root: string): Promise<Tree> {
+export async function readTree(root: string, limits: YamlReadLimits = {}): Promise<Tree> {
   const { files, kustomizationFolders } = await walk(root);
   const problems: TreeProblem[] = [];
   const texts = new Map<string, string>();
-  for (const file of files) texts.set(file, await readFile(join(root, file), 'utf8'));
+  const maxBytes = limits.maxBytes ?? YAML_READ_LIMITS.maxBytes;
+  for (const file of files) {
+    const size = (await stat(join(root, file))).size;
+    if (size > maxBytes) {
+      problems.push({ file, message: `the file is ${formatSize(size)}, more than the ${formatSize(maxBytes)} a YAML file may be, and was not read; split it` });
+      texts.set(file, '');
+      continue;
+    }
+    texts.set(file, await readFile(join(root, file), 'utf8'));
+  }
 
   // The namespace each kustomization sets, by folder.
   const folderNamespaces = new Map<string, string>();
   const parsed = new Map<string, unknown[]>();
   for (const file of files) {
-    const docs = parseYaml(file, texts.get(file)!, problems);
+    const docs = parseYaml(file, texts.get(file)!, problems, limits);
     parsed.set(file, docs);
     if (isKustomizationFile(file)) {
       const ns = (docs[0] as { namespace?: unknown } | null | undefined)?.namespace;
@@ -113,10 +123,15 @@ export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function parseYaml(file: string, text: string, problems: TreeProblem[]): unknown[] {
+function parseYaml(file: string, text: string, problems: TreeProblem[], limits: YamlReadLimits): unknown[] {
   const out: unknown[] = [];
-  const docs = parseAllDocuments(text);
-  if (!Array.isArray(docs)) return out;
+  let docs;
+  try {
+    docs = parseYamlDocuments(text, file, limits);
+  } catch (e) {
+    problems.push({ file, message: `${(e as Error).message}` });
+    return out;
+  }
   docs.forEach((doc, document) => {
     if (doc.errors.length > 0) {
       // Only the first error: the parser's later ones mostly follow from it.

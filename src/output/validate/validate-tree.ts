@@ -30,6 +30,22 @@ export interface ValidateTreeOptions {
    * @default 60000
    */
   readonly buildTimeoutMs?: number;
+  /**
+   * The address space one kubectl build may use, in bytes; a build that needs more is stopped and reported.
+   * @default 2 GiB
+   */
+  readonly buildMemoryBytes?: number;
+  /**
+   * Build kustomizations that name remote resources (URLs, git repositories), letting kubectl fetch them. Without
+   * it, such a kustomization is reported and not built: validate reads nothing from the network.
+   * @default false
+   */
+  readonly allowRemoteResources?: boolean;
+  /**
+   * The largest YAML file read, in bytes; a larger one is reported and not parsed.
+   * @default 16 MiB
+   */
+  readonly maxFileBytes?: number;
 }
 
 /**
@@ -45,7 +61,12 @@ export interface ValidateTreeOptions {
  * 3. within each cluster (`clusters/<cluster>/` and everything below it), every reference resolves to an object of
  *    the right kind (objects a FluxInstance or ResourceSet creates count), no object is defined twice, and dependsOn
  *    has no cycle and stays within its kind;
- * 4. every folder with a kustomization.yaml builds with `kubectl kustomize` (unless `build: false`).
+ * 4. every folder with a kustomization.yaml builds with `kubectl kustomize` (unless `build: false`), within the
+ *    tree: a kustomization that loads files or folders from outside it, remote resources (unless
+ *    `allowRemoteResources`) or Helm charts is reported and not built, and each build runs under a time and memory
+ *    bound.
+ *
+ * Every YAML file is parsed in time linear in its size, up to `maxFileBytes`.
  *
  * @param dir the folder that holds `clusters/`
  * @throws when `dir` is not a folder
@@ -54,7 +75,7 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`${JSON.stringify(dir)} is not a directory; give the folder that holds clusters/`);
 
-  const tree = await readTree(dir);
+  const tree = await readTree(dir, options.maxFileBytes !== undefined ? { maxBytes: options.maxFileBytes } : {});
   const found: Array<ValidationError & { document: number; seq: number }> = [];
   const add = (file: string, document: number, object: string | undefined, message: string) => {
     found.push({ file, ...(object === undefined ? {} : { object }), message, document, seq: found.length });
@@ -86,15 +107,19 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
   }
 
   if (options.build ?? true) {
+    // A kustomization file that does not parse (or expands aliases without end) is reported already, and not built.
+    const broken = new Set(tree.problems.map((p) => p.file));
     const folders = tree.kustomizationFolders.map((folder) => ({
       folder,
       file: tree.files.find((f) => KUSTOMIZATION_FILES.some((k) => f === (folder === '.' ? k : `${folder}/${k}`)))!,
-    }));
+    })).filter((f) => !broken.has(f.file));
     const problems = await buildFolders(dir, folders, {
       // A path is taken from the caller's working directory; kubectl runs in the tree root.
       kubectl: options.kubectl?.includes('/') ? resolve(options.kubectl) : options.kubectl ?? 'kubectl',
       concurrency: options.buildConcurrency ?? 2,
       timeoutMs: options.buildTimeoutMs ?? 60_000,
+      memoryBytes: options.buildMemoryBytes,
+      allowRemote: options.allowRemoteResources ?? false,
     });
     for (const p of problems) add(p.file, -1, undefined, p.message);
   }

@@ -20,15 +20,9 @@ export interface CheckedOutdir {
  * the root of the current git repository, a folder holding `.git`, a file, or a non-empty folder lacking the marker.
  */
 export function checkOutdir(outdir: string): CheckedOutdir {
-  if (typeof outdir !== 'string' || outdir.trim() === '') {
-    throw new ConfigTreeError(`Refusing output folder ${JSON.stringify(outdir)}: give a folder path, e.g. "dist"`);
-  }
-  const real = realPath(path.resolve(outdir));
+  const real = resolveOutdir(outdir);
   const refuse = (why: string, fix: string) => new ConfigTreeError(`Refusing to write the config tree to "${real}": ${why}; ${fix}`);
   const fix = 'write to a dedicated sub-folder instead, e.g. "dist"';
-  if (path.parse(real).root === real) throw refuse('it is the root of the file system', fix);
-  if (real === realPath(os.homedir())) throw refuse('it is your home folder', fix);
-  if (real === gitRoot(realPath(process.cwd()))) throw refuse('it is the root of the current git repository', fix);
 
   const stat = fs.lstatSync(real, { throwIfNoEntry: false });
   if (!stat) return { path: real, exists: false, written: false };
@@ -41,6 +35,22 @@ export function checkOutdir(outdir: string): CheckedOutdir {
       'so replacing it could delete your files', 'pick an empty or new folder, or remove this one yourself first');
   }
   return { path: real, exists: true, written, mode: stat.mode % 0o10000 };
+}
+
+/**
+ * Resolves an output folder (absolute, symbolic links resolved) and refuses the places the writer must never replace:
+ * the file system root, the home folder, the root of the current git repository.
+ */
+export function resolveOutdir(outdir: string): string {
+  if (typeof outdir !== 'string' || outdir.trim() === '') {
+    throw new ConfigTreeError(`Refusing output folder ${JSON.stringify(outdir)}: give a folder path, e.g. "dist"`);
+  }
+  const real = realPath(path.resolve(outdir));
+  const refuse = (why: string) => new ConfigTreeError(`Refusing to write the config tree to "${real}": ${why}; write to a dedicated sub-folder instead, e.g. "dist"`);
+  if (path.parse(real).root === real) throw refuse('it is the root of the file system');
+  if (real === realPath(os.homedir())) throw refuse('it is your home folder');
+  if (real === gitRoot(realPath(process.cwd()))) throw refuse('it is the root of the current git repository');
+  return real;
 }
 
 /** The absolute path with every symbolic link resolved, for the part of it that exists. */

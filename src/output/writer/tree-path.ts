@@ -23,6 +23,8 @@ export function normalizeTreePath(relativePath: string, what: 'file' | 'folder')
   if (typeof relativePath !== 'string') throw refuse('it is not a string');
   if (what === 'file' && relativePath === '') throw refuse('it is empty');
   if (relativePath.includes('\0')) throw refuse('it contains a NUL character');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0001-\u001f\u007f]/.test(relativePath)) throw refuse('it contains a control character (a line break, a tab...)');
   if (relativePath.includes('\\')) throw refuse('it contains a backslash');
   if (relativePath.startsWith('/') || /^[A-Za-z]:/.test(relativePath)) throw refuse('it is absolute and would be written outside the output folder');
   const segments = relativePath.split('/');

@@ -2,15 +2,28 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConfigTree } from './config-tree.js';
-import { checkOutdir, type CheckedOutdir } from './outdir.js';
+import { checkOutdir, resolveOutdir, type CheckedOutdir } from './outdir.js';
 import { renderTree, type RenderTreeOptions, type RenderedFile } from './render.js';
 import { ConfigTreeError, WRITER_MARKER_FILE, compareStrings, folderOf } from './tree-path.js';
 
 /** A file system operation of {@link writeTree}, as seen by its test hook. */
 export type WriteOperation = 'mkdir' | 'write' | 'link' | 'rename' | 'remove';
 
+/**
+ * What the writer does with files in the output folder that it did not write (the marker file lists those it did):
+ * `refuse` (stop, list them, write nothing), `keep` (carry them over into the new output, as they are) or `remove`.
+ */
+export type ForeignFiles = 'refuse' | 'keep' | 'remove';
+
 /** Options of {@link writeTree}. */
 export interface WriteTreeOptions extends RenderTreeOptions {
+  /**
+   * What to do with files in the output folder that the writer did not write, such as a `.sops.yaml` or notes added
+   * by hand: `refuse` stops with an error listing them and writes nothing; `keep` carries them over into the new
+   * output (a file the tree now writes itself is still refused); `remove` deletes them, listing them in `removed`.
+   * @default "refuse"
+   */
+  readonly foreignFiles?: ForeignFiles;
   /**
    * Called before each file system operation; a throw stands for a failure of that operation.
    * @internal
@@ -30,46 +43,82 @@ export interface WriteTreeResult {
   readonly unchanged: readonly string[];
   /** Files of the previous output that the tree lacks: they are gone. */
   readonly removed: readonly string[];
+  /** Files the writer did not write, carried over with `foreignFiles: 'keep'`. */
+  readonly kept: readonly string[];
 }
 
 const MARKER_TEXT = 'This folder is written by flux-fleet: every synth replaces all of its content.\n' +
   'Do not keep other files here; change the fleet program and synthesize again.\n';
+/** The line of the marker file after which the files the writer wrote are listed, one a line. */
+const MARKER_FILES_LINE = 'Files written (a synth stops at any other file it finds here):\n';
+
+/** The marker file's content: what the folder is, and the files the writer wrote. */
+function markerText(files: readonly string[]): string {
+  return MARKER_TEXT + MARKER_FILES_LINE + files.map((f) => `${f}\n`).join('');
+}
+
+/** The files a marker file lists; undefined for a marker written before the writer listed its files. */
+function recordedFiles(markerPath: string): Set<string> | undefined {
+  const text = fs.readFileSync(markerPath, 'utf8');
+  const at = text.indexOf(MARKER_FILES_LINE);
+  if (at < 0) return undefined;
+  return new Set(text.slice(at + MARKER_FILES_LINE.length).split('\n').filter((l) => l !== ''));
+}
 
 /**
  * Writes a config tree to `outdir`, all or nothing: the tree is rendered in memory, written to a new sibling folder
  * (files whose content did not change are hard links to the previous output's, so they keep their modification time),
- * then swapped in with two renames. If anything fails, `outdir` is left as it was and the sibling folder is removed.
- * Files of the previous output that the tree lacks are gone afterwards. When the previous output is exactly the tree
- * (same folders, same files, same bytes), nothing is written at all.
+ * then swapped in: the previous output's entries are moved into a folder beside it, and the new folder is renamed
+ * over the emptied output folder, which is never missing. If anything fails, `outdir` is left as it was and the
+ * sibling folders are removed; a write that was killed is repaired by the next one. When the previous output is
+ * exactly the tree (same folders, same files, same bytes), nothing is written at all.
+ *
+ * The writer owns only what it wrote: its marker file (`.flux-fleet`) lists its files, and files of the previous
+ * output that the tree lacks are removed only if it wrote them. Any other file found there stops the write, with the
+ * list of them, unless `foreignFiles` says to keep or remove them.
  *
  * Refuses (with the fix in the error) an `outdir` that is the file system root, the home folder, the current git
- * repository's root, or a non-empty folder that the writer did not write (it lacks the `.flux-fleet` marker file).
- * Run one writer at a time per output folder.
+ * repository's root, or a non-empty folder that the writer did not write (it lacks the marker file). A lock file
+ * beside the output folder (`.<name>.flux-fleet-lock`) makes a second writer of the same folder fail with a clear
+ * error while the first one runs.
  */
 export function writeTree(tree: ConfigTree, outdir: string, options: WriteTreeOptions = {}): WriteTreeResult {
   const fsops = new FileOperations(options.beforeOperation);
-  let target = checkOutdir(outdir);
+  const siblings = new Siblings(resolveOutdir(outdir));
   const files = renderTree(tree, options);
-  const siblings = new Siblings(target.path);
-  if (recoverInterruptedWrite(siblings, fsops)) target = checkOutdir(outdir);
+  const release = takeLock(siblings);
+  try {
+    recoverInterruptedWrite(siblings, fsops);
+    return write(files, checkOutdir(outdir), siblings, fsops, options.foreignFiles ?? 'refuse');
+  } finally {
+    release();
+  }
+}
 
+function write(files: RenderedFile[], target: CheckedOutdir, siblings: Siblings, fsops: FileOperations, foreignFiles: ForeignFiles): WriteTreeResult {
   const previous = target.written ? listTree(target.path) : { files: new Set<string>(), folders: new Set<string>() };
-  const oldFiles = previous.files;
-  const marker: RenderedFile = { path: WRITER_MARKER_FILE, content: Buffer.from(MARKER_TEXT, 'utf8') };
+  const recorded = target.written ? recordedFiles(path.join(target.path, WRITER_MARKER_FILE)) : undefined;
+  const newPaths = new Set(files.map((f) => f.path));
+  const foreign = recorded === undefined ? [] : [...previous.files].filter((f) => f !== WRITER_MARKER_FILE && !recorded.has(f)).sort(compareStrings);
+  checkForeignFiles(target.path, foreign, newPaths, foreignFiles);
+  const keptForeign = foreignFiles === 'keep' ? foreign : [];
+  const oldFiles = new Set([...previous.files].filter((f) => !keptForeign.includes(f)));
+  const marker: RenderedFile = { path: WRITER_MARKER_FILE, content: Buffer.from(markerText([...newPaths].sort(compareStrings)), 'utf8') };
   const folders = foldersOf(files);
   const same = new Map<string, fs.Stats>();
-  if (target.written && isSameTree(marker, files, folders, target, previous, same)) {
+  if (target.written && foreign.length === 0 && isSameTree(marker, files, folders, target, previous, same)) {
     // Nothing to write: the previous output stays as it is, folders included.
-    return { outdir: target.path, added: [], changed: [], unchanged: files.map((f) => f.path), removed: [] };
+    return { outdir: target.path, added: [], changed: [], unchanged: files.map((f) => f.path), removed: [], kept: [] };
   }
   const temp = siblings.newTemp();
-  let outdirMoved = false;
+  let swap: Swap | undefined;
   try {
     fs.mkdirSync(siblings.parent, { recursive: true });
     fsops.mkdir(temp);
     if (target.mode !== undefined) fs.chmodSync(temp, target.mode);
     placeFile(marker, temp, target, oldFiles, same, fsops);
-    for (const folder of folders) fsops.mkdir(path.join(temp, folder));
+    const keptAsFiles = keptForeign.map((f) => ({ path: f, content: Buffer.alloc(0) }));
+    for (const folder of foldersOf([...files, ...keptAsFiles])) fsops.mkdir(path.join(temp, folder));
     const added: string[] = [];
     const changed: string[] = [];
     const unchanged: string[] = [];
@@ -77,27 +126,151 @@ export function writeTree(tree: ConfigTree, outdir: string, options: WriteTreeOp
       const outcome = placeFile(file, temp, target, oldFiles, same, fsops);
       (outcome === 'added' ? added : outcome === 'changed' ? changed : unchanged).push(file.path);
     }
-    const kept = new Set(files.map((f) => f.path)).add(WRITER_MARKER_FILE);
-    const removed = [...oldFiles].filter((f) => !kept.has(f)).sort(compareStrings);
+    for (const file of keptForeign) fsops.link(path.join(target.path, file), path.join(temp, file), fs.lstatSync(path.join(target.path, file)));
+    const removed = [...oldFiles].filter((f) => f !== WRITER_MARKER_FILE && !newPaths.has(f)).sort(compareStrings);
 
     if (target.exists) {
-      moveAside(target.path, siblings.backup, fsops);
-      outdirMoved = true;
+      swap = new Swap(target.path, siblings.backup, fsops);
+      swap.empty();
     }
     fsops.rename(temp, target.path);
-    outdirMoved = false;
-    if (target.exists) {
+    if (swap) swap.done();
+    return { outdir: target.path, added, changed, unchanged, removed, kept: keptForeign };
+  } catch (e) {
+    removeQuietly(temp);
+    swap?.undo(e);
+    throw e;
+  }
+}
+
+/** Refuses files the writer did not write, listing them, unless told to keep or remove them. */
+function checkForeignFiles(outdir: string, foreign: readonly string[], newPaths: ReadonlySet<string>, mode: ForeignFiles): void {
+  const list = (paths: readonly string[]) => paths.slice(0, 20).map((f) => `\n  ${f}`).join('') + (paths.length > 20 ? `\n  ... and ${paths.length - 20} more` : '');
+  if (mode === 'keep') {
+    const clashing = foreign.filter((f) => newPaths.has(f));
+    if (clashing.length > 0) {
+      throw new ConfigTreeError(`Refusing to write "${outdir}": the tree writes ${clashing.length === 1 ? 'a file' : 'files'} that flux-fleet did not write ` +
+        `there and is told to keep; move ${clashing.length === 1 ? 'it' : 'them'} out of the output folder:${list(clashing)}`);
+    }
+    return;
+  }
+  if (mode === 'remove' || foreign.length === 0) return;
+  throw new ConfigTreeError(`Refusing to write "${outdir}": it holds ${foreign.length === 1 ? 'a file' : `${foreign.length} files`} that flux-fleet did not write, ` +
+    `which a synth would delete:${list(foreign)}\nMove ${foreign.length === 1 ? 'it' : 'them'} out of the output folder (the fleet program can write such files ` +
+    'itself), or set foreignFiles to "keep" to carry them over or to "remove" to delete them.');
+}
+
+/**
+ * The swap of the previous output for the new one, without the output folder ever missing: its entries are moved
+ * into the backup folder (the marker file first, so that an output folder without it is known to be half-emptied),
+ * then the new folder is renamed over the empty one.
+ */
+class Swap {
+  private readonly moved: string[] = [];
+
+  public constructor(private readonly outdir: string, private readonly backup: string, private readonly fsops: FileOperations) {}
+
+  public empty(): void {
+    this.fsops.mkdir(this.backup);
+    const entries = fs.readdirSync(this.outdir).sort((a, b) => (a === WRITER_MARKER_FILE ? -1 : b === WRITER_MARKER_FILE ? 1 : compareStrings(a, b)));
+    for (const entry of entries) {
+      this.fsops.rename(path.join(this.outdir, entry), path.join(this.backup, entry));
+      this.moved.push(entry);
+    }
+  }
+
+  public done(): void {
+    try {
+      this.fsops.remove(this.backup);
+    } catch {
+      // The new tree is in place; the next write removes the leftover previous output.
+    }
+  }
+
+  /** Puts the previous output's entries back; a mount point that cannot be replaced gets an error saying so. */
+  public undo(e: unknown): void {
+    for (const entry of this.moved.reverse()) {
       try {
-        fsops.remove(siblings.backup);
+        fs.renameSync(path.join(this.backup, entry), path.join(this.outdir, entry));
       } catch {
-        // The new tree is in place; the next write removes the leftover previous output.
+        // It stays in the backup folder; the next write puts it back.
       }
     }
-    return { outdir: target.path, added, changed, unchanged, removed };
+    if (fs.existsSync(this.backup) && fs.readdirSync(this.backup).length === 0) fs.rmdirSync(this.backup);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EBUSY' || code === 'EXDEV') {
+      throw new ConfigTreeError(`Cannot replace "${this.outdir}" (${code}): it is probably a mount point, which cannot be renamed; ` +
+        'write to a sub-folder of it instead, e.g. "<mount>/dist"', { cause: e });
+    }
+  }
+}
+
+/**
+ * Takes the lock file beside the output folder, so that a second writer of the same folder fails with a clear error
+ * instead of tripping over the first one's renames. A lock left by a process that is gone is taken over.
+ */
+function takeLock(siblings: Siblings): () => void {
+  fs.mkdirSync(siblings.parent, { recursive: true });
+  const owner = `${process.pid}\n`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      createWithContent(siblings.lock, owner);
+      return () => {
+        try {
+          if (fs.readFileSync(siblings.lock, 'utf8') === owner) fs.rmSync(siblings.lock, { force: true });
+        } catch {
+          // Gone already.
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const held = readIfPresent(siblings.lock);
+    if (held === undefined && attempt === 0) continue;
+    const pid = Number(held?.trim());
+    const age = Date.now() - (fs.statSync(siblings.lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    const stale = pid > 0 ? !processAlive(pid) : age > 10_000;
+    if (stale && attempt === 0) {
+      fs.rmSync(siblings.lock, { force: true });
+      continue;
+    }
+    throw new ConfigTreeError(`Another synth (process ${pid > 0 ? pid : 'unknown'}) is writing "${siblings.outdir}" now: wait for it to finish and synthesize again; ` +
+      `if no synth runs, remove the stale lock file "${siblings.lock}"`);
+  }
+}
+
+/**
+ * Creates a file that must not exist yet, with its content in place from the first moment (a hard link to a
+ * temporary file), so that another process never reads it empty; where hard links are not possible, `wx`.
+ */
+function createWithContent(file: string, content: string): void {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(temp, content);
+  try {
+    fs.linkSync(temp, file);
   } catch (e) {
-    if (outdirMoved) restore(siblings.backup, target.path);
-    removeQuietly(temp);
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
+    fs.writeFileSync(file, content, { flag: 'wx' });
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+function readIfPresent(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -178,9 +351,13 @@ function listTree(root: string): { files: Set<string>; folders: Set<string> } {
   return { files, folders };
 }
 
-/** The writer's folders beside the output folder: the new tree being built, and the previous output during the swap. */
+/**
+ * The writer's files beside the output folder: the new tree being built, the previous output during the swap, and
+ * the lock.
+ */
 class Siblings {
   public readonly backup: string;
+  public readonly lock: string;
   public readonly parent: string;
   private readonly tempPrefix: string;
 
@@ -188,6 +365,7 @@ class Siblings {
     this.parent = path.dirname(outdir);
     const name = path.basename(outdir);
     this.backup = path.join(this.parent, `.${name}.flux-fleet-old`);
+    this.lock = path.join(this.parent, `.${name}.flux-fleet-lock`);
     this.tempPrefix = `.${name}.flux-fleet-new-`;
   }
 
@@ -204,48 +382,35 @@ class Siblings {
 }
 
 /**
- * Repairs what a killed write left beside the output folder: the previous output moved aside (put back if the output
- * folder is missing, else removed) and unfinished new trees (removed). Returns whether the output folder was put back.
+ * Repairs what a killed write left beside the output folder: unfinished new trees (removed) and the previous output
+ * moved aside, whole or in part. Its entries are put back when the output folder lacks its marker file (the swap was
+ * cut short while emptying it), the folder itself when the output folder is missing; it is removed when the output
+ * folder holds the new tree.
  */
-function recoverInterruptedWrite(siblings: Siblings, fsops: FileOperations): boolean {
+function recoverInterruptedWrite(siblings: Siblings, fsops: FileOperations): void {
   for (const stale of siblings.staleTemps()) {
     if (isWriterFolder(stale) || fs.readdirSync(stale).length === 0) fsops.remove(stale);
   }
   const backup = fs.lstatSync(siblings.backup, { throwIfNoEntry: false });
-  if (!backup) return false;
-  if (!backup.isDirectory() || !isWriterFolder(siblings.backup)) {
+  if (!backup) return;
+  const empty = backup.isDirectory() && fs.readdirSync(siblings.backup).length === 0;
+  if (!backup.isDirectory() || (!empty && !isWriterFolder(siblings.backup))) {
     throw new ConfigTreeError(`Refusing to write: "${siblings.backup}" is in the way of the writer and was not written by it; remove or rename it`);
   }
-  if (fs.existsSync(siblings.outdir)) {
-    fsops.remove(siblings.backup);
-    return false;
+  if (!fs.existsSync(siblings.outdir)) {
+    fsops.rename(siblings.backup, siblings.outdir);
+    return;
   }
-  fsops.rename(siblings.backup, siblings.outdir);
-  return true;
+  if (!empty && !isWriterFolder(siblings.outdir)) {
+    for (const entry of fs.readdirSync(siblings.backup)) {
+      if (!fs.existsSync(path.join(siblings.outdir, entry))) fsops.rename(path.join(siblings.backup, entry), path.join(siblings.outdir, entry));
+    }
+  }
+  fsops.remove(siblings.backup);
 }
 
 function isWriterFolder(folder: string): boolean {
   return fs.lstatSync(path.join(folder, WRITER_MARKER_FILE), { throwIfNoEntry: false })?.isFile() ?? false;
-}
-
-/** Moves the previous output aside; a mount point cannot be renamed, so the error then says to use a sub-folder. */
-function moveAside(outdir: string, backup: string, fsops: FileOperations): void {
-  try {
-    fsops.rename(outdir, backup);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EBUSY' && code !== 'EXDEV') throw e;
-    throw new ConfigTreeError(`Cannot replace "${outdir}" (${code}): it is probably a mount point, which cannot be renamed; ` +
-      'write to a sub-folder of it instead, e.g. "<mount>/dist"', { cause: e });
-  }
-}
-
-function restore(backup: string, outdir: string): void {
-  try {
-    fs.renameSync(backup, outdir);
-  } catch {
-    // The previous output stays beside the output folder; the next write puts it back.
-  }
 }
 
 function removeQuietly(folder: string): void {

@@ -1,12 +1,26 @@
-import { Document, stringify, type CreateNodeOptions, type DocumentOptions, type SchemaOptions, type ToStringOptions } from 'yaml';
+import { Document, stringify, type CreateNodeOptions, type DocumentOptions, type ScalarTag, type SchemaOptions, type ToStringOptions } from 'yaml';
+
+/**
+ * Strings that Go's YAML parsers (kustomize's, Flux's) read as integers though neither YAML 1.1 nor 1.2 does:
+ * `0o17`, `0X1F`, `0B101`, `1_000` (they parse plain integers with Go's `strconv`, which takes every base prefix in
+ * either case and `_` separators). A tag that matches them makes the writer quote them; read back, they stay strings.
+ */
+const GO_INTEGER: ScalarTag = {
+  tag: 'tag:flux-fleet.dev,2026:go-integer',
+  default: true,
+  test: /^[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)$/,
+  resolve: (text: string) => text,
+};
 
 /**
  * The options every YAML document is rendered with. YAML 1.1 rules quote strings such as "on", "yes" or "0777" that
- * Kubernetes' YAML 1.1 parser would otherwise read as booleans or numbers; no line folding; keys in the order given;
- * no anchors or aliases for objects that appear twice.
+ * Kubernetes' YAML 1.1 parser would otherwise read as booleans or numbers, and strings that Go reads as integers
+ * (`0o17`, `0X1F`, `0B101`) are quoted too; no line folding; keys in the order given; no anchors or aliases for
+ * objects that appear twice.
  */
 export const YAML_OPTIONS: DocumentOptions & SchemaOptions & CreateNodeOptions & ToStringOptions = {
   version: '1.1',
+  customTags: (tags) => [...tags, GO_INTEGER],
   lineWidth: 0,
   minContentWidth: 0,
   indent: 2,

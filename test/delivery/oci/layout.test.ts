@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   dockerConfigCredentials, fetchArtifact, OciLayout, packArtifact, parseReference, pushArtifact, sha256Digest,
 } from '../../../src/index.js';
@@ -58,6 +60,34 @@ describe('OCI image layout', () => {
     expect(parseReference(`oci://127.0.0.1:5000/fleet/clusters/a@sha256:${'a'.repeat(64)}`)).toStrictEqual({ kind: 'registry', host: '127.0.0.1:5000', repository: 'fleet/clusters/a', digest: `sha256:${'a'.repeat(64)}` });
     expect(() => parseReference('oci://ghcr.io/Acme/fleet:v1')).toThrow(/"Acme\/fleet" is not a repository name/);
   });
+
+  test('fails when a reference carries a password, without echoing it', () => {
+    // WHEN
+    let message = '';
+    try {
+      parseReference('oci://bob:hunter2@ghcr.io/acme/fleet:v1');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    // THEN
+    expect(message).toBe('"oci://bob:***@ghcr.io/acme/fleet:v1" carries credentials; remove them from the reference and give them through a Docker config (docker login) instead');
+  });
+
+  test('processes writing one layout at once keep each other\'s tags', async () => {
+    // GIVEN three processes pushing 40 tags each into one layout, starting at the same moment
+    const layout = join(dir, 'shared');
+    const run = promisify(execFile);
+    const startAt = String(Date.now() + 8000);
+    const script = join(import.meta.dirname, '../../support/layout-writer.ts');
+    const writer = (prefix: string) => run(process.execPath, ['--import', 'tsx', script, layout, prefix, '40', startAt], { cwd: join(import.meta.dirname, '../../..') });
+
+    // WHEN
+    await Promise.all([writer('a'), writer('b'), writer('c')]);
+
+    // THEN every tag is there
+    const tags = await new OciLayout(layout).tags();
+    expect(['a', 'b', 'c'].map((p) => tags.filter((t) => t.startsWith(`${p}-`)).length)).toStrictEqual([40, 40, 40]);
+  }, 120_000);
 });
 
 describe('Docker config credentials', () => {
@@ -93,5 +123,15 @@ describe('Docker config credentials', () => {
     writeFileSync(file, '{');
     // THEN
     await expect(dockerConfigCredentials({ path: file }).credentialsFor('ghcr.io')).rejects.toThrow(`the Docker config ${file} is not valid JSON`);
+  });
+
+  test('fails on a malformed config without echoing the password in it', async () => {
+    // GIVEN a config whose password is not quoted
+    const file = join(dir, 'unquoted.json');
+    writeFileSync(file, '{\n  "auths": {\n    "ghcr.io": { "username": "bob", "password": hunter2s3cret }\n  }\n}\n');
+    // WHEN
+    const read = dockerConfigCredentials({ path: file }).credentialsFor('ghcr.io');
+    // THEN
+    await expect(read).rejects.toThrow(new Error(`the Docker config ${file} is not valid JSON; fix it or log in again with docker login`));
   });
 });

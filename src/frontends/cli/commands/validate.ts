@@ -4,13 +4,15 @@ import { validateTree, ValidateTreeOptions } from '../../../output/validate/vali
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
 
-const VALIDATE_USAGE = `Usage: flux-fleet validate <dir> [--no-build] [--format text|json]
+const VALIDATE_USAGE = `Usage: flux-fleet validate <dir> [--no-build] [--allow-remote] [--format text|json]
 
 Checks the config-repo tree in <dir> (the folder that holds clusters/) and prints every problem found,
 each with its file, object and fix.
 
 Options:
   --no-build            Do not build the kustomization.yaml folders with kubectl kustomize
+  --allow-remote        Build kustomizations that name remote resources (URLs, git repositories),
+                        which kubectl then fetches; without it they are reported and not built
   --format text|json    How to print the report (default: text)
   -h, --help            Show this help
 
@@ -24,7 +26,7 @@ export const validateCommand: Command = {
 };
 
 async function validate(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { 'help': {}, 'no-build': {}, 'format': { value: true } });
+  const args = parseArgs(argv, { 'help': {}, 'no-build': {}, 'allow-remote': {}, 'format': { value: true } });
   if (args.options.has('help')) {
     io.stdout.write(VALIDATE_USAGE);
     return EXIT.ok;
@@ -36,7 +38,7 @@ async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
 
   const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
-  const options: ValidateTreeOptions = { build: !args.options.has('no-build') };
+  const options: ValidateTreeOptions = { build: !args.options.has('no-build'), allowRemoteResources: args.options.has('allow-remote') };
   let report;
   try {
     report = await validateTree(dir, options);

@@ -1,0 +1,240 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { blobOf, gzipDeterministic, packArtifact, sha256Digest, writeTar, type OciBlob } from '../../src/index.js';
+
+/** What the hostile registry does to a client, one attack per registry. */
+export type HostileAttack =
+  /** Serves the artifact honestly, behind HTTP Basic. */
+  | 'none'
+  /** A blob download redirects to the accomplice, which answers 401 with a Bearer challenge whose realm is its own. */
+  | 'redirect-to-challenge'
+  /** Opening an upload answers a `Location` on the accomplice. */
+  | 'foreign-upload-location'
+  /** The tag list's `Link: next` points at the accomplice. */
+  | 'foreign-next-link'
+  /** A Bearer challenge whose realm is the accomplice over plain HTTP (meant for a registry served over HTTPS). */
+  | 'plain-http-realm'
+  /** A Bearer challenge whose realm is on another host name (`localhost`, the accomplice). */
+  | 'foreign-realm'
+  /** The layer is a small gzip stream holding one file of {@link BOMB_ENTRY_SIZE} zero bytes. */
+  | 'gzip-bomb'
+  /** The layer is sent with 8 MiB of junk after the bytes its descriptor counts. */
+  | 'oversized-blob'
+  /** The manifest never ends (64 MiB of spaces, sent as fast as the client reads). */
+  | 'endless-manifest'
+  /** The manifest is sent one byte a second, forever: never silent long enough for an idle time-out. */
+  | 'trickle-manifest'
+  /** The manifest's layer digest is `../../../../etc/passwd`. */
+  | 'traversal-digest'
+  /** The manifest's annotations hold terminal escape sequences. */
+  | 'escape-annotations';
+
+/** The uncompressed size of the gzip bomb's one file: 80 MiB, in about 80 KiB of gzip. */
+export const BOMB_ENTRY_SIZE = 80 * 1024 * 1024;
+
+/** What a server of the attack saw: each request, with its Authorization header. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly authorization?: string;
+}
+
+/** The registry's user name and password (HTTP Basic): what must never reach the accomplice. */
+export const HOSTILE_CREDENTIALS = { username: 'alice', password: 'wonderland' } as const;
+
+/**
+ * A hostile OCI registry on loopback: it serves one artifact, `hostile/app:v1`, behind HTTP Basic, and carries out one
+ * {@link HostileAttack}. Its accomplice, a second server on another port, records every request that reaches it (the
+ * credentials must not) and answers what the attack needs. With `tls`, the registry is served over HTTPS with a
+ * self-signed certificate for 127.0.0.1 (`ca` holds it).
+ */
+export class HostileRegistry {
+  public static async start(attack: HostileAttack, options: { tls?: boolean } = {}): Promise<HostileRegistry> {
+    const r = new HostileRegistry(attack, options.tls ?? false);
+    await r.listen();
+    return r;
+  }
+
+  /** `127.0.0.1:<port>`. */
+  public host = '';
+  /** The accomplice's origin, `http://127.0.0.1:<port>`. */
+  public accompliceOrigin = '';
+  /** Requests the registry got. */
+  public readonly seen: SeenRequest[] = [];
+  /** Requests the accomplice got. */
+  public readonly accompliceSeen: SeenRequest[] = [];
+  /** The certificate of the HTTPS registry (PEM). */
+  public readonly ca?: Buffer;
+
+  private readonly server: http.Server;
+  private readonly accomplice: http.Server;
+  private readonly manifest: Buffer;
+  private readonly blobs = new Map<string, OciBlob>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly dir?: string;
+
+  private constructor(public readonly attack: HostileAttack, tls: boolean) {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    if (tls) {
+      this.dir = mkdtempSync(join(tmpdir(), 'flux-fleet-hostile-'));
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+        '-keyout', join(this.dir, 'key.pem'), '-out', join(this.dir, 'cert.pem')], { stdio: 'ignore' });
+      this.ca = readFileSync(join(this.dir, 'cert.pem'));
+      this.server = https.createServer({ key: readFileSync(join(this.dir, 'key.pem')), cert: this.ca }, handler);
+    } else {
+      this.server = http.createServer(handler);
+    }
+    this.accomplice = http.createServer((req, res) => this.handleAccomplice(req, res));
+
+    let layer: OciBlob;
+    const files = [{ path: 'kustomization.yaml', content: Buffer.from('resources: []\n') }];
+    const packed = packArtifact(files, { source: 'https://example.com/hostile', revision: 'main@sha1:0000000' });
+    layer = packed.layer;
+    if (attack === 'gzip-bomb') {
+      layer = blobOf(packed.layer.descriptor.mediaType, gzipDeterministic(writeTar([{ path: 'bomb.yaml', content: Buffer.alloc(BOMB_ENTRY_SIZE) }])));
+    }
+    const manifest = JSON.parse(packed.manifestBytes.toString('utf8')) as { layers: Array<{ digest: string; size: number }>; annotations: Record<string, string> };
+    manifest.layers = [layer.descriptor];
+    if (attack === 'traversal-digest') manifest.layers = [{ ...layer.descriptor, digest: '../../../../etc/passwd' }];
+    if (attack === 'escape-annotations') {
+      manifest.annotations = { ...manifest.annotations, 'org.opencontainers.image.revision': 'main\u001b[2J\u001b]0;owned\u0007', 'x\u001b[31m': 'red\r\nforged: line' };
+    }
+    this.manifest = Buffer.from(JSON.stringify(manifest));
+    for (const blob of [packed.config, layer]) this.blobs.set(blob.descriptor.digest, blob);
+  }
+
+  /** The reference of the served artifact's tag. */
+  public get reference(): string {
+    return `oci://${this.host}/hostile/app:v1`;
+  }
+
+  /** The digest of the served manifest. */
+  public get manifestDigest(): string {
+    return sha256Digest(this.manifest);
+  }
+
+  /** Whether the registry's password reached the accomplice, in any form. */
+  public credentialsLeaked(): boolean {
+    const basic = Buffer.from(`${HOSTILE_CREDENTIALS.username}:${HOSTILE_CREDENTIALS.password}`).toString('base64');
+    return this.accompliceSeen.some((r) => r.authorization !== undefined
+      && (r.authorization.includes(basic) || r.authorization.includes(HOSTILE_CREDENTIALS.password)));
+  }
+
+  public async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.server.closeAllConnections();
+    this.accomplice.closeAllConnections();
+    await Promise.all([new Promise((r) => this.server.close(r)), new Promise((r) => this.accomplice.close(r))]);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async listen(): Promise<void> {
+    await Promise.all([
+      new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r)),
+      new Promise<void>((r) => this.accomplice.listen(0, '127.0.0.1', r)),
+    ]);
+    this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.accompliceOrigin = `http://127.0.0.1:${(this.accomplice.address() as AddressInfo).port}`;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = req.url ?? '/';
+    this.seen.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
+    req.resume();
+    const attack = this.attack;
+    if (attack === 'plain-http-realm' || attack === 'foreign-realm') {
+      if (!req.headers.authorization?.startsWith('Bearer ')) {
+        const realm = attack === 'plain-http-realm' ? `${this.accompliceOrigin}/token` : this.accompliceOrigin.replace('127.0.0.1', 'localhost') + '/token';
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="hostile"`, 'content-type': 'application/json' });
+        res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+    } else {
+      const expected = `Basic ${Buffer.from(`${HOSTILE_CREDENTIALS.username}:${HOSTILE_CREDENTIALS.password}`).toString('base64')}`;
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="hostile"', 'content-type': 'application/json' });
+        res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+    }
+    if (path === '/v2/') return void res.writeHead(200).end('{}');
+    if (path.startsWith('/v2/hostile/app/manifests/')) return this.serveManifest(req, res);
+    const blob = /^\/v2\/hostile\/app\/blobs\/(sha256:[a-f0-9]{64})$/.exec(path);
+    if (blob) {
+      const found = this.blobs.get(blob[1]);
+      if (!found) return void res.writeHead(404).end();
+      if (req.method === 'HEAD') return void res.writeHead(200, { 'content-length': String(found.content.length) }).end();
+      if (attack === 'redirect-to-challenge' && req.method === 'GET') {
+        return void res.writeHead(307, { location: `${this.accompliceOrigin}/storage/${blob[1]}` }).end();
+      }
+      if (attack === 'oversized-blob') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write(found.content);
+        return void res.end(Buffer.alloc(8 * 1024 * 1024, 0x41));
+      }
+      return void res.writeHead(200, { 'content-length': String(found.content.length) }).end(found.content);
+    }
+    if (path.startsWith('/v2/hostile/app/blobs/uploads/') && req.method === 'POST') {
+      const location = attack === 'foreign-upload-location' ? `${this.accompliceOrigin}/upload/1` : '/v2/hostile/app/blobs/uploads/1';
+      return void res.writeHead(202, { location }).end();
+    }
+    if (path.startsWith('/v2/hostile/app/blobs/uploads/1')) return void res.writeHead(201).end();
+    if (path.startsWith('/v2/hostile/app/tags/list')) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (attack === 'foreign-next-link') headers.link = `<${this.accompliceOrigin}/v2/hostile/app/tags/list?last=v1>; rel="next"`;
+      return void res.writeHead(200, headers).end('{"name":"hostile/app","tags":["v1"]}');
+    }
+    res.writeHead(404).end();
+  }
+
+  private serveManifest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method === 'PUT') return void res.writeHead(201).end();
+    const headers = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
+    if (this.attack === 'endless-manifest') {
+      res.writeHead(200, headers);
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 64 && !res.destroyed) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      return pump();
+    }
+    if (this.attack === 'trickle-manifest') {
+      res.writeHead(200, headers);
+      const timer = setInterval(() => {
+        if (res.destroyed) return void clearInterval(timer);
+        res.write(' ');
+      }, 1000);
+      this.timers.add(timer);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-length': String(this.manifest.length) }).end(this.manifest);
+  }
+
+  private handleAccomplice(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = req.url ?? '/';
+    this.accompliceSeen.push({ method: req.method ?? '', path, authorization: req.headers.authorization });
+    req.resume();
+    if (path.startsWith('/token')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"from-the-accomplice"}');
+    if (path.startsWith('/storage/')) {
+      if (req.headers.authorization?.startsWith('Bearer ')) {
+        const blob = this.blobs.get(path.slice('/storage/'.length));
+        return void res.writeHead(200).end(blob?.content);
+      }
+      return void res.writeHead(401, { 'www-authenticate': `Bearer realm="${this.accompliceOrigin}/token",service="storage"` }).end();
+    }
+    if (path.startsWith('/upload/')) return void res.writeHead(req.method === 'PUT' ? 201 : 202, { location: '/upload/1' }).end();
+    if (path.startsWith('/v2/hostile/app/tags/list')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"tags":["v2"]}');
+    res.writeHead(404).end();
+  }
+}
