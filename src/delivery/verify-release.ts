@@ -1,14 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import type { Destinations } from './destinations.js';
 import { MAX_MANIFEST_BYTES } from './mirror.js';
 import { referrersFallbackTag, type RegistryRepository } from './oci/client.js';
 import { runBounded } from './push.js';
-import type { ReleaseManifest, ReleaseRef } from '../output/release-manifest.js';
 import { candidateTag } from './revision.js';
 import { SemverRange } from './semver.js';
 import type { Descriptor } from '../flux/artifact/digest.js';
+import { parseYamlDocuments } from '../flux/core/yaml-reader.js';
+import type { ReleaseManifest, ReleaseRef } from '../output/release-manifest.js';
 
 /** The artifact type prefix of sigstore bundles (cosign v3 signatures attached as referrers). */
 export const SIGSTORE_BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle';
@@ -172,7 +173,7 @@ export async function clusterSources(dir: string, cluster: string): Promise<Clus
       }
       if (!entry.isFile() || !/\.ya?ml$/.test(entry.name)) continue;
       const file = `clusters/${cluster}/${rel}${entry.name}`;
-      for (const doc of parseAllDocuments(await readFile(join(folder, entry.name), 'utf8'))) {
+      for (const doc of parseYamlDocuments(await readFile(join(folder, entry.name), 'utf8'), join(folder, entry.name))) {
         const o = doc.toJS() as { kind?: string; apiVersion?: string; metadata?: { name?: string; namespace?: string }; spec?: any } | null;
         if (!o || typeof o !== 'object') continue;
         const id = `${o.kind}/${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;

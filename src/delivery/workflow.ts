@@ -1,12 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { DeliveryError } from './artifacts.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { SigningIdentity } from '../fleet/signing.js';
 import { parseRegistryReference } from './oci/reference.js';
 import { readReleaseManifest, ReleaseManifestError } from '../output/release-manifest.js';
 import { describeSigner, githubRefCondition, releaseSigners, releaseSignersOfFleet, signingSteps, type ReleaseSigner } from './signing/workflow-steps.js';
+import { parseYamlDocuments } from '../flux/core/yaml-reader.js';
 
 /** How CI logs in to a registry host before pushing. */
 export interface RegistryLogin {
@@ -376,7 +377,7 @@ async function syncOf(folder: string): Promise<{ url: string; verify?: Verify } 
         continue;
       }
       if (!/\.ya?ml$/.test(entry.name)) continue;
-      for (const doc of parseAllDocuments(await readFile(full, 'utf8'))) {
+      for (const doc of parseYamlDocuments(await readFile(full, 'utf8'), full)) {
         const o = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: any } | null;
         if (o?.kind === 'FluxInstance' && o.spec?.sync?.kind === 'OCIRepository') {
           const patch = (o.spec.kustomize?.patches ?? []).find((p: { target?: { kind?: string; name?: string } }) => p.target?.kind === 'OCIRepository' && p.target?.name === 'flux-system');
