@@ -230,24 +230,29 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     env: outdirEnv,
     run: 'npx flux-fleet verify-release "$FLUX_FLEET_DIR" --revision "$GITHUB_SHA"',
   };
+  const push = 'npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA"';
+  const pushEnv = options.pushArguments ? { FLUX_FLEET_PUSH_ARGS: options.pushArguments } : {};
+  const pushArgs = options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : '';
   const steps: Array<Record<string, unknown>> = [
     ...setup,
     { name: 'Validate', env: outdirEnv, run: 'npx flux-fleet validate "$FLUX_FLEET_DIR"' },
     ...logins,
     { name: 'Mirror charts and external artifacts, with their signatures, into each region', env: outdirEnv, run: 'npx flux-fleet mirror "$FLUX_FLEET_DIR"' },
     {
-      name: 'Push the components and every cluster\'s candidate (staging follows; production waits for promotion)',
-      env: {
-        ...outdirEnv,
-        FLUX_FLEET_DIGESTS: digests,
-        ...(deployRuns ? { FLUX_FLEET_DEPLOY: `\${{ ${deployRuns} }}` } : {}),
-        ...(options.pushArguments ? { FLUX_FLEET_PUSH_ARGS: options.pushArguments } : {}),
-      },
-      run: `${deployRuns ? 'hold=; [ "$FLUX_FLEET_DEPLOY" = true ] || hold=--hold-tags\n' : ''}`
-        + `npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA" --digests-file "$FLUX_FLEET_DIGESTS"${deployRuns ? ' $hold' : ''}${options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : ''}`,
+      name: 'Push the components and every cluster\'s candidate, moving no tag yet',
+      env: { ...outdirEnv, FLUX_FLEET_DIGESTS: digests, ...pushEnv },
+      run: `${push} --digests-file "$FLUX_FLEET_DIGESTS" --hold-tags${pushArgs}`,
     },
   ];
   steps.push(...signingSteps(signers, digests));
+  // Only now that everything pushed is signed do the tags of the environments that deploy on push move (staging):
+  // no tag ever points at an artifact its clusters would refuse. The push uploads nothing the first one did.
+  steps.push({
+    name: 'Move the tags of the environments that deploy on push (staging follows; production waits for promotion)',
+    ...(deployRuns ? { if: deployRuns } : {}),
+    env: { ...outdirEnv, ...pushEnv },
+    run: `${push}${pushArgs}`,
+  });
   steps.push(verifyStep);
   const permissions: Record<string, string> = { 'contents': 'read', 'id-token': 'write' };
   if (spec.registries.some((r) => r.kind === 'ghcr')) permissions.packages = 'write';

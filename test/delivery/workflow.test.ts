@@ -59,14 +59,11 @@ const EXPECTED = [
   '        env:',
   '          FLUX_FLEET_DIR: dist',
   '        run: npx flux-fleet mirror "$FLUX_FLEET_DIR"',
-  '      - name: Push the components and every cluster\'s candidate (staging follows; production waits for promotion)',
+  '      - name: Push the components and every cluster\'s candidate, moving no tag yet',
   '        env:',
   '          FLUX_FLEET_DIR: dist',
   '          FLUX_FLEET_DIGESTS: ${{ runner.temp }}/flux-fleet-digests.txt',
-  '          FLUX_FLEET_DEPLOY: ${{ github.ref == \'refs/heads/main\' }}',
-  '        run: |-',
-  '          hold=; [ "$FLUX_FLEET_DEPLOY" = true ] || hold=--hold-tags',
-  '          npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA" --digests-file "$FLUX_FLEET_DIGESTS" $hold',
+  '        run: npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA" --digests-file "$FLUX_FLEET_DIGESTS" --hold-tags',
   '      - name: Sign what this run pushed as https://github.com/acme/fleet/.github/workflows/release.yaml@refs/tags/v*, the signer of production',
   '        if: startsWith(github.ref, \'refs/tags/v\')',
   '        env:',
@@ -81,6 +78,11 @@ const EXPECTED = [
   '          FLUX_FLEET_CERT_IDENTITY: https://github.com/acme/fleet/.github/workflows/release.yaml@${{ github.ref }}',
   '          FLUX_FLEET_CERT_ISSUER: https://token.actions.githubusercontent.com',
   '        run: xargs -r npx flux-fleet sign --certificate-identity "$FLUX_FLEET_CERT_IDENTITY" --certificate-oidc-issuer "$FLUX_FLEET_CERT_ISSUER" < "$FLUX_FLEET_DIGESTS"',
+  '      - name: Move the tags of the environments that deploy on push (staging follows; production waits for promotion)',
+  '        if: github.ref == \'refs/heads/main\'',
+  '        env:',
+  '          FLUX_FLEET_DIR: dist',
+  '        run: npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "$GITHUB_REF_NAME@sha1:$GITHUB_SHA"',
   '      - name: Check that every source of every cluster resolves, signed',
   '        env:',
   '          FLUX_FLEET_DIR: dist',
@@ -259,6 +261,19 @@ describe('release workflow', () => {
     expect(parsed.jobs['promote-production-wave-1'].steps.map((st) => st.run).filter((r) => r?.startsWith('npx flux-fleet'))).toStrictEqual([
       'npx flux-fleet verify-release "$FLUX_FLEET_DIR" --revision "$GITHUB_SHA"',
       'npx flux-fleet promote "$FLUX_FLEET_DIR" --registry --environment "$FLUX_FLEET_ENVIRONMENT" --wave 1 --revision "$GITHUB_SHA"',
+    ]);
+  });
+
+  test('no tag moves before what it points at is signed: push holds the tags, each run signs as its ref\'s signer, then staging moves on main only', () => {
+    // WHEN
+    const parsed = parse(EXPECTED) as { jobs: { release: { steps: Array<{ name?: string; if?: string; run?: string }> } } };
+    const steps = parsed.jobs.release.steps.filter((st) => st.run?.includes('flux-fleet push') || st.run?.includes('flux-fleet sign'));
+    // THEN
+    expect(steps.map((st) => [st.if, st.run!.includes('--hold-tags'), st.run!.includes('flux-fleet sign')])).toStrictEqual([
+      [undefined, true, false],
+      ['startsWith(github.ref, \'refs/tags/v\')', false, true],
+      ['github.ref == \'refs/heads/main\'', false, true],
+      ['github.ref == \'refs/heads/main\'', false, false],
     ]);
   });
 
