@@ -1,4 +1,5 @@
 import { Chart } from 'cdk8s';
+import type { Bootstrap } from './bootstrap.js';
 import type { ClusterObjects, ClusterObjectsBuilder } from './cluster-objects.js';
 import type { Environment } from './environment.js';
 import { ClusterScope } from '../flux/core/object-index.js';
@@ -32,10 +33,11 @@ export interface ClusterBaseProps {
   readonly size?: 'small' | 'medium' | 'large';
   /**
    * Overrides of the fleet's Flux settings for this cluster: `version` (e.g. `2.10.x` on a cluster that upgrades
-   * first; a fleet may run several Flux minors during an upgrade) and `components`.
+   * first; a fleet may run several Flux minors during an upgrade), `components`, and `bootstrap` (e.g.
+   * `Bootstrap.plain()` on a cluster that runs Flux from its signed release manifests rather than the Flux Operator).
    * @default - the fleet's
    */
-  readonly flux?: { readonly version?: string; readonly components?: FluxComponent[] };
+  readonly flux?: { readonly version?: string; readonly components?: FluxComponent[]; readonly bootstrap?: Bootstrap };
 }
 
 /** The variables of a cluster whose fleet declares none (`new Fleet(...)` without a type argument): optional. */

@@ -83,7 +83,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
 
   /** The props, as given. */
   public readonly props: FleetProps;
-  /** How clusters are bootstrapped. */
+  /** How clusters are bootstrapped, unless a cluster says otherwise (see {@link bootstrapOf}). */
   public readonly bootstrap: Bootstrap;
   /** The folder that relative `ComponentSource.folder()` paths start from, absolute. */
   public readonly baseDir: string;
@@ -240,6 +240,11 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
+  /** How `cluster` is bootstrapped: its own `flux.bootstrap`, else the fleet's. */
+  public bootstrapOf(cluster: Cluster<V>): Bootstrap {
+    return cluster.props.flux?.bootstrap ?? this.bootstrap;
+  }
+
   /**
    * What a cluster's bootstrap is made from: its Flux settings, its own artifact and tag, signature verification and
    * runtime facts. Synth and the Pulumi component both build the bootstrap objects from it.
@@ -292,7 +297,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     const facts = this.bootstrapFacts(cluster);
     const runtimeInfo = { ...facts.runtimeInfo };
     const bootstrapChart = cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system');
-    this.bootstrap.build(bootstrapChart, facts);
+    this.bootstrapOf(cluster).build(bootstrapChart, facts);
 
     if (multitenant) {
       const chart = cluster._addChart('tenants', 'tenants.yaml', undefined);

@@ -4,19 +4,19 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Bootstrap, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError, validateTree } from '../../src/index.js';
 
-/** A chart version this test pins for the operator, standing in for a release that embeds Flux 2.10. */
-const OPERATOR_FOR_2_10 = '1.0.0-test';
-
-/** A fleet whose staging cluster upgrades to Flux 2.10 first while production stays on 2.9. */
-function upgradingFleet(app: FluxApp, bootstrap: Bootstrap | undefined) {
+/**
+ * A fleet whose staging cluster upgrades to Flux 2.10 first while production stays on 2.9 through the Flux Operator:
+ * the canary runs Flux from its signed release manifests (`canary`: its bootstrap; none: the fleet's operator).
+ */
+function upgradingFleet(app: FluxApp, canary: Bootstrap | undefined) {
   const fleet = new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
-    flux: { version: '2.9.x', ...(bootstrap ? { bootstrap } : {}) },
+    flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'flux-alerts', secretName: 'slack-bot-token' })],
   });
   fleet.addEnvironment('staging', { channel: 'latest' })
-    .addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io' }, flux: { version: '2.10.x' } });
+    .addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io' }, flux: { version: '2.10.x', ...(canary ? { bootstrap: canary } : {}) } });
   fleet.addEnvironment('production', { channel: 'stable' })
     .addCluster('prod-eu-1', { region: 'eu-west-1', vars: { domain: 'eu.acme.io' } });
   fleet.addComponent('infra', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', { repository: 'infra', ref: { tag: '1.0.0' } }), path: './infra' });
@@ -32,7 +32,7 @@ describe('a fleet running two Flux minors', () => {
     // GIVEN
     const outdir = join(mkdtempSync(join(tmpdir(), 'flux-versions-')), 'dist');
     const app = new FluxApp({ outdir });
-    upgradingFleet(app, Bootstrap.operator({ version: OPERATOR_FOR_2_10 }));
+    upgradingFleet(app, Bootstrap.plain());
     // WHEN
     app.synth();
     const report = await validateTree(outdir);
@@ -41,20 +41,21 @@ describe('a fleet running two Flux minors', () => {
     const seen = Object.fromEntries(['stg-eu-1', 'prod-eu-1'].map((cluster) => {
       const notifications = docs(join(outdir, 'clusters', cluster, 'notifications.yaml'));
       const bootstrap = docs(join(outdir, 'clusters', cluster, 'flux-system', 'flux-system.yaml'));
-      const instance = bootstrap.find((d) => d.kind === 'FluxInstance')!;
+      const instance = bootstrap.find((d) => d.kind === 'FluxInstance');
+      const manifests = bootstrap.find((d) => d.kind === 'OCIRepository' && d.metadata.name === 'flux-manifests');
       return [cluster, {
         notifications: notifications.map((d) => `${d.kind} ${d.apiVersion}`),
-        flux: instance.spec.distribution.version,
+        flux: instance ? `FluxInstance ${instance.spec.distribution.version}` : `${manifests.spec.url} ${JSON.stringify(manifests.spec.ref)}`,
       }];
     }));
     expect(seen).toStrictEqual({
       'stg-eu-1': {
         notifications: ['Provider notification.toolkit.fluxcd.io/v1', 'Alert notification.toolkit.fluxcd.io/v1'],
-        flux: '2.10.x',
+        flux: 'oci://ghcr.io/fluxcd/flux-manifests {"semver":"2.10.x"}',
       },
       'prod-eu-1': {
         notifications: ['Provider notification.toolkit.fluxcd.io/v1beta3', 'Alert notification.toolkit.fluxcd.io/v1beta3'],
-        flux: '2.9.x',
+        flux: 'FluxInstance 2.9.x',
       },
     });
   }, 120_000);
@@ -76,11 +77,11 @@ describe('a fleet running two Flux minors', () => {
     ]);
   });
 
-  test('fails validate when a cluster\'s FluxInstance asks for Flux 2.10 and its Alert is still v1beta3', async () => {
+  test('fails validate when a cluster\'s Flux release manifests are 2.10 and its Alert is still v1beta3', async () => {
     // GIVEN
     const outdir = join(mkdtempSync(join(tmpdir(), 'flux-versions-')), 'dist');
     const app = new FluxApp({ outdir });
-    upgradingFleet(app, Bootstrap.operator({ version: OPERATOR_FOR_2_10 }));
+    upgradingFleet(app, Bootstrap.plain());
     app.synth();
     const file = join(outdir, 'clusters', 'stg-eu-1', 'notifications.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replaceAll('notification.toolkit.fluxcd.io/v1\n', 'notification.toolkit.fluxcd.io/v1beta3\n'));

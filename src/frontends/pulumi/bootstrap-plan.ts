@@ -96,7 +96,7 @@ export function planFluxBootstrap(fleet: Fleet<any>, cluster: string | Cluster<a
   if (problems.length > 0) throw new Error(`Cannot bootstrap cluster ${q(target.name)}:\n  ${problems.join('\n  ')}`);
 
   const facts = fleet.bootstrapFacts(target);
-  const objects = bootstrapObjects(fleet.bootstrap, facts);
+  const objects = bootstrapObjects(fleet.bootstrapOf(target), facts);
   const fromSync = objects.filter((o) => needsFluxCrds(o));
   const apply = [...fleet.syncVerificationSecrets(target), ...objects.filter((o) => !needsFluxCrds(o))];
   if (!apply.some((o) => o.kind === 'FluxInstance')) {
