@@ -88,10 +88,11 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
   });
   fleet.addComponent('web-shop', {
     // The web team's CI pushes this artifact and signs it with the team's key (the tenant's signing); production runs
-    // a reviewed digest of it, mirrored per region with its signatures.
+    // a reviewed digest of it, mirrored per region with its signatures. The digest is that of ./upstream/web-shop-manifests
+    // packed as Flux does (flux push artifact --reproducible), so the example can be delivered end to end.
     source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/web-shop-manifests', {
       repository: 'apps/web-shop',
-      ref: { digest: 'sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e' },
+      ref: { digest: 'sha256:8226ad9ef8fd884909e2bced7f0cbb2f526d23271043977a401d95273566cef4' },
     }),
     path: './deploy',
     tenant: web,
