@@ -17,10 +17,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Destinations, parseRevision, pushRelease, readReleaseManifest, type ReleasePushReport } from '../src/index.js';
-import { formatSize } from '../src/flux/artifact/digest.js';
-import { TestRegistry } from '../test/support/registry.js';
 import { buildFleetApp } from './bench-fleet.js';
+import { formatSize } from '../src/flux/artifact/digest.js';
+import { Destinations, parseRevision, pushRelease, readReleaseManifest, type ReleasePushReport } from '../src/index.js';
+import { TestRegistry } from '../test/support/registry.js';
 
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));

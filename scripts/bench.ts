@@ -30,8 +30,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
-import type { Fleet } from '../src/index.js';
 import { buildFleetApp } from './bench-fleet.js';
+import type { Fleet } from '../src/index.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const RESULT_PREFIX = 'BENCH-RESULT ';

@@ -19,10 +19,16 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE/V9/BKF79M888HE9c22H8mgxV9n2
 -----END PUBLIC KEY-----
 `;
 
-/** The app that synthesizes Acme's fleet (below) into `outdir`. */
-export function buildApp(outdir: string): FluxApp {
+/** The folder of this file, where the fleet's folders (`infra/`) are. */
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The app that synthesizes Acme's fleet (below) into `outdir`.
+ * @param baseDir where the fleet's folders are read from (default: the folder of this file)
+ */
+export function buildApp(outdir: string, baseDir: string = HERE): FluxApp {
   const app = new FluxApp({ outdir });
-  buildFleet(app);
+  buildFleet(app, baseDir);
   return app;
 }
 
@@ -33,15 +39,15 @@ export function buildApp(outdir: string): FluxApp {
  * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from
  * the same declaration.
  */
-export function buildFleet(scope: Construct): Fleet<AcmeVars> {
+export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<AcmeVars> {
   const fleet = new Fleet<AcmeVars>(scope, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     // Who signs, declared once: the release workflow on main signs what staging runs...
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
-    // ComponentSource.folder() paths start here: the folder of this file.
-    baseDir: fileURLToPath(new URL('.', import.meta.url)),
+    // ComponentSource.folder() paths start here: by default, the folder of this file.
+    baseDir,
   });
 
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
