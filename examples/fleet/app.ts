@@ -36,8 +36,9 @@ export function buildApp(outdir: string, baseDir: string = HERE): FluxApp {
  * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; infrastructure
  * controllers, then their configs, from the `infra/` folder beside this file (packed at synth, pinned by digest);
  * a mirrored Helm chart that staging takes at the newest 6.x and production at an exact version; a tenant team's
- * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from
- * the same declaration.
+ * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s
+ * app synthesizes it; a Pulumi program bootstraps its clusters from the same declaration.
+ * @param baseDir where the fleet's folders (`infra/`) are read from (default: the folder of this file)
  */
 export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<AcmeVars> {
   const fleet = new Fleet<AcmeVars>(scope, 'acme', {
