@@ -1,11 +1,11 @@
 /**
- * Push benchmark: a release of 1,000 clusters pushed to three local registries, one per region (Debian's
- * `docker-registry` on loopback ports, as the tests start them), then pushed again unchanged.
+ * Push benchmark: the 1,000-cluster fleet of scripts/bench.ts (scripts/bench-fleet.ts), synthesized through the public
+ * API (so release.json and the packed folder under artifacts/ are the real ones), pushed to local registries, one per
+ * region of the fleet (Debian's `docker-registry` on loopback ports, as the tests start them, reached through host
+ * aliases of the fleet's ECR hosts), then pushed again unchanged.
  *
- * The tree is generated directly (clusters/<name>/ with their bootstrap and component sources, artifacts/<name>/ and
- * release.json, as synth writes them), not through the fleet model: the model that writes release.json is not on this
- * branch. 10% of the clusters are staging (pushed tags move), 90% production in three waves (held for promotion); each
- * uses two component artifacts, so each region gets both once.
+ * A fifth of the clusters are staging (their tags move on push), the rest production in three waves (held for
+ * promotion); every region gets the packed `infra` folder once, under its content tag.
  *
  * Usage: tsx scripts/bench-push.ts [--clusters=1000] [--concurrency=8] [--keep]
  *
@@ -17,9 +17,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Destinations, parseRevision, pushRelease, readReleaseManifest, type ReleasePushReport } from '../src/index.js';
+import { buildFleetApp } from './bench-fleet.js';
 import { formatSize } from '../src/flux/artifact/digest.js';
-import { HOSTS, writeReleaseTree, type Region, type TreeCluster } from '../test/delivery/release-tree.js';
+import { Destinations, parseRevision, pushRelease, readReleaseManifest, type ReleasePushReport } from '../src/index.js';
 import { TestRegistry } from '../test/support/registry.js';
 
 function option(name: string, fallback: number): number {
@@ -53,28 +53,32 @@ async function main(): Promise<number> {
   const count = option('clusters', 1000);
   const concurrency = option('concurrency', 8);
   const keep = process.argv.includes('--keep');
-  const regions = Object.keys(HOSTS) as Region[];
-  const clusters: TreeCluster[] = Array.from({ length: count }, (_, i) => {
-    const region = regions[i % regions.length];
-    const staging = i % 10 === 0;
-    const name = `${staging ? 'stg' : 'prod'}-${region}-${String(i).padStart(4, '0')}`;
-    return staging
-      ? { name, environment: 'staging', region, uses: ['infra', 'web-shop'] }
-      : { name, environment: 'production', region, wave: 1 + (i % 3), uses: ['infra', 'web-shop'] };
-  });
   const dir = mkdtempSync(join(tmpdir(), 'flux-fleet-bench-push-'));
   const started = performance.now();
-  writeReleaseTree(dir, { clusters });
-  const release = await readReleaseManifest(dir);
+  buildFleetApp(count, join(dir, 'dist')).app.synth();
+  const tree = join(dir, 'dist');
+  const release = await readReleaseManifest(tree);
   const generated = (performance.now() - started) / 1000;
+  // One registry per region, standing in for every host of that region's clusters and artifacts.
+  const hostsByRegion = new Map<string, Set<string>>();
+  const add = (region: string, url: string) => {
+    const host = url.slice('oci://'.length).split('/')[0];
+    if (!hostsByRegion.has(region)) hostsByRegion.set(region, new Set());
+    hostsByRegion.get(region)!.add(host);
+  };
+  for (const c of release.clusters) add(c.region, c.url);
+  for (const a of release.artifacts) for (const t of a.targets) add(t.region, t.url);
+  const regions = [...hostsByRegion.keys()].sort();
   const registries = await Promise.all(regions.map(() => TestRegistry.start()));
-  const destinations = new Destinations({ hostAliases: Object.fromEntries(regions.map((r, i) => [HOSTS[r], registries[i].host])) });
+  const destinations = new Destinations({
+    hostAliases: Object.fromEntries(regions.flatMap((r, i) => [...hostsByRegion.get(r)!].map((host) => [host, registries[i].host]))),
+  });
   try {
-    console.log(`tree: ${release.clusters.length} clusters, ${release.artifacts.length} component artifacts, ${regions.length} regions (generated in ${generated.toFixed(1)} s); concurrency ${concurrency}`);
+    console.log(`release: ${release.clusters.length} clusters, ${release.artifacts.length} component artifact(s), ${regions.length} regions (synthesized in ${generated.toFixed(1)} s); concurrency ${concurrency}`);
     const runs: Array<[string, Figures]> = [];
     for (const label of ['first push', 'unchanged re-push']) {
       const t0 = performance.now();
-      const report = await pushRelease(dir, release, { destinations, revision: parseRevision('main@sha1:0123456789abcdef0123456789abcdef01234567'), concurrency });
+      const report = await pushRelease(tree, release, { destinations, revision: parseRevision('main@sha1:0123456789abcdef0123456789abcdef01234567'), concurrency });
       const seconds = (performance.now() - t0) / 1000;
       if (report.failed.length > 0) throw new Error(`${label}: ${report.failed.length} failed, e.g. ${report.failed[0].error.message}`);
       runs.push([label, figures(report, seconds)]);

@@ -19,10 +19,16 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE/V9/BKF79M888HE9c22H8mgxV9n2
 -----END PUBLIC KEY-----
 `;
 
-/** The app that synthesizes Acme's fleet (below) into `outdir`. */
-export function buildApp(outdir: string): FluxApp {
+/** The folder of this file, where the fleet's folders (`infra/`) are. */
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The app that synthesizes Acme's fleet (below) into `outdir`.
+ * @param baseDir where the fleet's folders are read from (default: the folder of this file)
+ */
+export function buildApp(outdir: string, baseDir: string = HERE): FluxApp {
   const app = new FluxApp({ outdir });
-  buildFleet(app);
+  buildFleet(app, baseDir);
   return app;
 }
 
@@ -30,18 +36,19 @@ export function buildApp(outdir: string): FluxApp {
  * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; infrastructure
  * controllers, then their configs, from the `infra/` folder beside this file (packed at synth, pinned by digest);
  * a mirrored Helm chart that staging takes at the newest 6.x and production at an exact version; a tenant team's
- * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s app synthesizes it; a Pulumi program bootstraps its clusters from
- * the same declaration.
+ * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s
+ * app synthesizes it; a Pulumi program bootstraps its clusters from the same declaration.
+ * @param baseDir where the fleet's folders (`infra/`) are read from (default: the folder of this file)
  */
-export function buildFleet(scope: Construct): Fleet<AcmeVars> {
+export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<AcmeVars> {
   const fleet = new Fleet<AcmeVars>(scope, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     // Who signs, declared once: the release workflow on main signs what staging runs...
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
-    // ComponentSource.folder() paths start here: the folder of this file.
-    baseDir: fileURLToPath(new URL('.', import.meta.url)),
+    // ComponentSource.folder() paths start here: by default, the folder of this file.
+    baseDir,
   });
 
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
@@ -88,10 +95,11 @@ export function buildFleet(scope: Construct): Fleet<AcmeVars> {
   });
   fleet.addComponent('web-shop', {
     // The web team's CI pushes this artifact and signs it with the team's key (the tenant's signing); production runs
-    // a reviewed digest of it, mirrored per region with its signatures.
+    // a reviewed digest of it, mirrored per region with its signatures. The digest is that of ./upstream/web-shop-manifests
+    // packed as Flux does (flux push artifact --reproducible), so the example can be delivered end to end.
     source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/web-shop-manifests', {
       repository: 'apps/web-shop',
-      ref: { digest: 'sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e' },
+      ref: { digest: 'sha256:8226ad9ef8fd884909e2bced7f0cbb2f526d23271043977a401d95273566cef4' },
     }),
     path: './deploy',
     tenant: web,

@@ -212,9 +212,9 @@ describe('the example fleet\'s release', () => {
         mirror: true,
         verify: true,
         refs: [
-          'ap-southeast-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-ap-1',
-          'eu-west-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-eu-1',
-          'us-east-1 {"digest":"sha256:4f1c3e0b9a7d2c6e8f5a1b3d7c9e2f4a6b8d0c1e3f5a7b9d2c4e6f8a0b1c3d5e"} prod-us-1',
+          'ap-southeast-1 {"digest":"sha256:8226ad9ef8fd884909e2bced7f0cbb2f526d23271043977a401d95273566cef4"} prod-ap-1',
+          'eu-west-1 {"digest":"sha256:8226ad9ef8fd884909e2bced7f0cbb2f526d23271043977a401d95273566cef4"} prod-eu-1',
+          'us-east-1 {"digest":"sha256:8226ad9ef8fd884909e2bced7f0cbb2f526d23271043977a401d95273566cef4"} prod-us-1',
         ],
       },
     ]);
