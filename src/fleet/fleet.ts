@@ -383,9 +383,11 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
       for (const { notification, routing } of notifications) {
         const eventSources = typeof routing.eventSources === 'function' ? routing.eventSources(cluster) : routing.eventSources;
-        for (const source of eventSources ?? []) {
+        const routed = routedTenants(routing, tenants);
+        // The notification's own sources win over the routing's: check those that will be used.
+        for (const source of notification.eventSources ?? eventSources ?? []) {
           const namespace = source.options.namespace;
-          if (multitenant && namespace !== undefined && namespace !== 'flux-system' && !routedTenants(routing, tenants).some((t) => t.namespace === namespace)) {
+          if (multitenant && namespace !== undefined && namespace !== 'flux-system' && !routed.some((t) => t.namespace === namespace)) {
             this.buildProblem(`notification ${notification.id}: event source ${source.kind} in namespace ${q(namespace)} is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there and route the notification to the tenant owning ${q(namespace)} (tenants: true), or narrow the notification's targets to clusters without tenants`, cluster.name);
           }
         }
@@ -394,17 +396,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
           environment: env.name,
           region: cluster.region,
           severity: typeof routing.severity === 'function' ? routing.severity(cluster) : routing.severity,
+          eventSources,
         };
-        notification.build(chart, {
-          ...options,
-          eventSources: eventSources?.filter((s) => s.options.namespace === undefined || s.options.namespace === 'flux-system' || !multitenant),
-        });
         // Under the lockdown an Alert watches its own namespace only: each tenant routed to gets its own Provider and Alert.
-        for (const tenant of routedTenants(routing, tenants)) {
-          const own = eventSources?.filter((s) => s.options.namespace === undefined || s.options.namespace === tenant.namespace);
+        notification.build(chart, { ...options, ownNamespaceOnly: multitenant });
+        for (const tenant of routed) {
           notification.build(new Construct(chart, `tenant-${tenant.name}--${notification.id}`), {
             ...options,
-            eventSources: own,
+            ownNamespaceOnly: true,
             namespace: tenant.namespace,
             tenant: tenant.name,
           });

@@ -176,6 +176,13 @@ export interface NotificationBuildOptions {
    */
   readonly namespace?: string;
   /**
+   * Keep only the event sources that select objects of the Alert's own namespace (naming no namespace, or that one),
+   * as the multi-tenancy lockdown requires: notification-controller refuses an Alert watching another namespace.
+   * When none is left, the kind's defaults apply.
+   * @default false: every event source chosen
+   */
+  readonly ownNamespaceOnly?: boolean;
+  /**
    * The tenant the objects are built for: Alert `eventMetadata.tenant`.
    * @default - none: the platform's Alert, with no tenant key
    */
@@ -307,6 +314,8 @@ export abstract class Notification {
   public abstract readonly id: string;
   /** The name of the Secret the Provider reads, which must exist in the Provider's namespace. */
   public abstract readonly secretName: string;
+  /** The notification's own event sources, which win over those the fleet passes. @default - none: the fleet's */
+  public abstract readonly eventSources?: readonly EventSource[];
 
   protected constructor() {}
 
@@ -345,7 +354,7 @@ class ProviderNotification extends Notification {
   public readonly secretName: string;
 
   private readonly options: NotificationOptions & { readonly secretName: string };
-  private readonly eventSources?: readonly EventSource[];
+  public readonly eventSources?: readonly EventSource[];
   private readonly eventMetadata?: Readonly<Record<string, string>>;
 
   public constructor(options: NotificationOptions & { readonly secretName: string }, private readonly kind: NotificationKind) {
@@ -365,7 +374,7 @@ class ProviderNotification extends Notification {
     const alert = new Alert(root, 'Alert', {
       metadata,
       providerRef: provider,
-      eventSources: this.eventSourcesFor(options),
+      eventSources: this.eventSourcesFor(options, provider.namespace),
       eventSeverity: this.kind.commitStatus ? 'info' : this.options.severity ?? options.severity ?? 'info',
       eventMetadata: {
         cluster: options.clusterName,
@@ -397,10 +406,22 @@ class ProviderNotification extends Notification {
   }
 
   /** The notification's own sources, else the fleet's (Kustomizations only for a commit status), else the kind's defaults. */
-  private eventSourcesFor(options: NotificationBuildOptions): EventSource[] {
-    if (this.eventSources) return [...this.eventSources];
-    const fleet = this.kind.commitStatus ? options.eventSources?.filter((s) => s.kind === 'Kustomization') : options.eventSources;
+  private eventSourcesFor(options: NotificationBuildOptions, namespace: string): EventSource[] {
+    const watchable = (sources: readonly EventSource[] | undefined) => (options.ownNamespaceOnly
+      ? sources?.filter((s) => s.options.namespace === undefined || s.options.namespace === namespace)
+      : sources);
+    if (this.eventSources) {
+      const own = watchable(this.eventSources) ?? [];
+      // An empty list given as such is reported by the Alert; one emptied by the lockdown falls back to the defaults.
+      if (own.length > 0 || !options.ownNamespaceOnly) return [...own];
+      return this.defaultSources();
+    }
+    const fleet = watchable(this.kind.commitStatus ? options.eventSources?.filter((s) => s.kind === 'Kustomization') : options.eventSources);
     if (fleet && fleet.length > 0) return [...fleet];
+    return this.defaultSources();
+  }
+
+  private defaultSources(): EventSource[] {
     return (this.kind.defaultKinds ?? DEFAULT_NOTIFICATION_EVENT_KINDS).map((kind) => EventSource.all(kind));
   }
 }

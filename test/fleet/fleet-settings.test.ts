@@ -564,6 +564,43 @@ describe('notifications on clusters with tenants', () => {
     expect(secrets).toStrictEqual([{ name: 'teams-webhook', namespace: 'web' }]);
   });
 
+  test('the notification\'s own event sources are split the same way: each Alert watches only its own namespace', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addTenant('team-web', { namespace: 'web', targets: { environments: [production] }, notificationSecret: TenantNotificationSecret.external() });
+      fleet.addTenant('team-data', { namespace: 'data', targets: { environments: [production] }, notificationSecret: TenantNotificationSecret.external() });
+      const eventSources = [EventSource.all('HelmRelease', { namespace: 'web' }), EventSource.all('GitRepository', { namespace: 'flux-system' })];
+      fleet.addNotification(Notification.webhook({ secretName: 'hook', eventSources }), { tenants: true });
+    });
+    // WHEN
+    const alerts = (cluster: string) => objects(outdir, `clusters/${cluster}/notifications.yaml`)
+      .filter((o) => o.kind === 'Alert').map((o) => [o.metadata.namespace, o.spec.eventSources]);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect(alerts('prod-eu-1')).toStrictEqual([
+      ['flux-system', [{ kind: 'GitRepository', name: '*' }]],
+      ['web', [{ kind: 'HelmRelease', name: '*' }]],
+      ['data', ['Kustomization', 'HelmRelease', 'OCIRepository', 'HelmChart'].map((kind) => ({ kind, name: '*' }))],
+    ]);
+    expect(alerts('stg-eu-1')).toStrictEqual([
+      ['flux-system', [{ kind: 'HelmRelease', name: '*', namespace: 'web' }, { kind: 'GitRepository', name: '*' }]],
+    ]);
+  });
+
+  test('fails when a notification\'s own event source watches a namespace no routed tenant owns, on a cluster with tenants', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addTenant('team-web', { namespace: 'web', targets: { environments: [production] } });
+      fleet.addNotification(Notification.webhook({ secretName: 'hook', eventSources: [EventSource.all('HelmRelease', { namespace: 'apps' })] }));
+    });
+    // THEN
+    expect(errors).toStrictEqual([
+      '[acme] notification webhook: event source HelmRelease in namespace "apps" is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there and route the notification to the tenant owning "apps" (tenants: true), or narrow the notification\'s targets to clusters without tenants (on cluster prod-eu-1)',
+    ]);
+  });
+
   test('fails when a tenant a notification is routed to does not say where the notification\'s Secret comes from', () => {
     // GIVEN / WHEN
     const { errors } = synth((app) => {
