@@ -36,7 +36,7 @@ describe('the operator-style example fleet', () => {
 
   test('validate passes on it: Flux schemas, references, cycles, and kubectl kustomize of every folder', async () => {
     const report = await validateTree(committed);
-    expect(report).toStrictEqual({ errors: [], clusters: 3, files: 51, objects: 80 });
+    expect(report).toStrictEqual({ errors: [], clusters: 3, files: 53, objects: 92 });
   }, 180_000);
 
   test('is declared through the public API only: no JSON patch, no construct tree access', () => {
@@ -59,5 +59,33 @@ describe('the operator-style example fleet', () => {
     ]);
     expect(objectsOf('clusters/prod-eu-1/components/cert-manager/cert-manager.yaml').map((o) => `${o.kind}/${o.metadata.name}`))
       .toStrictEqual(['HelmRepository/cert-manager', 'HelmRelease/cert-manager']);
+  });
+
+  test('staging verifies main, production release tags, and each tenant its own signer', () => {
+    // GIVEN
+    const verifyOf = (cluster: string) => Object.fromEntries(objectsOf(`clusters/${cluster}/sources.yaml`)
+      .map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o.spec.verify.secretRef?.name ?? o.spec.verify.matchOIDCIdentity[0].subject]));
+    // WHEN / THEN
+    expect(verifyOf('staging-1')).toStrictEqual({
+      'flux-system/infra': '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$',
+      'web/apps-web': '^https://github\\.com/acme/web/\\.github/workflows/release\\.yaml@refs/heads/main$',
+    });
+    expect(verifyOf('prod-eu-1')).toStrictEqual({
+      'flux-system/infra': '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/tags/v[^@]+$',
+      'web/apps-web': '^https://github\\.com/acme/web/\\.github/workflows/release\\.yaml@refs/heads/main$',
+      'data/apps-pipelines': 'team-data-cosign',
+    });
+    expect(objectsOf('clusters/prod-eu-1/signing-keys.yaml').map((o) => [o.kind, o.metadata.namespace, o.metadata.name, Object.keys(o.stringData)]))
+      .toStrictEqual([['Secret', 'data', 'team-data-cosign', ['cosign.pub']]]);
+  });
+
+  test('production alerts come from flux-system and from an Alert in each tenant namespace', () => {
+    // GIVEN / WHEN
+    const alerts = objectsOf('clusters/prod-eu-1/notifications.yaml').filter((o) => o.kind === 'Alert')
+      .map((o) => [o.metadata.namespace, o.spec.eventSeverity, o.spec.eventMetadata.tenant ?? null]);
+    // THEN
+    expect(alerts).toStrictEqual([['flux-system', 'error', null], ['web', 'error', 'team-web'], ['data', 'error', 'team-data']]);
+    expect(objectsOf('clusters/staging-1/notifications.yaml').map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`))
+      .toStrictEqual(['Provider/flux-system/msteams', 'Alert/flux-system/msteams']);
   });
 });

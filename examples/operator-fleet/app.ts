@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApiObject } from 'cdk8s';
 import {
-  Bootstrap, ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Notification, Registry, ResourceSet, Signing, TenantPullSecret,
+  Bootstrap, ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Notification, Registry, ResourceSet, Signing,
+  TenantNotificationSecret, TenantPullSecret,
 } from 'flux-fleet';
 
 /** The variables every cluster carries. */
@@ -22,11 +24,13 @@ export function buildApp(outdir: string): FluxApp {
  * the Flux Operator upgrading itself by chart range and pulling the Flux manifests from their OCI artifact, platform
  * components with per-environment overlays, a cert-manager chart from its HTTPS Helm repository, tenants whose
  * namespaces admission policies select by label, a policy ResourceSet on every cluster, extra objects on one cluster,
- * and alerts routed per environment.
+ * staging signed from main and production from release tags, tenants signing with their own repository's workflow or
+ * their own key, and alerts routed per environment and to the tenants' own namespaces.
  */
 export function buildFleet(app: FluxApp): Fleet<Vars> {
   const fleet = new Fleet<Vars>(app, 'ops', {
     registry: Registry.ghcr({ owner: 'acme', repository: 'fleet', pullSecret: { name: 'ghcr-pull' } }),
+    // Staging (and every environment without its own identity) verifies the release workflow run on main.
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     // ComponentSource.folder() paths start here: the folder of this file.
     baseDir: fileURLToPath(new URL('.', import.meta.url)),
@@ -50,7 +54,11 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
   });
 
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
-  const production = fleet.addEnvironment('production', { channel: 'stable' });
+  // Production verifies only what the release workflow signed on a release tag: a build from main never reaches it.
+  const production = fleet.addEnvironment('production', {
+    channel: 'stable',
+    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }),
+  });
   staging.addCluster('staging-1', { region: 'eu-west-1', vars: { domain: 'staging.acme.io' } });
   production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 1, vars: { domain: 'eu.acme.io' } });
   const prodUs = production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2, vars: { domain: 'us.acme.io' } });
@@ -92,6 +100,10 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
     namespaceLabels: { 'toolkit.fluxcd.io/role': 'tenant' },
     roleBindings: [{ clusterRole: 'view', groups: ['acme:web-developers'] }],
     pullSecret: TenantPullSecret.external(),
+    // The team keeps its Slack token in its namespace itself.
+    notificationSecret: TenantNotificationSecret.external(),
+    // The web team's artifacts are signed by its own repository's release workflow, in every environment.
+    signing: Signing.githubActions({ repository: 'acme/web', workflow: 'release.yaml' }),
   });
   const data = fleet.addTenant('team-data', {
     namespace: 'data',
@@ -110,6 +122,24 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
           data: [{ secretKey: '.dockerconfigjson', remoteRef: { key: 'fleet/ghcr-pull' } }],
         },
       });
+    }),
+    // The notifications' tokens, synced the same way, one ExternalSecret per Secret.
+    notificationSecret: TenantNotificationSecret.objects((scope, namespace, secretName) => {
+      new ApiObject(scope, 'external-secret', {
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ExternalSecret',
+        metadata: { name: secretName, namespace },
+        spec: {
+          secretStoreRef: { kind: 'ClusterSecretStore', name: 'platform' },
+          target: { name: secretName },
+          data: [{ secretKey: 'token', remoteRef: { key: `fleet/${secretName}` } }],
+        },
+      });
+    }),
+    // The data team's pipelines sign with the team's own key; the public key is written beside its sources.
+    signing: Signing.cosignKey({
+      secretName: 'team-data-cosign',
+      publicKey: readFileSync(new URL('./team-data-cosign.pub', import.meta.url), 'utf8'),
     }),
   });
   // Tenant apps come from the teams' own pipelines, mirrored into each region; production runs reviewed digests.
@@ -178,10 +208,12 @@ export function buildFleet(app: FluxApp): Fleet<Vars> {
     });
   });
 
-  // Alerts: production's errors to Slack, staging's every event of flux-system to Teams.
+  // Alerts: production's errors to Slack, from flux-system and from each tenant's namespace (an Alert of its own
+  // there, under the multi-tenancy lockdown); staging's every event of flux-system to Teams.
   fleet.addNotification(Notification.slack({ channel: 'prod-alerts', secretName: 'slack-bot-token' }), {
     targets: { environments: [production] },
     severity: 'error',
+    tenants: true,
   });
   fleet.addNotification(Notification.msteams({ secretName: 'teams-webhook' }), {
     targets: { environments: [staging] },

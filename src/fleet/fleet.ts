@@ -299,10 +299,11 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     const bootstrapChart = cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system');
     this.bootstrapOf(cluster).build(bootstrapChart, facts);
 
+    let tenantsChart: Chart | undefined;
     if (multitenant) {
-      const chart = cluster._addChart('tenants', 'tenants.yaml', undefined);
+      tenantsChart = cluster._addChart('tenants', 'tenants.yaml', undefined);
       const pullSecret = registry.sourceSettings(cluster.region).secretRef?.name;
-      for (const tenant of tenants) tenant._build(chart, { name: RUNTIME_INFO, data: runtimeInfo }, pullSecret);
+      for (const tenant of tenants) tenant._build(tenantsChart, { name: RUNTIME_INFO, data: runtimeInfo }, pullSecret);
     }
 
     const present = this.componentList.filter((c) => c.appliesTo(cluster));
@@ -382,23 +383,43 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     }
 
     const notifications = this.notificationList.filter((n) => matchesTargets(n.routing.targets, cluster));
+    const tenantSecrets = new Set<string>();
     if (notifications.length > 0) {
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
       for (const { notification, routing } of notifications) {
         const eventSources = typeof routing.eventSources === 'function' ? routing.eventSources(cluster) : routing.eventSources;
-        for (const source of eventSources ?? []) {
+        const routed = routedTenants(routing, tenants);
+        // The notification's own sources win over the routing's: check those that will be used.
+        for (const source of notification.eventSources ?? eventSources ?? []) {
           const namespace = source.options.namespace;
-          if (multitenant && namespace !== undefined && namespace !== 'flux-system') {
-            this.buildProblem(`notification ${notification.id}: event source ${source.kind} in namespace ${q(namespace)} is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there, or narrow the notification's targets to clusters without tenants`, cluster.name);
+          if (multitenant && namespace !== undefined && namespace !== 'flux-system' && !routed.some((t) => t.namespace === namespace)) {
+            this.buildProblem(`notification ${notification.id}: event source ${source.kind} in namespace ${q(namespace)} is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there and route the notification to the tenant owning ${q(namespace)} (tenants: true), or narrow the notification's targets to clusters without tenants`, cluster.name);
           }
         }
-        notification.build(chart, {
+        const options = {
           clusterName: cluster.name,
           environment: env.name,
           region: cluster.region,
           severity: typeof routing.severity === 'function' ? routing.severity(cluster) : routing.severity,
           eventSources,
-        });
+        };
+        // Under the lockdown an Alert watches its own namespace only: each tenant routed to gets its own Provider and Alert.
+        notification.build(chart, { ...options, ownNamespaceOnly: multitenant });
+        for (const tenant of routed) {
+          notification.build(new Construct(chart, `tenant-${tenant.name}--${notification.id}`), {
+            ...options,
+            ownNamespaceOnly: true,
+            namespace: tenant.namespace,
+            tenant: tenant.name,
+          });
+          const secretKey = `${tenant.name}/${notification.secretName}`;
+          if (!tenant.providesNotificationSecret) {
+            this.buildProblem(`notification ${notification.id}: routed to tenant ${tenant.name}, whose Provider reads the Secret ${q(notification.secretName)} in namespace ${q(tenant.namespace)}, which nothing provides there (Secrets are not shared across namespaces); set notificationSecret on the tenant: TenantNotificationSecret.external() if something else puts it there, or TenantNotificationSecret.objects(...) to have the fleet write what creates it`, cluster.name);
+          } else if (tenantsChart && !tenantSecrets.has(secretKey)) {
+            tenantSecrets.add(secretKey);
+            tenant._buildNotificationSecret(tenantsChart, notification.secretName);
+          }
+        }
       }
     }
   }
@@ -491,7 +512,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     for (const cycle of componentCycles(this.componentList).cycles) {
       c.add(`component dependsOn cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);
     }
-    for (const { notification: n } of this.notificationList) for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
+    for (const { notification: n, routing } of this.notificationList) {
+      for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);
+      for (const tenant of Array.isArray(routing.tenants) ? routing.tenants : []) {
+        if (!this.tenantList.includes(tenant)) {
+          c.add(`notification ${n.id}: routed to tenant ${tenant.name} (${tenant.node.path}), which is not a tenant of this fleet; add it with addTenant() on this fleet, or leave it out of tenants`);
+        }
+      }
+    }
     return c.errors;
   }
 
@@ -525,6 +553,13 @@ function runtimeInfoOf(cluster: Cluster<any>): Record<string, string> {
     // Variables with invalid names are reported at the cluster; they are left out here so as not to report them twice.
     ...Object.fromEntries(Object.entries(cluster.vars).filter(([k]) => isVariableName(k)).map(([k, v]) => [k, String(v as string)])),
   };
+}
+
+/** The tenants of a cluster (`tenants`) that a notification's routing sends the events of, in the fleet's order. */
+function routedTenants(routing: NotificationRouting, tenants: readonly Tenant[]): Tenant[] {
+  if (routing.tenants === true) return [...tenants];
+  if (Array.isArray(routing.tenants)) return tenants.filter((t) => (routing.tenants as Tenant[]).includes(t));
+  return [];
 }
 
 function cloudOf(registry: Registry): ClusterType {

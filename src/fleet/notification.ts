@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
 import type { Targets } from './targets.js';
+import type { Tenant } from './tenant.js';
 import { Checks, q } from '../flux/core/rules.js';
 import { Alert, EventSource, EventSourceKind } from '../flux/notification/alert.js';
 import { Provider, ProviderProps } from '../flux/notification/provider.js';
@@ -18,6 +19,9 @@ export const DEFAULT_NOTIFICATION_EVENT_KINDS: readonly EventSourceKind[] = ['Ku
 
 /** The Alert `eventMetadata` keys the fleet sets on every cluster's Alert. */
 export const CLUSTER_METADATA_KEYS: readonly string[] = ['cluster', 'environment', 'region'];
+
+/** The Alert `eventMetadata` key the fleet sets, beside {@link CLUSTER_METADATA_KEYS}, on a tenant's Alert: the tenant's name. */
+export const TENANT_METADATA_KEY = 'tenant';
 
 /** Options every notification takes. */
 export interface NotificationOptions {
@@ -125,11 +129,25 @@ export interface NotificationRouting {
   readonly severity?: NotificationSeverity | ((cluster: ClusterInfo<any>) => NotificationSeverity);
   /**
    * The objects whose events are sent on each cluster, e.g. every HelmRelease of another namespace beside the
-   * platform's (on clusters without tenants: under the multi-tenancy lockdown, notification-controller refuses Alerts
-   * watching other namespaces, and synth fails); the notification's own `eventSources` win.
+   * platform's; the notification's own `eventSources` win. On a cluster with tenants, the multi-tenancy lockdown
+   * makes notification-controller refuse Alerts watching other namespaces: an entry naming a tenant's namespace
+   * goes to that tenant's own Alert (see `tenants`), and one naming a namespace no routed tenant owns fails synth.
    * @default - the notification kind's defaults (objects of `flux-system`)
    */
   readonly eventSources?: EventSource[] | ((cluster: ClusterInfo<any>) => EventSource[]);
+  /**
+   * Also post the events of tenants' namespaces: `true` for every tenant of each cluster, or a list of tenants.
+   *
+   * Under the multi-tenancy lockdown of a cluster with tenants, an Alert watches only its own namespace, so each
+   * tenant the notification is routed to gets a Provider and an Alert of its own in its namespace (beside the
+   * platform's in `flux-system`), written to `notifications.yaml` with the same name, severity and event sources;
+   * an event source naming another namespace is left out of a tenant's Alert, and its event metadata carries
+   * `tenant: <tenant name>` beside the cluster's name, environment and region. The Provider reads the notification's
+   * Secret by name in the tenant's namespace, where it must exist too: the tenant says where it comes from with its
+   * `notificationSecret` prop ({@link TenantNotificationSecret}), else synth fails.
+   * @default false: only the platform's Alert in `flux-system`
+   */
+  readonly tenants?: boolean | Tenant[];
 }
 
 /** What {@link Notification.build} needs to know of the cluster it builds for. */
@@ -152,6 +170,23 @@ export interface NotificationBuildOptions {
    * @default - the notification kind's defaults
    */
   readonly eventSources?: EventSource[];
+  /**
+   * The namespace of the Provider and the Alert, e.g. a tenant's namespace; the Provider's Secret must exist there.
+   * @default - the namespace of `scope`'s Chart
+   */
+  readonly namespace?: string;
+  /**
+   * Keep only the event sources that select objects of the Alert's own namespace (naming no namespace, or that one),
+   * as the multi-tenancy lockdown requires: notification-controller refuses an Alert watching another namespace.
+   * When none is left, the kind's defaults apply.
+   * @default false: every event source chosen
+   */
+  readonly ownNamespaceOnly?: boolean;
+  /**
+   * The tenant the objects are built for: Alert `eventMetadata.tenant`.
+   * @default - none: the platform's Alert, with no tenant key
+   */
+  readonly tenant?: string;
 }
 
 /** The objects {@link Notification.build} creates for one cluster. */
@@ -168,7 +203,8 @@ export interface NotificationObjects {
  * carries the cluster's name, environment and region, so that each message says which cluster it comes from.
  *
  * Credentials are never written in the config repo: every kind references a Secret by name, which must exist in the
- * Provider's namespace (`flux-system` by default) on every cluster.
+ * Provider's namespace (`flux-system` by default) on every cluster, and in the namespace of every tenant the
+ * notification is routed to (see {@link NotificationRouting.tenants}).
  */
 export abstract class Notification {
   /**
@@ -276,6 +312,10 @@ export abstract class Notification {
 
   /** A DNS-1123 label naming the Provider and the Alert on every cluster: the `name` option, or the kind's id. */
   public abstract readonly id: string;
+  /** The name of the Secret the Provider reads, which must exist in the Provider's namespace. */
+  public abstract readonly secretName: string;
+  /** The notification's own event sources, which win over those the fleet passes. @default - none: the fleet's */
+  public abstract readonly eventSources?: readonly EventSource[];
 
   protected constructor() {}
 
@@ -311,33 +351,36 @@ interface NotificationKind {
 
 class ProviderNotification extends Notification {
   public readonly id: string;
+  public readonly secretName: string;
 
   private readonly options: NotificationOptions & { readonly secretName: string };
-  private readonly eventSources?: readonly EventSource[];
+  public readonly eventSources?: readonly EventSource[];
   private readonly eventMetadata?: Readonly<Record<string, string>>;
 
   public constructor(options: NotificationOptions & { readonly secretName: string }, private readonly kind: NotificationKind) {
     super();
     this.options = options;
     this.id = options.name ?? kind.id;
+    this.secretName = options.secretName;
     this.eventSources = options.eventSources ? [...options.eventSources] : undefined;
     this.eventMetadata = options.eventMetadata ? { ...options.eventMetadata } : undefined;
   }
 
   public build(scope: Construct, options: NotificationBuildOptions): NotificationObjects {
     const root = new Construct(scope, `notification-${this.id}`);
-    const metadata = { name: this.id };
+    const metadata = { name: this.id, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) };
     const provider = new Provider(root, 'Provider', { metadata, ...this.kind.provider(options) });
-    const extra = Object.entries(this.eventMetadata ?? {}).filter(([key]) => !CLUSTER_METADATA_KEYS.includes(key));
+    const extra = Object.entries(this.eventMetadata ?? {}).filter(([key]) => !CLUSTER_METADATA_KEYS.includes(key) && key !== TENANT_METADATA_KEY);
     const alert = new Alert(root, 'Alert', {
       metadata,
       providerRef: provider,
-      eventSources: this.eventSourcesFor(options),
+      eventSources: this.eventSourcesFor(options, provider.namespace),
       eventSeverity: this.kind.commitStatus ? 'info' : this.options.severity ?? options.severity ?? 'info',
       eventMetadata: {
         cluster: options.clusterName,
         environment: options.environment,
         region: options.region,
+        ...(options.tenant !== undefined ? { [TENANT_METADATA_KEY]: options.tenant } : {}),
         ...Object.fromEntries(extra),
       },
     });
@@ -352,6 +395,8 @@ class ProviderNotification extends Notification {
     for (const key of Object.keys(this.eventMetadata ?? {})) {
       if (CLUSTER_METADATA_KEYS.includes(key)) {
         c.add(`${label} eventMetadata key ${q(key)} is set by the fleet on every cluster's Alert (with ${CLUSTER_METADATA_KEYS.map((k) => q(k)).join(', ')}); use another key, e.g. ${q(`${key}-label`)}`);
+      } else if (key === TENANT_METADATA_KEY) {
+        c.add(`${label} eventMetadata key ${q(key)} is set by the fleet on a tenant's Alert to the tenant's name; use another key, e.g. ${q(`${key}-label`)}`);
       } else if (key.trim() === '') {
         c.add(`${label} eventMetadata has an empty key; name every entry, e.g. "team"`);
       }
@@ -361,10 +406,22 @@ class ProviderNotification extends Notification {
   }
 
   /** The notification's own sources, else the fleet's (Kustomizations only for a commit status), else the kind's defaults. */
-  private eventSourcesFor(options: NotificationBuildOptions): EventSource[] {
-    if (this.eventSources) return [...this.eventSources];
-    const fleet = this.kind.commitStatus ? options.eventSources?.filter((s) => s.kind === 'Kustomization') : options.eventSources;
+  private eventSourcesFor(options: NotificationBuildOptions, namespace: string): EventSource[] {
+    const watchable = (sources: readonly EventSource[] | undefined) => (options.ownNamespaceOnly
+      ? sources?.filter((s) => s.options.namespace === undefined || s.options.namespace === namespace)
+      : sources);
+    if (this.eventSources) {
+      const own = watchable(this.eventSources) ?? [];
+      // An empty list given as such is reported by the Alert; one emptied by the lockdown falls back to the defaults.
+      if (own.length > 0 || !options.ownNamespaceOnly) return [...own];
+      return this.defaultSources();
+    }
+    const fleet = watchable(this.kind.commitStatus ? options.eventSources?.filter((s) => s.kind === 'Kustomization') : options.eventSources);
     if (fleet && fleet.length > 0) return [...fleet];
+    return this.defaultSources();
+  }
+
+  private defaultSources(): EventSource[] {
     return (this.kind.defaultKinds ?? DEFAULT_NOTIFICATION_EVENT_KINDS).map((kind) => EventSource.all(kind));
   }
 }

@@ -51,6 +51,37 @@ export class TenantPullSecret {
   ) {}
 }
 
+/**
+ * How the Secrets of the notifications routed to a tenant (`addNotification(n, { tenants: true })`) come to exist in
+ * its namespace. Each such notification gets a Provider in the tenant's namespace, which reads the notification's
+ * Secret (`secretName`) there; Secrets are not shared across namespaces and the config repo holds no secret, so the
+ * tenant must say where its copies come from, else synth fails.
+ */
+export class TenantNotificationSecret {
+  /**
+   * The Secrets are put into the namespace by something outside the config repo (a secret store operator, a policy
+   * engine generating them, the team itself); the fleet only refers to them by name.
+   */
+  public static external(): TenantNotificationSecret {
+    return new TenantNotificationSecret(undefined);
+  }
+
+  /**
+   * The fleet writes objects that create each Secret in the namespace, e.g. an External Secrets Operator
+   * `ExternalSecret` as an `ApiObject`: `build` is called once per Secret name on every cluster where a notification
+   * reading it is routed to the tenant, with a scope of its own in the tenants chart (`tenants.yaml`), the tenant's
+   * namespace and the Secret's name, and must not put secret values in the objects.
+   */
+  public static objects(build: (scope: Construct, namespace: string, secretName: string) => void): TenantNotificationSecret {
+    return new TenantNotificationSecret(build);
+  }
+
+  private constructor(
+    /** The objects that create a Secret, if the fleet writes them. @internal */
+    public readonly _build: ((scope: Construct, namespace: string, secretName: string) => void) | undefined,
+  ) {}
+}
+
 /** Props of a {@link Tenant}. */
 export interface TenantProps {
   /** The namespace the tenant owns; its components are reconciled there. @default - the tenant's name */
@@ -87,6 +118,12 @@ export interface TenantProps {
    * @default - none: a tenant component pulling with a pull secret fails synth
    */
   readonly pullSecret?: TenantPullSecret;
+  /**
+   * Where the copies of the notifications' Secrets in the tenant's namespace come from, when notifications are routed
+   * to the tenant (see {@link TenantNotificationSecret}).
+   * @default - none: a notification routed to the tenant fails synth
+   */
+  readonly notificationSecret?: TenantNotificationSecret;
   /**
    * Who signs the tenant's artifacts (its own repository's workflow, say): the sources of its components verify it.
    * @default - the environment's signing identity
@@ -193,6 +230,21 @@ export class Tenant extends Construct {
       });
     }
     if (pullSecretName !== undefined) this.props.pullSecret?._build?.(chart, this.namespace, pullSecretName);
+  }
+
+  /**
+   * Creates, in `chart`, what makes the notification Secret `secretName` exist in the tenant's namespace, when the
+   * tenant's `notificationSecret` says the fleet writes it.
+   * @internal
+   */
+  public _buildNotificationSecret(chart: Chart, secretName: string): void {
+    const build = this.props.notificationSecret?._build;
+    if (build) build(new Construct(chart, `${this.name}-notification-secret-${secretName}`), this.namespace, secretName);
+  }
+
+  /** Whether the tenant says where the copies of notification Secrets in its namespace come from. */
+  public get providesNotificationSecret(): boolean {
+    return this.props.notificationSecret !== undefined;
   }
 
   /** Whether the tenant says where its copy of the registry's pull secret comes from. */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet, Signing,
-  SynthError, TenantPullSecret,
+  Bootstrap, ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet,
+  Signing, SynthError, TenantNotificationSecret, TenantPullSecret,
 } from '../../src/index.js';
 
 function freshDir(): string {
@@ -458,7 +458,182 @@ describe('notifications on clusters with tenants', () => {
     });
     // THEN
     expect(errors).toStrictEqual([
-      '[acme] notification slack: event source HelmRelease in namespace "web" is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there, or narrow the notification\'s targets to clusters without tenants (on cluster prod-eu-1)',
+      '[acme] notification slack: event source HelmRelease in namespace "web" is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there and route the notification to the tenant owning "web" (tenants: true), or narrow the notification\'s targets to clusters without tenants (on cluster prod-eu-1)',
+    ]);
+  });
+
+  /** A tenant whose notification Secrets the fleet creates with an ExternalSecret each. */
+  const externalSecrets = () => TenantNotificationSecret.objects((scope, namespace, secretName) => {
+    new ApiObject(scope, 'secret', {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: secretName, namespace },
+      spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'vault' }, target: { name: secretName } },
+    });
+  });
+
+  test('a notification routed to tenants gets a Provider and an Alert in each tenant namespace, watching that namespace', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addTenant('team-web', { namespace: 'web', notificationSecret: externalSecrets() });
+      fleet.addTenant('team-data', { namespace: 'data', targets: { environments: [production] }, notificationSecret: TenantNotificationSecret.external() });
+      fleet.addNotification(Notification.slack({ channel: 'alerts', secretName: 'slack-bot' }), {
+        tenants: true,
+        severity: (cluster) => (cluster.production ? 'error' : 'info'),
+        eventSources: [EventSource.all('HelmRelease', { namespace: 'web' }), EventSource.all('Kustomization')],
+      });
+    });
+    // WHEN
+    const notifications = objects(outdir, 'clusters/prod-eu-1/notifications.yaml');
+    const tenantObjects = (cluster: string) => objects(outdir, `clusters/${cluster}/tenants.yaml`)
+      .filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    const provider = (namespace: string) => ({
+      apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+      kind: 'Provider',
+      metadata: { name: 'slack', namespace },
+      spec: { address: 'https://slack.com/api/chat.postMessage', channel: 'alerts', secretRef: { name: 'slack-bot' }, type: 'slack' },
+    });
+    const metadata = { cluster: 'prod-eu-1', environment: 'production', region: 'eu-west-1' };
+    expect(notifications).toStrictEqual([
+      provider('flux-system'),
+      {
+        apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+        kind: 'Alert',
+        metadata: { name: 'slack', namespace: 'flux-system' },
+        spec: { eventMetadata: metadata, eventSeverity: 'error', eventSources: [{ kind: 'Kustomization', name: '*' }], providerRef: { name: 'slack' } },
+      },
+      provider('web'),
+      {
+        apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+        kind: 'Alert',
+        metadata: { name: 'slack', namespace: 'web' },
+        spec: {
+          eventMetadata: { ...metadata, tenant: 'team-web' },
+          eventSeverity: 'error',
+          eventSources: [{ kind: 'HelmRelease', name: '*' }, { kind: 'Kustomization', name: '*' }],
+          providerRef: { name: 'slack' },
+        },
+      },
+      provider('data'),
+      {
+        apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+        kind: 'Alert',
+        metadata: { name: 'slack', namespace: 'data' },
+        spec: {
+          eventMetadata: { ...metadata, tenant: 'team-data' },
+          eventSeverity: 'error',
+          eventSources: [{ kind: 'Kustomization', name: '*' }],
+          providerRef: { name: 'slack' },
+        },
+      },
+    ]);
+    expect(objects(outdir, 'clusters/stg-eu-1/notifications.yaml').map((o) => [o.kind, o.metadata.namespace, o.spec.eventSeverity])).toStrictEqual([
+      ['Provider', 'flux-system', undefined], ['Alert', 'flux-system', 'info'], ['Provider', 'web', undefined], ['Alert', 'web', 'info'],
+    ]);
+    expect(tenantObjects('prod-eu-1')).toStrictEqual([{ name: 'slack-bot', namespace: 'web' }]);
+    expect(tenantObjects('stg-eu-1')).toStrictEqual([{ name: 'slack-bot', namespace: 'web' }]);
+  });
+
+  test('a notification routed to some tenants leaves the others out, and each Secret is created once per namespace', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet } = smallFleet(app, { flux: { version: '2.10.x', bootstrap: Bootstrap.operator({ version: '0.60.0' }) } });
+      const web = fleet.addTenant('team-web', { namespace: 'web', notificationSecret: externalSecrets() });
+      fleet.addTenant('team-data', { namespace: 'data' });
+      fleet.addNotification(Notification.msteams({ secretName: 'teams-webhook' }), { tenants: [web] });
+      fleet.addNotification(Notification.msteams({ name: 'teams-deploys', secretName: 'teams-webhook' }), { tenants: [web] });
+    });
+    // WHEN
+    const placed = objects(outdir, 'clusters/stg-eu-1/notifications.yaml').map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+    const secrets = objects(outdir, 'clusters/stg-eu-1/tenants.yaml').filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect(placed).toStrictEqual([
+      'notification.toolkit.fluxcd.io/v1 Provider flux-system/msteams',
+      'notification.toolkit.fluxcd.io/v1 Alert flux-system/msteams',
+      'notification.toolkit.fluxcd.io/v1 Provider web/msteams',
+      'notification.toolkit.fluxcd.io/v1 Alert web/msteams',
+      'notification.toolkit.fluxcd.io/v1 Provider flux-system/teams-deploys',
+      'notification.toolkit.fluxcd.io/v1 Alert flux-system/teams-deploys',
+      'notification.toolkit.fluxcd.io/v1 Provider web/teams-deploys',
+      'notification.toolkit.fluxcd.io/v1 Alert web/teams-deploys',
+    ]);
+    expect(secrets).toStrictEqual([{ name: 'teams-webhook', namespace: 'web' }]);
+  });
+
+  test('the notification\'s own event sources are split the same way: each Alert watches only its own namespace', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addTenant('team-web', { namespace: 'web', targets: { environments: [production] }, notificationSecret: TenantNotificationSecret.external() });
+      fleet.addTenant('team-data', { namespace: 'data', targets: { environments: [production] }, notificationSecret: TenantNotificationSecret.external() });
+      const eventSources = [EventSource.all('HelmRelease', { namespace: 'web' }), EventSource.all('GitRepository', { namespace: 'flux-system' })];
+      fleet.addNotification(Notification.webhook({ secretName: 'hook', eventSources }), { tenants: true });
+    });
+    // WHEN
+    const alerts = (cluster: string) => objects(outdir, `clusters/${cluster}/notifications.yaml`)
+      .filter((o) => o.kind === 'Alert').map((o) => [o.metadata.namespace, o.spec.eventSources]);
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect(alerts('prod-eu-1')).toStrictEqual([
+      ['flux-system', [{ kind: 'GitRepository', name: '*' }]],
+      ['web', [{ kind: 'HelmRelease', name: '*' }]],
+      ['data', ['Kustomization', 'HelmRelease', 'OCIRepository', 'HelmChart'].map((kind) => ({ kind, name: '*' }))],
+    ]);
+    expect(alerts('stg-eu-1')).toStrictEqual([
+      ['flux-system', [{ kind: 'HelmRelease', name: '*', namespace: 'web' }, { kind: 'GitRepository', name: '*' }]],
+    ]);
+  });
+
+  test('fails when a notification\'s own event source watches a namespace no routed tenant owns, on a cluster with tenants', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addTenant('team-web', { namespace: 'web', targets: { environments: [production] } });
+      fleet.addNotification(Notification.webhook({ secretName: 'hook', eventSources: [EventSource.all('HelmRelease', { namespace: 'apps' })] }));
+    });
+    // THEN
+    expect(errors).toStrictEqual([
+      '[acme] notification webhook: event source HelmRelease in namespace "apps" is dropped on a cluster with tenants, where notification-controller refuses Alerts watching other namespaces (--no-cross-namespace-refs); watch flux-system only there and route the notification to the tenant owning "apps" (tenants: true), or narrow the notification\'s targets to clusters without tenants (on cluster prod-eu-1)',
+    ]);
+  });
+
+  test('fails when a tenant a notification is routed to does not say where the notification\'s Secret comes from', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      const { fleet, production } = smallFleet(app);
+      fleet.addTenant('team-web', { namespace: 'web', targets: { environments: [production] } });
+      fleet.addNotification(Notification.discord({ secretName: 'discord-webhook' }), { tenants: true });
+    });
+    // THEN
+    expect(errors).toStrictEqual([
+      '[acme] notification discord: routed to tenant team-web, whose Provider reads the Secret "discord-webhook" in namespace "web", which nothing provides there (Secrets are not shared across namespaces); set notificationSecret on the tenant: TenantNotificationSecret.external() if something else puts it there, or TenantNotificationSecret.objects(...) to have the fleet write what creates it (on cluster prod-eu-1)',
+    ]);
+  });
+
+  test('fails when a notification is routed to a tenant of another fleet', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      const { fleet } = smallFleet(app);
+      const other = new Fleet(app, 'other', { registry: Registry.ecr({ account: '123456789012', repository: 'other' }) });
+      const stray = other.addTenant('team-web', { namespace: 'web' });
+      fleet.addNotification(Notification.slack({ channel: 'alerts', secretName: 'slack-bot' }), { tenants: [stray] });
+    });
+    // THEN
+    expect(errors).toStrictEqual([
+      '[acme] notification slack: routed to tenant team-web (other/tenants/team-web), which is not a tenant of this fleet; add it with addTenant() on this fleet, or leave it out of tenants',
+    ]);
+  });
+
+  test('fails when a notification sets the event metadata key the fleet gives a tenant\'s Alert', () => {
+    // GIVEN / WHEN
+    const errors = Notification.slack({ channel: 'alerts', secretName: 'slack-bot', eventMetadata: { tenant: 'web' } }).validate();
+    // THEN
+    expect(errors).toStrictEqual([
+      'Notification.slack() eventMetadata key "tenant" is set by the fleet on a tenant\'s Alert to the tenant\'s name; use another key, e.g. "tenant-label"',
     ]);
   });
 });
