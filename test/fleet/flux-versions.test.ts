@@ -45,7 +45,7 @@ describe('a fleet running two Flux minors', () => {
       const manifests = bootstrap.find((d) => d.kind === 'OCIRepository' && d.metadata.name === 'flux-manifests');
       return [cluster, {
         notifications: notifications.map((d) => `${d.kind} ${d.apiVersion}`),
-        flux: instance ? `FluxInstance ${instance.spec.distribution.version}` : `${manifests.spec.url} ${JSON.stringify(manifests.spec.ref)}`,
+        flux: instance ? `FluxInstance ${instance.spec.distribution.version}` : `${manifests!.spec.url} ${JSON.stringify(manifests!.spec.ref)}`,
       }];
     }));
     expect(seen).toStrictEqual({
