@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { DeliveryError } from './artifacts.js';
 import type { Fleet } from '../fleet/fleet.js';
-import type { SigningIdentity } from '../fleet/signing.js';
+import type { CiSigner, SigningIdentity } from '../fleet/signing.js';
 import { parseRegistryReference } from './oci/reference.js';
 import { readReleaseManifest, ReleaseManifestError } from '../output/release-manifest.js';
 import { describeSigner, githubRefCondition, releaseSigners, releaseSignersOfFleet, signingSteps, type ReleaseSigner } from './signing/workflow-steps.js';
@@ -126,7 +126,9 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
     entry.clusters.push(name);
     identities.set(key, entry);
   }
-  const workflowOf = (id: SigningIdentity): string => (id.keyless && id.ci?.system === 'github-actions' ? `${id.ci.repository}/${id.ci.workflow}` : JSON.stringify(id));
+  const workflowOf = (id: SigningIdentity): string => (id.keyless && id.ci?.system === 'github-actions'
+    ? `${id.ci.repository}/${id.ci.workflow}`
+    : id.keyless && id.ci?.system === 'gitlab-ci' ? `${id.ci.host}/${id.ci.project}//${id.ci.configPath}` : JSON.stringify(id));
   const workflows = new Set([...identities.values()].map((e) => workflowOf(e.identity)));
   if (workflows.size > 1) {
     problems.push(`the clusters verify different signers, and one workflow signs as one: ${[...identities.values()].map((e) => `${describeIdentity(e.identity)} (${e.clusters.join(', ')})`).join('; ')}`);
@@ -407,12 +409,13 @@ function identityOf(verify: Verify): SigningIdentity | string {
   if (ids.length !== 1) return `its sync source accepts ${ids.length} keyless identities; a workflow signs as exactly one`;
   const issuer = exact(ids[0].issuer ?? '');
   const subject = exact(ids[0].subject ?? '');
-  const glob = githubGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '');
+  const glob = githubGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '') ?? gitlabGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '');
   if (glob) return glob;
   if (issuer === undefined || subject === undefined) {
     return `its sync source accepts signers matching ${JSON.stringify(ids[0].subject)}, a pattern rather than one signer; declare an exact identity (e.g. Signing.githubActions) for the fleet's own artifacts`;
   }
   const gh = /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^/@]+)@(refs\/.+)$/.exec(subject);
+  const gl = gitlabSubject(issuer, subject);
   return {
     tool: 'cosign',
     keyless: true,
@@ -420,6 +423,7 @@ function identityOf(verify: Verify): SigningIdentity | string {
     subject,
     regex: false,
     ...(issuer === GITHUB_ISSUER && gh ? { ci: { system: 'github-actions' as const, repository: gh[1], workflow: gh[2], ref: gh[3] } } : {}),
+    ...(gl ? { ci: gl } : {}),
   };
 }
 
@@ -451,4 +455,21 @@ function githubGlobIdentity(issuer: string, subject: string): SigningIdentity | 
   const gh = prefix === undefined ? null : /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^/@]+)@(refs\/.+)$/.exec(prefix);
   if (!gh) return undefined;
   return { tool: 'cosign', keyless: true, issuer, subject, regex: true, ci: { system: 'github-actions', repository: gh[1], workflow: gh[2], ref: `${gh[3]}*` } };
+}
+
+/** The GitLab CI pipeline a Fulcio subject names (`https://<host>/<project>//<configPath>@<ref>`, issuer `https://<host>`). */
+function gitlabSubject(issuer: string, subject: string): CiSigner | undefined {
+  const gl = /^https:\/\/([^/]+)\/([^/]+(?:\/[^/]+)+)\/\/([^@]+)@(refs\/.+)$/.exec(subject);
+  if (!gl || issuer !== `https://${gl[1]}`) return undefined;
+  return { system: 'gitlab-ci', host: gl[1], project: gl[2], configPath: gl[3], ref: gl[4] };
+}
+
+/** The GitLab CI identity a tag or branch pattern (`Signing.gitlabCi({ ref: 'refs/tags/v*' })`) verifies. */
+function gitlabGlobIdentity(issuer: string, subject: string): SigningIdentity | undefined {
+  const m = /^(\^.*@refs\/(?:heads|tags)\/.*)\[\^@\]\+\$$/.exec(subject);
+  const exactIssuer = exact(issuer);
+  const prefix = m ? exact(`${m[1]}$`) : undefined;
+  if (exactIssuer === undefined || prefix === undefined) return undefined;
+  const ci = gitlabSubject(exactIssuer, `${prefix}*`);
+  return ci ? { tool: 'cosign', keyless: true, issuer, subject, regex: true, ci } : undefined;
 }
