@@ -187,7 +187,13 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
       throw new DeliveryError('the signing identity uses a private Sigstore instance (trustedRootSecretRef); the generated workflow signs with the public one: write the signing step for your instance yourself');
     }
     if (id.ci?.system !== 'github-actions' || (id.regex ? !id.ci.ref.endsWith('*') : id.issuer !== GITHUB_ISSUER)) {
-      throw new DeliveryError(`the fleet's signer is ${describeIdentity(id)}, which a GitHub Actions workflow cannot sign as; declare Signing.githubActions({ repository, workflow }) on the fleet, or write the pipeline of that signer yourself`);
+      throw new DeliveryError(id.ci?.system === 'gitlab-ci'
+        ? `the fleet's signer is ${describeSigner(id)}, a GitLab CI pipeline, which a GitHub Actions workflow cannot sign as; generate its pipeline with gitlabReleasePipeline (flux-fleet workflow picks it for a GitLab signer)`
+        : `the fleet's signer is ${describeIdentity(id)}, which a GitHub Actions workflow cannot sign as; declare Signing.githubActions({ repository, workflow }) on the fleet, or write the pipeline of that signer yourself`);
+    }
+    const gitlab = (spec.signers ?? []).filter((x) => x.identity.keyless && x.identity.ci?.system === 'gitlab-ci');
+    if (gitlab.length > 0) {
+      throw new DeliveryError(`the clusters ${gitlab.flatMap((x) => x.clusters).join(', ')} verify ${gitlab.map((x) => describeSigner(x.identity)).join(' and ')}, a GitLab CI pipeline, and the others a GitHub Actions workflow; one workflow signs as one CI system: declare the same system for every environment`);
     }
     workflowFile = id.ci.workflow;
     const refs = (spec.signers ?? [{ identity: id }]).map((x) => (x.identity.keyless && x.identity.ci?.system === 'github-actions' ? x.identity.ci.ref : id.ci!.ref));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { parse } from 'yaml';
-import { dockerConfigCredentials, gitlabReleasePipeline, releaseWorkflowSpecFromFleet, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
+import { dockerConfigCredentials, githubReleaseWorkflow, gitlabReleasePipeline, releaseWorkflowSpecFromFleet, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
 import { Fleet, Registry, Signing } from '../../src/fleet/index.js';
 import { FluxApp } from '../../src/frontends/cdk8s/index.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
@@ -315,6 +315,15 @@ describe('GitLab CI release pipeline', () => {
     const spec = releaseWorkflowSpecFromFleet(gitlabFleet(new App(), { production: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }) }));
     // THEN
     expect(() => gitlabReleasePipeline(spec)).toThrow('the signer of production is https://github.com/acme/fleet/.github/workflows/release.yaml@refs/tags/v*, which a GitLab CI pipeline cannot sign as; declare Signing.gitlabCi({ project }) for every environment, or generate the pipeline of that signer (flux-fleet workflow without --gitlab for GitHub Actions)');
+  });
+
+  test('fails when GitLab CI signs for some environments and the GitHub Actions workflow is asked for', () => {
+    // GIVEN
+    const mixed = releaseWorkflowSpecFromFleet(gitlabFleet(new App(), { production: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }) }));
+    const gitlab = releaseWorkflowSpecFromFleet(gitlabFleet(new App()));
+    // THEN
+    expect(() => githubReleaseWorkflow(mixed)).toThrow('the clusters stg-1 verify https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/heads/main, a GitLab CI pipeline, and the others a GitHub Actions workflow; one workflow signs as one CI system: declare the same system for every environment');
+    expect(() => githubReleaseWorkflow(gitlab)).toThrow('the fleet\'s signer is https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/tags/v*, a GitLab CI pipeline, which a GitHub Actions workflow cannot sign as; generate its pipeline with gitlabReleasePipeline (flux-fleet workflow picks it for a GitLab signer)');
   });
 
   test('fails when the clusters trust a private Sigstore instance and nothing says where to sign', () => {
