@@ -166,12 +166,16 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
   };
   const jobs: Record<string, unknown> = { release };
   let previous = 'release';
+  let previousOn = refSigners;
   for (const p of spec.promotions ?? []) {
     const name = `promote-${githubEnvironmentOf(p)}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
     const on = refSigners.filter((r) => r.signer.environments.length === 0 || r.signer.environments.includes(p.environment));
+    // A job runs after the one before whenever both are in the pipeline; the one before may be left out on a ref whose
+    // signer only this environment verifies.
+    const sameRefs = on.every((r) => previousOn.includes(r));
     jobs[name] = {
       stage: 'promote',
-      needs: [previous],
+      needs: [sameRefs ? previous : { job: previous, optional: true }],
       resource_group: `flux-fleet-${name}`,
       environment: { name: githubEnvironmentOf(p), deployment_tier: 'production' },
       ...(Object.keys(logins.idTokens).length > 0 ? { id_tokens: logins.idTokens } : {}),
@@ -186,6 +190,7 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
       ],
     };
     previous = name;
+    previousOn = on;
   }
   const pipeline = {
     stages: ['release', ...(spec.promotions && spec.promotions.length > 0 ? ['promote'] : [])],

@@ -377,6 +377,7 @@ interface Verify {
   provider?: string;
   secretRef?: { name?: string };
   matchOIDCIdentity?: Array<{ issuer?: string; subject?: string }>;
+  trustedRootSecretRef?: { name?: string };
 }
 
 /** The sync URL and verification of a cluster folder's bootstrap. */
@@ -415,8 +416,9 @@ function identityOf(verify: Verify): SigningIdentity | string {
   if (ids.length !== 1) return `its sync source accepts ${ids.length} keyless identities; a workflow signs as exactly one`;
   const issuer = exact(ids[0].issuer ?? '');
   const subject = exact(ids[0].subject ?? '');
+  const root = verify.trustedRootSecretRef?.name ? { trustedRootSecretName: verify.trustedRootSecretRef.name } : {};
   const glob = githubGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '') ?? gitlabGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '');
-  if (glob) return glob;
+  if (glob) return { ...glob, ...root };
   if (issuer === undefined || subject === undefined) {
     return `its sync source accepts signers matching ${JSON.stringify(ids[0].subject)}, a pattern rather than one signer; declare an exact identity (e.g. Signing.githubActions) for the fleet's own artifacts`;
   }
@@ -430,6 +432,7 @@ function identityOf(verify: Verify): SigningIdentity | string {
     regex: false,
     ...(issuer === GITHUB_ISSUER && gh ? { ci: { system: 'github-actions' as const, repository: gh[1], workflow: gh[2], ref: gh[3] } } : {}),
     ...(gl ? { ci: gl } : {}),
+    ...root,
   };
 }
 

@@ -268,6 +268,19 @@ describe('GitLab CI release pipeline', () => {
     expect(await credentials.credentialsFor(`registry.acme.io$(touch ${marker})`)).toStrictEqual({ username: 'other-user', password: 'other-password' });
   }, 60_000);
 
+  test('a wave whose environment verifies another signer than the wave before needs that wave only when it is in the pipeline', () => {
+    // GIVEN: a second production environment, signed from main
+    const fleet = gitlabFleet(new App());
+    fleet.addEnvironment('production-b', { channel: 'stable', production: true }).addCluster('prod-b-1', { region: 'eu' });
+    // WHEN
+    const parsed = parse(gitlabReleasePipeline(releaseWorkflowSpecFromFleet(fleet)).content) as Record<string, { needs?: unknown[]; rules?: Array<{ if?: string }> }>;
+    // THEN
+    expect(['promote-production-wave-2', 'promote-production-b'].map((name) => [name, parsed[name].needs, parsed[name].rules!.map((r) => r.if)])).toStrictEqual([
+      ['promote-production-wave-2', ['promote-production-wave-1'], ['$CI_PROJECT_PATH == "acme/fleet" && $CI_COMMIT_TAG =~ /^v/']],
+      ['promote-production-b', [{ job: 'promote-production-wave-2', optional: true }], ['$CI_PROJECT_PATH == "acme/fleet" && $CI_COMMIT_BRANCH == "main"']],
+    ]);
+  });
+
   test('logs in to ECR with the role the pipeline\'s ID token assumes, and runs on the default branch with a cosign key', () => {
     // GIVEN
     const fleet = new Fleet(new App(), 'acme', { registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }), signing: Signing.cosignKey({ secretName: 'cosign-pub' }) });
@@ -326,13 +339,19 @@ describe('GitLab CI release pipeline', () => {
     expect(() => githubReleaseWorkflow(gitlab)).toThrow('the fleet\'s signer is https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/tags/v*, a GitLab CI pipeline, which a GitHub Actions workflow cannot sign as; generate its pipeline with gitlabReleasePipeline (flux-fleet workflow picks it for a GitLab signer)');
   });
 
-  test('fails when the clusters trust a private Sigstore instance and nothing says where to sign', () => {
+  test('fails when the clusters trust a private Sigstore instance and nothing says where to sign', async () => {
     // GIVEN
     const signing = Signing.gitlabCi({ project: 'acme/fleet', host: 'gitlab.acme.io', trustedRootSecretRef: { name: 'sigstore-root' } });
     const spec = releaseWorkflowSpecFromFleet(gitlabFleet(new App(), { staging: signing, production: signing }));
+    const app = new FluxApp({ outdir: join(dir, 'private') });
+    gitlabFleet(app, { staging: signing, production: signing });
+    app.synth();
+    const fromTree = await releaseWorkflowSpecFromTree(join(dir, 'private'));
     // THEN
+    expect(fromTree.signers).toStrictEqual(spec.signers);
+    expect(() => gitlabReleasePipeline(fromTree)).toThrow(/^the signer of production, staging is verified with a private Sigstore instance/);
     expect(() => gitlabReleasePipeline(spec)).toThrow('the signer of production, staging is verified with a private Sigstore instance (trustedRootSecretRef sigstore-root), and the pipeline would sign with the public one; give the instance\'s Fulcio and Rekor (--fulcio-url and --rekor-url, or the options fulcioUrl and rekorUrl)');
-  });
+  }, 60_000);
 
   test('fails when the signers name different pipelines', () => {
     // GIVEN
