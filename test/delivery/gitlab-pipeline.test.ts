@@ -81,7 +81,7 @@ const EXPECTED = [
 
 interface Job {
   stage?: string;
-  needs?: string[];
+  needs?: Array<string | { job: string; optional: boolean }>;
   environment?: { name: string };
   variables?: Record<string, string>;
   rules?: Array<{ if?: string; when?: string; variables?: Record<string, string> }>;
@@ -273,7 +273,7 @@ describe('GitLab CI release pipeline', () => {
     const fleet = gitlabFleet(new App());
     fleet.addEnvironment('production-b', { channel: 'stable', production: true }).addCluster('prod-b-1', { region: 'eu' });
     // WHEN
-    const parsed = parse(gitlabReleasePipeline(releaseWorkflowSpecFromFleet(fleet)).content) as Record<string, { needs?: unknown[]; rules?: Array<{ if?: string }> }>;
+    const parsed = parse(gitlabReleasePipeline(releaseWorkflowSpecFromFleet(fleet)).content) as Record<string, Job>;
     // THEN
     expect(['promote-production-wave-2', 'promote-production-b'].map((name) => [name, parsed[name].needs, parsed[name].rules!.map((r) => r.if)])).toStrictEqual([
       ['promote-production-wave-2', ['promote-production-wave-1'], ['$CI_PROJECT_PATH == "acme/fleet" && $CI_COMMIT_TAG =~ /^v/']],
