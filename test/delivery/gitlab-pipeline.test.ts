@@ -323,6 +323,24 @@ describe('GitLab CI release pipeline', () => {
     expect(readFileSync(join(dir, 'cli', '.gitlab-ci.yml'), 'utf8')).toBe(EXPECTED);
   }, 60_000);
 
+  test('fails when flux-fleet workflow --gitlab is given a tree whose clusters verify a GitHub Actions workflow', async () => {
+    // GIVEN
+    const github = Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' });
+    const app = new FluxApp({ outdir: join(dir, 'cli-github', 'dist') });
+    gitlabFleet(app, { staging: github, production: github });
+    app.synth();
+    let stdout = '';
+    let stderr = '';
+    // WHEN
+    const code = await run(['workflow', 'dist', '--gitlab'], { stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, cwd: join(dir, 'cli-github') });
+    // THEN
+    expect({ code, stdout, stderr }).toStrictEqual({
+      code: EXIT.errors,
+      stdout: '',
+      stderr: 'flux-fleet: cannot generate the workflow:\n  the signer of production, staging is https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main, which a GitLab CI pipeline cannot sign as; declare Signing.gitlabCi({ project }) for every environment, or generate the pipeline of that signer (flux-fleet workflow without --gitlab for GitHub Actions)\n',
+    });
+  }, 60_000);
+
   test('fails when GitHub Actions and GitLab CI both sign', () => {
     // GIVEN
     const spec = releaseWorkflowSpecFromFleet(gitlabFleet(new App(), { production: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }) }));
