@@ -73,9 +73,9 @@ export interface GithubWorkflowOptions {
   readonly pushArguments?: string;
 }
 
-/** A generated workflow file. */
+/** A generated workflow (GitHub Actions) or pipeline (GitLab CI) file. */
 export interface GeneratedWorkflow {
-  /** Its path in the repository: `.github/workflows/<the identity's workflow file>`. */
+  /** Its path in the repository: `.github/workflows/<the identity's workflow file>`, or the GitLab identity's `configPath` (`.gitlab-ci.yml`). */
   readonly path: string;
   /** Its text. */
   readonly content: string;
