@@ -236,7 +236,9 @@ function refCondition(ref: string): string {
 
 /** A string literal of a GitLab rules expression; refuses what it cannot quote. */
 function ruleString(value: string): string {
-  if (/["\\$]/.test(value)) throw new DeliveryError(`${JSON.stringify(value)} holds a quote, backslash or $, which a GitLab rules expression cannot compare; rename it`);
+  if (/["\\$]/.test(value)) {
+    throw new DeliveryError(`the branch, tag or project ${JSON.stringify(value)} holds a quote, backslash or $, which a GitLab rules expression cannot compare; use a name without them in the signing identity`);
+  }
   return `"${value}"`;
 }
 

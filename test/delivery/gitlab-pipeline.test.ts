@@ -341,6 +341,13 @@ describe('GitLab CI release pipeline', () => {
     });
   }, 60_000);
 
+  test('fails when a branch of a signer cannot be compared in a GitLab rule', () => {
+    // GIVEN
+    const spec = releaseWorkflowSpecFromFleet(gitlabFleet(new App(), { staging: Signing.gitlabCi({ project: 'acme/fleet', ref: 'refs/heads/a"b' }) }));
+    // THEN
+    expect(() => gitlabReleasePipeline(spec)).toThrow('the branch, tag or project "a\\"b" holds a quote, backslash or $, which a GitLab rules expression cannot compare; use a name without them in the signing identity');
+  });
+
   test('fails when GitHub Actions and GitLab CI both sign', () => {
     // GIVEN
     const spec = releaseWorkflowSpecFromFleet(gitlabFleet(new App(), { production: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }) }));
