@@ -5,6 +5,7 @@ export * from './push.js';
 export * from './promote.js';
 export * from './inspect.js';
 export * from './workflow.js';
+export * from './gitlab-pipeline.js';
 export * from './release.js';
 export * from './revision.js';
 export * from './semver.js';

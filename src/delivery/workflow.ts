@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { DeliveryError } from './artifacts.js';
 import type { Fleet } from '../fleet/fleet.js';
-import type { SigningIdentity } from '../fleet/signing.js';
+import type { CiSigner, SigningIdentity } from '../fleet/signing.js';
 import { parseRegistryReference } from './oci/reference.js';
 import { readReleaseManifest, ReleaseManifestError } from '../output/release-manifest.js';
 import { describeSigner, githubRefCondition, releaseSigners, releaseSignersOfFleet, signingSteps, type ReleaseSigner } from './signing/workflow-steps.js';
@@ -73,9 +73,9 @@ export interface GithubWorkflowOptions {
   readonly pushArguments?: string;
 }
 
-/** A generated workflow file. */
+/** A generated workflow (GitHub Actions) or pipeline (GitLab CI) file. */
 export interface GeneratedWorkflow {
-  /** Its path in the repository: `.github/workflows/<the identity's workflow file>`. */
+  /** Its path in the repository: `.github/workflows/<the identity's workflow file>`, or the GitLab identity's `configPath` (`.gitlab-ci.yml`). */
   readonly path: string;
   /** Its text. */
   readonly content: string;
@@ -126,7 +126,9 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
     entry.clusters.push(name);
     identities.set(key, entry);
   }
-  const workflowOf = (id: SigningIdentity): string => (id.keyless && id.ci?.system === 'github-actions' ? `${id.ci.repository}/${id.ci.workflow}` : JSON.stringify(id));
+  const workflowOf = (id: SigningIdentity): string => (id.keyless && id.ci?.system === 'github-actions'
+    ? `${id.ci.repository}/${id.ci.workflow}`
+    : id.keyless && id.ci?.system === 'gitlab-ci' ? `${id.ci.host}/${id.ci.project}//${id.ci.configPath}` : JSON.stringify(id));
   const workflows = new Set([...identities.values()].map((e) => workflowOf(e.identity)));
   if (workflows.size > 1) {
     problems.push(`the clusters verify different signers, and one workflow signs as one: ${[...identities.values()].map((e) => `${describeIdentity(e.identity)} (${e.clusters.join(', ')})`).join('; ')}`);
@@ -185,7 +187,13 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
       throw new DeliveryError('the signing identity uses a private Sigstore instance (trustedRootSecretRef); the generated workflow signs with the public one: write the signing step for your instance yourself');
     }
     if (id.ci?.system !== 'github-actions' || (id.regex ? !id.ci.ref.endsWith('*') : id.issuer !== GITHUB_ISSUER)) {
-      throw new DeliveryError(`the fleet's signer is ${describeIdentity(id)}, which a GitHub Actions workflow cannot sign as; declare Signing.githubActions({ repository, workflow }) on the fleet, or write the pipeline of that signer yourself`);
+      throw new DeliveryError(id.ci?.system === 'gitlab-ci'
+        ? `the fleet's signer is ${describeSigner(id)}, a GitLab CI pipeline, which a GitHub Actions workflow cannot sign as; generate its pipeline with gitlabReleasePipeline (flux-fleet workflow picks it for a GitLab signer)`
+        : `the fleet's signer is ${describeIdentity(id)}, which a GitHub Actions workflow cannot sign as; declare Signing.githubActions({ repository, workflow }) on the fleet, or write the pipeline of that signer yourself`);
+    }
+    const gitlab = (spec.signers ?? []).filter((x) => x.identity.keyless && x.identity.ci?.system === 'gitlab-ci');
+    if (gitlab.length > 0) {
+      throw new DeliveryError(`the clusters ${gitlab.flatMap((x) => x.clusters).join(', ')} verify ${gitlab.map((x) => describeSigner(x.identity)).join(' and ')}, a GitLab CI pipeline, and the others a GitHub Actions workflow; one workflow signs as one CI system: declare the same system for every environment`);
     }
     workflowFile = id.ci.workflow;
     const refs = (spec.signers ?? [{ identity: id }]).map((x) => (x.identity.keyless && x.identity.ci?.system === 'github-actions' ? x.identity.ci.ref : id.ci!.ref));
@@ -369,6 +377,7 @@ interface Verify {
   provider?: string;
   secretRef?: { name?: string };
   matchOIDCIdentity?: Array<{ issuer?: string; subject?: string }>;
+  trustedRootSecretRef?: { name?: string };
 }
 
 /** The sync URL and verification of a cluster folder's bootstrap. */
@@ -407,12 +416,14 @@ function identityOf(verify: Verify): SigningIdentity | string {
   if (ids.length !== 1) return `its sync source accepts ${ids.length} keyless identities; a workflow signs as exactly one`;
   const issuer = exact(ids[0].issuer ?? '');
   const subject = exact(ids[0].subject ?? '');
-  const glob = githubGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '');
-  if (glob) return glob;
+  const root = verify.trustedRootSecretRef?.name ? { trustedRootSecretName: verify.trustedRootSecretRef.name } : {};
+  const glob = githubGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '') ?? gitlabGlobIdentity(ids[0].issuer ?? '', ids[0].subject ?? '');
+  if (glob) return { ...glob, ...root };
   if (issuer === undefined || subject === undefined) {
     return `its sync source accepts signers matching ${JSON.stringify(ids[0].subject)}, a pattern rather than one signer; declare an exact identity (e.g. Signing.githubActions) for the fleet's own artifacts`;
   }
   const gh = /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^/@]+)@(refs\/.+)$/.exec(subject);
+  const gl = gitlabSubject(issuer, subject);
   return {
     tool: 'cosign',
     keyless: true,
@@ -420,6 +431,8 @@ function identityOf(verify: Verify): SigningIdentity | string {
     subject,
     regex: false,
     ...(issuer === GITHUB_ISSUER && gh ? { ci: { system: 'github-actions' as const, repository: gh[1], workflow: gh[2], ref: gh[3] } } : {}),
+    ...(gl ? { ci: gl } : {}),
+    ...root,
   };
 }
 
@@ -451,4 +464,21 @@ function githubGlobIdentity(issuer: string, subject: string): SigningIdentity | 
   const gh = prefix === undefined ? null : /^https:\/\/github\.com\/([^/]+\/[^/]+)\/\.github\/workflows\/([^/@]+)@(refs\/.+)$/.exec(prefix);
   if (!gh) return undefined;
   return { tool: 'cosign', keyless: true, issuer, subject, regex: true, ci: { system: 'github-actions', repository: gh[1], workflow: gh[2], ref: `${gh[3]}*` } };
+}
+
+/** The GitLab CI pipeline a Fulcio subject names (`https://<host>/<project>//<configPath>@<ref>`, issuer `https://<host>`). */
+function gitlabSubject(issuer: string, subject: string): CiSigner | undefined {
+  const gl = /^https:\/\/([^/]+)\/([^/]+(?:\/[^/]+)+)\/\/([^@]+)@(refs\/.+)$/.exec(subject);
+  if (!gl || issuer !== `https://${gl[1]}`) return undefined;
+  return { system: 'gitlab-ci', host: gl[1], project: gl[2], configPath: gl[3], ref: gl[4] };
+}
+
+/** The GitLab CI identity a tag or branch pattern (`Signing.gitlabCi({ ref: 'refs/tags/v*' })`) verifies. */
+function gitlabGlobIdentity(issuer: string, subject: string): SigningIdentity | undefined {
+  const m = /^(\^.*@refs\/(?:heads|tags)\/.*)\[\^@\]\+\$$/.exec(subject);
+  const exactIssuer = exact(issuer);
+  const prefix = m ? exact(`${m[1]}$`) : undefined;
+  if (exactIssuer === undefined || prefix === undefined) return undefined;
+  const ci = gitlabSubject(exactIssuer, `${prefix}*`);
+  return ci ? { tool: 'cosign', keyless: true, issuer, subject, regex: true, ci } : undefined;
 }

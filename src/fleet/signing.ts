@@ -39,7 +39,11 @@ export interface GithubActionsSigningProps extends KeylessSigningOptions {
 export interface GitlabCiSigningProps extends KeylessSigningOptions {
   /** The project whose pipeline signs, with its groups: `<group>/<project>` or `<group>/<subgroup>/<project>`. */
   readonly project: string;
-  /** The Git ref the pipeline runs on, e.g. `refs/heads/main` or `refs/tags/v1.2.0`. @default "refs/heads/main" */
+  /**
+   * The Git ref the pipeline runs on, e.g. `refs/heads/main` or `refs/tags/v1.2.0`; a trailing `*` accepts every ref
+   * with that prefix, e.g. `refs/tags/v*` for release tags (the identity is then a regular expression).
+   * @default "refs/heads/main"
+   */
   readonly ref?: string;
   /** The GitLab instance's host; it is also the OIDC issuer (`https://<host>`). @default "gitlab.com" */
   readonly host?: string;
@@ -204,12 +208,15 @@ export class Signing {
     const host = props.host ?? 'gitlab.com';
     const configPath = props.configPath ?? '.gitlab-ci.yml';
     const label = 'Signing.gitlabCi()';
+    const subject = `https://${host}/${props.project}//${configPath}@${ref}`;
+    const glob = ref.endsWith('*');
     return new Signing({
       kind: 'gitlab-ci',
       material: trustedRootMaterial(props),
       identity: keyless({
-        issuer: `https://${host}`,
-        subject: `https://${host}/${props.project}//${configPath}@${ref}`,
+        issuer: glob ? exactRegex(`https://${host}`) : `https://${host}`,
+        subject: glob ? `${exactRegex(subject.slice(0, -1)).slice(0, -1)}[^@]+$` : subject,
+        regex: glob,
         ci: { system: 'gitlab-ci', host, project: props.project, configPath, ref },
       }, props),
       check: (c) => {
@@ -225,7 +232,7 @@ export class Signing {
         if (configPath.startsWith('/') || configPath.split('/').includes('..') || configPath.trim() === '' || configPath.includes('@')) {
           c.add(`${label} configPath ${q(configPath)} is not a file of the project; use its path relative to the project root, e.g. ".gitlab-ci.yml" (keyless signing needs the pipeline definition in the project itself)`);
         }
-        checkRef(c, label, ref);
+        checkRef(c, label, glob ? `${ref.slice(0, -1)}x` : ref);
         checkTrustedRoot(c, label, props);
       },
     });

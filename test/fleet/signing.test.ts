@@ -141,6 +141,25 @@ describe('Signing', () => {
       expect(signing.validate()).toStrictEqual([]);
     });
 
+    test('a tag pattern accepts every release tag of the pipeline, and nothing after another @', () => {
+      // GIVEN
+      const signing = Signing.gitlabCi({ project: 'acme/fleet', ref: 'refs/tags/v*' });
+      // WHEN
+      const verification = signing.verification();
+      // THEN
+      expect(verification).toStrictEqual({
+        provider: 'cosign',
+        matchOIDCIdentity: [{
+          issuer: '^https://gitlab\\.com$',
+          subject: '^https://gitlab\\.com/acme/fleet//\\.gitlab-ci\\.yml@refs/tags/v[^@]+$',
+        }],
+      });
+      const subject = new RegExp(verification!.matchOIDCIdentity![0].subject);
+      expect(subject.test('https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/tags/v1.4.0')).toBe(true);
+      expect(subject.test('https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/heads/v1')).toBe(false);
+      expect(signing.validate()).toStrictEqual([]);
+    });
+
     test('a self-managed instance, with its own Sigstore trusted root', () => {
       // GIVEN
       const signing = Signing.gitlabCi({

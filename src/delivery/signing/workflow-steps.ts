@@ -59,10 +59,11 @@ function finish(groups: Group[]): ReleaseSigner[] {
     .sort((a, b) => (a.clusters[0] ?? '').localeCompare(b.clusters[0] ?? ''));
 }
 
-/** A signer for people: the workflow and ref (a `*` ref as a pattern), the exact identity, or the key's Secret. */
+/** A signer for people: the workflow or pipeline and ref (a `*` ref as a pattern), the exact identity, or the key's Secret. */
 export function describeSigner(identity: SigningIdentity): string {
   if (!identity.keyless) return `the cosign key whose public part is in Secret ${identity.secretName} on the clusters`;
   if (identity.ci?.system === 'github-actions') return `https://github.com/${identity.ci.repository}/.github/workflows/${identity.ci.workflow}@${identity.ci.ref}`;
+  if (identity.ci?.system === 'gitlab-ci') return `https://${identity.ci.host}/${identity.ci.project}//${identity.ci.configPath}@${identity.ci.ref}`;
   return identity.regex ? `an identity matching ${identity.subject}` : identity.subject;
 }
 
