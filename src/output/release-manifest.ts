@@ -123,7 +123,8 @@ export const RELEASE_MANIFEST_FILE = 'release.json';
 
 /** A release manifest that cannot be read; the message names the file, the field and what was expected. */
 export class ReleaseManifestError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
+  // Not ErrorOptions: that type is missing from the older `lib` settings of consumers' projects (cdk8s' es2016).
+  public constructor(message: string, options?: { readonly cause?: unknown }) {
     super(message, options);
     this.name = 'ReleaseManifestError';
   }

@@ -95,8 +95,18 @@ function certificateOf(bundle: SigstoreBundleJson): X509Certificate | undefined 
   }
 }
 
+/**
+ * What `fulcioIssuer` reads of a parsed certificate: its extensions by OID, as `X509Certificate` of `@sigstore/core`
+ * gives them. Declared here so that flux-fleet's declarations need no `@sigstore/core` types, whose `import crypto`
+ * does not compile in a project without `esModuleInterop`.
+ */
+export interface FulcioCertificate {
+  /** The extension with this OID: its DER value, and that value parsed (its first element holds a string). */
+  extension(oid: string): { readonly value: Buffer; readonly valueObj: { readonly subs: readonly { readonly value: Buffer }[] } } | undefined;
+}
+
 /** The OIDC issuer Fulcio wrote in a certificate (its v2 extension, else the v1 one). */
-export function fulcioIssuer(cert: X509Certificate): string | undefined {
+export function fulcioIssuer(cert: FulcioCertificate): string | undefined {
   const v2 = cert.extension('1.3.6.1.4.1.57264.1.8');
   if (v2) {
     // A DER UTF8String inside the extension value.
