@@ -100,7 +100,8 @@ export function planFluxBootstrap(fleet: Fleet<any>, cluster: string | Cluster<a
   const fromSync = objects.filter((o) => needsFluxCrds(o));
   const apply = [...fleet.syncVerificationSecrets(target), ...objects.filter((o) => !needsFluxCrds(o))];
   if (!apply.some((o) => o.kind === 'FluxInstance')) {
-    throw new Error(`Cannot bootstrap cluster ${q(target.name)}: its bootstrap has no FluxInstance, and the Pulumi component installs Flux through the Flux Operator; use Bootstrap.operator() (the default) on the fleet, or install Flux another way (\`flux install\`) and apply bootstrapObjects() yourself`);
+    const where = target.props.flux?.bootstrap !== undefined ? `on the cluster (its flux.bootstrap, at ${target.node.path})` : 'on the fleet';
+    throw new Error(`Cannot bootstrap cluster ${q(target.name)}: its bootstrap has no FluxInstance, and the Pulumi component installs Flux through the Flux Operator; use Bootstrap.operator() (the default) ${where}, or install Flux another way (\`flux install\`) and apply bootstrapObjects() yourself`);
   }
   const secretRef = facts.sync.settings.secretRef;
   return {
