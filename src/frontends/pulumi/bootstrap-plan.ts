@@ -71,8 +71,9 @@ export interface FluxBootstrapPlan {
 
 /**
  * Plans the bootstrap of one cluster of a fleet through the Flux Operator: the operator's Helm install, then the
- * cluster's bootstrap objects. Throws, listing every problem, when the cluster is unknown, the fleet does not
- * bootstrap through the operator, or the objects are invalid.
+ * cluster's bootstrap objects. Throws, listing every problem, when the cluster is unknown, the cluster is not
+ * bootstrapped through the operator (its own `flux.bootstrap`, else the fleet's, is `Bootstrap.plain()`; the message
+ * says which), or the objects are invalid.
  *
  * The fleet is checked first with the checks synth runs (it is built, so components cannot be added afterwards): a
  * fleet that synth rejects throws a {@link SynthError} with the same report, and nothing is bootstrapped from it.
