@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
 import {
-  ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing,
+  Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing,
 } from 'flux-fleet';
 
 /** The variables every cluster of the fleet carries; a misspelled one is a compile error. */
@@ -60,6 +60,13 @@ export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<Acme
 
   staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io', replicas: 1 } });
   staging.addCluster('stg-us-1', { region: 'us-east-1', vars: { domain: 'stg-us.acme.io', replicas: 1 } });
+  // A canary on the next Flux minor, beside the clusters the Flux Operator runs on 2.9: Flux 2.10 from its own signed
+  // release manifests, until an operator release that embeds 2.10 is pinned.
+  staging.addCluster('stg-eu-2', {
+    region: 'eu-west-1',
+    vars: { domain: 'stg-eu-2.acme.io', replicas: 1 },
+    flux: { version: '2.10.x', bootstrap: Bootstrap.plain() },
+  });
   production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 1, vars: { domain: 'eu.acme.io', replicas: 3 } });
   production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2, vars: { domain: 'us.acme.io', replicas: 3 } });
   production.addCluster('prod-ap-1', { region: 'ap-southeast-1', wave: 2, labels: { tier: 'edge' }, vars: { domain: 'ap.acme.io', replicas: 2 } });

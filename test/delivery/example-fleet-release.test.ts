@@ -17,7 +17,7 @@ import { skopeo, TestRegistry } from '../support/registry.js';
 /**
  * The whole release of the example fleet (examples/fleet), through the command line, against one registry per region
  * of the fleet and one standing in for the publishers (ghcr.io), all reached through host aliases: the publishers'
- * chart, app and smoke tests, signed; mirror; push with signing; verify-release; promotion of wave 1; a second
+ * chart, app and smoke tests, and Flux's release manifests that the 2.10 canary stg-eu-2 applies, signed; mirror; push with signing; verify-release; promotion of wave 1; a second
  * revision promoted and rolled back; and what verify-release and verify say when a region loses an artifact or a
  * signature.
  */
@@ -35,6 +35,7 @@ const CHART = 'oci://ghcr.io/stefanprodan/charts/podinfo';
 const WEB_SHOP = 'oci://ghcr.io/acme/web-shop-manifests';
 const SMOKE = 'oci://ghcr.io/acme/smoke-tests';
 const FLUX_OPERATOR = 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator';
+const FLUX_MANIFESTS = 'oci://ghcr.io/fluxcd/flux-manifests';
 const REV_A = 'main@sha1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const REV_B = 'main@sha1:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 const SOURCE = 'https://github.com/acme/fleet';
@@ -70,7 +71,7 @@ beforeAll(async () => {
   upstream = up;
   registries = { 'ap-southeast-1': ap, 'eu-west-1': eu, 'us-east-1': us };
   destinations = new Destinations({ hostAliases: aliasMap(), retry: { retries: 1, baseDelayMs: 20, maxDelayMs: 50 } });
-  for (const name of ['fleet', 'podinfo', 'team-web', 'qa', 'flux-operator']) writeKeyPair(name);
+  for (const name of ['fleet', 'podinfo', 'team-web', 'qa', 'flux-operator', 'flux']) writeKeyPair(name);
   // Revision A: the example as it is. Revision B: one file of its infra folder changed, in a copy.
   buildApp(join(dir, 'a')).synth();
   cpSync(join(EXAMPLE, 'infra'), join(dir, 'b-src', 'infra'), { recursive: true });
@@ -185,7 +186,7 @@ describe('the example fleet\'s web-shop pin', () => {
 });
 
 describe('the example fleet, released across three regions', () => {
-  test('the publishers push the charts, the web team\'s manifests and the smoke tests, and sign them with flux-fleet sign', async () => {
+  test('the publishers push the charts, the web team\'s manifests, the smoke tests and Flux\'s release manifests, and sign them with flux-fleet sign', async () => {
     // GIVEN the chart at the production pin, at a newer 6.x that staging's range picks, and at a 7.0.0 it must not
     for (const version of ['6.7.0', '6.8.1', '7.0.0']) published[`podinfo:${version}`] = await publishChart(CHART, version);
     // the Flux Operator's chart, which every cluster's bootstrap pulls from where it is published
@@ -196,6 +197,14 @@ describe('the example fleet, released across three regions', () => {
       { path: 'kustomization.yaml', content: Buffer.from('apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - job.yaml\n') },
       { path: 'job.yaml', content: Buffer.from('apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: smoke\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: smoke\n          image: ghcr.io/acme/smoke:1\n') },
     ]);
+    // Flux's release manifests, which stg-eu-2 applies at semver 2.10.x: a 2.10 release, and a 2.11 one outside its range,
+    // left unsigned, so that a range resolved to the wrong tag finds no signature
+    const fluxRelease = (version: string) => [
+      { path: 'kustomization.yaml', content: Buffer.from('apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n') },
+      { path: 'namespace.yaml', content: Buffer.from(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n  labels:\n    app.kubernetes.io/version: ${version}\n`) },
+    ];
+    published['flux-manifests'] = await publishArtifact(FLUX_MANIFESTS, 'v2.10.1', fluxRelease('v2.10.1'));
+    published['flux-manifests:v2.11.0'] = await publishArtifact(FLUX_MANIFESTS, 'v2.11.0', fluxRelease('v2.11.0'));
     // WHEN
     const signed = [
       await cli('sign', `${CHART}:6.7.0`, '--key', 'podinfo.key', '--legacy-sig', ...aliases()),
@@ -203,9 +212,11 @@ describe('the example fleet, released across three regions', () => {
       await cli('sign', `${WEB_SHOP}@${published['web-shop']}`, '--key', 'team-web.key', ...aliases()),
       await cli('sign', `${SMOKE}:main`, '--key', 'qa.key', ...aliases()),
       await cli('sign', `${FLUX_OPERATOR}:0.58.1`, '--key', 'flux-operator.key', ...aliases()),
+      await cli('sign', `${FLUX_MANIFESTS}:v2.10.1`, '--key', 'flux.key', ...aliases()),
     ];
+    const fluxVerified = await cli('verify', `${FLUX_MANIFESTS}:v2.10.1`, '--key', 'flux.pub', ...aliases());
     // THEN
-    expect(signed.map((s) => s.code)).toStrictEqual([EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok]);
+    expect(signed.map((s) => s.code)).toStrictEqual([EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok]);
     expect(signed.flatMap((s) => s.stdout.trim().split('\n').map((l) => l.replace(/ \(bundle sha256:[0-9a-f]{64}\)/, '')))).toStrictEqual([
       `signed ${CHART}@${published['podinfo:6.7.0']} + legacy .sig`,
       `signed ${CHART}@${published['podinfo:6.8.1']}`,
@@ -213,7 +224,11 @@ describe('the example fleet, released across three regions', () => {
       `signed ${WEB_SHOP}@${published['web-shop']}`,
       `signed ${SMOKE}@${published.smoke}`,
       `signed ${FLUX_OPERATOR}@${published['flux-operator']}`,
+      `signed ${FLUX_MANIFESTS}@${published['flux-manifests']}`,
     ]);
+    expect([fluxVerified.code, fluxVerified.stderr]).toStrictEqual([EXIT.ok, '']);
+    expect(fluxVerified.stdout).toBe(`verified ${FLUX_MANIFESTS}@${published['flux-manifests']} (Sigstore bundle, signed by the key)\n`);
+    expect(await tagsOf(FLUX_MANIFESTS)).toStrictEqual(['v2.10.1', 'v2.11.0', referrersFallbackTag(published['flux-manifests'])].sort());
     expect(published['web-shop']).toBe(webShop.digest);
     expect(await tagsOf(CHART)).toStrictEqual([
       '6.7.0', '6.8.1', '7.0.0',
@@ -272,6 +287,7 @@ describe('the example fleet, released across three regions', () => {
       'prod-eu-1': undefined,
       'prod-us-1': undefined,
       'stg-eu-1': candidates.a['stg-eu-1'],
+      'stg-eu-2': candidates.a['stg-eu-2'],
       'stg-us-1': candidates.a['stg-us-1'],
     });
     // skopeo reads every component artifact back in every region it is used in: the digest of release.json, and the
@@ -296,8 +312,11 @@ describe('the example fleet, released across three regions', () => {
     // WHEN
     const result = await cli('verify-release', 'a', '--revision', REV_A, ...aliases());
     // THEN
-    // every cluster's config, its bootstrap's Flux Operator chart, infra, podinfo, and web-shop or smoke-tests
-    expect(result.stdout).toBe('every reference resolves: 25 checked for 5 clusters\n');
+    // every cluster's config, its bootstrap's Flux Operator chart, infra, podinfo, and web-shop or smoke-tests: 25 for
+    // the five operator clusters; stg-eu-2 adds 4, its config at latest, its candidate unsigned and as its signed sync
+    // source, and Flux's release manifests at 2.10.x (v2.10.1, signed); its infra, podinfo 6.x and smoke tests in
+    // Europe are stg-eu-1's, checked once
+    expect(result.stdout).toBe('every reference resolves: 29 checked for 6 clusters\n');
     expect(result.code).toBe(EXIT.ok);
   }, SLOW);
 
@@ -311,6 +330,7 @@ describe('the example fleet, released across three regions', () => {
       'prod-eu-1': candidates.a['prod-eu-1'],
       'prod-us-1': undefined,
       'stg-eu-1': candidates.a['stg-eu-1'],
+      'stg-eu-2': candidates.a['stg-eu-2'],
       'stg-us-1': candidates.a['stg-us-1'],
     });
   }, SLOW);
@@ -333,7 +353,7 @@ describe('the example fleet, released across three regions', () => {
     for (const t of infraB.targets) expect(await digestAt(t.url, contentTag(infraB.digest))).toBe(infraB.digest);
     for (const c of releaseB.clusters) expect(sourceRef(join(dir, 'b'), c.name, 'infra')).toStrictEqual({ digest: infraB.digest });
     expect(candidates.b['prod-eu-1']).not.toBe(candidates.a['prod-eu-1']);
-    const staging = { 'stg-eu-1': candidates.b['stg-eu-1'], 'stg-us-1': candidates.b['stg-us-1'] };
+    const staging = { 'stg-eu-1': candidates.b['stg-eu-1'], 'stg-eu-2': candidates.b['stg-eu-2'], 'stg-us-1': candidates.b['stg-us-1'] };
     expect(afterPush).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': undefined, ...staging });
     expect(afterPromotion).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': candidates.b['prod-eu-1'], 'prod-us-1': undefined, ...staging });
     expect(afterRollback).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': undefined, ...staging });

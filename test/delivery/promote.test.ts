@@ -132,7 +132,7 @@ describe('promote', () => {
     // WHEN
     const promotion = promoteArtifacts(promotionTargets(artifacts, { environment: 'staging' }), { destinations, from: 'release-9' });
     // THEN
-    await expect(promotion).rejects.toThrow(`promotion refused, no tag was moved:\n  stg-eu-1: oci://${EU}/fleet/clusters/stg-eu-1 has no tag "release-9"; push it first\n  stg-us-1: oci://${US}/fleet/clusters/stg-us-1 has no tag "release-9"; push it first`);
+    await expect(promotion).rejects.toThrow(`promotion refused, no tag was moved:\n  stg-eu-1: oci://${EU}/fleet/clusters/stg-eu-1 has no tag "release-9"; push it first\n  stg-eu-2: oci://${EU}/fleet/clusters/stg-eu-2 has no tag "release-9"; push it first\n  stg-us-1: oci://${US}/fleet/clusters/stg-us-1 has no tag "release-9"; push it first`);
     destinations.close();
   }, 120_000);
 

@@ -74,19 +74,29 @@ describe('the example fleet', () => {
   test('validate passes on it: Flux schemas, references, cycles, and kubectl kustomize of every folder', async () => {
     const report = await validateTree(committed);
     expect(report.errors).toStrictEqual([]);
-    expect(report.clusters).toBe(5);
+    // two staging clusters and three production clusters on Flux 2.9, and the staging canary stg-eu-2 on Flux 2.10
+    expect(report.clusters).toBe(6);
   }, 120_000);
 
   test('maps the fleet onto clusters, waves, ordering and per-cluster values', () => {
     const tree = readTree(committed);
     const clusters = [...new Set(Object.keys(tree).filter((f) => f.startsWith('clusters/')).map((f) => f.split('/')[1]))];
-    expect(clusters).toStrictEqual(['prod-ap-1', 'prod-eu-1', 'prod-us-1', 'stg-eu-1', 'stg-us-1']);
+    expect(clusters).toStrictEqual(['prod-ap-1', 'prod-eu-1', 'prod-us-1', 'stg-eu-1', 'stg-eu-2', 'stg-us-1']);
     // Each wave follows its own tag; staging follows the channel.
-    const sync = (c: string) => parseAllDocuments(tree[`clusters/${c}/flux-system/flux-system.yaml`])
-      .map((d) => d.toJS()).find((o) => o.kind === 'FluxInstance').spec.sync;
+    const bootstrap = (c: string) => parseAllDocuments(tree[`clusters/${c}/flux-system/flux-system.yaml`]).map((d) => d.toJS());
+    const sync = (c: string) => bootstrap(c).find((o) => o.kind === 'FluxInstance').spec.sync;
     expect(sync('prod-eu-1')).toMatchObject({ ref: 'stable-wave-1', url: 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/clusters/prod-eu-1' });
     expect(sync('prod-ap-1')).toMatchObject({ ref: 'stable-wave-2', url: 'oci://123456789012.dkr.ecr.ap-southeast-1.amazonaws.com/fleet/clusters/prod-ap-1' });
     expect(sync('stg-us-1')).toMatchObject({ ref: 'latest' });
+    // The 2.10 canary runs plain Flux, no FluxInstance: Flux's signed release manifests at 2.10.x, and its own
+    // flux-system OCIRepository following the channel.
+    const canary = bootstrap('stg-eu-2');
+    expect(canary.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual([
+      'ConfigMap/flux-runtime-info', 'OCIRepository/flux-manifests', 'Kustomization/flux-components', 'OCIRepository/flux-system', 'Kustomization/flux-system',
+    ]);
+    expect(canary.find((o) => o.metadata.name === 'flux-manifests').spec).toMatchObject({ url: 'oci://ghcr.io/fluxcd/flux-manifests', ref: { semver: '2.10.x' } });
+    expect(canary.find((o) => o.kind === 'OCIRepository' && o.metadata.name === 'flux-system').spec)
+      .toMatchObject({ url: 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/clusters/stg-eu-2', ref: { tag: 'latest' } });
     // The tenant's component reaches production only, reconciled as the tenant.
     expect(existsSync(join(committed, 'clusters/prod-us-1/web-shop.yaml'))).toBe(true);
     expect(existsSync(join(committed, 'clusters/stg-us-1/web-shop.yaml'))).toBe(false);

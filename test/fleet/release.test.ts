@@ -191,7 +191,7 @@ describe('the example fleet\'s release', () => {
         verify: true,
         refs: [
           'ap-southeast-1 {"tag":"6.7.0"} prod-ap-1',
-          'eu-west-1 {"semver":"6.x"} stg-eu-1',
+          'eu-west-1 {"semver":"6.x"} stg-eu-1,stg-eu-2',
           'eu-west-1 {"tag":"6.7.0"} prod-eu-1',
           'us-east-1 {"semver":"6.x"} stg-us-1',
           'us-east-1 {"tag":"6.7.0"} prod-us-1',
@@ -203,7 +203,7 @@ describe('the example fleet\'s release', () => {
         upstream: 'oci://ghcr.io/acme/smoke-tests',
         mirror: false,
         verify: true,
-        refs: ['eu-west-1 {"tag":"main"} stg-eu-1', 'us-east-1 {"tag":"main"} stg-us-1'],
+        refs: ['eu-west-1 {"tag":"main"} stg-eu-1,stg-eu-2', 'us-east-1 {"tag":"main"} stg-us-1'],
       },
       {
         kind: 'artifact',
@@ -220,6 +220,7 @@ describe('the example fleet\'s release', () => {
     ]);
     expect(sourceRef(committed, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ tag: '6.7.0' });
     expect(sourceRef(committed, 'stg-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ semver: '6.x' });
+    expect(sourceRef(committed, 'stg-eu-2', 'components/podinfo/podinfo.yaml')).toStrictEqual({ semver: '6.x' });
   });
 });
 

@@ -247,9 +247,11 @@ describe('flux-fleet push with explicit tags', () => {
     expect(result.code).toBe(EXIT.ok);
     expect(result.stderr).toBe('');
     const lines = result.stdout.trim().split('\n');
-    expect(lines).toHaveLength(6);
+    // a line per cluster (three production, three staging), then the summary
+    expect(lines).toHaveLength(7);
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^pushed prod-eu-1 oci:${join(dir, 'oci-layout', EU, 'fleet/clusters/prod-eu-1').replace(/\./g, '\\.')} sha256:[0-9a-f]{64} \\(blobs: 2 uploaded, 0 unchanged; tags moved: stable-wave-1, stable-wave-2\\)$`)));
-    expect(lines[5]).toBe(`5 artifacts pushed to the OCI layout ${join(dir, 'oci-layout')}; blobs: 10 uploaded (${lines[5].match(/\(([^)]+)\)/)![1]}), 0 mounted, 0 unchanged`);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^pushed stg-eu-2 oci:${join(dir, 'oci-layout', EU, 'fleet/clusters/stg-eu-2').replace(/\./g, '\\.')} sha256:[0-9a-f]{64} \\(blobs: 2 uploaded, 0 unchanged; tags moved: stable-wave-1, stable-wave-2\\)$`)));
+    expect(lines[6]).toBe(`6 artifacts pushed to the OCI layout ${join(dir, 'oci-layout')}; blobs: 12 uploaded (${lines[6].match(/\(([^)]+)\)/)![1]}), 0 mounted, 0 unchanged`);
   }, 120_000);
 
   test('--registry --tag a,b reports which tags moved and which were there already; a second push sends nothing', async () => {
@@ -278,7 +280,7 @@ describe('flux-fleet push with explicit tags', () => {
     // THEN
     expect(result.code).toBe(EXIT.errors);
     expect(result.stderr).toContain(`failed prod-eu-1 oci://${EU}/fleet/clusters/prod-eu-1: reading the manifest of oci://${EU}/fleet/clusters/prod-eu-1:latest failed: cannot reach 127.0.0.1:9 (ECONNREFUSED)`);
-    expect(result.stdout).toBe('0 artifacts pushed; blobs: 0 uploaded (0 B), 0 mounted, 0 unchanged\n5 failed; no tag was set for them\n');
+    expect(result.stdout).toBe('0 artifacts pushed; blobs: 0 uploaded (0 B), 0 mounted, 0 unchanged\n6 failed; no tag was set for them\n');
   }, 120_000);
 
   test('usage errors exit 2', async () => {

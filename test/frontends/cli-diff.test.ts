@@ -71,7 +71,7 @@ describe('flux-fleet diff', () => {
     const result = await cli('diff', COMMITTED, 'new');
     // THEN
     expect(result.code).toBe(EXIT.ok);
-    expect(result.stdout.split('\n')[0]).toBe(`Fleet diff ${COMMITTED} → new: no change in 5 clusters`);
+    expect(result.stdout.split('\n')[0]).toBe(`Fleet diff ${COMMITTED} → new: no change in 6 clusters`);
     expect(result.stderr).toBe('');
   });
 
@@ -85,14 +85,14 @@ describe('flux-fleet diff', () => {
     // THEN
     expect(result.code).toBe(1);
     const targets = targetsOf(app, 'podinfo');
-    expect(targets).toStrictEqual(['prod-ap-1', 'prod-eu-1', 'prod-us-1', 'stg-eu-1', 'stg-us-1']);
+    expect(targets).toStrictEqual(['prod-ap-1', 'prod-eu-1', 'prod-us-1', 'stg-eu-1', 'stg-eu-2', 'stg-us-1']);
     expect(clustersInDetail(result.stdout)).toStrictEqual(targets);
-    expect(result.stdout).toBe(`Fleet diff old → new: 5 of 5 clusters change
+    expect(result.stdout).toBe(`Fleet diff old → new: 6 of 6 clusters change
   production wave 1  1 of 1 change: prod-eu-1
   production wave 2  2 of 2 change: prod-ap-1, prod-us-1
-  staging            2 of 2 change: stg-eu-1, stg-us-1
+  staging            3 of 3 change: stg-eu-1, stg-eu-2, stg-us-1
 
-prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, production wave 2, staging): the same change on 5 clusters, 1 object changed
+prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-eu-2, stg-us-1 (production wave 1, production wave 2, staging): the same change on 6 clusters, 1 object changed
   ~ HelmRelease flux-system/podinfo  (components/podinfo/podinfo.yaml)
       + spec.values.resources: {"limits":{"memory":"256Mi"}}
 `);
@@ -112,7 +112,7 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
     expect(result.code).toBe(1);
     expect(targetsOf(app, 'web-shop')).toStrictEqual(['prod-ap-1', 'prod-eu-1', 'prod-us-1']);
     expect(clustersInDetail(result.stdout)).toStrictEqual(targetsOf(app, 'web-shop'));
-    expect(result.stdout).toContain('  staging            0 of 2 change\n');
+    expect(result.stdout).toContain('  staging            0 of 3 change\n');
     expect(result.stdout).toContain('\nprod-eu-1 (production, wave 1, eu-west-1): 1 object changed\n'
       + '  ~ Kustomization team-web/web-shop  (web-shop.yaml)\n'
       + '      spec.postBuild.substitute.SHOP_HOST: "shop.eu.acme.io" → "store.eu.acme.io"\n');
@@ -126,7 +126,7 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
     const result = await cli('diff', '--format', 'markdown', 'old', 'new');
     // THEN
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe(`### Fleet diff: 5 of 5 clusters change
+    expect(result.stdout).toBe(`### Fleet diff: 6 of 6 clusters change
 
 \`old\` → \`new\`
 
@@ -134,10 +134,10 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
 | --- | ---: | ---: | --- |
 | production | 1 | 1 of 1 | prod-eu-1 |
 | production | 2 | 2 of 2 | prod-ap-1, prod-us-1 |
-| staging | – | 2 of 2 | stg-eu-1, stg-us-1 |
+| staging | – | 3 of 3 | stg-eu-1, stg-eu-2, stg-us-1 |
 
 <details>
-<summary><b>prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1</b> · production wave 1, production wave 2, staging · the same change on 5 clusters · 1 object changed</summary>
+<summary><b>prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-eu-2, stg-us-1</b> · production wave 1, production wave 2, staging · the same change on 6 clusters · 1 object changed</summary>
 
 \`\`\`diff
 ~ HelmRelease flux-system/podinfo  (components/podinfo/podinfo.yaml)
@@ -168,10 +168,10 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
     // THEN
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n').slice(0, 5)).toStrictEqual([
-      'Fleet diff git:HEAD → repo/dist: 6 of 6 clusters change (1 new)',
+      'Fleet diff git:HEAD → repo/dist: 7 of 7 clusters change (1 new)',
       '  production wave 1  1 of 1 change: prod-eu-1',
       '  production wave 2  3 of 3 change: prod-ap-1, prod-eu-2, prod-us-1',
-      '  staging            2 of 2 change: stg-eu-1, stg-us-1',
+      '  staging            3 of 3 change: stg-eu-1, stg-eu-2, stg-us-1',
       'Outside clusters/: FLEET.md changed, fleet.html changed, release.json changed',
     ]);
     expect(result.stdout).toContain('\nprod-eu-2 (production, wave 2, eu-west-1): new cluster, 22 objects\n'); // with the web team's public-key Secret
@@ -199,7 +199,7 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-us-1 (production wave 1, producti
     expect(result.stdout.split('\n').slice(0, 3)).toStrictEqual([
       `WARNING: ${warning}`,
       '',
-      'Fleet diff git:HEAD → repo/dist: 5 of 5 clusters change (5 new)',
+      'Fleet diff git:HEAD → repo/dist: 6 of 6 clusters change (6 new)',
     ]);
   }, 60_000);
 

@@ -58,7 +58,11 @@ describe('planFluxBootstrap', () => {
     buildApp(dist).synth();
     const fleet = buildFleet(new App());
 
-    for (const cluster of fleet.clusters) {
+    // the five clusters the Flux Operator runs on 2.9; stg-eu-2, the 2.10 canary on plain Flux, is refused (below)
+    const operated = fleet.clusters.filter((c) => c.name !== 'stg-eu-2');
+    expect(operated.map((c) => c.name)).toStrictEqual(['stg-eu-1', 'stg-us-1', 'prod-eu-1', 'prod-us-1', 'prod-ap-1']);
+
+    for (const cluster of operated) {
       // WHEN
       const plan = planFluxBootstrap(fleet, cluster);
 
@@ -69,6 +73,25 @@ describe('planFluxBootstrap', () => {
       expect(objects).toStrictEqual(readBootstrapFile(committed, cluster.name));
       expect(objects.flatMap((o) => checkFluxSchema(o))).toStrictEqual([]);
     }
+  });
+
+  test('fails for the example\'s stg-eu-2, which its own flux.bootstrap puts on plain Flux 2.10, saying where to change it', () => {
+    // GIVEN
+    const fleet = buildFleet(new App());
+    const canary = fleet.clusters.find((c) => c.name === 'stg-eu-2')!;
+    const objects = bootstrapObjects(fleet.bootstrapOf(canary), fleet.bootstrapFacts(canary));
+
+    // THEN: what synth writes for it is plain Flux from its release manifests, valid for Flux 2.10, with no FluxInstance
+    expect(objects).toStrictEqual(readBootstrapFile(committed, 'stg-eu-2'));
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual([
+      'ConfigMap/flux-runtime-info', 'OCIRepository/flux-manifests', 'Kustomization/flux-components', 'OCIRepository/flux-system', 'Kustomization/flux-system',
+    ]);
+    expect(objects.flatMap((o) => checkFluxSchema(o, { fluxMinor: '2.10' }))).toStrictEqual([]);
+    // and the component, which installs through the operator, refuses it by name and says where the plain bootstrap is set
+    expect(() => planFluxBootstrap(fleet, 'stg-eu-2')).toThrow(new Error(
+      'Cannot bootstrap cluster "stg-eu-2": its bootstrap has no FluxInstance, and the Pulumi component installs Flux through the Flux Operator; '
+      + 'use Bootstrap.operator() (the default) on the cluster (its flux.bootstrap, at acme/staging/stg-eu-2), or install Flux another way (`flux install`) and apply bootstrapObjects() yourself',
+    ));
   });
 
   test('takes the operator chart, version and values from the fleet bootstrap, and names the pull secret', () => {
@@ -110,7 +133,7 @@ describe('planFluxBootstrap', () => {
     const fleet = buildFleet(new App());
 
     // THEN
-    expect(() => planFluxBootstrap(fleet, 'stg-eu-2')).toThrow(/no cluster "stg-eu-2"; use one of "stg-eu-1", "stg-us-1", "prod-eu-1"/);
+    expect(() => planFluxBootstrap(fleet, 'stg-eu-3')).toThrow(/no cluster "stg-eu-3"; use one of "stg-eu-1", "stg-us-1", "stg-eu-2", "prod-eu-1"/);
   });
 
   test('fails when the cluster belongs to another fleet', () => {
@@ -127,7 +150,7 @@ describe('planFluxBootstrap', () => {
     const { fleet } = ghcrFleet({ bootstrap: Bootstrap.plain() });
 
     // THEN
-    expect(() => planFluxBootstrap(fleet, 'stg-1')).toThrow(/its bootstrap has no FluxInstance.*use Bootstrap\.operator\(\)/);
+    expect(() => planFluxBootstrap(fleet, 'stg-1')).toThrow(/its bootstrap has no FluxInstance.*use Bootstrap\.operator\(\) \(the default\) on the fleet,/);
   });
 
   test('fails when the operator version is not exact', () => {

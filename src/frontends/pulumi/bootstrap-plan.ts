@@ -71,8 +71,9 @@ export interface FluxBootstrapPlan {
 
 /**
  * Plans the bootstrap of one cluster of a fleet through the Flux Operator: the operator's Helm install, then the
- * cluster's bootstrap objects. Throws, listing every problem, when the cluster is unknown, the fleet does not
- * bootstrap through the operator, or the objects are invalid.
+ * cluster's bootstrap objects. Throws, listing every problem, when the cluster is unknown, the cluster is not
+ * bootstrapped through the operator (its own `flux.bootstrap`, else the fleet's, is `Bootstrap.plain()`; the message
+ * says which), or the objects are invalid.
  *
  * The fleet is checked first with the checks synth runs (it is built, so components cannot be added afterwards): a
  * fleet that synth rejects throws a {@link SynthError} with the same report, and nothing is bootstrapped from it.
@@ -100,7 +101,8 @@ export function planFluxBootstrap(fleet: Fleet<any>, cluster: string | Cluster<a
   const fromSync = objects.filter((o) => needsFluxCrds(o));
   const apply = [...fleet.syncVerificationSecrets(target), ...objects.filter((o) => !needsFluxCrds(o))];
   if (!apply.some((o) => o.kind === 'FluxInstance')) {
-    throw new Error(`Cannot bootstrap cluster ${q(target.name)}: its bootstrap has no FluxInstance, and the Pulumi component installs Flux through the Flux Operator; use Bootstrap.operator() (the default) on the fleet, or install Flux another way (\`flux install\`) and apply bootstrapObjects() yourself`);
+    const where = target.props.flux?.bootstrap !== undefined ? `on the cluster (its flux.bootstrap, at ${target.node.path})` : 'on the fleet';
+    throw new Error(`Cannot bootstrap cluster ${q(target.name)}: its bootstrap has no FluxInstance, and the Pulumi component installs Flux through the Flux Operator; use Bootstrap.operator() (the default) ${where}, or install Flux another way (\`flux install\`) and apply bootstrapObjects() yourself`);
   }
   const secretRef = facts.sync.settings.secretRef;
   return {

@@ -66,7 +66,7 @@ describe('flux-fleet keygen, push --sign, verify', () => {
     expect(signed.map((l) => l.split(' ')[1].replace(/@sha256:[0-9a-f]{64}/, ''))).toStrictEqual([
       `oci://${AP}/fleet/infra`, `oci://${EU}/fleet/infra`, `oci://${US}/fleet/infra`,
       `oci://${AP}/fleet/clusters/prod-ap-1`, `oci://${EU}/fleet/clusters/prod-eu-1`, `oci://${US}/fleet/clusters/prod-us-1`,
-      `oci://${EU}/fleet/clusters/stg-eu-1`, `oci://${US}/fleet/clusters/stg-us-1`,
+      `oci://${EU}/fleet/clusters/stg-eu-1`, `oci://${EU}/fleet/clusters/stg-eu-2`, `oci://${US}/fleet/clusters/stg-us-1`,
     ]);
     pushed = signed.map((l) => l.split(' ')[1]).filter((ref) => ref.includes('/clusters/'));
     const verify = await cli(['verify', ...pushed, '--key', 'cosign.pub', ...aliases()]);
@@ -76,6 +76,7 @@ describe('flux-fleet keygen, push --sign, verify', () => {
       `verified oci://${EU}/fleet/clusters/prod-eu-1@<digest> (Sigstore bundle, signed by the key)`,
       `verified oci://${US}/fleet/clusters/prod-us-1@<digest> (Sigstore bundle, signed by the key)`,
       `verified oci://${EU}/fleet/clusters/stg-eu-1@<digest> (Sigstore bundle, signed by the key)`,
+      `verified oci://${EU}/fleet/clusters/stg-eu-2@<digest> (Sigstore bundle, signed by the key)`,
       `verified oci://${US}/fleet/clusters/stg-us-1@<digest> (Sigstore bundle, signed by the key)`,
     ]);
   }, 180_000);
@@ -120,13 +121,13 @@ describe('the generated workflow\'s signing step', () => {
     const push = await cli(['push', 'dist', '--registry', '--progress', 'plain', '--tag', 'workflow-run', '--digests-file', 'digests.txt', ...aliases()]);
     const refs = readFileSync(join(dir, 'digests.txt'), 'utf8').trim().split('\n').filter((l) => /\/clusters\/stg-/.test(l));
     writeFileSync(join(dir, 'other.key'), encryptPrivateKey(generateSigningKey().privateKey, 'fleet password'));
-    // WHEN: grep -E '/clusters/(stg-eu-1|stg-us-1)@' digests.txt | xargs npx flux-fleet sign --key other.key
+    // WHEN: grep -E '/clusters/(stg-eu-1|stg-eu-2|stg-us-1)@' digests.txt | xargs npx flux-fleet sign --key other.key
     const sign = await cli(['sign', ...refs, '--key', 'other.key', ...aliases()]);
     // THEN
     expect(push.code).toBe(EXIT.ok);
-    expect(refs.map((r) => r.replace(/@sha256:[0-9a-f]{64}$/, ''))).toStrictEqual([`${EU}/fleet/clusters/stg-eu-1`, `${US}/fleet/clusters/stg-us-1`]);
+    expect(refs.map((r) => r.replace(/@sha256:[0-9a-f]{64}$/, ''))).toStrictEqual([`${EU}/fleet/clusters/stg-eu-1`, `${EU}/fleet/clusters/stg-eu-2`, `${US}/fleet/clusters/stg-us-1`]);
     expect(sign.code).toBe(EXIT.ok);
-    expect(sign.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toStrictEqual(['signed', 'signed']);
+    expect(sign.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toStrictEqual(['signed', 'signed', 'signed']);
   }, 180_000);
 });
 

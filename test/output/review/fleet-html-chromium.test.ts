@@ -17,7 +17,7 @@ import type { FleetPicture } from '../../../src/output/review/index.js';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const WIDTH = 1280;
 const HEIGHT = 800;
-const CLUSTERS = ['stg-eu-1', 'stg-us-1', 'prod-eu-1', 'prod-us-1', 'prod-ap-1'];
+const CLUSTERS = ['stg-eu-1', 'stg-us-1', 'stg-eu-2', 'prod-eu-1', 'prod-us-1', 'prod-ap-1'];
 
 /** Chromium's executable: $CHROMIUM_BIN, else the first of chromium, chromium-browser on PATH. */
 function findChromium(): string {
@@ -82,7 +82,7 @@ describe('fleet.html in headless Chromium', () => {
     expect(dom).toMatch(/<html lang="en" data-ready-ms="\d+">/);
     const rows = [...dom.matchAll(/<tr( hidden="")?><td class="name">([^<]+)/g)].map((m) => m[2]);
     expect(rows.sort()).toStrictEqual([...CLUSTERS].sort());
-    expect(dom).toContain('<span id="count" class="count" aria-live="polite">Showing 5 of 5 clusters</span>');
+    expect(dom).toContain('<span id="count" class="count" aria-live="polite">Showing 6 of 6 clusters</span>');
   }, 120_000);
 
   test('filters given in the address show only the matching clusters', async () => {
@@ -93,8 +93,8 @@ describe('fleet.html in headless Chromium', () => {
     const shown = [...dom.matchAll(/<tr><td class="name">([^<]+)/g)].map((m) => m[1]);
     const hidden = [...dom.matchAll(/<tr hidden=""><td class="name">([^<]+)/g)].map((m) => m[1]);
     expect(shown.sort()).toStrictEqual(['prod-ap-1', 'prod-us-1']);
-    expect(hidden.sort()).toStrictEqual(['prod-eu-1', 'stg-eu-1', 'stg-us-1']);
-    expect(dom).toContain('Showing 2 of 5 clusters</span>');
+    expect(hidden.sort()).toStrictEqual(['prod-eu-1', 'stg-eu-1', 'stg-eu-2', 'stg-us-1']);
+    expect(dom).toContain('Showing 2 of 6 clusters</span>');
   }, 120_000);
 
   test('a fleet of 1,000 clusters and 24 components is ready within a second, and filters', async () => {

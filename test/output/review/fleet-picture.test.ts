@@ -42,6 +42,7 @@ describe('the picture of the example fleet', () => {
       clusters: [
         { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging },
         { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', wave: undefined, channel: 'latest', registry: ecr('us-east-1'), labels: {}, components: staging },
+        { name: 'stg-eu-2', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging },
         { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, channel: 'stable-wave-1', registry: ecr('eu-west-1'), labels: {}, components: [...all, 'web-shop'] },
         { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, channel: 'stable-wave-2', registry: ecr('us-east-1'), labels: {}, components: [...all, 'web-shop'] },
         { name: 'prod-ap-1', environment: 'production', region: 'ap-southeast-1', wave: 2, channel: 'stable-wave-2', registry: ecr('ap-southeast-1'), labels: { tier: 'edge' }, components: [...all, 'web-shop'] },
@@ -66,10 +67,12 @@ describe('the picture of the example fleet', () => {
     const md = readFileSync(join(outdir, 'FLEET.md'), 'utf8');
     expect(md).toContain('| **prod-ap-1** | production | ap-southeast-1 | 2 | `stable-wave-2` | `123456789012.dkr.ecr.ap-southeast-1.amazonaws.com` | ✓ | ✓ | ✓ | ✓ |  |\n');
     expect(md).toContain('| **stg-us-1** | staging | us-east-1 | – | `latest` | `123456789012.dkr.ecr.us-east-1.amazonaws.com` | ✓ | ✓ | ✓ |  | ✓ |\n');
+    expect(md).toContain('| **stg-eu-2** | staging | eu-west-1 | – | `latest` | `123456789012.dkr.ecr.eu-west-1.amazonaws.com` | ✓ | ✓ | ✓ |  | ✓ |\n');
+    expect(md).toContain('  s0["staging<br/>latest<br/>3 clusters: stg-eu-1, stg-eu-2, stg-us-1"]\n');
     expect(md).toContain('  s1["production wave 1<br/>stable-wave-1<br/>1 cluster: prod-eu-1"]\n');
     expect(md).toContain('  c1 --> c3\n');
     const html = readFileSync(join(outdir, 'fleet.html'), 'utf8');
-    for (const name of ['stg-eu-1', 'stg-us-1', 'prod-eu-1', 'prod-us-1', 'prod-ap-1']) expect(html).toContain(`"${name}"`);
+    for (const name of ['stg-eu-1', 'stg-us-1', 'stg-eu-2', 'prod-eu-1', 'prod-us-1', 'prod-ap-1']) expect(html).toContain(`"${name}"`);
   });
 });
 
