@@ -9,7 +9,7 @@ const project = new typescript.TypeScriptProject({
   projenrcTs: true,
   projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsx() },
   packageManager: javascript.NodePackageManager.NPM,
-  minNodeVersion: '22.12.0',
+  minNodeVersion: '22.22.2',
   typescriptVersion: '~5.9.3',
   github: false,
   release: false,
@@ -95,7 +95,7 @@ const project = new typescript.TypeScriptProject({
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'examples', 'scripts'], prettier: false },
 });
 
-// ESM package that CommonJS consumers on Node 22.12+ load through require(esm).
+// ESM package that CommonJS consumers load through require(esm) (Node 22.12+; the sigstore packages need 22.22.2+ or 24.15+).
 project.package.addField('type', 'module');
 project.package.addField('exports', {
   '.': {
@@ -117,7 +117,7 @@ project.package.addField('exports', {
 project.package.addField('sideEffects', false);
 // For consumers whose moduleResolution ignores "exports" (node10, as `pulumi new typescript` sets it).
 project.package.addField('typesVersions', { '*': { pulumi: ['lib/frontends/pulumi/index.d.ts'] } });
-project.package.addField('engines', { node: '>=22.12.0' });
+project.package.addField('engines', { node: '^22.22.2 || >=24.15.0' });
 project.package.addField('peerDependenciesMeta', {
   '@pulumi/pulumi': { optional: true },
   '@pulumi/kubernetes': { optional: true },
