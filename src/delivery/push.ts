@@ -86,19 +86,7 @@ export async function pushArtifacts(artifacts: readonly DeliveryArtifact[], opti
     try {
       const before = await Promise.all(tags.map(async (t) => (await store.fetchManifest(t))?.digest));
       const r = await pushArtifact(store, p, tags, (b) => emit({ type: 'blob', artifact: artifact.name, location, blob: b.blob, outcome: b.outcome, size: b.descriptor.size }));
-      const result: PushedTarget = {
-        artifact: artifact.name,
-        location,
-        url: target.url,
-        ...(target.region ? { region: target.region } : {}),
-        digest: r.digest,
-        tags: r.tags,
-        movedTags: tags.filter((_, j) => before[j] !== r.digest),
-        uploaded: r.uploaded,
-        mounted: r.mounted,
-        existing: r.existing,
-        bytesUploaded: r.bytesUploaded,
-      };
+      const result = pushedTarget(artifact.name, location, target, r, tags.filter((_, j) => before[j] !== r.digest));
       results[i] = result;
       emit({ type: 'done', artifact: artifact.name, location, result });
     } catch (e) {
@@ -110,6 +98,29 @@ export async function pushArtifacts(artifacts: readonly DeliveryArtifact[], opti
   return {
     pushed: results.filter((r): r is PushedTarget => !('error' in r)),
     failed: results.filter((r): r is { artifact: string; location: string; error: Error } => 'error' in r),
+  };
+}
+
+/** What a push to one destination did: the digest, its tags and the blobs sent. */
+export type PushOutcome = Pick<PushedTarget, 'digest' | 'tags' | 'uploaded' | 'mounted' | 'existing' | 'bytesUploaded'>;
+
+/** The report of pushing `artifact` to `location` (`target`'s URL and region), with the tags it moved when known. */
+export function pushedTarget(
+  artifact: string, location: string, target: { readonly url: string; readonly region?: string }, outcome: PushOutcome,
+  movedTags?: readonly string[],
+): PushedTarget {
+  return {
+    artifact,
+    location,
+    url: target.url,
+    ...(target.region ? { region: target.region } : {}),
+    digest: outcome.digest,
+    tags: outcome.tags,
+    ...(movedTags ? { movedTags } : {}),
+    uploaded: outcome.uploaded,
+    mounted: outcome.mounted,
+    existing: outcome.existing,
+    bytesUploaded: outcome.bytesUploaded,
   };
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DeliveryError, readArtifactFiles } from './artifacts.js';
 import type { Destinations } from './destinations.js';
 import { pushArtifact, type ArtifactStore } from './oci/store.js';
-import { runBounded, type PushEvent, type PushedTarget } from './push.js';
+import { pushedTarget, runBounded, type PushEvent, type PushedTarget, type PushOutcome } from './push.js';
 import type { ReleaseManifest } from '../output/release-manifest.js';
 import { candidateTag, type Revision } from './revision.js';
 import { packArtifact, REPRODUCIBLE_CREATED, type PackedArtifact } from '../flux/artifact/artifact.js';
@@ -150,54 +150,20 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
       const store = options.destinations.store(job.url);
       const location = store.location;
       if (options.dryRun) {
-        out[i] = {
-          artifact: job.name,
-          location,
-          url: job.url,
-          region: job.region,
-          digest: job.packed.digest,
-          tags: [job.tag],
-          uploaded: 0,
-          mounted: 0,
-          existing: 0,
-          bytesUploaded: 0,
-        };
+        out[i] = pushedTarget(job.name, location, job, unsent(job.packed.digest, job.tag, 0));
         return;
       }
       emit({ type: 'start', artifact: job.name, location, tags: [job.tag], size: job.packed.layer.descriptor.size + job.packed.config.descriptor.size });
       try {
         // A tag already on the digest means the registry holds the manifest and its blobs: nothing to send.
         if ((await store.fetchManifest(job.tag))?.digest === job.packed.digest) {
-          const result: PushedTarget = {
-            artifact: job.name,
-            location,
-            url: job.url,
-            region: job.region,
-            digest: job.packed.digest,
-            tags: [job.tag],
-            movedTags: [],
-            uploaded: 0,
-            mounted: 0,
-            existing: 2,
-            bytesUploaded: 0,
-          };
+          const result = pushedTarget(job.name, location, job, unsent(job.packed.digest, job.tag, 2), []);
           out[i] = result;
           emit({ type: 'done', artifact: job.name, location, result });
           return;
         }
         const r = await pushArtifact(store, job.packed, [job.tag], (b) => emit({ type: 'blob', artifact: job.name, location, blob: b.blob, outcome: b.outcome, size: b.descriptor.size }));
-        const result: PushedTarget = {
-          artifact: job.name,
-          location,
-          url: job.url,
-          region: job.region,
-          digest: r.digest,
-          tags: r.tags,
-          uploaded: r.uploaded,
-          mounted: r.mounted,
-          existing: r.existing,
-          bytesUploaded: r.bytesUploaded,
-        };
+        const result = pushedTarget(job.name, location, job, r);
         out[i] = result;
         emit({ type: 'done', artifact: job.name, location, result });
       } catch (e) {
@@ -265,4 +231,9 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
   }
   followed.sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
   return { revision: options.revision, candidate, components, clusters, followed, failed, dryRun: options.dryRun === true };
+}
+
+/** A push that sends nothing: `existing` blobs were there already (a dry run counts none). */
+function unsent(digest: string, tag: string, existing: number): PushOutcome {
+  return { digest, tags: [tag], uploaded: 0, mounted: 0, existing, bytesUploaded: 0 };
 }
