@@ -131,15 +131,36 @@ project.testTask.exec('node --experimental-vm-modules --no-warnings=Experimental
 });
 // Lint findings fail the build rather than being fixed silently.
 const lint = project.addTask('lint', {
-  description: 'Run eslint without fixing anything (the eslint task fixes what it can)',
+  description: 'Run eslint without fixing anything (the eslint task fixes what it can); a warning fails it too',
   env: { ESLINT_USE_FLAT_CONFIG: 'false', NODE_NO_WARNINGS: '1' },
-  exec: 'eslint --ext .ts,.tsx --no-error-on-unmatched-pattern src test examples scripts projenrc .projenrc.ts',
+  exec: 'eslint --ext .ts,.tsx --no-error-on-unmatched-pattern --max-warnings 0 src test examples scripts projenrc .projenrc.ts',
 });
 project.testTask.spawn(lint);
 project.tasks.tryFind('test:update')?.reset(
   'node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --updateSnapshot', { receiveArgs: true });
 project.tasks.tryFind('test:watch')?.reset(
   'node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --watch');
+
+// The layers import in one direction (see ARCHITECTURE.md): flux <- fleet <- output, delivery <- frontends. Delivery
+// may read output's release manifest and render a cluster's config tree, the one sideways path decided; output never
+// imports delivery.
+const layer = (dir: string) => `./src/${dir}`;
+project.eslint?.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      { target: layer('flux'), from: [layer('fleet'), layer('output'), layer('delivery'), layer('frontends')], message: 'layer 1 (flux) imports nothing above it' },
+      { target: layer('fleet'), from: [layer('output'), layer('delivery'), layer('frontends')], message: 'layer 2 (fleet) imports only layer 1' },
+      { target: layer('output'), from: [layer('delivery'), layer('frontends')], message: 'output (layer 3) imports only layers 1 and 2' },
+      { target: layer('delivery'), from: layer('frontends'), message: 'delivery (layer 3) imports no front end' },
+      {
+        target: layer('delivery'),
+        from: layer('output'),
+        except: ['./release-manifest.ts', './writer/config-tree.ts', './writer/render.ts'],
+        message: 'delivery reads only output\'s release manifest and config-tree rendering',
+      },
+    ],
+  }],
+});
 
 // The examples import 'flux-fleet', which examples/tsconfig.json maps to src/ (tsc above checks the imports).
 project.eslint?.addOverride({ files: ['examples/**/*.ts'], rules: { 'import/no-unresolved': 'off' } });

@@ -2,12 +2,13 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IConstruct } from 'constructs';
 import type { Fleet } from '../fleet/fleet.js';
-import { chartRenderer, RenderSession } from '../flux/core/render-session.js';
 import { parseRegistryReference } from './oci/reference.js';
 import type { ArtifactFile } from '../flux/artifact/tar.js';
+import { ERROR_CODES, FluxFleetError, type FluxFleetErrorOptions } from '../flux/core/errors.js';
+import { chartRenderer, RenderSession } from '../flux/core/render-session.js';
+import { parseYamlDocuments } from '../flux/core/yaml-reader.js';
 import { ConfigTree } from '../output/writer/config-tree.js';
 import { renderTree } from '../output/writer/render.js';
-import { parseYamlDocuments } from '../flux/core/yaml-reader.js';
 
 /** Where an artifact goes: a registry repository and the tag its consumers follow. */
 export interface DeliveryTarget {
@@ -36,10 +37,9 @@ export interface DeliveryArtifact {
 }
 
 /** A tree or fleet that cannot be delivered; the message names the cluster or file and the fix. */
-export class DeliveryError extends Error {
-  public constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DeliveryError';
+export class DeliveryError extends FluxFleetError {
+  public constructor(message: string, options?: FluxFleetErrorOptions) {
+    super(ERROR_CODES.delivery, message, options);
   }
 }
 

@@ -1,10 +1,10 @@
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from './oci/store.js';
 import { formatSize } from '../flux/artifact/digest.js';
 import { ANNOTATIONS } from '../flux/artifact/media-types.js';
-import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from './oci/store.js';
 import { checkArtifactPath, type UnpackLimits } from '../flux/artifact/tar.js';
-import { printable } from './oci/client.js';
+import { printable } from '../flux/core/terminal-text.js';
 
 /** What an artifact holds, as `inspect` shows it. */
 export interface ArtifactSummary {

@@ -1,12 +1,12 @@
+import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
 import { referrersFallbackTag, type RegistryRepository } from './oci/client.js';
 import type { FetchedManifest } from './oci/store.js';
-import { runBounded } from './push.js';
 import { contentTag } from './release-push.js';
-import type { ReleaseExternal, ReleaseManifest, ReleaseRef } from '../output/release-manifest.js';
 import { SemverRange } from './semver.js';
 import { isDigest, type Descriptor } from '../flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../flux/artifact/media-types.js';
+import type { ReleaseExternal, ReleaseManifest, ReleaseRef } from '../output/release-manifest.js';
 
 /** The largest manifest or referrers index read (bytes). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -1,11 +1,12 @@
 import type { DeliveryArtifact } from './artifacts.js';
+import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
-import { runBounded } from './push.js';
+import { isTag } from './oci/reference.js';
+import type { FetchedManifest } from './oci/store.js';
 import { parseManifest } from '../flux/artifact/artifact.js';
 import { shortDigest } from '../flux/artifact/digest.js';
 import { ANNOTATIONS } from '../flux/artifact/media-types.js';
-import { isTag } from './oci/reference.js';
-import type { FetchedManifest } from './oci/store.js';
+import { ERROR_CODES, FluxFleetError } from '../flux/core/errors.js';
 
 /** A tag to move: in a repository, point `to` at what `from` holds. */
 export interface PromotionTarget {
@@ -83,10 +84,9 @@ export interface PromoteReport {
 }
 
 /** A promotion refused before any tag moved; `problems` lists each reason. */
-export class PromotionError extends Error {
+export class PromotionError extends FluxFleetError {
   public constructor(public readonly problems: readonly string[]) {
-    super(`promotion refused, no tag was moved:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'PromotionError';
+    super(ERROR_CODES.refused, `promotion refused, no tag was moved:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
 }
 

@@ -1,9 +1,10 @@
 import type { DeliveryArtifact } from './artifacts.js';
+import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
-import { packArtifact, type ArtifactMetadata, type PackedArtifact } from '../flux/artifact/artifact.js';
 import { isTag } from './oci/reference.js';
 import type { BlobOutcome } from './oci/store.js';
 import { pushArtifact } from './oci/store.js';
+import { packArtifact, type ArtifactMetadata, type PackedArtifact } from '../flux/artifact/artifact.js';
 
 /** Options of {@link pushArtifacts}. */
 export interface PushOptions {
@@ -122,17 +123,4 @@ export function pushedTarget(
     existing: outcome.existing,
     bytesUploaded: outcome.bytesUploaded,
   };
-}
-
-/** Runs `task(0..count-1)` with at most `limit` running at once. */
-export async function runBounded(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`concurrency ${limit} is not a positive whole number`);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++;
-      await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }

@@ -1,11 +1,11 @@
+import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
 import type { ArtifactStore, FetchedManifest } from './oci/store.js';
 import { PromotionError } from './promote.js';
-import { runBounded } from './push.js';
-import type { ReleaseCluster, ReleaseManifest } from '../output/release-manifest.js';
 import { candidateTag, parseRevision } from './revision.js';
 import { shortDigest } from '../flux/artifact/digest.js';
 import { ANNOTATIONS } from '../flux/artifact/media-types.js';
+import type { ReleaseCluster, ReleaseManifest } from '../output/release-manifest.js';
 
 /** The suffix of the tag that records what a followed tag pointed at before its last promotion: `<tag>-previous`. */
 export const PREVIOUS_SUFFIX = '-previous';

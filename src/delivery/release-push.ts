@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { DeliveryError, readArtifactFiles } from './artifacts.js';
+import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
 import { pushArtifact, type ArtifactStore } from './oci/store.js';
-import { pushedTarget, runBounded, type PushEvent, type PushedTarget, type PushOutcome } from './push.js';
-import type { ReleaseManifest } from '../output/release-manifest.js';
+import { pushedTarget, type PushEvent, type PushedTarget, type PushOutcome } from './push.js';
 import { candidateTag, type Revision } from './revision.js';
 import { packArtifact, REPRODUCIBLE_CREATED, type PackedArtifact } from '../flux/artifact/artifact.js';
 import { shortDigest } from '../flux/artifact/digest.js';
+import type { ReleaseManifest } from '../output/release-manifest.js';
 
 /** Prefix of the tag each component artifact is kept under: `content-<hex of its digest>`. */
 export const CONTENT_PREFIX = 'content-';

@@ -1,3 +1,4 @@
+import { ERROR_CODES, FluxFleetError } from '../flux/core/errors.js';
 /**
  * Semver ranges as Flux's controllers evaluate them (the Masterminds constraint syntax): `6.x`, `>=1.2.0 <2.0.0`,
  * `~1.2`, `^1.2`, `1.2 - 1.4`, alternatives with `||`. A pre-release version matches only a range that names a
@@ -55,10 +56,9 @@ interface Alternative {
 }
 
 /** A semver range that cannot be parsed; the message quotes it and gives examples. */
-export class SemverRangeError extends Error {
+export class SemverRangeError extends FluxFleetError {
   public constructor(range: string) {
-    super(`semver range ${JSON.stringify(range)} cannot be parsed; use e.g. "6.x", ">=1.2.0 <2.0.0", "^1.4" or "~1.4.2" (add "-0" to match pre-releases)`);
-    this.name = 'SemverRangeError';
+    super(ERROR_CODES.semver, `semver range ${JSON.stringify(range)} cannot be parsed; use e.g. "6.x", ">=1.2.0 <2.0.0", "^1.4" or "~1.4.2" (add "-0" to match pre-releases)`);
   }
 }
 

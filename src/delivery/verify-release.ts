@@ -1,10 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
 import { MAX_MANIFEST_BYTES } from './mirror.js';
 import { referrersFallbackTag, type RegistryRepository } from './oci/client.js';
-import { runBounded } from './push.js';
 import { candidateTag } from './revision.js';
 import { SemverRange } from './semver.js';
 import type { Descriptor } from '../flux/artifact/digest.js';

@@ -14,13 +14,13 @@ import type { Tenant } from './tenant.js';
 import { ALLOW_INSECURE_ANNOTATION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, q } from '../flux/core/rules.js';
+import { allowedLiteralValues, findLiteralSecrets, literalSecretMessage, markSecretsChecked } from '../flux/core/secrets.js';
 import {
   HELM_CHART_LAYER_SELECTOR, HelmRelease, HelmReleaseDriftDetection, HelmReleaseInstall, HelmReleaseUpgrade, HelmReleaseValuesReference,
 } from '../flux/helm/helm-release.js';
 import { HealthCheckTarget, Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
 import { HelmRepository } from '../flux/source/helm-repository.js';
-import { allowedLiteralValues, findLiteralSecrets, literalSecretMessage, markSecretsChecked } from '../flux/core/secrets.js';
 import { IOciRepository, OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
 
 

@@ -1,5 +1,6 @@
 export * from './core/api.js';
 export * from './core/duration.js';
+export * from './core/errors.js';
 export { FluxObject, ImportedFluxObject, DEFAULT_NAMESPACE } from './core/flux-object.js';
 export type { FluxObjectProps, FluxObjectType, FluxReference, IFluxObject, ImportedFluxObjectProps } from './core/flux-object.js';
 export { ClusterScope } from './core/object-index.js';
@@ -16,5 +17,6 @@ export * from './image/index.js';
 export * from './operator/index.js';
 // Flux's OCI artifact format (what `flux push artifact` writes), reproducible.
 export * from './artifact/index.js';
+export { printable, sanitizeForTerminal } from './core/terminal-text.js';
 export { checkFluxSchema, isFluxGroup } from './schema-registry.js';
 export type { FluxSchemaOptions } from './schema-registry.js';

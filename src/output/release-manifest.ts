@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Fleet } from '../fleet/fleet.js';
+import { ERROR_CODES, FluxFleetError, type FluxFleetErrorOptions } from '../flux/core/errors.js';
 import type { OciRepositoryRef } from '../flux/source/oci-repository.js';
 
 /**
@@ -122,11 +123,9 @@ export interface ReleaseExternal {
 export const RELEASE_MANIFEST_FILE = 'release.json';
 
 /** A release manifest that cannot be read; the message names the file, the field and what was expected. */
-export class ReleaseManifestError extends Error {
-  // Not ErrorOptions: that type is missing from the older `lib` settings of consumers' projects (cdk8s' es2016).
-  public constructor(message: string, options?: { readonly cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReleaseManifestError';
+export class ReleaseManifestError extends FluxFleetError {
+  public constructor(message: string, options?: FluxFleetErrorOptions) {
+    super(ERROR_CODES.releaseManifest, message, options);
   }
 }
 

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
-import { Destinations, mirrorRelease, readReleaseManifest, referrersFallbackTag, verifyRelease, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
+import { Destinations, mirrorRelease, readReleaseManifest, referrersFallbackTag, verifyRelease, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
 import { sha256Digest } from '../../src/index.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 

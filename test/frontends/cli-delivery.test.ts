@@ -101,7 +101,8 @@ describe('flux-fleet push of a release', () => {
     const result = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', NEXT, '--source', 'https://github.com/acme/fleet', '--dry-run']);
     // THEN
     writeReleaseTree(join(dir, 'rel'), { prefix: 'rel' });
-    expect(result.code).toBe(EXIT.usage);
+    // A refusal (the tree changed since synth), not a mistake on the command line.
+    expect(result.code).toBe(EXIT.errors);
     expect(result.stderr).toContain('artifact web-shop: artifacts/web-shop packs to sha256:');
     expect(result.stderr).toContain('the folder changed since synth: synthesize again, then push');
     // WHEN synthesized again (the same tree: same digests), a dry run of the next revision

@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { validateTree } from '../../src/output/validate/index.js';
 import { parseYamlDocuments } from '../../src/flux/core/yaml-reader.js';
+import { validateTree } from '../../src/output/validate/index.js';
 
 /** Writes files under a new temporary folder and returns it. */
 function folder(files: Record<string, string>): string {

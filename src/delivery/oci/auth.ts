@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 
 /** Credentials for one registry. */
 export interface RegistryCredentials {
@@ -40,10 +41,9 @@ interface DockerConfigFile {
 }
 
 /** An error reading credentials; the message names the file or helper and the fix. */
-export class CredentialsError extends Error {
+export class CredentialsError extends FluxFleetError {
   public constructor(message: string) {
-    super(message);
-    this.name = 'CredentialsError';
+    super(ERROR_CODES.credentials, message);
   }
 }
 

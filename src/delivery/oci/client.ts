@@ -5,6 +5,8 @@ import { isRepositoryName, isTag } from './reference.js';
 import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
 import { formatSize, isDigest, sha256Digest, shortDigest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
 import { MANIFEST_ACCEPT } from '../../flux/artifact/media-types.js';
+import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
+import { printable } from '../../flux/core/terminal-text.js';
 
 /** How failed requests are retried: 5xx and 429 answers, dropped and refused connections, time-outs. */
 export interface RetryPolicy {
@@ -71,19 +73,18 @@ export const REGISTRY_LIMITS = {
 } as const;
 
 /** What a registry request failed at: the operation, the registry's answer or the network error, and whether a retry could help. */
-export class RegistryError extends Error {
+export class RegistryError extends FluxFleetError {
   /** The HTTP status of the last answer. @default - no answer (a network error) */
   public readonly status?: number;
-  /** The network error code, e.g. `ECONNREFUSED`. */
-  public readonly code?: string;
+  /** The network error code, e.g. `ECONNREFUSED`. @default - no network error (the registry answered) */
+  public readonly networkCode?: string;
   /** Whether the failure is one that retries are for (5xx, 429, network). */
   public readonly retryable: boolean;
 
-  public constructor(message: string, details: { status?: number; code?: string; retryable?: boolean } = {}) {
-    super(message);
-    this.name = 'RegistryError';
+  public constructor(message: string, details: { status?: number; networkCode?: string; retryable?: boolean } = {}) {
+    super(ERROR_CODES.registry, message);
     this.status = details.status;
-    this.code = details.code;
+    this.networkCode = details.networkCode;
     this.retryable = details.retryable ?? false;
   }
 }
@@ -194,7 +195,7 @@ export class RegistryClient {
           continue;
         }
         throw new RegistryError(`${operation} failed: cannot reach ${this.endpoint.host} (${code ?? (e as Error).message})${attempt > 1 ? ` after ${attempt} attempts` : ''}`,
-          { code, retryable: RETRYABLE_CODES.has(code ?? '') });
+          { networkCode: code, retryable: RETRYABLE_CODES.has(code ?? '') });
       }
       // A challenge from another origin (a redirect's target) is not the registry's: it gets nothing.
       if (res.status === 401 && !authRetried && !res.foreign) {
@@ -351,7 +352,7 @@ export class RegistryClient {
           await sleep(this.backoff(attempt));
           continue;
         }
-        throw new RegistryError(`${what} failed: cannot reach it (${code || (e as Error).message})`, { code, retryable: RETRYABLE_CODES.has(code) });
+        throw new RegistryError(`${what} failed: cannot reach it (${code || (e as Error).message})`, { networkCode: code, retryable: RETRYABLE_CODES.has(code) });
       }
       if (RETRYABLE_STATUS.has(res.status) && attempt <= this.retries) {
         await sleep(this.backoff(attempt));
@@ -412,7 +413,7 @@ export class RegistryClient {
         reject(e);
       };
       const timer = setTimeout(() => fail(new RegistryError(`${limits.operation ?? `${method} ${url.origin}`} failed: no complete answer within ${Math.round((this.options.deadlineMs ?? REGISTRY_LIMITS.deadlineMs) / 1000)} s (the deadline of a request); try again, or raise deadlineMs`,
-        { code: 'ETIMEDOUT' })), Math.max(0, deadline - Date.now()));
+        { networkCode: 'ETIMEDOUT' })), Math.max(0, deadline - Date.now()));
       const req = mod.request(url, {
         method,
         agent,
@@ -487,12 +488,6 @@ function realmHostAllowed(realmHost: string, registryHost: string, allowed: read
   if (isIp(realm) || isIp(registry)) return false;
   const parent = (h: string) => h.split('.').slice(-2).join('.');
   return registry.split('.').length >= 2 && parent(realm) === parent(registry);
-}
-
-/** Text with its control characters (terminal escape sequences among them) replaced by `?`, fit to print. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
 /** A repository of a registry. Create it with {@link RegistryClient.repository}. */

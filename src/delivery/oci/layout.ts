@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDigest, sha256Digest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
-import { ANNOTATIONS, MEDIA_TYPES } from '../../flux/artifact/media-types.js';
 import { isTag } from './reference.js';
 import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
+import { isDigest, sha256Digest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
+import { ANNOTATIONS, MEDIA_TYPES } from '../../flux/artifact/media-types.js';
 
 interface IndexJson {
   schemaVersion: 2;

@@ -1,4 +1,5 @@
 import { isDigest } from '../../flux/artifact/digest.js';
+import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 
 /** Where an artifact lives in a registry, with an optional tag or digest. */
 export interface RegistryReference {
@@ -30,10 +31,9 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const HOST = /^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$/;
 
 /** A reference the client refuses; the message quotes it and gives the expected form. */
-export class ArtifactReferenceError extends Error {
+export class ArtifactReferenceError extends FluxFleetError {
   public constructor(message: string) {
-    super(message);
-    this.name = 'ArtifactReferenceError';
+    super(ERROR_CODES.reference, message);
   }
 }
 

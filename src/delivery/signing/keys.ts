@@ -1,11 +1,11 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, scryptSync, type KeyObject } from 'node:crypto';
 import { secretboxOpen, secretboxSeal } from './secretbox.js';
+import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 
 /** A signing or verification problem; the message names what was wrong and the fix. */
-export class SigningError extends Error {
+export class SigningError extends FluxFleetError {
   public constructor(message: string) {
-    super(message);
-    this.name = 'SigningError';
+    super(ERROR_CODES.signing, message);
   }
 }
 

@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { ERROR_CODES, FluxFleetError } from '../core/errors.js';
 
 /** A regular file of an artifact. */
 export interface ArtifactFile {
@@ -11,10 +12,9 @@ export interface ArtifactFile {
 }
 
 /** A tarball or gzip stream that cannot be written or read; the message names the entry and the fix. */
-export class ArchiveError extends Error {
+export class ArchiveError extends FluxFleetError {
   public constructor(message: string) {
-    super(message);
-    this.name = 'ArchiveError';
+    super(ERROR_CODES.archive, message);
   }
 }
 

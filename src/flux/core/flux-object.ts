@@ -3,8 +3,8 @@ import { Construct, IConstruct } from 'constructs';
 import { ObjectIndex } from './object-index.js';
 import { RenderSession } from './render-session.js';
 import { Checks } from './rules.js';
-import { allowedLiteralValues, findObjectSecrets, literalSecretMessage, secretsCheckedElsewhere } from './secrets.js';
 import { SCHEMA_PREFIX, SchemaCheck } from './schema.js';
+import { allowedLiteralValues, findObjectSecrets, literalSecretMessage, secretsCheckedElsewhere } from './secrets.js';
 
 /** The namespace Flux objects go to when neither they nor their Chart name one. */
 export const DEFAULT_NAMESPACE = 'flux-system';

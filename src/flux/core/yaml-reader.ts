@@ -1,5 +1,6 @@
-import { formatSize } from '../artifact/digest.js';
 import { isScalar, parseAllDocuments, visit, YAMLParseError, type Document } from 'yaml';
+import { ERROR_CODES, FluxFleetError } from './errors.js';
+import { formatSize } from '../artifact/digest.js';
 
 /** Limits on a YAML text read from a tree, an artifact or a registry. */
 export interface YamlReadLimits {
@@ -13,10 +14,9 @@ export interface YamlReadLimits {
 export const YAML_READ_LIMITS = { maxBytes: 16 * 1024 * 1024, maxDocuments: 10_000 } as const;
 
 /** A YAML text over the limits; the message names the text, its size and the limit. */
-export class YamlLimitError extends Error {
+export class YamlLimitError extends FluxFleetError {
   public constructor(message: string) {
-    super(message);
-    this.name = 'YamlLimitError';
+    super(ERROR_CODES.yamlLimit, message);
   }
 }
 

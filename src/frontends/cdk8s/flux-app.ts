@@ -3,10 +3,11 @@ import { ApiObject, App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { addFleetPicture } from './fleet-picture.js';
 import { Fleet } from '../../fleet/fleet.js';
+import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 import { ClusterScope } from '../../flux/core/object-index.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
-import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
 import { allowedLiteralValues, findObjectSecrets, literalSecretMessage } from '../../flux/core/secrets.js';
+import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writer/write-tree.js';
 
@@ -156,7 +157,7 @@ const SYNTH_ERROR = Symbol.for('flux-fleet.SynthError');
  * person reads: one line per mistake, naming the clusters it affects (the same mistake on five clusters is one line),
  * and it carries no stack trace (the mistakes are in the program's constructs, not where synth noticed them).
  */
-export class SynthError extends Error {
+export class SynthError extends FluxFleetError {
   /** Whether `x` is a SynthError (of any copy of flux-fleet). */
   public static isSynthError(x: unknown): x is SynthError {
     return x !== null && typeof x === 'object' && SYNTH_ERROR in x;
@@ -170,9 +171,8 @@ export class SynthError extends Error {
   public constructor(errors: readonly ValidationMessage[], options: SynthErrorOptions = {}) {
     const lines = groupByMistake(errors);
     const heading = options.heading?.(lines.length) ?? `Synth failed with ${lines.length} error${lines.length === 1 ? '' : 's'}; nothing was written:`;
-    super(`${heading}\n${lines.map(formatLine).join('\n')}`);
+    super(ERROR_CODES.synth, `${heading}\n${lines.map(formatLine).join('\n')}`);
     // Not enumerable: printing the error shows the report, not a dump of these fields.
-    Object.defineProperty(this, 'name', { value: 'SynthError', enumerable: false, configurable: true, writable: true });
     Object.defineProperty(this, 'errors', { value: errors, enumerable: false });
     Object.defineProperty(this, 'lines', { value: lines, enumerable: false });
     Object.defineProperty(this, SYNTH_ERROR, { value: true });

@@ -1,4 +1,5 @@
 /** The pieces every command of the command line shares: its output, exit codes, and argument parsing. */
+import { ERROR_CODES, FluxFleetError, type FluxFleetErrorCode } from '../../flux/core/errors.js';
 
 /** Where the command line writes, and the folder relative paths start from. */
 export interface CliIo {
@@ -20,8 +21,34 @@ export const EXIT = {
   usage: 2,
 } as const;
 
+/**
+ * The exit status of each error code, when a command stops on an error: 2 when what was given on the command line is
+ * wrong (an option, or a folder that is not a synthesized tree), 1 for everything the command found or refused.
+ */
+export const EXIT_STATUS: Readonly<Record<FluxFleetErrorCode, number>> = {
+  [ERROR_CODES.usage]: EXIT.usage,
+  [ERROR_CODES.treeSnapshot]: EXIT.usage,
+  [ERROR_CODES.releaseManifest]: EXIT.usage,
+  [ERROR_CODES.synth]: EXIT.errors,
+  [ERROR_CODES.validation]: EXIT.errors,
+  [ERROR_CODES.configTree]: EXIT.errors,
+  [ERROR_CODES.delivery]: EXIT.errors,
+  [ERROR_CODES.refused]: EXIT.errors,
+  [ERROR_CODES.registry]: EXIT.errors,
+  [ERROR_CODES.credentials]: EXIT.errors,
+  [ERROR_CODES.reference]: EXIT.errors,
+  [ERROR_CODES.signing]: EXIT.errors,
+  [ERROR_CODES.semver]: EXIT.errors,
+  [ERROR_CODES.archive]: EXIT.errors,
+  [ERROR_CODES.yamlLimit]: EXIT.errors,
+};
+
 /** A command-line mistake: printed with a pointer to the help, exit code 2. */
-export class UsageError extends Error {}
+export class UsageError extends FluxFleetError {
+  public constructor(message: string) {
+    super(ERROR_CODES.usage, message);
+  }
+}
 
 /** An option a command accepts. */
 export interface OptionSpec {

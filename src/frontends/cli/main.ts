@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { EXIT, UsageError } from './args.js';
+import { EXIT, EXIT_STATUS, UsageError } from './args.js';
 import type { CliIo, Command } from './args.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
-import { mirrorCommand } from './commands/mirror.js';
 import { keygenCommand } from './commands/keygen.js';
+import { mirrorCommand } from './commands/mirror.js';
 import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
@@ -13,6 +13,8 @@ import { validateCommand } from './commands/validate.js';
 import { verifyReleaseCommand } from './commands/verify-release.js';
 import { verifyCommand } from './commands/verify.js';
 import { workflowCommand } from './commands/workflow.js';
+import { FluxFleetError } from '../../flux/core/errors.js';
+import { sanitizeForTerminal } from '../../flux/core/terminal-text.js';
 
 export { EXIT } from './args.js';
 export type { CliIo } from './args.js';
@@ -57,7 +59,8 @@ export function packageVersion(): string {
  * Runs the command line: `flux-fleet <command> [options]`, `--help` or `--version`.
  *
  * @param argv the arguments after the program name
- * @returns the exit code: 0 when done and clean, 1 when a command found errors, 2 on a usage error
+ * @returns the exit code: 0 when done and clean, 1 when a command found errors or refused, 2 on a usage error (see
+ *   {@link EXIT_STATUS} for the status of each error code)
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   try {
@@ -75,8 +78,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (!known) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     return await known.run(rest, io);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.stderr.write(`flux-fleet: ${e.message}\nRun "flux-fleet --help" for usage.\n`);
-    return EXIT.usage;
+    if (!FluxFleetError.isFluxFleetError(e)) throw e;
+    if (e instanceof UsageError) {
+      io.stderr.write(`flux-fleet: ${sanitizeForTerminal(e.message)}\nRun "flux-fleet --help" for usage.\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`flux-fleet: ${sanitizeForTerminal(e.message)}\n`);
+    return EXIT_STATUS[e.code] ?? EXIT.errors;
   }
 }

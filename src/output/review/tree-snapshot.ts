@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { compareStrings } from './fleet-picture.js';
+import { ERROR_CODES, FluxFleetError, type FluxFleetErrorOptions } from '../../flux/core/errors.js';
 
 /** The files of a synthesized tree, read from a folder or from a git commit: the text of each, by relative path. */
 export interface TreeSnapshot {
@@ -12,10 +13,9 @@ export interface TreeSnapshot {
 }
 
 /** A tree that cannot be read: a missing folder, an unknown git ref, a folder outside any repository. */
-export class TreeSnapshotError extends Error {
-  public constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TreeSnapshotError';
+export class TreeSnapshotError extends FluxFleetError {
+  public constructor(message: string, options?: FluxFleetErrorOptions) {
+    super(ERROR_CODES.treeSnapshot, message, options);
   }
 }
 

@@ -1,5 +1,5 @@
 /** One problem found in a config-repo tree. */
-export interface ValidationError {
+export interface ValidationFinding {
   /** The file, relative to the tree root with `/` separators; `.` for the tree as a whole. */
   readonly file: string;
   /** The object concerned, as `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds). */
@@ -11,7 +11,7 @@ export interface ValidationError {
 /** What validating a tree found. */
 export interface ValidationReport {
   /** Every problem, ordered by file, then document, then check. Empty when the tree is valid. */
-  readonly errors: ValidationError[];
+  readonly errors: ValidationFinding[];
   /** How many cluster folders (`clusters/<cluster>/`) the tree has. */
   readonly clusters: number;
   /** How many YAML files were read. */

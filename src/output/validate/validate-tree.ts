@@ -5,7 +5,7 @@ import { buildFolders } from './kustomize-build.js';
 import { checkObject } from './object-rules.js';
 import { patchFiles } from './patch-files.js';
 import { checkCluster } from './references.js';
-import { ValidationError, ValidationReport } from './report.js';
+import { ValidationFinding, ValidationReport } from './report.js';
 import { compare, isKustomizationFile, KUSTOMIZATION_FILES, readTree, TreeObject } from './tree.js';
 
 /** Options of {@link validateTree}. */
@@ -76,7 +76,7 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
   if (!info?.isDirectory()) throw new Error(`${JSON.stringify(dir)} is not a directory; give the folder that holds clusters/`);
 
   const tree = await readTree(dir, options.maxFileBytes !== undefined ? { maxBytes: options.maxFileBytes } : {});
-  const found: Array<ValidationError & { document: number; seq: number }> = [];
+  const found: Array<ValidationFinding & { document: number; seq: number }> = [];
   const add = (file: string, document: number, object: string | undefined, message: string) => {
     found.push({ file, ...(object === undefined ? {} : { object }), message, document, seq: found.length });
   };

@@ -1,3 +1,4 @@
+import { ERROR_CODES, FluxFleetError, type FluxFleetErrorOptions } from '../../flux/core/errors.js';
 /** The marker file at the root of every folder the writer produces; only folders holding it are ever replaced. */
 export const WRITER_MARKER_FILE = '.flux-fleet';
 
@@ -5,10 +6,9 @@ export const WRITER_MARKER_FILE = '.flux-fleet';
 export const KUSTOMIZATION_FILE_NAMES: ReadonlySet<string> = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
 
 /** A path or output folder the writer refuses, or a config tree it cannot render or write. The message says the fix. */
-export class ConfigTreeError extends Error {
-  public constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConfigTreeError';
+export class ConfigTreeError extends FluxFleetError {
+  public constructor(message: string, options?: FluxFleetErrorOptions) {
+    super(ERROR_CODES.configTree, message, options);
   }
 }
 

@@ -5,7 +5,7 @@ import { OciLayout } from '../../../delivery/oci/layout.js';
 import { parseReference } from '../../../delivery/oci/reference.js';
 import type { ArtifactStore } from '../../../delivery/oci/store.js';
 import { EXIT, parseArgs, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
-import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
+import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from '../options.js';
 
 const REFERENCE_HELP = `<ref> is oci://<host>/<repository>:<tag> (or @sha256:<digest>) for a registry, or oci:<folder>:<tag>
 for an OCI image layout folder (as push writes by default).`;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { encryptPrivateKey, generateSigningKey, publicKeyPem } from '../../../delivery/signing/keys.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { stringOption } from './push.js';
+import { stringOption } from '../options.js';
 
 const KEYGEN_USAGE = `Usage: flux-fleet keygen [--output-prefix <path>]
 

@@ -1,11 +1,9 @@
-import { resolve } from 'node:path';
 import { Destinations } from '../../../delivery/destinations.js';
 import { mirrorRelease } from '../../../delivery/mirror.js';
 import { fleetRegistryHosts } from '../../../delivery/release.js';
-import { readReleaseManifest, ReleaseManifestError, type ReleaseManifest } from '../../../output/release-manifest.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
-import { EXIT, parseArgs, UsageError, type CliIo, type Command, type ParsedArgs } from '../args.js';
-import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
+import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
+import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, releaseOf, stringOption } from '../options.js';
 
 const MIRROR_USAGE = `Usage: flux-fleet mirror <dir> [options]
 
@@ -33,20 +31,6 @@ export const mirrorCommand: Command = {
   summary: 'mirror <dir>      Copy charts and external artifacts, with their signatures, into each region\'s\n                    registry, keeping their digests',
   run: mirror,
 };
-
-/** The release manifest of the one folder argument; usage errors name the folder. */
-export async function releaseOf(args: ParsedArgs, io: CliIo, command: string): Promise<{ dir: string; release: ReleaseManifest }> {
-  if (args.positionals.length !== 1) {
-    throw new UsageError(args.positionals.length === 0 ? `${command} needs the synthesized folder: flux-fleet ${command} <dir>` : `${command} takes one folder, got ${args.positionals.length}`);
-  }
-  const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
-  try {
-    return { dir, release: await readReleaseManifest(dir) };
-  } catch (e) {
-    if (e instanceof ReleaseManifestError) throw new UsageError(`cannot ${command} ${JSON.stringify(args.positionals[0])}: ${e.message}`);
-    throw e;
-  }
-}
 
 async function mirror(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, { ...REGISTRY_OPTIONS, 'help': {}, 'dry-run': {}, 'concurrency': { value: true }, 'format': { value: true } });

@@ -1,14 +1,14 @@
 import { resolve } from 'node:path';
-import { destinationsOf, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption, treeArtifacts } from './push.js';
 import { DeliveryError } from '../../../delivery/artifacts.js';
 import { isTag } from '../../../delivery/oci/reference.js';
 import { promoteArtifacts, promotionTargets, type PromotionSelection } from '../../../delivery/promote.js';
 import { promoteRelease, rollbackRelease, previousTag, type WavePromotionReport } from '../../../delivery/release-promote.js';
-import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
 import { parseRevision } from '../../../delivery/revision.js';
 import { shortDigest } from '../../../flux/artifact/digest.js';
+import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command, ParsedArgs } from '../args.js';
+import { destinationsOf, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption, treeArtifacts } from '../options.js';
 
 const PROMOTE_USAGE = `Usage: flux-fleet promote <dir> --environment <env> [--wave <n>] (--revision <rev> | --rollback) [options]
        flux-fleet promote <dir> --from <tag> (--environment <env> [--wave <n>] | --cluster <name>[,...] | --to <tag>) [options]

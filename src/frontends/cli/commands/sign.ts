@@ -3,7 +3,7 @@ import type { RegistryRepository } from '../../../delivery/oci/client.js';
 import { parseRegistryReference } from '../../../delivery/oci/reference.js';
 import { signArtifacts, type SignTarget } from '../../../delivery/signing/sign.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions } from './push.js';
+import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions } from '../options.js';
 import { printSigned, SIGNER_OPTIONS, SIGNER_OPTIONS_HELP, signerOptionsOf } from './signer-options.js';
 
 const SIGN_USAGE = `Usage: flux-fleet sign <ref>... [--key <file> | keyless] [options]

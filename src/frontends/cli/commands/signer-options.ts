@@ -8,6 +8,7 @@ import { LEGACY_SIG_WARNING } from '../../../delivery/signing/legacy-sig.js';
 import { signPushed } from '../../../delivery/signing/sign-pushed.js';
 import { keySigner, type SignedTarget, type SignOptions } from '../../../delivery/signing/sign.js';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from '../args.js';
+import { stringOption } from '../options.js';
 
 /** The options that choose the signer, shared by `sign` and `push --sign`. */
 export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
@@ -97,9 +98,4 @@ export async function signPushedFromArgs(args: ParsedArgs, io: CliIo, pushed: re
     io.stderr.write(`flux-fleet: cannot sign the pushed artifacts: ${(e as Error).message}\n`);
     return true;
   }
-}
-
-function stringOption(args: ParsedArgs, name: string): string | undefined {
-  const v = args.options.get(name);
-  return typeof v === 'string' ? v : undefined;
 }

@@ -1,11 +1,10 @@
-import { releaseOf } from './mirror.js';
-import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
 import { DeliveryError } from '../../../delivery/artifacts.js';
 import { Destinations } from '../../../delivery/destinations.js';
 import { fleetRegistryHosts } from '../../../delivery/release.js';
 import { parseRevision } from '../../../delivery/revision.js';
 import { verifyRelease } from '../../../delivery/verify-release.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
+import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption, releaseOf } from '../options.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify-release <dir> [--revision <rev>] [options]
 

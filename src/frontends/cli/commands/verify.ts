@@ -4,7 +4,7 @@ import { Destinations } from '../../../delivery/destinations.js';
 import { readPublicKey, SigningError } from '../../../delivery/signing/keys.js';
 import { verifyArtifact, type IdentityMatch, type VerifiedArtifact, type VerifyPolicy } from '../../../delivery/signing/verify.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command, type ParsedArgs } from '../args.js';
-import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from './push.js';
+import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from '../options.js';
 import { signTargets } from './sign.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify <ref>... (--key <file> | --certificate-identity[-regexp] <id>

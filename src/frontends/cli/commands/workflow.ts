@@ -5,7 +5,7 @@ import { gitlabReleasePipeline } from '../../../delivery/gitlab-pipeline.js';
 import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../../delivery/workflow.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
-import { stringOption } from './push.js';
+import { stringOption } from '../options.js';
 
 const WORKFLOW_USAGE = `Usage: flux-fleet workflow <dir> [options]
 
