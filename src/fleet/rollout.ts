@@ -52,7 +52,10 @@ export function checkResolvedRollout(label: string, r: ResolvedRolloutSettings):
 }
 
 /** The environment's settings over the fleet's, setting by setting, with the defaults for what neither sets. */
-export function resolveRollout(fleet: RolloutSettings | undefined, env: RolloutSettings | undefined): ResolvedRolloutSettings & { readonly report?: HealthReport } {
+export function resolveRollout(
+  fleet: RolloutSettings | undefined,
+  env: RolloutSettings | undefined,
+): ResolvedRolloutSettings & { readonly report?: HealthReport } {
   const pick = <K extends keyof RolloutSettings>(key: K): RolloutSettings[K] => env?.[key] ?? fleet?.[key];
   const soak = pick('soak');
   const deadline = pick('progressDeadline');

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
-import { Bootstrap, Fleet, HealthReport, Registry, Signing } from '../../src/index.js';
 import { ungatedClusters } from '../../src/delivery/index.js';
+import { Bootstrap, Fleet, HealthReport, Registry, Signing } from '../../src/index.js';
 import { buildReleaseManifest } from '../../src/output/release-manifest.js';
 
 function fleetWith(rollout: ConstructorParameters<typeof Fleet>[2]['rollout'], version = '2.9.x'): Fleet {
@@ -28,13 +28,19 @@ describe('HealthReport', () => {
     // THEN
     expect(file.chart.toJson()).toStrictEqual([
       {
-        apiVersion: 'notification.toolkit.fluxcd.io/v1', kind: 'Provider', metadata: { name: 'flux-fleet-health', namespace: 'flux-system' },
+        apiVersion: 'notification.toolkit.fluxcd.io/v1',
+        kind: 'Provider',
+        metadata: { name: 'flux-fleet-health', namespace: 'flux-system' },
         spec: { type: 'gitlab', address: 'https://gitlab.acme.io/acme/platform/fleet', secretRef: { name: 'status-token' }, commitStatusExpr: "'flux-fleet/stg-1'" },
       },
       {
-        apiVersion: 'notification.toolkit.fluxcd.io/v1', kind: 'Alert', metadata: { name: 'flux-fleet-health', namespace: 'flux-system' },
+        apiVersion: 'notification.toolkit.fluxcd.io/v1',
+        kind: 'Alert',
+        metadata: { name: 'flux-fleet-health', namespace: 'flux-system' },
         spec: {
-          providerRef: { name: 'flux-fleet-health' }, eventSources: [{ kind: 'Kustomization', name: 'flux-system' }], eventSeverity: 'info',
+          providerRef: { name: 'flux-fleet-health' },
+          eventSources: [{ kind: 'Kustomization', name: 'flux-system' }],
+          eventSeverity: 'info',
           eventMetadata: { cluster: 'stg-1', environment: 'staging', region: 'eu-west-1' },
         },
       },

@@ -57,7 +57,8 @@ async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ 
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   try {
-    const code = await run(argv, { stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, cwd: dir });
+    const io = { stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, cwd: dir };
+    const code = await run(argv, io);
     return { code, stdout, stderr };
   } finally {
     for (const [k, v] of Object.entries(saved)) {
@@ -110,8 +111,12 @@ describe('flux-fleet status', () => {
       expect(sim.refused).toStrictEqual([]);
       expect(json.code).toBe(EXIT.ok);
       expect(states(json.stdout)).toStrictEqual({
-        'prod-ap-1': 'healthy 1', 'prod-eu-1': 'healthy 1', 'prod-us-1': 'healthy 1',
-        'stg-eu-1': 'healthy 1', 'stg-eu-2': 'healthy 1', 'stg-us-1': 'healthy 1',
+        'prod-ap-1': 'healthy 1',
+        'prod-eu-1': 'healthy 1',
+        'prod-us-1': 'healthy 1',
+        'stg-eu-1': 'healthy 1',
+        'stg-eu-2': 'healthy 1',
+        'stg-us-1': 'healthy 1',
       });
       const parsed = JSON.parse(json.stdout) as StatusJson;
       expect(parsed.requests).toBe(1);
@@ -258,12 +263,20 @@ describe('flux-fleet status', () => {
       // THEN
       expect(all.code).toBe(EXIT.errors);
       expect(states(all.stdout)).toStrictEqual({
-        'prod-ap-1': 'progressing 1', 'prod-eu-1': 'progressing 1', 'prod-us-1': 'progressing 1',
-        'stg-eu-1': 'healthy 2', 'stg-eu-2': 'healthy 2', 'stg-us-1': 'progressing 1',
+        'prod-ap-1': 'progressing 1',
+        'prod-eu-1': 'progressing 1',
+        'prod-us-1': 'progressing 1',
+        'stg-eu-1': 'healthy 2',
+        'stg-eu-2': 'healthy 2',
+        'stg-us-1': 'progressing 1',
       });
       expect(states(noHistory.stdout)).toStrictEqual({
-        'prod-ap-1': 'unknown', 'prod-eu-1': 'unknown', 'prod-us-1': 'unknown',
-        'stg-eu-1': 'healthy 2', 'stg-eu-2': 'healthy 2', 'stg-us-1': 'unknown',
+        'prod-ap-1': 'unknown',
+        'prod-eu-1': 'unknown',
+        'prod-us-1': 'unknown',
+        'stg-eu-1': 'healthy 2',
+        'stg-eu-2': 'healthy 2',
+        'stg-us-1': 'unknown',
       });
       expect(staging.code).toBe(EXIT.errors);
       expect(staging.stdout).toMatch(/stg-us-1 +staging +- +us-east-1 +progressing +111111111111 \(older\)/);

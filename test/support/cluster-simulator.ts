@@ -44,7 +44,8 @@ export class ClusterSimulator {
 
   public constructor(private readonly options: SimulatorOptions) {
     const root = join(options.tree, 'clusters');
-    this.clusters = readdirSync(root).sort().filter((n) => options.only === undefined || options.only.includes(n)).map((name) => ({ name, objects: readObjects(join(root, name)) }));
+    this.clusters = readdirSync(root).sort().filter((n) => options.only === undefined || options.only.includes(n))
+      .map((name) => ({ name, objects: readObjects(join(root, name)) }));
   }
 
   /** Sets a cluster's fault from now on (`undefined` heals it). */
@@ -75,7 +76,9 @@ export class ClusterSimulator {
       const event: FluxEvent = failing && isSync
         ? { severity: 'error', reason: 'HealthCheckFailed', message: 'health check failed after 10m0s: timeout waiting for: [Kustomization/flux-system/infra-controllers status: \'InProgress\']', metadata: revisionMetadata(source) }
         : {
-          severity: 'info', reason: 'ReconciliationSucceeded', message: 'Reconciliation finished in 2.1s, next run in 10m0s',
+          severity: 'info',
+          reason: 'ReconciliationSucceeded',
+          message: 'Reconciliation finished in 2.1s, next run in 10m0s',
           metadata: { ...revisionMetadata(source), 'kustomize.toolkit.fluxcd.io/commit_status': 'update' },
         };
       await this.dispatch(cluster, k, event);
@@ -109,19 +112,29 @@ export class ClusterSimulator {
       if (!commitKey && !update && event.severity !== 'error') continue;
       if (event.reason === 'Progressing') continue;
       const metadata: Record<string, string> = {};
-      for (const [key, v] of Object.entries(event.metadata)) if (key.startsWith('event.toolkit.fluxcd.io/')) metadata[key.slice('event.toolkit.fluxcd.io/'.length)] = v;
+      for (const [key, v] of Object.entries(event.metadata)) {
+        if (key.startsWith('event.toolkit.fluxcd.io/')) metadata[key.slice('event.toolkit.fluxcd.io/'.length)] = v;
+      }
       Object.assign(metadata, alert.spec.eventMetadata ?? {});
-      for (const [key, v] of Object.entries(event.metadata)) if (key.startsWith('kustomize.toolkit.fluxcd.io/')) metadata[key.slice('kustomize.toolkit.fluxcd.io/'.length)] = v;
+      for (const [key, v] of Object.entries(event.metadata)) {
+        if (key.startsWith('kustomize.toolkit.fluxcd.io/')) metadata[key.slice('kustomize.toolkit.fluxcd.io/'.length)] = v;
+      }
       const celEvent = {
         involvedObject: { kind: 'Kustomization', name: k.name, namespace: k.namespace, apiVersion: 'kustomize.toolkit.fluxcd.io/v1' },
-        severity: event.severity, timestamp: new Date().toISOString(), message: event.message, reason: event.reason, metadata,
+        severity: event.severity,
+        timestamp: new Date().toISOString(),
+        message: event.message,
+        reason: event.reason,
+        metadata,
         reportingController: 'kustomize-controller',
       };
       let context: string;
       try {
         const expr = provider.spec.commitStatusExpr as string | undefined;
         context = expr
-          ? String(evaluate(expr, { event: celEvent, alert: { metadata: alert.metadata, spec: alert.spec }, provider: { metadata: provider.metadata, spec: provider.spec } }))
+          ? String(evaluate(expr, {
+            event: celEvent, alert: { metadata: alert.metadata, spec: alert.spec }, provider: { metadata: provider.metadata, spec: provider.spec },
+          }))
           : `kustomization/${k.name}/${'00000000'}`.toLowerCase();
       } catch (e) {
         this.refused.push({ cluster: cluster.name, object, message: `failed to evaluate the spec.commitStatusExpr CEL expression for the event: ${(e as Error).message}` });
@@ -149,11 +162,13 @@ export class ClusterSimulator {
     }
   }
 
-  private async postGithub(address: string, token: string | undefined, sha: string, context: string, state: string, description: string): Promise<void> {
+  private async postGithub(
+    address: string, token: string | undefined, sha: string, context: string, state: string, description: string,
+  ): Promise<void> {
     const url = new URL(address);
     const [owner, repo] = url.pathname.replace(/^\/+/, '').replace(/\.git$/, '').split('/');
     const api = this.options.forgeUrls?.[url.host] ?? (url.host === 'github.com' ? 'https://api.github.com' : `${url.origin}/api/v3`);
-    const headers = { authorization: `Bearer ${token ?? ''}`, accept: 'application/vnd.github+json', 'content-type': 'application/json' };
+    const headers = { 'authorization': `Bearer ${token ?? ''}`, 'accept': 'application/vnd.github+json', 'content-type': 'application/json' };
     const listed = await fetch(`${api}/repos/${owner}/${repo}/commits/${sha}/statuses?per_page=50`, { headers });
     if (!listed.ok) throw new Error(`could not list commit statuses: ${listed.status}`);
     const statuses = await listed.json() as Array<{ context: string; state: string; description: string }>;

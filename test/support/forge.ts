@@ -141,7 +141,10 @@ export class TestForge {
       }
       this.clock += 1000;
       const stored: StoredStatus = {
-        id: this.nextId++, sha: route.sha, state: input.state, context,
+        id: this.nextId++,
+        sha: route.sha,
+        state: input.state,
+        context,
         description: typeof input.description === 'string' ? input.description : null,
         createdAt: new Date(this.clock).toISOString(),
       };
@@ -173,9 +176,13 @@ export class TestForge {
       const states = latest.map((s) => s.state);
       const state = states.some((s) => s === 'error' || s === 'failure') ? 'failure' : states.length === 0 || states.includes('pending') ? 'pending' : 'success';
       return send(200, {
-        state, sha: route.sha, total_count: latest.length,
+        state,
+        sha: route.sha,
+        total_count: latest.length,
         statuses: latest.slice((page - 1) * perPage, page * perPage).map(githubStatus),
-        repository: { full_name: route.repository }, commit_url: '', url: '',
+        repository: { full_name: route.repository },
+        commit_url: '',
+        url: '',
       });
     }
     // GitLab's list: the newest per name unless all=true, optionally one name, paged with its headers.
@@ -185,8 +192,12 @@ export class TestForge {
     const page = pageOf(url);
     const pages = Math.max(1, Math.ceil(chosen.length / perPage));
     return send(200, chosen.slice((page - 1) * perPage, page * perPage).map(gitlabStatus), {
-      'x-total': String(chosen.length), 'x-total-pages': String(pages), 'x-page': String(page), 'x-per-page': String(perPage),
-      'x-next-page': page < pages ? String(page + 1) : '', 'x-prev-page': page > 1 ? String(page - 1) : '',
+      'x-total': String(chosen.length),
+      'x-total-pages': String(pages),
+      'x-page': String(page),
+      'x-per-page': String(perPage),
+      'x-next-page': page < pages ? String(page + 1) : '',
+      'x-prev-page': page > 1 ? String(page - 1) : '',
     });
   }
 
@@ -242,16 +253,34 @@ const GITLAB_STATES = ['pending', 'running', 'success', 'failed', 'canceled', 's
 
 function githubStatus(s: StoredStatus): Record<string, unknown> {
   return {
-    url: '', avatar_url: null, id: s.id, node_id: `SC_${s.id}`, state: s.state, description: s.description,
-    target_url: null, context: s.context, created_at: s.createdAt, updated_at: s.createdAt,
+    url: '',
+    avatar_url: null,
+    id: s.id,
+    node_id: `SC_${s.id}`,
+    state: s.state,
+    description: s.description,
+    target_url: null,
+    context: s.context,
+    created_at: s.createdAt,
+    updated_at: s.createdAt,
   };
 }
 
 function gitlabStatus(s: StoredStatus): Record<string, unknown> {
   return {
-    id: s.id, sha: s.sha, ref: null, status: s.state, name: s.context, target_url: null, description: s.description,
-    created_at: s.createdAt, started_at: null, finished_at: s.state === 'success' || s.state === 'failed' ? s.createdAt : null,
-    allow_failure: false, coverage: null, author: { username: 'flux' },
+    id: s.id,
+    sha: s.sha,
+    ref: null,
+    status: s.state,
+    name: s.context,
+    target_url: null,
+    description: s.description,
+    created_at: s.createdAt,
+    started_at: null,
+    finished_at: s.state === 'success' || s.state === 'failed' ? s.createdAt : null,
+    allow_failure: false,
+    coverage: null,
+    author: { username: 'flux' },
   };
 }
 

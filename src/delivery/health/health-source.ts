@@ -38,13 +38,13 @@ export interface HealthReadRequest {
  * kind is registered under the `type` its {@link HealthReportTarget}s carry (see {@link registerHealthSource}).
  */
 export interface HealthSource {
+  /** Requests sent so far, retries and waits. */
+  readonly stats: ForgeClientStats;
   /**
    * The newest report of each context found: on `commit` when there is one, else on the newest earlier commit
    * within `history` that has one. A context with no report found is absent: a missing report is never healthy.
    */
   read(request: HealthReadRequest): Promise<Map<string, Report>>;
-  /** Requests sent so far, retries and waits. */
-  readonly stats: ForgeClientStats;
 }
 
 /** What a source of one repository is made from. */
@@ -72,7 +72,10 @@ export function registerHealthSource(type: string, factory: HealthSourceFactory)
 /** The factory for reports of `type`; throws naming the known types when there is none. */
 export function healthSourceFactory(type: string): HealthSourceFactory {
   const factory = FACTORIES.get(type);
-  if (!factory) throw new ForgeError(`reports of type ${JSON.stringify(type)} cannot be read by this flux-fleet (it reads ${[...FACTORIES.keys()].join(', ')}); upgrade flux-fleet, or synthesize the tree again`);
+  if (!factory) {
+    const known = [...FACTORIES.keys()].join(', ');
+    throw new ForgeError(`reports of type ${JSON.stringify(type)} cannot be read by this flux-fleet (it reads ${known}); upgrade flux-fleet, or synthesize the tree again`);
+  }
   return factory;
 }
 
@@ -108,7 +111,8 @@ class CommitStatusSource implements HealthSource {
     const found = new Map<string, Report>();
     await this.readCommit(request.commit, wanted, found, request.deadline);
     if (found.size < wanted.size && request.history > 0) {
-      const earlier = (await this.api.ancestors(this.client, this.repository, request.commit, request.history + 1, request.deadline)).filter((c) => c !== request.commit);
+      const ancestors = await this.api.ancestors(this.client, this.repository, request.commit, request.history + 1, request.deadline);
+      const earlier = ancestors.filter((c) => c !== request.commit);
       for (const commit of earlier.slice(0, request.history)) {
         if (found.size === wanted.size) break;
         await this.readCommit(commit, wanted, found, request.deadline);
@@ -191,11 +195,13 @@ function githubRepo(repository: string): string {
 registerHealthSource('github-commit-status', (target, options) => {
   const baseUrl = options.apiUrl ?? (target.host === 'github.com' ? 'https://api.github.com' : `https://${target.host}/api/v3`);
   const auth: Record<string, string> = { 'x-github-api-version': '2022-11-28', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
-  return new CommitStatusSource(new ForgeClient({ ...options.client, baseUrl, authHeaders: auth }), target.repository, GITHUB_API, options.maxPages ?? 100);
+  const client = new ForgeClient({ ...options.client, baseUrl, authHeaders: auth });
+  return new CommitStatusSource(client, target.repository, GITHUB_API, options.maxPages ?? 100);
 });
 
 registerHealthSource('gitlab-commit-status', (target, options) => {
   const baseUrl = options.apiUrl ?? `https://${target.host}/api/v4`;
   const auth: Record<string, string> = options.token ? { 'private-token': options.token } : {};
-  return new CommitStatusSource(new ForgeClient({ ...options.client, baseUrl, authHeaders: auth }), target.repository, GITLAB_API, options.maxPages ?? 100);
+  const client = new ForgeClient({ ...options.client, baseUrl, authHeaders: auth });
+  return new CommitStatusSource(client, target.repository, GITLAB_API, options.maxPages ?? 100);
 });

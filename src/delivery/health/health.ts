@@ -104,7 +104,8 @@ export function selectClusters(release: ReleaseManifest, selection: ClusterSelec
     && (selection.wave === undefined || c.wave === selection.wave));
   if (clusters.length === 0) {
     const where = selection.environment !== undefined ? `environment ${selection.environment}` : 'the release';
-    const waves = [...new Set(release.clusters.filter((c) => selection.environment === undefined || c.environment === selection.environment).map((c) => c.wave).filter((w) => w !== undefined))].sort();
+    const inEnvironment = release.clusters.filter((c) => selection.environment === undefined || c.environment === selection.environment);
+    const waves = [...new Set(inEnvironment.map((c) => c.wave).filter((w) => w !== undefined))].sort();
     throw new DeliveryError(`no cluster of ${where} is in wave ${selection.wave}; its waves are ${waves.length > 0 ? waves.join(', ') : 'none'}`);
   }
   return clusters;
@@ -182,7 +183,8 @@ export async function healthOf(clusters: readonly ReleaseCluster[], revision: st
 export function commitOf(revision: string): string {
   const m = /^(?:.+@)?(?:sha1:)?([0-9a-f]{40})$/.exec(revision);
   if (!m) {
-    throw new DeliveryError(`revision ${JSON.stringify(revision)} names no commit, and clusters report on commits (notification-controller reads the commit from the artifact's revision annotation); give the commit (40 hex digits) or <branch>@sha1:<commit>, and push releases with such a revision`);
+    throw new DeliveryError(`revision ${JSON.stringify(revision)} names no commit, and clusters report on commits (notification-controller reads `
+      + 'the commit from the artifact\'s revision annotation); give the commit (40 hex digits) or <branch>@sha1:<commit>, and push releases with such a revision');
   }
   return m[1];
 }

@@ -39,8 +39,15 @@ export const statusCommand: Command = {
 
 async function status(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, {
-    'help': {}, 'revision': { value: true }, 'environment': { value: true }, 'wave': { value: true }, 'format': { value: true },
-    'history': { value: true }, 'deadline': { value: true }, 'token-env': { value: true }, 'forge-url': { value: true },
+    'help': {},
+    'revision': { value: true },
+    'environment': { value: true },
+    'wave': { value: true },
+    'format': { value: true },
+    'history': { value: true },
+    'deadline': { value: true },
+    'token-env': { value: true },
+    'forge-url': { value: true },
   });
   if (args.options.has('help')) {
     io.stdout.write(STATUS_USAGE);
