@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestForge } from '../test/support/forge.js';
-import { Fleet, FluxApp, HealthReport, Registry } from '../src/index.js';
 import { run } from '../src/frontends/cli/index.js';
+import { Fleet, FluxApp, HealthReport, Registry } from '../src/index.js';
+import { TestForge } from '../test/support/forge.js';
 
 const CLUSTERS = Number(process.argv[2] ?? 1000);
 const TOKEN = 'bench-token';
