@@ -46,6 +46,8 @@ const project = new typescript.TypeScriptProject({
     'typedoc-plugin-markdown@^4.8.0',
     'tsx@^4.20.0',
     '@sigstore/mock@^0.13.0',
+    // The cluster simulator of the tests evaluates Providers' commitStatusExpr (CEL, with Flux's string extensions).
+    '@marcbachmann/cel-js@^8.0.0',
   ],
   jestOptions: {
     jestVersion: '^30',

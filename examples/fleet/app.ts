@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
 import {
-  Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing,
+  Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, HealthReport, Notification, Registry, Signing,
 } from 'flux-fleet';
 
 /** The variables every cluster of the fleet carries; a misspelled one is a compile error. */
@@ -47,6 +47,9 @@ export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<Acme
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
+    // Every cluster reports on the fleet repository's commits, as the status flux-fleet/<cluster>, whether it runs the
+    // commit and its components are ready: CI reads it (flux-fleet status) with the token it holds.
+    rollout: { report: HealthReport.githubCommitStatus({ repository: 'acme/fleet', tokenSecret: 'flux-fleet-status-token' }) },
     // ComponentSource.folder() paths start here: by default, the folder of this file.
     baseDir,
   });
@@ -56,6 +59,8 @@ export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<Acme
   const production = fleet.addEnvironment('production', {
     channel: 'stable',
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }),
+    // Each wave soaks healthy for 30 minutes before the next one moves; wave 2 also waits for a person.
+    rollout: { soak: '30m', progressDeadline: '1h', maxFailures: 0, approval: [2] },
   });
 
   staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io', replicas: 1 } });

@@ -14,3 +14,4 @@ export * from './release-promote.js';
 export * from './mirror.js';
 export * from './verify-release.js';
 export * from './signing/index.js';
+export * from './health/index.js';

@@ -6,7 +6,7 @@ import type { FluxDuration } from '../flux/core/duration.js';
 import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
 import { Checks, isSemverRange, q } from '../flux/core/rules.js';
 import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
-import { Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
+import { HealthCheckTarget, Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
 import {
   FluxComponent, FluxDistributionVariant, FluxInstance, FluxInstanceSharding, FluxInstanceStorage,
 } from '../flux/operator/flux-instance.js';
@@ -28,6 +28,12 @@ export const BOOTSTRAP_NAMESPACE = 'flux-system';
 
 /** The name of the source and Kustomization that sync the cluster's own artifact (the operator's default too). */
 export const SYNC_NAME = 'flux-system';
+
+/**
+ * How long the sync waits for the objects of its health checks on each reconcile before it fails (its `timeout`):
+ * long enough for components that install charts, short enough that a stuck component is reported as a failure.
+ */
+export const SYNC_HEALTH_TIMEOUT = '10m';
 
 /** The name of the ConfigMap holding the cluster's facts, for `postBuild.substituteFrom` and ResourceSet inputs. */
 export const RUNTIME_INFO_NAME = 'flux-runtime-info';
@@ -124,6 +130,13 @@ export interface BootstrapFacts {
     readonly settings: RegistrySourceSettings;
     /** How often to look for a new artifact. @default 1m */
     readonly interval?: FluxDuration;
+    /**
+     * The objects whose readiness the sync's readiness includes (its `healthChecks`), e.g. the Kustomization of every
+     * component of the cluster, so that the sync ends Ready, and reports success, only once they are; the sync then
+     * waits for them up to {@link SYNC_HEALTH_TIMEOUT}.
+     * @default - none: the sync is ready once applied
+     */
+    readonly healthChecks?: readonly HealthCheckTarget[];
   };
   /** Signature verification of the sync artifact. @default - none: the environment does not verify */
   readonly verification?: OciVerification;
@@ -309,6 +322,13 @@ class OperatorBootstrap extends Bootstrap {
     const patches: KustomizePatch[] = [];
     if (facts.verification) patches.push(syncPatch('/spec/verify', verificationValue(facts.verification)));
     if (settings.insecure) patches.push(syncPatch('/spec/insecure', true));
+    const checks = facts.sync.healthChecks ?? [];
+    if (checks.length > 0) {
+      patches.push(
+        syncPatch('/spec/healthChecks', checks.map((h) => ({ apiVersion: h.apiVersion, kind: h.kind, name: h.name, namespace: h.namespace }))),
+        syncPatch('/spec/timeout', SYNC_HEALTH_TIMEOUT),
+      );
+    }
     patches.push(...instance.patches ?? []);
     new FluxInstance(chart, 'flux', {
       metadata: { name: 'flux', namespace: BOOTSTRAP_NAMESPACE, annotations: { ...PRUNE_DISABLED } },
@@ -432,6 +452,9 @@ class PlainBootstrap extends Bootstrap {
       path: './',
       prune: true,
       serviceAccountName,
+      ...(facts.sync.healthChecks && facts.sync.healthChecks.length > 0
+        ? { healthChecks: [...facts.sync.healthChecks], timeout: SYNC_HEALTH_TIMEOUT }
+        : {}),
     });
   }
 }
@@ -462,9 +485,10 @@ function runtimeInfo(chart: Chart, facts: BootstrapFacts): ConfigMap {
   return map;
 }
 
-/** A JSON 6902 patch on the sync OCIRepository the operator generates. */
+/** A JSON 6902 patch on the sync object the operator generates: its OCIRepository, or with `/spec/healthChecks` or `/spec/timeout` its Kustomization. */
 function syncPatch(path: string, value: unknown): KustomizePatch {
-  return { patch: [{ op: 'add', path, value }], target: { kind: 'OCIRepository', name: SYNC_NAME } };
+  const kind = path === '/spec/healthChecks' || path === '/spec/timeout' ? 'Kustomization' : 'OCIRepository';
+  return { patch: [{ op: 'add', path, value }], target: { kind, name: SYNC_NAME } };
 }
 
 /** `spec.verify` as plain data, without unset fields. */

@@ -3,6 +3,7 @@ import { Channel } from './channel.js';
 import type { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
 import { Cluster, ClusterProps, FleetVariables, VariablesOf } from './cluster.js';
 import type { Fleet } from './fleet.js';
+import type { RolloutSettings } from './rollout.js';
 import type { Signing } from './signing.js';
 
 /** Props of an {@link Environment}. */
@@ -37,6 +38,13 @@ export interface EnvironmentProps {
    * @default - the fleet's signing identity
    */
   readonly signing?: Signing;
+  /**
+   * How this environment's waves roll out on evidence: where its clusters report (`report`), soak, progress
+   * deadline, failures tolerated and the waves that need a person's approval. Each setting given wins over the
+   * fleet's `rollout`.
+   * @default - the fleet's rollout settings
+   */
+  readonly rollout?: RolloutSettings;
 }
 
 /** An environment (staging, production...): a release channel and its clusters. */
@@ -53,6 +61,8 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
   public readonly verify?: boolean;
   /** Who signs this environment's artifacts; undefined when the fleet's identity applies. */
   public readonly signing?: Signing;
+  /** The environment's own rollout settings; undefined when the fleet's apply (see `Fleet.rolloutOf`). */
+  public readonly rollout?: RolloutSettings;
   /** The fleet. */
   public readonly fleet: Fleet<V>;
 
@@ -68,6 +78,7 @@ export class Environment<V extends VariablesOf<V> = FleetVariables> extends Cons
     this.verify = props.verify;
     this.deployOnPush = props.deployOnPush ?? !this.production;
     this.signing = props.signing;
+    this.rollout = props.rollout;
     this.node.addValidation({ validate: () => this.channel.validate('channel') });
   }
 

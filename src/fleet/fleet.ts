@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Bootstrap, BootstrapFacts } from './bootstrap.js';
+import { Bootstrap, BootstrapFacts, SYNC_NAME } from './bootstrap.js';
 import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
 import { Cluster, ClusterType, FleetVariables, VariablesOf } from './cluster.js';
 import type { ComponentSource } from './component-source.js';
@@ -9,14 +9,17 @@ import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, Ku
 import { Environment, EnvironmentProps } from './environment.js';
 import type { FleetExternalPull, FleetFolderArtifact, FleetRelease } from './fleet-release.js';
 import { FolderArtifact, packFolder } from './folder-artifact.js';
+import { HEALTH_REPORT_MIN_FLUX, type HealthReport } from './health-report.js';
 import type { Notification, NotificationRouting } from './notification.js';
 import type { Registry } from './registry.js';
+import { checkResolvedRollout, checkRollout, resolveRollout, type ResolvedRolloutSettings, type RolloutSettings } from './rollout.js';
 import { checkVerify, fluxMinor, materialSecret, Signing, signingMaterialObjects } from './signing.js';
 import { matchesTargets } from './targets.js';
 import { Tenant, TenantProps } from './tenant.js';
+import { API_VERSION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
-import type { Kustomization } from '../flux/kustomize/kustomization.js';
+import { HealthCheckTarget, IKustomization, Kustomization } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
 import { IOciRepository, OciRepository, type OciVerification } from '../flux/source/oci-repository.js';
 
@@ -50,6 +53,13 @@ export interface FleetProps {
   /** Where each cluster sends events about its Flux objects. @default - nowhere */
   readonly notifications?: Notification[];
   /**
+   * How environments roll out on evidence: where every cluster reports whether it runs a revision and is healthy on
+   * it (`report`), and the soak, progress deadline, failures tolerated and approvals of every environment's waves.
+   * An environment's own `rollout` wins, setting by setting.
+   * @default - no report, and the defaults of {@link RolloutSettings}
+   */
+  readonly rollout?: RolloutSettings;
+  /**
    * The folder that relative `ComponentSource.folder()` paths start from, e.g. the fleet repository's root.
    * @default - the working directory of the process when the fleet is created
    */
@@ -66,7 +76,7 @@ export interface FleetFile {
 
 const RUNTIME_INFO = 'flux-runtime-info';
 /** Names of the files and folders the writer puts beside components': a component of that name would overwrite them. */
-const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'sources', 'kustomization', 'signing-keys'];
+const RESERVED = ['components', 'tenants', 'flux-system', 'notifications', 'sources', 'kustomization', 'signing-keys', 'health-report'];
 /** Repository paths the fleet's registry uses for other things: clusters' own artifacts and mirrored charts. */
 const RESERVED_ARTIFACT_NAMES = ['clusters', 'charts'];
 
@@ -271,6 +281,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         tag: cluster.tag ?? 'latest',
         settings: registry.sourceSettings(cluster.region),
         interval: this.props.sourceInterval,
+        ...(this.rolloutOf(env).report ? { healthChecks: this.componentHealthChecks(cluster) } : {}),
       },
       verification: verifies ? this.signingOf(env)?.verification() : undefined,
       runtimeInfo: runtimeInfoOf(cluster),
@@ -382,10 +393,22 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       }
     }
 
+    // The Kustomizations whose source carries the fleet repository's commit: the sync, and those applying its artifact.
+    const commitSources = (chart: Chart): IKustomization[] => [
+      Kustomization.fromName(chart, 'sync', SYNC_NAME, { namespace: 'flux-system' }),
+      ...[...built].filter(([component]) => component instanceof HelmComponent).map(([, k]) => k),
+    ];
+    const report = this.rolloutOf(env).report;
+    if (report) {
+      const chart = cluster._addChart('health-report', 'health-report.yaml', 'flux-system');
+      report.build(chart, { clusterName: cluster.name, environment: env.name, region: cluster.region, sync: Kustomization.fromName(chart, 'sync', SYNC_NAME, { namespace: 'flux-system' }) });
+    }
+
     const notifications = this.notificationList.filter((n) => matchesTargets(n.routing.targets, cluster));
     const tenantSecrets = new Set<string>();
     if (notifications.length > 0) {
       const chart = cluster._addChart('notifications', 'notifications.yaml', 'flux-system');
+      const carrying = commitSources(chart);
       for (const { notification, routing } of notifications) {
         const eventSources = typeof routing.eventSources === 'function' ? routing.eventSources(cluster) : routing.eventSources;
         const routed = routedTenants(routing, tenants);
@@ -402,6 +425,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
           region: cluster.region,
           severity: typeof routing.severity === 'function' ? routing.severity(cluster) : routing.severity,
           eventSources,
+          commitSources: carrying,
         };
         // Under the lockdown an Alert watches its own namespace only: each tenant routed to gets its own Provider and Alert.
         notification.build(chart, { ...options, ownNamespaceOnly: multitenant });
@@ -422,6 +446,24 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         }
       }
     }
+  }
+
+  /**
+   * How `env` rolls out: its own rollout settings over the fleet's, setting by setting, with the defaults for what
+   * neither sets; `report` is where its clusters report, when either declares it.
+   */
+  public rolloutOf(env: Environment<V>): ResolvedRolloutSettings & { readonly report?: HealthReport } {
+    return resolveRollout(this.props.rollout, env.rollout);
+  }
+
+  /** The Kustomization of every component a cluster gets: what its sync's readiness waits for when it reports. */
+  private componentHealthChecks(cluster: Cluster<V>): HealthCheckTarget[] {
+    return this.componentList.filter((c) => c.appliesTo(cluster)).map((c) => ({
+      apiVersion: API_VERSION.kustomize,
+      kind: 'Kustomization',
+      name: c.name,
+      namespace: c.tenant?.namespace ?? 'flux-system',
+    }));
   }
 
   /** Records a problem found while building `cluster`; the same text is reported once, with every cluster. */
@@ -511,6 +553,23 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     }
     for (const cycle of componentCycles(this.componentList).cycles) {
       c.add(`component dependsOn cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);
+    }
+    for (const message of checkRollout('rollout', this.props.rollout)) c.add(message);
+    const cannotReport: string[] = [];
+    for (const env of this.envs) {
+      const waves = [...new Set(env.clusters.map((x) => x.wave).filter((w): w is number => w !== undefined))].sort((a, b) => a - b);
+      // The fleet's report is checked once, above; the environment's approvals against its own waves.
+      for (const message of checkRollout(`environment ${env.name} rollout`, env.rollout, waves)) c.add(message);
+      for (const message of checkResolvedRollout(`environment ${env.name} rollout`, this.rolloutOf(env))) c.add(message);
+      if (!this.rolloutOf(env).report) continue;
+      for (const cluster of env.clusters) {
+        const version = cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x';
+        const minor = fluxMinor(version);
+        if (minor !== undefined && minor < fluxMinor(HEALTH_REPORT_MIN_FLUX)!) cannotReport.push(`${cluster.name} (Flux ${version})`);
+      }
+    }
+    if (cannotReport.length > 0) {
+      c.add(`rollout report is declared for clusters whose Flux cannot report failures (notification-controller sends them to a forge from Flux ${HEALTH_REPORT_MIN_FLUX} on): ${cannotReport.join(', ')}; move them to Flux ${HEALTH_REPORT_MIN_FLUX} or newer, or declare the report only on environments whose clusters run it`);
     }
     for (const { notification: n, routing } of this.notificationList) {
       for (const message of n.validate()) c.add(`notification ${n.id}: ${message}`);

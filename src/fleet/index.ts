@@ -9,6 +9,8 @@ export * from './tenant.js';
 export * from './component.js';
 export * from './bootstrap.js';
 export * from './notification.js';
+export * from './health-report.js';
+export * from './rollout.js';
 export * from './fleet.js';
 export * from './component-source.js';
 export type { PerCluster, ArtifactRef } from './source-ref.js';

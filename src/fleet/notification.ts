@@ -1,8 +1,10 @@
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
+import { celString, checkGithubRepository, checkHost } from './forge-checks.js';
 import type { Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
 import { Checks, q } from '../flux/core/rules.js';
+import type { IKustomization } from '../flux/kustomize/kustomization.js';
 import { Alert, EventSource, EventSourceKind } from '../flux/notification/alert.js';
 import { Provider, ProviderProps } from '../flux/notification/provider.js';
 
@@ -187,6 +189,14 @@ export interface NotificationBuildOptions {
    * @default - none: the platform's Alert, with no tenant key
    */
   readonly tenant?: string;
+  /**
+   * The cluster's Kustomizations whose events carry the fleet repository's commit: its own sync and those applying
+   * its own config artifact (Helm components), whose source has the revision annotation push writes. A commit status
+   * notification selects these by default, and never the Kustomizations of component artifacts, whose
+   * content-addressed revision (`sha256:<digest>`) notification-controller cannot post a status for.
+   * @default - none known: a commit status notification selects every Kustomization of its namespace
+   */
+  readonly commitSources?: readonly IKustomization[];
 }
 
 /** The objects {@link Notification.build} creates for one cluster. */
@@ -277,9 +287,12 @@ export abstract class Notification {
    * Kustomization and cluster, keyed `kustomization/<name>/<cluster>` (a `commitStatusExpr`, so that statuses say
    * which cluster they come from).
    *
-   * Flux documents commit statuses for Kustomization events, whose revision names the commit: the Alert selects
-   * every Kustomization of its namespace by default, and keeps only the Kustomization entries of the fleet's event
-   * sources. The Alert's severity is always `info`, since a status turns green only on a success event. With OCI
+   * Flux documents commit statuses for Kustomization events, whose revision names the commit: on a fleet's cluster
+   * the Alert selects, by default, the Kustomizations whose source carries the fleet repository's commit (the
+   * cluster's own sync, and the Kustomizations of Helm components, which apply the cluster's own artifact), never
+   * the Kustomizations of component artifacts, whose content-addressed revision (`sha256:<digest>`)
+   * notification-controller refuses ("failed to extract commit hash"); the fleet's event sources are not used. Built
+   * outside a fleet, it selects every Kustomization of its namespace. The Alert's severity is always `info`, since a status turns green only on a success event. With OCI
    * artifacts, Flux reads the commit from the artifact's `org.opencontainers.image.revision` annotation
    * (`<branch>@sha1:<commit>`), which the fleet's artifacts must carry, and `repository` must be the repository of
    * that commit. Other kinds report statuses only when they carry the commit in their own
@@ -405,8 +418,11 @@ class ProviderNotification extends Notification {
     return c.errors;
   }
 
-  /** The notification's own sources, else the fleet's (Kustomizations only for a commit status), else the kind's defaults. */
-  private eventSourcesFor(options: NotificationBuildOptions, namespace: string): EventSource[] {
+  /**
+   * The notification's own sources, else for a commit status the Kustomizations that carry the commit, else the
+   * fleet's, else the kind's defaults.
+   */
+  private eventSourcesFor(options: NotificationBuildOptions, namespace: string): Array<EventSource | IKustomization> {
     const watchable = (sources: readonly EventSource[] | undefined) => (options.ownNamespaceOnly
       ? sources?.filter((s) => s.options.namespace === undefined || s.options.namespace === namespace)
       : sources);
@@ -415,6 +431,10 @@ class ProviderNotification extends Notification {
       // An empty list given as such is reported by the Alert; one emptied by the lockdown falls back to the defaults.
       if (own.length > 0 || !options.ownNamespaceOnly) return [...own];
       return this.defaultSources();
+    }
+    if (this.kind.commitStatus && options.commitSources) {
+      const carrying = options.commitSources.filter((k) => !options.ownNamespaceOnly || k.namespace === namespace);
+      if (carrying.length > 0) return [...carrying];
     }
     const fleet = watchable(this.kind.commitStatus ? options.eventSources?.filter((s) => s.kind === 'Kustomization') : options.eventSources);
     if (fleet && fleet.length > 0) return [...fleet];
@@ -429,9 +449,6 @@ class ProviderNotification extends Notification {
 const SLACK_POST_MESSAGE = 'https://slack.com/api/chat.postMessage';
 /** A channel name or ID: no spaces, at most 80 characters, an optional leading '#'. */
 const SLACK_CHANNEL = /^#?[^\s#]{1,80}$/;
-const GITHUB_OWNER = /^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/;
-const GITHUB_REPO = /^[A-Za-z0-9._-]+$/;
-const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$/i;
 
 function isSlackWebhook(props: SlackNotificationProps): props is SlackWebhookNotificationProps {
   return (props as { webhook?: unknown }).webhook === true;
@@ -439,39 +456,4 @@ function isSlackWebhook(props: SlackNotificationProps): props is SlackWebhookNot
 
 function webhookAddress(props: WebhookAddressNotificationProps, type: 'msteams' | 'discord' | 'googlechat', label: string): Notification {
   return new ProviderNotification(props, { label, id: type, provider: () => ({ type, secretRef: { name: props.secretName } }) });
-}
-
-/** The text of a single-quoted CEL string literal. */
-function celString(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-}
-
-function checkGithubRepository(c: Checks, label: string, repository: string): void {
-  // A URL (https://github.com/acme/fleet), an SSH address (git@github.com:acme/fleet.git) or a host-prefixed path.
-  const path = repository.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/^[^@/]+@([^:/]+):/, '$1/');
-  const segments = path.split('/').filter((s) => s !== '');
-  if (path !== repository || (segments[0] ?? '').includes('.')) {
-    const [owner, repo] = segments.slice(1);
-    const example = owner && repo ? `${owner}/${repo.replace(/\.git$/, '')}` : 'acme/fleet';
-    c.add(`${label} repository ${q(repository)} is a URL; give "<owner>/<repo>" alone, e.g. ${q(example)} (and set host for GitHub Enterprise Server)`);
-    return;
-  }
-  if (repository.endsWith('.git')) {
-    c.add(`${label} repository ${q(repository)} ends with ".git"; give "<owner>/<repo>" without it, e.g. ${q(repository.slice(0, -'.git'.length))}`);
-    return;
-  }
-  const [owner, repo, ...rest] = repository.split('/');
-  const valid = rest.length === 0 && repo !== undefined
-    && GITHUB_OWNER.test(owner) && owner.length <= 39
-    && GITHUB_REPO.test(repo) && repo.length <= 100 && repo !== '.' && repo !== '..';
-  if (!valid) c.add(`${label} repository ${q(repository)} is not "<owner>/<repo>"; use e.g. "acme/fleet"`);
-}
-
-function checkHost(c: Checks, label: string, host: string): void {
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(host);
-  if (scheme) {
-    c.add(`${label} host ${q(host)} carries a scheme; give the host alone, e.g. ${q(host.slice(scheme[0].length).replace(/\/.*$/, ''))}`);
-  } else if (!HOST.test(host)) {
-    c.add(`${label} host ${q(host)} is not a host name; use e.g. "github.com" or "github.acme.io"`);
-  }
 }

@@ -1,6 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Fleet } from '../fleet/fleet.js';
+import type { HealthReportTarget } from '../fleet/health-report.js';
+import type { ResolvedRolloutSettings } from '../fleet/rollout.js';
 import { ERROR_CODES, FluxFleetError, type FluxFleetErrorOptions } from '../flux/core/errors.js';
 import type { OciRepositoryRef } from '../flux/source/oci-repository.js';
 
@@ -43,6 +45,11 @@ export interface ReleaseEnvironment {
   readonly production: boolean;
   /** Whether a push moves its clusters' tags; when false, only promotion does. */
   readonly deployOnPush: boolean;
+  /**
+   * How its waves roll out on evidence (soak, progress deadline, failures tolerated, waves needing approval), every
+   * default applied; absent when neither the fleet nor the environment declares rollout settings.
+   */
+  readonly rollout?: ResolvedRolloutSettings;
 }
 
 /** A cluster of the release: its own config artifact (the content of `clusters/<name>/`) and the tag it follows. */
@@ -62,6 +69,10 @@ export interface ReleaseCluster {
    * follows a semver range.
    */
   readonly tag?: string;
+  /** The Flux version the cluster runs, as declared (e.g. `2.9.x`); absent in manifests of older flux-fleet releases. */
+  readonly flux?: string;
+  /** Where the cluster reports whether it runs a revision and is healthy on it; absent when it reports nowhere. */
+  readonly report?: HealthReportTarget;
 }
 
 /** Where one region's clusters pull an artifact from. */
@@ -148,6 +159,7 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     channel: { kind: env.channel.kind, value: env.channel.value },
     production: env.production,
     deployOnPush: env.deployOnPush,
+    ...(fleet.props.rollout || env.rollout ? { rollout: rolloutSettingsOf(fleet.rolloutOf(env)) } : {}),
   }));
   const clusters = [...fleet.clusters].sort((a, b) => compare(a.name, b.name)).map((cluster): ReleaseCluster => ({
     name: cluster.name,
@@ -156,6 +168,8 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     ...(cluster.wave !== undefined ? { wave: cluster.wave } : {}),
     url: fleet.artifactUrl(cluster),
     ...(cluster.tag !== undefined ? { tag: cluster.tag } : {}),
+    flux: fleet.bootstrapFacts(cluster).flux.version,
+    ...reportOf(fleet, cluster),
   }));
   const artifacts = release.artifacts.map(({ artifact, clusters: users }): ReleaseArtifact => ({
     name: artifact.name,
@@ -190,6 +204,15 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
   })).sort((a, b) => compare(JSON.stringify([a.component, a.kind, a.upstream]), JSON.stringify([b.component, b.kind, b.upstream])));
 
   return { version: 1, environments, clusters, artifacts, external };
+}
+
+function rolloutSettingsOf(r: ResolvedRolloutSettings): ResolvedRolloutSettings {
+  return { soak: r.soak, progressDeadline: r.progressDeadline, maxFailures: r.maxFailures, approval: [...r.approval] };
+}
+
+function reportOf(fleet: Fleet<any>, cluster: Fleet<any>['clusters'][number]): { report?: HealthReportTarget } {
+  const report = fleet.rolloutOf(cluster.env).report;
+  return report ? { report: report.targetOf(cluster.name) } : {};
 }
 
 function releaseRefOf(ref: OciRepositoryRef): ReleaseRef {
@@ -256,11 +279,24 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
     const o = obj(e, f);
     const ch = obj(o.channel, `${f}.channel`);
     if (ch.kind !== 'tag' && ch.kind !== 'semver') fail(`${f}.channel.kind`, '"tag" or "semver"');
+    let rollout: ResolvedRolloutSettings | undefined;
+    if (o.rollout !== undefined) {
+      const r = obj(o.rollout, `${f}.rollout`);
+      const duration = (v: unknown, field: string): string => (typeof v === 'string' && /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(v) ? v : fail(field, 'a Go duration, e.g. "10m"'));
+      const count = (v: unknown, field: string): number => (Number.isInteger(v) && (v as number) >= 0 ? v as number : fail(field, 'a whole number of at least 0'));
+      rollout = {
+        soak: duration(r.soak, `${f}.rollout.soak`),
+        progressDeadline: duration(r.progressDeadline, `${f}.rollout.progressDeadline`),
+        maxFailures: count(r.maxFailures, `${f}.rollout.maxFailures`),
+        approval: arr(r.approval, `${f}.rollout.approval`).map((w, j) => (Number.isInteger(w) && (w as number) >= 1 ? w as number : fail(`${f}.rollout.approval[${j}]`, 'a wave number from 1'))),
+      };
+    }
     return {
       name: str(o.name, `${f}.name`),
       channel: { kind: ch.kind as 'tag' | 'semver', value: str(ch.value, `${f}.channel.value`) },
       production: bool(o.production, `${f}.production`),
       deployOnPush: bool(o.deployOnPush, `${f}.deployOnPush`),
+      ...(rollout ? { rollout } : {}),
     };
   });
 
@@ -275,6 +311,8 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
       ...(o.wave !== undefined ? { wave: o.wave as number } : {}),
       url: url(o.url, `${f}.url`),
       ...(o.tag !== undefined ? { tag: str(o.tag, `${f}.tag`) } : {}),
+      ...(o.flux !== undefined ? { flux: str(o.flux, `${f}.flux`) } : {}),
+      ...(o.report !== undefined ? { report: parseReport(obj(o.report, `${f}.report`), `${f}.report`, str) } : {}),
     };
   });
   const envNames = new Set(environments.map((e) => e.name));
@@ -324,6 +362,15 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
   });
 
   return { version: 1, environments, clusters, artifacts, external };
+}
+
+function parseReport(o: Record<string, unknown>, field: string, str: (v: unknown, field: string) => string): HealthReportTarget {
+  return {
+    type: str(o.type, `${field}.type`),
+    host: str(o.host, `${field}.host`),
+    repository: str(o.repository, `${field}.repository`),
+    context: str(o.context, `${field}.context`),
+  };
 }
 
 function parseRef(o: Record<string, unknown>, field: string, fail: (field: string, expected: string) => never,

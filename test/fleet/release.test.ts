@@ -240,9 +240,9 @@ describe('folder sources', () => {
         { name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true },
       ],
       clusters: [
-        { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, url: `oci://${EU}/fleet/clusters/prod-eu-1`, tag: 'stable-wave-1' },
-        { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, url: `oci://${US}/fleet/clusters/prod-us-1`, tag: 'stable-wave-2' },
-        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', url: `oci://${EU}/fleet/clusters/stg-eu-1`, tag: 'latest' },
+        { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, url: `oci://${EU}/fleet/clusters/prod-eu-1`, tag: 'stable-wave-1', flux: '2.9.x' },
+        { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, url: `oci://${US}/fleet/clusters/prod-us-1`, tag: 'stable-wave-2', flux: '2.9.x' },
+        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', url: `oci://${EU}/fleet/clusters/stg-eu-1`, tag: 'latest', flux: '2.9.x' },
       ],
       artifacts: [
         { name: 'apps', folder: 'artifacts/apps', digest: apps, targets: [{ region: 'eu-west-1', url: `oci://${EU}/fleet/apps` }, { region: 'us-east-1', url: `oci://${US}/fleet/apps` }] },

@@ -174,7 +174,7 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-eu-2, stg-us-1 (production wave 1
       '  staging            3 of 3 change: stg-eu-1, stg-eu-2, stg-us-1',
       'Outside clusters/: FLEET.md changed, fleet.html changed, release.json changed',
     ]);
-    expect(result.stdout).toContain('\nprod-eu-2 (production, wave 2, eu-west-1): new cluster, 22 objects\n'); // with the web team's public-key Secret
+    expect(result.stdout).toContain('\nprod-eu-2 (production, wave 2, eu-west-1): new cluster, 24 objects\n'); // with the web team's public-key Secret and its health report's Provider and Alert
     // Both sides at git refs, naming the folder.
     git('add', '-A');
     git('commit', '-q', '-m', 'change');

@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   archive: 'archive',
   /** A YAML text over the reader's limits. */
   yamlLimit: 'yaml-limit',
+  /** A forge (GitHub, GitLab) answered with an error, kept rate-limiting or failing past the deadline, or could not be reached. */
+  forge: 'forge',
 } as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -41,6 +41,7 @@ export const EXIT_STATUS: Readonly<Record<FluxFleetErrorCode, number>> = {
   [ERROR_CODES.semver]: EXIT.errors,
   [ERROR_CODES.archive]: EXIT.errors,
   [ERROR_CODES.yamlLimit]: EXIT.errors,
+  [ERROR_CODES.forge]: EXIT.errors,
 };
 
 /** A command-line mistake: printed with a pointer to the help, exit code 2. */

@@ -9,6 +9,7 @@ import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { signCommand } from './commands/sign.js';
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { verifyReleaseCommand } from './commands/verify-release.js';
 import { verifyCommand } from './commands/verify.js';
@@ -27,6 +28,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'promote': promoteCommand,
   'mirror': mirrorCommand,
   'verify-release': verifyReleaseCommand,
+  'status': statusCommand,
   'pull': pullCommand,
   'inspect': inspectCommand,
   'workflow': workflowCommand,

@@ -1,0 +1,99 @@
+import { DeliveryError } from '../../../delivery/artifacts.js';
+import { commitOf, DEFAULT_TOKEN_VARIABLES, healthOf, renderHealth, resolveRevision, selectClusters, type ClusterSelection } from '../../../delivery/index.js';
+import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
+import { numberOption, releaseOf, stringOption } from '../options.js';
+
+const STATUS_USAGE = `Usage: flux-fleet status <dir> [--revision <rev>] [--environment <env>] [--wave <n>] [options]
+
+Reads, without cluster credentials, what the clusters of <dir>/release.json report (their rollout.report: commit
+statuses on the fleet's forge) and prints, per cluster, the revision it last reported, its state on the revision
+(healthy, failing, progressing: it reported only an older revision, unknown: no report), since when, and a summary
+per wave. A missing report is never healthy.
+
+It reads each repository's statuses of the revision in pages of 100 (one page per 100 clusters), and looks for the
+clusters not found there on up to --history earlier commits. Rate limits are waited out as the forge says, and
+failures retried with backoff, until --deadline.
+
+Options:
+  --revision <rev>                The commit (40 hex digits, or <branch>@sha1:<commit>) (default: $GITHUB_SHA, else
+                                  the commit checked out where <dir> is)
+  --environment <env>             Only the clusters of this environment
+  --wave <n>                      Only the clusters of this wave
+  --format text|json|markdown     How to print (default: text; markdown for a pull-request comment or job summary)
+  --history <n>                   Earlier commits to look at for clusters with no report on the revision (default: 5)
+  --deadline <seconds>            The time the whole read may take, waits included (default: 120)
+  --token-env <name>              The environment variable holding the forge token (default: GITHUB_TOKEN for
+                                  GitHub, GITLAB_TOKEN for GitLab); a token is never taken from the command line
+  --forge-url <host>=<url>[,...]  Reach a forge host's API at another URL (e.g. a GitHub Enterprise proxy)
+  -h, --help                      Show this help
+
+Exit codes: 0 every selected cluster reports healthy on the revision, 1 not all do (or the forge cannot be read),
+2 usage error.
+`;
+
+/** `flux-fleet status <dir>`: what the clusters report, per cluster and wave. */
+export const statusCommand: Command = {
+  summary: 'status <dir>      Read what the clusters report (healthy, failing, progressing, unknown) on a revision,\n                    per cluster and wave, from the fleet\'s forge',
+  run: status,
+};
+
+async function status(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, {
+    'help': {},
+    'revision': { value: true },
+    'environment': { value: true },
+    'wave': { value: true },
+    'format': { value: true },
+    'history': { value: true },
+    'deadline': { value: true },
+    'token-env': { value: true },
+    'forge-url': { value: true },
+  });
+  if (args.options.has('help')) {
+    io.stdout.write(STATUS_USAGE);
+    return EXIT.ok;
+  }
+  const format = stringOption(args, 'format') ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text, json or markdown`);
+  const apiUrls: Record<string, string> = {};
+  for (const pair of (stringOption(args, 'forge-url') ?? '').split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || !/^https?:\/\/[^\s]+$/.test(pair.slice(eq + 1))) throw new UsageError(`--forge-url ${JSON.stringify(pair)} is not <host>=<http(s) URL>; use e.g. github.acme.io=https://github.acme.io/api/v3`);
+    apiUrls[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const tokenEnv = stringOption(args, 'token-env');
+  if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError(`--token-env ${JSON.stringify(tokenEnv)} is not the name of an environment variable; give its name, e.g. GITHUB_TOKEN (never the token itself)`);
+  const history = numberOption(args, 'history', 0);
+  const deadline = numberOption(args, 'deadline', 1);
+  const selection: ClusterSelection = {
+    environment: stringOption(args, 'environment'),
+    wave: numberOption(args, 'wave', 1),
+  };
+  const { dir, release } = await releaseOf(args, io, 'status');
+  let commit: string;
+  try {
+    const revision = await resolveRevision({ given: stringOption(args, 'revision'), gitDir: dir });
+    commit = commitOf(revision.annotation);
+  } catch (e) {
+    if (e instanceof DeliveryError) throw new UsageError(`--revision: ${e.message}`);
+    throw e;
+  }
+  let clusters;
+  try {
+    clusters = selectClusters(release, selection);
+  } catch (e) {
+    if (e instanceof DeliveryError) throw new UsageError(e.message);
+    throw e;
+  }
+  const health = await healthOf(clusters, commit, {
+    token: ({ type }) => {
+      const name = tokenEnv ?? DEFAULT_TOKEN_VARIABLES[type];
+      return name !== undefined ? process.env[name] || undefined : undefined;
+    },
+    apiUrls,
+    ...(history !== undefined ? { history } : {}),
+    ...(deadline !== undefined ? { deadlineMs: deadline * 1000 } : {}),
+  });
+  io.stdout.write(format === 'json' ? `${JSON.stringify(health, null, 2)}\n` : renderHealth(health, format));
+  return health.healthy ? EXIT.ok : EXIT.errors;
+}
