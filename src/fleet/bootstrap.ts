@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
-import type { RegistrySourceSettings } from './registry.js';
+import { insecureOptIn, type RegistrySourceSettings } from './registry.js';
 import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
@@ -369,7 +369,7 @@ class OperatorBootstrap extends Bootstrap {
     const minor = knownFluxMinorOf(facts.flux.version);
     const version = o.version ?? (minor ? FLUX_OPERATOR_VERSIONS[minor] : FLUX_OPERATOR_VERSION) ?? '';
     const source = new OciRepository(chart, 'flux-operator-chart', {
-      metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE },
+      metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE, annotations: insecureOptIn(o.chartSettings?.insecure) },
       url: o.chartUrl ?? FLUX_OPERATOR_CHART_URL,
       // With no version (a minor flux-fleet pins no operator for), validation below says what to set.
       ref: EXACT_VERSION.test(version) ? { tag: version } : version === '' ? undefined : { semver: version },
@@ -418,7 +418,7 @@ class PlainBootstrap extends Bootstrap {
     const serviceAccountName = facts.multitenant ? 'kustomize-controller' : undefined;
     runtimeInfo(chart, facts);
     const manifests = new OciRepository(chart, 'flux-manifests', {
-      metadata: { name: 'flux-manifests', namespace: BOOTSTRAP_NAMESPACE },
+      metadata: { name: 'flux-manifests', namespace: BOOTSTRAP_NAMESPACE, annotations: insecureOptIn(o.manifestsSettings?.insecure) },
       url: o.manifestsUrl ?? FLUX_MANIFESTS_URL,
       ref: releaseRef(facts.flux.version),
       interval: o.interval ?? '1h',
@@ -438,7 +438,7 @@ class PlainBootstrap extends Bootstrap {
       images: images.length > 0 ? images : undefined,
     });
     const sync = new OciRepository(chart, 'flux-system-source', {
-      metadata: { name: SYNC_NAME, namespace: BOOTSTRAP_NAMESPACE },
+      metadata: { name: SYNC_NAME, namespace: BOOTSTRAP_NAMESPACE, annotations: insecureOptIn(settings.insecure) },
       url: facts.sync.url,
       ref: { tag: facts.sync.tag },
       interval: facts.sync.interval ?? '1m',

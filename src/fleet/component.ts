@@ -4,14 +4,13 @@ import { Construct } from 'constructs';
 import type { Cluster, ClusterInfo, FleetVariables, VariablesOf } from './cluster.js';
 import { ComponentSource } from './component-source.js';
 import { FolderArtifact, hasFolder, topFolders } from './folder-artifact.js';
-import type { Registry, RegistrySourceSettings } from './registry.js';
+import { insecureOptIn, type Registry, type RegistrySourceSettings } from './registry.js';
 import type { Signing } from './signing.js';
 import {
   artifactRefOf, artifactRefProblems, chartVersionProblems, chartVersionRef, floatingReason, PerCluster, resolvePerCluster,
 } from './source-ref.js';
 import { matchesTargets, Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
-import { ALLOW_INSECURE_ANNOTATION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, q } from '../flux/core/rules.js';
 import { allowedLiteralValues, findLiteralSecrets, literalSecretMessage, markSecretsChecked } from '../flux/core/secrets.js';
@@ -119,11 +118,6 @@ export interface ExternalPullRecord {
 }
 
 const PLATFORM_NAMESPACE = 'flux-system';
-
-/** The annotation that records a registry's explicit plain-HTTP opt-in on a source, for the tree validator. */
-function insecureOptIn(insecure: boolean | undefined): Record<string, string> | undefined {
-  return insecure ? { [ALLOW_INSECURE_ANNOTATION]: 'true' } : undefined;
-}
 
 /** Something deployed to clusters, reconciled on each by a Kustomization named after it. */
 export abstract class Component<V extends VariablesOf<V> = FleetVariables> extends Construct {

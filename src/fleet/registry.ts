@@ -1,4 +1,4 @@
-import type { SecretReference } from '../flux/core/api.js';
+import { ALLOW_INSECURE_ANNOTATION, type SecretReference } from '../flux/core/api.js';
 import { Checks, q } from '../flux/core/rules.js';
 import type { OciProvider } from '../flux/source/oci-repository.js';
 
@@ -10,6 +10,14 @@ export interface RegistrySourceSettings {
   readonly secretRef?: SecretReference;
   /** `spec.insecure`: reach the registry over plain HTTP. @default - HTTPS (the field is left out) */
   readonly insecure?: boolean;
+}
+
+/**
+ * The annotations a source reaching its registry over plain HTTP carries: the explicit opt-in the tree validator
+ * accepts (`flux-fleet.io/allow-insecure: "true"`); undefined over HTTPS.
+ */
+export function insecureOptIn(insecure: boolean | undefined): Record<string, string> | undefined {
+  return insecure ? { [ALLOW_INSECURE_ANNOTATION]: 'true' } : undefined;
 }
 
 /** Options every registry takes. */
