@@ -12,6 +12,12 @@ export type FleetVariables = Record<string, string | number | boolean>;
 /** The constraint on a fleet's variables type: an interface or type whose every field is a string, number or boolean. */
 export type VariablesOf<V> = { readonly [K in keyof V]: string | number | boolean };
 
+/**
+ * The keys of a cluster's `flux-runtime-info` ConfigMap that the fleet computes (its name, environment, region, wave
+ * and the tag it follows): a cluster variable of the same name would replace what every component substitutes.
+ */
+export const COMPUTED_RUNTIME_KEYS: readonly string[] = ['CLUSTER_NAME', 'CLUSTER_ENVIRONMENT', 'CLUSTER_REGION', 'CLUSTER_WAVE', 'ARTIFACT_TAG'];
+
 /** The Kubernetes distribution a cluster runs, as the Flux Operator names it. */
 export type ClusterType = 'kubernetes' | 'openshift' | 'aws' | 'azure' | 'gcp';
 
@@ -149,6 +155,9 @@ export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterS
     }
     for (const [key, value] of Object.entries(this.vars)) {
       c.variableName(`vars.${key}`, key);
+      if (COMPUTED_RUNTIME_KEYS.includes(key)) {
+        c.add(`vars.${key} ${q(value)} has the name of a runtime fact the fleet computes (${COMPUTED_RUNTIME_KEYS.join(', ')}), and would replace it in flux-runtime-info, which every component substitutes; give the variable another name, e.g. ${q(`${key}_OVERRIDE`)}`);
+      }
       if (!['string', 'number', 'boolean'].includes(typeof value)) {
         c.add(`vars.${key} ${q(value)} is not a string, number or boolean; cluster variables become substitution values`);
       }

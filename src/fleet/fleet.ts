@@ -3,7 +3,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Bootstrap, BootstrapFacts, SYNC_NAME } from './bootstrap.js';
 import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
-import { Cluster, ClusterType, FleetVariables, VariablesOf } from './cluster.js';
+import { Cluster, ClusterType, COMPUTED_RUNTIME_KEYS, FleetVariables, VariablesOf } from './cluster.js';
 import type { ComponentSource } from './component-source.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
 import { Environment, EnvironmentProps } from './environment.js';
@@ -609,8 +609,10 @@ function runtimeInfoOf(cluster: Cluster<any>): Record<string, string> {
     CLUSTER_REGION: cluster.region,
     ...(cluster.wave !== undefined ? { CLUSTER_WAVE: String(cluster.wave) } : {}),
     ...(cluster.tag !== undefined ? { ARTIFACT_TAG: cluster.tag } : {}),
-    // Variables with invalid names are reported at the cluster; they are left out here so as not to report them twice.
-    ...Object.fromEntries(Object.entries(cluster.vars).filter(([k]) => isVariableName(k)).map(([k, v]) => [k, String(v as string)])),
+    // Variables with invalid names, or named like a computed fact, are reported at the cluster; they are left out here
+    // so as not to report them twice (and the computed facts stand).
+    ...Object.fromEntries(Object.entries(cluster.vars)
+      .filter(([k]) => isVariableName(k) && !COMPUTED_RUNTIME_KEYS.includes(k)).map(([k, v]) => [k, String(v as string)])),
   };
 }
 
