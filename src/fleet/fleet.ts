@@ -18,6 +18,7 @@ import { matchesTargets } from './targets.js';
 import { Tenant, TenantProps } from './tenant.js';
 import { API_VERSION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
+import { ValidationError } from '../flux/core/errors.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
 import { HealthCheckTarget, IKustomization, Kustomization } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
@@ -225,7 +226,9 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     if (this.built) return;
     this.built = true;
     const cyclic = componentCycles(this.componentList);
-    for (const cluster of this.clusterList) this.buildCluster(cluster, cyclic.members);
+    // A cluster in a region the registry has no registry for is not built: its URLs cannot be computed, and the
+    // registry's problem is reported with the others (see check()).
+    for (const cluster of this.clusterList.filter((c) => this.props.registry.hasRegion(c.region))) this.buildCluster(cluster, cyclic.members);
   }
 
   /**
@@ -597,7 +600,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   private assertOpen(what: string): void {
-    if (this.built) throw new Error(`Fleet ${this.node.path} is already synthesized; add ${what} before synth`);
+    if (this.built) throw new ValidationError(`Fleet ${this.node.path} is already synthesized; add ${what} before synth`);
   }
 }
 

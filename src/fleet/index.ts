@@ -1,4 +1,5 @@
 export * from './registry.js';
+export { AWS_REGIONS, AZURE_REGIONS, GCP_MULTI_REGIONS, GCP_REGIONS } from './cloud-regions.js';
 export * from './signing.js';
 export * from './channel.js';
 export * from './targets.js';
