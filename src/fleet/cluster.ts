@@ -39,11 +39,27 @@ export interface ClusterBaseProps {
   readonly size?: 'small' | 'medium' | 'large';
   /**
    * Overrides of the fleet's Flux settings for this cluster: `version` (e.g. `2.10.x` on a cluster that upgrades
-   * first; a fleet may run several Flux minors during an upgrade), `components`, and `bootstrap` (e.g.
-   * `Bootstrap.plain()` on a cluster that runs Flux from its signed release manifests rather than the Flux Operator).
+   * first; a fleet may run several Flux minors during an upgrade), `components`, `bootstrap` (e.g.
+   * `Bootstrap.plain()` on a cluster that runs Flux from its signed release manifests rather than the Flux Operator),
+   * and `multitenant` (the multi-tenancy lockdown, e.g. on a cluster whose tenants another tool creates).
    * @default - the fleet's
    */
-  readonly flux?: { readonly version?: string; readonly components?: FluxComponent[]; readonly bootstrap?: Bootstrap };
+  readonly flux?: ClusterFluxSettings;
+}
+
+/** A cluster's overrides of the fleet's Flux settings. */
+export interface ClusterFluxSettings {
+  /** The Flux version: exact (`2.10.1`) or a minor kept up with (`2.10.x`). @default - the fleet's */
+  readonly version?: string;
+  /** The Flux controllers to install. @default - the fleet's */
+  readonly components?: FluxComponent[];
+  /** How the cluster is bootstrapped. @default - the fleet's */
+  readonly bootstrap?: Bootstrap;
+  /**
+   * The multi-tenancy lockdown (see `FleetFluxSettings.multitenant`); false fails synth on a cluster with tenants.
+   * @default - the fleet's, else on when the cluster has tenants
+   */
+  readonly multitenant?: boolean;
 }
 
 /** The variables of a cluster whose fleet declares none (`new Fleet(...)` without a type argument): optional. */

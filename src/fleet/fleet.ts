@@ -34,6 +34,14 @@ export interface FleetFluxSettings {
   readonly bootstrap?: Bootstrap;
   /** Network policies restricting the Flux controllers' namespace. @default true */
   readonly networkPolicy?: boolean;
+  /**
+   * The multi-tenancy lockdown (FluxInstance `cluster.multitenant`; on plain Flux, the same controller flags): no
+   * cross-namespace references, reconcilers impersonating a service account of their namespace, no remote kustomize
+   * bases. A cluster's own `flux.multitenant` comes first. A cluster with tenants always runs it: false there fails
+   * synth.
+   * @default - on for the clusters that have tenants, off for the others
+   */
+  readonly multitenant?: boolean;
 }
 
 /** Props of a {@link Fleet}. */
@@ -273,7 +281,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       wave: cluster.wave,
       cloud: cluster.props.type ?? cloudOf(registry),
       size: cluster.props.size,
-      multitenant: this.tenantList.some((t) => t.appliesTo(cluster)),
+      multitenant: this.multitenantOf(cluster),
       networkPolicy: this.props.flux?.networkPolicy,
       flux: {
         version: cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x',
@@ -291,10 +299,20 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     };
   }
 
+  /** Whether a cluster runs the multi-tenancy lockdown: its own `flux.multitenant`, else the fleet's, else whether it has tenants. */
+  public multitenantOf(cluster: Cluster<V>): boolean {
+    const hasTenants = this.tenantList.some((t) => t.appliesTo(cluster));
+    return cluster.props.flux?.multitenant ?? this.props.flux?.multitenant ?? hasTenants;
+  }
+
   private buildCluster(cluster: Cluster<V>, cyclic: Set<Component<V>>): void {
     const env = cluster.env;
     const tenants = this.tenantList.filter((t) => t.appliesTo(cluster));
-    const multitenant = tenants.length > 0;
+    const multitenant = this.multitenantOf(cluster);
+    if (!multitenant && tenants.length > 0) {
+      const where = cluster.props.flux?.multitenant === false ? `on the cluster (${cluster.node.path})` : 'on the fleet';
+      this.buildProblem(`flux.multitenant is false ${where}, but the cluster has tenants (${tenants.map((t) => t.name).join(', ')}), whose isolation rests on the multi-tenancy lockdown; drop multitenant: false, or narrow the tenants' targets`, cluster.name);
+    }
     const verifies = env.verify ?? true;
     const signing = verifies ? this.signingOf(env) : undefined;
     const verification = signing?.verification();
@@ -314,7 +332,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     this.bootstrapOf(cluster).build(bootstrapChart, facts);
 
     let tenantsChart: Chart | undefined;
-    if (multitenant) {
+    if (tenants.length > 0) {
       tenantsChart = cluster._addChart('tenants', 'tenants.yaml', undefined);
       const pullSecret = registry.sourceSettings(cluster.region).secretRef?.name;
       for (const tenant of tenants) tenant._build(tenantsChart, { name: RUNTIME_INFO, data: runtimeInfo }, pullSecret);
