@@ -14,6 +14,7 @@ import type { Notification, NotificationRouting } from './notification.js';
 import type { Registry } from './registry.js';
 import { checkResolvedRollout, checkRollout, resolveRollout, type ResolvedRolloutSettings, type RolloutSettings } from './rollout.js';
 import { checkVerify, fluxMinor, materialSecret, Signing, signingMaterialObjects } from './signing.js';
+import type { PerCluster } from './source-ref.js';
 import { matchesTargets } from './targets.js';
 import { Tenant, TenantProps } from './tenant.js';
 import { API_VERSION } from '../flux/core/api.js';
@@ -374,12 +375,16 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         folderArtifact: (source) => this.folderArtifact(source, cluster),
         recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
-        sharedSource: (key, name, namespace, create) => {
+        sharedSource: (key, name, namespace, create, named = false) => {
           let source = sources.get(key);
           if (!source) {
             sourcesChart ??= cluster._addChart('sources', 'sources.yaml', undefined);
-            // Two different sources that would take one name: the later one is named after its component too.
+            // Two different sources that would take one name: the later one is named after its component too, unless
+            // its name was given, which is then a problem.
             const taken = (n: string) => sourceNames.has(`${namespace}/${n}`);
+            if (named && taken(name)) {
+              component._problem(`sourceName ${q(name)} is the name of another source in namespace ${q(namespace)} (another URL, ref, credentials or signer); give this source another name`, cluster.name);
+            }
             const unique = taken(name) ? `${name}-${component.name}` : name;
             sourceNames.add(`${namespace}/${unique}`);
             source = create(sourcesChart, unique);
@@ -550,8 +555,13 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     for (const env of this.envs) {
       for (const message of env.signing?.validate() ?? []) c.add(`environment ${env.name} signing: ${message}`);
     }
-    for (const t of this.tenantList) for (const message of t.props.signing?.validate() ?? []) c.add(`tenant ${t.name} signing: ${message}`);
-    for (const x of this.componentList) for (const message of (x as { props?: { signing?: Signing } }).props?.signing?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
+    // Signing and credentials computed per cluster are checked as they are computed, and reported with the cluster.
+    const literal = <T>(value: T | ((...args: any[]) => T) | undefined): T | undefined => (typeof value === 'function' ? undefined : value);
+    for (const t of this.tenantList) {
+      for (const message of literal(t.props.signing)?.validate() ?? []) c.add(`tenant ${t.name} signing: ${message}`);
+      for (const message of literal(t.props.pullCredentials)?.validate() ?? []) c.add(`tenant ${t.name} pullCredentials: ${message}`);
+    }
+    for (const x of this.componentList) for (const message of literal((x as { props?: { signing?: PerCluster<Signing> } }).props?.signing)?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
     if (this.built) {
       for (const cluster of this.clusterList) {
         const version = cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x';

@@ -14,6 +14,7 @@ export * from './health-report.js';
 export * from './rollout.js';
 export * from './fleet.js';
 export * from './component-source.js';
+export * from './pull-credentials.js';
 export type { PerCluster, ArtifactRef } from './source-ref.js';
 export type { FolderArtifact } from './folder-artifact.js';
 export * from './fleet-release.js';
