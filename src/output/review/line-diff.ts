@@ -1,3 +1,5 @@
+import { align } from './field-diff.js';
+
 /**
  * A line diff of two texts for a review: the changed lines (`-` old, `+` new) with a line of context around each
  * change (` `), and `@@ -<old line> +<new line> @@` before each stretch, as `diff -U1` prints them. Texts longer than
@@ -9,27 +11,13 @@ export function lineDiff(before: string, after: string, options: { readonly maxL
   const a = splitLines(before);
   const b = splitLines(after);
   if (a.length > maxLines || b.length > maxLines) return undefined;
-  // Longest common subsequence, from the end, so that the walk below goes forward.
-  const lcs: Uint32Array[] = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
-  for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-  }
   const ops: Array<{ sign: ' ' | '-' | '+'; text: string; oldLine: number; newLine: number }> = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      ops.push({ sign: ' ', text: a[i], oldLine: i + 1, newLine: j + 1 });
-      i++;
-      j++;
-    } else if (i < a.length && (j === b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
-      // Removed lines before added ones, as diff prints them.
-      ops.push({ sign: '-', text: a[i], oldLine: i + 1, newLine: j + 1 });
-      i++;
-    } else {
-      ops.push({ sign: '+', text: b[j], oldLine: i + 1, newLine: j + 1 });
-      j++;
-    }
+  let oldLine = 1;
+  let newLine = 1;
+  for (const op of align(a, b)) {
+    if (op.type === 'same') ops.push({ sign: ' ', text: b[op.index], oldLine: oldLine++, newLine: newLine++ });
+    else if (op.type === 'removed') ops.push({ sign: '-', text: a[op.index], oldLine: oldLine++, newLine });
+    else ops.push({ sign: '+', text: b[op.index], oldLine, newLine: newLine++ });
   }
   const shown = ops.map((op, k) => op.sign !== ' ' || ops.slice(Math.max(0, k - context), k + context + 1).some((o) => o.sign !== ' '));
   const out: string[] = [];
