@@ -115,7 +115,8 @@ function objectLines(o: ObjectChange, show: ShowOptions): string[] {
   return lines;
 }
 
-function fieldLine(f: FieldChange, max: number): string {
+/** A field change on one line: `path: old → new`, `+ path: value` or `- path: value`, values cut to `max` characters. */
+export function fieldLine(f: FieldChange, max: number): string {
   if (f.type === 'added') return `+ ${f.path}: ${showValue(f.to, max)}`;
   if (f.type === 'removed') return `- ${f.path}: ${showValue(f.from, max)}`;
   const [a, b] = showPair(f.from, f.to, max);
