@@ -111,8 +111,8 @@ export function stateObject(raw: unknown, extra: { owner?: string; manages?: rea
   const metadata = r.metadata as { name?: unknown; namespace?: unknown } | undefined;
   if (typeof r.apiVersion !== 'string' || typeof r.kind !== 'string' || typeof metadata?.name !== 'string') return undefined;
   const group = groupOfApiVersion(r.apiVersion);
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace
-    : undefined;
+  // A cluster-scoped object has no namespace, whatever its metadata says (a chart's default namespace, say).
+  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' && !CLUSTER_SCOPED.has(r.kind) ? metadata.namespace : undefined;
   return {
     key: objectKey(group, r.kind, namespace, metadata.name),
     group,
