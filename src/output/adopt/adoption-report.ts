@@ -5,8 +5,8 @@ import { fieldLine } from '../review/diff-report.js';
 /** How an adoption report is printed. */
 export type AdoptionFormat = 'text' | 'json';
 
-const SIGN: Readonly<Record<AdoptionOutcome, string>> = { kept: '=', changed: '~', renamed: '>', removed: '-', retired: 'x', left: '.', new: '+' };
-const ORDER: readonly AdoptionOutcome[] = ['kept', 'changed', 'new', 'retired', 'left', 'renamed', 'removed'];
+const SIGN: Readonly<Record<AdoptionOutcome, string>> = { 'kept': '=', 'changed': '~', 'renamed': '>', 'removed': '-', 'retired': 'x', 'left': '.', 'handed-over': '^', 'new': '+' };
+const ORDER: readonly AdoptionOutcome[] = ['kept', 'changed', 'new', 'handed-over', 'retired', 'left', 'renamed', 'removed'];
 
 /**
  * The report of an adoption: the counts and whether anything is pruned, the commands that let retiring owners go of
@@ -35,7 +35,7 @@ function entryLines(e: AdoptionEntry): string[] {
   const head = e.outcome === 'renamed'
     ? `${SIGN.renamed} ${label}${e.to !== e.key ? ` -> ${keyLabel(e.to!)}` : ''}: pruned and recreated, as ${e.reason}`
     : e.outcome === 'removed' ? `${SIGN.removed} ${label}: pruned`
-      : e.outcome === 'retired' || e.outcome === 'left' ? `${SIGN[e.outcome]} ${label}: ${e.outcome}, ${e.reason}`
+      : e.outcome === 'retired' || e.outcome === 'left' || e.outcome === 'handed-over' ? `${SIGN[e.outcome]} ${label}: ${e.outcome}, ${e.reason}`
         : `${SIGN[e.outcome]} ${label}${e.outcome === 'kept' ? '' : `: ${e.outcome}`}`;
   const lines = [`  ${head}`];
   for (const f of e.fields ?? []) lines.push(`      ${fieldLine(f, 80)}`);
@@ -43,15 +43,21 @@ function entryLines(e: AdoptionEntry): string[] {
   return lines;
 }
 
-/** The kubectl commands that make each retiring owner let go of what it manages when it is deleted. */
+/**
+ * The kubectl commands that keep the sync from pruning Flux's own objects (handed over to the Kustomization of Flux's
+ * release manifests), then make each retiring owner let go of what it manages when it is deleted.
+ */
 export function orphanCommands(adoption: Adoption): string[] {
-  return adoption.orphan.flatMap((key) => {
+  const handOver = adoption.handOver.map((namespace) => (namespace === ''
+    ? 'kubectl annotate customresourcedefinitions,clusterroles,clusterrolebindings,namespaces -l app.kubernetes.io/part-of=flux kustomize.toolkit.fluxcd.io/prune=disabled --overwrite'
+    : `kubectl -n ${namespace} annotate deployments,services,serviceaccounts,networkpolicies,resourcequotas -l app.kubernetes.io/part-of=flux kustomize.toolkit.fluxcd.io/prune=disabled --overwrite`));
+  return [...handOver, ...adoption.orphan.flatMap((key) => {
     const [group, kind, namespace, name] = key.split('/');
     const ns = namespace === '-' ? '' : `-n ${namespace} `;
     if (kind === 'Kustomization') return [`kubectl ${ns}patch kustomization.${group} ${name} --type=merge -p '{"spec":{"suspend":true}}'`];
     if (kind === 'ResourceSet' || kind === 'FluxInstance') return [`kubectl ${ns}annotate ${kind.toLowerCase()}.${group} ${name} fluxcd.controlplane.io/reconcile=disabled --overwrite`];
     return [];
-  });
+  })];
 }
 
 /** The kubectl commands that delete what nothing prunes after the cut-over, children first. */

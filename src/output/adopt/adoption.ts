@@ -12,9 +12,12 @@ import { diffFields, type FieldChange } from '../review/field-diff.js';
  * - `retired`: gone, and nothing lost: everything it manages the new tree keeps (or retires too), or, for a source,
  *   every reader the new tree keeps reads another source; its owner must let go of what it manages first (`orphan`);
  * - `left`: gone from the config, but not pruned: its owner retires and lets go of it (delete it by hand when unused);
+ * - `handed-over`: one of Flux's own objects (labelled `app.kubernetes.io/part-of: flux`), which the new tree's
+ *   Kustomization of Flux's release manifests (`flux-components`) applies from then on; the sync must leave it to
+ *   that Kustomization (`kustomize.toolkit.fluxcd.io/prune: disabled` before the cut-over);
  * - `new`: only in the synthesized cluster.
  */
-export type AdoptionOutcome = 'kept' | 'changed' | 'renamed' | 'removed' | 'retired' | 'left' | 'new';
+export type AdoptionOutcome = 'kept' | 'changed' | 'renamed' | 'removed' | 'retired' | 'left' | 'handed-over' | 'new';
 
 /** One line of the adoption report. */
 export interface AdoptionEntry {
@@ -43,6 +46,11 @@ export interface Adoption {
   readonly orphan: readonly string[];
   /** Objects the new config no longer holds and nothing prunes: to delete by hand once the cut-over is verified. */
   readonly deleteAfter: readonly string[];
+  /**
+   * The namespaces holding Flux's own objects that the new tree's Kustomization of Flux's release manifests takes
+   * over (and `''` for its cluster-scoped ones): the sync must not prune them meanwhile.
+   */
+  readonly handOver: readonly string[];
   /** What could not be read on either side. */
   readonly notes: readonly string[];
   /** Whether anything would be pruned: an object renamed or removed, or a Helm release installed again. */
@@ -103,6 +111,11 @@ export function planAdoption(current: ClusterState, next: ClusterState): Adoptio
     if (SOURCE_KINDS.has(o.kind)) {
       // Every reader the new tree keeps reads another source.
       result = readersOf(o, now).every((r) => !after.has(r) || !readsSource(after.get(r)!, o));
+    } else if (o.kind === 'ArtifactGenerator') {
+      // Its ExternalArtifacts go with it: it retires when every reader the new tree keeps reads another source.
+      result = (managedBy(o) ?? []).every((m) => after.has(m) || [...now.values()]
+        .filter((r) => readsRef(r, 'ExternalArtifact', m.split('/').slice(3).join('/'), o.namespace))
+        .every((r) => !after.has(r.key) || readsRef(after.get(r.key)!, 'ExternalArtifact', m.split('/').slice(3).join('/'), o.namespace) === false));
     } else if (OWNER_KINDS.has(o.kind) && managedBy(o) !== undefined) {
       result = managedBy(o)!.every((m) => after.has(m) || m === key || isRetiring(m, visiting));
     }
@@ -110,9 +123,13 @@ export function planAdoption(current: ClusterState, next: ClusterState): Adoptio
     retiring.set(key, result);
     return result;
   };
+  // Flux's own objects, when the new tree applies Flux from its release manifests.
+  const fluxComponents = next.objects.find((o) => o.kind === 'Kustomization' && sourceUrl(o, after)?.replace(/\/+$/, '').endsWith('/flux-manifests'));
   for (const o of gone) {
     if (entries.has(o.key)) continue;
-    if (isRetiring(o.key, new Set())) {
+    if (fluxComponents && partOfFlux(o)) {
+      entries.set(o.key, { outcome: 'handed-over', key: o.key, reason: `${keyLabel(fluxComponents.key)} applies it from Flux's release manifests` });
+    } else if (isRetiring(o.key, new Set())) {
       entries.set(o.key, { outcome: 'retired', key: o.key, reason: OWNER_KINDS.has(o.kind) ? 'everything it manages is kept by the new tree' : 'every reader the new tree keeps reads another source' });
     } else if (o.owner === undefined) {
       entries.set(o.key, { outcome: 'left', key: o.key, reason: 'no Flux owner applies it, so the cut-over does not touch it' });
@@ -124,7 +141,8 @@ export function planAdoption(current: ClusterState, next: ClusterState): Adoptio
   }
   // An owner that retires without an entry of its own (it is kept, say) does not matter here; those that retire must
   // let go of what they manage before the cut-over, parents first.
-  const orphan = [...entries.values()].filter((e) => e.outcome === 'retired' && OWNER_KINDS.has(now.get(e.key)!.kind))
+  // (An ArtifactGenerator's ExternalArtifacts retire with it: it has nothing to let go of.)
+  const orphan = [...entries.values()].filter((e) => e.outcome === 'retired' && ['Kustomization', 'ResourceSet', 'FluxInstance'].includes(now.get(e.key)!.kind))
     .map((e) => e.key).sort((a, b) => depth(a, now) - depth(b, now) || compare(a, b));
   // What nothing prunes after the cut-over: the retired objects (their owners retired too, or were orphaned), and
   // those left behind.
@@ -134,6 +152,7 @@ export function planAdoption(current: ClusterState, next: ClusterState): Adoptio
       return owner !== undefined && (retiring.get(owner) === true || !after.has(owner));
     })
     .sort((a, b) => depth(b, now) - depth(a, now) || compare(a, b));
+  const handOver = [...new Set([...entries.values()].filter((e) => e.outcome === 'handed-over').map((e) => now.get(e.key)!.namespace ?? ''))].sort(compare);
   for (const n of added) if (!taken.has(n.key)) entries.set(n.key, { outcome: 'new', key: n.key });
   const ordered = [...entries.values()].sort((a, b) => Number(a.outcome === 'new') - Number(b.outcome === 'new') || compare(a.key, b.key));
   return {
@@ -142,6 +161,7 @@ export function planAdoption(current: ClusterState, next: ClusterState): Adoptio
     entries: ordered,
     orphan,
     deleteAfter,
+    handOver,
     notes: [...current.notes, ...next.notes],
     prunes: ordered.some((e) => e.outcome === 'renamed' || e.outcome === 'removed'),
   };
@@ -195,6 +215,11 @@ function helmReleaseOf(raw: Record<string, unknown>, o: StateObject): string {
   return `the Helm release ${t.namespace}/${t.name} of ${keyLabel(o.key)}, and its workloads`;
 }
 
+/** Whether an object is one of Flux's own (its controllers, CRDs, RBAC...), as Flux's install manifests label them. */
+function partOfFlux(o: StateObject): boolean {
+  return (o.raw.metadata as { labels?: Record<string, unknown> } | undefined)?.labels?.['app.kubernetes.io/part-of'] === 'flux';
+}
+
 /**
  * What an owner manages: its inventory, or for an ArtifactGenerator, the ExternalArtifacts it makes (its own
  * objects, deleted with it).
@@ -222,9 +247,14 @@ function readersOf(source: StateObject, now: ReadonlyMap<string, StateObject>): 
 }
 
 function readsSource(reader: StateObject, source: StateObject): boolean {
+  return readsRef(reader, source.kind, source.name, source.namespace);
+}
+
+/** Whether an object reads the source of that kind, name and namespace: by sourceRef, chartRef or chart.spec.sourceRef. */
+function readsRef(reader: StateObject, kind: string, name: string, namespace: string | undefined): boolean {
   const spec = (reader.raw.spec ?? {}) as Record<string, any>;
   const refs = [spec.sourceRef, spec.chartRef, spec.chart?.spec?.sourceRef].filter((r) => r && typeof r === 'object') as Array<{ kind?: string; name?: string; namespace?: string }>;
-  return refs.some((r) => r.kind === source.kind && r.name === source.name && (r.namespace ?? reader.namespace) === source.namespace);
+  return refs.some((r) => r.kind === kind && r.name === name && (r.namespace ?? reader.namespace) === namespace);
 }
 
 /**

@@ -18,15 +18,18 @@ const MAX_OUTPUT = 64 * 1024 * 1024;
  */
 export async function folderObjects(dir: string, variables: Readonly<Record<string, string>> = {}): Promise<{ docs: unknown[] } | { error: string }> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return { error: `${dir} is not a folder` };
-  let text: string;
-  if (KUSTOMIZATION_FILES.some((f) => existsSync(join(dir, f)))) {
-    const built = await kustomize(dir);
+  const texts: string[] = [];
+  // Without a kustomization file, kustomize-controller applies the YAML files below, and each folder with one built.
+  for (const part of KUSTOMIZATION_FILES.some((f) => existsSync(join(dir, f))) ? [dir] : contentBelow(dir)) {
+    if (part.endsWith('.yaml') || part.endsWith('.yml')) {
+      texts.push(readFileSync(part, 'utf8'));
+      continue;
+    }
+    const built = await kustomize(part);
     if ('error' in built) return built;
-    text = built.text;
-  } else {
-    text = yamlFilesBelow(dir).map((f) => readFileSync(f, 'utf8')).join('\n---\n');
+    texts.push(built.text);
   }
-  const substituted = substitute(text, variables);
+  const substituted = substitute(texts.join('\n---\n'), variables);
   try {
     return { docs: parseYamlDocuments(substituted, dir).flatMap((d) => (d.errors.length > 0 ? [] : [d.toJS({ maxAliasCount: 100 })])).filter((d) => d !== null) };
   } catch (e) {
@@ -49,12 +52,13 @@ function kustomize(dir: string): Promise<{ text: string } | { error: string }> {
   });
 }
 
-function yamlFilesBelow(dir: string): string[] {
+/** The YAML files below a folder without a kustomization file, and the folders below it that have one. */
+function contentBelow(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...yamlFilesBelow(path));
+    if (entry.isDirectory()) out.push(...(KUSTOMIZATION_FILES.some((f) => existsSync(join(path, f))) ? [path] : contentBelow(path)));
     else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) out.push(path);
   }
   return out;
