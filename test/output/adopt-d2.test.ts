@@ -1,12 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiObject } from 'cdk8s';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import { planAdoption, readExportedState, readSynthesizedState } from '../../src/output/adopt/index.js';
-import {
-  Bootstrap, ComponentSource, Fleet, FluxApp, PullCredentials, Registry, Signing, TenantPullSecret,
-} from '../../src/index.js';
+import { synthesizeD2Staging } from '../fixtures/adopt/d2-staging/fleet.js';
 
 /*
  * Adopting a d2-style workload cluster (the Flux Operator's reference fleet: a FluxInstance, a ResourceSet keeping the
@@ -15,81 +12,12 @@ import {
  */
 
 const CURRENT = join(import.meta.dirname, '..', 'fixtures', 'adopt', 'd2-staging', 'current.yaml');
-const INFRA = ['cert-manager', 'monitoring'];
-const APPS = ['frontend', 'backend'];
 
 const work = mkdtempSync(join(tmpdir(), 'adopt-d2-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The d2 staging cluster as a flux-fleet program; with `keep`, under the names the cluster knows its objects by. */
 function synthesize(keep: boolean): string {
-  const outdir = join(work, keep ? 'kept' : 'default', 'dist');
-  const app = new FluxApp({ outdir });
-  const fleet = new Fleet<{ ENVIRONMENT: string; CLUSTER_DOMAIN: string }>(app, 'd2', {
-    registry: Registry.ghcr({ owner: 'acme', repository: 'd2-fleet', pullSecret: { name: 'ghcr-auth' } }),
-    signing: Signing.githubActions({ repository: 'acme/d2-fleet', workflow: 'push-artifact.yaml' }),
-    flux: {
-      version: '2.9.x',
-      components: ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller'],
-      bootstrap: Bootstrap.operator({
-        instance: { distributionArtifact: 'oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests', tenantDefaultServiceAccount: 'flux', domain: 'cluster.local' },
-      }),
-    },
-  });
-  fleet.addEnvironment('staging', { channel: 'latest' }).addCluster('staging', { region: 'eu', vars: { ENVIRONMENT: 'staging', CLUSTER_DOMAIN: 'preview.acme.io' } });
-  // The team pull secret, copied from flux-system by the Flux Operator, as d2's ResourceSets do.
-  const pullSecret = TenantPullSecret.objects((chart, namespace, secretName) => {
-    new ApiObject(chart, `${namespace}-pull-secret`, {
-      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/dockerconfigjson',
-      metadata: { name: secretName, namespace, annotations: { 'fluxcd.controlplane.io/copyFrom': `flux-system/${secretName}` } },
-    });
-  });
-  const signing = (repository: string) => (c: { production: boolean }) => Signing.githubActions({
-    repository, workflow: 'push-artifact.yaml', ...(c.production ? { ref: 'refs/tags/v*' } : {}),
-  });
-  const reconcile = { interval: '30m', retryInterval: '5m', timeout: '5m', wait: true } as const;
-  for (const team of INFRA) {
-    const tenant = fleet.addTenant(team, {
-      serviceAccountName: 'flux', imagePullSecrets: ['ghcr-auth'], pullSecret, pullCredentials: PullCredentials.serviceAccount('flux'),
-      clusterRoleBindings: [{ clusterRole: 'cluster-admin', ...(keep ? { name: `flux-infra-${team}` } : {}) }],
-      signing: signing('acme/d2-infra'),
-    });
-    const source = ComponentSource.artifact(`oci://ghcr.io/acme/d2-infra/${team}`, { ref: { tag: 'latest' }, ...(keep ? { sourceName: 'infra' } : {}) });
-    const controllers = fleet.addComponent(`${team}-infra-controllers`, {
-      ...reconcile, tenant, source, path: (c) => `./controllers/${c.environment}`, ...(keep ? { objectName: 'infra-controllers' } : {}),
-    });
-    fleet.addComponent(`${team}-infra-configs`, {
-      ...reconcile, tenant, source, path: (c) => `./configs/${c.environment}`, dependsOn: [controllers], ...(keep ? { objectName: 'infra-configs' } : {}),
-    });
-  }
-  for (const team of APPS) {
-    const tenant = fleet.addTenant(team, {
-      serviceAccountName: 'flux', imagePullSecrets: ['ghcr-auth'], pullSecret, pullCredentials: PullCredentials.serviceAccount('flux'),
-      clusterRole: 'admin', namespaceLabels: { 'toolkit.fluxcd.io/role': 'tenant' }, ...(keep ? { roleBindingName: 'flux' } : {}),
-      signing: signing('acme/d2-apps'),
-    });
-    fleet.addComponent(`${team}-apps`, {
-      ...reconcile, tenant, path: (c) => `./${c.environment}`, ...(keep ? { objectName: 'apps' } : {}),
-      source: ComponentSource.artifact(`oci://ghcr.io/acme/d2-apps/${team}`, { ref: { tag: 'latest' }, ...(keep ? { sourceName: 'apps' } : {}) }),
-    });
-  }
-  // d2's policies ResourceSet, as the objects it creates.
-  fleet.addObjects('policies', (chart) => {
-    new ApiObject(chart, 'allowlist', {
-      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flux-allowlist', namespace: 'flux-system', labels: { 'fluxcd.controlplane.io/role': 'policy' } },
-      data: { sources: 'oci://ghcr.io/acme/ oci://ghcr.io/controlplaneio-fluxcd/' },
-    });
-    new ApiObject(chart, 'policy', {
-      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'source.policy.fluxcd.controlplane.io' },
-      spec: { failurePolicy: 'Fail', matchConstraints: { resourceRules: [{ apiGroups: ['source.toolkit.fluxcd.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['ocirepositories'] }] }, validations: [{ expression: 'true' }] },
-    });
-    new ApiObject(chart, 'binding', {
-      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'flux-tenant-sources' },
-      spec: { policyName: 'source.policy.fluxcd.controlplane.io', validationActions: ['Deny'] },
-    });
-  });
-  app.synth();
-  return outdir;
+  return synthesizeD2Staging(join(work, keep ? 'kept' : 'default', 'dist'), keep);
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import { planAdoption, readRepositoryState, readSynthesizedState } from '../../src/output/adopt/index.js';
-import { Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Registry, Signing } from '../../src/index.js';
+import { synthesizeKustomizeHelm } from '../fixtures/adopt/kustomize-helm/fleet.js';
 
 /*
  * Adopting a cluster driven by a repository in the shape of Flux's kustomize-helm example (test/fixtures/adopt/
@@ -15,38 +15,8 @@ const REPO = join(import.meta.dirname, '..', 'fixtures', 'adopt', 'kustomize-hel
 const work = mkdtempSync(join(tmpdir(), 'adopt-kh-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The repository's production cluster as a flux-fleet program; with `keep`, podinfo's HelmRelease stays in its namespace. */
 function synthesize(keep: boolean): string {
-  const outdir = join(work, keep ? 'kept' : 'default', 'dist');
-  const app = new FluxApp({ outdir });
-  const fleet = new Fleet(app, 'fleet', {
-    registry: Registry.ghcr({ owner: 'acme', repository: 'fleet', pullSecret: { name: 'ghcr-auth' } }),
-    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
-    baseDir: REPO,
-    flux: {
-      version: '2.9.x',
-      // What the repository's flux-system/kustomization.yaml fitted to Flux: a flag and a team label.
-      bootstrap: Bootstrap.plain({
-        controllers: { controllerFlags: { 'kustomize-controller': ['--concurrent=20'] }, commonMetadata: { labels: { 'toolkit.fluxcd.io/tenant': 'sre-team' } } },
-      }),
-    },
-  });
-  fleet.addEnvironment('production', { channel: 'stable' }).addCluster('production', { region: 'eu' });
-  const infrastructure = ComponentSource.folder('./infrastructure');
-  const timing = { interval: '1h', retryInterval: '2m', timeout: '5m' } as const;
-  const controllers = fleet.addComponent('infra-controllers', { ...timing, source: infrastructure, path: './controllers', wait: true });
-  const configs = fleet.addComponent('infra-configs', { ...timing, source: infrastructure, path: './configs', dependsOn: [controllers] });
-  fleet.addHelmComponent('podinfo', {
-    ...(keep ? { namespace: 'podinfo' } : {}),
-    targetNamespace: 'podinfo',
-    namespaceLabels: { 'toolkit.fluxcd.io/tenant': 'dev-team' },
-    interval: '50m',
-    chart: ChartSource.helmRepository('https://stefanprodan.github.io/podinfo', 'podinfo', { version: '6.7.0', signing: Signing.none() }),
-    values: { replicaCount: 2, ingress: { hosts: [{ host: 'podinfo.production' }] } },
-    dependsOn: [configs],
-  });
-  app.synth();
-  return outdir;
+  return synthesizeKustomizeHelm(join(work, keep ? 'kept' : 'default', 'dist'), keep);
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
