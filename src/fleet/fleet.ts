@@ -152,6 +152,11 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     return this.tenantList;
   }
 
+  /** Every notification, with its routing, in the order added (those of the fleet's props first). */
+  public get notifications(): ReadonlyArray<{ readonly notification: Notification; readonly routing: NotificationRouting }> {
+    return this.notificationList;
+  }
+
   /** Adds an environment (staging, production...) with its release channel. */
   public addEnvironment(name: string, props: EnvironmentProps): Environment<V> {
     this.assertOpen('an environment');
