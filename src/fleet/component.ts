@@ -238,7 +238,11 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
    * How a source authenticates on one cluster: the first pull credentials given (the source's own, then its tenant's),
    * else `fallback` (the fleet's registry's settings for a source in it); `insecure` comes from the registry.
    */
-  protected pullFieldsFor(ctx: ComponentBuildContext, own: PerCluster<PullCredentials> | undefined, fallback: RegistrySourceSettings | undefined): SourcePullFields {
+  protected pullFieldsFor(
+    ctx: ComponentBuildContext,
+    own: PerCluster<PullCredentials> | undefined,
+    fallback: RegistrySourceSettings | undefined,
+  ): SourcePullFields {
     const given = own ?? this.tenant?.props.pullCredentials;
     if (given === undefined) return { ...fallback, credentials: false };
     const credentials = resolvePerCluster(given, ctx.cluster);
@@ -450,7 +454,8 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       }
       const verify = ctx.verifyWith(this.signingFor(ctx, this.props.signing, this.tenant?.props.signing), this.namespace);
       const named = (source.options as FolderSourceOptions).sourceName;
-      return { name: named ?? sourceName(packed.name), named: named !== undefined, url: ctx.registry.urlFor(region, packed.name), ref: { digest: packed.digest }, settings, verify };
+      const url = ctx.registry.urlFor(region, packed.name);
+      return { name: named ?? sourceName(packed.name), named: named !== undefined, url, ref: { digest: packed.digest }, settings, verify };
     }
     const o = source.artifactOptions!;
     const given = resolvePerCluster(o.ref, ctx.cluster);
@@ -736,15 +741,16 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
         'pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it');
       if (!p.chart.helmRepository) ctx.recordExternal({ kind: 'chart', upstream: p.chart.upstream, mirror: p.chart.mirrored, verify: verify !== undefined, url, ref });
     }
-    const settings = this.pullFieldsFor(ctx, p.chart.options.pullCredentials, p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined);
+    const registrySettings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
+    const settings = this.pullFieldsFor(ctx, p.chart.options.pullCredentials, registrySettings);
     if (!settings.credentials) this.checkPullSecret(ctx, settings.secretRef?.name);
-    const sourceName = p.chart.options.sourceName ?? this.reconcilerMetadata?.name ?? this.name;
+    const chartSourceName = p.chart.options.sourceName ?? this.reconcilerMetadata?.name ?? this.name;
     const repo = p.chart.helmRepository;
     if (repo && verify) {
       this._problem(`chart ${q(repo.chart)} comes from the Helm repository ${q(repo.url)}, whose charts Flux cannot verify (verification is for OCI charts only); set signing: Signing.none() on the chart, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
     }
     const source = repo ? undefined : new OciRepository(release, `${this.name}-chart`, {
-      metadata: { name: sourceName, annotations: insecureOptIn(settings.insecure) },
+      metadata: { name: chartSourceName, annotations: insecureOptIn(settings.insecure) },
       url,
       ref,
       layerSelector: HELM_CHART_LAYER_SELECTOR,
@@ -763,7 +769,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       chart: repo.chart,
       version,
       sourceRef: new HelmRepository(release, `${this.name}-repository`, {
-        metadata: { name: sourceName },
+        metadata: { name: chartSourceName },
         url: repo.url,
         interval: ctx.sourceInterval,
         secretRef: settings.credentials ? settings.secretRef : undefined,

@@ -1,5 +1,5 @@
-import { ALLOW_INSECURE_ANNOTATION, type SecretReference } from '../flux/core/api.js';
 import { AWS_REGIONS, AZURE_REGIONS, closestRegion, GCP_MULTI_REGIONS, GCP_REGIONS } from './cloud-regions.js';
+import { ALLOW_INSECURE_ANNOTATION, type SecretReference } from '../flux/core/api.js';
 import { ValidationError } from '../flux/core/errors.js';
 import { Checks, q } from '../flux/core/rules.js';
 import type { OciProvider } from '../flux/source/oci-repository.js';
@@ -312,8 +312,8 @@ class AcrRegistry extends SingleRegistry {
   }
 
   private missingName(region: string): string {
-    const known = Object.keys(this.props.registryName).map((r) => q(r)).join(', ');
-    return `${this.label} registryName has no entry for region ${q(region)}; add one (regions listed: ${known === '' ? 'none' : known})`;
+    const listed = Object.keys(this.props.registryName).map((r) => q(r)).join(', ');
+    return `${this.label} registryName has no entry for region ${q(region)}; add one (regions listed: ${listed === '' ? 'none' : listed})`;
   }
 }
 
@@ -344,9 +344,9 @@ class GarRegistry extends SingleRegistry {
     } else if (p.location === undefined && !known(region, GCP_REGIONS, p.additionalRegions)) {
       c.add(unknownRegion(this.label, region, 'Google Cloud', 'GCP_REGIONS', GCP_REGIONS));
     } else if (p.location !== undefined && !GCP_MULTI_REGIONS.includes(p.location) && !known(p.location, GCP_REGIONS, p.additionalRegions)) {
-      const known = [...GCP_REGIONS, ...GCP_MULTI_REGIONS];
+      const locations = [...GCP_REGIONS, ...GCP_MULTI_REGIONS];
       const opened = GCP_REGION.test(p.location) ? `, or, if Google opened ${q(p.location)} after flux-fleet's list (GCP_REGIONS) was made, accept it with additionalRegions: [${q(p.location)}]` : '';
-      c.add(`${this.label} location ${q(p.location)} is not an Artifact Registry location${didYouMean(p.location, known)}; use a region (like "europe-west1") or a multi-region ("us", "europe" or "asia")${opened}`);
+      c.add(`${this.label} location ${q(p.location)} is not an Artifact Registry location${didYouMean(p.location, locations)}; use a region (like "europe-west1") or a multi-region ("us", "europe" or "asia")${opened}`);
     }
     if (!GCP_PROJECT.test(p.project)) {
       c.add(`${this.label} project ${q(p.project)} is not a Google Cloud project id: use 6 to 30 lowercase letters, digits and '-', starting with a letter, e.g. ${q(example(suggestPath(p.project).replace(/[._/]+/g, '-'), (v) => GCP_PROJECT.test(v), 'acme-fleet'))}`);
@@ -511,9 +511,9 @@ class PerRegionRegistry extends Registry {
   }
 
   private missing(region: string): string {
-    const known = Object.keys(this.registries);
-    if (known.length === 0) return 'Registry.perRegion() lists no regions; add one registry per region, e.g. { "eu-west-1": Registry.ecr({ ... }) }';
-    return `Registry.perRegion() has no registry for region ${q(region)}; add an entry for it (regions listed: ${known.map((r) => q(r)).join(', ')})`;
+    const listed = Object.keys(this.registries);
+    if (listed.length === 0) return 'Registry.perRegion() lists no regions; add one registry per region, e.g. { "eu-west-1": Registry.ecr({ ... }) }';
+    return `Registry.perRegion() has no registry for region ${q(region)}; add an entry for it (regions listed: ${listed.map((r) => q(r)).join(', ')})`;
   }
 }
 

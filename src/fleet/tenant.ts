@@ -187,7 +187,7 @@ export class Tenant extends Construct {
         c.dnsLabel('namespace', this.namespace);
         c.dnsName('serviceAccountName', this.serviceAccountName);
         if (props.roleBindingName !== undefined) c.dnsName('roleBindingName', props.roleBindingName);
-        for (const name of props.imagePullSecrets ?? []) c.dnsName('imagePullSecrets entry', name);
+        for (const secret of props.imagePullSecrets ?? []) c.dnsName('imagePullSecrets entry', secret);
         for (const b of [...props.roleBindings ?? [], ...props.clusterRoleBindings ?? []]) if (b.name !== undefined) c.dnsName('binding name', b.name);
         for (const [key, value] of Object.entries(props.namespaceLabels ?? {})) {
           if (!LABEL_KEY.test(key)) c.add(`namespaceLabels key ${q(key)} is not a label key; use e.g. "acme.io/role"`);

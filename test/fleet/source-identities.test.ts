@@ -84,7 +84,8 @@ function signerOf(bundle: SigstoreBundleJson): { subject: string; issuer: string
 
 /** Whether a cluster's `verify.matchOIDCIdentity` accepts a signer (Go RE2 anchored regexes, as JavaScript reads them). */
 function accepts(verify: any, signer: { subject: string; issuer: string }): boolean {
-  return verify.matchOIDCIdentity.every((m: { issuer: string; subject: string }) => new RegExp(m.issuer).test(signer.issuer) && new RegExp(m.subject).test(signer.subject));
+  return verify.matchOIDCIdentity.every((m: { issuer: string; subject: string }) =>
+    new RegExp(m.issuer).test(signer.issuer) && new RegExp(m.subject).test(signer.subject));
 }
 
 /** Whether openssl verifies a key bundle's DSSE signature with a PEM public key. */
@@ -105,15 +106,21 @@ describe('per-cluster identities of tenant and external sources, checked by veri
   test('the tenant\'s sources verify its main branch on staging and its release tags on production (@sigstore/verify)', async () => {
     // GIVEN: the team's workflow signs once from main, once from a release tag
     const statement = signStatement('ghcr.io/acme/web', DIGEST);
-    const sign = (subject: string) => keylessSigner({ identityToken: async () => sigstore.token(subject, ISSUER), fulcioUrl: sigstore.url, rekorUrl: sigstore.url }).sign(statement);
+    const sign = (subject: string) => keylessSigner({
+      identityToken: async () => sigstore.token(subject, ISSUER), fulcioUrl: sigstore.url, rekorUrl: sigstore.url,
+    }).sign(statement);
     const [fromMain, fromTag] = [signerOf(await sign(WEB_MAIN)), signerOf(await sign(WEB_TAG))];
     // WHEN
     const staging = source('stg-1', 'oci://ghcr.io/acme/web').spec.verify;
     const production = source('prod-1', 'oci://ghcr.io/acme/web').spec.verify;
     // THEN
     expect([fromMain.subject, fromTag.subject]).toStrictEqual([WEB_MAIN, WEB_TAG]);
-    expect({ stagingMain: accepts(staging, fromMain), stagingTag: accepts(staging, fromTag), productionMain: accepts(production, fromMain), productionTag: accepts(production, fromTag) })
-      .toStrictEqual({ stagingMain: true, stagingTag: false, productionMain: false, productionTag: true });
+    expect({
+      stagingMain: accepts(staging, fromMain),
+      stagingTag: accepts(staging, fromTag),
+      productionMain: accepts(production, fromMain),
+      productionTag: accepts(production, fromTag),
+    }).toStrictEqual({ stagingMain: true, stagingTag: false, productionMain: false, productionTag: true });
     expect(source('prod-1', 'oci://ghcr.io/acme/web').metadata.namespace).toBe('team-web');
   }, 120_000);
 

@@ -45,8 +45,14 @@ describe('adopting a cluster of a kustomize-helm style repository, read from the
       podinfo: outcome('helm.toolkit.fluxcd.io/HelmRelease/podinfo/podinfo'),
       fluxController: outcome('apps/Deployment/flux-system/kustomize-controller'),
     }).toStrictEqual({
-      gitSource: 'retired', generator: 'retired', apps: 'retired', sync: 'changed', controllers: 'changed',
-      certManager: 'kept', podinfo: 'changed', fluxController: 'handed-over',
+      gitSource: 'retired',
+      generator: 'retired',
+      apps: 'retired',
+      sync: 'changed',
+      controllers: 'changed',
+      certManager: 'kept',
+      podinfo: 'changed',
+      fluxController: 'handed-over',
     });
     expect(adoption.handOver).toStrictEqual(['', 'flux-system']);
     expect(adoption.orphan).toStrictEqual(['kustomize.toolkit.fluxcd.io/Kustomization/flux-system/apps']);

@@ -1,7 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { Destinations } from '../../src/delivery/destinations.js';
 import type { RegistryRepository } from '../../src/delivery/oci/client.js';

@@ -93,7 +93,9 @@ function synthesize(name: string, registry: Registry, [regionA, regionB]: [strin
     imagePullSecrets: ['team-pull'],
     pullSecret: TenantPullSecret.objects((chart, namespace, secretName) => {
       new ApiObject(chart, `copy-${namespace}`, {
-        apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name: secretName, namespace },
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ExternalSecret',
+        metadata: { name: secretName, namespace },
         spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'platform' }, target: { name: secretName }, dataFrom: [{ extract: { key: 'registry' } }] },
       });
     }),

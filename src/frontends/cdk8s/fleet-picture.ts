@@ -47,7 +47,8 @@ export function fleetPictureOf(fleet: Fleet<any>): FleetPicture {
       name: notification.id,
       destination: destinationOf(notification),
       clusters: fleet.clusters.filter((c) => matchesTargets(routing.targets, c)).map((c) => c.name).sort(),
-      ...(routing.tenants === true ? { tenants: fleet.tenants.map((t) => t.name) } : Array.isArray(routing.tenants) ? { tenants: routing.tenants.map((t) => t.name) } : {}),
+      ...(routing.tenants === true ? { tenants: fleet.tenants.map((t) => t.name) }
+        : Array.isArray(routing.tenants) ? { tenants: routing.tenants.map((t) => t.name) } : {}),
     })),
   };
 }

@@ -204,7 +204,9 @@ function releaseTargetChange(current: Record<string, unknown>, next: Record<stri
 /** A HelmRelease's release name, namespace and storage namespace as helm-controller derives them, and its chart's name when said. */
 function releaseTarget(raw: Record<string, unknown>): { name: string; namespace: string; storage: string; chart?: string } {
   const metadata = raw.metadata as { name: string; namespace?: string };
-  const spec = (raw.spec ?? {}) as { releaseName?: string; targetNamespace?: string; storageNamespace?: string; chart?: { spec?: { chart?: string } } };
+  const spec = (raw.spec ?? {}) as {
+    releaseName?: string; targetNamespace?: string; storageNamespace?: string; chart?: { spec?: { chart?: string } };
+  };
   const own = metadata.namespace ?? 'default';
   const name = spec.releaseName || (spec.targetNamespace ? `${spec.targetNamespace}-${metadata.name}` : metadata.name);
   return { name: name.length > 53 ? `${name.slice(0, 40)}-…` : name, namespace: spec.targetNamespace || own, storage: spec.storageNamespace || own, chart: spec.chart?.spec?.chart };
@@ -262,7 +264,12 @@ function readsRef(reader: StateObject, kind: string, name: string, namespace: st
  * namespace), the namespace, and what it does (a source's URL, a Kustomization's path and target namespace, a
  * HelmRelease's chart and target namespace); the best of those scoring at least 3.
  */
-function bestMatch(o: StateObject, candidates: readonly StateObject[], now: ReadonlyMap<string, StateObject>, after: ReadonlyMap<string, StateObject>): StateObject | undefined {
+function bestMatch(
+  o: StateObject,
+  candidates: readonly StateObject[],
+  now: ReadonlyMap<string, StateObject>,
+  after: ReadonlyMap<string, StateObject>,
+): StateObject | undefined {
   let best: StateObject | undefined;
   let bestScore = 2;
   for (const n of candidates) {

@@ -154,7 +154,9 @@ export function fluxInstanceSyncObjects(instance: StateObject): StateObject[] {
     apiVersion: 'source.toolkit.fluxcd.io/v1', kind: sync.kind, metadata: { name, namespace }, spec: { url: sync.url },
   }, { owner: instance.key })!;
   const kustomization = stateObject({
-    apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name, namespace },
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: { name, namespace },
     spec: { sourceRef: { kind: sync.kind, name }, path: sync.path },
   }, { owner: instance.key })!;
   return [source, kustomization];

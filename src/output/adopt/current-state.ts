@@ -102,7 +102,10 @@ interface KustomizationSpec {
   readonly sourceRef?: { readonly kind?: string; readonly name?: string; readonly namespace?: string };
   readonly path?: string;
   readonly targetNamespace?: string;
-  readonly postBuild?: { readonly substitute?: Record<string, string>; readonly substituteFrom?: ReadonlyArray<{ readonly kind?: string; readonly name?: string }> };
+  readonly postBuild?: {
+    readonly substitute?: Record<string, string>;
+    readonly substituteFrom?: ReadonlyArray<{ readonly kind?: string; readonly name?: string }>;
+  };
 }
 
 function pendingKustomizations(objects: ReadonlyMap<string, StateObject>, done: ReadonlySet<string>): StateObject[] {
@@ -129,7 +132,14 @@ function substitutionsOf(k: StateObject, spec: KustomizationSpec, objects: Reado
  * The folder a Kustomization applies, when its source is the repository read: a GitRepository's path, or the folder
  * an ArtifactGenerator copies for an ExternalArtifact (laid out in `work`); a note saying why not otherwise.
  */
-function contentFolder(root: string, k: StateObject, spec: KustomizationSpec, objects: ReadonlyMap<string, StateObject>, work: string, n: number): { dir: string } | { note: string } {
+function contentFolder(
+  root: string,
+  k: StateObject,
+  spec: KustomizationSpec,
+  objects: ReadonlyMap<string, StateObject>,
+  work: string,
+  n: number,
+): { dir: string } | { note: string } {
   const ref = spec.sourceRef;
   const path = normalize(spec.path ?? './');
   if (path.startsWith('..')) return { note: `${keyLabel(k.key)}: its path ${JSON.stringify(spec.path)} leaves the artifact; not read` };

@@ -31,7 +31,8 @@ export async function folderObjects(dir: string, variables: Readonly<Record<stri
   }
   const substituted = substitute(texts.join('\n---\n'), variables);
   try {
-    return { docs: parseYamlDocuments(substituted, dir).flatMap((d) => (d.errors.length > 0 ? [] : [d.toJS({ maxAliasCount: 100 })])).filter((d) => d !== null) };
+    const docs = parseYamlDocuments(substituted, dir).flatMap((d) => (d.errors.length > 0 ? [] : [d.toJS({ maxAliasCount: 100 })]));
+    return { docs: docs.filter((d) => d !== null) };
   } catch (e) {
     return { error: (e as Error).message };
   }

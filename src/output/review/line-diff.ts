@@ -5,7 +5,11 @@ import { align } from './field-diff.js';
  * change (` `), and `@@ -<old line> +<new line> @@` before each stretch, as `diff -U1` prints them. Texts longer than
  * `maxLines` lines are not compared line by line (the diff is undefined), to keep the work bounded.
  */
-export function lineDiff(before: string, after: string, options: { readonly maxLines?: number; readonly context?: number } = {}): string[] | undefined {
+export function lineDiff(
+  before: string,
+  after: string,
+  options: { readonly maxLines?: number; readonly context?: number } = {},
+): string[] | undefined {
   const maxLines = options.maxLines ?? 2000;
   const context = options.context ?? 1;
   const a = splitLines(before);

@@ -54,7 +54,11 @@ describe('the picture of the example fleet', () => {
         { name: 'infra-controllers', dependsOn: [], tenant: undefined, kind: 'kustomize', source: 'folder ./infra, path ./controllers' },
         { name: 'infra-configs', dependsOn: ['infra-controllers'], tenant: undefined, kind: 'kustomize', source: 'folder ./infra, path ./configs' },
         {
-          name: 'podinfo', dependsOn: ['infra-configs'], tenant: undefined, kind: 'helm', source: 'chart fleet/charts/podinfo (mirrored in each region\'s registry), version per cluster',
+          name: 'podinfo',
+          dependsOn: ['infra-configs'],
+          tenant: undefined,
+          kind: 'helm',
+          source: 'chart fleet/charts/podinfo (mirrored in each region\'s registry), version per cluster',
           chartVersions: [{ environment: 'staging', versions: ['6.x'] }, { environment: 'production', versions: ['6.7.0'] }],
         },
         { name: 'web-shop', dependsOn: ['infra-configs'], tenant: 'team-web', kind: 'kustomize', source: 'artifact oci://ghcr.io/acme/web-shop-manifests, path ./deploy' },

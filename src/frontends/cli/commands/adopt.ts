@@ -39,7 +39,7 @@ export const adoptCommand: Command = {
 };
 
 async function adopt(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { 'help': {}, 'cluster': { value: true }, 'from': { value: true }, 'path': { value: true }, 'format': { value: true } });
+  const args = parseArgs(argv, { help: {}, cluster: { value: true }, from: { value: true }, path: { value: true }, format: { value: true } });
   if (args.options.has('help')) {
     io.stdout.write(ADOPT_USAGE);
     return EXIT.ok;

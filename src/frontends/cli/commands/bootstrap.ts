@@ -1,12 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { readBootstrapPlan, type FluxBootstrapPlan } from '../../../output/cluster-bootstrap.js';
+import { ConfigTreeError } from '../../../output/writer/tree-path.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
 import { stringOption } from '../options.js';
-import { ConfigTreeError } from '../../../output/writer/tree-path.js';
 
 const BOOTSTRAP_USAGE = `Usage: flux-fleet bootstrap <dir> --cluster <name> --output <folder> [--flux-manifests <folder>]
 
