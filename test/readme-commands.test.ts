@@ -38,6 +38,14 @@ describe('the README\'s first commands', () => {
     for (const file of ['scripts/test.sh', 'scripts/example.sh', '.ci/run']) expect(spawnSync('bash', ['-n', join(ROOT, file)]).status).toBe(0);
   });
 
+  test('every push and promote line of the README says where: the registries (--registry) or a layout (--layout)', () => {
+    // GIVEN
+    const lines = README.split('\n').filter((l) => /^npx flux-fleet (push|promote) /.test(l));
+    // THEN
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((l) => !/ --(registry|layout)\b/.test(l))).toStrictEqual([]);
+  });
+
   test('the scripts refuse a Node.js flux-fleet does not run on, saying which it needs', () => {
     // WHEN: node_is_recent against the node running this test, and the message of require_recent_node
     const check = spawnSync('bash', ['-c', `source ${join(ROOT, 'scripts', 'node-version.sh')}; node_is_recent "$0" && echo recent`, process.execPath], { encoding: 'utf8' });
