@@ -9,7 +9,7 @@
 #   kubectl          `kubectl kustomize` builds every synthesized folder (checked; installed from the apt archives
 #                    configured on the machine when they carry a `kubectl` package)
 # Runs `apt-get update` once, only when something is missing. Needs root, or sudo without a password.
-# Idempotent: a second run installs nothing. `.ci/run` calls it; so does the README's test command section.
+# Idempotent: a second run installs nothing. scripts/test.sh (the README's test command, which .ci/run runs) calls it.
 #
 # Usage: bash scripts/setup-test-machine.sh
 set -euo pipefail

@@ -98,7 +98,7 @@ interface Plan {
 export async function promoteRelease(release: ReleaseManifest, revision: string, options: WavePromotionOptions): Promise<WavePromotionReport> {
   const candidate = candidateTag(revision);
   const plans = await plan(release, options, candidate,
-    (c, at) => `${c.name}: ${at} has no candidate ${candidate} (revision ${revision}); push that revision first (flux-fleet push --revision ${revision})`,
+    (c, at) => `${c.name}: ${at} has no candidate ${candidate} (revision ${revision}); push that revision first (flux-fleet push <dir> --registry --revision ${revision})`,
     parseRevision(revision).id);
   return move(plans, options, true);
 }

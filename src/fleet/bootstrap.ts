@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
-import type { RegistrySourceSettings } from './registry.js';
+import { insecureOptIn, type RegistrySourceSettings } from './registry.js';
 import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
@@ -105,8 +105,9 @@ export interface BootstrapFacts {
    */
   readonly size?: 'small' | 'medium' | 'large';
   /**
-   * The cluster has tenants: lock Flux down (no cross-namespace references, reconcilers impersonate the `default`
-   * service account of their namespace unless they name one, no remote kustomize bases).
+   * Lock Flux down for multi-tenancy (no cross-namespace references, reconcilers impersonate the `default` service
+   * account of their namespace unless they name one, no remote kustomize bases): the cluster's `flux.multitenant`, else
+   * the fleet's, else whether it has tenants.
    */
   readonly multitenant: boolean;
   /** Restrict network access to the Flux controllers with NetworkPolicies. @default true */
@@ -147,8 +148,31 @@ export interface BootstrapFacts {
   readonly runtimeInfo: Readonly<Record<string, string>>;
 }
 
+/** How the Flux controllers' manifests are fitted to a cluster, whichever bootstrap installs them. */
+export interface FluxControllerSettings {
+  /**
+   * Extra command-line flags of each controller, appended to its container's arguments, e.g.
+   * `{ 'kustomize-controller': ['--concurrent=20', '--requeue-dependency=5s'] }`.
+   * @default - none
+   */
+  readonly controllerFlags?: Partial<Record<FluxComponent, string[]>>;
+  /**
+   * Kustomize patches on the Flux manifests, e.g. controller flags, resources or node selectors; applied after the
+   * fleet's own patches (components, lockdown, network policies, and for the operator the sync source's
+   * verification and plain HTTP) and after `controllerFlags`.
+   * @default - none
+   */
+  readonly patches?: KustomizePatch[];
+  /**
+   * Labels and annotations set on every object of Flux itself (its controllers, CRDs, service accounts...), e.g. a
+   * team label that admission policies or cost reports select on.
+   * @default - none
+   */
+  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+}
+
 /** The FluxInstance settings a fleet sets beyond the version, components and sync (see {@link OperatorBootstrapOptions.instance}). */
-export interface FluxInstanceSettings {
+export interface FluxInstanceSettings extends FluxControllerSettings {
   /**
    * An OCI artifact with the Flux distribution's manifests (`distribution.artifact`), e.g.
    * `oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests`, pulled instead of those built into the operator,
@@ -172,12 +196,6 @@ export interface FluxInstanceSettings {
   readonly tenantDefaultServiceAccount?: string;
   /** Object-level workload identity (`cluster.objectLevelWorkloadIdentity`). @default false */
   readonly objectLevelWorkloadIdentity?: boolean;
-  /**
-   * Kustomize patches on the Flux manifests, e.g. controller flags, resources or node selectors; applied after the
-   * fleet's own patches of the sync source (signature verification, plain HTTP).
-   * @default - none
-   */
-  readonly patches?: KustomizePatch[];
   /** Horizontal sharding of the controllers (`sharding`). @default - no sharding */
   readonly sharding?: FluxInstanceSharding;
   /** A persistent volume for source-controller's artifacts (`storage`). @default - an emptyDir */
@@ -239,6 +257,13 @@ export interface PlainBootstrapOptions {
   readonly manifestsSettings?: RegistrySourceSettings;
   /** How often to look for a new Flux release (with a version range) or a moved tag. @default 1h */
   readonly interval?: FluxDuration;
+  /**
+   * Controller flags, patches and labels fitted to the release manifests (as `Bootstrap.operator({ instance })` sets
+   * them on a FluxInstance), the same on every cluster or computed from each cluster's facts, e.g.
+   * `(facts) => ({ controllerFlags: { 'kustomize-controller': [facts.environment === 'production' ? '--concurrent=20' : '--concurrent=5'] } })`.
+   * @default - the release manifests as published, with the fleet's own patches only
+   */
+  readonly controllers?: FluxControllerSettings | ((facts: BootstrapFacts) => FluxControllerSettings);
 }
 
 /** Which factory made a bootstrap. */
@@ -329,8 +354,10 @@ class OperatorBootstrap extends Bootstrap {
         syncPatch('/spec/timeout', SYNC_HEALTH_TIMEOUT),
       );
     }
-    patches.push(...instance.patches ?? []);
-    new FluxInstance(chart, 'flux', {
+    patches.push(...flagPatches(instance.controllerFlags), ...instance.patches ?? []);
+    // A tenant default service account without the lockdown: said in the fleet's words, not the FluxInstance's.
+    const orphanDefaultAccount = instance.tenantDefaultServiceAccount !== undefined && !facts.multitenant;
+    const fluxInstance = new FluxInstance(chart, 'flux', {
       metadata: { name: 'flux', namespace: BOOTSTRAP_NAMESPACE, annotations: { ...PRUNE_DISABLED } },
       distribution: {
         version: facts.flux.version,
@@ -347,11 +374,12 @@ class OperatorBootstrap extends Bootstrap {
         multitenant: facts.multitenant,
         networkPolicy: facts.networkPolicy ?? true,
         domain: instance.domain,
-        tenantDefaultServiceAccount: instance.tenantDefaultServiceAccount,
+        tenantDefaultServiceAccount: orphanDefaultAccount ? undefined : instance.tenantDefaultServiceAccount,
         objectLevelWorkloadIdentity: instance.objectLevelWorkloadIdentity,
       },
       sharding: instance.sharding,
       storage: instance.storage,
+      commonMetadata: instance.commonMetadata,
       kustomize: patches.length > 0 ? { patches } : undefined,
       sync: {
         kind: 'OCIRepository',
@@ -363,13 +391,19 @@ class OperatorBootstrap extends Bootstrap {
         interval: facts.sync.interval,
       },
     });
+    fluxInstance.node.addValidation({
+      validate: () => [
+        ...flagProblems('Bootstrap.operator() instance.controllerFlags', instance.controllerFlags),
+        ...(orphanDefaultAccount ? [`Bootstrap.operator() instance.tenantDefaultServiceAccount ${q(instance.tenantDefaultServiceAccount)} applies only under the multi-tenancy lockdown, which cluster ${facts.clusterName} does not run (it has no tenants); set flux: { multitenant: true } on the cluster (or on the fleet) to lock it down, or drop tenantDefaultServiceAccount`] : []),
+      ],
+    });
     // Without helm-controller nothing would reconcile the operator's HelmRelease: the operator is then kept by
     // whatever installed it.
     if (facts.flux.components && !facts.flux.components.includes('helm-controller')) return;
     const minor = knownFluxMinorOf(facts.flux.version);
     const version = o.version ?? (minor ? FLUX_OPERATOR_VERSIONS[minor] : FLUX_OPERATOR_VERSION) ?? '';
     const source = new OciRepository(chart, 'flux-operator-chart', {
-      metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE },
+      metadata: { name: 'flux-operator', namespace: BOOTSTRAP_NAMESPACE, annotations: insecureOptIn(o.chartSettings?.insecure) },
       url: o.chartUrl ?? FLUX_OPERATOR_CHART_URL,
       // With no version (a minor flux-fleet pins no operator for), validation below says what to set.
       ref: EXACT_VERSION.test(version) ? { tag: version } : version === '' ? undefined : { semver: version },
@@ -418,16 +452,17 @@ class PlainBootstrap extends Bootstrap {
     const serviceAccountName = facts.multitenant ? 'kustomize-controller' : undefined;
     runtimeInfo(chart, facts);
     const manifests = new OciRepository(chart, 'flux-manifests', {
-      metadata: { name: 'flux-manifests', namespace: BOOTSTRAP_NAMESPACE },
+      metadata: { name: 'flux-manifests', namespace: BOOTSTRAP_NAMESPACE, annotations: insecureOptIn(o.manifestsSettings?.insecure) },
       url: o.manifestsUrl ?? FLUX_MANIFESTS_URL,
       ref: releaseRef(facts.flux.version),
       interval: o.interval ?? '1h',
       ...registrySettings(o.manifestsSettings),
       verify: FLUX_MANIFESTS_VERIFICATION,
     });
-    const patches = componentPatches(facts);
+    const controllers = typeof o.controllers === 'function' ? o.controllers(facts) : o.controllers ?? {};
+    const patches = [...componentPatches(facts), ...flagPatches(controllers.controllerFlags), ...controllers.patches ?? []];
     const images = imageOverrides(facts);
-    new Kustomization(chart, 'flux-components', {
+    const components = new Kustomization(chart, 'flux-components', {
       metadata: { name: 'flux-components', namespace: BOOTSTRAP_NAMESPACE },
       sourceRef: manifests,
       path: './',
@@ -436,9 +471,11 @@ class PlainBootstrap extends Bootstrap {
       serviceAccountName,
       patches: patches.length > 0 ? patches : undefined,
       images: images.length > 0 ? images : undefined,
+      commonMetadata: controllers.commonMetadata,
     });
+    components.node.addValidation({ validate: () => flagProblems('Bootstrap.plain() controllers.controllerFlags', controllers.controllerFlags) });
     const sync = new OciRepository(chart, 'flux-system-source', {
-      metadata: { name: SYNC_NAME, namespace: BOOTSTRAP_NAMESPACE },
+      metadata: { name: SYNC_NAME, namespace: BOOTSTRAP_NAMESPACE, annotations: insecureOptIn(settings.insecure) },
       url: facts.sync.url,
       ref: { tag: facts.sync.tag },
       interval: facts.sync.interval ?? '1m',
@@ -545,6 +582,28 @@ function componentPatches(facts: BootstrapFacts): KustomizePatch[] {
     );
   }
   return patches;
+}
+
+/** JSON 6902 patches appending each controller's extra flags to its container's arguments, one patch per controller. */
+function flagPatches(flags: FluxControllerSettings['controllerFlags']): KustomizePatch[] {
+  return Object.entries(flags ?? {}).filter(([, args]) => (args ?? []).length > 0).map(([controller, args]) => ({
+    patch: args!.map((value) => ({ op: 'add', path: '/spec/template/spec/containers/0/args/-', value })),
+    target: { kind: 'Deployment', name: controller },
+  }));
+}
+
+/** Flags that are not `--name` or `--name=value`, and controllers Flux does not have. */
+function flagProblems(field: string, flags: FluxControllerSettings['controllerFlags']): string[] {
+  const problems: string[] = [];
+  for (const [controller, args] of Object.entries(flags ?? {})) {
+    if (!(FLUX_COMPONENTS as readonly string[]).includes(controller)) {
+      problems.push(`${field} names ${q(controller)}, which is not a Flux controller; use one of ${FLUX_COMPONENTS.map((c) => q(c)).join(', ')}`);
+    }
+    for (const arg of args ?? []) {
+      if (!/^--[a-z0-9][a-z0-9-]*(=.*)?$/.test(arg)) problems.push(`${field}.${controller} flag ${q(arg)} is not a flag; write it as "--name=value", e.g. "--concurrent=20"`);
+    }
+  }
+  return problems;
 }
 
 /** The controller images taken from the fleet's registry instead of ghcr.io/fluxcd. */

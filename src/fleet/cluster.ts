@@ -12,6 +12,12 @@ export type FleetVariables = Record<string, string | number | boolean>;
 /** The constraint on a fleet's variables type: an interface or type whose every field is a string, number or boolean. */
 export type VariablesOf<V> = { readonly [K in keyof V]: string | number | boolean };
 
+/**
+ * The keys of a cluster's `flux-runtime-info` ConfigMap that the fleet computes (its name, environment, region, wave
+ * and the tag it follows): a cluster variable of the same name would replace what every component substitutes.
+ */
+export const COMPUTED_RUNTIME_KEYS: readonly string[] = ['CLUSTER_NAME', 'CLUSTER_ENVIRONMENT', 'CLUSTER_REGION', 'CLUSTER_WAVE', 'ARTIFACT_TAG'];
+
 /** The Kubernetes distribution a cluster runs, as the Flux Operator names it. */
 export type ClusterType = 'kubernetes' | 'openshift' | 'aws' | 'azure' | 'gcp';
 
@@ -33,11 +39,27 @@ export interface ClusterBaseProps {
   readonly size?: 'small' | 'medium' | 'large';
   /**
    * Overrides of the fleet's Flux settings for this cluster: `version` (e.g. `2.10.x` on a cluster that upgrades
-   * first; a fleet may run several Flux minors during an upgrade), `components`, and `bootstrap` (e.g.
-   * `Bootstrap.plain()` on a cluster that runs Flux from its signed release manifests rather than the Flux Operator).
+   * first; a fleet may run several Flux minors during an upgrade), `components`, `bootstrap` (e.g.
+   * `Bootstrap.plain()` on a cluster that runs Flux from its signed release manifests rather than the Flux Operator),
+   * and `multitenant` (the multi-tenancy lockdown, e.g. on a cluster whose tenants another tool creates).
    * @default - the fleet's
    */
-  readonly flux?: { readonly version?: string; readonly components?: FluxComponent[]; readonly bootstrap?: Bootstrap };
+  readonly flux?: ClusterFluxSettings;
+}
+
+/** A cluster's overrides of the fleet's Flux settings. */
+export interface ClusterFluxSettings {
+  /** The Flux version: exact (`2.10.1`) or a minor kept up with (`2.10.x`). @default - the fleet's */
+  readonly version?: string;
+  /** The Flux controllers to install. @default - the fleet's */
+  readonly components?: FluxComponent[];
+  /** How the cluster is bootstrapped. @default - the fleet's */
+  readonly bootstrap?: Bootstrap;
+  /**
+   * The multi-tenancy lockdown (see `FleetFluxSettings.multitenant`); false fails synth on a cluster with tenants.
+   * @default - the fleet's, else on when the cluster has tenants
+   */
+  readonly multitenant?: boolean;
 }
 
 /** The variables of a cluster whose fleet declares none (`new Fleet(...)` without a type argument): optional. */
@@ -149,6 +171,9 @@ export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterS
     }
     for (const [key, value] of Object.entries(this.vars)) {
       c.variableName(`vars.${key}`, key);
+      if (COMPUTED_RUNTIME_KEYS.includes(key)) {
+        c.add(`vars.${key} ${q(value)} has the name of a runtime fact the fleet computes (${COMPUTED_RUNTIME_KEYS.join(', ')}), and would replace it in flux-runtime-info, which every component substitutes; give the variable another name, e.g. ${q(`${key}_OVERRIDE`)}`);
+      }
       if (!['string', 'number', 'boolean'].includes(typeof value)) {
         c.add(`vars.${key} ${q(value)} is not a string, number or boolean; cluster variables become substitution values`);
       }

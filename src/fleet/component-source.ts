@@ -1,3 +1,4 @@
+import type { PullCredentials } from './pull-credentials.js';
 import type { Signing } from './signing.js';
 import type { ArtifactRef, PerCluster } from './source-ref.js';
 
@@ -9,6 +10,12 @@ export interface FolderSourceOptions {
    * @default - the folder's own name, e.g. `infra` for `./infra`
    */
   readonly name?: string;
+  /**
+   * The name of the OCIRepository each cluster pulls the artifact with, e.g. the name a running cluster already knows
+   * its source by, so that a cut-over keeps it rather than pruning and recreating it.
+   * @default - the artifact's name
+   */
+  readonly sourceName?: string;
 }
 
 /** Options of {@link ComponentSource.artifact} and {@link ComponentSource.mirroredArtifact}. */
@@ -21,9 +28,26 @@ export interface ArtifactSourceOptions {
   readonly ref: PerCluster<ArtifactRef>;
   /**
    * Who signs the artifact; clusters verify it. Production requires one unless `Signing.none()` says so explicitly.
-   * @default - for a mirrored artifact, the fleet's signing identity; for an artifact at another URL, none
+   * The same on every cluster, or computed from each, e.g. staging verifying the main branch's workflow and
+   * production the release workflow on tags: `(c) => c.production ? Signing.githubActions({ ..., ref: 'refs/tags/v*' }) : Signing.githubActions({ ... })`.
+   * @default - the component's signing, else its tenant's; for a mirrored artifact, else the environment's; for an
+   *   artifact at another URL, none
    */
-  readonly signing?: Signing;
+  readonly signing?: PerCluster<Signing>;
+  /**
+   * How clusters authenticate when they pull it: a pull secret, a service account with `imagePullSecrets`, or the
+   * cloud's workload identity, the same on every cluster or computed from each.
+   * @default - the tenant's pull credentials; else, for a mirrored artifact, the fleet's registry's (its pull secret or
+   *   workload identity), and for an artifact at another URL, anonymous pulls
+   */
+  readonly pullCredentials?: PerCluster<PullCredentials>;
+  /**
+   * The name of the OCIRepository each cluster pulls it with, e.g. the name a running cluster already knows its source
+   * by (`apps`, `infra`), so that a cut-over keeps it rather than pruning and recreating it.
+   * @default - for a mirrored artifact, its repository path (`apps/web` gives `apps-web`); for an artifact at another
+   *   URL, the name of the first component reading it
+   */
+  readonly sourceName?: string;
   /**
    * Accept a semver range or a floating tag on production clusters that follow a tag channel, knowing that a new
    * upstream release then reaches every wave within one source interval, whatever the promotion state.

@@ -2,16 +2,16 @@ import { Chart } from 'cdk8s';
 import { Namespace } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { Cluster, ClusterInfo, FleetVariables, VariablesOf } from './cluster.js';
-import { ComponentSource } from './component-source.js';
+import { ComponentSource, type FolderSourceOptions } from './component-source.js';
 import { FolderArtifact, hasFolder, topFolders } from './folder-artifact.js';
-import type { Registry, RegistrySourceSettings } from './registry.js';
+import type { PullCredentialFields, PullCredentials } from './pull-credentials.js';
+import { insecureOptIn, type Registry, type RegistrySourceSettings } from './registry.js';
 import type { Signing } from './signing.js';
 import {
   artifactRefOf, artifactRefProblems, chartVersionProblems, chartVersionRef, floatingReason, PerCluster, resolvePerCluster,
 } from './source-ref.js';
 import { matchesTargets, Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
-import { ALLOW_INSECURE_ANNOTATION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, q } from '../flux/core/rules.js';
 import { allowedLiteralValues, findLiteralSecrets, literalSecretMessage, markSecretsChecked } from '../flux/core/secrets.js';
@@ -37,10 +37,18 @@ export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
   /** The tenant the component belongs to: reconciled in its namespace, as its service account. @default - the platform's */
   readonly tenant?: Tenant;
   /**
-   * Who signs the component's source (an app repository's own workflow, say); a chart's own signing comes first.
+   * The name of the component's reconciler on each cluster: its Kustomization, or a Helm component's HelmRelease, e.g.
+   * the name a running cluster already knows it by (two tenants' `apps` Kustomizations, each in its own namespace),
+   * so that a cut-over changes the object rather than pruning and recreating it with everything it manages.
+   * @default - the component's name
+   */
+  readonly objectName?: string;
+  /**
+   * Who signs the component's source (an app repository's own workflow, say), the same on every cluster or computed
+   * from each (staging: the main branch, production: release tags); a source's or chart's own signing comes first.
    * @default - its tenant's signing identity, else its environment's (for a chart from another registry: none)
    */
-  readonly signing?: Signing;
+  readonly signing?: PerCluster<Signing, V>;
   /** How often to reconcile, on every cluster or per cluster. @default - the fleet's reconcile interval (10m) */
   readonly interval?: PerCluster<FluxDuration, V>;
   /** Timeout of apply and health checks, on every cluster or per cluster. @default - the interval */
@@ -94,10 +102,11 @@ export interface ComponentBuildContext {
   addChart(id: string, file: string, namespace: string | undefined): Chart;
   /**
    * The cluster's one source for `key`: created with `create` in the cluster's `sources.yaml` the first time a
-   * component asks for it, named `name` in `namespace` (or, when another source has that name there, `name` and the
-   * component's), and shared by every component asking for the same key afterwards.
+   * component asks for it, named `name` in `namespace` (or, when another source has that name there and the name was
+   * derived rather than `named`, `name` and the component's), and shared by every component asking for the same key
+   * afterwards. A `named` source whose name another source of the namespace has is a problem of the component.
    */
-  sharedSource(key: string, name: string, namespace: string, create: (chart: Chart, name: string) => IOciRepository): IOciRepository;
+  sharedSource(key: string, name: string, namespace: string, create: (chart: Chart, name: string) => IOciRepository, named?: boolean): IOciRepository;
   /** The cluster's own sync source (created by the bootstrap), as seen from `chart`. */
   syncSource(chart: Chart): IOciRepository;
 }
@@ -120,15 +129,12 @@ export interface ExternalPullRecord {
 
 const PLATFORM_NAMESPACE = 'flux-system';
 
-/** The annotation that records a registry's explicit plain-HTTP opt-in on a source, for the tree validator. */
-function insecureOptIn(insecure: boolean | undefined): Record<string, string> | undefined {
-  return insecure ? { [ALLOW_INSECURE_ANNOTATION]: 'true' } : undefined;
-}
-
 /** Something deployed to clusters, reconciled on each by a Kustomization named after it. */
 export abstract class Component<V extends VariablesOf<V> = FleetVariables> extends Construct {
-  /** The component's name: the name of its file and of its Kustomization on each cluster. */
+  /** The component's name: the name of its file (and, unless `objectName` says otherwise, of its reconciler). */
   public readonly name: string;
+  /** The name of its reconciler (Kustomization or HelmRelease) on each cluster: `objectName`, else its name. */
+  public readonly objectName: string;
   /** The tenant it belongs to, if any. */
   public readonly tenant?: Tenant;
 
@@ -139,6 +145,7 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
   protected constructor(scope: Construct, name: string, props: ComponentProps<V>) {
     super(scope, name);
     this.name = name;
+    this.objectName = props.objectName ?? name;
     this.tenant = props.tenant;
     this.targets = props.targets;
     for (const d of props.dependsOn ?? []) this.addDependency(d);
@@ -158,6 +165,14 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
   /** Whether `cluster` gets this component. */
   public appliesTo(cluster: ClusterInfo<any>): boolean {
     return matchesTargets(this.targets, cluster);
+  }
+
+  /**
+   * The metadata of the component's reconciler: its kept name when it differs from the component's (a name that is
+   * not a DNS label is reported at the component, once, and left out here).
+   */
+  protected get reconcilerMetadata(): { name: string } | undefined {
+    return this.objectName !== this.name && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(this.objectName) ? { name: this.objectName } : undefined;
   }
 
   /** The namespace of the component's reconciler on a cluster. */
@@ -207,6 +222,41 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     };
   }
 
+  /**
+   * The signing identity a source verifies on one cluster: the first of `candidates` given (each a value or a function
+   * of the cluster), checked when computed for the cluster.
+   */
+  protected signingFor(ctx: ComponentBuildContext, ...candidates: Array<PerCluster<Signing, any> | undefined>): Signing | undefined {
+    const given = candidates.find((c) => c !== undefined);
+    if (given === undefined) return undefined;
+    const signing = resolvePerCluster(given, ctx.cluster);
+    if (typeof given === 'function') for (const m of signing.validate()) this._problem(`signing computed for the cluster: ${m}`, ctx.cluster.name);
+    return signing;
+  }
+
+  /**
+   * How a source authenticates on one cluster: the first pull credentials given (the source's own, then its tenant's),
+   * else `fallback` (the fleet's registry's settings for a source in it); `insecure` comes from the registry.
+   */
+  protected pullFieldsFor(
+    ctx: ComponentBuildContext,
+    own: PerCluster<PullCredentials> | undefined,
+    fallback: RegistrySourceSettings | undefined,
+  ): SourcePullFields {
+    const given = own ?? this.tenant?.props.pullCredentials;
+    if (given === undefined) return { ...fallback, credentials: false };
+    const credentials = resolvePerCluster(given, ctx.cluster);
+    if (typeof given === 'function') for (const m of credentials.validate()) this._problem(`pull credentials computed for the cluster: ${m}`, ctx.cluster.name);
+    const f = credentials.fields;
+    return {
+      provider: f.provider,
+      ...(f.secretRef ? { secretRef: { name: f.secretRef.name } } : {}),
+      ...(f.serviceAccountName !== undefined ? { serviceAccountName: f.serviceAccountName } : {}),
+      ...(fallback?.insecure ? { insecure: true } : {}),
+      credentials: true,
+    };
+  }
+
   /** Records a problem when the component's tenant has no copy of the pull secret its source uses. */
   protected checkPullSecret(ctx: ComponentBuildContext, secretName: string | undefined): void {
     if (!this.tenant || secretName === undefined || this.tenant.providesPullSecret) return;
@@ -240,6 +290,7 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
   private check(): string[] {
     const c = new Checks();
     c.dnsLabel('component name', this.name);
+    if (this.objectName !== this.name) c.dnsLabel('objectName', this.objectName);
     this.checkProps(c);
     for (const [message, clusters] of this.problems) {
       c.add(clusters.length === 0 ? message : `${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
@@ -315,9 +366,10 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     const t = this.timingsFor(ctx, p);
     const path = this.valueFor(ctx, 'path', p.path, (c, f, v) => c.relativePath(f, v));
     const pull = this.sourceFor(ctx, path);
-    // Components reading one source in one namespace share it, named after the source.
+    // Components reading one source in one namespace (with the same credentials and verification) share it, named
+    // after the source.
     const namespace = this.namespace;
-    const key = `${pull.url} ${JSON.stringify(pull.ref ?? {})} ${namespace}`;
+    const key = `${pull.url} ${JSON.stringify(pull.ref ?? {})} ${namespace} ${JSON.stringify(pull.settings ?? {})} ${JSON.stringify(pull.verify ?? {})}`;
     const source = ctx.sharedSource(key, pull.name, namespace, (sources, name) => new OciRepository(sources, `${name}-${namespace}`, {
       metadata: { name, namespace, annotations: insecureOptIn(pull.settings?.insecure) },
       url: pull.url,
@@ -325,10 +377,11 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       interval: ctx.sourceInterval,
       provider: pull.settings?.provider,
       secretRef: pull.settings?.secretRef,
+      serviceAccountName: pull.settings?.serviceAccountName,
       insecure: pull.settings?.insecure,
       verify: pull.verify,
-    }));
-    this.checkPullSecret(ctx, pull.settings?.secretRef?.name);
+    }), pull.named);
+    if (!pull.settings?.credentials) this.checkPullSecret(ctx, pull.settings?.secretRef?.name);
     const components = this.valueFor(ctx, 'components', p.components, (c, f, v) => v.forEach((x, i) => c.relativePath(`${f}[${i}]`, x)));
     const patches = this.valueFor(ctx, 'patches', p.patches);
     const images = this.valueFor(ctx, 'images', p.images, (c, f, v) => v.forEach((x, i) => {
@@ -339,6 +392,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       this._problem(literalSecretMessage(found, 'keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there'), ctx.cluster.name);
     }
     const kustomization = new Kustomization(chart, this.name, {
+      metadata: this.reconcilerMetadata,
       sourceRef: source,
       path,
       interval: t.interval,
@@ -370,8 +424,12 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       c.add(`source ${q(source)} is not a ComponentSource; use ComponentSource.folder('./infra') or ComponentSource.artifact('oci://...', { ref: { digest: 'sha256:...' } })`);
       return;
     }
+    const sourceNameGiven = (source.options as { sourceName?: string }).sourceName;
+    if (sourceNameGiven !== undefined) c.dnsName('source sourceName', sourceNameGiven);
     const o = source.artifactOptions;
     if (o === undefined) return;
+    for (const m of typeof o.signing === 'object' ? o.signing.validate() : []) c.add(`source signing: ${m}`);
+    for (const m of typeof o.pullCredentials === 'object' ? o.pullCredentials.validate() : []) c.add(`source pullCredentials: ${m}`);
     c.ociUrl(source.mirrored ? 'source upstream' : 'source url', source.location, 'source ref');
     if (typeof o.ref !== 'function') for (const m of artifactRefProblems(o.ref)) c.add(`source ${m}`);
     const repository = source.mirrorRepository;
@@ -385,7 +443,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     const source = this.props.source;
     const region = ctx.cluster.region;
     if (source.kind === 'folder') {
-      const settings = ctx.registry.sourceSettings(region);
+      const settings = this.pullFieldsFor(ctx, undefined, ctx.registry.sourceSettings(region));
       const packed = ctx.folderArtifact(source);
       if (Array.isArray(packed)) {
         for (const m of packed) this._problem(m);
@@ -394,8 +452,10 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       if (path !== undefined && !path.split('/').includes('..') && !hasFolder(packed, path)) {
         this._problem(`path ${q(path)} is not a folder of ${q(source.location)}; use one of ${topFolders(packed).map((f) => q(f)).join(', ') || '"./"'}`, typeof this.props.path === 'function' ? ctx.cluster.name : undefined);
       }
-      const verify = ctx.verifyWith(this.props.signing ?? this.tenant?.props.signing, this.namespace);
-      return { name: sourceName(packed.name), url: ctx.registry.urlFor(region, packed.name), ref: { digest: packed.digest }, settings, verify };
+      const verify = ctx.verifyWith(this.signingFor(ctx, this.props.signing, this.tenant?.props.signing), this.namespace);
+      const named = (source.options as FolderSourceOptions).sourceName;
+      const url = ctx.registry.urlFor(region, packed.name);
+      return { name: named ?? sourceName(packed.name), named: named !== undefined, url, ref: { digest: packed.digest }, settings, verify };
     }
     const o = source.artifactOptions!;
     const given = resolvePerCluster(o.ref, ctx.cluster);
@@ -403,9 +463,9 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     const refProblems = artifactRefProblems(given);
     if (typeof o.ref === 'function') for (const m of refProblems) this._problem(`source ${m}`, ctx.cluster.name);
     const ref = refProblems.length > 0 ? undefined : artifactRefOf(given);
-    const settings = source.mirrored ? ctx.registry.sourceSettings(region) : undefined;
+    const settings = this.pullFieldsFor(ctx, o.pullCredentials, source.mirrored ? ctx.registry.sourceSettings(region) : undefined);
     const url = source.mirrored ? ctx.registry.urlFor(region, source.mirrorRepository!) : source.location;
-    const verify = ctx.verifyWith(o.signing ?? this.props.signing ?? this.tenant?.props.signing, this.namespace, source.mirrored);
+    const verify = ctx.verifyWith(this.signingFor(ctx, o.signing, this.props.signing, this.tenant?.props.signing), this.namespace, source.mirrored);
     if (ctx.verificationRequired && !verify && !o.signing) {
       this._problem(`artifact ${q(url)} has no signing identity, and production requires verification; set signing on the source (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }
@@ -414,7 +474,8 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
         'pin production to a digest or an exact version, e.g. ref: (c) => c.production ? { digest: "sha256:..." } : { tag: "main" }, or set floating: true on the source to accept it');
       ctx.recordExternal({ kind: 'artifact', upstream: source.location, mirror: source.mirrored, verify: verify !== undefined, url, ref });
     }
-    return { name: source.mirrored ? sourceName(source.mirrorRepository!) : this.name, url, ref, settings, verify };
+    const name = o.sourceName ?? (source.mirrored ? sourceName(source.mirrorRepository!) : this.name);
+    return { name, named: o.sourceName !== undefined, url, ref, settings, verify };
   }
 }
 
@@ -427,10 +488,20 @@ function sourceName(repository: string): string {
 interface SourcePull {
   /** The name of the cluster's OCIRepository for it. */
   readonly name: string;
+  /** Whether the name was given (`sourceName`), rather than derived. @default false */
+  readonly named?: boolean;
   readonly url: string;
   readonly ref?: OciRepositoryRef;
-  readonly settings?: RegistrySourceSettings;
+  readonly settings?: SourcePullFields;
   readonly verify?: OciVerification;
+}
+
+/** How a source authenticates on one cluster, and whether pull credentials (rather than the registry) say so. */
+interface SourcePullFields extends PullCredentialFields {
+  /** `spec.insecure`: the registry is reached over plain HTTP. @default false */
+  readonly insecure?: boolean;
+  /** Whether the source's or its tenant's pull credentials set the fields, rather than the fleet's registry. */
+  readonly credentials: boolean;
 }
 
 const REPOSITORY_PATH = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -444,10 +515,26 @@ export interface ChartSourceOptions {
    */
   readonly version: PerCluster<string>;
   /**
-   * Who signs the chart; clusters verify it. Production requires one unless `Signing.none()` says so explicitly.
-   * @default - for a mirrored chart, the fleet's signing identity; for another registry's chart, none
+   * Who signs the chart; clusters verify it. Production requires one unless `Signing.none()` says so explicitly. The
+   * same on every cluster, or computed from each.
+   * @default - the component's signing, else its tenant's; for a mirrored chart, else the environment's; for another
+   *   registry's chart, none
    */
-  readonly signing?: Signing;
+  readonly signing?: PerCluster<Signing>;
+  /**
+   * How clusters authenticate when they pull the chart (an OCI chart: a pull secret, a service account with
+   * `imagePullSecrets`, or workload identity; an HTTPS Helm repository: a pull secret with `username` and `password`),
+   * the same on every cluster or computed from each.
+   * @default - the tenant's pull credentials; else, for a mirrored chart, the fleet's registry's, and for another
+   *   registry's chart, anonymous pulls
+   */
+  readonly pullCredentials?: PerCluster<PullCredentials>;
+  /**
+   * The name of the chart's source on each cluster (its OCIRepository or HelmRepository), e.g. the name a running
+   * cluster already knows it by (`gateway-helm`), so that a cut-over keeps it.
+   * @default - the component's `objectName`, else its name
+   */
+  readonly sourceName?: string;
   /**
    * Accept a semver range on production clusters that follow a tag channel, knowing that a new chart release then
    * reaches every wave within one source interval, whatever the promotion state.
@@ -541,10 +628,17 @@ export interface HelmComponentProps<V extends VariablesOf<V> = FleetVariables> e
   /** ConfigMaps and Secrets on the cluster holding values (credentials, say), merged over `values`. @default - none */
   readonly valuesFrom?: HelmReleaseValuesReference[];
   /**
+   * The namespace of the HelmRelease and of its chart source, e.g. the release's own namespace, where a hand-written
+   * fleet keeps it (`podinfo` in `podinfo`), so that a cut-over keeps the object. A tenant's component stays in the
+   * tenant's namespace.
+   * @default - the tenant's namespace, else flux-system
+   */
+  readonly namespace?: string;
+  /**
    * The namespace the release installs into, and where Helm stores its release history (`storageNamespace`). Unless
    * it is a tenant's, the component creates it: with `namespaceLabels` or `namespaceAnnotations`, as a Namespace
    * object applied before the release; else by Helm (`install.createNamespace`).
-   * @default - the tenant's namespace, or the component's name
+   * @default - the tenant's namespace, else `namespace` when set, else the component's name
    */
   readonly targetNamespace?: string;
   /**
@@ -613,17 +707,25 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       this._problem('is a Helm component, but the cluster\'s Flux components leave out helm-controller, so its HelmRelease would never be reconciled; add "helm-controller" to flux.components (of the fleet or the cluster), or narrow the targets of the component', ctx.cluster.name);
     }
     const t = this.timingsFor(ctx, p);
-    const targetNamespace = p.targetNamespace ?? this.tenant?.namespace ?? this.name;
-    const ownNamespace = (p.namespaceLabels || p.namespaceAnnotations) && !this.tenant;
-    if (ownNamespace) {
+    const targetNamespace = p.targetNamespace ?? this.tenant?.namespace ?? p.namespace ?? this.name;
+    // The namespaces the component creates as objects, applied before the release: the target namespace when it is
+    // labelled, and the HelmRelease's own namespace (which must exist before the HelmRelease does) when it is not
+    // flux-system's or a tenant's.
+    const ownNamespace = Boolean(p.namespaceLabels || p.namespaceAnnotations) && !this.tenant;
+    const releaseNamespace = !this.tenant && p.namespace !== undefined && p.namespace !== PLATFORM_NAMESPACE
+      && !(ownNamespace && p.namespace === targetNamespace) ? p.namespace : undefined;
+    if (ownNamespace || releaseNamespace !== undefined) {
       const namespaces = ctx.addChart(`${this.name}-namespace`, `${folder}/namespace.yaml`, undefined);
-      new Namespace(namespaces, `${this.name}-namespace`, {
-        metadata: { name: targetNamespace, labels: p.namespaceLabels, annotations: p.namespaceAnnotations },
-      });
+      if (releaseNamespace !== undefined) new Namespace(namespaces, `${this.name}-release-namespace`, { metadata: { name: releaseNamespace } });
+      if (ownNamespace) {
+        new Namespace(namespaces, `${this.name}-namespace`, {
+          metadata: { name: targetNamespace, labels: p.namespaceLabels, annotations: p.namespaceAnnotations },
+        });
+      }
     }
     const chartSigning = p.chart.options.signing;
     const url = p.chart.urlFor(ctx.registry, ctx.cluster.region);
-    const verify = ctx.verifyWith(chartSigning ?? p.signing ?? this.tenant?.props.signing, this.namespace, p.chart.mirrored);
+    const verify = ctx.verifyWith(this.signingFor(ctx, chartSigning, p.signing, this.tenant?.props.signing), this.namespace, p.chart.mirrored);
     if (ctx.verificationRequired && !verify && !chartSigning && p.chart.helmRepository) {
       this._problem(`chart ${q(p.chart.helmRepository.chart)} from the Helm repository ${q(p.chart.helmRepository.url)} cannot be verified (Flux verifies OCI charts only), and production requires verification; set signing: Signing.none() on the chart to accept it unverified, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
     } else if (ctx.verificationRequired && !verify && !chartSigning) {
@@ -639,21 +741,24 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
         'pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it');
       if (!p.chart.helmRepository) ctx.recordExternal({ kind: 'chart', upstream: p.chart.upstream, mirror: p.chart.mirrored, verify: verify !== undefined, url, ref });
     }
-    const settings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
-    this.checkPullSecret(ctx, settings?.secretRef?.name);
+    const registrySettings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
+    const settings = this.pullFieldsFor(ctx, p.chart.options.pullCredentials, registrySettings);
+    if (!settings.credentials) this.checkPullSecret(ctx, settings.secretRef?.name);
+    const chartSourceName = p.chart.options.sourceName ?? this.reconcilerMetadata?.name ?? this.name;
     const repo = p.chart.helmRepository;
     if (repo && verify) {
       this._problem(`chart ${q(repo.chart)} comes from the Helm repository ${q(repo.url)}, whose charts Flux cannot verify (verification is for OCI charts only); set signing: Signing.none() on the chart, or mirror it into an OCI registry and sign it there`, ctx.cluster.name);
     }
     const source = repo ? undefined : new OciRepository(release, `${this.name}-chart`, {
-      metadata: { name: this.name, annotations: insecureOptIn(settings?.insecure) },
+      metadata: { name: chartSourceName, annotations: insecureOptIn(settings.insecure) },
       url,
       ref,
       layerSelector: HELM_CHART_LAYER_SELECTOR,
       interval: ctx.sourceInterval,
-      provider: settings?.provider,
-      secretRef: settings?.secretRef,
-      insecure: settings?.insecure,
+      provider: settings.provider,
+      secretRef: settings.secretRef,
+      serviceAccountName: settings.serviceAccountName,
+      insecure: settings.insecure,
       verify,
     });
     const values = typeof p.values === 'function' ? p.values(ctx.cluster) : p.values;
@@ -664,12 +769,17 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       chart: repo.chart,
       version,
       sourceRef: new HelmRepository(release, `${this.name}-repository`, {
-        metadata: { name: this.name },
+        metadata: { name: chartSourceName },
         url: repo.url,
         interval: ctx.sourceInterval,
+        secretRef: settings.credentials ? settings.secretRef : undefined,
       }),
     } : undefined;
+    if (repo && settings.credentials && (settings.serviceAccountName !== undefined || (settings.provider !== undefined && settings.provider !== 'generic'))) {
+      this._problem(`chart ${q(repo.chart)} comes from the HTTPS Helm repository ${q(repo.url)}, which authenticates with a Secret holding username and password only; use PullCredentials.secret(...) for it`, ctx.cluster.name);
+    }
     const helmRelease = new HelmRelease(release, this.name, {
+      metadata: this.reconcilerMetadata,
       chartRef: source,
       chart,
       interval: t.interval,
@@ -680,7 +790,7 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
       install: {
         ...p.install,
         ...(t.retryInterval && !p.install?.strategy ? { strategy: { name: 'RetryOnFailure', retryInterval: t.retryInterval } } : {}),
-        createNamespace: !this.tenant && !ownNamespace,
+        createNamespace: !this.tenant && !ownNamespace && targetNamespace !== releaseNamespace,
       },
       upgrade: p.upgrade || t.retryInterval ? {
         ...p.upgrade,
@@ -706,9 +816,21 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     });
   }
 
+  /** The namespace of the HelmRelease and its chart source: `namespace`, else the tenant's, else flux-system. */
+  protected get namespace(): string {
+    return this.tenant?.namespace ?? this.props.namespace ?? PLATFORM_NAMESPACE;
+  }
+
   protected checkProps(c: Checks): void {
     const chart = this.props.chart;
     if (typeof chart.options.version !== 'function') for (const m of chartVersionProblems(chart.options.version)) c.add(m);
+    c.dnsLabel('namespace', this.props.namespace);
+    if (this.tenant && this.props.namespace !== undefined && this.props.namespace !== this.tenant.namespace) {
+      c.add(`namespace ${q(this.props.namespace)} is not the namespace of tenant ${this.tenant.name} (${q(this.tenant.namespace)}); a tenant's HelmRelease lives in its own namespace, so drop namespace (or set it to ${q(this.tenant.namespace)})`);
+    }
+    if (chart.options.sourceName !== undefined) c.dnsName('chart sourceName', chart.options.sourceName);
+    for (const m of typeof chart.options.signing === 'object' ? chart.options.signing.validate() : []) c.add(`chart signing: ${m}`);
+    for (const m of typeof chart.options.pullCredentials === 'object' ? chart.options.pullCredentials.validate() : []) c.add(`chart pullCredentials: ${m}`);
     c.dnsLabel('targetNamespace', this.props.targetNamespace);
     c.maxLength('releaseName', this.props.releaseName, 53);
     c.dnsLabel('storageNamespace', this.props.storageNamespace);

@@ -3,7 +3,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Bootstrap, BootstrapFacts, SYNC_NAME } from './bootstrap.js';
 import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
-import { Cluster, ClusterType, FleetVariables, VariablesOf } from './cluster.js';
+import { Cluster, ClusterType, COMPUTED_RUNTIME_KEYS, FleetVariables, VariablesOf } from './cluster.js';
 import type { ComponentSource } from './component-source.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
 import { Environment, EnvironmentProps } from './environment.js';
@@ -14,10 +14,12 @@ import type { Notification, NotificationRouting } from './notification.js';
 import type { Registry } from './registry.js';
 import { checkResolvedRollout, checkRollout, resolveRollout, type ResolvedRolloutSettings, type RolloutSettings } from './rollout.js';
 import { checkVerify, fluxMinor, materialSecret, Signing, signingMaterialObjects } from './signing.js';
+import type { PerCluster } from './source-ref.js';
 import { matchesTargets } from './targets.js';
 import { Tenant, TenantProps } from './tenant.js';
 import { API_VERSION } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
+import { ValidationError } from '../flux/core/errors.js';
 import { Checks, isVariableName, q } from '../flux/core/rules.js';
 import { HealthCheckTarget, IKustomization, Kustomization } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
@@ -33,6 +35,14 @@ export interface FleetFluxSettings {
   readonly bootstrap?: Bootstrap;
   /** Network policies restricting the Flux controllers' namespace. @default true */
   readonly networkPolicy?: boolean;
+  /**
+   * The multi-tenancy lockdown (FluxInstance `cluster.multitenant`; on plain Flux, the same controller flags): no
+   * cross-namespace references, reconcilers impersonating a service account of their namespace, no remote kustomize
+   * bases. A cluster's own `flux.multitenant` comes first. A cluster with tenants always runs it: false there fails
+   * synth.
+   * @default - on for the clusters that have tenants, off for the others
+   */
+  readonly multitenant?: boolean;
 }
 
 /** Props of a {@link Fleet}. */
@@ -142,6 +152,11 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     return this.tenantList;
   }
 
+  /** Every notification, with its routing, in the order added (those of the fleet's props first). */
+  public get notifications(): ReadonlyArray<{ readonly notification: Notification; readonly routing: NotificationRouting }> {
+    return this.notificationList;
+  }
+
   /** Adds an environment (staging, production...) with its release channel. */
   public addEnvironment(name: string, props: EnvironmentProps): Environment<V> {
     this.assertOpen('an environment');
@@ -225,7 +240,9 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     if (this.built) return;
     this.built = true;
     const cyclic = componentCycles(this.componentList);
-    for (const cluster of this.clusterList) this.buildCluster(cluster, cyclic.members);
+    // A cluster in a region the registry has no registry for is not built: its URLs cannot be computed, and the
+    // registry's problem is reported with the others (see check()).
+    for (const cluster of this.clusterList.filter((c) => this.props.registry.hasRegion(c.region))) this.buildCluster(cluster, cyclic.members);
   }
 
   /**
@@ -270,7 +287,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       wave: cluster.wave,
       cloud: cluster.props.type ?? cloudOf(registry),
       size: cluster.props.size,
-      multitenant: this.tenantList.some((t) => t.appliesTo(cluster)),
+      multitenant: this.multitenantOf(cluster),
       networkPolicy: this.props.flux?.networkPolicy,
       flux: {
         version: cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x',
@@ -288,10 +305,20 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     };
   }
 
+  /** Whether a cluster runs the multi-tenancy lockdown: its own `flux.multitenant`, else the fleet's, else whether it has tenants. */
+  public multitenantOf(cluster: Cluster<V>): boolean {
+    const hasTenants = this.tenantList.some((t) => t.appliesTo(cluster));
+    return cluster.props.flux?.multitenant ?? this.props.flux?.multitenant ?? hasTenants;
+  }
+
   private buildCluster(cluster: Cluster<V>, cyclic: Set<Component<V>>): void {
     const env = cluster.env;
     const tenants = this.tenantList.filter((t) => t.appliesTo(cluster));
-    const multitenant = tenants.length > 0;
+    const multitenant = this.multitenantOf(cluster);
+    if (!multitenant && tenants.length > 0) {
+      const where = cluster.props.flux?.multitenant === false ? `on the cluster (${cluster.node.path})` : 'on the fleet';
+      this.buildProblem(`flux.multitenant is false ${where}, but the cluster has tenants (${tenants.map((t) => t.name).join(', ')}), whose isolation rests on the multi-tenancy lockdown; drop multitenant: false, or narrow the tenants' targets`, cluster.name);
+    }
     const verifies = env.verify ?? true;
     const signing = verifies ? this.signingOf(env) : undefined;
     const verification = signing?.verification();
@@ -311,7 +338,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     this.bootstrapOf(cluster).build(bootstrapChart, facts);
 
     let tenantsChart: Chart | undefined;
-    if (multitenant) {
+    if (tenants.length > 0) {
       tenantsChart = cluster._addChart('tenants', 'tenants.yaml', undefined);
       const pullSecret = registry.sourceSettings(cluster.region).secretRef?.name;
       for (const tenant of tenants) tenant._build(tenantsChart, { name: RUNTIME_INFO, data: runtimeInfo }, pullSecret);
@@ -353,12 +380,16 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         folderArtifact: (source) => this.folderArtifact(source, cluster),
         recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
-        sharedSource: (key, name, namespace, create) => {
+        sharedSource: (key, name, namespace, create, named = false) => {
           let source = sources.get(key);
           if (!source) {
             sourcesChart ??= cluster._addChart('sources', 'sources.yaml', undefined);
-            // Two different sources that would take one name: the later one is named after its component too.
+            // Two different sources that would take one name: the later one is named after its component too, unless
+            // its name was given, which is then a problem.
             const taken = (n: string) => sourceNames.has(`${namespace}/${n}`);
+            if (named && taken(name)) {
+              component._problem(`sourceName ${q(name)} is the name of another source in namespace ${q(namespace)} (another URL, ref, credentials or signer); give this source another name`, cluster.name);
+            }
             const unique = taken(name) ? `${name}-${component.name}` : name;
             sourceNames.add(`${namespace}/${unique}`);
             source = create(sourcesChart, unique);
@@ -529,8 +560,13 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     for (const env of this.envs) {
       for (const message of env.signing?.validate() ?? []) c.add(`environment ${env.name} signing: ${message}`);
     }
-    for (const t of this.tenantList) for (const message of t.props.signing?.validate() ?? []) c.add(`tenant ${t.name} signing: ${message}`);
-    for (const x of this.componentList) for (const message of (x as { props?: { signing?: Signing } }).props?.signing?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
+    // Signing and credentials computed per cluster are checked as they are computed, and reported with the cluster.
+    const literal = <T>(value: T | ((...args: any[]) => T) | undefined): T | undefined => (typeof value === 'function' ? undefined : value);
+    for (const t of this.tenantList) {
+      for (const message of literal(t.props.signing)?.validate() ?? []) c.add(`tenant ${t.name} signing: ${message}`);
+      for (const message of literal(t.props.pullCredentials)?.validate() ?? []) c.add(`tenant ${t.name} pullCredentials: ${message}`);
+    }
+    for (const x of this.componentList) for (const message of literal((x as { props?: { signing?: PerCluster<Signing> } }).props?.signing)?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
     if (this.built) {
       for (const cluster of this.clusterList) {
         const version = cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x';
@@ -597,7 +633,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   private assertOpen(what: string): void {
-    if (this.built) throw new Error(`Fleet ${this.node.path} is already synthesized; add ${what} before synth`);
+    if (this.built) throw new ValidationError(`Fleet ${this.node.path} is already synthesized; add ${what} before synth`);
   }
 }
 
@@ -609,8 +645,10 @@ function runtimeInfoOf(cluster: Cluster<any>): Record<string, string> {
     CLUSTER_REGION: cluster.region,
     ...(cluster.wave !== undefined ? { CLUSTER_WAVE: String(cluster.wave) } : {}),
     ...(cluster.tag !== undefined ? { ARTIFACT_TAG: cluster.tag } : {}),
-    // Variables with invalid names are reported at the cluster; they are left out here so as not to report them twice.
-    ...Object.fromEntries(Object.entries(cluster.vars).filter(([k]) => isVariableName(k)).map(([k, v]) => [k, String(v as string)])),
+    // Variables with invalid names, or named like a computed fact, are reported at the cluster; they are left out here
+    // so as not to report them twice (and the computed facts stand).
+    ...Object.fromEntries(Object.entries(cluster.vars)
+      .filter(([k]) => isVariableName(k) && !COMPUTED_RUNTIME_KEYS.includes(k)).map(([k, v]) => [k, String(v as string)])),
   };
 }
 

@@ -1,4 +1,5 @@
 export * from './registry.js';
+export { AWS_REGIONS, AZURE_REGIONS, GCP_MULTI_REGIONS, GCP_REGIONS } from './cloud-regions.js';
 export * from './signing.js';
 export * from './channel.js';
 export * from './targets.js';
@@ -13,6 +14,7 @@ export * from './health-report.js';
 export * from './rollout.js';
 export * from './fleet.js';
 export * from './component-source.js';
+export * from './pull-credentials.js';
 export type { PerCluster, ArtifactRef } from './source-ref.js';
 export type { FolderArtifact } from './folder-artifact.js';
 export * from './fleet-release.js';

@@ -1,4 +1,6 @@
-import type { SecretReference } from '../flux/core/api.js';
+import { AWS_REGIONS, AZURE_REGIONS, closestRegion, GCP_MULTI_REGIONS, GCP_REGIONS } from './cloud-regions.js';
+import { ALLOW_INSECURE_ANNOTATION, type SecretReference } from '../flux/core/api.js';
+import { ValidationError } from '../flux/core/errors.js';
 import { Checks, q } from '../flux/core/rules.js';
 import type { OciProvider } from '../flux/source/oci-repository.js';
 
@@ -12,6 +14,14 @@ export interface RegistrySourceSettings {
   readonly insecure?: boolean;
 }
 
+/**
+ * The annotations a source reaching its registry over plain HTTP carries: the explicit opt-in the tree validator
+ * accepts (`flux-fleet.io/allow-insecure: "true"`); undefined over HTTPS.
+ */
+export function insecureOptIn(insecure: boolean | undefined): Record<string, string> | undefined {
+  return insecure ? { [ALLOW_INSECURE_ANNOTATION]: 'true' } : undefined;
+}
+
 /** Options every registry takes. */
 export interface RegistryOptions {
   /**
@@ -22,11 +32,22 @@ export interface RegistryOptions {
   readonly chartsPath?: string;
 }
 
+/** Options of the registries a cloud names by region (ECR, ACR, Artifact Registry). */
+export interface CloudRegistryOptions extends RegistryOptions {
+  /**
+   * Regions to accept beyond those flux-fleet knows the cloud runs (`AWS_REGIONS`, `AZURE_REGIONS`, `GCP_REGIONS`),
+   * e.g. one the cloud opened after flux-fleet's list was made. A region in neither fails synth, with the closest
+   * known one as a suggestion.
+   * @default - the known regions only
+   */
+  readonly additionalRegions?: string[];
+}
+
 /** An AWS partition; each has its own ECR domain. */
 export type AwsPartition = 'aws' | 'aws-cn' | 'aws-us-gov';
 
 /** Props of {@link Registry.ecr}. */
-export interface EcrRegistryProps extends RegistryOptions {
+export interface EcrRegistryProps extends CloudRegistryOptions {
   /** The AWS account id owning the repositories: 12 digits, as a string (leading zeros count). */
   readonly account: string;
   /** The repository prefix under which the fleet's artifacts live, e.g. `fleet` (artifacts go to `fleet/<path>`). */
@@ -38,7 +59,7 @@ export interface EcrRegistryProps extends RegistryOptions {
 }
 
 /** Props of {@link Registry.acr}. */
-export interface AcrRegistryProps extends RegistryOptions {
+export interface AcrRegistryProps extends CloudRegistryOptions {
   /**
    * The registry's name (`<name>.azurecr.io`): one for every region, or one per region
    * (`{ westeurope: 'acmeweu', eastus: 'acmeeus' }`).
@@ -49,7 +70,7 @@ export interface AcrRegistryProps extends RegistryOptions {
 }
 
 /** Props of {@link Registry.gar}. */
-export interface GarRegistryProps extends RegistryOptions {
+export interface GarRegistryProps extends CloudRegistryOptions {
   /** The Google Cloud project id. */
   readonly project: string;
   /** The Artifact Registry repository (format Docker), e.g. `fleet`. */
@@ -90,8 +111,9 @@ export type RegistryKind = 'ecr' | 'acr' | 'gar' | 'ghcr' | 'generic' | 'per-reg
  * Where a cluster's OCI artifacts live: one registry per region. A registry turns a region and a path (a cluster's
  * name, `components/<name>`) into an `oci://` URL, and says how Flux authenticates to it.
  *
- * The methods that compute URLs throw for a region that a {@link Registry.perRegion} map (or an ACR `registryName`
- * map) lacks; call `validate()` first to gather every problem as a message instead.
+ * The methods that compute URLs throw a `ValidationError` for a region that a {@link Registry.perRegion} map (or an
+ * ACR `registryName` map, or a computed `Registry.generic()` host) has no registry for; `hasRegion()` says whether they
+ * would, and `validate()` gathers every problem as a message instead.
  */
 export abstract class Registry {
   /**
@@ -132,6 +154,15 @@ export abstract class Registry {
 
   /** Which factory made this registry. */
   public abstract readonly kind: RegistryKind;
+
+  /**
+   * Whether the registry has a registry for `region`, so that its URLs can be computed: false for a region a
+   * {@link Registry.perRegion} map or an ACR `registryName` map lacks, or a region a computed host throws for
+   * (`validate()` says why).
+   */
+  public hasRegion(_region: string): boolean {
+    return true;
+  }
 
   /** The registry host for a region, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
   public abstract hostFor(region: string): string;
@@ -219,8 +250,11 @@ class EcrRegistry extends SingleRegistry {
       c.add(`${this.label} repository ${q(p.repository)} is not an ECR repository name: use 2 to 256 lowercase letters, digits and '.', '_', '-' or '/' between them, e.g. ${q(example(suggestPath(p.repository), (v) => ECR_REPOSITORY.test(v) && v.length >= 2, 'fleet'))}`);
     }
     const r = p.region ?? region;
+    const where = p.region === undefined ? ': run the cluster in an AWS region, or set region' : '';
     if (!AWS_REGION.test(r)) {
-      c.add(`${this.label} region ${q(r)} is not an AWS region (like "eu-west-1")${hintRegion(r)}; ECR needs the AWS region of the registry${p.region === undefined ? ': run the cluster in an AWS region, or set region' : ''}`);
+      c.add(`${this.label} region ${q(r)} is not an AWS region (like "eu-west-1")${hintRegion(r)}${didYouMean(r, AWS_REGIONS)}; ECR needs the AWS region of the registry${where}`);
+    } else if (!known(r, AWS_REGIONS, p.additionalRegions)) {
+      c.add(unknownRegion(this.label, r, 'AWS', 'AWS_REGIONS', AWS_REGIONS));
     } else if (p.partition !== undefined && p.partition !== partitionOf(r)) {
       c.add(`${this.label} partition ${q(p.partition)} does not serve region ${q(r)}; set partition to ${q(partitionOf(r))}, or drop it (it follows the region)`);
     }
@@ -241,8 +275,12 @@ class AcrRegistry extends SingleRegistry {
 
   public hostFor(region: string): string {
     const name = this.nameFor(region);
-    if (name === undefined) throw new Error(this.missingName(region));
+    if (name === undefined) throw new ValidationError(this.missingName(region));
     return `${name.toLowerCase()}.azurecr.io`;
+  }
+
+  public hasRegion(region: string): boolean {
+    return this.nameFor(region) !== undefined;
   }
 
   public repositoryFor(): string {
@@ -255,7 +293,9 @@ class AcrRegistry extends SingleRegistry {
 
   protected check(c: Checks, region: string): void {
     if (!AZURE_REGION.test(region)) {
-      c.add(`${this.label} region ${q(region)} is not an Azure region (like "westeurope")${hintRegion(region)}; ACR with workload identity needs an AKS cluster in an Azure region`);
+      c.add(`${this.label} region ${q(region)} is not an Azure region (like "westeurope")${hintRegion(region)}${didYouMean(region, AZURE_REGIONS)}; ACR with workload identity needs an AKS cluster in an Azure region`);
+    } else if (!known(region, AZURE_REGIONS, this.props.additionalRegions)) {
+      c.add(unknownRegion(this.label, region, 'Azure', 'AZURE_REGIONS', AZURE_REGIONS));
     }
     const name = this.nameFor(region);
     if (name === undefined) {
@@ -272,8 +312,8 @@ class AcrRegistry extends SingleRegistry {
   }
 
   private missingName(region: string): string {
-    const known = Object.keys(this.props.registryName).map((r) => q(r)).join(', ');
-    return `${this.label} registryName has no entry for region ${q(region)}; add one (regions listed: ${known === '' ? 'none' : known})`;
+    const listed = Object.keys(this.props.registryName).map((r) => q(r)).join(', ');
+    return `${this.label} registryName has no entry for region ${q(region)}; add one (regions listed: ${listed === '' ? 'none' : listed})`;
   }
 }
 
@@ -300,9 +340,13 @@ class GarRegistry extends SingleRegistry {
   protected check(c: Checks, region: string): void {
     const p = this.props;
     if (p.location === undefined && !GCP_REGION.test(region)) {
-      c.add(`${this.label} region ${q(region)} is not a Google Cloud region (like "europe-west1")${hintRegion(region)}; run the cluster in a GCP region, or set location (e.g. "europe-west1" or "europe")`);
-    } else if (p.location !== undefined && !GCP_REGION.test(p.location) && !GCP_MULTI_REGION.includes(p.location)) {
-      c.add(`${this.label} location ${q(p.location)} is not an Artifact Registry location; use a region (like "europe-west1") or a multi-region ("us", "europe" or "asia")`);
+      c.add(`${this.label} region ${q(region)} is not a Google Cloud region (like "europe-west1")${hintRegion(region)}${didYouMean(region, GCP_REGIONS)}; run the cluster in a GCP region, or set location (e.g. "europe-west1" or "europe")`);
+    } else if (p.location === undefined && !known(region, GCP_REGIONS, p.additionalRegions)) {
+      c.add(unknownRegion(this.label, region, 'Google Cloud', 'GCP_REGIONS', GCP_REGIONS));
+    } else if (p.location !== undefined && !GCP_MULTI_REGIONS.includes(p.location) && !known(p.location, GCP_REGIONS, p.additionalRegions)) {
+      const locations = [...GCP_REGIONS, ...GCP_MULTI_REGIONS];
+      const opened = GCP_REGION.test(p.location) ? `, or, if Google opened ${q(p.location)} after flux-fleet's list (GCP_REGIONS) was made, accept it with additionalRegions: [${q(p.location)}]` : '';
+      c.add(`${this.label} location ${q(p.location)} is not an Artifact Registry location${didYouMean(p.location, locations)}; use a region (like "europe-west1") or a multi-region ("us", "europe" or "asia")${opened}`);
     }
     if (!GCP_PROJECT.test(p.project)) {
       c.add(`${this.label} project ${q(p.project)} is not a Google Cloud project id: use 6 to 30 lowercase letters, digits and '-', starting with a letter, e.g. ${q(example(suggestPath(p.project).replace(/[._/]+/g, '-'), (v) => GCP_PROJECT.test(v), 'acme-fleet'))}`);
@@ -354,7 +398,13 @@ class GenericRegistry extends SingleRegistry {
   }
 
   public hostFor(region: string): string {
-    return typeof this.props.host === 'function' ? this.props.host(region) : this.props.host;
+    const computed = this.computedHost(region);
+    if (typeof computed !== 'string') throw new ValidationError(this.noHost(region, computed));
+    return computed;
+  }
+
+  public hasRegion(region: string): boolean {
+    return typeof this.computedHost(region) === 'string';
   }
 
   public repositoryFor(): string {
@@ -372,10 +422,15 @@ class GenericRegistry extends SingleRegistry {
 
   protected check(c: Checks, region: string): void {
     const p = this.props;
-    const host = this.hostFor(region);
+    const host = this.computedHost(region);
     const what = `${this.label} host ${q(host)}${typeof p.host === 'function' ? ` (computed for region ${q(region)})` : ''}`;
-    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(host);
-    if (scheme) {
+    const scheme = typeof host === 'string' ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(host) : null;
+    if (typeof host !== 'string') {
+      c.add(this.noHost(region, host));
+    } else if (typeof p.host === 'function' && /(^|[^a-z0-9])(undefined|null|NaN)([^a-z0-9]|$)/i.test(host)) {
+      // `127.0.0.1:${ports[region]}` for a region the map lacks: say so, rather than show the broken host as one.
+      c.add(`${this.label} host function has no host for region ${q(region)}: what it returns for that region holds an undefined, null or NaN value (a lookup by region with no entry for ${q(region)}, say); return a host for every region the fleet's clusters run in`);
+    } else if (scheme) {
       const bare = host.slice(scheme[0].length);
       const fix = scheme[1].toLowerCase() === 'http' ? ' and set insecure: true to opt in to plain HTTP' : '';
       c.add(`${what} carries a scheme; give the host alone (${q(bare)})${fix}`);
@@ -388,6 +443,25 @@ class GenericRegistry extends SingleRegistry {
     checkRepositoryPath(c, `${this.label} repository`, p.repository);
     if (p.pullSecret) c.dnsName(`${this.label} pullSecret.name`, p.pullSecret.name);
   }
+
+  /** The host for a region, or what went wrong computing it: the error it threw, or the value it returned instead. */
+  private computedHost(region: string): string | { readonly thrown?: unknown; readonly returned?: unknown } {
+    const host = this.props.host;
+    if (typeof host !== 'function') return host;
+    try {
+      const computed = host(region);
+      return typeof computed === 'string' ? computed : { returned: computed };
+    } catch (e) {
+      return { thrown: e };
+    }
+  }
+
+  private noHost(region: string, problem: { readonly thrown?: unknown; readonly returned?: unknown }): string {
+    const why = 'thrown' in problem
+      ? `throws for it (${problem.thrown instanceof Error ? problem.thrown.message : String(problem.thrown)})`
+      : `returns ${problem.returned === undefined ? 'undefined' : `a ${typeof problem.returned}, not a host name`} for it`;
+    return `${this.label} host function has no host for region ${q(region)}: it ${why}; return a host for every region the fleet's clusters run in`;
+  }
 }
 
 class PerRegionRegistry extends Registry {
@@ -399,6 +473,10 @@ class PerRegionRegistry extends Registry {
 
   public hostFor(region: string): string {
     return this.registryFor(region).hostFor(region);
+  }
+
+  public hasRegion(region: string): boolean {
+    return this.lookup(region)?.hasRegion(region) ?? false;
   }
 
   public repositoryFor(region: string): string {
@@ -428,14 +506,14 @@ class PerRegionRegistry extends Registry {
 
   private registryFor(region: string): Registry {
     const registry = this.lookup(region);
-    if (!registry) throw new Error(this.missing(region));
+    if (!registry) throw new ValidationError(this.missing(region));
     return registry;
   }
 
   private missing(region: string): string {
-    const known = Object.keys(this.registries);
-    if (known.length === 0) return 'Registry.perRegion() lists no regions; add one registry per region, e.g. { "eu-west-1": Registry.ecr({ ... }) }';
-    return `Registry.perRegion() has no registry for region ${q(region)}; add an entry for it (regions listed: ${known.map((r) => q(r)).join(', ')})`;
+    const listed = Object.keys(this.registries);
+    if (listed.length === 0) return 'Registry.perRegion() lists no regions; add one registry per region, e.g. { "eu-west-1": Registry.ecr({ ... }) }';
+    return `Registry.perRegion() has no registry for region ${q(region)}; add an entry for it (regions listed: ${listed.map((r) => q(r)).join(', ')})`;
   }
 }
 
@@ -445,7 +523,6 @@ const ECR_REPOSITORY = /^([a-z0-9]+([._-][a-z0-9]+)*\/)*[a-z0-9]+([._-][a-z0-9]+
 const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$/i;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$/;
 const GCP_REGION = /^[a-z]+-[a-z]+[0-9]+$/;
-const GCP_MULTI_REGION = ['us', 'europe', 'asia'];
 const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const GAR_REPOSITORY = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const AZURE_REGION = /^[a-z]+[0-9]*$/;
@@ -467,6 +544,23 @@ function partitionOf(region: string): AwsPartition {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';
+}
+
+/** Whether a region is one the cloud runs, or one the registry accepts besides. */
+function known(region: string, regions: readonly string[], additional: readonly string[] | undefined): boolean {
+  return regions.includes(region) || (additional ?? []).includes(region);
+}
+
+/** `; did you mean "eu-west-1"?` for the closest known region, or nothing. */
+function didYouMean(region: string, regions: readonly string[]): string {
+  const closest = closestRegion(region, regions);
+  return closest === undefined ? '' : `; did you mean ${q(closest)}?`;
+}
+
+/** A region shaped like the cloud's, but not one it runs. */
+function unknownRegion(label: string, region: string, cloud: string, list: string, regions: readonly string[]): string {
+  return `${label} region ${q(region)} is not a region ${cloud} runs (flux-fleet's list, ${list})${didYouMean(region, regions)}; ` +
+    `use the registry's ${cloud} region, or, if ${cloud} opened ${q(region)} after that list was made, accept it with additionalRegions: [${q(region)}]`;
 }
 
 /** Names the cloud whose format a region follows, when it is another cloud's. */

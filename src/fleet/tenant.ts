@@ -1,8 +1,10 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { ClusterRole, ConfigMap, Namespace, RoleBinding, ServiceAccount } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
+import type { PullCredentials } from './pull-credentials.js';
 import type { Signing } from './signing.js';
+import type { PerCluster } from './source-ref.js';
 import { matchesTargets, Targets } from './targets.js';
 import { Checks, q } from '../flux/core/rules.js';
 
@@ -19,6 +21,11 @@ export interface TenantBinding {
   readonly users?: string[];
   /** Whether the tenant's service account gets the role too. @default - true when no group or user is given */
   readonly serviceAccount?: boolean;
+  /**
+   * The binding's name, e.g. the name a running cluster already knows it by.
+   * @default - `<tenant>-<role>` for a RoleBinding, `tenant-<tenant>-<role>` for a ClusterRoleBinding
+   */
+  readonly name?: string;
 }
 
 /**
@@ -97,6 +104,19 @@ export interface TenantProps {
   /** The name of the tenant's service account, which its components are reconciled as. @default - the tenant's name */
   readonly serviceAccountName?: string;
   /**
+   * The name of the RoleBinding granting `clusterRole` to the tenant's service account, e.g. the name a running cluster
+   * already knows it by.
+   * @default - `<tenant>-reconciler`
+   */
+  readonly roleBindingName?: string;
+  /**
+   * Pull secrets of the tenant's namespace that its service account lists (`imagePullSecrets`), so that its sources
+   * pulling as the account (`pullCredentials: PullCredentials.serviceAccount(...)`) authenticate with them. Each Secret
+   * must exist in the namespace (see `pullSecret` for one the fleet writes what creates).
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+  /**
    * Labels of the tenant's namespace, on top of `toolkit.fluxcd.io/tenant: <tenant name>`, e.g. a role label that
    * admission policies select on, or the Pod Security level.
    * @default - the tenant label only
@@ -126,9 +146,17 @@ export interface TenantProps {
   readonly notificationSecret?: TenantNotificationSecret;
   /**
    * Who signs the tenant's artifacts (its own repository's workflow, say): the sources of its components verify it.
+   * The same on every cluster, or computed from each, e.g. staging verifying the team's main branch and production its
+   * release tags.
    * @default - the environment's signing identity
    */
-  readonly signing?: Signing;
+  readonly signing?: PerCluster<Signing>;
+  /**
+   * How the tenant's sources authenticate when their own source says nothing: a pull secret of its namespace, its
+   * service account with `imagePullSecrets`, or workload identity, the same on every cluster or computed from each.
+   * @default - the fleet's registry's pull settings for sources in it; anonymous pulls for others
+   */
+  readonly pullCredentials?: PerCluster<PullCredentials>;
 }
 
 /**
@@ -158,6 +186,9 @@ export class Tenant extends Construct {
         c.dnsLabel('tenant name', name);
         c.dnsLabel('namespace', this.namespace);
         c.dnsName('serviceAccountName', this.serviceAccountName);
+        if (props.roleBindingName !== undefined) c.dnsName('roleBindingName', props.roleBindingName);
+        for (const secret of props.imagePullSecrets ?? []) c.dnsName('imagePullSecrets entry', secret);
+        for (const b of [...props.roleBindings ?? [], ...props.clusterRoleBindings ?? []]) if (b.name !== undefined) c.dnsName('binding name', b.name);
         for (const [key, value] of Object.entries(props.namespaceLabels ?? {})) {
           if (!LABEL_KEY.test(key)) c.add(`namespaceLabels key ${q(key)} is not a label key; use e.g. "acme.io/role"`);
           if (!LABEL_VALUE.test(value)) c.add(`namespaceLabels.${key} ${q(value)} is not a label value: at most 63 letters, digits, '-', '_' or '.'`);
@@ -206,8 +237,11 @@ export class Tenant extends Construct {
       metadata: { name: this.serviceAccountName, namespace: this.namespace },
       automountToken: false,
     });
+    if (this.props.imagePullSecrets?.length) {
+      ApiObject.of(account).addJsonPatch(JsonPatch.add('/imagePullSecrets', this.props.imagePullSecrets.map((name) => ({ name }))));
+    }
     const binding = new RoleBinding(chart, `${this.name}-binding`, {
-      metadata: { name: `${this.name}-reconciler`, namespace: this.namespace },
+      metadata: { name: this.props.roleBindingName ?? `${this.name}-reconciler`, namespace: this.namespace },
       role: ClusterRole.fromClusterRoleName(chart, `${this.name}-role`, this.props.clusterRole ?? 'cluster-admin'),
     });
     binding.addSubjects(account);
@@ -215,7 +249,7 @@ export class Tenant extends Construct {
       new ApiObject(chart, `${this.name}-rolebinding-${b.clusterRole}`, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
-        metadata: { name: `${this.name}-${bindingName(b.clusterRole)}`, namespace: this.namespace },
+        metadata: { name: b.name ?? `${this.name}-${bindingName(b.clusterRole)}`, namespace: this.namespace },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.clusterRole },
         subjects: this.subjectsOf(b),
       });
@@ -224,7 +258,7 @@ export class Tenant extends Construct {
       new ApiObject(chart, `${this.name}-clusterrolebinding-${b.clusterRole}`, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRoleBinding',
-        metadata: { name: `tenant-${this.name}-${bindingName(b.clusterRole)}` },
+        metadata: { name: b.name ?? `tenant-${this.name}-${bindingName(b.clusterRole)}` },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.clusterRole },
         subjects: this.subjectsOf(b),
       });

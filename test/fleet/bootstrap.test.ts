@@ -470,7 +470,7 @@ describe('Bootstrap.plain', () => {
       {
         apiVersion: 'source.toolkit.fluxcd.io/v1',
         kind: 'OCIRepository',
-        metadata: { name: 'flux-system', namespace: 'flux-system' },
+        metadata: { name: 'flux-system', namespace: 'flux-system', annotations: { 'flux-fleet.io/allow-insecure': 'true' } },
         spec: {
           url: 'oci://registry.local:5000/fleet/prod-eu-1',
           interval: '2m',

@@ -637,3 +637,112 @@ describe('notifications on clusters with tenants', () => {
     ]);
   });
 });
+
+describe('the multi-tenancy lockdown, an option of any cluster', () => {
+  test('a cluster without fleet tenants runs the lockdown when flux.multitenant says so, and its reconcilers name an account', () => {
+    // GIVEN / WHEN
+    const { errors, outdir } = synth((app) => {
+      const { fleet } = smallFleet(app);
+      fleet.addComponent('infra', { source: pushed('infra') });
+      fleet.addEnvironment('shared', { channel: 'latest' }).addCluster('shared-1', { region: 'eu-west-1', vars: { domain: 's.acme.io' }, flux: { multitenant: true } });
+    });
+    // THEN
+    expect(errors).toStrictEqual([]);
+    const instance = (cluster: string) => find(outdir, `clusters/${cluster}/flux-system/flux-system.yaml`, 'FluxInstance').spec.cluster.multitenant;
+    expect([instance('shared-1'), instance('stg-eu-1')]).toStrictEqual([true, false]);
+    expect(find(outdir, 'clusters/shared-1/infra.yaml', 'Kustomization').spec.serviceAccountName).toBe('kustomize-controller');
+    expect(find(outdir, 'clusters/stg-eu-1/infra.yaml', 'Kustomization').spec.serviceAccountName).toBeUndefined();
+  });
+
+  test('fails when a tenant default service account is set on a cluster without the lockdown, naming the option that sets it', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      smallFleet(app, { flux: { bootstrap: Bootstrap.operator({ instance: { tenantDefaultServiceAccount: 'flux' } }) } });
+    });
+    // THEN
+    expect(errors).toStrictEqual(['stg-eu-1', 'prod-eu-1'].map((c) => `[acme/${c.startsWith('stg') ? 'staging' : 'production'}/${c}/flux-system/flux] Bootstrap.operator() instance.tenantDefaultServiceAccount "flux" applies only under the multi-tenancy lockdown, which cluster ${c} does not run (it has no tenants); set flux: { multitenant: true } on the cluster (or on the fleet) to lock it down, or drop tenantDefaultServiceAccount`));
+  });
+
+  test('fails when the lockdown is turned off on a cluster with tenants', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      const { fleet } = smallFleet(app, { flux: { multitenant: false } });
+      fleet.addTenant('team-web');
+    });
+    // THEN
+    expect(errors).toStrictEqual(['[acme] flux.multitenant is false on the fleet, but the cluster has tenants (team-web), whose isolation rests on the multi-tenancy lockdown; drop multitenant: false, or narrow the tenants\' targets (on clusters stg-eu-1, prod-eu-1)']);
+  });
+});
+
+describe('plain Flux bootstrap knobs', () => {
+  test('controller flags, patches and labels fit the release manifests, per cluster', () => {
+    // GIVEN
+    const resources = { patch: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'helm-controller' }, spec: { replicas: 2 } }, target: { kind: 'Deployment', name: 'helm-controller' } };
+    // WHEN
+    const { errors, outdir } = synth((app) => {
+      smallFleet(app, {
+        flux: {
+          bootstrap: Bootstrap.plain({
+            controllers: (facts) => ({
+              controllerFlags: {
+                'kustomize-controller': [`--concurrent=${facts.environment === 'production' ? 20 : 5}`, '--requeue-dependency=5s'],
+                'helm-controller': ['--concurrent=20'],
+              },
+              patches: [resources],
+              commonMetadata: { labels: { 'toolkit.fluxcd.io/tenant': 'sre-team' } },
+            }),
+          }),
+        },
+      });
+    });
+    // THEN
+    expect(errors).toStrictEqual([]);
+    const components = (cluster: string) => objects(outdir, `clusters/${cluster}/flux-system/flux-system.yaml`).find((o) => o.metadata.name === 'flux-components')!.spec;
+    const prod = components('prod-eu-1');
+    expect(prod.commonMetadata).toStrictEqual({ labels: { 'toolkit.fluxcd.io/tenant': 'sre-team' } });
+    expect(prod.patches.slice(-3)).toStrictEqual([
+      {
+        patch: '- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --concurrent=20\n- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --requeue-dependency=5s\n',
+        target: { kind: 'Deployment', name: 'kustomize-controller' },
+      },
+      { patch: '- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --concurrent=20\n', target: { kind: 'Deployment', name: 'helm-controller' } },
+      { patch: 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: helm-controller\nspec:\n  replicas: 2\n', target: { kind: 'Deployment', name: 'helm-controller' } },
+    ]);
+    expect(components('stg-eu-1').patches.at(-3).patch).toContain('--concurrent=5');
+  });
+
+  test('the operator takes the same controller flags and labels', () => {
+    // GIVEN / WHEN
+    const { errors, outdir } = synth((app) => {
+      smallFleet(app, {
+        flux: {
+          bootstrap: Bootstrap.operator({
+            instance: { controllerFlags: { 'source-controller': ['--concurrent=10'] }, commonMetadata: { labels: { team: 'platform' } } },
+          }),
+        },
+      });
+    });
+    // THEN
+    expect(errors).toStrictEqual([]);
+    const spec = find(outdir, 'clusters/stg-eu-1/flux-system/flux-system.yaml', 'FluxInstance').spec;
+    expect(spec.commonMetadata).toStrictEqual({ labels: { team: 'platform' } });
+    expect(spec.kustomize.patches.at(-1)).toStrictEqual({
+      patch: '- op: add\n  path: /spec/template/spec/containers/0/args/-\n  value: --concurrent=10\n',
+      target: { kind: 'Deployment', name: 'source-controller' },
+    });
+  });
+
+  test('fails when a controller flag is not a flag, or names no Flux controller', () => {
+    // GIVEN / WHEN
+    const { errors } = synth((app) => {
+      smallFleet(app, {
+        flux: { bootstrap: Bootstrap.plain({ controllers: { controllerFlags: { 'kustomize-controler': ['--concurrent=5'], 'helm-controller': ['concurrent=5'] } as any } }) },
+      });
+    });
+    // THEN
+    expect(errors.filter((e) => e.includes('stg-eu-1'))).toStrictEqual([
+      '[acme/staging/stg-eu-1/flux-system/flux-components] Bootstrap.plain() controllers.controllerFlags names "kustomize-controler", which is not a Flux controller; use one of "source-controller", "kustomize-controller", "helm-controller", "notification-controller", "image-reflector-controller", "image-automation-controller", "source-watcher"',
+      '[acme/staging/stg-eu-1/flux-system/flux-components] Bootstrap.plain() controllers.controllerFlags.helm-controller flag "concurrent=5" is not a flag; write it as "--name=value", e.g. "--concurrent=20"',
+    ]);
+  });
+});

@@ -183,6 +183,18 @@ describe('broken fleets fail with clear messages and write nothing', () => {
     ]);
   });
 
+  test('fails when a cluster variable has the name of a computed runtime fact', () => {
+    // GIVEN / WHEN
+    const { errors } = synthErrors((app) => {
+      const fleet = new Fleet<Record<string, string>>(app, 'acme', { registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }) });
+      fleet.addEnvironment('staging', { channel: 'latest' }).addCluster('stg-eu-1', { region: 'eu-west-1', vars: { CLUSTER_NAME: 'staging-1', domain: 'x' } });
+    });
+    // THEN
+    expect(errors).toStrictEqual([
+      '[acme/staging/stg-eu-1] vars.CLUSTER_NAME "staging-1" has the name of a runtime fact the fleet computes (CLUSTER_NAME, CLUSTER_ENVIRONMENT, CLUSTER_REGION, CLUSTER_WAVE, ARTIFACT_TAG), and would replace it in flux-runtime-info, which every component substitutes; give the variable another name, e.g. "CLUSTER_NAME_OVERRIDE"',
+    ]);
+  });
+
   test('fails when an interval is not a Go duration', () => {
     const { errors } = synthErrors((app) => {
       const { fleet } = smallFleet(app, { reconcileInterval: '5 minutes' });

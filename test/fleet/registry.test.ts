@@ -1,6 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { Registry } from '../../src/fleet/index.js';
-import { FluxApp, OciRepository } from '../../src/index.js';
+import { ComponentSource, Fleet, FluxApp, OciRepository, SynthError } from '../../src/index.js';
 
 const SECRET = { name: 'ghcr-auth' };
 
@@ -240,6 +243,35 @@ describe('Registry', () => {
       expect(settings).toStrictEqual({ provider: 'generic' });
     });
 
+    test('fails without showing a broken host when a computed host reads an undefined value for a region', () => {
+      // GIVEN
+      const ports: Record<string, number> = { 'eu-west-1': 5001 };
+      const registry = Registry.generic({ host: (region) => `127.0.0.1:${ports[region]}`, repository: 'fleet', insecure: true });
+      // WHEN
+      const messages = registry.validate('us-east-1');
+      // THEN
+      expect(messages).toStrictEqual([
+        'Registry.generic() host function has no host for region "us-east-1": what it returns for that region holds an undefined, null or NaN value (a lookup by region with no entry for "us-east-1", say); return a host for every region the fleet\'s clusters run in',
+      ]);
+      expect(messages.join('\n')).not.toContain('127.0.0.1:undefined');
+      expect(registry.validate('eu-west-1')).toStrictEqual([]);
+    });
+
+    test('fails with a clear message when a computed host throws or returns no string', () => {
+      // GIVEN
+      const throwing = Registry.generic({ host: (region) => { throw new Error(`no registry in ${region}`); }, repository: 'fleet' });
+      const empty = Registry.generic({ host: () => undefined as unknown as string, repository: 'fleet' });
+      // WHEN
+      const messages = [...throwing.validate('us-east-1'), ...empty.validate('us-east-1')];
+      // THEN
+      expect(messages).toStrictEqual([
+        'Registry.generic() host function has no host for region "us-east-1": it throws for it (no registry in us-east-1); return a host for every region the fleet\'s clusters run in',
+        'Registry.generic() host function has no host for region "us-east-1": it returns undefined for it; return a host for every region the fleet\'s clusters run in',
+      ]);
+      expect([throwing.hasRegion('us-east-1'), empty.hasRegion('us-east-1')]).toStrictEqual([false, false]);
+      expect(() => throwing.urlFor('us-east-1', 'x')).toThrow(messages[0]);
+    });
+
     test('an insecure OciRepository built from it passes app.validate()', () => {
       // GIVEN
       const app = new FluxApp();
@@ -304,6 +336,26 @@ describe('Registry', () => {
       expect(() => registry.urlFor('ap-south-1', 'prod')).toThrow(message);
       expect(() => registry.hostFor('ap-south-1')).toThrow(message);
       expect(() => registry.sourceSettings('ap-south-1')).toThrow(message);
+    });
+
+    test('fails in the collected synth report when a cluster runs in a region the map lacks, with the fleet\'s other mistakes', () => {
+      // GIVEN
+      const app = new FluxApp({ outdir: mkdtempSync(join(tmpdir(), 'per-region-')) });
+      const fleet = new Fleet(app, 'acme', { registry, reconcileInterval: '5 minutes' });
+      const staging = fleet.addEnvironment('staging', { channel: 'latest' });
+      staging.addCluster('stg-eu-1', { region: 'eu-west-1' });
+      staging.addCluster('stg-ap-1', { region: 'ap-south-1' });
+      fleet.addComponent('apps', { source: ComponentSource.artifact('oci://ghcr.io/acme/apps', { ref: { tag: '1.0.0' } }) });
+      // WHEN
+      const synth = () => app.synth();
+      // THEN
+      expect(synth).toThrow(SynthError);
+      expect(synth).toThrow([
+        'Synth failed with 2 errors; nothing was written:',
+        '  [acme] registry: Registry.perRegion() has no registry for region "ap-south-1"; add an entry for it (regions listed: "eu-west-1", "westeurope", "europe-west1")',
+        '  [acme/<cluster>/apps/apps] spec.interval "5 minutes" is not a Go duration; use a number and a unit (ms, s, m or h), e.g. "5m" or "1m30s", or Duration.minutes(5) (on cluster stg-eu-1)',
+      ].join('\n'));
+      expect([registry.hasRegion('eu-west-1'), registry.hasRegion('ap-south-1')]).toStrictEqual([true, false]);
     });
 
     test('fails when the map lists no region', () => {
@@ -387,11 +439,21 @@ describe('Registry', () => {
       ['Registry.ecr() region "europe-west1" is not an AWS region (like "eu-west-1") but a Google Cloud one; ECR needs the AWS region of the registry: run the cluster in an AWS region, or set region']],
     ['the ECR region set in props is not an AWS region', Registry.ecr({ ...ecr, region: 'westeurope' }), 'eu-west-1',
       ['Registry.ecr() region "westeurope" is not an AWS region (like "eu-west-1") but looks like an Azure one; ECR needs the AWS region of the registry']],
+    ['the ECR region is misspelled', Registry.ecr(ecr), 'eu-wset-1',
+      ['Registry.ecr() region "eu-wset-1" is not a region AWS runs (flux-fleet\'s list, AWS_REGIONS); did you mean "eu-west-1"?; use the registry\'s AWS region, or, if AWS opened "eu-wset-1" after that list was made, accept it with additionalRegions: ["eu-wset-1"]']],
+    ['the ECR region has no dashes', Registry.ecr(ecr), 'euwest1',
+      ['Registry.ecr() region "euwest1" is not an AWS region (like "eu-west-1") but looks like an Azure one; did you mean "eu-west-1"?; ECR needs the AWS region of the registry: run the cluster in an AWS region, or set region']],
+    ['the ECR region is not one AWS runs, with nothing close', Registry.ecr({ ...ecr, region: 'xx-nowhere-9' }), 'eu-west-1',
+      ['Registry.ecr() region "xx-nowhere-9" is not a region AWS runs (flux-fleet\'s list, AWS_REGIONS); use the registry\'s AWS region, or, if AWS opened "xx-nowhere-9" after that list was made, accept it with additionalRegions: ["xx-nowhere-9"]']],
     ['the ECR partition does not serve the region', Registry.ecr({ ...ecr, partition: 'aws' }), 'cn-northwest-1',
       ['Registry.ecr() partition "aws" does not serve region "cn-northwest-1"; set partition to "aws-cn", or drop it (it follows the region)']],
     // ACR
     ['the ACR region is an AWS region', Registry.acr({ registryName: 'acmefleet', repository: 'fleet' }), 'eu-west-1',
       ['Registry.acr() region "eu-west-1" is not an Azure region (like "westeurope") but an AWS one; ACR with workload identity needs an AKS cluster in an Azure region']],
+    ['the ACR region is misspelled', Registry.acr({ registryName: 'acmefleet', repository: 'fleet' }), 'westeruope',
+      ['Registry.acr() region "westeruope" is not a region Azure runs (flux-fleet\'s list, AZURE_REGIONS); did you mean "westeurope"?; use the registry\'s Azure region, or, if Azure opened "westeruope" after that list was made, accept it with additionalRegions: ["westeruope"]']],
+    ['the ACR region is spelled as its display name', Registry.acr({ registryName: 'acmefleet', repository: 'fleet' }), 'West Europe',
+      ['Registry.acr() region "West Europe" is not an Azure region (like "westeurope"); did you mean "westeurope"?; ACR with workload identity needs an AKS cluster in an Azure region']],
     ['the ACR name has a dash', Registry.acr({ registryName: 'acme-fleet', repository: 'fleet' }), 'westeurope',
       ['Registry.acr() registryName "acme-fleet" is not an ACR name: use 5 to 50 letters and digits only, e.g. "acmefleet"']],
     ['the ACR name is too short', Registry.acr({ registryName: 'acr', repository: 'fleet' }), 'westeurope',
@@ -403,6 +465,10 @@ describe('Registry', () => {
     // GAR
     ['the GAR region is an AWS region and no location is set', Registry.gar({ project: 'acme-fleet', repository: 'fleet' }), 'eu-west-1',
       ['Registry.gar() region "eu-west-1" is not a Google Cloud region (like "europe-west1") but an AWS one; run the cluster in a GCP region, or set location (e.g. "europe-west1" or "europe")']],
+    ['the GAR region is misspelled', Registry.gar({ project: 'acme-fleet', repository: 'fleet' }), 'europe-west11',
+      ['Registry.gar() region "europe-west11" is not a region Google Cloud runs (flux-fleet\'s list, GCP_REGIONS); did you mean "europe-west1"?; use the registry\'s Google Cloud region, or, if Google Cloud opened "europe-west11" after that list was made, accept it with additionalRegions: ["europe-west11"]']],
+    ['the GAR location is a misspelled region', Registry.gar({ project: 'acme-fleet', repository: 'fleet', location: 'us-centrl1' }), 'europe-west1',
+      ['Registry.gar() location "us-centrl1" is not an Artifact Registry location; did you mean "us-central1"?; use a region (like "europe-west1") or a multi-region ("us", "europe" or "asia"), or, if Google opened "us-centrl1" after flux-fleet\'s list (GCP_REGIONS) was made, accept it with additionalRegions: ["us-centrl1"]']],
     ['the GAR location is unknown', Registry.gar({ project: 'acme-fleet', repository: 'fleet', location: 'emea' }), 'europe-west1',
       ['Registry.gar() location "emea" is not an Artifact Registry location; use a region (like "europe-west1") or a multi-region ("us", "europe" or "asia")']],
     ['the GAR project is not a project id', Registry.gar({ project: 'Acme', repository: 'fleet' }), 'europe-west1',
@@ -437,6 +503,20 @@ describe('Registry', () => {
     ['the charts folder is not an OCI path', Registry.ecr({ ...ecr, chartsPath: 'Helm Charts' }), 'eu-west-1',
       ['Registry.ecr() chartsPath "Helm Charts" is not an OCI repository path: use lowercase letters and digits, with \'.\', \'_\', \'-\' between them and \'/\' between components, e.g. "helm-charts"']],
   ];
+
+  test('a region a cloud opened after flux-fleet\'s list is accepted when listed in additionalRegions', () => {
+    // GIVEN
+    const registries = [
+      Registry.ecr({ ...ecr, additionalRegions: ['eu-east-1'] }),
+      Registry.acr({ registryName: 'acmefleet', repository: 'fleet', additionalRegions: ['icelandnorth'] }),
+      Registry.gar({ project: 'acme-fleet', repository: 'fleet', additionalRegions: ['europe-east1'] }),
+    ];
+    // WHEN
+    const messages = [registries[0].validate('eu-east-1'), registries[1].validate('icelandnorth'), registries[2].validate('europe-east1')];
+    // THEN
+    expect(messages).toStrictEqual([[], [], []]);
+    expect(registries[0].urlFor('eu-east-1', 'prod')).toBe('oci://123456789012.dkr.ecr.eu-east-1.amazonaws.com/fleet/prod');
+  });
 
   test.each(failures)('fails when %s', (_, registry, region, messages) => {
     // GIVEN: the registry of the row

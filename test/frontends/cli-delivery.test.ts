@@ -74,7 +74,7 @@ describe('flux-fleet push of a release', () => {
       `moved oci://${HOSTS['eu-west-1']}/rel/clusters/stg-eu-1:latest -> sha256:… (new tag)`,
       `moved oci://${HOSTS['us-east-1']}/rel/clusters/stg-us-1:latest -> sha256:… (new tag)`,
       expect.stringMatching(new RegExp(`^revision ${REVISION}: 5 component artifacts and 5 candidates rev-${SHA} pushed; blobs: 18 uploaded \\([\\d.]+ KiB\\), 0 mounted, 2 unchanged; 2 tags moved$`)),
-      `3 tags of production not moved (moved by promotion: flux-fleet promote rel --environment production --wave <n> --revision ${SHA})`,
+      `3 tags of production not moved (moved by promotion: flux-fleet promote rel --registry --environment production --wave <n> --revision ${SHA})`,
     ]);
     const digests = readFileSync(join(dir, 'rel-digests.txt'), 'utf8').trim().split('\n');
     expect(digests.map((d) => d.replace(/@sha256:[0-9a-f]{64}$/, ''))).toStrictEqual([
@@ -172,8 +172,8 @@ describe('flux-fleet promote, rollback and verify-release', () => {
     expect(result.code).toBe(EXIT.errors);
     expect(result.stderr).toBe([
       'flux-fleet: promotion refused, no tag was moved:',
-      `  prod-ap-1: oci://${HOSTS['ap-southeast-1']}/rel/clusters/prod-ap-1 (ap-southeast-1) has no candidate rev-9999999999999999999999999999999999999999 (revision main@sha1:9999999999999999999999999999999999999999); push that revision first (flux-fleet push --revision main@sha1:9999999999999999999999999999999999999999)`,
-      `  prod-us-1: oci://${HOSTS['us-east-1']}/rel/clusters/prod-us-1 (us-east-1) has no candidate rev-9999999999999999999999999999999999999999 (revision main@sha1:9999999999999999999999999999999999999999); push that revision first (flux-fleet push --revision main@sha1:9999999999999999999999999999999999999999)`,
+      `  prod-ap-1: oci://${HOSTS['ap-southeast-1']}/rel/clusters/prod-ap-1 (ap-southeast-1) has no candidate rev-9999999999999999999999999999999999999999 (revision main@sha1:9999999999999999999999999999999999999999); push that revision first (flux-fleet push <dir> --registry --revision main@sha1:9999999999999999999999999999999999999999)`,
+      `  prod-us-1: oci://${HOSTS['us-east-1']}/rel/clusters/prod-us-1 (us-east-1) has no candidate rev-9999999999999999999999999999999999999999 (revision main@sha1:9999999999999999999999999999999999999999); push that revision first (flux-fleet push <dir> --registry --revision main@sha1:9999999999999999999999999999999999999999)`,
       '',
     ].join('\n'));
   }, 120_000);

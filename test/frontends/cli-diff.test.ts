@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
@@ -263,5 +263,29 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-eu-2, stg-us-1 (production wave 1
   test('is listed in the overall help', async () => {
     const result = await cli('--help');
     expect(result.stdout).toContain('  diff <old> <new>  Show which clusters change between two trees');
+  });
+});
+
+describe('flux-fleet diff of a packed folder', () => {
+  test('lists the changed file under artifacts/ and shows its lines, beside the clusters whose pinned digest moves', async () => {
+    // GIVEN: the example fleet, then the same with a limit raised in a file of its packed infra/ folder
+    const base = join(work, 'repo');
+    cpSync(join(import.meta.dirname, '..', '..', 'examples', 'fleet'), base, { recursive: true, filter: (src) => !src.includes(`${join('fleet', 'dist')}`) });
+    buildApp(join(work, 'old'), base).synth();
+    const limits = join(base, 'infra', 'configs', 'limits.yaml');
+    writeFileSync(limits, readFileSync(limits, 'utf8').replace('memory: 256Mi', 'memory: 1Gi'));
+    buildApp(join(work, 'new'), base).synth();
+    // WHEN
+    const result = await cli('diff', 'old', 'new');
+    // THEN
+    expect(result.code).toBe(1);
+    const text = result.stdout;
+    expect(text).toContain('Outside clusters/: artifacts/infra/configs/limits.yaml changed, release.json changed');
+    expect(text).toContain([
+      'Packed folders (artifacts/): the clusters pinning them show a new spec.ref.digest',
+      '  ~ file artifacts/infra/configs/limits.yaml',
+    ].join('\n'));
+    expect(text).toMatch(/\n {6}@@ -\d+ \+\d+ @@\n(?: {6} .*\n)? {6}- +memory: 256Mi\n {6}\+ +memory: 1Gi\n/);
+    expect(text).toMatch(/spec\.ref\.digest: "sha256:[0-9a-f]+…?"? → /);
   });
 });

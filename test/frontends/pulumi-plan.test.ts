@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { buildApp, buildFleet } from '../../examples/fleet/app.js';
-import { planFluxBootstrap } from '../../src/frontends/pulumi/bootstrap-plan.js';
+import { planFluxBootstrap, planFluxBootstrapFromTree } from '../../src/frontends/pulumi/bootstrap-plan.js';
 import { Bootstrap, bootstrapObjects, checkFluxSchema, ComponentSource, Fleet, FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION, FluxApp, Registry, Signing, SynthError } from '../../src/index.js';
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
@@ -39,12 +39,12 @@ describe('planFluxBootstrap', () => {
     const objects = readBootstrapFile(committed, 'stg-eu-1');
     expect(plan).toStrictEqual({
       clusterName: 'stg-eu-1',
+      kind: 'operator',
       namespace: 'flux-system',
       syncUrl: 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/clusters/stg-eu-1',
       syncTag: 'latest',
       fluxVersion: '2.9.x',
       operator: { chart: FLUX_OPERATOR_CHART_URL, version: FLUX_OPERATOR_VERSION, releaseName: 'flux-operator', namespace: 'flux-system' },
-      pullSecret: undefined,
       apply: [objects[0], objects[1]],
       fromSync: [objects[2], objects[3]],
     });
@@ -58,40 +58,35 @@ describe('planFluxBootstrap', () => {
     buildApp(dist).synth();
     const fleet = buildFleet(new App());
 
-    // the five clusters the Flux Operator runs on 2.9; stg-eu-2, the 2.10 canary on plain Flux, is refused (below)
-    const operated = fleet.clusters.filter((c) => c.name !== 'stg-eu-2');
-    expect(operated.map((c) => c.name)).toStrictEqual(['stg-eu-1', 'stg-us-1', 'prod-eu-1', 'prod-us-1', 'prod-ap-1']);
-
-    for (const cluster of operated) {
+    for (const cluster of fleet.clusters) {
       // WHEN
       const plan = planFluxBootstrap(fleet, cluster);
 
       // THEN
       const objects = [...plan.apply, ...plan.fromSync];
-      expect(objects).toStrictEqual(bootstrapObjects(fleet.bootstrap, fleet.bootstrapFacts(cluster)));
+      expect(objects).toStrictEqual(bootstrapObjects(fleet.bootstrapOf(cluster), fleet.bootstrapFacts(cluster)));
       expect(objects).toStrictEqual(readBootstrapFile(dist, cluster.name));
       expect(objects).toStrictEqual(readBootstrapFile(committed, cluster.name));
-      expect(objects.flatMap((o) => checkFluxSchema(o))).toStrictEqual([]);
+      expect(objects.flatMap((o) => checkFluxSchema(o, { fluxMinor: cluster.name === 'stg-eu-2' ? '2.10' : '2.9' }))).toStrictEqual([]);
+      // and the plan read from the synthesized tree alone is the same
+      expect(planFluxBootstrapFromTree(dist, cluster.name)).toStrictEqual(plan);
     }
   });
 
-  test('fails for the example\'s stg-eu-2, which its own flux.bootstrap puts on plain Flux 2.10, saying where to change it', () => {
+  test('the example\'s stg-eu-2, on plain Flux 2.10: Flux\'s release manifests first, fitted as flux-components fits them, then every object', () => {
     // GIVEN
     const fleet = buildFleet(new App());
-    const canary = fleet.clusters.find((c) => c.name === 'stg-eu-2')!;
-    const objects = bootstrapObjects(fleet.bootstrapOf(canary), fleet.bootstrapFacts(canary));
 
-    // THEN: what synth writes for it is plain Flux from its release manifests, valid for Flux 2.10, with no FluxInstance
-    expect(objects).toStrictEqual(readBootstrapFile(committed, 'stg-eu-2'));
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual([
+    // WHEN
+    const plan = planFluxBootstrap(fleet, 'stg-eu-2');
+
+    // THEN
+    expect({ kind: plan.kind, operator: plan.operator, fromSync: plan.fromSync, fluxVersion: plan.fluxVersion }).toStrictEqual({ kind: 'plain', operator: undefined, fromSync: [], fluxVersion: '2.10.x' });
+    expect(plan.apply.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual([
       'ConfigMap/flux-runtime-info', 'OCIRepository/flux-manifests', 'Kustomization/flux-components', 'OCIRepository/flux-system', 'Kustomization/flux-system',
     ]);
-    expect(objects.flatMap((o) => checkFluxSchema(o, { fluxMinor: '2.10' }))).toStrictEqual([]);
-    // and the component, which installs through the operator, refuses it by name and says where the plain bootstrap is set
-    expect(() => planFluxBootstrap(fleet, 'stg-eu-2')).toThrow(new Error(
-      'Cannot bootstrap cluster "stg-eu-2": its bootstrap has no FluxInstance, and the Pulumi component installs Flux through the Flux Operator; '
-      + 'use Bootstrap.operator() (the default) on the cluster (its flux.bootstrap, at acme/staging/stg-eu-2), or install Flux another way (`flux install`) and apply bootstrapObjects() yourself',
-    ));
+    const components = plan.apply.find((o) => o.metadata.name === 'flux-components')!;
+    expect(plan.fluxManifests).toStrictEqual({ url: 'oci://ghcr.io/fluxcd/flux-manifests', ref: { semver: '2.10.x' }, patches: components.spec.patches, images: [] });
   });
 
   test('takes the operator chart, version and values from the fleet bootstrap, and names the pull secret', () => {
@@ -124,7 +119,7 @@ describe('planFluxBootstrap', () => {
     const plan = planFluxBootstrap(fleet, cluster, { operatorVersion: '0.59.0' });
 
     // THEN
-    expect(plan.operator.version).toBe('0.59.0');
+    expect(plan.operator?.version).toBe('0.59.0');
     expect(plan.fromSync[0].spec.ref).toStrictEqual({ tag: FLUX_OPERATOR_VERSION });
   });
 
@@ -145,12 +140,13 @@ describe('planFluxBootstrap', () => {
     expect(() => planFluxBootstrap(fleet, cluster)).toThrow(/Cluster "stg-1" \(acme\/staging\/stg-1\) is not a cluster of fleet acme; pass one of its clusters/);
   });
 
-  test('fails when the fleet bootstraps plain Flux', () => {
+  test('fails when the tree lacks the cluster, naming those it has', () => {
     // GIVEN
-    const { fleet } = ghcrFleet({ bootstrap: Bootstrap.plain() });
+    const dist = join(mkdtempSync(join(tmpdir(), 'pulumi-plan-')), 'dist');
+    buildApp(dist).synth();
 
     // THEN
-    expect(() => planFluxBootstrap(fleet, 'stg-1')).toThrow(/its bootstrap has no FluxInstance.*use Bootstrap\.operator\(\) \(the default\) on the fleet,/);
+    expect(() => planFluxBootstrapFromTree(dist, 'prod-eu-9')).toThrow(/release\.json lists no cluster "prod-eu-9"; use one of "prod-ap-1", "prod-eu-1"/);
   });
 
   test('fails when the operator version is not exact', () => {

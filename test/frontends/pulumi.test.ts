@@ -362,13 +362,91 @@ describe('FluxBootstrap', () => {
       .toThrow(/FluxBootstrap "flux" has no Kubernetes provider; pass the cluster's, e\.g\. \{ provider: new k8s\.Provider/);
   });
 
-  test('fails when the fleet bootstraps plain Flux', async () => {
+  test('fails when a plain Flux cluster is given no install manifests, naming the command that writes them', async () => {
     // GIVEN
     const { FluxBootstrap } = await pulumiFrontEnd();
     const { fleet } = ghcrFleet({ bootstrap: Bootstrap.plain() });
 
     // THEN
     expect(() => new FluxBootstrap('flux', { fleet, cluster: 'stg-1', pullSecret: DOCKER_CONFIG }, { provider }))
-      .toThrow(/its bootstrap has no FluxInstance/);
+      .toThrow(/cluster "stg-1" runs plain Flux, which this component installs from Flux's install manifests; give them as fluxInstall, .*flux-fleet bootstrap <tree> --cluster stg-1 --flux-manifests <folder>/);
+  });
+});
+
+describe('FluxBootstrap from a synthesized tree (release.json), with no fleet program', () => {
+  const INSTALL = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: kustomizations.kustomize.toolkit.fluxcd.io }
+spec: { group: kustomize.toolkit.fluxcd.io, names: { kind: Kustomization, plural: kustomizations }, scope: Namespaced, versions: [] }
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: kustomize-controller, namespace: flux-system }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: kustomize-controller, namespace: flux-system }
+spec: { selector: { matchLabels: { app: kustomize-controller } }, template: { metadata: { labels: { app: kustomize-controller } }, spec: { containers: [{ name: manager, image: ghcr.io/fluxcd/kustomize-controller:v1.10.0 }] } } }
+`;
+
+  test('an operator cluster gets the same resources from the tree as from the fleet', async () => {
+    // GIVEN
+    const { FluxBootstrap } = await pulumiFrontEnd();
+    const dist = join(mkdtempSync(join(tmpdir(), 'pulumi-tree-')), 'dist');
+    buildApp(dist).synth();
+
+    // WHEN
+    new FluxBootstrap('tree', { tree: dist, cluster: 'prod-eu-1' }, { provider });
+    new FluxBootstrap('fleet', { fleet: buildFleet(new App()), cluster: 'prod-eu-1' }, { provider });
+    await settle();
+
+    // THEN
+    const of = (prefix: string) => engine.resources.filter((r) => r.name.startsWith(`${prefix}-`)).map((r) => ({ type: r.type, name: r.name.slice(prefix.length), inputs: r.inputs }));
+    expect(of('tree')).toStrictEqual(of('fleet'));
+    expect(of('tree').map((r) => r.name)).toStrictEqual(['-namespace', '-flux-operator', '-configmap-flux-runtime-info', '-fluxinstance-flux']);
+  });
+
+  test('a plain Flux cluster: Flux\'s install manifests, definitions first, then every bootstrap object after all of them', async () => {
+    // GIVEN
+    const { FluxBootstrap } = await pulumiFrontEnd();
+    const dist = join(mkdtempSync(join(tmpdir(), 'pulumi-tree-')), 'dist');
+    buildApp(dist).synth();
+
+    // WHEN
+    const flux = new FluxBootstrap('flux', { tree: dist, cluster: 'stg-eu-2', fluxInstall: INSTALL }, { provider });
+    await settle();
+
+    // THEN
+    const namespace = child('kubernetes:core/v1:Namespace', 'flux-namespace');
+    const crd = child('kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition', 'flux-install-customresourcedefinition-kustomizations.kustomize.toolkit.fluxcd.io');
+    const account = child('kubernetes:core/v1:ServiceAccount', 'flux-install-serviceaccount-flux-system-kustomize-controller');
+    const deployment = child('kubernetes:apps/v1:Deployment', 'flux-install-deployment-flux-system-kustomize-controller');
+    const resources = engine.resources.filter((r) => r.name.startsWith('flux-'));
+    expect(Object.fromEntries(resources.map((r) => [r.name, r.dependencies]))).toStrictEqual(Object.fromEntries([
+      ['flux-namespace', []],
+      ['flux-install-customresourcedefinition-kustomizations.kustomize.toolkit.fluxcd.io', [namespace]],
+      ['flux-install-serviceaccount-flux-system-kustomize-controller', [namespace, crd]],
+      ['flux-install-deployment-flux-system-kustomize-controller', [namespace, crd]],
+      ['flux-configmap-flux-runtime-info', [crd, account, deployment]],
+      ['flux-ocirepository-flux-manifests', [child('kubernetes:core/v1:ConfigMap', 'flux-configmap-flux-runtime-info')]],
+      ['flux-kustomization-flux-components', [child('kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository', 'flux-ocirepository-flux-manifests')]],
+      ['flux-ocirepository-flux-system', [child('kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization', 'flux-kustomization-flux-components')]],
+      ['flux-kustomization-flux-system', [child('kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository', 'flux-ocirepository-flux-system')]],
+    ]));
+    expect(byName(engine, 'flux-kustomization-flux-components').inputs).toStrictEqual(readBootstrapFile(dist, 'stg-eu-2')[2]);
+    expect([flux.operatorRelease, flux.fluxInstance, await valueOf(flux.operatorVersion), await valueOf(flux.fluxVersion)]).toStrictEqual([undefined, undefined, '', '2.10.x']);
+  });
+
+  test('fails when given both a fleet and a tree, or install manifests for an operator cluster', async () => {
+    // GIVEN
+    const { FluxBootstrap } = await pulumiFrontEnd();
+    const dist = join(mkdtempSync(join(tmpdir(), 'pulumi-tree-')), 'dist');
+    buildApp(dist).synth();
+
+    // THEN
+    expect(() => new FluxBootstrap('both', { tree: dist, fleet: buildFleet(new App()), cluster: 'stg-eu-1' }, { provider }))
+      .toThrow('FluxBootstrap "both": give either fleet (the fleet program\'s Fleet) or tree (a synthesized tree, the folder holding release.json), not both');
+    expect(() => new FluxBootstrap('extra', { tree: dist, cluster: 'stg-eu-1', fluxInstall: INSTALL }, { provider }))
+      .toThrow(/fluxInstall is set, but cluster "stg-eu-1" is bootstrapped through the Flux Operator, which installs Flux itself; drop fluxInstall/);
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart } from 'cdk8s';
@@ -28,6 +28,31 @@ describe('the report of a failed synth', () => {
     // THEN
     expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toStrictEqual({ status: 1, stdout: '', stderr: BROKEN_FLEET_REPORT });
     expect(existsSync(outdir)).toBe(false);
+  }, 120_000);
+
+  test('fails when the output folder holds a file synth did not write: the refusal alone, exit 1, no stack, the files untouched', () => {
+    // GIVEN
+    const outdir = join(mkdtempSync(join(tmpdir(), 'synth-report-')), 'dist');
+    const program = () => spawnSync(TSX, [join(ROOT, 'test', 'fixtures', 'programs', 'foreign-file.ts'), outdir], {
+      cwd: ROOT, encoding: 'utf8', timeout: 110_000,
+    });
+    expect(program().status).toBe(0);
+    const written = readdirSync(outdir).sort();
+    writeFileSync(join(outdir, 'notes.txt'), 'kept by hand\n');
+    // WHEN
+    const run = program();
+    // THEN
+    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toStrictEqual({
+      status: 1,
+      stdout: '',
+      stderr: [
+        `Refusing to write "${outdir}": it holds a file that flux-fleet did not write, which a synth would delete:`,
+        '  notes.txt',
+        'Move it out of the output folder (the fleet program can write such files itself), or set foreignFiles to "keep" to carry them over or to "remove" to delete them.',
+        '',
+      ].join('\n'),
+    });
+    expect(readdirSync(outdir).sort()).toStrictEqual([...written, 'notes.txt'].sort());
   }, 120_000);
 
   test('fails when one mistake repeats on several ClusterScopes: one line naming them', () => {

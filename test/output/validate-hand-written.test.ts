@@ -159,3 +159,71 @@ spec:
     expect([...found].sort()).toStrictEqual(['apps/common/labels.yaml', 'apps/prod/json/ports.yaml', 'apps/prod/memory.yaml', 'apps/prod/replicas.yaml']);
   });
 });
+
+describe('validate reads every Flux version form the Flux Operator accepts', () => {
+  /** A cluster whose FluxInstance asks for `version`, with a Kustomization and an Alert at `alertApi`. */
+  function cluster(version: string, alertApi?: string): Record<string, string> {
+    const alert = alertApi === undefined ? '' : `---
+apiVersion: ${alertApi}
+kind: Alert
+metadata: { name: slack, namespace: flux-system }
+spec:
+  providerRef: { name: slack }
+  eventSources: [{ kind: Kustomization, name: "*" }]
+---
+apiVersion: ${alertApi}
+kind: Provider
+metadata: { name: slack, namespace: flux-system }
+spec: { type: slack, channel: alerts, secretRef: { name: slack-url } }
+`;
+    return {
+      'clusters/staging/flux-system/flux-instance.yaml': INSTANCE(['source-controller', 'kustomize-controller', 'notification-controller']).replace('version: 2.9.x', `version: ${JSON.stringify(version)}`),
+      'clusters/staging/tenants.yaml': `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: { name: tenants, namespace: flux-system }
+spec:
+  interval: 12h
+  path: ./tenants
+  prune: true
+  sourceRef: { kind: OCIRepository, name: flux-system }
+${alert}`,
+    };
+  }
+
+  test.each(['2.x', '*', '2.9.x', '2.9', 'v2.9.4', '~2.9.0', '^2.8', '>=2.8.0 <2.10.0', '2.8.x || 2.9.x'])('"%s" passes', async (version) => {
+    // GIVEN
+    const dir = tree(cluster(version));
+    // WHEN
+    const report = await validateTree(dir, { build: false });
+    // THEN
+    expect(report.errors).toStrictEqual([]);
+  });
+
+  test('a range over several minors checks each object against every minor it admits', async () => {
+    // GIVEN: the v1beta3 notification API that Flux 2.7 to 2.9 serve, under "2.x", which admits 2.10 too
+    const ranged = tree(cluster('2.x', 'notification.toolkit.fluxcd.io/v1beta3'));
+    const pinned = tree(cluster('2.9.x', 'notification.toolkit.fluxcd.io/v1beta3'));
+    // WHEN
+    const [ranging, pinning] = await Promise.all([validateTree(ranged, { build: false }), validateTree(pinned, { build: false })]);
+    // THEN
+    expect(ranging.errors.map((e) => `${e.object}: ${e.message}`)).toStrictEqual([
+      'Alert/flux-system/slack: apiVersion notification.toolkit.fluxcd.io/v1beta3 of Alert is not served by Flux v2.10; use notification.toolkit.fluxcd.io/v1',
+      'Provider/flux-system/slack: apiVersion notification.toolkit.fluxcd.io/v1beta3 of Provider is not served by Flux v2.10; use notification.toolkit.fluxcd.io/v1',
+    ]);
+    expect(pinning.errors).toStrictEqual([]);
+  });
+
+  test.each([
+    ['2.x.y', 'spec.distribution.version "2.x.y" is not a version or semver range; use an exact release ("2.9.4"), a minor ("2.9.x") or a range ("2.x", ">=2.8.0 <2.10.0")'],
+    ['3.x', 'spec.distribution.version "3.x" admits no Flux minor flux-fleet knows (2.7 to 2.10), so its schemas cannot be checked; use e.g. "2.x" or "2.9.x"'],
+    ['2.6.x', 'spec.distribution.version "2.6.x" asks for Flux 2.6, which flux-fleet does not know (it knows 2.7 to 2.10), so its schemas cannot be checked; use a minor from 2.7 to 2.10'],
+    ['>=2.0.0 <2.7.0', 'spec.distribution.version ">=2.0.0 <2.7.0" admits no Flux minor flux-fleet knows (2.7 to 2.10), so its schemas cannot be checked; use e.g. "2.x" or "2.9.x"'],
+  ])('fails when the version is %s', async (version, message) => {
+    // GIVEN
+    const dir = tree(cluster(version));
+    // WHEN
+    const report = await validateTree(dir, { build: false });
+    // THEN
+    expect(report.errors).toStrictEqual([{ file: 'clusters/staging/flux-system/flux-instance.yaml', object: 'FluxInstance/flux-system/flux', message }]);
+  });
+});

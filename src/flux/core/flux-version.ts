@@ -1,4 +1,5 @@
 import { API_VERSION } from './api.js';
+import { SemverRange, SemverRangeError } from './semver.js';
 
 /**
  * A Flux minor release flux-fleet knows: which API versions it serves, and what installs it. Flux 2.7 and 2.8 serve
@@ -66,4 +67,48 @@ export function fluxVersionProblem(field: string, version: string): string | und
 /** The API version Flux `minor` serves for `Provider` and `Alert`. */
 export function notificationApiVersion(minor: FluxMinor): string {
   return NOTIFICATION_API_VERSION[minor];
+}
+
+/**
+ * The Flux minors flux-fleet knows that a version setting admits, oldest first, read as the Flux Operator reads
+ * `spec.distribution.version`: any semver constraint (Masterminds syntax): an exact release (`2.9.4`, `v2.9.4`), a
+ * minor kept up with (`2.9.x`, `~2.9.0`, `2.9`), a wider range (`2.x`, `*`, `>=2.8.0 <2.10.0`, `^2.8`), alternatives
+ * (`2.9.x || 2.10.x`). The operator installs the highest release of the range that its own release embeds, so a range
+ * over several minors may run any of them as the operator is upgraded. Undefined when the setting is not a constraint.
+ */
+export function admittedFluxMinors(version: string): FluxMinor[] | undefined {
+  let range: SemverRange;
+  try {
+    range = SemverRange.parse(version.trim());
+  } catch (e) {
+    if (e instanceof SemverRangeError) return undefined;
+    throw e;
+  }
+  return FLUX_MINORS.filter((minor) => {
+    const [major, minorNumber] = minor.split('.').map(Number);
+    // Releases of the minor: a constraint admits the minor when it admits one of its patch releases.
+    for (let patch = 0; patch < 100; patch++) {
+      if (range.matches({ major, minor: minorNumber, patch, prerelease: [] })) return true;
+    }
+    return false;
+  });
+}
+
+/**
+ * What is wrong with a Flux version as the Flux Operator (or a plain Flux bootstrap's release source) reads it, or
+ * undefined when it admits at least one minor flux-fleet knows, whose schemas a tree can then be checked against.
+ *
+ * @param field how the setting is named in the message, e.g. `spec.distribution.version`
+ */
+export function fluxVersionRangeProblem(field: string, version: string): string | undefined {
+  const admitted = admittedFluxMinors(version);
+  if (admitted === undefined) {
+    return `${field} "${version}" is not a version or semver range; use an exact release ("2.9.4"), a minor ("2.9.x") or a range ("2.x", ">=2.8.0 <2.10.0")`;
+  }
+  if (admitted.length > 0) return undefined;
+  const minor = fluxMinorOf(version);
+  const known = `${FLUX_MINORS[0]} to ${FLUX_MINORS[FLUX_MINORS.length - 1]}`;
+  return minor !== undefined
+    ? `${field} "${version}" asks for Flux ${minor}, which flux-fleet does not know (it knows ${known}), so its schemas cannot be checked; use a minor from ${known}`
+    : `${field} "${version}" admits no Flux minor flux-fleet knows (${known}), so its schemas cannot be checked; use e.g. "2.x" or "2.9.x"`;
 }

@@ -1,6 +1,10 @@
+import { App, Chart } from 'cdk8s';
 import { HelmComponent, KustomizeComponent } from '../../fleet/component.js';
 import type { Component } from '../../fleet/component.js';
 import type { Fleet } from '../../fleet/fleet.js';
+import type { Notification } from '../../fleet/notification.js';
+import type { Signing } from '../../fleet/signing.js';
+import { matchesTargets } from '../../fleet/targets.js';
 import { FLEET_HTML_FILE, FLEET_MARKDOWN_FILE, renderFleetHtml, renderFleetMarkdown } from '../../output/review/index.js';
 import type { FleetPicture, PictureComponent } from '../../output/review/index.js';
 import type { ConfigTree } from '../../output/writer/config-tree.js';
@@ -35,9 +39,35 @@ export function fleetPictureOf(fleet: Fleet<any>): FleetPicture {
       registry: registry.hostFor(cluster.region),
       labels: cluster.labels,
       components: fleet.components.filter((c) => c.appliesTo(cluster)).map((c) => c.name),
+      flux: { version: fleet.bootstrapFacts(cluster).flux.version, bootstrap: fleet.bootstrapOf(cluster).kind },
+      signer: (cluster.env.verify ?? true) ? signerLabel(fleet.signingOf(cluster.env)) : 'none (verify: false)',
     })),
     components: fleet.components.map((c) => componentOf(fleet, c)),
+    notifications: fleet.notifications.map(({ notification, routing }) => ({
+      name: notification.id,
+      destination: destinationOf(notification),
+      clusters: fleet.clusters.filter((c) => matchesTargets(routing.targets, c)).map((c) => c.name).sort(),
+      ...(routing.tenants === true ? { tenants: fleet.tenants.map((t) => t.name) }
+        : Array.isArray(routing.tenants) ? { tenants: routing.tenants.map((t) => t.name) } : {}),
+    })),
   };
+}
+
+/** Who signs, in a few words: the CI job and its ref, the key's Secret, or the keyless identity. */
+function signerLabel(signing: Signing | undefined): string {
+  const id = signing?.identity();
+  if (!id) return 'none';
+  if (!id.keyless) return `${id.tool} key (Secret ${id.secretName})`;
+  if (id.ci?.system === 'github-actions') return `GitHub Actions ${id.ci.repository} ${id.ci.workflow} on ${id.ci.ref}`;
+  if (id.ci?.system === 'gitlab-ci') return `GitLab CI ${id.ci.project} on ${id.ci.ref}`;
+  return `keyless ${id.subject}`;
+}
+
+/** Where a notification posts: its Provider's type, and its channel when it names one. */
+function destinationOf(notification: Notification): string {
+  const objects = notification.build(new Chart(new App(), 'picture'), { clusterName: 'picture', environment: 'picture', region: 'picture', ownNamespaceOnly: false });
+  const spec = (objects.provider.toJson() as { spec?: { type?: string; channel?: string } }).spec ?? {};
+  return `${spec.type ?? 'unknown'}${spec.channel ? ` #${spec.channel.replace(/^#/, '')}` : ''}`;
 }
 
 function componentOf(fleet: Fleet<any>, component: Component<any>): PictureComponent {
@@ -48,7 +78,11 @@ function componentOf(fleet: Fleet<any>, component: Component<any>): PictureCompo
     const url = chart.urlFor(fleet.props.registry, region);
     const where = chart.mirrored ? `${url.replace(/^oci:\/\/[^/]+\//, '')} (mirrored in each region's registry)` : url;
     const version = typeof chart.options.version === 'function' ? 'per cluster' : chart.options.version;
-    return { ...common, kind: 'helm', source: `chart ${where}, version ${version}` };
+    const chartVersions = fleet.environments.map((env) => ({
+      environment: env.name,
+      versions: [...new Set(env.clusters.filter((c) => component.appliesTo(c)).map((c) => chart.versionFor(c)))].sort(),
+    })).filter((e) => e.versions.length > 0);
+    return { ...common, kind: 'helm', source: `chart ${where}, version ${version}`, chartVersions };
   }
   if (component instanceof KustomizeComponent) {
     const p = component.props;

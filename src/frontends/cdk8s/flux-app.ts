@@ -61,7 +61,14 @@ export class FluxApp extends App {
         super.synth();
         return;
       }
-      this.writeFleets(fleets, all);
+      try {
+        this.writeFleets(fleets, all);
+      } catch (e) {
+        // A refusal to write (a foreign file in the output folder, another synth holding its lock) is said as plainly
+        // as a synth report: its message alone, with no stack trace under it, when nothing catches it.
+        if (FluxFleetError.isFluxFleetError(e) && !SynthError.isSynthError(e)) throw reportIfUncaught(e);
+        throw e;
+      }
     });
   }
 
@@ -247,11 +254,12 @@ function formatLine(line: SynthReportLine): string {
 }
 
 /**
- * Lets a SynthError that nothing catches end the program with its report alone: until the event loop turns, an
- * uncaught exception listener prints the report to stderr and exits with code 1 (instead of Node's dump of the error
- * and its source line). Any other uncaught error then gets Node's usual treatment: printed, exit code 1.
+ * Lets a SynthError (or another refusal of synth) that nothing catches end the program with its message alone: until
+ * the event loop turns, an uncaught exception listener prints the message to stderr and exits with code 1 (instead of
+ * Node's dump of the error, its source line and its stack). Any other uncaught error then gets Node's usual treatment:
+ * printed, exit code 1.
  */
-function reportIfUncaught(error: SynthError): SynthError {
+function reportIfUncaught<E extends FluxFleetError>(error: E): E {
   const listener = (e: unknown): void => {
     if (e === error) {
       process.stderr.write(`${error.message}\n`);

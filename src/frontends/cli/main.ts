@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, EXIT_STATUS, UsageError } from './args.js';
 import type { CliIo, Command } from './args.js';
+import { adoptCommand } from './commands/adopt.js';
+import { bootstrapCommand } from './commands/bootstrap.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
@@ -24,6 +26,8 @@ export type { CliIo } from './args.js';
 const COMMANDS: Readonly<Record<string, Command>> = {
   'validate': validateCommand,
   'diff': diffCommand,
+  'adopt': adoptCommand,
+  'bootstrap': bootstrapCommand,
   'push': pushCommand,
   'promote': promoteCommand,
   'mirror': mirrorCommand,

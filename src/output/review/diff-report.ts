@@ -40,7 +40,7 @@ export function formatFleetDiff(diff: FleetDiff, options: DiffReportOptions = {}
   const summary = format === 'markdown' ? markdownSummary(diff) : textSummary(diff);
   const blocks = groups.map((g) => (format === 'markdown' ? markdownBlock(g) : textBlock(g)));
 
-  let out = summary;
+  let out = summary + packedFolders(diff.otherFiles, format);
   for (let i = 0; i < blocks.length; i++) {
     const leftOut = groups.slice(i).reduce((n, g) => n + g.clusters.length, 0);
     const note = format === 'markdown'
@@ -115,7 +115,8 @@ function objectLines(o: ObjectChange, show: ShowOptions): string[] {
   return lines;
 }
 
-function fieldLine(f: FieldChange, max: number): string {
+/** A field change on one line: `path: old → new`, `+ path: value` or `- path: value`, values cut to `max` characters. */
+export function fieldLine(f: FieldChange, max: number): string {
   if (f.type === 'added') return `+ ${f.path}: ${showValue(f.to, max)}`;
   if (f.type === 'removed') return `- ${f.path}: ${showValue(f.from, max)}`;
   const [a, b] = showPair(f.from, f.to, max);
@@ -211,6 +212,20 @@ function markdownSummary(diff: FleetDiff): string {
     out.push('', `Outside \`clusters/\`: ${diff.otherFiles.map((f) => `\`${f.path}\` ${f.type}`).join(', ')}.`);
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * The files of packed folders (`artifacts/<name>/`) that change, with their lines: a cluster shows such a change only as
+ * a new `spec.ref.digest` of the source that pins the folder.
+ */
+function packedFolders(files: readonly FileChange[], format: DiffFormat): string {
+  const shown = files.filter((f) => f.lines !== undefined);
+  if (shown.length === 0) return '';
+  const title = 'Packed folders (artifacts/): the clusters pinning them show a new spec.ref.digest';
+  const body = shown.map((f) => [`${SIGN[f.type]} file ${f.path}`, ...f.lines!.map((l) => `    ${l}`)].join('\n')).join('\n');
+  if (format === 'text') return `\n${title}\n${body.split('\n').map((l) => `  ${l}`).join('\n')}\n`;
+  const fence = '`'.repeat(Math.max(3, ...[...body.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+  return `\n<details>\n<summary>${html(title)}</summary>\n\n${fence}diff\n${body}\n${fence}\n\n</details>\n`;
 }
 
 function markdownBlock(group: Group): string {

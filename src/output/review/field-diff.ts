@@ -64,9 +64,14 @@ function collectArray(from: readonly unknown[], to: readonly unknown[], path: st
   flush();
 }
 
-type AlignOp = { type: 'same' | 'removed' | 'added'; index: number };
+/** One step of an alignment: an element in both sequences (its index in the new one), or one removed or added. */
+export type AlignOp = { type: 'same' | 'removed' | 'added'; index: number };
 
-function align(from: readonly unknown[], to: readonly unknown[]): AlignOp[] {
+/**
+ * Aligns two sequences on their longest common subsequence: the steps from the old to the new, removals before
+ * additions where either would do. Its cost is the product of their lengths; callers bound it.
+ */
+export function align(from: readonly unknown[], to: readonly unknown[]): AlignOp[] {
   const n = from.length;
   const m = to.length;
   // lcs[i][j]: the length of the longest common subsequence of from[i..] and to[j..].

@@ -1,5 +1,6 @@
 import { deepEqual, diffFields, type FieldChange } from './field-diff.js';
 import { compareStrings, compareWaves } from './fleet-picture.js';
+import { lineDiff } from './line-diff.js';
 import type { TreeSnapshot } from './tree-snapshot.js';
 import { parseYamlDocuments } from '../../flux/core/yaml-reader.js';
 
@@ -33,6 +34,12 @@ export interface FileChange {
   readonly type: 'added' | 'removed' | 'changed';
   /** Why the file is compared as a whole, e.g. that it does not parse. @default - it is not YAML */
   readonly note?: string;
+  /**
+   * For a file of a folder synth packed (`artifacts/<name>/...`), what changed in it, line by line (`-` old, `+` new,
+   * ` ` context, `@@ -<old line> +<new line> @@` before each stretch), or for an added or removed file, its lines.
+   * @default - not shown: a file outside `artifacts/`, or one too large to compare line by line
+   */
+  readonly lines?: readonly string[];
 }
 
 /** What changes on one cluster. */
@@ -339,7 +346,13 @@ function matchEntries(oldEntries: readonly Entry[], newEntries: readonly Entry[]
   return changes.sort((a, b) => compareStrings(a.file, b.file) || compareStrings(objectLabel(a), objectLabel(b)));
 }
 
-/** Files outside clusters/: YAML compared by content (comments aside), other files byte for byte. */
+/** A file of a folder synth packed: `artifacts/<name>/...`, in a fleet's folder or at the root. */
+const ARTIFACT_FILE = /^(?:[^/]+\/)?artifacts\/[^/]+\/./;
+
+/**
+ * Files outside clusters/: YAML compared by content (comments aside), other files byte for byte. A file of a packed
+ * folder (whose change shows in the clusters only as a new `spec.ref.digest`) gets its change line by line.
+ */
 function diffOtherFiles(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): FileChange[] {
   const changes: FileChange[] = [];
   for (const path of [...new Set([...before.keys(), ...after.keys()])].sort(compareStrings)) {
@@ -349,9 +362,10 @@ function diffOtherFiles(before: ReadonlyMap<string, string>, after: ReadonlyMap<
     if (a !== undefined && b !== undefined && isYaml(path)) {
       const pa = parseYaml(a);
       const pb = parseYaml(b);
-      if (!pa.error && !pb.error && deepEqual(pa.docs, pb.docs)) continue;
+      if (!pa.error && !pb.error && deepEqual(pa.docs, pb.docs) && !ARTIFACT_FILE.test(path)) continue;
     }
-    changes.push({ path, type: a === undefined ? 'added' : b === undefined ? 'removed' : 'changed' });
+    const lines = ARTIFACT_FILE.test(path) ? lineDiff(a ?? '', b ?? '') : undefined;
+    changes.push({ path, type: a === undefined ? 'added' : b === undefined ? 'removed' : 'changed', ...(lines ? { lines } : {}) });
   }
   return changes;
 }

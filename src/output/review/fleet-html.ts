@@ -1,3 +1,4 @@
+import { fleetDetailsHtml } from './fleet-details.js';
 import {
   FleetPicture, GENERATED_NOTICE, PictureComponent, RolloutStage, clusterCounts, compareStrings, componentDepths, plural,
   rolloutStages, sortedClusters, stageName,
@@ -70,6 +71,7 @@ ${componentGraphSvg(picture)}
 </table>
 </div>
 </section>
+${fleetDetailsHtml(picture)}
 </main>
 <script type="application/json" id="fleet-data">${embeddedData(picture)}</script>
 <script>
@@ -140,18 +142,15 @@ function componentGraphSvg(picture: FleetPicture): string {
   }));
   const svgWidth = MARGIN * 2 + columns.length * width + (columns.length - 1) * NODE_GAP_X;
   const svgHeight = MARGIN * 2 + Math.max(...columns.map((col) => col.length)) * (NODE_HEIGHT + NODE_GAP_Y) - NODE_GAP_Y;
+  const rows = Math.max(...columns.map((col) => col.length));
   const edges: string[] = [];
   for (const c of picture.components) {
     const to = pos.get(c.name)!;
     for (const dep of c.dependsOn) {
       const from = pos.get(dep);
       if (!from) continue;
-      const x1 = from.x + width;
-      const y1 = from.y + NODE_HEIGHT / 2;
-      const x2 = to.x - 2;
-      const y2 = to.y + NODE_HEIGHT / 2;
-      const bend = Math.max(24, (x2 - x1) / 2);
-      edges.push(`<path class="edge" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#arrow)"><title>${esc(`${c.name} waits for ${dep}`)}</title></path>`);
+      const d = edgePath(from, to, width, rows);
+      edges.push(`<path class="edge" d="${d}" marker-end="url(#arrow)" data-from="${esc(dep)}" data-to="${esc(c.name)}"><title>${esc(`${c.name} waits for ${dep}`)}</title></path>`);
     }
   }
   const nodes = picture.components.map((c) => {
@@ -170,6 +169,29 @@ function componentGraphSvg(picture: FleetPicture): string {
 ${edges.join('\n')}
 ${nodes.join('\n')}
 </svg></div>`;
+}
+
+/**
+ * The path of an arrow from the right edge of a component's box to the left edge of the box of one that waits for it.
+ * Between neighbouring columns it is one curve; across columns it runs along the gap between two rows of boxes, so
+ * that it never crosses a box of the columns between (which it would seem to point into).
+ */
+function edgePath(from: { x: number; y: number }, to: { x: number; y: number }, width: number, rows: number): string {
+  const x1 = from.x + width;
+  const y1 = from.y + NODE_HEIGHT / 2;
+  const x2 = to.x - 2;
+  const y2 = to.y + NODE_HEIGHT / 2;
+  if (x2 - x1 <= NODE_GAP_X) {
+    const bend = Math.max(24, (x2 - x1) / 2);
+    return `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
+  }
+  // The gap (above the first row, between two rows, or below the last) closest to both ends.
+  const gaps = Array.from({ length: rows + 1 }, (_, k) => MARGIN + k * (NODE_HEIGHT + NODE_GAP_Y) - NODE_GAP_Y / 2);
+  const yg = gaps.reduce((best, y) => (Math.abs(y - y1) + Math.abs(y - y2) < Math.abs(best - y1) + Math.abs(best - y2) ? y : best));
+  const xs = x1 + NODE_GAP_X / 2;
+  const xe = x2 - NODE_GAP_X / 2 + 2;
+  const half = NODE_GAP_X / 4;
+  return `M${x1},${y1} C${x1 + half},${y1} ${xs - half},${yg} ${xs},${yg} L${xe},${yg} C${xe + half},${yg} ${x2 - half},${y2} ${x2},${y2}`;
 }
 
 /** Text for HTML content and attribute values. */

@@ -1,3 +1,4 @@
+import { fleetDetailsMarkdown } from './fleet-details.js';
 import {
   FleetPicture, GENERATED_NOTICE, clusterCounts, compareStrings, componentDepths, plural, rolloutStages, sortedClusters, stageName,
 } from './fleet-picture.js';
@@ -84,6 +85,8 @@ export function renderFleetMarkdown(picture: FleetPicture, options: { readonly h
       `**${md(c.name)}**`, c.kind, md(c.source), c.dependsOn.length ? c.dependsOn.map(md).join(', ') : '–', c.tenant ? md(c.tenant) : '–', String(counts.get(c.name) ?? 0),
     ]));
   }
+  const details = fleetDetailsMarkdown(picture);
+  if (details !== '') out.push('', details.replace(/\n+$/, ''));
   return out.join('\n') + '\n';
 }
 

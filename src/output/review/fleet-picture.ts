@@ -31,6 +31,10 @@ export interface PictureCluster {
   readonly labels?: Readonly<Record<string, string>>;
   /** The names of the components it gets. */
   readonly components: readonly string[];
+  /** The Flux version it runs (`2.9.x`) and how it is bootstrapped. @default - not said */
+  readonly flux?: { readonly version: string; readonly bootstrap: 'operator' | 'plain' };
+  /** Who signs what it pulls from the fleet's registry, in a few words; `none` when it verifies nothing. @default - not said */
+  readonly signer?: string;
 }
 
 /** A component. */
@@ -45,6 +49,24 @@ export interface PictureComponent {
   readonly dependsOn: readonly string[];
   /** The tenant it belongs to. @default - the platform's */
   readonly tenant?: string;
+  /**
+   * For a Helm component, the chart versions its clusters pull, per environment (an exact version, a range or a
+   * digest), in the order of the environments.
+   * @default - not a chart, or not said
+   */
+  readonly chartVersions?: ReadonlyArray<{ readonly environment: string; readonly versions: readonly string[] }>;
+}
+
+/** Where a notification goes, and from which clusters. */
+export interface PictureNotification {
+  /** Its name (the Provider's and Alert's). */
+  readonly name: string;
+  /** Where it posts, e.g. `slack #fleet-alerts` or `github commit status`. */
+  readonly destination: string;
+  /** The clusters that post to it, sorted. */
+  readonly clusters: readonly string[];
+  /** The tenants whose own namespaces post to it too. @default - none */
+  readonly tenants?: readonly string[];
 }
 
 /** Everything FLEET.md and fleet.html show of a fleet. */
@@ -57,6 +79,8 @@ export interface FleetPicture {
   readonly clusters: readonly PictureCluster[];
   /** The components, in declaration order. */
   readonly components: readonly PictureComponent[];
+  /** The notifications, in the order added. @default - none */
+  readonly notifications?: readonly PictureNotification[];
 }
 
 /** A step of the rollout: the clusters of one environment and wave, which get a release together. */

@@ -91,8 +91,10 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
   const minors = clusterFluxMinors(objects);
   for (const p of minors.problems) add(p.object.file, p.object.document, p.object.id, p.message);
   for (const o of objects) {
-    const minor = o.cluster === undefined ? undefined : minors.byCluster.get(o.cluster);
-    for (const message of checkObject(o, minor)) add(o.file, o.document, o.id, message);
+    // A range over several minors (`2.x`) may run any of them: the object is checked against each.
+    const admitted = o.cluster === undefined ? undefined : minors.admitted.get(o.cluster);
+    const messages = new Set((admitted ?? [undefined]).flatMap((minor) => checkObject(o, minor)));
+    for (const message of messages) add(o.file, o.document, o.id, message);
   }
 
   const byCluster = new Map<string, TreeObject[]>();

@@ -134,3 +134,65 @@ describe('fleet.html in headless Chromium', () => {
     expect(dom).toContain(`Showing ${expected} of 1000 clusters</span>`);
   }, 120_000);
 });
+
+describe('fleet.html\'s details and component arrows in headless Chromium', () => {
+  test('the example\'s page shows each cluster\'s Flux and signer, chart versions per environment, and notification routes', async () => {
+    // WHEN
+    const dom = await headless(['--dump-dom', pathToFileURL(exampleHtml).href]);
+    // THEN
+    const rows = (id: string) => {
+      const table = new RegExp(`<table id="${id}"[\\s\\S]*?</table>`).exec(dom)?.[0] ?? '';
+      return [...table.matchAll(/<tr>(<th scope="row">[^<]*<\/th>(?:<td>[^<]*<\/td>)+)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((c) => c[1].replace(/&#39;/g, '\'')));
+    };
+    expect(rows('flux-details').filter((r) => ['stg-eu-2', 'prod-eu-1'].includes(r[0]))).toStrictEqual([
+      ['stg-eu-2', 'staging', '2.10.x', 'plain Flux', 'GitHub Actions acme/fleet release.yaml on refs/heads/main'],
+      ['prod-eu-1', 'production', '2.9.x', 'Flux Operator', 'GitHub Actions acme/fleet release.yaml on refs/tags/v*'],
+    ]);
+    expect(rows('chart-versions')).toStrictEqual([['podinfo', '6.x', '6.7.0']]);
+    expect(rows('notification-routes')).toStrictEqual([['slack', 'slack #fleet-alerts', 'prod-ap-1, prod-eu-1, prod-us-1, stg-eu-1, stg-eu-2, stg-us-1', '–']]);
+  }, 120_000);
+
+  test('every arrow ends on the box of the component that waits, and crosses no other box, also across columns', async () => {
+    // GIVEN: dependencies that skip columns, with boxes in the columns between
+    const component = (name: string, dependsOn: string[]) => ({ name, kind: 'kustomize' as const, source: 'artifact apps', dependsOn });
+    const picture: FleetPicture = {
+      name: 'arrows',
+      environments: [{ name: 'staging', channel: 'latest', production: false }],
+      clusters: [{ name: 'stg-1', environment: 'staging', region: 'eu', channel: 'latest', registry: 'r', components: [] }],
+      components: [
+        component('base', []), component('crds', []), component('controllers', ['crds']), component('policies', ['crds']),
+        component('configs', ['controllers', 'policies']), component('apps', ['configs', 'base']), component('tests', ['crds', 'apps']),
+      ],
+    };
+    // The page checks its own drawing: each path's end against its target box, and points along it against every other box.
+    const check = `<script>
+      (function () {
+        var boxes = {};
+        document.querySelectorAll('.graph .node').forEach(function (n) { boxes[n.getAttribute('data-component')] = n.querySelector('rect').getBBox(); });
+        var problems = [];
+        document.querySelectorAll('.graph .edge').forEach(function (e) {
+          var to = boxes[e.getAttribute('data-to')], from = boxes[e.getAttribute('data-from')];
+          var length = e.getTotalLength(), end = e.getPointAtLength(length), start = e.getPointAtLength(0);
+          if (Math.abs(end.x - to.x) > 3 || end.y < to.y || end.y > to.y + to.height) problems.push(e.getAttribute('data-from') + '->' + e.getAttribute('data-to') + ' ends at ' + end.x + ',' + end.y);
+          if (Math.abs(start.x - (from.x + from.width)) > 3) problems.push(e.getAttribute('data-from') + '->' + e.getAttribute('data-to') + ' starts off its box');
+          for (var d = 4; d < length - 4; d += 2) {
+            var p = e.getPointAtLength(d);
+            Object.keys(boxes).forEach(function (name) {
+              var b = boxes[name];
+              if (p.x > b.x + 1 && p.x < b.x + b.width - 1 && p.y > b.y + 1 && p.y < b.y + b.height - 1) problems.push(e.getAttribute('data-from') + '->' + e.getAttribute('data-to') + ' crosses ' + name);
+            });
+          }
+        });
+        document.documentElement.setAttribute('data-edges', String(document.querySelectorAll('.graph .edge').length));
+        document.documentElement.setAttribute('data-edge-problems', Array.from(new Set(problems)).join('; '));
+      })();
+    </script>`;
+    const file = join(work, 'arrows.html');
+    writeFileSync(file, renderFleetHtml(picture).replace('</body>', `${check}\n</body>`));
+    // WHEN
+    const dom = await headless(['--dump-dom', pathToFileURL(file).href]);
+    // THEN
+    expect(/data-edges="(\d+)"/.exec(dom)?.[1]).toBe('8');
+    expect(/data-edge-problems="([^"]*)"/.exec(dom)?.[1]).toBe('');
+  }, 120_000);
+});

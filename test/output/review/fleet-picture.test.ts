@@ -33,6 +33,9 @@ describe('the picture of the example fleet', () => {
     const ecr = (region: string) => `123456789012.dkr.ecr.${region}.amazonaws.com`;
     const all = ['infra-controllers', 'infra-configs', 'podinfo'];
     const staging = [...all, 'smoke-tests'];
+    const operator = { version: '2.9.x', bootstrap: 'operator' };
+    const MAIN = 'GitHub Actions acme/fleet release.yaml on refs/heads/main';
+    const TAGS = 'GitHub Actions acme/fleet release.yaml on refs/tags/v*';
     expect(picture).toStrictEqual({
       name: 'acme',
       environments: [
@@ -40,20 +43,28 @@ describe('the picture of the example fleet', () => {
         { name: 'production', channel: 'stable', production: true },
       ],
       clusters: [
-        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging },
-        { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', wave: undefined, channel: 'latest', registry: ecr('us-east-1'), labels: {}, components: staging },
-        { name: 'stg-eu-2', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging },
-        { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, channel: 'stable-wave-1', registry: ecr('eu-west-1'), labels: {}, components: [...all, 'web-shop'] },
-        { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, channel: 'stable-wave-2', registry: ecr('us-east-1'), labels: {}, components: [...all, 'web-shop'] },
-        { name: 'prod-ap-1', environment: 'production', region: 'ap-southeast-1', wave: 2, channel: 'stable-wave-2', registry: ecr('ap-southeast-1'), labels: { tier: 'edge' }, components: [...all, 'web-shop'] },
+        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging, flux: operator, signer: MAIN },
+        { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', wave: undefined, channel: 'latest', registry: ecr('us-east-1'), labels: {}, components: staging, flux: operator, signer: MAIN },
+        { name: 'stg-eu-2', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging, flux: { version: '2.10.x', bootstrap: 'plain' }, signer: MAIN },
+        { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, channel: 'stable-wave-1', registry: ecr('eu-west-1'), labels: {}, components: [...all, 'web-shop'], flux: operator, signer: TAGS },
+        { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, channel: 'stable-wave-2', registry: ecr('us-east-1'), labels: {}, components: [...all, 'web-shop'], flux: operator, signer: TAGS },
+        { name: 'prod-ap-1', environment: 'production', region: 'ap-southeast-1', wave: 2, channel: 'stable-wave-2', registry: ecr('ap-southeast-1'), labels: { tier: 'edge' }, components: [...all, 'web-shop'], flux: operator, signer: TAGS },
       ],
       components: [
         { name: 'infra-controllers', dependsOn: [], tenant: undefined, kind: 'kustomize', source: 'folder ./infra, path ./controllers' },
         { name: 'infra-configs', dependsOn: ['infra-controllers'], tenant: undefined, kind: 'kustomize', source: 'folder ./infra, path ./configs' },
-        { name: 'podinfo', dependsOn: ['infra-configs'], tenant: undefined, kind: 'helm', source: 'chart fleet/charts/podinfo (mirrored in each region\'s registry), version per cluster' },
+        {
+          name: 'podinfo',
+          dependsOn: ['infra-configs'],
+          tenant: undefined,
+          kind: 'helm',
+          source: 'chart fleet/charts/podinfo (mirrored in each region\'s registry), version per cluster',
+          chartVersions: [{ environment: 'staging', versions: ['6.x'] }, { environment: 'production', versions: ['6.7.0'] }],
+        },
         { name: 'web-shop', dependsOn: ['infra-configs'], tenant: 'team-web', kind: 'kustomize', source: 'artifact oci://ghcr.io/acme/web-shop-manifests, path ./deploy' },
         { name: 'smoke-tests', dependsOn: ['infra-configs'], tenant: undefined, kind: 'kustomize', source: 'artifact oci://ghcr.io/acme/smoke-tests' },
       ],
+      notifications: [{ name: 'slack', destination: 'slack #fleet-alerts', clusters: ['prod-ap-1', 'prod-eu-1', 'prod-us-1', 'stg-eu-1', 'stg-eu-2', 'stg-us-1'] }],
     });
   });
 

@@ -325,7 +325,8 @@ function releaseSummary(report: ReleasePushReport, dir: string, layout: string |
     lines.push(`revision ${report.revision.annotation}: ${report.components.length} component artifact${report.components.length === 1 ? '' : 's'} and ${report.clusters.length} candidate${report.clusters.length === 1 ? '' : 's'} ${report.candidate} pushed${where}; blobs: ${sum('uploaded')} uploaded (${formatSize(sum('bytesUploaded'))}), ${sum('mounted')} mounted, ${sum('existing')} unchanged; ${moving} tag${moving === 1 ? '' : 's'} moved`);
   }
   for (const [env, n] of [...byEnv].sort()) {
-    lines.push(`${n} tag${n === 1 ? '' : 's'} of ${env} not moved${report.failed.length > 0 ? '' : ` (moved by promotion: flux-fleet promote ${dir} --environment ${env} --wave <n> --revision ${report.revision.id})`}`);
+    const to = layout !== undefined ? `--layout ${layout}` : '--registry';
+    lines.push(`${n} tag${n === 1 ? '' : 's'} of ${env} not moved${report.failed.length > 0 ? '' : ` (moved by promotion: flux-fleet promote ${dir} ${to} --environment ${env} --wave <n> --revision ${report.revision.id})`}`);
   }
   if (report.failed.length > 0) lines.push(`${report.failed.length} failed; no tag was set for them, and no followed tag moved`);
   return `${lines.join('\n')}\n`;
