@@ -1,12 +1,9 @@
-import type { IHelmReleaseSpec } from '@kubernetes-models/flux-cd/helm.toolkit.fluxcd.io/v2';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { HelmReleaseModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 import type { DependencyOptions, KubeConfigReference, KustomizeImage, KustomizePatch, PatchSelector } from '../kustomize/kustomization.js';
 import type { IBucket } from '../source/bucket.js';
 import type { IExternalArtifact } from '../source/external-artifact.js';
@@ -347,7 +344,7 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
   private readonly dependencies: Array<{ target: IHelmRelease; readyExpr?: string }> = [];
 
   public constructor(scope: Construct, id: string, props: HelmReleaseProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.helm, kind: 'HelmRelease', schema: modelSchemaCheck(HelmReleaseModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.helm, kind: 'HelmRelease' });
     this.props = props;
     for (const d of props.dependsOn ?? []) this.addDependency(d);
   }
@@ -379,14 +376,14 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
   protected renderSpec(): object {
     const p = this.props;
     const chart = p.chart;
-    const spec: IHelmReleaseSpec = {
-      chartRef: p.chartRef ? renderRef(this, p.chartRef) as IHelmReleaseSpec['chartRef'] : undefined,
+    const spec = {
+      chartRef: p.chartRef ? renderRef(this, p.chartRef) : undefined,
       chart: chart ? {
         ...(chart.metadata ? { metadata: { labels: chart.metadata.labels, annotations: chart.metadata.annotations } } : {}),
         spec: {
           chart: chart.chart,
           version: chart.version,
-          sourceRef: renderRef(this, chart.sourceRef) as NonNullable<IHelmReleaseSpec['chart']>['spec']['sourceRef'],
+          sourceRef: renderRef(this, chart.sourceRef),
           interval: renderOptionalDuration(chart.interval),
           reconcileStrategy: chart.reconcileStrategy,
           valuesFiles: chart.valuesFiles ? [...chart.valuesFiles] : undefined,

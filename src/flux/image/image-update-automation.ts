@@ -1,11 +1,8 @@
-import type { IImageUpdateAutomationSpec } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
-import { ImageUpdateAutomationModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 import type { GitRepositoryRef, IGitRepository } from '../source/git-repository.js';
 
 /** The author of the automation's commits. */
@@ -112,7 +109,6 @@ export class ImageUpdateAutomation extends FluxObject implements IImageUpdateAut
     super(scope, id, props, {
       apiVersion: API_VERSION.image,
       kind: 'ImageUpdateAutomation',
-      schema: modelSchemaCheck(ImageUpdateAutomationModel),
     });
     this.props = props;
   }
@@ -125,8 +121,8 @@ export class ImageUpdateAutomation extends FluxObject implements IImageUpdateAut
   protected renderSpec(): object {
     const p = this.props;
     const g = p.git;
-    const spec: IImageUpdateAutomationSpec = {
-      sourceRef: renderRef(this, p.sourceRef) as IImageUpdateAutomationSpec['sourceRef'],
+    const spec = {
+      sourceRef: renderRef(this, p.sourceRef),
       git: {
         checkout: g.checkout ? { ref: { ...g.checkout.ref } } : undefined,
         commit: {

@@ -1,12 +1,9 @@
-import type { IKustomizationSpec } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { API_VERSION, FromNameOptions, SecretKeyReference, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { KustomizationModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 import type { IBucket } from '../source/bucket.js';
 import type { IExternalArtifact } from '../source/external-artifact.js';
 import type { IGitRepository } from '../source/git-repository.js';
@@ -168,7 +165,6 @@ export class Kustomization extends FluxObject implements IKustomization {
       apiVersion: API_VERSION.kustomize,
       kind: 'Kustomization',
       maxNameLength: 63,
-      schema: modelSchemaCheck(KustomizationModel),
     });
     this.props = props;
     for (const d of props.dependsOn ?? []) this.addDependency(d);
@@ -195,8 +191,8 @@ export class Kustomization extends FluxObject implements IKustomization {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IKustomizationSpec = {
-      sourceRef: renderRef(this, p.sourceRef) as IKustomizationSpec['sourceRef'],
+    const spec = {
+      sourceRef: renderRef(this, p.sourceRef),
       path: p.path,
       interval: renderDuration(p.interval ?? '10m'),
       retryInterval: renderOptionalDuration(p.retryInterval),
@@ -222,7 +218,7 @@ export class Kustomization extends FluxObject implements IKustomization {
       kubeConfig: p.kubeConfig ? {
         secretRef: p.kubeConfig.secretRef ? { name: p.kubeConfig.secretRef.name, key: p.kubeConfig.secretRef.key } : undefined,
         ...(p.kubeConfig.configMapRef ? { configMapRef: { name: p.kubeConfig.configMapRef.name } } : {}),
-      } as IKustomizationSpec['kubeConfig'] : undefined,
+      } : undefined,
       components: p.components ? [...p.components] : undefined,
       patches: p.patches?.map((x) => ({ patch: typeof x.patch === 'string' ? x.patch : stringify(x.patch), target: x.target ? { ...x.target } : undefined })),
       images: p.images?.map((i) => ({ ...i })),

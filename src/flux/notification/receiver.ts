@@ -1,12 +1,9 @@
-import type { IReceiverSpec } from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { checkSelections, EventSourceKind, KindSelection, KindSelectorOptions, objectReferences, renderSelection } from './alert.js';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
-import { ReceiverModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 
 /** The webhook senders a Receiver understands: how it authenticates a request and reads its payload. */
 export type ReceiverType =
@@ -76,7 +73,7 @@ export class Receiver extends FluxObject implements IReceiver {
   public readonly props: ReceiverProps;
 
   public constructor(scope: Construct, id: string, props: ReceiverProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.receiver, kind: 'Receiver', schema: modelSchemaCheck(ReceiverModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.receiver, kind: 'Receiver' });
     this.props = props;
   }
 
@@ -87,7 +84,7 @@ export class Receiver extends FluxObject implements IReceiver {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IReceiverSpec = {
+    const spec = {
       type: p.type,
       events: p.events ? [...p.events] : undefined,
       resources: p.resources.map((r) => renderSelection(this, r)),

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { FLUX_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_VARIANTS, fluxInstanceSchemaCheck } from './schemas.js';
+import { FLUX_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_VARIANTS } from './schemas.js';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
@@ -144,7 +144,6 @@ export class FluxInstance extends FluxObject implements IFluxInstance {
     super(scope, id, { ...props, metadata: { ...props.metadata, name: props.metadata?.name ?? FLUX_INSTANCE_NAME } }, {
       apiVersion: API_VERSION.operator,
       kind: 'FluxInstance',
-      schema: fluxInstanceSchemaCheck,
     });
     this.props = props;
   }

@@ -1,6 +1,5 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { resourceSetSchemaCheck } from './schemas.js';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
@@ -135,7 +134,7 @@ export class ResourceSet extends FluxObject implements IResourceSet {
   private readonly dependencies: ResourceSetDependency[] = [];
 
   public constructor(scope: Construct, id: string, props: ResourceSetProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.operator, kind: 'ResourceSet', schema: resourceSetSchemaCheck });
+    super(scope, id, props, { apiVersion: API_VERSION.operator, kind: 'ResourceSet' });
     this.props = props;
     for (const d of props.dependsOn ?? []) this.addDependency(d.target, d);
   }

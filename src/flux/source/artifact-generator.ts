@@ -1,5 +1,3 @@
-import { Ajv } from 'ajv';
-import type { ValidateFunction } from 'ajv';
 import { Construct } from 'constructs';
 import type { IBucket } from './bucket.js';
 import type { IExternalArtifact } from './external-artifact.js';
@@ -8,7 +6,6 @@ import type { IOciRepository } from './oci-repository.js';
 import { API_VERSION } from '../core/api.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { formatSchemaErrors, SchemaCheck } from '../core/schema.js';
 
 /** The API version of source-watcher's ArtifactGenerator. */
 export const ARTIFACT_GENERATOR_API_VERSION = 'source.extensions.fluxcd.io/v1beta1';
@@ -72,7 +69,7 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
   private readonly generated = new Map<string, IExternalArtifact>();
 
   public constructor(scope: Construct, id: string, props: ArtifactGeneratorProps) {
-    super(scope, id, props, { apiVersion: ARTIFACT_GENERATOR_API_VERSION, kind: 'ArtifactGenerator', schema: artifactGeneratorSchemaCheck });
+    super(scope, id, props, { apiVersion: ARTIFACT_GENERATOR_API_VERSION, kind: 'ArtifactGenerator' });
     this.props = props;
   }
 
@@ -151,85 +148,3 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
     }
   }
 }
-
-type Schema = Record<string, unknown>;
-const STRING_MAP: Schema = { type: 'object', additionalProperties: { type: 'string' } };
-const ALIAS = '[a-z0-9]([a-z0-9_-]*[a-z0-9])?';
-
-/** The ArtifactGenerator schema, after source-watcher's v1beta1 API type; unknown fields are refused. */
-const ARTIFACT_GENERATOR_SCHEMA: Schema = {
-  type: 'object',
-  required: ['apiVersion', 'kind', 'metadata', 'spec'],
-  additionalProperties: false,
-  properties: {
-    apiVersion: { type: 'string', enum: [ARTIFACT_GENERATOR_API_VERSION] },
-    kind: { type: 'string', enum: ['ArtifactGenerator'] },
-    metadata: {
-      type: 'object',
-      required: ['name'],
-      properties: { name: { type: 'string' }, namespace: { type: 'string' }, labels: STRING_MAP, annotations: STRING_MAP },
-    },
-    spec: {
-      type: 'object',
-      required: ['sources', 'artifacts'],
-      additionalProperties: false,
-      properties: {
-        sources: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 1000,
-          items: {
-            type: 'object',
-            required: ['alias', 'name', 'kind'],
-            additionalProperties: false,
-            properties: {
-              alias: { type: 'string', pattern: `^${ALIAS}$`, maxLength: 63 },
-              name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$', maxLength: 253 },
-              namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', minLength: 1, maxLength: 63 },
-              kind: { type: 'string', enum: ['Bucket', 'GitRepository', 'OCIRepository'] },
-            },
-          },
-        },
-        artifacts: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 1000,
-          items: {
-            type: 'object',
-            required: ['name', 'copy'],
-            additionalProperties: false,
-            properties: {
-              name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$', maxLength: 253 },
-              revision: { type: 'string', pattern: `^@(${ALIAS})$`, maxLength: 64 },
-              originRevision: { type: 'string', pattern: `^@(${ALIAS})$`, maxLength: 64 },
-              copy: {
-                type: 'array',
-                minItems: 1,
-                items: {
-                  type: 'object',
-                  required: ['from', 'to'],
-                  additionalProperties: false,
-                  properties: {
-                    from: { type: 'string', pattern: `^@(${ALIAS})/(.*)$`, maxLength: 1024 },
-                    to: { type: 'string', pattern: '^@(artifact)/(.*)$', maxLength: 1024 },
-                    exclude: { type: 'array', maxItems: 100, items: { type: 'string' } },
-                    strategy: { type: 'string', enum: ['Overwrite', 'Merge'] },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-    status: { type: 'object' },
-  },
-};
-
-let validate: ValidateFunction | undefined;
-
-/** Checks an ArtifactGenerator, as rendered or read from YAML, against its schema. */
-export const artifactGeneratorSchemaCheck: SchemaCheck = (object) => {
-  validate ??= new Ajv({ allErrors: true, strict: true }).compile(ARTIFACT_GENERATOR_SCHEMA);
-  return validate(object) ? [] : formatSchemaErrors(object, validate.errors ?? []);
-};
