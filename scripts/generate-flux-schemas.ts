@@ -11,10 +11,10 @@
  * says so in its data (`derived`).
  *
  * What is kept of a CRD: each served version's schema without upstream's descriptions, examples and `status` (synth
- * and validate check what users write). Each schema is one JSON string, parsed on first use, so a module load costs
+ * and validate check what users write); a field whose description says it is deprecated gets `deprecated: true`. Each schema is one JSON string, parsed on first use, so a module load costs
  * nothing and a regeneration diff shows the kinds that changed, one line each.
  *
- * Usage: npx tsx scripts/generate-flux-schemas.ts   (then npx eslint --fix is not needed: the output is lint-clean)
+ * Usage: npx tsx scripts/generate-flux-schemas.ts   (the output is lint-clean as written)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -67,6 +67,8 @@ function strip(schema: any, root: boolean): any {
   if (Array.isArray(schema)) return schema.map((s) => strip(s, false));
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
+  // A field upstream deprecates says so in its description ("Deprecated: use X instead"): kept as OpenAPI's flag.
+  if (typeof schema.description === 'string' && /(^|\.\s+)Deprecated\b/.test(schema.description)) out.deprecated = true;
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'description' || key === 'example') continue;
     if (key === 'properties') {
@@ -167,7 +169,16 @@ function render(name: string, title: string, model: Model): string {
     `  commit: ${q(model.commit)},`,
     ...(model.derived ? [`  derived: ${q(model.derived)},`] : []),
     '  kinds: [',
-    ...model.kinds.map((k) => `    { group: ${q(k.group)}, version: ${q(k.version)}, kind: ${q(k.kind)}, storage: ${k.storage}, deprecated: ${k.deprecated},\n      schema: ${q(k.schema)} },`),
+    ...model.kinds.flatMap((k) => [
+      '    {',
+      `      group: ${q(k.group)},`,
+      `      version: ${q(k.version)},`,
+      `      kind: ${q(k.kind)},`,
+      `      storage: ${k.storage},`,
+      `      deprecated: ${k.deprecated},`,
+      `      schema: ${q(k.schema)},`,
+      '    },',
+    ]),
     '  ],',
     '};',
     '',

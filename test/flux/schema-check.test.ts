@@ -128,9 +128,9 @@ describe('checkFluxSchema', () => {
     const chart = { spec: { chart: 'podinfo', sourceRef: { kind: 'HelmRepository', name: 'podinfo' } } };
     const chartRef = { kind: 'OCIRepository', name: 'podinfo' };
     expect(checkFluxSchema(helmRelease({ interval: '10m', chart, chartRef }))).toStrictEqual([
-      'does not match the Flux schema: spec: either chart or chartRef must be set',
+      'does not match the Flux schema: spec.chart, spec.chartRef: either chart or chartRef must be set',
     ]);
-    expect(checkFluxSchema(helmRelease({ interval: '10m' }))).toStrictEqual(['does not match the Flux schema: spec: either chart or chartRef must be set']);
+    expect(checkFluxSchema(helmRelease({ interval: '10m' }))).toStrictEqual(['does not match the Flux schema: spec.chart, spec.chartRef: either chart or chartRef must be set']);
     expect(checkFluxSchema(helmRelease({ interval: '10m', chartRef }))).toStrictEqual([]);
   });
 
@@ -156,11 +156,11 @@ describe('checkFluxSchema', () => {
     });
     // THEN
     expect(checkFluxSchema(policy({ interval: '5m' }))).toStrictEqual([
-      'does not match the Flux schema: spec: spec.interval is only accepted when spec.digestReflectionPolicy is set to \'Always\'',
+      'does not match the Flux schema: spec.interval, spec.digestReflectionPolicy: spec.interval is only accepted when spec.digestReflectionPolicy is set to \'Always\'',
     ]);
     expect(checkFluxSchema(policy({ interval: '5m', digestReflectionPolicy: 'Always' }))).toStrictEqual([]);
     expect(checkFluxSchema(policy({ digestReflectionPolicy: 'Always' }))).toStrictEqual([
-      'does not match the Flux schema: spec: spec.interval must be set when spec.digestReflectionPolicy is set to \'Always\'',
+      'does not match the Flux schema: spec.interval, spec.digestReflectionPolicy: spec.interval must be set when spec.digestReflectionPolicy is set to \'Always\'',
     ]);
   });
 
@@ -244,7 +244,7 @@ describe('compileSchema', () => {
     check({}, 'spec', out);
     check({ mode: 'Always' }, 'spec', out);
     // THEN: only the defaulted object fails (without the default, has(self.mode) would not even hold)
-    expect(out).toStrictEqual(['spec: set interval, or mode Always']);
+    expect(out).toStrictEqual(['spec.interval, spec.mode: set interval, or mode Always']);
   });
 
   test('a rule comparing with oldSelf is left to updates', () => {

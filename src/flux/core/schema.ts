@@ -17,5 +17,10 @@ export function unreportedSchemaMessages(schemaMessages: readonly string[], own:
     }
     reported.add(message.split(' ')[0]);
   }
-  return schemaMessages.filter((m) => !reported.has(m.slice(m.startsWith(SCHEMA_PREFIX) ? SCHEMA_PREFIX.length : 0).split(' ')[0].replace(/:$/, '')));
+  return schemaMessages.filter((m) => {
+    const text = m.slice(m.startsWith(SCHEMA_PREFIX) ? SCHEMA_PREFIX.length : 0);
+    // The subject: one field (`spec.interval must ...`), or the fields a CEL rule reads (`spec.chart, spec.chartRef: ...`).
+    const subject = /^([^ :]+(?:, [^ :]+)*)(?: "[^"]*")?:/.exec(text)?.[1] ?? text.split(' ')[0];
+    return !subject.split(', ').some((field) => reported.has(field));
+  });
 }

@@ -31,12 +31,49 @@ export interface SubstitutionSource {
   readonly optional?: boolean;
 }
 
+/**
+ * When substitution runs: `WithVariables` only when some variable is defined (inline or from the ConfigMaps and
+ * Secrets), `Always` even with none, so that `${var:=default}` expressions take their defaults.
+ */
+export type SubstituteStrategy = 'WithVariables' | 'Always';
+
 /** Variable substitution in the built manifests. */
 export interface PostBuild {
   /** Variables and their values: `${name}` in the manifests becomes the value. @default - none */
   readonly substitute?: Record<string, string>;
   /** ConfigMaps and Secrets whose data are variables; `substitute` wins on conflicts. @default - none */
   readonly substituteFrom?: SubstitutionSource[];
+  /** When substitution runs (Flux 2.9 and newer). @default - "WithVariables": only when some variable is defined */
+  readonly substituteStrategy?: SubstituteStrategy;
+}
+
+/**
+ * How to tell the health of a custom resource, in CEL: each expression sees the object's fields (`status`,
+ * `metadata`, `spec`) as variables, e.g. `status.conditions.filter(c, c.type == 'Ready').all(c, c.status == 'True')`.
+ * The first of `failed`, `current` and `inProgress` that holds decides; when none holds, the object is in progress.
+ */
+export interface HealthCheckExpression {
+  /** The API version of the objects this applies to, e.g. `cert-manager.io/v1`. */
+  readonly apiVersion: string;
+  /** Their kind, e.g. `Certificate`. */
+  readonly kind: string;
+  /** When the object is healthy. */
+  readonly current: string;
+  /** When the object is still progressing. @default - progressing whenever neither `current` nor `failed` holds */
+  readonly inProgress?: string;
+  /** When the object has failed. @default - never failed: it stays in progress until the timeout */
+  readonly failed?: string;
+}
+
+/** Kustomize build metadata added to every built object as annotations. */
+export type BuildMetadataOption = 'originAnnotations' | 'transformerAnnotations';
+
+/** Fields of applied objects that reconciliation leaves as the cluster has them. */
+export interface IgnoreRule {
+  /** JSON pointers (RFC 6901) of the fields, e.g. `/spec/replicas`. */
+  readonly paths: string[];
+  /** The objects the rule applies to. @default - every applied object */
+  readonly target?: PatchSelector;
 }
 
 /** How encrypted manifests are decrypted. */
@@ -111,6 +148,14 @@ export interface KustomizationProps extends FluxObjectProps {
   readonly force?: boolean;
   /** Objects whose readiness this Kustomization's readiness waits for. @default - none */
   readonly healthChecks?: HealthCheckTarget[];
+  /**
+   * CEL expressions telling the health of custom resources, for `wait` and `healthChecks` (which they need: without
+   * either, nothing is health-checked).
+   * @default - kstatus decides: a custom resource is ready when its Ready condition is True
+   */
+  readonly healthCheckExprs?: HealthCheckExpression[];
+  /** Fields of applied objects that drift detection and apply leave alone (Flux 2.9 and newer). @default - none */
+  readonly ignore?: IgnoreRule[];
   /** Kustomizations that must be ready before this one is applied. @default - none */
   readonly dependsOn?: IKustomization[];
   /** Variable substitution. @default - none */
@@ -125,6 +170,10 @@ export interface KustomizationProps extends FluxObjectProps {
   readonly kubeConfig?: KubeConfigReference;
   /** Kustomize components to include, relative to `path`. @default - none */
   readonly components?: string[];
+  /** Leave out `components` that the source lacks instead of failing. @default false */
+  readonly ignoreMissingComponents?: boolean;
+  /** Kustomize build metadata to annotate the applied objects with (Flux 2.9 and newer). @default - none */
+  readonly buildMetadata?: BuildMetadataOption[];
   /** Patches applied after the build. @default - none */
   readonly patches?: KustomizePatch[];
   /** Image overrides. @default - none */
@@ -204,9 +253,12 @@ export class Kustomization extends FluxObject implements IKustomization {
         ? this.dependencies.map((d) => ({ ...renderRef(this, d.target, false), ...(d.readyExpr ? { readyExpr: d.readyExpr } : {}) }))
         : undefined,
       healthChecks: p.healthChecks?.map((h) => ({ apiVersion: h.apiVersion, kind: h.kind, name: h.name, namespace: h.namespace })),
+      healthCheckExprs: renderHealthCheckExprs(p.healthCheckExprs),
+      ignore: p.ignore?.map((r) => ({ paths: [...r.paths], target: r.target ? { ...r.target } : undefined })),
       postBuild: p.postBuild ? {
         substitute: p.postBuild.substitute ? { ...p.postBuild.substitute } : undefined,
         substituteFrom: p.postBuild.substituteFrom?.map((s) => ({ kind: s.kind as 'ConfigMap' | 'Secret', name: s.name, optional: s.optional })),
+        substituteStrategy: p.postBuild.substituteStrategy,
       } : undefined,
       targetNamespace: p.targetNamespace,
       serviceAccountName: p.serviceAccountName,
@@ -220,6 +272,8 @@ export class Kustomization extends FluxObject implements IKustomization {
         ...(p.kubeConfig.configMapRef ? { configMapRef: { name: p.kubeConfig.configMapRef.name } } : {}),
       } : undefined,
       components: p.components ? [...p.components] : undefined,
+      ignoreMissingComponents: p.ignoreMissingComponents,
+      buildMetadata: p.buildMetadata ? [...p.buildMetadata] : undefined,
       patches: p.patches?.map((x) => ({ patch: typeof x.patch === 'string' ? x.patch : stringify(x.patch), target: x.target ? { ...x.target } : undefined })),
       images: p.images?.map((i) => ({ ...i })),
       commonMetadata: p.commonMetadata ? { labels: p.commonMetadata.labels, annotations: p.commonMetadata.annotations } : undefined,
@@ -248,5 +302,39 @@ export class Kustomization extends FluxObject implements IKustomization {
     if (p.kubeConfig) c.exactlyOne({ 'spec.kubeConfig.secretRef': p.kubeConfig.secretRef, 'spec.kubeConfig.configMapRef': p.kubeConfig.configMapRef });
     if (p.wait && p.healthChecks?.length) c.add('spec.healthChecks is ignored when spec.wait is true (wait checks every applied object); drop one of them');
     p.healthChecks?.forEach((h, i) => { if (!h.kind || !h.name) c.add(`spec.healthChecks[${i}] ${q(h)} needs a kind and a name`); });
+    checkHealthCheckExprs(c, p.healthCheckExprs);
+    if (p.healthCheckExprs?.length && !p.wait && !p.healthChecks?.length) {
+      c.add('spec.healthCheckExprs is evaluated only with spec.wait or spec.healthChecks; set wait: true, or list the objects in healthChecks');
+    }
+    c.oneOf('spec.postBuild.substituteStrategy', p.postBuild?.substituteStrategy, ['WithVariables', 'Always']);
+    p.buildMetadata?.forEach((b, i) => c.oneOf(`spec.buildMetadata[${i}]`, b, ['originAnnotations', 'transformerAnnotations']));
+    checkIgnoreRules(c, 'spec.ignore', p.ignore);
+    this.dependencies.forEach((d, i) => c.celExpression(`spec.dependsOn[${i}].readyExpr`, d.readyExpr));
   }
+}
+
+/** Renders `spec.healthCheckExprs` of a Kustomization or HelmRelease. @internal */
+export function renderHealthCheckExprs(exprs: readonly HealthCheckExpression[] | undefined) {
+  return exprs?.map((e) => ({ apiVersion: e.apiVersion, kind: e.kind, current: e.current, inProgress: e.inProgress, failed: e.failed }));
+}
+
+/** Checks `spec.healthCheckExprs`: each names its kind, and each expression parses as CEL. @internal */
+export function checkHealthCheckExprs(c: Checks, exprs: readonly HealthCheckExpression[] | undefined): void {
+  exprs?.forEach((e, i) => {
+    const field = `spec.healthCheckExprs[${i}]`;
+    if (!e.apiVersion || !e.kind) c.add(`${field} ${q({ apiVersion: e.apiVersion, kind: e.kind })} needs an apiVersion and a kind, e.g. "cert-manager.io/v1" and "Certificate"`);
+    for (const key of ['current', 'inProgress', 'failed'] as const) c.celExpression(`${field}.${key}`, e[key]);
+  });
+}
+
+/** Checks rules of fields to ignore: JSON pointers. @internal */
+export function checkIgnoreRules(c: Checks, field: string, rules: readonly IgnoreRule[] | undefined): void {
+  rules?.forEach((r, i) => {
+    if (r.paths.length === 0) c.add(`${field}[${i}].paths is empty; list JSON pointers such as "/spec/replicas"`);
+    r.paths.forEach((path, j) => {
+      if (!path.startsWith('/')) {
+        c.add(`${field}[${i}].paths[${j}] ${q(path)} is not a JSON pointer; start it with "/", e.g. ${q('/' + path.replace(/^[./]+/, '').replace(/\./g, '/'))}`);
+      }
+    });
+  });
 }

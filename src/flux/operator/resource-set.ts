@@ -90,6 +90,12 @@ export interface ResourceSetProps extends FluxObjectProps {
   readonly inputsFrom?: InputsFrom[];
   /** How the input sets of several providers combine. @default "Flatten" */
   readonly inputStrategy?: InputStrategy;
+  /**
+   * With `Permute`, keep the combinations in which a provider exported no input (its fields then absent) instead of
+   * producing none.
+   * @default false
+   */
+  readonly includeEmptyProviders?: boolean;
   /** The objects to generate per input set. @default - none */
   readonly resources?: ResourceSetResource[];
   /** A Go template (delimiters `<<` and `>>`) of multi-document YAML; merged with `resources`, which win. @default - none */
@@ -161,7 +167,9 @@ export class ResourceSet extends FluxObject implements IResourceSet {
         ...(f.target ? { name: f.target.name } : {}),
         ...(f.labelSelector ? { selector: renderSelector(f.labelSelector) } : {}),
       })),
-      inputStrategy: p.inputStrategy ? { name: p.inputStrategy } : undefined,
+      inputStrategy: p.inputStrategy
+        ? { name: p.inputStrategy, ...(p.includeEmptyProviders !== undefined ? { includeEmptyProviders: p.includeEmptyProviders } : {}) }
+        : undefined,
       resources: p.resources?.map(renderResource),
       resourcesTemplate: p.resourcesTemplate,
       steps: p.steps?.map((s) => ({
@@ -185,6 +193,9 @@ export class ResourceSet extends FluxObject implements IResourceSet {
     const p = this.props;
     c.dnsName('spec.serviceAccountName', p.serviceAccountName);
     c.oneOf('spec.inputStrategy.name', p.inputStrategy, ['Flatten', 'Permute']);
+    if (p.includeEmptyProviders !== undefined && p.inputStrategy !== 'Permute') {
+      c.add(`spec.inputStrategy.includeEmptyProviders applies to inputStrategy "Permute" only (got ${q(p.inputStrategy ?? 'Flatten')}); drop it, or use "Permute"`);
+    }
     if (p.inputStrategy === 'Permute' && (p.inputsFrom?.length ?? 0) === 0) {
       c.add('spec.inputStrategy "Permute" combines the inputs of providers, but spec.inputsFrom is empty; add providers, or drop inputStrategy');
     }
@@ -280,7 +291,7 @@ interface ResourceSetSpecJson {
   commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   inputs?: Array<Record<string, unknown>>;
   inputsFrom?: Array<{ kind: 'ResourceSetInputProvider'; name?: string; selector?: ResourceSetSelectorJson }>;
-  inputStrategy?: { name: InputStrategy };
+  inputStrategy?: { name: InputStrategy; includeEmptyProviders?: boolean };
   resources?: Array<Record<string, unknown>>;
   resourcesTemplate?: string;
   steps?: Array<{ name: string; resources?: Array<Record<string, unknown>>; resourcesTemplate?: string; timeout?: string }>;

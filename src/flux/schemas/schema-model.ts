@@ -57,6 +57,8 @@ export interface StructuralSchema {
   readonly 'maxProperties'?: number;
   readonly 'nullable'?: boolean;
   readonly 'default'?: unknown;
+  /** Set on a field upstream's description calls deprecated. */
+  readonly 'deprecated'?: boolean;
   readonly 'anyOf'?: readonly StructuralSchema[];
   readonly 'oneOf'?: readonly StructuralSchema[];
   readonly 'x-kubernetes-preserve-unknown-fields'?: boolean;

@@ -23,8 +23,8 @@ const CEL = new Environment({ homogeneousAggregateLiterals: false }).registerVar
 interface CompiledRule {
   readonly rule: CelRule;
   readonly program: (context: Record<string, unknown>) => unknown;
-  /** The one field the rule reads (`metadata.name` for `self.metadata.name == 'flux'`), named in its message. */
-  readonly field?: string;
+  /** The fields the rule reads (`metadata.name` for `self.metadata.name == 'flux'`), named in its message. */
+  readonly fields: readonly string[];
 }
 
 /** Parses a CRD validation rule; throws when cel-js cannot parse or type-check it. */
@@ -33,7 +33,7 @@ export function compileCelRule(rule: CelRule): CompiledRule {
   const checked = program.check();
   if (!checked.valid) throw new SyntaxError(`CEL rule ${JSON.stringify(rule.rule)} does not type-check: ${checked.error?.message}`);
   const fields = new Set([...rule.rule.matchAll(/\bself((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)].map((m) => m[1].slice(1).replace(/\.(size|startsWith|endsWith|contains|matches|substring|all|exists|exists_one|map|filter)$/, '')));
-  return { rule, program: program as unknown as CompiledRule['program'], field: fields.size === 1 ? [...fields][0] : undefined };
+  return { rule, program: program as unknown as CompiledRule['program'], fields: [...fields] };
 }
 
 /**
@@ -148,7 +148,7 @@ class Node {
     this.rules ??= (this.schema['x-kubernetes-validations'] ?? []).filter((r) => !isTransitionRule(r)).map(compileCelRule);
     if (this.rules.length === 0) return;
     const self = toCel(this.schema, value);
-    for (const { rule, program, field } of this.rules) {
+    for (const { rule, program, fields } of this.rules) {
       let ok: unknown;
       let failure: string | undefined;
       try {
@@ -157,8 +157,10 @@ class Node {
         failure = `cannot be evaluated: ${(e as Error).message.split('\n')[0]}`;
       }
       if (ok === true) continue;
-      const at = joinPath(joinPath(path, field), rule.fieldPath?.replace(/^\./, ''));
-      const shown = field !== undefined ? valueAt(value, field) : undefined;
+      // The subject names the fields the rule reads (up to three), and the value of a single one.
+      const named = rule.fieldPath ? [rule.fieldPath.replace(/^\./, '')] : fields.length <= 3 ? fields : [];
+      const at = named.length > 0 ? named.map((f) => joinPath(path, f)).join(', ') : path;
+      const shown = named.length === 1 ? valueAt(value, named[0]) : undefined;
       const subject = at === '' ? '' : `${at}${shown !== undefined && typeof shown !== 'object' ? ` ${show(shown)}` : ''}: `;
       out.push(`${subject}${rule.message ?? `fails the rule ${show(rule.rule)}`}${failure ? ` (the rule ${show(rule.rule)} ${failure})` : ''}`);
     }

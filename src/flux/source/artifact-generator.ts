@@ -43,6 +43,14 @@ export interface ArtifactGeneratorProps extends FluxObjectProps {
   readonly sources: Record<string, ArtifactGeneratorSource>;
   /** The artifacts to produce. */
   readonly artifacts: GeneratedArtifact[];
+  /**
+   * Produce the artifacts once per folder of a source matching `@<alias>/<pattern>`, e.g. `@apps/apps/{app}`: each
+   * capture (`{app}`) can be used in the artifacts' names and copy paths (Flux 2.9 and newer).
+   * @default - each artifact is produced once, as declared
+   */
+  readonly pathPattern?: string;
+  /** Labels and annotations of the ExternalArtifacts produced. @default - none */
+  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
 }
 
 /** An ArtifactGenerator, as other objects may reference it. */
@@ -118,6 +126,10 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
           ...(c.strategy !== undefined ? { strategy: c.strategy } : {}),
         })),
       })),
+      pathPattern: this.props.pathPattern,
+      commonMetadata: this.props.commonMetadata
+        ? { labels: this.props.commonMetadata.labels, annotations: this.props.commonMetadata.annotations }
+        : undefined,
     };
   }
 
@@ -126,6 +138,10 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
     const aliases = Object.keys(this.props.sources);
     if (aliases.length === 0) c.add('spec.sources is empty; give at least one source, e.g. { apps: appsRepository }');
     if (this.props.artifacts.length === 0) c.add('spec.artifacts is empty; give at least one artifact to produce');
+    const patternAlias = /^@([^/]+)\//.exec(this.props.pathPattern ?? '')?.[1];
+    if (this.props.pathPattern !== undefined && (patternAlias === undefined || !aliases.includes(patternAlias))) {
+      c.add(`spec.pathPattern ${q(this.props.pathPattern)} names no source; start it with "@<alias>/" for one of ${aliases.map((x) => q(x)).join(', ')}, e.g. "@${aliases[0] ?? 'apps'}/apps/{app}"`);
+    }
     const names = new Set<string>();
     for (const a of this.props.artifacts) {
       if (names.has(a.name)) c.add(`spec.artifacts names ${q(a.name)} twice; each artifact needs a name of its own`);
