@@ -11,7 +11,7 @@ import {
 } from './source-ref.js';
 import { matchesTargets, Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
-import { ALLOW_INSECURE_ANNOTATION } from '../flux/core/api.js';
+import { ALLOW_INSECURE_ANNOTATION, CommonMetadata } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, q } from '../flux/core/rules.js';
 import { allowedLiteralValues, findLiteralSecrets, literalSecretMessage, markSecretsChecked } from '../flux/core/secrets.js';
@@ -279,7 +279,7 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
   /** Kustomize components of the artifact to include, relative paths, e.g. `["./components/ha"]`. @default - none */
   readonly components?: PerCluster<string[], V>;
   /** Labels and annotations set on every object the component applies (`spec.commonMetadata`). @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
   /** Delete objects that leave the source. @default true */
   readonly prune?: boolean;
   /** Namespace of every applied object that has none. @default - the tenant's namespace, or the objects' own */

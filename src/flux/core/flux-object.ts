@@ -39,7 +39,9 @@ export interface FluxObjectProps {
 
 /** The API version and kind of a Flux object, and how to check it. */
 export interface FluxObjectType {
+  /** The API version written, e.g. `source.toolkit.fluxcd.io/v1`. */
   readonly apiVersion: string;
+  /** The kind, e.g. `OCIRepository`. */
   readonly kind: string;
   /** Longest `metadata.name` the kind allows. @default 253 */
   readonly maxNameLength?: number;
@@ -59,11 +61,11 @@ export interface FluxReference {
   readonly target: IFluxObject;
   /** The kinds Flux accepts in this field. */
   readonly kinds: readonly string[];
-  /** A source reference: subject to the no-cross-namespace-refs lockdown. */
+  /** A source reference: subject to the no-cross-namespace-refs lockdown. @default false */
   readonly source?: boolean;
-  /** A `dependsOn` edge: part of the ordering graph checked for cycles. */
+  /** A `dependsOn` edge: part of the ordering graph checked for cycles. @default false */
   readonly dependency?: boolean;
-  /** Added to the message when the kind is not accepted. */
+  /** Added to the message when the kind is not accepted. @default - no hint */
   readonly kindHint?: string;
 }
 
@@ -159,10 +161,13 @@ export abstract class FluxObject extends Construct implements IFluxObject {
 
 /** Props of an object imported by name. */
 export interface ImportedFluxObjectProps {
+  /** The object's API version. */
   readonly apiVersion: string;
+  /** The object's kind. */
   readonly kind: string;
+  /** The object's name. */
   readonly name: string;
-  /** @default - the enclosing Chart's namespace, or `flux-system` */
+  /** The object's namespace. @default - the enclosing Chart's namespace, or `flux-system` */
   readonly namespace?: string;
 }
 

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
+import { API_VERSION, CommonMetadata, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
@@ -71,7 +71,7 @@ export interface HelmReleaseChartTemplate {
   /** Signature verification. @default - none */
   readonly verify?: HelmReleaseChartVerification;
   /** Labels and annotations of the generated HelmChart. @default - none */
-  readonly metadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly metadata?: CommonMetadata;
 }
 
 /** A ConfigMap or Secret holding values; cdk8s-plus ConfigMap and Secret fit. */
@@ -349,7 +349,7 @@ export interface HelmReleaseProps extends FluxObjectProps {
    */
   readonly healthCheckExprs?: HealthCheckExpression[];
   /** Labels and annotations added to every object of the release, over the chart's own. @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
   /** Reuse one Kubernetes client through a reconciliation. @default true */
   readonly persistentClient?: boolean;
   /** Stop reconciling. @default false */

@@ -3,6 +3,7 @@ import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
+import type { AccessFromNamespaceSelector } from '../source/helm-repository.js';
 
 /** A cloud whose workload identity authenticates to the registry. */
 export type ImageRepositoryProvider = 'generic' | 'aws' | 'azure' | 'gcp';
@@ -10,7 +11,7 @@ export type ImageRepositoryProvider = 'generic' | 'aws' | 'azure' | 'gcp';
 /** Namespaces whose ImagePolicies may refer to this ImageRepository; any selector may match. */
 export interface ImageRepositoryAccessFrom {
   /** Selectors of namespace labels; an empty `matchLabels` matches every namespace. */
-  readonly namespaceSelectors: Array<{ readonly matchLabels?: Record<string, string> }>;
+  readonly namespaceSelectors: AccessFromNamespaceSelector[];
 }
 
 /** Props of an {@link ImageRepository}. */

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
+import { API_VERSION, FromNameOptions, LabelSelectorRequirement, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
@@ -43,10 +43,16 @@ export interface ImageUpdatePush {
   readonly options?: Record<string, string>;
 }
 
+/** What an automation checks out. */
+export interface ImageUpdateCheckout {
+  /** The revision: a branch, or a tag, semver range, reference or commit (with `push.branch` set). */
+  readonly ref: GitRepositoryRef;
+}
+
 /** The Git side of the automation. */
 export interface ImageUpdateGitSpec {
   /** What to check out: a branch, or a tag, semver range, reference or commit with `push.branch` set. @default - the GitRepository's own `ref` */
-  readonly checkout?: { readonly ref: GitRepositoryRef };
+  readonly checkout?: ImageUpdateCheckout;
   /** How to commit. */
   readonly commit: ImageUpdateCommit;
   /** Where to push. @default - back to the branch checked out */
@@ -66,7 +72,7 @@ export interface ImagePolicySelector {
   /** Labels a policy must carry. @default - none */
   readonly matchLabels?: Record<string, string>;
   /** Label requirements a policy must meet. @default - none */
-  readonly matchExpressions?: Array<{ readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: string[] }>;
+  readonly matchExpressions?: LabelSelectorRequirement[];
 }
 
 /** Props of an {@link ImageUpdateAutomation}. */

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { API_VERSION, FromNameOptions, SecretKeyReference, SecretReference } from '../core/api.js';
+import { API_VERSION, CommonMetadata, FromNameOptions, SecretKeyReference, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
@@ -14,11 +14,13 @@ export type KustomizationSource = IOciRepository | IGitRepository | IBucket | IE
 
 /** A Kubernetes object to health-check; Flux objects and cdk8s-plus resources fit. */
 export interface HealthCheckTarget {
-  /** @default - the API version of the kind, as Flux resolves it */
+  /** The object's API version, e.g. `apps/v1`. @default - the API version of the kind, as Flux resolves it */
   readonly apiVersion?: string;
+  /** The object's kind, e.g. `Deployment`. */
   readonly kind: string;
+  /** The object's name. */
   readonly name: string;
-  /** @default - the Kustomization's target namespace */
+  /** The object's namespace. @default - the Kustomization's target namespace */
   readonly namespace?: string;
 }
 
@@ -26,6 +28,7 @@ export interface HealthCheckTarget {
 export interface SubstitutionSource {
   /** `ConfigMap` or `Secret`. */
   readonly kind: string;
+  /** Its name, in the Kustomization's namespace. */
   readonly name: string;
   /** Reconcile even when the object is missing. @default false */
   readonly optional?: boolean;
@@ -78,7 +81,7 @@ export interface IgnoreRule {
 
 /** How encrypted manifests are decrypted. */
 export interface Decryption {
-  /** @default "sops" */
+  /** The decryption tool. @default "sops" */
   readonly provider?: 'sops';
   /** The Secret with the decryption keys. @default - cloud KMS through workload identity */
   readonly secretRef?: SecretReference;
@@ -88,20 +91,27 @@ export interface Decryption {
 
 /** A kubeconfig for applying to a remote cluster: exactly one of the two. */
 export interface KubeConfigReference {
-  /** A Secret with the kubeconfig (key `value` or `value.yaml` unless `key` is set). */
+  /** A Secret with the kubeconfig (key `value` or `value.yaml` unless `key` is set). @default - none: set `configMapRef` */
   readonly secretRef?: SecretKeyReference;
-  /** A ConfigMap describing a cloud provider identity for the remote cluster. */
-  readonly configMapRef?: { readonly name: string };
+  /** A ConfigMap describing a cloud provider identity for the remote cluster. @default - none: set `secretRef` */
+  readonly configMapRef?: SecretReference;
 }
 
 /** Which objects a patch applies to. */
 export interface PatchSelector {
+  /** The API group of the objects, e.g. `apps`. @default - any group */
   readonly group?: string;
+  /** The API version of the objects, e.g. `v1`. @default - any version */
   readonly version?: string;
+  /** The kind of the objects, e.g. `Deployment`. @default - any kind */
   readonly kind?: string;
+  /** The name of the objects, a regular expression. @default - any name */
   readonly name?: string;
+  /** The namespace of the objects, a regular expression. @default - any namespace */
   readonly namespace?: string;
+  /** A label selector the objects must match, e.g. `app=web,tier!=db`. @default - any labels */
   readonly labelSelector?: string;
+  /** An annotation selector the objects must match. @default - any annotations */
   readonly annotationSelector?: string;
 }
 
@@ -109,7 +119,7 @@ export interface PatchSelector {
 export interface KustomizePatch {
   /** The patch: YAML text, or an object (written as YAML). */
   readonly patch: string | Record<string, unknown> | Array<Record<string, unknown>>;
-  /** @default - the object the patch names */
+  /** The objects the patch applies to. @default - the object the patch names */
   readonly target?: PatchSelector;
 }
 
@@ -117,8 +127,11 @@ export interface KustomizePatch {
 export interface KustomizeImage {
   /** The image name to match. */
   readonly name: string;
+  /** The image name to use instead. @default - the same name */
   readonly newName?: string;
+  /** The tag to use instead. @default - the same tag */
   readonly newTag?: string;
+  /** A digest to pin the image to, which wins over the tag. @default - none */
   readonly digest?: string;
 }
 
@@ -179,7 +192,7 @@ export interface KustomizationProps extends FluxObjectProps {
   /** Image overrides. @default - none */
   readonly images?: KustomizeImage[];
   /** Labels and annotations for every applied object. @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
   /** Prefix of every applied object's name. @default - none */
   readonly namePrefix?: string;
   /** Suffix of every applied object's name. @default - none */

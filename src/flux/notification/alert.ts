@@ -155,9 +155,13 @@ export function objectReferences(field: string, entries: ReadonlyArray<IFluxObje
 
 /** An entry of `spec.eventSources`, as rendered. @internal */
 export interface RenderedEventSource {
+  /** The kind. */
   readonly kind: string;
+  /** The name, or `*`. */
   readonly name: string;
+  /** The namespace. @default - the referring object's */
   readonly namespace?: string;
+  /** Labels of a wildcard. @default - none */
   readonly matchLabels?: Record<string, string>;
 }
 

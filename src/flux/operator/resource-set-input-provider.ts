@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type { IResourceSetInputProvider } from './resource-set.js';
-import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
+import { API_VERSION, FromNameOptions, LabelSelectorRequirement, SecretReference } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
@@ -71,7 +71,7 @@ export interface ExternalArtifactSelector {
   /** Labels the ExternalArtifacts must carry. @default - any labels */
   readonly matchLabels?: Record<string, string>;
   /** Label requirements the ExternalArtifacts must meet. @default - none */
-  readonly matchExpressions?: Array<{ readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: string[] }>;
+  readonly matchExpressions?: LabelSelectorRequirement[];
 }
 
 /** Props of a {@link ResourceSetInputProvider}. */

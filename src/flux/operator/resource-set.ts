@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { API_VERSION, FromNameOptions } from '../core/api.js';
+import { API_VERSION, CommonMetadata, FromNameOptions, LabelSelectorRequirement } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
@@ -15,7 +15,7 @@ export interface InputProviderSelector {
   /** Labels a provider must carry. @default - none */
   readonly matchLabels?: Record<string, string>;
   /** Label requirements a provider must meet. @default - none */
-  readonly matchExpressions?: Array<{ readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: string[] }>;
+  readonly matchExpressions?: LabelSelectorRequirement[];
 }
 
 /** Where a ResourceSet takes more inputs from; create one with a static method. */
@@ -109,7 +109,7 @@ export interface ResourceSetProps extends FluxObjectProps {
   /** Wait for every applied object to become ready. @default false */
   readonly wait?: boolean;
   /** Labels and annotations for every generated object. @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
 }
 
 /** A ResourceSet, as other objects may reference it. */

@@ -3,7 +3,7 @@ import type { IBucket } from './bucket.js';
 import type { IExternalArtifact } from './external-artifact.js';
 import type { IGitRepository } from './git-repository.js';
 import type { IOciRepository } from './oci-repository.js';
-import { API_VERSION } from '../core/api.js';
+import { API_VERSION, CommonMetadata } from '../core/api.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 
@@ -50,7 +50,7 @@ export interface ArtifactGeneratorProps extends FluxObjectProps {
    */
   readonly pathPattern?: string;
   /** Labels and annotations of the ExternalArtifacts produced. @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
 }
 
 /** An ArtifactGenerator, as other objects may reference it. */

@@ -14,13 +14,13 @@ export type GitRepositoryProvider = 'generic' | 'aws' | 'azure' | 'github';
 export interface GitRepositoryRef {
   /** A branch. @default "master" when no other field is set */
   readonly branch?: string;
-  /** A tag. */
+  /** A tag. @default - none */
   readonly tag?: string;
-  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is checked out. */
+  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is checked out. @default - none */
   readonly semver?: string;
-  /** A full Git reference, e.g. `refs/heads/main`, `refs/tags/v1.0.0` or `refs/pull/42/head`. */
+  /** A full Git reference, e.g. `refs/heads/main`, `refs/tags/v1.0.0` or `refs/pull/42/head`. @default - none */
   readonly name?: string;
-  /** A full commit SHA (40 hex digits, or 64 for SHA-256 repositories). */
+  /** A full commit SHA (40 hex digits, or 64 for SHA-256 repositories). @default - the head of the branch, tag or reference */
   readonly commit?: string;
 }
 

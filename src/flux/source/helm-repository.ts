@@ -10,7 +10,7 @@ export type HelmRepositoryType = 'default' | 'oci';
 
 /** Namespaces selected by their labels. */
 export interface AccessFromNamespaceSelector {
-  /** Labels a namespace must carry; an empty map selects every namespace. */
+  /** Labels a namespace must carry; an empty map selects every namespace. @default - every namespace */
   readonly matchLabels?: Record<string, string>;
 }
 

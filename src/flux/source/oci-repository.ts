@@ -11,11 +11,11 @@ export type OciProvider = 'generic' | 'aws' | 'azure' | 'gcp';
 export interface OciRepositoryRef {
   /** An image tag. @default "latest" when no other field is set */
   readonly tag?: string;
-  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is pulled. */
+  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is pulled. @default - none */
   readonly semver?: string;
-  /** A regular expression tags must match before `semver` is applied. */
+  /** A regular expression tags must match before `semver` is applied. @default - every tag */
   readonly semverFilter?: string;
-  /** An image digest, `sha256:<64 hex>`. */
+  /** An image digest, `sha256:<64 hex>`. @default - none */
   readonly digest?: string;
 }
 
