@@ -11,7 +11,7 @@
  * Usage: npx tsx scripts/schema-coverage.ts
  */
 import { FLUX_MINORS } from '../src/flux/core/flux-version.js';
-import { FLUX_OPERATOR_MODEL, FLUX_SCHEMA_MODELS } from '../src/flux/schema-registry.js';
+import { FLUX_OPERATOR_SCHEMA_MODEL, FLUX_SCHEMA_MODELS } from '../src/flux/schema-registry.js';
 import type { CelRule, FluxSchemaModel, StructuralSchema } from '../src/flux/schemas/schema-model.js';
 import { compileCelRule } from '../src/flux/schemas/structural-check.js';
 import { everyProp, NOT_DECLARED, REFERENCE_API_VERSION, renderedPaths, schemaPaths } from '../test/support/every-prop.js';
@@ -67,7 +67,7 @@ function row(label: string, model: FluxSchemaModel): string[] {
 const rows = [
   ['minor', 'from upstream', 'kinds (served versions)', 'spec fields', 'typed', 'named exceptions', 'untyped', 'CEL rules checked / all', 'compiled in cel-js'],
   ...FLUX_MINORS.map((m) => row(`Flux ${m}`, FLUX_SCHEMA_MODELS[m])),
-  row('Flux Operator', FLUX_OPERATOR_MODEL),
+  row('Flux Operator', FLUX_OPERATOR_SCHEMA_MODEL),
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());

@@ -9,8 +9,10 @@ import type { FluxSchemaKind, FluxSchemaModel, StructuralSchema } from './schema
 import { CompiledCheck, compileSchema } from './schemas/structural-check.js';
 
 /**
- * The upstream schemas each Flux minor is checked against, from the CRDs that minor installs (see
- * `scripts/generate-flux-schemas.ts`); the Flux Operator's kinds come from the operator release flux-fleet pins.
+ * The upstream schemas each Flux minor is checked against, from the CRDs that minor installs, as
+ * `scripts/generate-flux-schemas.ts` reads them: Flux 2.7 from v2.7.5, 2.8 from v2.8.8 and 2.9 from v2.9.4 (the
+ * release manifests Flux Operator v0.58.1 embeds); Flux 2.10 derived from v2.9.4 and the v2.10.0 release notes (its
+ * CRDs were not available: see its `derived` field). Each model records its upstream release, source and commit.
  */
 export const FLUX_SCHEMA_MODELS: Readonly<Record<FluxMinor, FluxSchemaModel>> = {
   '2.7': FLUX_2_7_MODEL,
@@ -19,8 +21,11 @@ export const FLUX_SCHEMA_MODELS: Readonly<Record<FluxMinor, FluxSchemaModel>> = 
   '2.10': FLUX_2_10_MODEL,
 };
 
-/** The Flux Operator's kinds (FluxInstance, ResourceSet, ResourceSetInputProvider, FluxReport), checked in every minor. */
-export { FLUX_OPERATOR_MODEL };
+/**
+ * The Flux Operator's kinds (FluxInstance, ResourceSet, ResourceSetInputProvider, FluxReport), from the CRDs of
+ * Flux Operator v0.58.1, the release flux-fleet pins, checked in every minor.
+ */
+export const FLUX_OPERATOR_SCHEMA_MODEL: FluxSchemaModel = FLUX_OPERATOR_MODEL;
 
 /** Options of {@link checkFluxSchema}. */
 export interface FluxSchemaOptions {
@@ -33,7 +38,7 @@ export interface FluxSchemaOptions {
 
 /**
  * Checks one Kubernetes object, as read from YAML or rendered by synth, against the upstream schema of its kind in a
- * Flux minor (2.9 unless told): the API versions that minor serves, every field (an unknown one is an error, with the
+ * Flux minor (2.9 unless told; see {@link FLUX_SCHEMA_MODELS} for the upstream release of each): the API versions that minor serves, every field (an unknown one is an error, with the
  * nearest known name), types, enums, patterns, lengths, and the CRD's CEL validation rules, evaluated on the object
  * with the defaults the API server would fill in. Objects outside the API groups of Flux and the Flux Operator are
  * not checked (an empty list).
@@ -53,11 +58,6 @@ export function checkFluxSchema(object: Record<string, unknown>, options: FluxSc
   const out: string[] = [];
   version.check()(object, '', out);
   return out.map((m) => SCHEMA_PREFIX + m);
-}
-
-/** The API version a minor serves a kind at and flux-fleet writes (its storage version), or undefined when not served. */
-export function servedApiVersion(minor: FluxMinor, group: string, kind: string): string | undefined {
-  return registryOf(minor).get(`${group}/${kind}`)?.preferred;
 }
 
 /** Whether an API group belongs to Flux (source-watcher's included) or the Flux Operator. */

@@ -1,4 +1,4 @@
-import { FLUX_OPERATOR_MODEL, FLUX_SCHEMA_MODELS } from '../../src/flux/schema-registry.js';
+import { FLUX_OPERATOR_SCHEMA_MODEL, FLUX_SCHEMA_MODELS } from '../../src/flux/schema-registry.js';
 import type { FluxSchemaKind, StructuralSchema } from '../../src/flux/schemas/schema-model.js';
 import { FLUX_MINORS } from '../../src/index.js';
 import { everyProp, NOT_DECLARED, REFERENCE_API_VERSION, renderedPaths, schemaPaths } from '../support/every-prop.js';
@@ -15,7 +15,7 @@ describe('typed props cover every field of the upstream schemas', () => {
   const storageKinds = (kinds: readonly FluxSchemaKind[]) => kinds.filter((k) => k.storage && !NOT_DECLARED.has(k.kind));
   const cases: Array<[string, FluxSchemaKind]> = [
     ...FLUX_MINORS.flatMap((m) => storageKinds(FLUX_SCHEMA_MODELS[m].kinds).map((k): [string, FluxSchemaKind] => [`Flux ${m}`, k])),
-    ...storageKinds(FLUX_OPERATOR_MODEL.kinds).map((k): [string, FluxSchemaKind] => [`Flux Operator ${FLUX_OPERATOR_MODEL.release}`, k]),
+    ...storageKinds(FLUX_OPERATOR_SCHEMA_MODEL.kinds).map((k): [string, FluxSchemaKind] => [`Flux Operator ${FLUX_OPERATOR_SCHEMA_MODEL.release}`, k]),
   ];
 
   test.each(cases.map(([label, kind]): [string, FluxSchemaKind] => [`${label} ${kind.kind} ${kind.group}/${kind.version}`, kind]))('%s', (_, kind) => {

@@ -1,4 +1,4 @@
-import { FLUX_OPERATOR_MODEL, FLUX_SCHEMA_MODELS } from '../../src/flux/schema-registry.js';
+import { FLUX_OPERATOR_SCHEMA_MODEL, FLUX_SCHEMA_MODELS } from '../../src/flux/schema-registry.js';
 import type { CelRule, FluxSchemaKind, StructuralSchema } from '../../src/flux/schemas/schema-model.js';
 import { compileCelRule, compileSchema, nearest } from '../../src/flux/schemas/structural-check.js';
 import { checkFluxSchema, FLUX_COMPONENTS, FLUX_MINORS, FLUX_VARIANTS } from '../../src/index.js';
@@ -26,7 +26,7 @@ function rulesOf(schema: StructuralSchema, at = ''): Array<{ at: string; rule: C
 
 const allKinds: Array<[string, FluxSchemaKind]> = [
   ...FLUX_MINORS.flatMap((m) => FLUX_SCHEMA_MODELS[m].kinds.map((k): [string, FluxSchemaKind] => [m, k])),
-  ...FLUX_OPERATOR_MODEL.kinds.map((k): [string, FluxSchemaKind] => ['operator', k]),
+  ...FLUX_OPERATOR_SCHEMA_MODEL.kinds.map((k): [string, FluxSchemaKind] => ['operator', k]),
 ];
 
 /** The enum of a field of a vendored kind's spec. */
@@ -47,7 +47,7 @@ describe('the upstream schemas of each Flux minor', () => {
     }
     expect(FLUX_SCHEMA_MODELS['2.10'].derived).toMatch(/^The Flux v2\.10 CRDs were not available/);
     expect(FLUX_SCHEMA_MODELS['2.9'].derived).toBeUndefined();
-    expect(FLUX_OPERATOR_MODEL.release).toBe('v0.58.1');
+    expect(FLUX_OPERATOR_SCHEMA_MODEL.release).toBe('v0.58.1');
   });
 
   test('Flux 2.9 serves each kind at the version flux-fleet writes', () => {
@@ -69,7 +69,7 @@ describe('the upstream schemas of each Flux minor', () => {
       'source.toolkit.fluxcd.io/v1 HelmRepository',
       'source.toolkit.fluxcd.io/v1 OCIRepository',
     ]);
-    expect(FLUX_OPERATOR_MODEL.kinds.map((k) => k.kind).sort()).toStrictEqual(['FluxInstance', 'FluxReport', 'ResourceSet', 'ResourceSetInputProvider']);
+    expect(FLUX_OPERATOR_SCHEMA_MODEL.kinds.map((k) => k.kind).sort()).toStrictEqual(['FluxInstance', 'FluxReport', 'ResourceSet', 'ResourceSetInputProvider']);
   });
 
   test('every CEL rule of every minor and of the operator parses and type-checks in cel-js', () => {
@@ -91,7 +91,7 @@ describe('the upstream schemas of each Flux minor', () => {
   });
 
   test('the controllers and variants FluxInstance accepts are the operator CRD\'s enums', () => {
-    const instance = FLUX_OPERATOR_MODEL.kinds.find((k) => k.kind === 'FluxInstance')!;
+    const instance = FLUX_OPERATOR_SCHEMA_MODEL.kinds.find((k) => k.kind === 'FluxInstance')!;
     expect(enumAt(instance, 'components', '[]')).toStrictEqual([...FLUX_COMPONENTS]);
     expect(enumAt(instance, 'distribution', 'variant')).toStrictEqual([...FLUX_VARIANTS]);
   });
