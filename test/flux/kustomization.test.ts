@@ -1,5 +1,6 @@
 import { Chart, Duration, JsonPatch, Testing } from 'cdk8s';
-import { ClusterScope, FluxApp, Kustomization, OciRepository, SynthError } from '../../src/index.js';
+import { ClusterScope, FluxApp, Kustomization, OciRepository } from '../../src/index.js';
+import { errorsOf } from '../support/synth-errors.js';
 
 function setup() {
   const app = new FluxApp();
@@ -8,14 +9,6 @@ function setup() {
   return { app, chart, source };
 }
 
-function errorsOf(app: FluxApp): string[] {
-  try {
-    app.validate();
-    return [];
-  } catch (e) {
-    return (e as SynthError).errors.map((x) => x.message);
-  }
-}
 
 describe('Kustomization', () => {
   test('minimal object', () => {

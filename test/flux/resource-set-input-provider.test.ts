@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { FluxApp, InputsFrom, ResourceSet, ResourceSetInputProvider, SynthError } from '../../src/index.js';
+import { FluxApp, InputsFrom, ResourceSet, ResourceSetInputProvider } from '../../src/index.js';
+import { errorsOf } from '../support/synth-errors.js';
 
 function setup() {
   const app = new FluxApp();
@@ -7,14 +8,6 @@ function setup() {
   return { app, chart };
 }
 
-function errorsOf(app: FluxApp): string[] {
-  try {
-    app.validate();
-    return [];
-  } catch (e) {
-    return (e as SynthError).errors.map((x) => x.message);
-  }
-}
 
 describe('ResourceSetInputProvider', () => {
   test('a provider of pull requests feeding a ResourceSet', () => {
