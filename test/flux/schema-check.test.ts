@@ -247,6 +247,14 @@ describe('compileSchema', () => {
     expect(out).toStrictEqual(['spec.interval, spec.mode: set interval, or mode Always']);
   });
 
+  test('lengths count characters, as Kubernetes does, not UTF-16 units', () => {
+    const check = compileSchema({ type: 'string', maxLength: 3 }, context);
+    const out: string[] = [];
+    check('😀😀😀', 'spec.note', out);
+    check('😀😀😀😀', 'spec.note', out);
+    expect(out).toStrictEqual(['spec.note must NOT be longer than 3 characters (got 4)']);
+  });
+
   test('a rule comparing with oldSelf is left to updates', () => {
     const check = compileSchema({ 'type': 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'immutable' }] }, context);
     const out: string[] = [];

@@ -49,6 +49,8 @@ class Node {
   private items?: Node;
   private additional?: Node;
   private rules?: CompiledRule[];
+  /** The properties the rules read (their first field), or undefined when a rule reads `self` whole. */
+  private ruleKeys?: Set<string>;
   private readonly pattern?: RegExp;
 
   public constructor(private readonly schema: StructuralSchema, private readonly context: CheckContext) {
@@ -80,7 +82,9 @@ class Node {
 
   private checkString(value: string, path: string, out: string[]): void {
     const s = this.schema;
-    const length = [...value].length;
+    // Kubernetes counts characters, not UTF-16 units; count them only when the bounds are close.
+    const near = (s.maxLength !== undefined && value.length > s.maxLength) || (s.minLength !== undefined && value.length < 2 * s.minLength);
+    const length = near ? [...value].length : value.length;
     if (s.minLength !== undefined && length < s.minLength) {
       out.push(s.minLength === 1 ? `${path} must not be empty` : `${path} must NOT have fewer than ${s.minLength} characters (got ${show(value)})`);
     }
@@ -145,9 +149,13 @@ class Node {
   }
 
   private checkRules(value: unknown, path: string, out: string[]): void {
-    this.rules ??= (this.schema['x-kubernetes-validations'] ?? []).filter((r) => !isTransitionRule(r)).map(compileCelRule);
+    if (!this.rules) {
+      this.rules = (this.schema['x-kubernetes-validations'] ?? []).filter((r) => !isTransitionRule(r)).map(compileCelRule);
+      const whole = this.rules.some(({ rule }) => /\bself\b(?!\.[A-Za-z_])/.test(rule.rule));
+      this.ruleKeys = whole ? undefined : new Set(this.rules.flatMap(({ fields }) => fields.map((f) => f.split('.')[0])));
+    }
     if (this.rules.length === 0) return;
-    const self = toCel(this.schema, value);
+    const self = toCel(this.schema, value, this.ruleKeys);
     for (const { rule, program, fields } of this.rules) {
       let ok: unknown;
       let failure: string | undefined;
@@ -204,9 +212,9 @@ function hasType(value: unknown, type: NonNullable<StructuralSchema['type']>): b
 
 /**
  * The value as the API server hands it to CEL: defaults filled in where a field is absent (defaulting runs before
- * validation), integers as CEL ints.
+ * validation), integers as CEL ints. With `keys`, an object gets only those properties (the ones its rules read).
  */
-function toCel(schema: StructuralSchema | undefined, value: unknown): unknown {
+function toCel(schema: StructuralSchema | undefined, value: unknown, keys?: ReadonlySet<string>): unknown {
   if (value === null || value === undefined) return value;
   if (typeof value === 'number') {
     return (schema?.type === 'integer' || (schema?.type === undefined && Number.isInteger(value))) && Number.isInteger(value) ? BigInt(value) : value;
@@ -216,12 +224,12 @@ function toCel(schema: StructuralSchema | undefined, value: unknown): unknown {
   const out: Record<string, unknown> = {};
   const props = schema?.properties;
   for (const [name, child] of Object.entries(value)) {
-    if (child === undefined) continue;
+    if (child === undefined || (keys && !keys.has(name))) continue;
     const sub = props?.[name] ?? (typeof schema?.additionalProperties === 'object' ? schema.additionalProperties : undefined);
     out[name] = toCel(sub, child);
   }
   for (const [name, sub] of Object.entries(props ?? {})) {
-    if (out[name] === undefined && sub.default !== undefined) out[name] = toCel(sub, sub.default);
+    if (out[name] === undefined && sub.default !== undefined && (!keys || keys.has(name))) out[name] = toCel(sub, sub.default);
   }
   return out;
 }
