@@ -53,6 +53,15 @@ describe('ResourceSetInputProvider', () => {
     ]);
   });
 
+  test('fails when an OCI provider\'s URL has no repository path, with the CRD rule\'s message (CEL substring)', () => {
+    const { app, chart } = setup();
+    new ResourceSetInputProvider(chart, 'tags', { type: 'OCIArtifactTag', url: 'oci://ghcr.io' });
+    new ResourceSetInputProvider(chart, 'good', { type: 'OCIArtifactTag', url: 'oci://ghcr.io/acme/web' });
+    expect(errorsOf(app)).toStrictEqual([
+      'does not match the Flux schema: spec.type, spec.url: spec.url must include the repository path after the registry host when spec.type is an OCI provider',
+    ]);
+  });
+
   test('fails when selectors are missing, misplaced or ambiguous', () => {
     // GIVEN
     const { app, chart } = setup();
