@@ -25,8 +25,8 @@ const project = new typescript.TypeScriptProject({
     'cdk8s@^2.70.0',
     'constructs@^10.4.0',
     'cdk8s-plus-34@^2.0.0',
-    '@kubernetes-models/flux-cd@^4.0.0',
-    'ajv@^8.17.0',
+    // CEL: the CRDs' validation rules, and the expressions Flux evaluates (the tests' cluster simulator uses it too).
+    '@marcbachmann/cel-js@^8.0.0',
     'yaml@^2.8.0',
     '@sigstore/bundle@^5.0.1',
     '@sigstore/core@^4.0.1',
@@ -46,8 +46,6 @@ const project = new typescript.TypeScriptProject({
     'typedoc-plugin-markdown@^4.8.0',
     'tsx@^4.20.0',
     '@sigstore/mock@^0.13.0',
-    // The cluster simulator of the tests evaluates Providers' commitStatusExpr (CEL, with Flux's string extensions).
-    '@marcbachmann/cel-js@^8.0.0',
   ],
   jestOptions: {
     jestVersion: '^30',
@@ -125,7 +123,7 @@ project.package.addField('peerDependenciesMeta', {
   '@pulumi/kubernetes': { optional: true },
 });
 
-// Jest runs on Node's ESM loader: the Flux model packages publish only an "import" condition.
+// Jest runs on Node's ESM loader: the package is an ES module.
 project.testTask.reset();
 project.testTask.exec('tsc --noEmit -p examples/tsconfig.json', { name: 'type-check the examples' });
 project.testTask.exec('node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js --ci', {
@@ -172,9 +170,6 @@ const docgen = project.addTask('docgen', {
   description: 'Generate API.md from the doc comments (with CI set: fail when API.md is stale)',
   exec: 'tsx scripts/docgen.ts',
 });
-// The Flux models publish only "import" exports: lib/ carries them bundled, so that tsx in a CommonJS project (which
-// resolves with "require" conditions) loads the package too. esbuild comes with tsx.
-project.postCompileTask.exec('tsx scripts/bundle-models.ts', { name: 'bundle the Flux models into lib/' });
 project.postCompileTask.spawn(docgen);
 
 project.addTask('bench', {

@@ -97,7 +97,18 @@ export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<Acme
     values: (cluster) => ({
       replicaCount: cluster.vars.replicas,
       ingress: { enabled: true, className: 'nginx', hosts: [{ host: `podinfo.${cluster.vars.domain}`, paths: [{ path: '/', pathType: 'Prefix' }] }] },
+      // A cert-manager Certificate for its host, from the platform's ClusterIssuer.
+      certificate: { create: true, issuerRef: { kind: 'ClusterIssuer', name: 'letsencrypt' }, dnsNames: [`podinfo.${cluster.vars.domain}`] },
     }),
+    // Helm waits for the release's objects with kstatus, and for the Certificate until it is issued: the release, and
+    // so what depends on it, is ready only once the host serves TLS.
+    waitStrategy: 'poller',
+    healthCheckExprs: [{
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      current: 'status.conditions.exists(c, c.type == \'Ready\' && c.status == \'True\')',
+      failed: 'status.conditions.exists(c, c.type == \'Issuing\' && c.status == \'False\' && c.reason == \'Failed\')',
+    }],
   });
 
   // The web team signs its own artifacts with its key; its namespace gets the public key its sources verify with.

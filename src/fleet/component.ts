@@ -12,13 +12,15 @@ import {
 } from './source-ref.js';
 import { matchesTargets, Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
+import type { CommonMetadata } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { Checks, q } from '../flux/core/rules.js';
 import { allowedLiteralValues, findLiteralSecrets, literalSecretMessage, markSecretsChecked } from '../flux/core/secrets.js';
 import {
   HELM_CHART_LAYER_SELECTOR, HelmRelease, HelmReleaseDriftDetection, HelmReleaseInstall, HelmReleaseUpgrade, HelmReleaseValuesReference,
+  HelmReleaseWaitStrategy,
 } from '../flux/helm/helm-release.js';
-import { HealthCheckTarget, Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
+import { HealthCheckExpression, HealthCheckTarget, Kustomization, KustomizeImage, KustomizePatch } from '../flux/kustomize/kustomization.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
 import { HelmRepository } from '../flux/source/helm-repository.js';
 import { IOciRepository, OciRepository, OciRepositoryRef, OciVerification } from '../flux/source/oci-repository.js';
@@ -317,6 +319,12 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
   readonly wait?: boolean;
   /** Objects whose readiness dependents wait for (instead of `wait`). @default - none */
   readonly healthChecks?: HealthCheckTarget[];
+  /**
+   * How to tell the health of custom resources the component applies, in CEL (e.g. a cert-manager `Certificate` is
+   * healthy when its Ready condition is True), for `wait` and `healthChecks`: dependents then wait for those too.
+   * @default - kstatus decides: a custom resource is ready when its Ready condition is True
+   */
+  readonly healthCheckExprs?: HealthCheckExpression[];
   /** Recreate objects whose immutable fields changed (`spec.force`). @default false */
   readonly force?: boolean;
   /**
@@ -330,7 +338,7 @@ export interface KustomizeComponentProps<V extends VariablesOf<V> = FleetVariabl
   /** Kustomize components of the artifact to include, relative paths, e.g. `["./components/ha"]`. @default - none */
   readonly components?: PerCluster<string[], V>;
   /** Labels and annotations set on every object the component applies (`spec.commonMetadata`). @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
   /** Delete objects that leave the source. @default true */
   readonly prune?: boolean;
   /** Namespace of every applied object that has none. @default - the tenant's namespace, or the objects' own */
@@ -402,6 +410,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       wait: p.wait,
       force: p.force,
       healthChecks: p.healthChecks,
+      healthCheckExprs: p.healthCheckExprs,
       components: components && components.length > 0 ? components : undefined,
       patches: patches && patches.length > 0 ? patches : undefined,
       images: images && images.length > 0 ? images : undefined,
@@ -681,6 +690,19 @@ export interface HelmComponentProps<V extends VariablesOf<V> = FleetVariables> e
    * @default - Flux's default (disabled)
    */
   readonly driftDetection?: HelmReleaseDriftDetection;
+  /**
+   * How Helm waits for the release's objects before the release, and so the component, is ready: `poller` checks
+   * their status (with `healthCheckExprs` for custom resources), `legacy` uses Helm 3's logic. Flux 2.8 and newer.
+   * @default - Flux's default, "poller"
+   */
+  readonly waitStrategy?: HelmReleaseWaitStrategy;
+  /**
+   * How to tell the health of custom resources the chart creates, in CEL (e.g. a cert-manager `Certificate`), so that
+   * the release is ready, and dependents start, only when they are healthy. Flux 2.8 and newer; not with the
+   * `legacy` wait strategy.
+   * @default - kstatus decides: a custom resource is ready when its Ready condition is True
+   */
+  readonly healthCheckExprs?: HealthCheckExpression[];
 }
 
 /**
@@ -797,6 +819,8 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
         ...(t.retryInterval && !p.upgrade?.strategy ? { strategy: { name: 'RetryOnFailure', retryInterval: t.retryInterval } } : {}),
       } : undefined,
       driftDetection: p.driftDetection,
+      waitStrategy: p.waitStrategy,
+      healthCheckExprs: p.healthCheckExprs,
       serviceAccountName: t.serviceAccountName ?? this.serviceAccountFor(ctx, 'helm-controller'),
       values,
       valuesFrom: p.valuesFrom,

@@ -18,5 +18,6 @@ export * from './operator/index.js';
 // Flux's OCI artifact format (what `flux push artifact` writes), reproducible.
 export * from './artifact/index.js';
 export { printable, sanitizeForTerminal } from './core/terminal-text.js';
-export { checkFluxSchema, isFluxGroup } from './schema-registry.js';
+export { checkFluxSchema, FLUX_OPERATOR_SCHEMA_MODEL, FLUX_SCHEMA_MODELS, isFluxGroup } from './schema-registry.js';
+export type { FluxSchemaKind, FluxSchemaModel } from './schemas/schema-model.js';
 export type { FluxSchemaOptions } from './schema-registry.js';

@@ -5,7 +5,8 @@ import {
 } from '../../src/fleet/bootstrap.js';
 import { Registry } from '../../src/fleet/registry.js';
 import { Signing } from '../../src/fleet/signing.js';
-import { FluxApp, SynthError } from '../../src/frontends/cdk8s/flux-app.js';
+import { FluxApp } from '../../src/frontends/cdk8s/flux-app.js';
+import { errorsOf } from '../support/synth-errors.js';
 
 const URL = 'oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/prod-eu-1';
 
@@ -88,14 +89,6 @@ function build(bootstrap: Bootstrap, facts: BootstrapFacts) {
   return { app, get objects(): any[] { return Testing.synth(chart); } };
 }
 
-function errorsOf(app: FluxApp): string[] {
-  try {
-    app.validate();
-    return [];
-  } catch (e) {
-    return (e as SynthError).errors.map((x) => x.message);
-  }
-}
 
 /** The rendered object of a kind and name. */
 function find(objects: any[], kind: string, name: string): any {

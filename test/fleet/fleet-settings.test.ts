@@ -746,3 +746,56 @@ describe('plain Flux bootstrap knobs', () => {
     ]);
   });
 });
+
+describe('health of custom resources, and how Helm waits', () => {
+  const CERTIFICATE = {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    current: 'status.conditions.exists(c, c.type == \'Ready\' && c.status == \'True\')',
+  };
+
+  test('a Helm component\'s wait strategy and health check expressions reach its HelmRelease', () => {
+    // GIVEN
+    const { errors, outdir } = synth((app) => {
+      smallFleet(app).fleet.addHelmComponent('podinfo', {
+        chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.7.0' }),
+        waitStrategy: 'poller',
+        healthCheckExprs: [CERTIFICATE],
+      });
+    });
+    // WHEN
+    const spec = find(outdir, 'clusters/prod-eu-1/components/podinfo/podinfo.yaml', 'HelmRelease').spec;
+    // THEN
+    expect(errors).toStrictEqual([]);
+    expect([spec.waitStrategy, spec.healthCheckExprs]).toStrictEqual([{ name: 'poller' }, [CERTIFICATE]]);
+  });
+
+  test('a kustomize component\'s health check expressions reach its Kustomization', () => {
+    const { errors, outdir } = synth((app) => {
+      smallFleet(app).fleet.addComponent('certs', { source: pushed('certs'), wait: true, healthCheckExprs: [CERTIFICATE] });
+    });
+    expect(errors).toStrictEqual([]);
+    expect(find(outdir, 'clusters/stg-eu-1/certs.yaml', 'Kustomization').spec.healthCheckExprs).toStrictEqual([CERTIFICATE]);
+  });
+
+  test('fails when nothing would evaluate a component\'s health check expressions', () => {
+    const { errors } = synth((app) => {
+      smallFleet(app).fleet.addComponent('certs', { source: pushed('certs'), healthCheckExprs: [CERTIFICATE] });
+    });
+    expect(errors).toStrictEqual(['staging/stg-eu-1', 'production/prod-eu-1'].map((c) =>
+      `[acme/${c}/certs/certs] spec.healthCheckExprs is evaluated only with spec.wait or spec.healthChecks; set wait: true, or list the objects in healthChecks`));
+  });
+
+  test('fails when a cluster\'s Flux predates the Helm wait strategy, naming the cluster\'s minor', () => {
+    // GIVEN: HelmRelease waitStrategy arrived in Flux 2.8
+    const { errors } = synth((app) => {
+      smallFleet(app, { flux: { version: '2.7.x' } }).fleet.addHelmComponent('podinfo', {
+        chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.7.0' }),
+        waitStrategy: 'poller',
+      });
+    });
+    // THEN
+    expect(errors.filter((e) => e.includes('waitStrategy'))).toStrictEqual(['stg-eu-1', 'prod-eu-1'].map((c) =>
+      expect.stringMatching(new RegExp(`^\\[[^\\]]*${c}[^\\]]*\\] does not match the Flux schema: spec\\.waitStrategy is not a field of HelmRelease \\(helm\\.toolkit\\.fluxcd\\.io/v2, Flux 2\\.7\\)`))));
+  });
+});

@@ -68,3 +68,26 @@ describe('ArtifactGenerator', () => {
     expect(() => generator.artifact('b')).toThrow('ArtifactGenerator cluster/apps produces no artifact "b"; use one of "a"');
   });
 });
+
+describe('ArtifactGenerator path patterns', () => {
+  test('renders one artifact per folder matching the pattern, with common metadata', () => {
+    // GIVEN
+    const { app, chart, repo } = setup();
+    // WHEN
+    const generator = new ArtifactGenerator(chart, 'per-app', {
+      sources: { repo },
+      pathPattern: '@repo/apps/{app}',
+      artifacts: [{ name: '{app}', copy: [{ from: '@repo/apps/{app}/**', to: '@artifact/' }] }],
+      commonMetadata: { labels: { team: 'web' } },
+    });
+    app.validate();
+    // THEN
+    expect([generator.toJson().spec.pathPattern, generator.toJson().spec.commonMetadata]).toStrictEqual(['@repo/apps/{app}', { labels: { team: 'web' } }]);
+  });
+
+  test('fails when the pattern names no source', () => {
+    const { app, chart, repo } = setup();
+    new ArtifactGenerator(chart, 'per-app', { sources: { repo }, pathPattern: 'apps/{app}', artifacts: [{ name: '{app}', copy: [{ from: '@repo/apps/{app}/**', to: '@artifact/' }] }] });
+    expect(() => app.validate()).toThrow(/spec\.pathPattern "apps\/\{app\}" names no source; start it with "@<alias>\/" for one of "repo", e\.g\. "@repo\/apps\/\{app\}"/);
+  });
+});

@@ -209,7 +209,7 @@ describe('FluxInstance', () => {
   test('fails when the name is not flux', () => {
     const { app, chart } = setup();
     new FluxInstance(chart, 'flux', { metadata: { name: 'flux-main' } });
-    expect(() => app.validate()).toThrow(/metadata\.name "flux-main" is not allowed: Flux Operator reconciles only a FluxInstance named "flux"; drop metadata\.name/);
+    expect(() => app.validate()).toThrow(/does not match the Flux schema: metadata\.name "flux-main": the only accepted name for a FluxInstance is 'flux'/);
   });
 
   test('fails when two FluxInstances are in one cluster', () => {
@@ -446,13 +446,13 @@ describe('FluxInstance', () => {
     const instance = new FluxInstance(chart, 'flux', { sync: OCI_SYNC });
     instance.addJsonPatch(JsonPatch.add('/spec/sync/kind', 'HelmRepository'), JsonPatch.add('/spec/sync/verify', { provider: 'cosign' }));
     expect(() => app.validate()).toThrow(/does not match the Flux schema: spec\.sync\.kind "HelmRepository" is not allowed; use one of "OCIRepository", "GitRepository", "Bucket"/);
-    expect(() => app.validate()).toThrow(/does not match the Flux schema: spec\.sync\.verify is not a field of this kind/);
+    expect(() => app.validate()).toThrow(/does not match the Flux schema: spec\.sync\.verify is not a field of FluxInstance \(fluxcd\.controlplane\.io\/v1, Flux Operator v0\.58\.1\); its fields here are interval, kind, name, path, provider, pullSecret, ref, url/);
   });
 
   test('fails when a patch renames the instance', () => {
     const { app, chart } = setup();
     const instance = new FluxInstance(chart, 'flux');
     instance.addJsonPatch(JsonPatch.replace('/metadata/name', 'main'));
-    expect(() => app.validate()).toThrow(/does not match the Flux schema: metadata\.name "main" is not allowed/);
+    expect(() => app.validate()).toThrow(/does not match the Flux schema: metadata\.name "main": the only accepted name for a FluxInstance is 'flux'/);
   });
 });

@@ -42,7 +42,6 @@ describe('HelmChart', () => {
       verify: {
         provider: 'cosign',
         matchOIDCIdentity: [{ issuer: '^https://token\\.actions\\.githubusercontent\\.com$', subject: '^https://github\\.com/stefanprodan/podinfo.*$' }],
-        trustedRootSecretRef: { name: 'sigstore-root' },
       },
       suspend: true,
     });
@@ -62,7 +61,6 @@ describe('HelmChart', () => {
         verify: {
           provider: 'cosign',
           matchOIDCIdentity: [{ issuer: '^https://token\\.actions\\.githubusercontent\\.com$', subject: '^https://github\\.com/stefanprodan/podinfo.*$' }],
-          trustedRootSecretRef: { name: 'sigstore-root' },
         },
         suspend: true,
       },

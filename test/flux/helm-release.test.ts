@@ -459,3 +459,47 @@ describe('HelmRelease', () => {
     expect(() => app.validate()).toThrow(/\[chart\/podinfo\] does not match the Flux schema: spec\.releaseName must NOT be longer than 53 characters/);
   });
 });
+
+describe('HelmRelease wait strategy, health check expressions and the newer fields', () => {
+  const HEALTH = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', current: 'status.conditions.exists(c, c.type == \'Ready\' && c.status == \'True\')' };
+
+  test('renders them as Flux 2.9 reads them', () => {
+    // GIVEN
+    const { app, release } = releaseWith({
+      waitStrategy: 'poller',
+      healthCheckExprs: [HEALTH],
+      postRenderStrategy: 'nohooks',
+      commonMetadata: { labels: { team: 'web' } },
+      upgrade: { chartNameChangeStrategy: 'InPlaceUpdate' },
+      valuesFrom: [{ kind: 'Secret', name: 'ca', valuesKey: 'ca.crt', targetPath: 'tls.ca', literal: true }],
+    });
+    // WHEN
+    app.validate();
+    // THEN
+    const spec = release.toJson().spec;
+    expect([spec.waitStrategy, spec.healthCheckExprs, spec.postRenderStrategy, spec.commonMetadata, spec.upgrade, spec.valuesFrom]).toStrictEqual([
+      { name: 'poller' },
+      [HEALTH],
+      'nohooks',
+      { labels: { team: 'web' } },
+      { chartNameChangeStrategy: 'InPlaceUpdate' },
+      [{ kind: 'Secret', name: 'ca', valuesKey: 'ca.crt', targetPath: 'tls.ca', literal: true }],
+    ]);
+  });
+
+  test('fails when health check expressions are given with the legacy wait strategy', () => {
+    const { app } = releaseWith({ waitStrategy: 'legacy', healthCheckExprs: [HEALTH] });
+    expect(() => app.validate()).toThrow(/spec\.healthCheckExprs is used only with waitStrategy "poller"; drop waitStrategy "legacy" or the expressions/);
+  });
+
+  test('fails when the wait strategy is newer than the cluster\'s Flux', () => {
+    // GIVEN: waitStrategy arrived in Flux 2.8
+    const app = new FluxApp();
+    const chart = new Chart(new ClusterScope(app, 'old', { fluxVersion: '2.7.x' }), 'chart');
+    const repo = new OciRepository(chart, 'podinfo-chart', { url: 'oci://ghcr.io/stefanprodan/charts/podinfo', layerSelector: HELM_CHART_LAYER_SELECTOR });
+    // WHEN
+    new HelmRelease(chart, 'podinfo', { chartRef: repo, waitStrategy: 'poller' });
+    // THEN
+    expect(() => app.validate()).toThrow(/does not match the Flux schema: spec\.waitStrategy is not a field of HelmRelease \(helm\.toolkit\.fluxcd\.io\/v2, Flux 2\.7\)/);
+  });
+});

@@ -1,5 +1,6 @@
 import { Chart, Duration, JsonPatch, Testing } from 'cdk8s';
-import { FluxApp, Kustomization, OciRepository, SynthError } from '../../src/index.js';
+import { ClusterScope, FluxApp, Kustomization, OciRepository } from '../../src/index.js';
+import { errorsOf } from '../support/synth-errors.js';
 
 function setup() {
   const app = new FluxApp();
@@ -8,14 +9,6 @@ function setup() {
   return { app, chart, source };
 }
 
-function errorsOf(app: FluxApp): string[] {
-  try {
-    app.validate();
-    return [];
-  } catch (e) {
-    return (e as SynthError).errors.map((x) => x.message);
-  }
-}
 
 describe('Kustomization', () => {
   test('minimal object', () => {
@@ -181,5 +174,74 @@ describe('Kustomization', () => {
     k.addJsonPatch(JsonPatch.add('/spec/ignoreMissingComponents', true));
     expect(k.toJson().spec.ignoreMissingComponents).toBe(true);
     expect(errorsOf(app)).toStrictEqual([]);
+  });
+});
+
+describe('Kustomization health check expressions, ignore rules and build options', () => {
+  const CERTIFICATE = {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    current: 'status.conditions.filter(c, c.type == \'Ready\').all(c, c.status == \'True\')',
+    failed: 'status.conditions.filter(c, c.type == \'Ready\').all(c, c.status == \'False\')',
+  };
+
+  test('renders them as Flux 2.9 reads them', () => {
+    // GIVEN
+    const { app, chart, source } = setup();
+    // WHEN
+    const k = new Kustomization(chart, 'certs', {
+      sourceRef: source,
+      wait: true,
+      healthCheckExprs: [CERTIFICATE],
+      ignore: [{ paths: ['/spec/replicas'], target: { kind: 'Deployment' } }],
+      ignoreMissingComponents: true,
+      buildMetadata: ['originAnnotations'],
+      postBuild: { substituteStrategy: 'Always' },
+    });
+    // THEN
+    expect(k.toJson().spec).toStrictEqual({
+      interval: '10m',
+      prune: true,
+      sourceRef: { kind: 'OCIRepository', name: 'infra' },
+      wait: true,
+      healthCheckExprs: [CERTIFICATE],
+      ignore: [{ paths: ['/spec/replicas'], target: { kind: 'Deployment' } }],
+      ignoreMissingComponents: true,
+      buildMetadata: ['originAnnotations'],
+      postBuild: { substituteStrategy: 'Always' },
+    });
+    expect(errorsOf(app)).toStrictEqual([]);
+  });
+
+  test('fails when an expression is not CEL, or nothing would evaluate the expressions', () => {
+    // GIVEN
+    const { app, chart, source } = setup();
+    // WHEN
+    new Kustomization(chart, 'certs', { sourceRef: source, healthCheckExprs: [{ ...CERTIFICATE, current: 'status.ready ==' }] });
+    // THEN
+    expect(errorsOf(app)).toStrictEqual([
+      expect.stringMatching(/^spec\.healthCheckExprs\[0\]\.current "status\.ready ==" is not a CEL expression: /),
+      'spec.healthCheckExprs is evaluated only with spec.wait or spec.healthChecks; set wait: true, or list the objects in healthChecks',
+    ]);
+  });
+
+  test('fails when an ignore path is not a JSON pointer', () => {
+    const { app, chart, source } = setup();
+    new Kustomization(chart, 'apps', { sourceRef: source, ignore: [{ paths: ['spec.replicas'] }] });
+    expect(errorsOf(app)).toStrictEqual(['spec.ignore[0].paths[0] "spec.replicas" is not a JSON pointer; start it with "/", e.g. "/spec/replicas"']);
+  });
+
+  test('fails when a field is newer than the cluster\'s Flux', () => {
+    // GIVEN: buildMetadata arrived in Flux 2.9
+    const app = new FluxApp();
+    const cluster = new ClusterScope(app, 'old', { fluxVersion: '2.8.x' });
+    const chart = new Chart(cluster, 'chart');
+    const source = new OciRepository(chart, 'infra', { url: 'oci://ghcr.io/acme/infra' });
+    // WHEN
+    new Kustomization(chart, 'apps', { sourceRef: source, buildMetadata: ['originAnnotations'] });
+    // THEN
+    expect(errorsOf(app)).toStrictEqual([expect.stringMatching(
+      /^does not match the Flux schema: spec\.buildMetadata is not a field of Kustomization \(kustomize\.toolkit\.fluxcd\.io\/v1, Flux 2\.8\); its fields here are /,
+    )]);
   });
 });

@@ -154,3 +154,45 @@ describe('Receiver', () => {
     expect(() => app.validate()).toThrow(/\[chart\/registry\] does not match the Flux schema: spec\.resources is required/);
   });
 });
+
+describe('Receiver authenticated with OIDC tokens, and per-resource filters', () => {
+  const GITHUB_ACTIONS = {
+    issuerURL: 'https://token.actions.githubusercontent.com',
+    validations: [{ expression: 'claims.repository_owner == \'acme\'', message: 'only acme\'s workflows' }],
+  };
+
+  test('renders a generic-oidc Receiver with its providers and filtered resources', () => {
+    // GIVEN
+    const app = new FluxApp();
+    const chart = new Chart(app, 'chart');
+    const repo = new OciRepository(chart, 'apps', { url: 'oci://ghcr.io/acme/apps' });
+    // WHEN
+    const receiver = new Receiver(chart, 'ci', {
+      type: 'generic-oidc',
+      oidcProviders: [GITHUB_ACTIONS],
+      resources: [ReceiverResource.object(repo, { filter: 'req.tag == \'latest\'' }), ReceiverResource.all('OCIRepository', { matchLabels: { team: 'web' }, filter: 'true' })],
+    });
+    app.validate();
+    // THEN
+    expect(receiver.toJson().spec).toStrictEqual({
+      type: 'generic-oidc',
+      oidcProviders: [GITHUB_ACTIONS],
+      resources: [
+        { kind: 'OCIRepository', name: 'apps', filter: 'req.tag == \'latest\'' },
+        { kind: 'OCIRepository', name: '*', matchLabels: { team: 'web' }, filter: 'true' },
+      ],
+    });
+  });
+
+  test('fails when a generic-oidc Receiver has a secretRef and no providers', () => {
+    const { app } = receiverWith({ type: 'generic-oidc' });
+    expect(() => app.validate()).toThrow(/spec\.secretRef is set with type "generic-oidc", which authenticates with spec\.oidcProviders; drop the secretRef/);
+    expect(() => app.validate()).toThrow(/spec\.oidcProviders is empty with type "generic-oidc"/);
+  });
+
+  test('fails when a filter is not CEL', () => {
+    const { app, repo } = receiverWith({});
+    new Receiver(Chart.of(repo), 'filtered', { type: 'generic', secretRef: { name: 'token' }, resources: [ReceiverResource.object(repo, { filter: 'res.name ==' })] });
+    expect(() => app.validate()).toThrow(/spec\.resources\[0\]\.filter "res\.name ==" is not a CEL expression/);
+  });
+});

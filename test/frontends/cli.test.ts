@@ -57,6 +57,32 @@ describe('flux-fleet command line', () => {
     });
   }, 120_000);
 
+  test('validate exits 1 on a misspelled field, naming the field it meant', async () => {
+    // WHEN
+    const result = await cli('validate', 'healthcheck-typo');
+    // THEN
+    expect(result).toStrictEqual({
+      code: EXIT.errors,
+      stdout: 'clusters/demo/apps.yaml: Kustomization/flux-system/apps: does not match the Flux schema: spec.healthcheks is not a field of '
+        + 'Kustomization (kustomize.toolkit.fluxcd.io/v1, Flux 2.9); did you mean healthChecks?\n'
+        + '1 error in 1 cluster, 3 files, 2 objects\n',
+      stderr: '',
+    });
+  }, 120_000);
+
+  test('validate exits 1 on a HelmRelease with both chart and chartRef, with the CRD rule\'s message', async () => {
+    // WHEN
+    const result = await cli('validate', 'chart-and-chartref');
+    // THEN
+    expect(result).toStrictEqual({
+      code: EXIT.errors,
+      stdout: 'clusters/demo/podinfo.yaml: HelmRelease/flux-system/podinfo: does not match the Flux schema: spec.chart, spec.chartRef: '
+        + 'either chart or chartRef must be set\n'
+        + '1 error in 1 cluster, 3 files, 3 objects\n',
+      stderr: '',
+    });
+  }, 120_000);
+
   test('validate --no-build skips kubectl', async () => {
     // WHEN
     const withBuild = await cli('validate', 'missing-resource', '--format=json');

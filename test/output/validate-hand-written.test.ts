@@ -127,7 +127,7 @@ spec:
     const report = await validateTree(dir, { build: false });
     // THEN
     expect(report.errors.map((e) => e.message)).toStrictEqual([
-      'does not match the Flux schema: spec.artifacts[0].copy[0].to must match pattern "^@(artifact)/(.*)$" (got "/tmp")',
+      'does not match the Flux schema: spec.artifacts[0].copy[0].to must match pattern "^@artifact/([^/]{0,1}|[^./][^/]|[.][^./]|[^/]{3,})(/([^/]{0,1}|[^./][^/]|[.][^./]|[^/]{3,}))*$" (got "/tmp")',
       'spec.sources[0] refers to OCIRepository flux-system/missing, which cluster "a" does not define; define it under clusters/a/, or fix the name',
     ]);
   });

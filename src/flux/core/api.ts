@@ -24,9 +24,27 @@ export interface SecretKeyReference extends SecretReference {
   readonly key?: string;
 }
 
+/** Labels and annotations added to objects, over their own. */
+export interface CommonMetadata {
+  /** Labels to add. @default - none */
+  readonly labels?: Record<string, string>;
+  /** Annotations to add. @default - none */
+  readonly annotations?: Record<string, string>;
+}
+
+/** A requirement on one label of a Kubernetes label selector. */
+export interface LabelSelectorRequirement {
+  /** The label key. */
+  readonly key: string;
+  /** How the label relates to `values`. */
+  readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  /** The values, for `In` and `NotIn`. @default - none, as `Exists` and `DoesNotExist` take */
+  readonly values?: string[];
+}
+
 /** Options of a kind's `fromName()`. */
 export interface FromNameOptions {
-  /** @default - the enclosing Chart's namespace, or `flux-system` */
+  /** The object's namespace. @default - the enclosing Chart's namespace, or `flux-system` */
   readonly namespace?: string;
 }
 

@@ -1,9 +1,10 @@
 import { ApiObject, ApiObjectMetadata, Chart, JsonPatch, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { ObjectIndex } from './object-index.js';
+import { fluxMinorAt, ObjectIndex } from './object-index.js';
 import { RenderSession } from './render-session.js';
 import { Checks } from './rules.js';
-import { SCHEMA_PREFIX, SchemaCheck } from './schema.js';
+import { SchemaCheck, unreportedSchemaMessages } from './schema.js';
+import { checkFluxSchema } from '../schema-registry.js';
 import { allowedLiteralValues, findObjectSecrets, literalSecretMessage, secretsCheckedElsewhere } from './secrets.js';
 
 /** The namespace Flux objects go to when neither they nor their Chart name one. */
@@ -38,12 +39,18 @@ export interface FluxObjectProps {
 
 /** The API version and kind of a Flux object, and how to check it. */
 export interface FluxObjectType {
+  /** The API version written, e.g. `source.toolkit.fluxcd.io/v1`. */
   readonly apiVersion: string;
+  /** The kind, e.g. `OCIRepository`. */
   readonly kind: string;
   /** Longest `metadata.name` the kind allows. @default 253 */
   readonly maxNameLength?: number;
-  /** The kind's schema check. */
-  readonly schema: SchemaCheck;
+  /**
+   * Checks of the rendered object beyond the upstream schema of its kind, which every object passes in the Flux minor
+   * of its cluster.
+   * @default - the upstream schema only
+   */
+  readonly schema?: SchemaCheck;
 }
 
 /** What one field of an object refers to, for the cross-object checks. */
@@ -54,11 +61,11 @@ export interface FluxReference {
   readonly target: IFluxObject;
   /** The kinds Flux accepts in this field. */
   readonly kinds: readonly string[];
-  /** A source reference: subject to the no-cross-namespace-refs lockdown. */
+  /** A source reference: subject to the no-cross-namespace-refs lockdown. @default false */
   readonly source?: boolean;
-  /** A `dependsOn` edge: part of the ordering graph checked for cycles. */
+  /** A `dependsOn` edge: part of the ordering graph checked for cycles. @default false */
   readonly dependency?: boolean;
-  /** Added to the message when the kind is not accepted. */
+  /** Added to the message when the kind is not accepted. @default - no hint */
   readonly kindHint?: string;
 }
 
@@ -139,11 +146,8 @@ export abstract class FluxObject extends Construct implements IFluxObject {
       checks.add(`cannot be rendered: ${(e as Error).message}`);
     }
     if (json) {
-      // A field our own rules already reported is not reported again by the schema check.
-      const reported = new Set(checks.errors.map((e) => e.split(' ')[0]));
-      for (const message of this.type.schema(json)) {
-        if (!reported.has(message.slice(SCHEMA_PREFIX.length).split(' ')[0])) checks.add(message);
-      }
+      const schemaMessages = [...checkFluxSchema(json, { fluxMinor: fluxMinorAt(this) }), ...(this.type.schema?.(json) ?? [])];
+      for (const message of unreportedSchemaMessages(schemaMessages, checks.errors)) checks.add(message);
       if (!secretsCheckedElsewhere(this)) {
         for (const found of findObjectSecrets(json, allowedLiteralValues(this))) {
           checks.add(literalSecretMessage(found, 'keep it in a Secret on the cluster and reference it (valuesFrom, substituteFrom)'));
@@ -157,10 +161,13 @@ export abstract class FluxObject extends Construct implements IFluxObject {
 
 /** Props of an object imported by name. */
 export interface ImportedFluxObjectProps {
+  /** The object's API version. */
   readonly apiVersion: string;
+  /** The object's kind. */
   readonly kind: string;
+  /** The object's name. */
   readonly name: string;
-  /** @default - the enclosing Chart's namespace, or `flux-system` */
+  /** The object's namespace. @default - the enclosing Chart's namespace, or `flux-system` */
   readonly namespace?: string;
 }
 

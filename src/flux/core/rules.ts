@@ -1,5 +1,9 @@
+import { Environment } from '@marcbachmann/cel-js';
 import { Duration } from 'cdk8s';
 import { FluxDuration, renderDuration } from './duration.js';
+
+/** Parses CEL expressions a controller evaluates, with any variable allowed (their fields are the object's). */
+const CEL_SYNTAX = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
 
 /**
  * The checks Flux's admission and controllers apply to field values, gathered as messages. Every message names the
@@ -125,6 +129,20 @@ export class Checks {
     } catch (e) {
       this.add(`${field} ${q(value)} is not a valid regular expression: ${(e as Error).message}`);
       return undefined;
+    }
+  }
+
+  /** A CEL expression Flux evaluates on an object (health checks, readiness): it must parse. */
+  public celExpression(field: string, value: string | undefined): void {
+    if (value === undefined) return;
+    if (value.trim() === '') {
+      this.add(`${field} is empty; give a CEL expression, e.g. "status.conditions.filter(c, c.type == 'Ready').all(c, c.status == 'True')"`);
+      return;
+    }
+    try {
+      CEL_SYNTAX.parse(value);
+    } catch (e) {
+      this.add(`${field} ${q(value)} is not a CEL expression: ${(e as Error).message.split('\n')[0]}`);
     }
   }
 

@@ -7,8 +7,11 @@ import { ERROR_CODES, FluxFleetError } from './errors.js';
 
 /** A parsed version. */
 export interface SemVer {
+  /** The major version: `2` of `2.9.4`. */
   readonly major: number;
+  /** The minor version: `9` of `2.9.4`; 0 when the text has none. */
   readonly minor: number;
+  /** The patch version: `4` of `2.9.4`; 0 when the text has none. */
   readonly patch: number;
   /** Pre-release identifiers; empty for a release. */
   readonly prerelease: readonly string[];

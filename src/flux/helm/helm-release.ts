@@ -1,13 +1,11 @@
-import type { IHelmReleaseSpec } from '@kubernetes-models/flux-cd/helm.toolkit.fluxcd.io/v2';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
+import { API_VERSION, CommonMetadata, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { HelmReleaseModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
-import type { DependencyOptions, KubeConfigReference, KustomizeImage, KustomizePatch, PatchSelector } from '../kustomize/kustomization.js';
+import { checkHealthCheckExprs, checkIgnoreRules, renderHealthCheckExprs } from '../kustomize/kustomization.js';
+import type { DependencyOptions, HealthCheckExpression, IgnoreRule, KubeConfigReference, KustomizeImage, KustomizePatch } from '../kustomize/kustomization.js';
 import type { IBucket } from '../source/bucket.js';
 import type { IExternalArtifact } from '../source/external-artifact.js';
 import type { IGitRepository } from '../source/git-repository.js';
@@ -73,7 +71,7 @@ export interface HelmReleaseChartTemplate {
   /** Signature verification. @default - none */
   readonly verify?: HelmReleaseChartVerification;
   /** Labels and annotations of the generated HelmChart. @default - none */
-  readonly metadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly metadata?: CommonMetadata;
 }
 
 /** A ConfigMap or Secret holding values; cdk8s-plus ConfigMap and Secret fit. */
@@ -88,6 +86,12 @@ export interface HelmReleaseValuesReference {
   readonly targetPath?: string;
   /** Reconcile even when the ConfigMap or Secret is missing. @default false */
   readonly optional?: boolean;
+  /**
+   * With `targetPath`, merge the value as it is, as `helm --set-literal` does: commas, brackets, dots and equal signs
+   * are not read as `--set` syntax (the way to pass file content, JSON or multi-line text). Flux 2.9 and newer.
+   * @default false
+   */
+  readonly literal?: boolean;
 }
 
 /** What helm-controller does about failed installs or upgrades. */
@@ -189,6 +193,12 @@ export interface HelmReleaseUpgrade {
   readonly crds?: HelmReleaseCrdsPolicy;
   /** Server-side apply. @default "auto" */
   readonly serverSideApply?: HelmReleaseServerSideApply;
+  /**
+   * What to do when the chart's name changes: `Reinstall` uninstalls the release and installs the new chart,
+   * `InPlaceUpdate` upgrades the release in place (Flux 2.9 and newer).
+   * @default "Reinstall"
+   */
+  readonly chartNameChangeStrategy?: 'InPlaceUpdate' | 'Reinstall';
 }
 
 /** A Helm test to run or skip. */
@@ -225,6 +235,11 @@ export interface HelmReleaseRollback {
   readonly force?: boolean;
   /** Delete resources created by a failed rollback. @default false */
   readonly cleanupOnFail?: boolean;
+  /**
+   * Restart the release's pods on rollback. Helm deprecated it; Flux 2.8 and newer (Helm 4) accept it and do nothing.
+   * @default false
+   */
+  readonly recreate?: boolean;
   /** Server-side apply. @default "auto" */
   readonly serverSideApply?: HelmReleaseServerSideApply;
 }
@@ -243,13 +258,8 @@ export interface HelmReleaseUninstall {
   readonly deletionPropagation?: 'background' | 'foreground' | 'orphan';
 }
 
-/** Changes drift detection ignores. */
-export interface HelmReleaseDriftIgnoreRule {
-  /** JSON pointers (RFC 6901) of the fields to ignore, e.g. `/spec/replicas`. */
-  readonly paths: string[];
-  /** The objects the rule applies to. @default - every object of the release */
-  readonly target?: PatchSelector;
-}
+/** Changes drift detection ignores: fields of the release's objects left as the cluster has them. */
+export type HelmReleaseDriftIgnoreRule = IgnoreRule;
 
 /** How differences between the release and the cluster are handled. */
 export interface HelmReleaseDriftDetection {
@@ -269,6 +279,18 @@ export interface HelmReleasePostRenderer {
     readonly images?: KustomizeImage[];
   };
 }
+
+/**
+ * How Helm waits for the applied resources to become ready: `poller` checks their status with kstatus (and
+ * `healthCheckExprs` for custom resources), `legacy` uses Helm 3's waiting logic (Flux 2.8 and newer).
+ */
+export type HelmReleaseWaitStrategy = 'poller' | 'legacy';
+
+/**
+ * Which manifests post-renderers get: `nohooks` the templates only (Helm 3's behaviour), `combined` the templates
+ * and hooks together (Helm 4's), `separate` the hooks in a stream of their own (Flux 2.9 and newer).
+ */
+export type HelmReleasePostRenderStrategy = 'nohooks' | 'combined' | 'separate';
 
 /** Props of a {@link HelmRelease}: set exactly one of `chartRef` or `chart`. */
 export interface HelmReleaseProps extends FluxObjectProps {
@@ -316,6 +338,18 @@ export interface HelmReleaseProps extends FluxObjectProps {
   readonly maxHistory?: number;
   /** Post-renderers, applied in order. @default - none */
   readonly postRenderers?: HelmReleasePostRenderer[];
+  /** Which manifests the post-renderers get. @default - "combined": templates and hooks together */
+  readonly postRenderStrategy?: HelmReleasePostRenderStrategy;
+  /** How Helm waits for the applied resources. @default - "poller" */
+  readonly waitStrategy?: HelmReleaseWaitStrategy;
+  /**
+   * CEL expressions telling the health of the chart's custom resources, used while an action waits with the
+   * `poller` strategy (Flux 2.8 and newer).
+   * @default - kstatus decides: a custom resource is ready when its Ready condition is True
+   */
+  readonly healthCheckExprs?: HealthCheckExpression[];
+  /** Labels and annotations added to every object of the release, over the chart's own. @default - none */
+  readonly commonMetadata?: CommonMetadata;
   /** Reuse one Kubernetes client through a reconciliation. @default true */
   readonly persistentClient?: boolean;
   /** Stop reconciling. @default false */
@@ -347,7 +381,7 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
   private readonly dependencies: Array<{ target: IHelmRelease; readyExpr?: string }> = [];
 
   public constructor(scope: Construct, id: string, props: HelmReleaseProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.helm, kind: 'HelmRelease', schema: modelSchemaCheck(HelmReleaseModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.helm, kind: 'HelmRelease' });
     this.props = props;
     for (const d of props.dependsOn ?? []) this.addDependency(d);
   }
@@ -379,14 +413,14 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
   protected renderSpec(): object {
     const p = this.props;
     const chart = p.chart;
-    const spec: IHelmReleaseSpec = {
-      chartRef: p.chartRef ? renderRef(this, p.chartRef) as IHelmReleaseSpec['chartRef'] : undefined,
+    const spec = {
+      chartRef: p.chartRef ? renderRef(this, p.chartRef) : undefined,
       chart: chart ? {
         ...(chart.metadata ? { metadata: { labels: chart.metadata.labels, annotations: chart.metadata.annotations } } : {}),
         spec: {
           chart: chart.chart,
           version: chart.version,
-          sourceRef: renderRef(this, chart.sourceRef) as NonNullable<IHelmReleaseSpec['chart']>['spec']['sourceRef'],
+          sourceRef: renderRef(this, chart.sourceRef),
           interval: renderOptionalDuration(chart.interval),
           reconcileStrategy: chart.reconcileStrategy,
           valuesFiles: chart.valuesFiles ? [...chart.valuesFiles] : undefined,
@@ -406,6 +440,7 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
         valuesKey: v.valuesKey,
         targetPath: v.targetPath,
         optional: v.optional,
+        literal: v.literal,
       })),
       install: p.install ? {
         timeout: renderOptionalDuration(p.install.timeout),
@@ -437,6 +472,7 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
         cleanupOnFail: p.upgrade.cleanupOnFail,
         crds: p.upgrade.crds,
         serverSideApply: p.upgrade.serverSideApply,
+        chartNameChangeStrategy: p.upgrade.chartNameChangeStrategy,
       } : undefined,
       test: p.test ? {
         enable: p.test.enable,
@@ -452,6 +488,7 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
         force: p.rollback.force,
         cleanupOnFail: p.rollback.cleanupOnFail,
         serverSideApply: p.rollback.serverSideApply,
+        recreate: p.rollback.recreate,
       } : undefined,
       uninstall: p.uninstall ? {
         timeout: renderOptionalDuration(p.uninstall.timeout),
@@ -485,6 +522,10 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
           images: r.kustomize.images?.map((i) => ({ ...i })),
         },
       })),
+      postRenderStrategy: p.postRenderStrategy,
+      waitStrategy: p.waitStrategy ? { name: p.waitStrategy } : undefined,
+      healthCheckExprs: renderHealthCheckExprs(p.healthCheckExprs),
+      commonMetadata: p.commonMetadata ? { labels: p.commonMetadata.labels, annotations: p.commonMetadata.annotations } : undefined,
       persistentClient: p.persistentClient,
       suspend: p.suspend,
     };
@@ -515,6 +556,7 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
       c.oneOf('spec.upgrade.serverSideApply', p.upgrade.serverSideApply, ['enabled', 'disabled', 'auto']);
       c.oneOf('spec.upgrade.remediation.strategy', p.upgrade.remediation?.strategy, ['rollback', 'uninstall']);
       checkCount(c, 'spec.upgrade.remediation.retries', p.upgrade.remediation?.retries, true);
+      c.oneOf('spec.upgrade.chartNameChangeStrategy', p.upgrade.chartNameChangeStrategy, ['InPlaceUpdate', 'Reinstall']);
       checkStrategy(c, 'spec.upgrade', p.upgrade.strategy, p.upgrade.remediation);
     }
     if (p.test) {
@@ -534,14 +576,7 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
     }
     if (p.driftDetection) {
       c.oneOf('spec.driftDetection.mode', p.driftDetection.mode, ['enabled', 'warn', 'disabled']);
-      p.driftDetection.ignore?.forEach((r, i) => {
-        if (r.paths.length === 0) c.add(`spec.driftDetection.ignore[${i}].paths is empty; list JSON pointers such as "/spec/replicas"`);
-        r.paths.forEach((path, j) => {
-          if (!path.startsWith('/')) {
-            c.add(`spec.driftDetection.ignore[${i}].paths[${j}] ${q(path)} is not a JSON pointer; start it with "/", e.g. ${q('/' + path.replace(/^[./]+/, '').replace(/\./g, '/'))}`);
-          }
-        });
-      });
+      checkIgnoreRules(c, 'spec.driftDetection.ignore', p.driftDetection.ignore);
     }
     c.dnsLabel('spec.targetNamespace', p.targetNamespace);
     c.dnsLabel('spec.storageNamespace', p.storageNamespace);
@@ -549,6 +584,13 @@ export class HelmRelease extends FluxObject implements IHelmRelease {
     c.dnsName('spec.serviceAccountName', p.serviceAccountName);
     if (p.kubeConfig) c.exactlyOne({ 'spec.kubeConfig.secretRef': p.kubeConfig.secretRef, 'spec.kubeConfig.configMapRef': p.kubeConfig.configMapRef });
     checkCount(c, 'spec.maxHistory', p.maxHistory, false);
+    c.oneOf('spec.postRenderStrategy', p.postRenderStrategy, ['nohooks', 'combined', 'separate']);
+    c.oneOf('spec.waitStrategy.name', p.waitStrategy, ['poller', 'legacy']);
+    checkHealthCheckExprs(c, p.healthCheckExprs);
+    if (p.healthCheckExprs?.length && p.waitStrategy === 'legacy') {
+      c.add('spec.healthCheckExprs is used only with waitStrategy "poller"; drop waitStrategy "legacy" or the expressions');
+    }
+    this.dependencies.forEach((d, i) => c.celExpression(`spec.dependsOn[${i}].readyExpr`, d.readyExpr));
     p.postRenderers?.forEach((r, i) => {
       if (!r.kustomize?.patches?.length && !r.kustomize?.images?.length) {
         c.add(`spec.postRenderers[${i}].kustomize has no patches and no images; give it one, or drop the post-renderer`);

@@ -1,13 +1,10 @@
-import type { IImagePolicySpec } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { ImageRepository } from './image-repository.js';
 import type { IImageRepository } from './image-repository.js';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
-import { ImagePolicyModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 
 /** The order of tags: `asc` elects the last tag in ascending order (`z`, `9`), `desc` the first (`a`, `0`). */
 export type TagOrder = 'asc' | 'desc';
@@ -49,7 +46,7 @@ export class ImagePolicyChoice {
   }
 
   /** The `spec.policy` object. @internal */
-  public _render(): IImagePolicySpec['policy'] {
+  public _render(): Record<string, Record<string, unknown>> {
     return { [this.type]: { ...this.options } };
   }
 }
@@ -96,7 +93,7 @@ export class ImagePolicy extends FluxObject implements IImagePolicy {
   public readonly props: ImagePolicyProps;
 
   public constructor(scope: Construct, id: string, props: ImagePolicyProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.image, kind: 'ImagePolicy', schema: modelSchemaCheck(ImagePolicyModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.image, kind: 'ImagePolicy' });
     this.props = props;
   }
 
@@ -108,7 +105,7 @@ export class ImagePolicy extends FluxObject implements IImagePolicy {
   protected renderSpec(): object {
     const p = this.props;
     const always = p.digestReflectionPolicy === 'Always';
-    const spec: IImagePolicySpec = {
+    const spec = {
       imageRepositoryRef: renderRef(this, p.imageRepositoryRef, false),
       policy: p.policy._render(),
       filterTags: p.filterTags ? { pattern: p.filterTags.pattern, extract: p.filterTags.extract } : undefined,

@@ -1,11 +1,9 @@
-import type { IImageRepositorySpec } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { ImageRepositoryModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
+import type { AccessFromNamespaceSelector } from '../source/helm-repository.js';
 
 /** A cloud whose workload identity authenticates to the registry. */
 export type ImageRepositoryProvider = 'generic' | 'aws' | 'azure' | 'gcp';
@@ -13,7 +11,7 @@ export type ImageRepositoryProvider = 'generic' | 'aws' | 'azure' | 'gcp';
 /** Namespaces whose ImagePolicies may refer to this ImageRepository; any selector may match. */
 export interface ImageRepositoryAccessFrom {
   /** Selectors of namespace labels; an empty `matchLabels` matches every namespace. */
-  readonly namespaceSelectors: Array<{ readonly matchLabels?: Record<string, string> }>;
+  readonly namespaceSelectors: AccessFromNamespaceSelector[];
 }
 
 /** Props of an {@link ImageRepository}. */
@@ -65,14 +63,14 @@ export class ImageRepository extends FluxObject implements IImageRepository {
   public readonly props: ImageRepositoryProps;
 
   public constructor(scope: Construct, id: string, props: ImageRepositoryProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.image, kind: 'ImageRepository', schema: modelSchemaCheck(ImageRepositoryModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.image, kind: 'ImageRepository' });
     this.props = props;
   }
 
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IImageRepositorySpec = {
+    const spec = {
       image: p.image,
       interval: renderDuration(p.interval ?? '5m'),
       timeout: renderOptionalDuration(p.timeout),

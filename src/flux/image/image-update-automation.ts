@@ -1,11 +1,8 @@
-import type { IImageUpdateAutomationSpec } from '@kubernetes-models/flux-cd/image.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
-import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
+import { API_VERSION, FromNameOptions, LabelSelectorRequirement, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
-import { ImageUpdateAutomationModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 import type { GitRepositoryRef, IGitRepository } from '../source/git-repository.js';
 
 /** The author of the automation's commits. */
@@ -46,10 +43,16 @@ export interface ImageUpdatePush {
   readonly options?: Record<string, string>;
 }
 
+/** What an automation checks out. */
+export interface ImageUpdateCheckout {
+  /** The revision: a branch, or a tag, semver range, reference or commit (with `push.branch` set). */
+  readonly ref: GitRepositoryRef;
+}
+
 /** The Git side of the automation. */
 export interface ImageUpdateGitSpec {
   /** What to check out: a branch, or a tag, semver range, reference or commit with `push.branch` set. @default - the GitRepository's own `ref` */
-  readonly checkout?: { readonly ref: GitRepositoryRef };
+  readonly checkout?: ImageUpdateCheckout;
   /** How to commit. */
   readonly commit: ImageUpdateCommit;
   /** Where to push. @default - back to the branch checked out */
@@ -69,7 +72,7 @@ export interface ImagePolicySelector {
   /** Labels a policy must carry. @default - none */
   readonly matchLabels?: Record<string, string>;
   /** Label requirements a policy must meet. @default - none */
-  readonly matchExpressions?: Array<{ readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: string[] }>;
+  readonly matchExpressions?: LabelSelectorRequirement[];
 }
 
 /** Props of an {@link ImageUpdateAutomation}. */
@@ -112,7 +115,6 @@ export class ImageUpdateAutomation extends FluxObject implements IImageUpdateAut
     super(scope, id, props, {
       apiVersion: API_VERSION.image,
       kind: 'ImageUpdateAutomation',
-      schema: modelSchemaCheck(ImageUpdateAutomationModel),
     });
     this.props = props;
   }
@@ -125,8 +127,8 @@ export class ImageUpdateAutomation extends FluxObject implements IImageUpdateAut
   protected renderSpec(): object {
     const p = this.props;
     const g = p.git;
-    const spec: IImageUpdateAutomationSpec = {
-      sourceRef: renderRef(this, p.sourceRef) as IImageUpdateAutomationSpec['sourceRef'],
+    const spec = {
+      sourceRef: renderRef(this, p.sourceRef),
       git: {
         checkout: g.checkout ? { ref: { ...g.checkout.ref } } : undefined,
         commit: {

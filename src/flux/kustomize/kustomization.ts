@@ -1,12 +1,9 @@
-import type { IKustomizationSpec } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { API_VERSION, FromNameOptions, SecretKeyReference, SecretReference } from '../core/api.js';
+import { API_VERSION, CommonMetadata, FromNameOptions, SecretKeyReference, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { KustomizationModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 import type { IBucket } from '../source/bucket.js';
 import type { IExternalArtifact } from '../source/external-artifact.js';
 import type { IGitRepository } from '../source/git-repository.js';
@@ -17,11 +14,13 @@ export type KustomizationSource = IOciRepository | IGitRepository | IBucket | IE
 
 /** A Kubernetes object to health-check; Flux objects and cdk8s-plus resources fit. */
 export interface HealthCheckTarget {
-  /** @default - the API version of the kind, as Flux resolves it */
+  /** The object's API version, e.g. `apps/v1`. @default - the API version of the kind, as Flux resolves it */
   readonly apiVersion?: string;
+  /** The object's kind, e.g. `Deployment`. */
   readonly kind: string;
+  /** The object's name. */
   readonly name: string;
-  /** @default - the Kustomization's target namespace */
+  /** The object's namespace. @default - the Kustomization's target namespace */
   readonly namespace?: string;
 }
 
@@ -29,10 +28,17 @@ export interface HealthCheckTarget {
 export interface SubstitutionSource {
   /** `ConfigMap` or `Secret`. */
   readonly kind: string;
+  /** Its name, in the Kustomization's namespace. */
   readonly name: string;
   /** Reconcile even when the object is missing. @default false */
   readonly optional?: boolean;
 }
+
+/**
+ * When substitution runs: `WithVariables` only when some variable is defined (inline or from the ConfigMaps and
+ * Secrets), `Always` even with none, so that `${var:=default}` expressions take their defaults.
+ */
+export type SubstituteStrategy = 'WithVariables' | 'Always';
 
 /** Variable substitution in the built manifests. */
 export interface PostBuild {
@@ -40,11 +46,42 @@ export interface PostBuild {
   readonly substitute?: Record<string, string>;
   /** ConfigMaps and Secrets whose data are variables; `substitute` wins on conflicts. @default - none */
   readonly substituteFrom?: SubstitutionSource[];
+  /** When substitution runs (Flux 2.9 and newer). @default - "WithVariables": only when some variable is defined */
+  readonly substituteStrategy?: SubstituteStrategy;
+}
+
+/**
+ * How to tell the health of a custom resource, in CEL: each expression sees the object's fields (`status`,
+ * `metadata`, `spec`) as variables, e.g. `status.conditions.filter(c, c.type == 'Ready').all(c, c.status == 'True')`.
+ * The first of `failed`, `current` and `inProgress` that holds decides; when none holds, the object is in progress.
+ */
+export interface HealthCheckExpression {
+  /** The API version of the objects this applies to, e.g. `cert-manager.io/v1`. */
+  readonly apiVersion: string;
+  /** Their kind, e.g. `Certificate`. */
+  readonly kind: string;
+  /** When the object is healthy. */
+  readonly current: string;
+  /** When the object is still progressing. @default - progressing whenever neither `current` nor `failed` holds */
+  readonly inProgress?: string;
+  /** When the object has failed. @default - never failed: it stays in progress until the timeout */
+  readonly failed?: string;
+}
+
+/** Kustomize build metadata added to every built object as annotations. */
+export type BuildMetadataOption = 'originAnnotations' | 'transformerAnnotations';
+
+/** Fields of applied objects that reconciliation leaves as the cluster has them. */
+export interface IgnoreRule {
+  /** JSON pointers (RFC 6901) of the fields, e.g. `/spec/replicas`. */
+  readonly paths: string[];
+  /** The objects the rule applies to. @default - every applied object */
+  readonly target?: PatchSelector;
 }
 
 /** How encrypted manifests are decrypted. */
 export interface Decryption {
-  /** @default "sops" */
+  /** The decryption tool. @default "sops" */
   readonly provider?: 'sops';
   /** The Secret with the decryption keys. @default - cloud KMS through workload identity */
   readonly secretRef?: SecretReference;
@@ -54,20 +91,27 @@ export interface Decryption {
 
 /** A kubeconfig for applying to a remote cluster: exactly one of the two. */
 export interface KubeConfigReference {
-  /** A Secret with the kubeconfig (key `value` or `value.yaml` unless `key` is set). */
+  /** A Secret with the kubeconfig (key `value` or `value.yaml` unless `key` is set). @default - none: set `configMapRef` */
   readonly secretRef?: SecretKeyReference;
-  /** A ConfigMap describing a cloud provider identity for the remote cluster. */
-  readonly configMapRef?: { readonly name: string };
+  /** A ConfigMap describing a cloud provider identity for the remote cluster. @default - none: set `secretRef` */
+  readonly configMapRef?: SecretReference;
 }
 
 /** Which objects a patch applies to. */
 export interface PatchSelector {
+  /** The API group of the objects, e.g. `apps`. @default - any group */
   readonly group?: string;
+  /** The API version of the objects, e.g. `v1`. @default - any version */
   readonly version?: string;
+  /** The kind of the objects, e.g. `Deployment`. @default - any kind */
   readonly kind?: string;
+  /** The name of the objects, a regular expression. @default - any name */
   readonly name?: string;
+  /** The namespace of the objects, a regular expression. @default - any namespace */
   readonly namespace?: string;
+  /** A label selector the objects must match, e.g. `app=web,tier!=db`. @default - any labels */
   readonly labelSelector?: string;
+  /** An annotation selector the objects must match. @default - any annotations */
   readonly annotationSelector?: string;
 }
 
@@ -75,7 +119,7 @@ export interface PatchSelector {
 export interface KustomizePatch {
   /** The patch: YAML text, or an object (written as YAML). */
   readonly patch: string | Record<string, unknown> | Array<Record<string, unknown>>;
-  /** @default - the object the patch names */
+  /** The objects the patch applies to. @default - the object the patch names */
   readonly target?: PatchSelector;
 }
 
@@ -83,8 +127,11 @@ export interface KustomizePatch {
 export interface KustomizeImage {
   /** The image name to match. */
   readonly name: string;
+  /** The image name to use instead. @default - the same name */
   readonly newName?: string;
+  /** The tag to use instead. @default - the same tag */
   readonly newTag?: string;
+  /** A digest to pin the image to, which wins over the tag. @default - none */
   readonly digest?: string;
 }
 
@@ -114,6 +161,14 @@ export interface KustomizationProps extends FluxObjectProps {
   readonly force?: boolean;
   /** Objects whose readiness this Kustomization's readiness waits for. @default - none */
   readonly healthChecks?: HealthCheckTarget[];
+  /**
+   * CEL expressions telling the health of custom resources, for `wait` and `healthChecks` (which they need: without
+   * either, nothing is health-checked).
+   * @default - kstatus decides: a custom resource is ready when its Ready condition is True
+   */
+  readonly healthCheckExprs?: HealthCheckExpression[];
+  /** Fields of applied objects that drift detection and apply leave alone (Flux 2.9 and newer). @default - none */
+  readonly ignore?: IgnoreRule[];
   /** Kustomizations that must be ready before this one is applied. @default - none */
   readonly dependsOn?: IKustomization[];
   /** Variable substitution. @default - none */
@@ -128,12 +183,16 @@ export interface KustomizationProps extends FluxObjectProps {
   readonly kubeConfig?: KubeConfigReference;
   /** Kustomize components to include, relative to `path`. @default - none */
   readonly components?: string[];
+  /** Leave out `components` that the source lacks instead of failing. @default false */
+  readonly ignoreMissingComponents?: boolean;
+  /** Kustomize build metadata to annotate the applied objects with (Flux 2.9 and newer). @default - none */
+  readonly buildMetadata?: BuildMetadataOption[];
   /** Patches applied after the build. @default - none */
   readonly patches?: KustomizePatch[];
   /** Image overrides. @default - none */
   readonly images?: KustomizeImage[];
   /** Labels and annotations for every applied object. @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
   /** Prefix of every applied object's name. @default - none */
   readonly namePrefix?: string;
   /** Suffix of every applied object's name. @default - none */
@@ -168,7 +227,6 @@ export class Kustomization extends FluxObject implements IKustomization {
       apiVersion: API_VERSION.kustomize,
       kind: 'Kustomization',
       maxNameLength: 63,
-      schema: modelSchemaCheck(KustomizationModel),
     });
     this.props = props;
     for (const d of props.dependsOn ?? []) this.addDependency(d);
@@ -195,8 +253,8 @@ export class Kustomization extends FluxObject implements IKustomization {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IKustomizationSpec = {
-      sourceRef: renderRef(this, p.sourceRef) as IKustomizationSpec['sourceRef'],
+    const spec = {
+      sourceRef: renderRef(this, p.sourceRef),
       path: p.path,
       interval: renderDuration(p.interval ?? '10m'),
       retryInterval: renderOptionalDuration(p.retryInterval),
@@ -208,9 +266,12 @@ export class Kustomization extends FluxObject implements IKustomization {
         ? this.dependencies.map((d) => ({ ...renderRef(this, d.target, false), ...(d.readyExpr ? { readyExpr: d.readyExpr } : {}) }))
         : undefined,
       healthChecks: p.healthChecks?.map((h) => ({ apiVersion: h.apiVersion, kind: h.kind, name: h.name, namespace: h.namespace })),
+      healthCheckExprs: renderHealthCheckExprs(p.healthCheckExprs),
+      ignore: p.ignore?.map((r) => ({ paths: [...r.paths], target: r.target ? { ...r.target } : undefined })),
       postBuild: p.postBuild ? {
         substitute: p.postBuild.substitute ? { ...p.postBuild.substitute } : undefined,
         substituteFrom: p.postBuild.substituteFrom?.map((s) => ({ kind: s.kind as 'ConfigMap' | 'Secret', name: s.name, optional: s.optional })),
+        substituteStrategy: p.postBuild.substituteStrategy,
       } : undefined,
       targetNamespace: p.targetNamespace,
       serviceAccountName: p.serviceAccountName,
@@ -222,8 +283,10 @@ export class Kustomization extends FluxObject implements IKustomization {
       kubeConfig: p.kubeConfig ? {
         secretRef: p.kubeConfig.secretRef ? { name: p.kubeConfig.secretRef.name, key: p.kubeConfig.secretRef.key } : undefined,
         ...(p.kubeConfig.configMapRef ? { configMapRef: { name: p.kubeConfig.configMapRef.name } } : {}),
-      } as IKustomizationSpec['kubeConfig'] : undefined,
+      } : undefined,
       components: p.components ? [...p.components] : undefined,
+      ignoreMissingComponents: p.ignoreMissingComponents,
+      buildMetadata: p.buildMetadata ? [...p.buildMetadata] : undefined,
       patches: p.patches?.map((x) => ({ patch: typeof x.patch === 'string' ? x.patch : stringify(x.patch), target: x.target ? { ...x.target } : undefined })),
       images: p.images?.map((i) => ({ ...i })),
       commonMetadata: p.commonMetadata ? { labels: p.commonMetadata.labels, annotations: p.commonMetadata.annotations } : undefined,
@@ -252,5 +315,39 @@ export class Kustomization extends FluxObject implements IKustomization {
     if (p.kubeConfig) c.exactlyOne({ 'spec.kubeConfig.secretRef': p.kubeConfig.secretRef, 'spec.kubeConfig.configMapRef': p.kubeConfig.configMapRef });
     if (p.wait && p.healthChecks?.length) c.add('spec.healthChecks is ignored when spec.wait is true (wait checks every applied object); drop one of them');
     p.healthChecks?.forEach((h, i) => { if (!h.kind || !h.name) c.add(`spec.healthChecks[${i}] ${q(h)} needs a kind and a name`); });
+    checkHealthCheckExprs(c, p.healthCheckExprs);
+    if (p.healthCheckExprs?.length && !p.wait && !p.healthChecks?.length) {
+      c.add('spec.healthCheckExprs is evaluated only with spec.wait or spec.healthChecks; set wait: true, or list the objects in healthChecks');
+    }
+    c.oneOf('spec.postBuild.substituteStrategy', p.postBuild?.substituteStrategy, ['WithVariables', 'Always']);
+    p.buildMetadata?.forEach((b, i) => c.oneOf(`spec.buildMetadata[${i}]`, b, ['originAnnotations', 'transformerAnnotations']));
+    checkIgnoreRules(c, 'spec.ignore', p.ignore);
+    this.dependencies.forEach((d, i) => c.celExpression(`spec.dependsOn[${i}].readyExpr`, d.readyExpr));
   }
+}
+
+/** Renders `spec.healthCheckExprs` of a Kustomization or HelmRelease. @internal */
+export function renderHealthCheckExprs(exprs: readonly HealthCheckExpression[] | undefined) {
+  return exprs?.map((e) => ({ apiVersion: e.apiVersion, kind: e.kind, current: e.current, inProgress: e.inProgress, failed: e.failed }));
+}
+
+/** Checks `spec.healthCheckExprs`: each names its kind, and each expression parses as CEL. @internal */
+export function checkHealthCheckExprs(c: Checks, exprs: readonly HealthCheckExpression[] | undefined): void {
+  exprs?.forEach((e, i) => {
+    const field = `spec.healthCheckExprs[${i}]`;
+    if (!e.apiVersion || !e.kind) c.add(`${field} ${q({ apiVersion: e.apiVersion, kind: e.kind })} needs an apiVersion and a kind, e.g. "cert-manager.io/v1" and "Certificate"`);
+    for (const key of ['current', 'inProgress', 'failed'] as const) c.celExpression(`${field}.${key}`, e[key]);
+  });
+}
+
+/** Checks rules of fields to ignore: JSON pointers. @internal */
+export function checkIgnoreRules(c: Checks, field: string, rules: readonly IgnoreRule[] | undefined): void {
+  rules?.forEach((r, i) => {
+    if (r.paths.length === 0) c.add(`${field}[${i}].paths is empty; list JSON pointers such as "/spec/replicas"`);
+    r.paths.forEach((path, j) => {
+      if (!path.startsWith('/')) {
+        c.add(`${field}[${i}].paths[${j}] ${q(path)} is not a JSON pointer; start it with "/", e.g. ${q('/' + path.replace(/^[./]+/, '').replace(/\./g, '/'))}`);
+      }
+    });
+  });
 }

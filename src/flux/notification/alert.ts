@@ -1,13 +1,10 @@
-import type { IAlertSpec } from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1beta3';
 import { Construct } from 'constructs';
 import type { IProvider } from './provider.js';
 import { FromNameOptions } from '../core/api.js';
-import { AlertModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxObjectType, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { notificationApiVersion } from '../core/flux-version.js';
 import { fluxMinorAt } from '../core/object-index.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck, promotedSchemaCheck } from '../core/schema.js';
 
 /** The kinds of Flux object that emit events an Alert can select, and that a Receiver can reconcile. */
 export type EventSourceKind =
@@ -113,7 +110,7 @@ export class Alert extends FluxObject implements IAlert {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IAlertSpec = {
+    const spec = {
       providerRef: { name: p.providerRef.name },
       eventSources: p.eventSources.map((s) => renderSelection(this, s)),
       eventSeverity: p.eventSeverity,
@@ -156,9 +153,21 @@ export function objectReferences(field: string, entries: ReadonlyArray<IFluxObje
   return refs;
 }
 
+/** An entry of `spec.eventSources`, as rendered. @internal */
+export interface RenderedEventSource {
+  /** The kind. */
+  readonly kind: string;
+  /** The name, or `*`. */
+  readonly name: string;
+  /** The namespace. @default - the referring object's */
+  readonly namespace?: string;
+  /** Labels of a wildcard. @default - none */
+  readonly matchLabels?: Record<string, string>;
+}
+
 /** Renders an object or a wildcard selection as a cross-namespace reference. @internal */
-export function renderSelection(from: IFluxObject, entry: IFluxObject | KindSelection): IAlertSpec['eventSources'][number] {
-  if (!isSelection(entry)) return renderRef(from, entry) as IAlertSpec['eventSources'][number];
+export function renderSelection(from: IFluxObject, entry: IFluxObject | KindSelection): RenderedEventSource {
+  if (!isSelection(entry)) return renderRef(from, entry) as RenderedEventSource;
   const { namespace, matchLabels } = entry.options;
   return {
     kind: entry.kind,
@@ -201,6 +210,5 @@ function isLabelKey(key: string): boolean {
 function alertTypeAt(scope: Construct): FluxObjectType {
   const minor = fluxMinorAt(scope);
   const apiVersion = notificationApiVersion(minor);
-  const schema = minor !== '2.10' ? modelSchemaCheck(AlertModel) : promotedSchemaCheck(AlertModel, apiVersion);
-  return { apiVersion, kind: 'Alert', schema };
+  return { apiVersion, kind: 'Alert' };
 }

@@ -1,13 +1,10 @@
-import type { IProviderSpec } from '@kubernetes-models/flux-cd/notification.toolkit.fluxcd.io/v1beta3';
 import { Construct } from 'constructs';
 import { FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
-import { ProviderModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxObjectType, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { notificationApiVersion } from '../core/flux-version.js';
 import { fluxMinorAt } from '../core/object-index.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck, promotedSchemaCheck } from '../core/schema.js';
 
 /** The kinds of Provider Flux v2.9 and v2.10 support: chat and incident tools, webhooks, and Git commit status or comments. */
 export type ProviderType =
@@ -106,7 +103,7 @@ export class Provider extends FluxObject implements IProvider {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IProviderSpec = {
+    const spec = {
       type: p.type,
       address: p.address,
       channel: p.channel,
@@ -196,6 +193,5 @@ function redact(address: string): string {
 function providerTypeAt(scope: Construct): FluxObjectType {
   const minor = fluxMinorAt(scope);
   const apiVersion = notificationApiVersion(minor);
-  const schema = minor !== '2.10' ? modelSchemaCheck(ProviderModel) : promotedSchemaCheck(ProviderModel, apiVersion);
-  return { apiVersion, kind: 'Provider', schema };
+  return { apiVersion, kind: 'Provider' };
 }

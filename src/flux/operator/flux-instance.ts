@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { FLUX_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_VARIANTS, fluxInstanceSchemaCheck } from './schemas.js';
-import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
+import { FLUX_COMPONENTS, FLUX_INSTANCE_NAME, FLUX_VARIANTS } from './schemas.js';
+import { API_VERSION, CommonMetadata, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { ObjectIndex } from '../core/object-index.js';
@@ -96,6 +96,12 @@ export interface FluxInstanceStorage {
   readonly size: string;
 }
 
+/** Kustomize settings of the Flux manifests an instance applies. */
+export interface FluxInstanceKustomize {
+  /** Patches applied to the Flux manifests. @default - none */
+  readonly patches?: KustomizePatch[];
+}
+
 /** Props of a {@link FluxInstance}. */
 export interface FluxInstanceProps extends FluxObjectProps {
   /** Which Flux to install. @default - Flux 2.9.x from ghcr.io/fluxcd */
@@ -109,11 +115,11 @@ export interface FluxInstanceProps extends FluxObjectProps {
   /** A persistent volume for source-controller. @default - an emptyDir */
   readonly storage?: FluxInstanceStorage;
   /** Kustomize patches applied to the Flux manifests, e.g. to add `verify` to the sync OCIRepository. @default - none */
-  readonly kustomize?: { readonly patches?: KustomizePatch[] };
+  readonly kustomize?: FluxInstanceKustomize;
   /** The source the cluster syncs from. @default - no sync */
   readonly sync?: FluxInstanceSync;
   /** Labels and annotations for every object the operator creates. @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
   /** Wait for every installed object to become ready. @default true */
   readonly wait?: boolean;
   /** Migrate Flux objects to the newest API versions on upgrade. @default true */
@@ -144,7 +150,6 @@ export class FluxInstance extends FluxObject implements IFluxInstance {
     super(scope, id, { ...props, metadata: { ...props.metadata, name: props.metadata?.name ?? FLUX_INSTANCE_NAME } }, {
       apiVersion: API_VERSION.operator,
       kind: 'FluxInstance',
-      schema: fluxInstanceSchemaCheck,
     });
     this.props = props;
   }

@@ -1,7 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { resourceSetSchemaCheck } from './schemas.js';
-import { API_VERSION, FromNameOptions } from '../core/api.js';
+import { API_VERSION, CommonMetadata, FromNameOptions, LabelSelectorRequirement } from '../core/api.js';
 import { FluxDuration, renderOptionalDuration } from '../core/duration.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
@@ -16,7 +15,7 @@ export interface InputProviderSelector {
   /** Labels a provider must carry. @default - none */
   readonly matchLabels?: Record<string, string>;
   /** Label requirements a provider must meet. @default - none */
-  readonly matchExpressions?: Array<{ readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: string[] }>;
+  readonly matchExpressions?: LabelSelectorRequirement[];
 }
 
 /** Where a ResourceSet takes more inputs from; create one with a static method. */
@@ -91,6 +90,12 @@ export interface ResourceSetProps extends FluxObjectProps {
   readonly inputsFrom?: InputsFrom[];
   /** How the input sets of several providers combine. @default "Flatten" */
   readonly inputStrategy?: InputStrategy;
+  /**
+   * With `Permute`, keep the combinations in which a provider exported no input (its fields then absent) instead of
+   * producing none.
+   * @default false
+   */
+  readonly includeEmptyProviders?: boolean;
   /** The objects to generate per input set. @default - none */
   readonly resources?: ResourceSetResource[];
   /** A Go template (delimiters `<<` and `>>`) of multi-document YAML; merged with `resources`, which win. @default - none */
@@ -104,7 +109,7 @@ export interface ResourceSetProps extends FluxObjectProps {
   /** Wait for every applied object to become ready. @default false */
   readonly wait?: boolean;
   /** Labels and annotations for every generated object. @default - none */
-  readonly commonMetadata?: { readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly commonMetadata?: CommonMetadata;
 }
 
 /** A ResourceSet, as other objects may reference it. */
@@ -135,7 +140,7 @@ export class ResourceSet extends FluxObject implements IResourceSet {
   private readonly dependencies: ResourceSetDependency[] = [];
 
   public constructor(scope: Construct, id: string, props: ResourceSetProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.operator, kind: 'ResourceSet', schema: resourceSetSchemaCheck });
+    super(scope, id, props, { apiVersion: API_VERSION.operator, kind: 'ResourceSet' });
     this.props = props;
     for (const d of props.dependsOn ?? []) this.addDependency(d.target, d);
   }
@@ -162,7 +167,9 @@ export class ResourceSet extends FluxObject implements IResourceSet {
         ...(f.target ? { name: f.target.name } : {}),
         ...(f.labelSelector ? { selector: renderSelector(f.labelSelector) } : {}),
       })),
-      inputStrategy: p.inputStrategy ? { name: p.inputStrategy } : undefined,
+      inputStrategy: p.inputStrategy
+        ? { name: p.inputStrategy, ...(p.includeEmptyProviders !== undefined ? { includeEmptyProviders: p.includeEmptyProviders } : {}) }
+        : undefined,
       resources: p.resources?.map(renderResource),
       resourcesTemplate: p.resourcesTemplate,
       steps: p.steps?.map((s) => ({
@@ -186,6 +193,9 @@ export class ResourceSet extends FluxObject implements IResourceSet {
     const p = this.props;
     c.dnsName('spec.serviceAccountName', p.serviceAccountName);
     c.oneOf('spec.inputStrategy.name', p.inputStrategy, ['Flatten', 'Permute']);
+    if (p.includeEmptyProviders !== undefined && p.inputStrategy !== 'Permute') {
+      c.add(`spec.inputStrategy.includeEmptyProviders applies to inputStrategy "Permute" only (got ${q(p.inputStrategy ?? 'Flatten')}); drop it, or use "Permute"`);
+    }
     if (p.inputStrategy === 'Permute' && (p.inputsFrom?.length ?? 0) === 0) {
       c.add('spec.inputStrategy "Permute" combines the inputs of providers, but spec.inputsFrom is empty; add providers, or drop inputStrategy');
     }
@@ -281,7 +291,7 @@ interface ResourceSetSpecJson {
   commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   inputs?: Array<Record<string, unknown>>;
   inputsFrom?: Array<{ kind: 'ResourceSetInputProvider'; name?: string; selector?: ResourceSetSelectorJson }>;
-  inputStrategy?: { name: InputStrategy };
+  inputStrategy?: { name: InputStrategy; includeEmptyProviders?: boolean };
   resources?: Array<Record<string, unknown>>;
   resourcesTemplate?: string;
   steps?: Array<{ name: string; resources?: Array<Record<string, unknown>>; resourcesTemplate?: string; timeout?: string }>;

@@ -1,14 +1,11 @@
-import { Ajv } from 'ajv';
-import type { ValidateFunction } from 'ajv';
 import { Construct } from 'constructs';
 import type { IBucket } from './bucket.js';
 import type { IExternalArtifact } from './external-artifact.js';
 import type { IGitRepository } from './git-repository.js';
 import type { IOciRepository } from './oci-repository.js';
-import { API_VERSION } from '../core/api.js';
+import { API_VERSION, CommonMetadata } from '../core/api.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { formatSchemaErrors, SchemaCheck } from '../core/schema.js';
 
 /** The API version of source-watcher's ArtifactGenerator. */
 export const ARTIFACT_GENERATOR_API_VERSION = 'source.extensions.fluxcd.io/v1beta1';
@@ -46,6 +43,14 @@ export interface ArtifactGeneratorProps extends FluxObjectProps {
   readonly sources: Record<string, ArtifactGeneratorSource>;
   /** The artifacts to produce. */
   readonly artifacts: GeneratedArtifact[];
+  /**
+   * Produce the artifacts once per folder of a source matching `@<alias>/<pattern>`, e.g. `@apps/apps/{app}`: each
+   * capture (`{app}`) can be used in the artifacts' names and copy paths (Flux 2.9 and newer).
+   * @default - each artifact is produced once, as declared
+   */
+  readonly pathPattern?: string;
+  /** Labels and annotations of the ExternalArtifacts produced. @default - none */
+  readonly commonMetadata?: CommonMetadata;
 }
 
 /** An ArtifactGenerator, as other objects may reference it. */
@@ -72,7 +77,7 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
   private readonly generated = new Map<string, IExternalArtifact>();
 
   public constructor(scope: Construct, id: string, props: ArtifactGeneratorProps) {
-    super(scope, id, props, { apiVersion: ARTIFACT_GENERATOR_API_VERSION, kind: 'ArtifactGenerator', schema: artifactGeneratorSchemaCheck });
+    super(scope, id, props, { apiVersion: ARTIFACT_GENERATOR_API_VERSION, kind: 'ArtifactGenerator' });
     this.props = props;
   }
 
@@ -121,6 +126,10 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
           ...(c.strategy !== undefined ? { strategy: c.strategy } : {}),
         })),
       })),
+      pathPattern: this.props.pathPattern,
+      commonMetadata: this.props.commonMetadata
+        ? { labels: this.props.commonMetadata.labels, annotations: this.props.commonMetadata.annotations }
+        : undefined,
     };
   }
 
@@ -129,6 +138,10 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
     const aliases = Object.keys(this.props.sources);
     if (aliases.length === 0) c.add('spec.sources is empty; give at least one source, e.g. { apps: appsRepository }');
     if (this.props.artifacts.length === 0) c.add('spec.artifacts is empty; give at least one artifact to produce');
+    const patternAlias = /^@([^/]+)\//.exec(this.props.pathPattern ?? '')?.[1];
+    if (this.props.pathPattern !== undefined && (patternAlias === undefined || !aliases.includes(patternAlias))) {
+      c.add(`spec.pathPattern ${q(this.props.pathPattern)} names no source; start it with "@<alias>/" for one of ${aliases.map((x) => q(x)).join(', ')}, e.g. "@${aliases[0] ?? 'apps'}/apps/{app}"`);
+    }
     const names = new Set<string>();
     for (const a of this.props.artifacts) {
       if (names.has(a.name)) c.add(`spec.artifacts names ${q(a.name)} twice; each artifact needs a name of its own`);
@@ -151,85 +164,3 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
     }
   }
 }
-
-type Schema = Record<string, unknown>;
-const STRING_MAP: Schema = { type: 'object', additionalProperties: { type: 'string' } };
-const ALIAS = '[a-z0-9]([a-z0-9_-]*[a-z0-9])?';
-
-/** The ArtifactGenerator schema, after source-watcher's v1beta1 API type; unknown fields are refused. */
-const ARTIFACT_GENERATOR_SCHEMA: Schema = {
-  type: 'object',
-  required: ['apiVersion', 'kind', 'metadata', 'spec'],
-  additionalProperties: false,
-  properties: {
-    apiVersion: { type: 'string', enum: [ARTIFACT_GENERATOR_API_VERSION] },
-    kind: { type: 'string', enum: ['ArtifactGenerator'] },
-    metadata: {
-      type: 'object',
-      required: ['name'],
-      properties: { name: { type: 'string' }, namespace: { type: 'string' }, labels: STRING_MAP, annotations: STRING_MAP },
-    },
-    spec: {
-      type: 'object',
-      required: ['sources', 'artifacts'],
-      additionalProperties: false,
-      properties: {
-        sources: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 1000,
-          items: {
-            type: 'object',
-            required: ['alias', 'name', 'kind'],
-            additionalProperties: false,
-            properties: {
-              alias: { type: 'string', pattern: `^${ALIAS}$`, maxLength: 63 },
-              name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$', maxLength: 253 },
-              namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', minLength: 1, maxLength: 63 },
-              kind: { type: 'string', enum: ['Bucket', 'GitRepository', 'OCIRepository'] },
-            },
-          },
-        },
-        artifacts: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 1000,
-          items: {
-            type: 'object',
-            required: ['name', 'copy'],
-            additionalProperties: false,
-            properties: {
-              name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$', maxLength: 253 },
-              revision: { type: 'string', pattern: `^@(${ALIAS})$`, maxLength: 64 },
-              originRevision: { type: 'string', pattern: `^@(${ALIAS})$`, maxLength: 64 },
-              copy: {
-                type: 'array',
-                minItems: 1,
-                items: {
-                  type: 'object',
-                  required: ['from', 'to'],
-                  additionalProperties: false,
-                  properties: {
-                    from: { type: 'string', pattern: `^@(${ALIAS})/(.*)$`, maxLength: 1024 },
-                    to: { type: 'string', pattern: '^@(artifact)/(.*)$', maxLength: 1024 },
-                    exclude: { type: 'array', maxItems: 100, items: { type: 'string' } },
-                    strategy: { type: 'string', enum: ['Overwrite', 'Merge'] },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-    status: { type: 'object' },
-  },
-};
-
-let validate: ValidateFunction | undefined;
-
-/** Checks an ArtifactGenerator, as rendered or read from YAML, against its schema. */
-export const artifactGeneratorSchemaCheck: SchemaCheck = (object) => {
-  validate ??= new Ajv({ allErrors: true, strict: true }).compile(ARTIFACT_GENERATOR_SCHEMA);
-  return validate(object) ? [] : formatSchemaErrors(object, validate.errors ?? []);
-};

@@ -1,11 +1,8 @@
-import type { IBucketSpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { BucketModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 
 /** The object storage API: `generic` is any S3-compatible store (MinIO and the like). */
 export type BucketProvider = 'generic' | 'aws' | 'azure' | 'gcp';
@@ -80,14 +77,14 @@ export class Bucket extends FluxObject implements IBucket {
   public readonly props: BucketProps;
 
   public constructor(scope: Construct, id: string, props: BucketProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'Bucket', schema: modelSchemaCheck(BucketModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'Bucket' });
     this.props = props;
   }
 
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IBucketSpec = {
+    const spec = {
       bucketName: p.bucketName,
       endpoint: p.endpoint,
       interval: renderDuration(p.interval ?? '5m'),

@@ -1,10 +1,7 @@
-import type { IExternalArtifactSpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct, IConstruct } from 'constructs';
 import { API_VERSION, FromNameOptions } from '../core/api.js';
-import { ExternalArtifactModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 
 /**
  * The custom resource an artifact is generated for, e.g. a source-watcher ArtifactGenerator. Any Flux object fits,
@@ -50,7 +47,7 @@ export class ExternalArtifact extends FluxObject implements IExternalArtifact {
   public readonly props: ExternalArtifactProps;
 
   public constructor(scope: Construct, id: string, props: ExternalArtifactProps = {}) {
-    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'ExternalArtifact', schema: modelSchemaCheck(ExternalArtifactModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'ExternalArtifact' });
     this.props = props;
   }
 
@@ -64,7 +61,7 @@ export class ExternalArtifact extends FluxObject implements IExternalArtifact {
   /** @internal */
   protected renderSpec(): object {
     const ref = this.props.sourceRef;
-    const spec: IExternalArtifactSpec = {
+    const spec = {
       sourceRef: ref ? {
         apiVersion: ref.apiVersion,
         kind: ref.kind,

@@ -1,11 +1,8 @@
-import type { IGitRepositorySpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { GitRepositoryModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck, SchemaCheck } from '../core/schema.js';
 
 /** Who authenticates to the Git server: `generic` uses `secretRef`; the others a cloud or GitHub App identity. */
 export type GitRepositoryProvider = 'generic' | 'aws' | 'azure' | 'github';
@@ -17,13 +14,13 @@ export type GitRepositoryProvider = 'generic' | 'aws' | 'azure' | 'github';
 export interface GitRepositoryRef {
   /** A branch. @default "master" when no other field is set */
   readonly branch?: string;
-  /** A tag. */
+  /** A tag. @default - none */
   readonly tag?: string;
-  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is checked out. */
+  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is checked out. @default - none */
   readonly semver?: string;
-  /** A full Git reference, e.g. `refs/heads/main`, `refs/tags/v1.0.0` or `refs/pull/42/head`. */
+  /** A full Git reference, e.g. `refs/heads/main`, `refs/tags/v1.0.0` or `refs/pull/42/head`. @default - none */
   readonly name?: string;
-  /** A full commit SHA (40 hex digits, or 64 for SHA-256 repositories). */
+  /** A full commit SHA (40 hex digits, or 64 for SHA-256 repositories). @default - the head of the branch, tag or reference */
   readonly commit?: string;
 }
 
@@ -109,7 +106,7 @@ export class GitRepository extends FluxObject implements IGitRepository {
   public readonly props: GitRepositoryProps;
 
   public constructor(scope: Construct, id: string, props: GitRepositoryProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'GitRepository', schema: gitRepositorySchema });
+    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'GitRepository' });
     this.props = props;
   }
 
@@ -125,7 +122,7 @@ export class GitRepository extends FluxObject implements IGitRepository {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: GitRepositorySpec = {
+    const spec = {
       url: p.url,
       interval: renderDuration(p.interval ?? '5m'),
       ...(p.ref ? { ref: { branch: p.ref.branch, tag: p.ref.tag, semver: p.ref.semver, name: p.ref.name, commit: p.ref.commit } } : {}),
@@ -211,21 +208,6 @@ export class GitRepository extends FluxObject implements IGitRepository {
     }
   }
 }
-
-/** The spec as rendered: Flux 2.9 accepts provider `aws`, which the compiled models do not list yet. */
-type GitRepositorySpec = Omit<IGitRepositorySpec, 'provider'> & { provider?: GitRepositoryProvider };
-
-const gitRepositoryModelCheck = modelSchemaCheck(GitRepositoryModel);
-
-/**
- * The Flux schema check. The compiled schema predates the `aws` provider that Flux 2.9 accepts, so a spec with
- * provider `aws` is checked as if it were `generic`; validateProps checks the provider against Flux 2.9's list.
- */
-const gitRepositorySchema: SchemaCheck = (object) => {
-  const spec = object.spec as Record<string, unknown> | undefined;
-  if (spec?.provider !== 'aws') return gitRepositoryModelCheck(object);
-  return gitRepositoryModelCheck({ ...object, spec: { ...spec, provider: 'generic' } });
-};
 
 /** The ref fields that name what to check out, lowest precedence first (commit pins any of them). */
 const REF_PRECEDENCE = ['branch', 'tag', 'semver', 'name'] as const;

@@ -1,15 +1,18 @@
-import type { IHelmChartSpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import type { IBucket } from './bucket.js';
 import type { IGitRepository } from './git-repository.js';
 import { HelmRepository, IHelmRepository } from './helm-repository.js';
 import { checkVerification, OciVerification, renderVerification } from './oci-repository.js';
+
+/**
+ * How source-controller verifies a chart's signature: as for an OCIRepository, but with the public Sigstore trust
+ * root only (a HelmChart has no `trustedRootSecretRef`).
+ */
+export type HelmChartVerification = Omit<OciVerification, 'trustedRootSecretRef'>;
 import { API_VERSION, FromNameOptions } from '../core/api.js';
 import { FluxDuration, renderDuration } from '../core/duration.js';
-import { HelmChartModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject, renderRef } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 
 /** The sources a HelmChart can take its chart from. */
 export type HelmChartSource = IHelmRepository | IGitRepository | IBucket;
@@ -45,7 +48,7 @@ export interface HelmChartProps extends FluxObjectProps {
   /** Skip values files that are missing instead of failing. @default false */
   readonly ignoreMissingValuesFiles?: boolean;
   /** Signature verification of a chart pulled from an OCI HelmRepository. @default - none */
-  readonly verify?: OciVerification;
+  readonly verify?: HelmChartVerification;
   /** Stop reconciling. @default false */
   readonly suspend?: boolean;
 }
@@ -68,7 +71,7 @@ export class HelmChart extends FluxObject implements IHelmChart {
   public readonly props: HelmChartProps;
 
   public constructor(scope: Construct, id: string, props: HelmChartProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'HelmChart', schema: modelSchemaCheck(HelmChartModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'HelmChart' });
     this.props = props;
   }
 
@@ -81,10 +84,10 @@ export class HelmChart extends FluxObject implements IHelmChart {
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IHelmChartSpec = {
+    const spec = {
       chart: p.chart,
       version: p.version ?? '*',
-      sourceRef: renderRef(this, p.sourceRef) as IHelmChartSpec['sourceRef'],
+      sourceRef: renderRef(this, p.sourceRef),
       interval: renderDuration(p.interval ?? '5m'),
       reconcileStrategy: p.reconcileStrategy,
       valuesFiles: p.valuesFiles ? [...p.valuesFiles] : undefined,

@@ -1,19 +1,16 @@
-import type { IHelmRepositorySpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import type { OciProvider } from './oci-repository.js';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { HelmRepositoryModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 
 /** The kind of Helm repository: an HTTP/S repository with an `index.yaml`, or charts in an OCI registry. */
 export type HelmRepositoryType = 'default' | 'oci';
 
 /** Namespaces selected by their labels. */
 export interface AccessFromNamespaceSelector {
-  /** Labels a namespace must carry; an empty map selects every namespace. */
+  /** Labels a namespace must carry; an empty map selects every namespace. @default - every namespace */
   readonly matchLabels?: Record<string, string>;
 }
 
@@ -81,7 +78,7 @@ export class HelmRepository extends FluxObject implements IHelmRepository {
   public readonly props: HelmRepositoryProps;
 
   public constructor(scope: Construct, id: string, props: HelmRepositoryProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'HelmRepository', schema: modelSchemaCheck(HelmRepositoryModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'HelmRepository' });
     this.props = props;
   }
 
@@ -94,7 +91,7 @@ export class HelmRepository extends FluxObject implements IHelmRepository {
   protected renderSpec(): object {
     const p = this.props;
     const type = p.type ?? (p.url.startsWith('oci://') ? 'oci' : undefined);
-    const spec: IHelmRepositorySpec = {
+    const spec = {
       url: p.url,
       ...(type ? { type } : {}),
       interval: renderDuration(p.interval ?? '5m'),

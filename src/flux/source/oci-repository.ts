@@ -1,11 +1,8 @@
-import type { IOCIRepositorySpec } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Construct } from 'constructs';
 import { API_VERSION, FromNameOptions, SecretReference } from '../core/api.js';
 import { FluxDuration, renderDuration, renderOptionalDuration } from '../core/duration.js';
-import { OCIRepositoryModel } from '../core/flux-models.js';
 import { FluxObject, FluxObjectProps, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
-import { modelSchemaCheck } from '../core/schema.js';
 
 /** A cloud whose workload identity authenticates to the registry. */
 export type OciProvider = 'generic' | 'aws' | 'azure' | 'gcp';
@@ -14,11 +11,11 @@ export type OciProvider = 'generic' | 'aws' | 'azure' | 'gcp';
 export interface OciRepositoryRef {
   /** An image tag. @default "latest" when no other field is set */
   readonly tag?: string;
-  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is pulled. */
+  /** A semver range (Masterminds syntax) over the repository's tags; the highest match is pulled. @default - none */
   readonly semver?: string;
-  /** A regular expression tags must match before `semver` is applied. */
+  /** A regular expression tags must match before `semver` is applied. @default - every tag */
   readonly semverFilter?: string;
-  /** An image digest, `sha256:<64 hex>`. */
+  /** An image digest, `sha256:<64 hex>`. @default - none */
   readonly digest?: string;
 }
 
@@ -106,14 +103,14 @@ export class OciRepository extends FluxObject implements IOciRepository {
   public readonly props: OciRepositoryProps;
 
   public constructor(scope: Construct, id: string, props: OciRepositoryProps) {
-    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'OCIRepository', schema: modelSchemaCheck(OCIRepositoryModel) });
+    super(scope, id, props, { apiVersion: API_VERSION.source, kind: 'OCIRepository' });
     this.props = props;
   }
 
   /** @internal */
   protected renderSpec(): object {
     const p = this.props;
-    const spec: IOCIRepositorySpec = {
+    const spec = {
       url: p.url,
       interval: renderDuration(p.interval ?? '5m'),
       ...(p.ref ? { ref: { ...p.ref } } : {}),

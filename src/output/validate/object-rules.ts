@@ -2,8 +2,8 @@ import { isRecord, TreeObject } from './tree.js';
 import { ALLOW_INSECURE_ANNOTATION } from '../../flux/core/api.js';
 import type { FluxMinor } from '../../flux/core/flux-version.js';
 import { Checks, q } from '../../flux/core/rules.js';
+import { unreportedSchemaMessages } from '../../flux/core/schema.js';
 import { checkFluxSchema, isFluxGroup } from '../../flux/schema-registry.js';
-import { ARTIFACT_GENERATOR_API_VERSION, artifactGeneratorSchemaCheck } from '../../flux/source/artifact-generator.js';
 
 
 /**
@@ -14,35 +14,18 @@ import { ARTIFACT_GENERATOR_API_VERSION, artifactGeneratorSchemaCheck } from '..
 export function checkObject(o: TreeObject, fluxMinor?: FluxMinor): string[] {
   const errors: string[] = [];
   if (o.group === '' && o.kind === 'Secret') errors.push(...checkSecret(o.raw));
-  if (o.group === SOURCE_EXTENSIONS) return [...errors, ...checkSourceExtension(o)];
   if (!isFluxGroup(o.group)) return errors;
-  errors.push(...checkFluxSchema(o.raw, { fluxMinor }));
   const c = new Checks();
   const spec = isRecord(o.raw.spec) ? o.raw.spec : {};
   c.dnsName('metadata.name', o.name, o.kind === 'Kustomization' ? 63 : 253);
   const rule = FIELD_RULES[`${o.group}/${o.kind}`];
   if (rule) rule(c, spec, o);
-  return [...errors, ...c.errors.map(forYaml)];
+  return [...errors, ...unreportedSchemaMessages(checkFluxSchema(o.raw, { fluxMinor }), c.errors), ...c.errors.map(forYaml)];
 }
 
 /** A Checks message for a YAML field: the hints at TypeScript values (`Duration.minutes(5)`) left out. */
 function forYaml(message: string): string {
   return message.replace(/,? or Duration\.\w+\([0-9.]*\)/g, '');
-}
-
-/** The API group of source-watcher's kinds. */
-const SOURCE_EXTENSIONS = 'source.extensions.fluxcd.io';
-
-/** An ArtifactGenerator against its schema; other kinds of the group are not served. */
-function checkSourceExtension(o: TreeObject): string[] {
-  if (o.kind !== 'ArtifactGenerator') return [`kind ${o.kind} of ${o.group} is not served by Flux; source-watcher serves ArtifactGenerator`];
-  if (o.apiVersion !== ARTIFACT_GENERATOR_API_VERSION) {
-    return [`apiVersion ${o.apiVersion} of ArtifactGenerator is not served by Flux; use ${ARTIFACT_GENERATOR_API_VERSION}`];
-  }
-  const errors = artifactGeneratorSchemaCheck(o.raw);
-  const c = new Checks();
-  c.dnsName('metadata.name', o.name);
-  return [...errors, ...c.errors];
 }
 
 type FieldRule = (c: Checks, spec: Record<string, unknown>, o: TreeObject) => void;
