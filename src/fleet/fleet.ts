@@ -332,6 +332,11 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       if (chosen && m) material.set(`${namespace}/${m.secretName}`, chosen);
       return chosen?.verification();
     };
+    // The bootstrap's own sources (the operator chart, Flux's release manifests) verify their signers' material too.
+    for (const own of this.bootstrapOf(cluster).signings()) {
+      const m = own.material();
+      if (m) material.set(`flux-system/${m.secretName}`, own);
+    }
     const facts = this.bootstrapFacts(cluster);
     const runtimeInfo = { ...facts.runtimeInfo };
     const bootstrapChart = cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system');
@@ -551,8 +556,12 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         c.add(`objects ${q(set.name)} (${set.node.path}) and the component ${q(set.name)} would both be written to ${set.name}.yaml; give the objects another name`);
       }
     }
+    // Environment and region names travel into tags, registry paths, CI variables and messages: DNS labels only.
+    for (const env of this.envs) c.dnsLabel(`environment name (${env.node.path})`, env.name);
     const regions = [...new Set(this.clusterList.map((x) => x.region))].sort();
     for (const region of regions) {
+      const users = this.clusterList.filter((x) => x.region === region).map((x) => x.name);
+      c.dnsLabel(`region of cluster${users.length === 1 ? '' : 's'} ${users.join(', ')}`, region);
       const paths = this.clusterList.filter((x) => x.region === region).map((x) => `clusters/${x.name}`);
       for (const message of this.props.registry.validate(region, paths)) c.add(`registry: ${message}`);
     }
@@ -566,6 +575,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       for (const message of literal(t.props.signing)?.validate() ?? []) c.add(`tenant ${t.name} signing: ${message}`);
       for (const message of literal(t.props.pullCredentials)?.validate() ?? []) c.add(`tenant ${t.name} pullCredentials: ${message}`);
     }
+    const bootstraps = new Set([this.bootstrap, ...this.clusterList.map((x) => this.bootstrapOf(x))]);
+    for (const b of bootstraps) for (const own of b.signings()) for (const message of own.validate()) c.add(`bootstrap signing: ${message}`);
     for (const x of this.componentList) for (const message of literal((x as { props?: { signing?: PerCluster<Signing> } }).props?.signing)?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
     if (this.built) {
       for (const cluster of this.clusterList) {

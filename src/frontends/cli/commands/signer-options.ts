@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Destinations } from '../../../delivery/destinations.js';
-import type { PushedTarget } from '../../../delivery/push.js';
+import type { PushSigning } from '../../../delivery/release/push.js';
 import { ciIdentityToken, keylessSigner } from '../../../delivery/signing/keyless.js';
 import { readPrivateKey, SigningError } from '../../../delivery/signing/keys.js';
 import { LEGACY_SIG_WARNING } from '../../../delivery/signing/legacy-sig.js';
-import { signPushed } from '../../../delivery/signing/sign-pushed.js';
 import { keySigner, type SignedTarget, type SignOptions } from '../../../delivery/signing/sign.js';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from '../args.js';
 import { stringOption } from '../options.js';
@@ -87,15 +85,14 @@ export const SIGN_ON_PUSH_OPTIONS: Record<string, OptionSpec> = { sign: {}, ...S
 export const SIGN_ON_PUSH_HELP = `  --sign                          Sign every pushed artifact in every region (as flux-fleet sign), with:
 ${SIGNER_OPTIONS_HELP}`;
 
-/** With `--sign`, signs what the push put in registries; returns whether signing failed (reported on stderr). */
-export async function signPushedFromArgs(args: ParsedArgs, io: CliIo, pushed: readonly PushedTarget[], destinations: Destinations): Promise<boolean> {
-  if (!args.options.has('sign')) return false;
+/** `push --sign`: how to sign, and who signs as far as the command line tells (a key, or the certificate identity). */
+export async function pushSigningOf(args: ParsedArgs, io: CliIo): Promise<PushSigning> {
   const options = await signerOptionsOf(args, io);
-  try {
-    printSigned(await signPushed(pushed, destinations, options), io, options.legacySig === true);
-    return false;
-  } catch (e) {
-    io.stderr.write(`flux-fleet: cannot sign the pushed artifacts: ${(e as Error).message}\n`);
-    return true;
-  }
+  const key = options.signer.key;
+  const subject = stringOption(args, 'certificate-identity');
+  const issuer = stringOption(args, 'certificate-oidc-issuer');
+  return {
+    options,
+    signer: key ? { kind: 'key', publicKey: key.publicKey } : { kind: 'keyless', ...(subject !== undefined && issuer !== undefined ? { identity: { subject, issuer } } : {}) },
+  };
 }

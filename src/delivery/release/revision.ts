@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DeliveryError } from './artifacts.js';
-import { isTag } from './oci/reference.js';
+import { DeliveryError } from '../artifacts.js';
+import { isTag } from '../oci/reference.js';
 
 const run = promisify(execFile);
 
