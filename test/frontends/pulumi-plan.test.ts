@@ -48,7 +48,7 @@ describe('planFluxBootstrap', () => {
       apply: [objects[0], objects[1]],
       fromSync: [objects[2], objects[3]],
     });
-    expect(plan.apply.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['ConfigMap/flux-runtime-info', 'FluxInstance/flux']);
+    expect(plan.apply.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['Secret/fleet-cosign', 'ConfigMap/flux-runtime-info', 'FluxInstance/flux']);
     expect(plan.fromSync.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['OCIRepository/flux-operator', 'HelmRelease/flux-operator']);
   });
 
