@@ -26,15 +26,18 @@ TwLFoK6BZKjpproYUL98SC4ApixLLJg3UijLCiwP/LoQ3sphqVRPBO0sOA==
 -----END PUBLIC KEY-----
 `;
 
-/**
- * The public keys the fleet's clusters verify with, which a test (or another copy of the fleet) may replace with
- * its own: the fleet's release key (staging) and the web team's key.
- */
-export interface AcmeKeys {
-  /** The fleet's release key's cosign.pub. @default FLEET_PUBLIC_KEY */
-  readonly fleet?: string;
+/** What may differ between copies of the fleet: a test's own keys, or the CI system the release pipeline runs on. */
+export interface AcmeOptions {
+  /** The fleet's release key's cosign.pub, which staging verifies. @default FLEET_PUBLIC_KEY */
+  readonly fleetKey?: string;
   /** The web team's cosign.pub. @default TEAM_WEB_PUBLIC_KEY */
-  readonly teamWeb?: string;
+  readonly teamWebKey?: string;
+  /**
+   * Where the release pipeline runs, whose keyless identity on `v*` tags production verifies: GitHub Actions
+   * (`release.yaml` of acme/fleet) or GitLab CI (`.gitlab-ci.yml` of acme/fleet on gitlab.com).
+   * @default "github"
+   */
+  readonly releaseCi?: 'github' | 'gitlab';
 }
 
 /** The folder of this file, where the fleet's folders (`infra/`) are. */
@@ -43,11 +46,11 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 /**
  * The app that synthesizes Acme's fleet (below) into `outdir`.
  * @param baseDir where the fleet's folders are read from (default: the folder of this file)
- * @param keys the public keys the clusters verify with (default: the fleet's and the web team's)
+ * @param options a test's own keys, or the release pipeline's CI system (default: the fleet's keys, GitHub Actions)
  */
-export function buildApp(outdir: string, baseDir: string = HERE, keys: AcmeKeys = {}): FluxApp {
+export function buildApp(outdir: string, baseDir: string = HERE, options: AcmeOptions = {}): FluxApp {
   const app = new FluxApp({ outdir });
-  buildFleet(app, baseDir, keys);
+  buildFleet(app, baseDir, options);
   return app;
 }
 
@@ -59,13 +62,13 @@ export function buildApp(outdir: string, baseDir: string = HERE, keys: AcmeKeys 
  * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s
  * app synthesizes it; a Pulumi program bootstraps its clusters from the same declaration.
  * @param baseDir where the fleet's folders (`infra/`) are read from (default: the folder of this file)
- * @param keys the public keys the clusters verify with (default: the fleet's and the web team's)
+ * @param options a test's own keys, or the release pipeline's CI system (default: the fleet's keys, GitHub Actions)
  */
-export function buildFleet(scope: Construct, baseDir: string = HERE, keys: AcmeKeys = {}): Fleet<AcmeVars> {
+export function buildFleet(scope: Construct, baseDir: string = HERE, options: AcmeOptions = {}): Fleet<AcmeVars> {
   const fleet = new Fleet<AcmeVars>(scope, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     // Who signs, declared once: the release workflow on main signs what staging runs with the fleet's key...
-    signing: Signing.cosignKey({ secretName: 'fleet-cosign', publicKey: keys.fleet ?? FLEET_PUBLIC_KEY }),
+    signing: Signing.cosignKey({ secretName: 'fleet-cosign', publicKey: options.fleetKey ?? FLEET_PUBLIC_KEY }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
     // Every cluster reports on the fleet repository's commits, as the status flux-fleet/<cluster>, whether it runs the
@@ -79,7 +82,9 @@ export function buildFleet(scope: Construct, baseDir: string = HERE, keys: AcmeK
   // ...and production accepts only what the release workflow signed keyless, run on a release tag.
   const production = fleet.addEnvironment('production', {
     channel: 'stable',
-    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }),
+    signing: options.releaseCi === 'gitlab'
+      ? Signing.gitlabCi({ project: 'acme/fleet', ref: 'refs/tags/v*' })
+      : Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }),
     // Each wave soaks healthy for 30 minutes before the next one moves; wave 2 also waits for a person.
     rollout: { soak: '30m', progressDeadline: '1h', maxFailures: 0, approval: [2] },
   });
@@ -135,7 +140,7 @@ export function buildFleet(scope: Construct, baseDir: string = HERE, keys: AcmeK
   // The web team signs its own artifacts with its key; its namespace gets the public key its sources verify with.
   const web = fleet.addTenant('team-web', {
     targets: { environments: [production] },
-    signing: Signing.cosignKey({ secretName: 'team-web-cosign', publicKey: keys.teamWeb ?? TEAM_WEB_PUBLIC_KEY }),
+    signing: Signing.cosignKey({ secretName: 'team-web-cosign', publicKey: options.teamWebKey ?? TEAM_WEB_PUBLIC_KEY }),
   });
   fleet.addComponent('web-shop', {
     // The web team's CI pushes this artifact and signs it with the team's key (the tenant's signing); production runs

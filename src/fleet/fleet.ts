@@ -591,6 +591,24 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         }
       }
     }
+    // The fleet's own artifacts (configs, packed folders) are signed by one release pipeline: the environments' CI
+    // signers must name one pipeline (refs may differ); a key signs in any pipeline.
+    const pipelines = new Map<string, string[]>();
+    for (const env of this.envs) {
+      const ci = env.verify === false ? undefined : (() => {
+        const id = this.signingOf(env)?.identity();
+        return id?.keyless ? id.ci : undefined;
+      })();
+      if (!ci) continue;
+      const pipeline = ci.system === 'github-actions'
+        ? `the GitHub Actions workflow ${ci.workflow} of ${ci.repository}`
+        : `the GitLab CI pipeline ${ci.configPath} of ${ci.host}/${ci.project}`;
+      pipelines.set(pipeline, [...(pipelines.get(pipeline) ?? []), env.name]);
+    }
+    if (pipelines.size > 1) {
+      c.add(`the environments are signed by ${pipelines.size} different release pipelines (${[...pipelines].map(([p, envs]) => `${envs.join(', ')}: ${p}`).join('; ')}), `
+        + 'and one pipeline signs the fleet\'s own artifacts as one identity: declare the same repository and workflow (or project and configPath) for every environment, with the ref each signs on, or sign some environments with a key (Signing.cosignKey)');
+    }
     for (const env of this.envs) {
       const envSigning = this.signingOf(env);
       const signs = envSigning !== undefined && envSigning.kind !== 'none';

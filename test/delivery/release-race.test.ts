@@ -45,7 +45,9 @@ beforeAll(async () => {
       content: { ...DEFAULT_CONTENT, infra: { ...DEFAULT_CONTENT.infra, 'configs/revision.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: revision-${name.toLowerCase()}\n` } },
     });
     const pushed = await pushRelease(tree, release, {
-      destinations, revision: parseRevision(revision), holdTags: true,
+      destinations,
+      revision: parseRevision(revision),
+      holdTags: true,
       signing: { options: { signer: keySigner(KEY) }, signer: { kind: 'key', publicKey: KEY.publicKey } },
     });
     expect(pushed.failed).toStrictEqual([]);

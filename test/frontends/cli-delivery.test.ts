@@ -194,7 +194,7 @@ describe('flux-fleet push of a release', () => {
     const tag = await cli(['push', 'rel', '--tag', 'x']);
     const signLayout = await cli(['push', 'rel', '--revision', REVISION, '--sign', '--key', 'fleet.key']);
     // THEN
-    expect([noDir.code, both.code, noRelease.code, tag.code, signLayout.code]).toStrictEqual([EXIT.usage, EXIT.usage, EXIT.usage, EXIT.usage, EXIT.usage]);
+    expect([noDir.code, both.code, noRelease.code, tag.code, signLayout.code]).toStrictEqual(Array(5).fill(EXIT.usage));
     expect(noDir.stderr).toContain('push needs the synthesized folder: flux-fleet push <dir>');
     expect(both.stderr).toContain('--registry and --layout exclude each other');
     expect(noRelease.stderr).toContain(`cannot push "hand-written": ${join(dir, 'hand-written', 'release.json')} does not exist; synthesize the fleet into ${join(dir, 'hand-written')} first; push takes the tree a fleet synthesized, whose release.json says what goes where`);

@@ -293,7 +293,7 @@ describe('FluxBootstrap', () => {
     // THEN
     expect(await valueOf(flux.clusterName)).toBe('stg-us-1');
     // the namespace, the operator, the fleet's public key, the runtime info and the FluxInstance
-    expect(engine.resources.filter((r) => r.parent === COMPONENT_URN).map((r) => r.provider)).toStrictEqual([PROVIDER, PROVIDER, PROVIDER, PROVIDER, PROVIDER]);
+    expect(engine.resources.filter((r) => r.parent === COMPONENT_URN).map((r) => r.provider)).toStrictEqual(Array(5).fill(PROVIDER));
   });
 
   test('installs the operator version and chart options given, over the fleet\'s, with the credentials marked secret', async () => {

@@ -101,6 +101,12 @@ export interface ReleasePushOptions {
    */
   readonly holdTags?: boolean;
   /**
+   * Move the followed tags of these environments only (each must deploy on push), holding the others: for a run whose
+   * signer only some environments verify.
+   * @default - every environment that deploys on push
+   */
+  readonly environments?: readonly string[];
+  /**
    * Point a candidate `rev-<revision>` that exists at another digest at this push's. A candidate never changes
    * otherwise: promotion checks only which revision a candidate names.
    * @default false: refused, naming both digests
@@ -215,6 +221,11 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
     for (const t of a.targets) jobs.push({ kind: 'component', name: a.name, url: t.url, region: t.region, packed, tag: contentTag(a.digest) });
   }
   const envs = new Map(release.environments.map((e) => [e.name, e]));
+  for (const name of options.environments ?? []) {
+    const env = envs.get(name);
+    if (!env) problems.push(`environment ${JSON.stringify(name)} is not in release.json; it has ${[...envs.keys()].join(', ')}`);
+    else if (env.production || !env.deployOnPush) problems.push(`environment ${name} does not deploy on push: its tags move by promotion (flux-fleet promote)`);
+  }
   const clusterJobs: Job[] = [];
   for (const c of release.clusters) {
     const files = await readArtifactFiles(join(dir, 'clusters', c.name)).catch((e: NodeJS.ErrnoException) => {
@@ -301,7 +312,8 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
     const location = options.destinations.store(c.url).location;
     const entry = { cluster: c.name, environment: c.environment, location, tag: c.tag, digest: job.packed.digest };
     const env = envs.get(c.environment);
-    if (!env || env.production || !env.deployOnPush || options.holdTags) held.push({ ...entry, action: 'held' });
+    const chosen = options.environments === undefined || options.environments.includes(c.environment);
+    if (!env || env.production || !env.deployOnPush || options.holdTags || !chosen) held.push({ ...entry, action: 'held' });
     else movable.set(c.environment, [...(movable.get(c.environment) ?? []), { job, entry }]);
   }
   const holdAll = (error?: Error): FollowedTag[] => {

@@ -10,7 +10,7 @@ import { readReleaseManifest, ReleaseManifestError } from '../../../output/relea
 import type { ReleaseManifest } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
 import {
-  destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
+  destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
   verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
 } from '../options.js';
 
@@ -43,6 +43,8 @@ Options:
   --dry-run                       Pack and check everything, print what would be pushed and which tags would move
   --hold-tags                     Push the components and candidates, but move no tag, not even staging's (for a run
                                   whose signer staging does not verify, or to restore a missing candidate)
+  --environment <env>[,...]       Move the tags of these environments only (each deploying on push), holding the
+                                  others: for a run whose signer only they verify
   --replace-candidate             Replace candidates rev-<revision> that point at another digest (promotion then
                                   ships the new ones): only when that is what you mean
   --allow-older                   Move staging's tags even to a revision older than the one they hold (a rollback)
@@ -80,6 +82,7 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     'format': { value: true },
     'dry-run': {},
     'hold-tags': {},
+    'environment': { value: true },
     'replace-candidate': {},
     'allow-older': {},
     ...SIGN_ON_PUSH_OPTIONS,
@@ -221,6 +224,7 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
       concurrency,
       dryRun,
       holdTags: args.options.has('hold-tags'),
+      ...(listOption(args, 'environment') !== undefined ? { environments: listOption(args, 'environment') } : {}),
       replaceCandidate: args.options.has('replace-candidate'),
       allowOlder: args.options.has('allow-older'),
       // With --sign, every pushed digest is signed in every region before any tag moves: no tag points at an
