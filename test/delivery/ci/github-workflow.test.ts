@@ -12,7 +12,8 @@ import { Fleet, Registry, Signing } from '../../../src/fleet/index.js';
 
 interface Step { name?: string; id?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown> }
 interface Job {
-  needs?: string[]; if?: string; environment?: string; permissions?: Record<string, string>; env?: Record<string, string>; outputs?: Record<string, string>; steps: Step[];
+  needs?: string[]; if?: string; environment?: string; permissions?: Record<string, string>;
+  env?: Record<string, string>; outputs?: Record<string, string>; steps: Step[];
 }
 interface Workflow { name: string; on: Record<string, unknown>; permissions: Record<string, string>; jobs: Record<string, Job> }
 
@@ -94,7 +95,8 @@ describe('the release workflow of the example fleet: staging verifies a key, pro
       'verify-release --environment "$FLUX_FLEET_ENVIRONMENTS"',
     ]);
     // the promotions: production's waves, each after the one before, in its GitHub environment, only when offered
-    const promotions = Object.entries(w.jobs).slice(1).map(([id, j]) => [id, j.needs, j.if, j.environment, j.env!.FLUX_FLEET_ENVIRONMENT, j.env!.FLUX_FLEET_WAVE]);
+    const promotions = Object.entries(w.jobs).slice(1)
+      .map(([id, j]) => [id, j.needs, j.if, j.environment, j.env!.FLUX_FLEET_ENVIRONMENT, j.env!.FLUX_FLEET_WAVE]);
     expect(promotions).toStrictEqual([
       ['promote-1', ['release'], "needs.release.outputs.promote_1 == 'true'", '${{ needs.release.outputs.environment_1 }}', 'production', '1'],
       ['promote-2', ['release', 'promote-1'], "needs.release.outputs.promote_2 == 'true'", '${{ needs.release.outputs.environment_2 }}', 'production', '2'],
