@@ -12,8 +12,13 @@ import { Fleet, Registry, Signing } from '../../../src/fleet/index.js';
 
 interface Step { name?: string; id?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown> }
 interface Job {
-  needs?: string[]; if?: string; environment?: string; permissions?: Record<string, string>;
-  env?: Record<string, string>; outputs?: Record<string, string>; steps: Step[];
+  needs?: string[];
+  if?: string;
+  environment?: string;
+  permissions?: Record<string, string>;
+  env?: Record<string, string>;
+  outputs?: Record<string, string>;
+  steps: Step[];
 }
 interface Workflow { name: string; on: Record<string, unknown>; permissions: Record<string, string>; jobs: Record<string, Job> }
 
