@@ -53,7 +53,8 @@ describe('the release pipeline of the example fleet on GitLab: staging verifies 
 
   test('each job runs on its signer\'s refs in the signers\' project, comparing variables only', async () => {
     // WHEN
-    const p = parse(gitlabReleasePipeline(await releaseWorkflowSpecFromTree(tree)).content) as Record<string, GitlabJob> & { variables: Record<string, string> };
+    type Pipeline = Record<string, GitlabJob> & { variables: Record<string, string> };
+    const p = parse(gitlabReleasePipeline(await releaseWorkflowSpecFromTree(tree)).content) as Pipeline;
     // THEN
     const signers = Object.entries(p.variables).filter(([k]) => k.startsWith('FLUX_FLEET_SIGNER_') || k === 'FLUX_FLEET_PROJECT');
     expect(Object.fromEntries(signers)).toStrictEqual({
