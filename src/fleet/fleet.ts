@@ -557,7 +557,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       }
     }
     // Environment and region names travel into tags, registry paths, CI variables and messages: DNS labels only.
-    for (const env of this.envs) c.dnsLabel(`environment name (${env.node.path})`, env.name);
+    for (const env of this.envs) c.dnsLabel('environment name', env.name);
     const regions = [...new Set(this.clusterList.map((x) => x.region))].sort();
     for (const region of regions) {
       const users = this.clusterList.filter((x) => x.region === region).map((x) => x.name);

@@ -50,6 +50,9 @@ export interface SignerPlanOptions {
  */
 export function planSigners(spec: ReleaseWorkflowSpec, system: CiSystem, options: SignerPlanOptions = {}): SignerPlan {
   const problems: string[] = [];
+  if (options.branch !== undefined && !/^[A-Za-z0-9._/-]+$/.test(options.branch)) {
+    problems.push(`branch ${JSON.stringify(options.branch)} is not a branch name a pipeline can filter on; use letters, digits, '.', '_', '/' and '-'`);
+  }
   const promoted = new Set((spec.promotions ?? []).map((p) => p.environment));
   const deploys = (e: string) => (spec.deployOnPush ? spec.deployOnPush.includes(e) : !promoted.has(e));
   const keySigners = spec.signers.filter((s) => !s.identity.keyless);

@@ -70,16 +70,16 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     { name: 'Check out', ...(condition ? { if: condition } : {}), uses: uses('checkout'), with: { 'fetch-depth': 0, 'persist-credentials': false } },
     { name: 'Set up Node.js', ...(condition ? { if: condition } : {}), uses: uses('setup-node'), with: { 'node-version': '${{ env.FLUX_FLEET_NODE_VERSION }}', 'cache': 'npm' } },
     { name: 'Install', ...(condition ? { if: condition } : {}), run: 'npm ci' },
-    { name: 'Synthesize', ...(condition ? { if: condition } : {}), run: options.synthCommand ?? 'npm run synth' },
+    { name: 'Synthesize', ...(condition ? { if: condition } : {}), run: literal(options.synthCommand ?? 'npm run synth') },
   ];
   const push = 'npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "sha1:$GITHUB_SHA"'
     + (options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : '');
-  const common: Record<string, string> = {
+  const common: Record<string, string> = literals({
     FLUX_FLEET_DIR: options.outdir ?? 'dist',
     FLUX_FLEET_NODE_VERSION: options.nodeVersion ?? '24',
     ...(options.pushArguments ? { FLUX_FLEET_PUSH_ARGS: options.pushArguments } : {}),
     ...loginEnv(spec.registries),
-  };
+  });
 
   const releaseSteps: Step[] = [
     { name: 'Decide what this run signs, moves and promotes', id: 'plan', run: planScript(plan, spec) },
@@ -112,7 +112,7 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
       'permissions': permissions(true),
       'concurrency': { 'group': 'flux-fleet-release', 'cancel-in-progress': false },
       ...(promotions.length > 0 ? { outputs } : {}),
-      'env': { ...common, ...signerEnv(plan, spec) },
+      'env': { ...common, ...literals(signerEnv(plan, spec)) },
       'steps': releaseSteps,
     },
   };
@@ -129,7 +129,7 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
       'permissions': permissions(false),
       'environment': `\${{ needs.release.outputs.environment_${k} }}`,
       'concurrency': { 'group': `flux-fleet-promote-${k}`, 'cancel-in-progress': false },
-      'env': { ...common, FLUX_FLEET_ENVIRONMENT: p.environment, ...(p.wave !== undefined ? { FLUX_FLEET_WAVE: String(p.wave) } : {}) },
+      'env': { ...common, ...literals({ FLUX_FLEET_ENVIRONMENT: p.environment, ...(p.wave !== undefined ? { FLUX_FLEET_WAVE: String(p.wave) } : {}) }) },
       'steps': [
         ...setup(),
         ...loginSteps(spec.registries, uses),
@@ -153,6 +153,18 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
 }
 
 type Step = Record<string, unknown>;
+
+/**
+ * A value GitHub takes literally: GitHub evaluates `${{ ... }}` in every value of a workflow, `env:` included, so each
+ * `${{` of a string from the fleet or the options becomes the expression `${{ '${{' }}`, which yields it.
+ */
+function literal(value: string): string {
+  return value.replace(/\$\{\{/g, "${{ '${{' }}");
+}
+
+function literals(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, literal(v)]));
+}
 
 /** The data the plan step and the signer steps read: one variable per fact, numbered, never in a script. */
 function signerEnv(plan: SignerPlan, spec: ReleaseWorkflowSpec): Record<string, string> {
