@@ -79,12 +79,14 @@ describe('generated CI is data: hostile strings change no key, job or step', () 
     expect(structure(doc)).toStrictEqual(structure(parse(baselineGithub().content)));
     expect(generated.content.startsWith(`#${GENERATED_HEADER.split('\n').join('\n#')}\n`)).toBe(true);
     for (const job of Object.values(doc.jobs)) {
-      expect([githubValue(job.env.FLUX_FLEET_DIR), githubValue(job.env.FLUX_FLEET_PUSH_ARGS), githubValue(job.env.FLUX_FLEET_NODE_VERSION)]).toStrictEqual([hostile, hostile, hostile]);
+      const values = [job.env.FLUX_FLEET_DIR, job.env.FLUX_FLEET_PUSH_ARGS, job.env.FLUX_FLEET_NODE_VERSION];
+      expect(values.map(githubValue)).toStrictEqual([hostile, hostile, hostile]);
       // no `${{` of the hostile string is left for GitHub to evaluate
       expect(job.env.FLUX_FLEET_DIR.replace(/\$\{\{ '\$\{\{' \}\}/g, '')).not.toContain('${{');
     }
     // every script is the baseline's: they name variables only; the synth command is the user's own, escaped the same way
-    const runs = (d: unknown) => Object.values((d as typeof doc).jobs).flatMap((j) => j.steps.map((s) => s.run).filter((r): r is string => r !== undefined));
+    const runs = (d: unknown) => Object.values((d as typeof doc).jobs)
+      .flatMap((j) => j.steps.map((s) => s.run).filter((r): r is string => r !== undefined));
     const synth = (r: string) => r.startsWith('npm run synth');
     expect(runs(doc).filter((r) => !synth(r))).toStrictEqual(runs(parse(baselineGithub().content)).filter((r) => !synth(r)));
     expect(runs(doc).filter(synth).map(githubValue)).toStrictEqual(runs(doc).filter(synth).map(() => `npm run synth ${hostile}`));
