@@ -8,10 +8,11 @@ import { buildApp } from '../../examples/fleet/app.js';
 import { packFolder } from '../../src/fleet/folder-artifact.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import {
-  blobOf, candidateTag, contentTag, Destinations, generateSigningKey, gzipDeterministic, MEDIA_TYPES, packArtifact, publicKeyHint, publicKeyPem,
-  readReleaseManifest, referrersFallbackTag, REPRODUCIBLE_CREATED, sha256Digest, writeTar, type ReleaseManifest, type SigningKey,
+  candidateTag, contentTag, Destinations, generateSigningKey, publicKeyHint, publicKeyPem, readReleaseManifest, referrersFallbackTag, sha256Digest,
+  type ReleaseManifest, type SigningKey,
 } from '../../src/index.js';
 import { CiRunner } from '../support/ci-runner.js';
+import { publishArtifact as publishArtifactTo, publishChart as publishChartTo } from '../support/example-upstream.js';
 import { independentSigners } from '../support/independent-verify.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 import { FakeSigstore } from '../support/sigstore.js';
@@ -46,8 +47,6 @@ const B = 'b'.repeat(40);
 const REV_A = `sha1:${A}`;
 const REV_B = `sha1:${B}`;
 const RELEASE = (ref: string) => `https://github.com/acme/fleet/.github/workflows/release.yaml@${ref}`;
-const HELM_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
-const HELM_CHART = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 const SLOW = 300_000;
 
 let dir: string;
@@ -168,32 +167,9 @@ function signers(url: string, digest: string): Promise<string[]> {
   });
 }
 
-/** A Helm chart as `helm push` stores it: the chart's config, and its packaged .tgz as the one layer. */
-async function publishChart(url: string, version: string): Promise<string> {
-  const name = url.split('/').pop()!;
-  const tgz = gzipDeterministic(writeTar([
-    { path: `${name}/Chart.yaml`, content: Buffer.from(`apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: ${version}\n`) },
-    { path: `${name}/values.yaml`, content: Buffer.from('replicaCount: 1\n') },
-  ]));
-  const config = blobOf(HELM_CONFIG, Buffer.from(JSON.stringify({ apiVersion: 'v2', name, version, appVersion: version })));
-  const layer = blobOf(HELM_CHART, tgz);
-  const repo = destinations.repository(url);
-  await repo.pushBlob(config);
-  await repo.pushBlob(layer);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: config.descriptor, layers: [layer.descriptor],
-  }));
-  return repo.pushManifest(version, manifest, MEDIA_TYPES.ociManifest);
-}
-
-/** A Flux artifact of files, pushed under a tag as `flux push artifact --reproducible` would. */
-async function publishArtifact(url: string, tag: string, files: Array<{ path: string; content: Buffer }>): Promise<string> {
-  const packed = packArtifact(files, { created: REPRODUCIBLE_CREATED });
-  const repo = destinations.repository(url);
-  await repo.pushBlob(packed.config);
-  await repo.pushBlob(packed.layer);
-  return repo.pushManifest(tag, packed.manifestBytes, MEDIA_TYPES.ociManifest);
-}
+const publishChart = (url: string, version: string) => publishChartTo(destinations, url, version);
+const publishArtifact = (url: string, tag: string, files: Array<{ path: string; content: Buffer }>) =>
+  publishArtifactTo(destinations, url, tag, files);
 
 /** The `spec.ref` of an OCIRepository in a cluster's folder of a synthesized tree. */
 function sourceRef(tree: string, cluster: string, name: string): unknown {
