@@ -108,7 +108,7 @@ function aliasMap(): Record<string, string> {
 
 const aliases = (): string[] => ['--host-alias', Object.entries(aliasMap()).map(([from, to]) => `${from}=${to}`).join(',')];
 /** What the clusters' public Sigstore root stands for here, and a quick lease. */
-const gate = (): string[] => [...aliases(), '--trusted-root', 'sigstore-root.json', '--lease-settle', '150'];
+const gate = (): string[] => [...aliases(), '--trusted-root', 'sigstore-root.json', '--lease-settle', '500'];
 
 /** Runs the command line in the temporary folder, with captured output. */
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -14,7 +14,7 @@ const REV_B = 'main@sha1:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 const REV_C = 'main@sha1:cccccccccccccccccccccccccccccccccccccccc';
 const REV_D = 'main@sha1:dddddddddddddddddddddddddddddddddddddddd';
 const FAST = { retries: 1, baseDelayMs: 20, maxDelayMs: 50 };
-const LEASE = { settleMs: 150 };
+const LEASE = { settleMs: 500 };
 const SLOW = 180_000;
 /** The fleet's key: every source of the test trees verifies it (Secret cosign-pub). */
 const KEY = generateSigningKey();

@@ -17,7 +17,7 @@ const REVISION = 'main@sha1:3333333333333333333333333333333333333333';
 /** The key the test tree's clusters verify (Secret cosign-pub), as fleet.key and fleet.pub in the temporary folder. */
 const KEY = generateSigningKey();
 /** Leases settle fast on loopback registries. */
-const LEASE = ['--lease-settle', '100'];
+const LEASE = ['--lease-settle', '500'];
 
 let dir: string;
 let eu: TestRegistry;
@@ -366,7 +366,9 @@ describe('flux-fleet workflow', () => {
     const result = await cli(['workflow', 'dist']);
     // THEN
     expect(result).toStrictEqual({ code: EXIT.ok, stdout: githubReleaseWorkflow(await releaseWorkflowSpecFromTree(join(dir, 'dist'))).content, stderr: '' });
-    expect(result.stdout).toContain("- name: Sign what this run pushed as https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main, the signer of staging\n        if: github.ref == 'refs/heads/main'\n");
+    // staging's key on main, production's workflow on v* tags, as data of the release job
+    expect(result.stdout).toContain('      FLUX_FLEET_SIGNER_1_REF_PREFIX: refs/tags/v\n      FLUX_FLEET_SIGNER_1_ENVIRONMENTS: production\n');
+    expect(result.stdout).toContain('      FLUX_FLEET_SIGNER_2_REF: refs/heads/main\n      FLUX_FLEET_SIGNER_2_ENVIRONMENTS: staging\n');
   });
 
   test('writes it with --output', async () => {
