@@ -54,6 +54,8 @@ export interface PushedTarget {
   readonly region?: string;
   readonly digest: string;
   readonly tags: readonly string[];
+  /** Of `tags`, those this push set (a tag already on the digest is left). @default - not known: all of `tags` */
+  readonly movedTags?: readonly string[];
   /** Blobs sent. */
   readonly uploaded: number;
   /** Blobs mounted from another repository of the registry. */
@@ -262,13 +264,13 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
       try {
         // A tag already on the digest means the registry holds the manifest and its blobs: nothing to send.
         if ((await store.fetchManifest(job.tag))?.digest === job.packed.digest) {
-          const result = pushedTarget(job.name, location, job, unsent(job.packed.digest, job.tag, 2));
+          const result = pushedTarget(job.name, location, job, unsent(job.packed.digest, job.tag, 2), []);
           out[i] = result;
           emit({ type: 'done', artifact: job.name, location, result });
           return;
         }
         const r = await pushArtifact(store, job.packed, [job.tag], (b) => emit({ type: 'blob', artifact: job.name, location, blob: b.blob, outcome: b.outcome, size: b.descriptor.size }));
-        const result = pushedTarget(job.name, location, job, r);
+        const result = pushedTarget(job.name, location, job, r, [job.tag]);
         out[i] = result;
         emit({ type: 'done', artifact: job.name, location, result });
       } catch (e) {
@@ -515,7 +517,7 @@ export type PushOutcome = Pick<PushedTarget, 'digest' | 'tags' | 'uploaded' | 'm
 
 /** The report of pushing `artifact` to `location` (`target`'s URL and region). */
 export function pushedTarget(
-  artifact: string, location: string, target: { readonly url: string; readonly region?: string }, outcome: PushOutcome,
+  artifact: string, location: string, target: { readonly url: string; readonly region?: string }, outcome: PushOutcome, movedTags?: readonly string[],
 ): PushedTarget {
   return {
     artifact,
@@ -524,6 +526,7 @@ export function pushedTarget(
     ...(target.region ? { region: target.region } : {}),
     digest: outcome.digest,
     tags: outcome.tags,
+    ...(movedTags ? { movedTags } : {}),
     uploaded: outcome.uploaded,
     mounted: outcome.mounted,
     existing: outcome.existing,

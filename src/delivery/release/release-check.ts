@@ -43,7 +43,8 @@ export function describeRef(ref: ReleaseRef): string {
   return `tag ${ref.tag}`;
 }
 
-type Resolved = { readonly digest: string; readonly tag?: string } | { readonly missing: string };
+/** What a ref resolves to: its digest (and the tag a semver range picked), or why it does not resolve. */
+export type ResolvedReference = { readonly digest: string; readonly tag?: string } | { readonly missing: string };
 
 /**
  * Checks, reading only, what a cluster would run: its config artifact at a reference of its repository (the tag it
@@ -53,7 +54,7 @@ type Resolved = { readonly digest: string; readonly tag?: string } | { readonly 
  * and signature checks are cached, so checking many clusters of a release costs one request per distinct reference.
  */
 export class ReleaseChecker {
-  private readonly resolved = new Map<string, Promise<Resolved>>();
+  private readonly resolved = new Map<string, Promise<ResolvedReference>>();
   private readonly configs = new Map<string, Promise<ClusterConfig | string>>();
 
   public constructor(private readonly destinations: Destinations, private readonly verifier: ReleaseVerifier) {}
@@ -126,7 +127,7 @@ export class ReleaseChecker {
   }
 
   /** The digest a ref resolves to in the repository of `url` (a semver range to its highest matching tag). */
-  public async resolve(url: string, ref: ReleaseRef): Promise<Resolved> {
+  public async resolve(url: string, ref: ReleaseRef): Promise<ResolvedReference> {
     const key = `${url} ${JSON.stringify(ref)}`;
     let pending = this.resolved.get(key);
     if (!pending) {
@@ -136,7 +137,7 @@ export class ReleaseChecker {
     return pending;
   }
 
-  private async lookup(url: string, ref: ReleaseRef): Promise<Resolved> {
+  private async lookup(url: string, ref: ReleaseRef): Promise<ResolvedReference> {
     const repo = this.destinations.store(url);
     let reference: string;
     let tag: string | undefined;
