@@ -325,6 +325,45 @@ describe('a release, from push to rollback, across three regions', () => {
       missing: 'the pinned digest is not there',
     }]);
   }, SLOW);
+  test('runs the gate after the lease is taken and before each move: refusing before the first moves nothing, refusing before a move stops there', async () => {
+    // GIVEN
+    const seen: string[] = [];
+    const gated = (gate: Parameters<typeof promoteRelease>[2]['gate']) =>
+      promoteRelease(releaseB, REV_B, { destinations, environment: 'production', wave: 1, leaseOptions: LEASE, gate });
+    // WHEN
+    const before = await gated(async () => {
+      throw new Error('wave 2 is not healthy');
+    }).catch((e: Error) => e);
+    const during = await gated(async (c) => {
+      if (c.phase === 'before-move') throw new Error('prod-eu-1 stopped reporting');
+    }).catch((e: Error) => e);
+    const afterRefusals = await digestOf(releaseB.clusters[1].url, 'stable-wave-1');
+    const passed = await gated(async (c) => {
+      seen.push(c.phase === 'before-moves' ? `before-moves ${c.moves.map((m) => m.cluster).join(',')}` : `before-move ${c.move.cluster} ${c.move.digest === candidates.b['prod-eu-1']}`);
+    });
+    // THEN
+    expect((before as PromotionError).problems).toStrictEqual(['the gate refused: wave 2 is not healthy']);
+    expect((during as Error).message).toBe([
+      'the promotion of production wave 1 stopped:',
+      '  prod-eu-1: prod-eu-1 stopped reporting',
+      'moved: nothing',
+      `not moved: ${releaseB.clusters[1].url}:stable-wave-1`,
+      'run the promotion again to finish: it checks every target and tag again',
+    ].join('\n'));
+    expect(afterRefusals).toBe(candidates.a['prod-eu-1']);
+    expect(seen).toStrictEqual(['before-moves prod-eu-1', 'before-move prod-eu-1 true']);
+    expect(passed.tags.map((t) => [t.cluster, t.action])).toStrictEqual([['prod-eu-1', 'moved']]);
+  }, SLOW);
+
+  test('moves staging back to a revision it moved past when asked to (allowOlder)', async () => {
+    // WHEN
+    const report = await pushTree(treeA, REV_A, { allowOlder: true });
+    // THEN
+    expect(report.followed.filter((f) => f.environment === 'staging').map((f) => [f.cluster, f.action, f.digest])).toStrictEqual([
+      ['stg-eu-1', 'moved', candidates.a['stg-eu-1']],
+      ['stg-us-1', 'moved', candidates.a['stg-us-1']],
+    ]);
+  }, SLOW);
 });
 
 describe('candidates', () => {
