@@ -81,7 +81,7 @@ export function planSigners(spec: ReleaseWorkflowSpec, system: CiSystem, options
     const ci = id.ci;
     const wanted = system === 'github-actions' ? 'Signing.githubActions({ repository, workflow, ref })' : 'Signing.gitlabCi({ project, ref })';
     if (!ci) {
-      problems.push(`${whose} verify ${describeSigner(id)}, which no CI pipeline signs as: sign their artifacts yourself (flux-fleet push --sign --identity-token <token>), or declare ${wanted} or Signing.cosignKey for ${whose}`);
+      problems.push(`${whose} verify ${describeSigner(id)}, which no CI pipeline signs as: sign their artifacts yourself (flux-fleet push <dir> --registry --sign --identity-token <token>), or declare ${wanted} or Signing.cosignKey for ${whose}`);
       continue;
     }
     if (ci.system !== system) {

@@ -179,7 +179,7 @@ describe('the release workflow of the example fleet: staging verifies a key, pro
       'production verify https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/tags/v*, a GitLab CI pipeline, which a GitHub Actions workflow cannot sign as: '
       + 'generate the GitLab pipeline (flux-fleet workflow --gitlab), or declare Signing.githubActions({ repository, workflow, ref }) or Signing.cosignKey for production');
     expect(() => githubReleaseWorkflow(releaseWorkflowSpecFromFleet(person))).toThrow(
-      'production, staging verify release@acme.io, which no CI pipeline signs as: sign their artifacts yourself (flux-fleet push --sign --identity-token <token>), '
+      'production, staging verify release@acme.io, which no CI pipeline signs as: sign their artifacts yourself (flux-fleet push <dir> --registry --sign --identity-token <token>), '
       + 'or declare Signing.githubActions({ repository, workflow, ref }) or Signing.cosignKey for production, staging');
     expect(() => githubReleaseWorkflow(releaseWorkflowSpecFromFleet(notation))).toThrow('production, staging verify notation signatures, and the generated pipeline signs with cosign');
   });

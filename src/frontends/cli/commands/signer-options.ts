@@ -82,7 +82,9 @@ export function printSigned(results: readonly SignedTarget[], io: CliIo, legacyS
 export const SIGN_ON_PUSH_OPTIONS: Record<string, OptionSpec> = { sign: {}, ...SIGNER_OPTIONS };
 
 /** Its help lines. */
-export const SIGN_ON_PUSH_HELP = `  --sign                          Sign every pushed artifact in every region (as flux-fleet sign), with:
+export const SIGN_ON_PUSH_HELP = `  --sign                          Sign what was pushed, in every region (as flux-fleet sign), each artifact only
+                                  for a signer a cluster pulling it accepts (a key by its public part; keyless by
+                                  --certificate-identity when given), with:
 ${SIGNER_OPTIONS_HELP}`;
 
 /** `push --sign`: how to sign, and who signs as far as the command line tells (a key, or the certificate identity). */
