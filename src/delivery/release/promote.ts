@@ -1,11 +1,10 @@
 import { PromotionError } from './errors.js';
 import { acquireEnvironmentLease, type EnvironmentLease, type LeaseOptions } from './lease.js';
 import { formatProblem, ReleaseChecker } from './release-check.js';
-import { candidateTag, parseRevision } from './revision.js';
+import { candidateTag, parseRevision, revisionAnnotationOf } from './revision.js';
 import { moveTags, type TagMove } from './tag-moves.js';
 import { ReleaseVerifier, type VerificationMaterialOptions } from './verification.js';
 import { selectClusters } from '../health/health.js';
-import { ANNOTATIONS } from '../../flux/artifact/media-types.js';
 import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
 import { runBounded } from '../concurrency.js';
 import type { Destinations } from '../destinations.js';
@@ -138,7 +137,7 @@ export async function promoteRelease(release: ReleaseManifest, revision: string,
   return run(release, options, `promote ${describe(options)} to ${revision}`, candidate, true,
     (c, at) => `${c.name}: ${at} has no candidate ${candidate} (revision ${revision}); push that revision first, holding every followed tag: flux-fleet push ${dir} --registry --revision ${revision} --hold-tags`,
     (c, at, manifest) => {
-      const claimed = revisionOf(manifest.bytes);
+      const claimed = revisionAnnotationOf(manifest.bytes);
       return claimed !== undefined && !claimed.includes(id)
         ? `${c.name}: ${at}:${candidate} says it is revision ${claimed}, not ${id}; a candidate never changes, so it was pushed by hand: push revision ${revision} again with --replace-candidate if that is what you want`
         : undefined;
@@ -223,7 +222,7 @@ async function run(
       finish,
       beforeMove: gate ? async (m) => gate({ phase: 'before-move', ...selection, move: byCluster.get(m.cluster)! }) : undefined,
     });
-    if (fixedTag !== undefined) lease?.noteDeployed(revisionOf(plans[0].target.bytes) ?? fixedTag, `promote ${describe(options)}`);
+    if (fixedTag !== undefined) lease?.noteDeployed(revisionAnnotationOf(plans[0].target.bytes) ?? fixedTag, `promote ${describe(options)}`);
     return { tags, moving: moving.length, dryRun: false };
   } finally {
     if (lease && !options.lease) await lease.release();
@@ -267,7 +266,7 @@ async function plan(
         const check = await checker.cluster(cluster, target.digest);
         for (const p of check.problems) problems.push(formatProblem(p));
         if (check.problems.length > 0) {
-          if (restore && check.problems.some((p) => p.expected === undefined)) problems.push(restore(revisionOf(target.bytes)));
+          if (restore && check.problems.some((p) => p.expected === undefined)) problems.push(restore(revisionAnnotationOf(target.bytes)));
           return;
         }
       }
@@ -280,12 +279,3 @@ async function plan(
   return plans;
 }
 
-/** The revision annotation of a manifest, when it has one. */
-function revisionOf(bytes: Buffer): string | undefined {
-  try {
-    const value = (JSON.parse(bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[ANNOTATIONS.revision];
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}

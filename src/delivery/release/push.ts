@@ -5,12 +5,11 @@ import { clusterConfigFromTree, type ClusterConfig } from './cluster-config.js';
 import { PushRefusedError } from './errors.js';
 import { acquireEnvironmentLease, type EnvironmentLease, type LeaseOptions } from './lease.js';
 import { formatProblem, ReleaseChecker } from './release-check.js';
-import { candidateTag, parseRevision, type Revision } from './revision.js';
+import { candidateTag, parseRevision, revisionAnnotationOf, type Revision } from './revision.js';
 import { moveTags } from './tag-moves.js';
 import { ReleaseVerifier, type ExpectedSigner, type VerificationMaterialOptions } from './verification.js';
 import { packArtifact, REPRODUCIBLE_CREATED, type PackedArtifact } from '../../flux/artifact/artifact.js';
 import { shortDigest } from '../../flux/artifact/digest.js';
-import { ANNOTATIONS } from '../../flux/artifact/media-types.js';
 import type { ReleaseManifest } from '../../output/release-manifest.js';
 import { DeliveryError, readArtifactFiles } from '../artifacts.js';
 import { runBounded } from '../concurrency.js';
@@ -444,7 +443,7 @@ async function olderRevision(
   const later = mine >= 0 ? history.slice(mine + 1).find((h) => idOf(h.revision) !== revision.id) : undefined;
   if (later) return `${environment} moved past revision ${revision.annotation} to ${later.revision} (${later.by}, ${later.at})`;
   if (!/^[0-9a-f]{40}$/.test(revision.id)) return undefined;
-  for (const held of new Set(current.map((m) => (m ? revisionAnnotation(m.bytes) : undefined)).filter((r): r is string => r !== undefined))) {
+  for (const held of new Set(current.map((m) => (m ? revisionAnnotationOf(m.bytes) : undefined)).filter((r): r is string => r !== undefined))) {
     const heldId = idOf(held);
     if (!heldId || heldId === revision.id || !/^[0-9a-f]{40}$/.test(heldId)) continue;
     try {
@@ -457,14 +456,6 @@ async function olderRevision(
   return undefined;
 }
 
-function revisionAnnotation(bytes: Buffer): string | undefined {
-  try {
-    const value = (JSON.parse(bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[ANNOTATIONS.revision];
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Signs pushed copies (registries only): each for which some cluster pulling it accepts the signer, or that no cluster
