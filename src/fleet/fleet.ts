@@ -648,12 +648,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   /**
-   * The Secret with the public material a cluster's sync source verifies with (a public key, or a private Sigstore's
-   * trusted root), as a plain object, when the declaration gives it: the bootstrap applies it before the first sync.
+   * The Secrets with the public material a cluster's sync source verifies with (a public key, or a private Sigstore's
+   * trusted root), then that of the bootstrap's own sources (the operator chart, Flux's release manifests), as plain
+   * objects, when the declarations give it: the bootstrap applies them before the first sync.
    */
   public syncVerificationSecrets(cluster: Cluster<V>): Record<string, unknown>[] {
-    const m = (cluster.env.verify ?? true) ? this.signingOf(cluster.env)?.material() : undefined;
-    return m ? [materialSecret('flux-system', m)] : [];
+    const sync = (cluster.env.verify ?? true) ? this.signingOf(cluster.env)?.material() : undefined;
+    const all = [sync, ...this.bootstrapOf(cluster).signings().map((s) => s.material())].filter((m) => m !== undefined);
+    return [...new Map(all.map((m) => [m.secretName, m])).values()].map((m) => materialSecret('flux-system', m));
   }
 
   /** Who signs an environment's artifacts: its own identity, else the fleet's. */

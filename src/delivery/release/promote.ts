@@ -4,10 +4,10 @@ import { formatProblem, ReleaseChecker } from './release-check.js';
 import { candidateTag, parseRevision, revisionAnnotationOf } from './revision.js';
 import { moveTags, type TagMove } from './tag-moves.js';
 import { ReleaseVerifier, type VerificationMaterialOptions } from './verification.js';
-import { selectClusters } from '../health/health.js';
 import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
 import { runBounded } from '../concurrency.js';
 import type { Destinations } from '../destinations.js';
+import { selectClusters } from '../health/health.js';
 import type { ArtifactStore, FetchedManifest } from '../oci/store.js';
 
 /** The suffix of the tag that records what a followed tag pointed at before its last promotion: `<tag>-previous`. */

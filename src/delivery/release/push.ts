@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { clusterConfigFromTree, type ClusterConfig } from './cluster-config.js';
 import { PushRefusedError } from './errors.js';
 import { acquireEnvironmentLease, type EnvironmentLease, type LeaseOptions } from './lease.js';
-import { formatProblem, ReleaseChecker } from './release-check.js';
+import { formatProblem, ReleaseChecker, type DanglingReference } from './release-check.js';
 import { candidateTag, parseRevision, revisionAnnotationOf, type Revision } from './revision.js';
 import { moveTags } from './tag-moves.js';
 import { ReleaseVerifier, type ExpectedSigner, type VerificationMaterialOptions } from './verification.js';
@@ -363,16 +363,22 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
     if (!options.destinations.isLayout && !options.dryRun) {
       const checker = new ReleaseChecker(options.destinations, verifier);
       for (const { environment, moves } of plans) {
-        const found: string[] = [];
+        const found: DanglingReference[] = [];
         await runBounded(moves.length, limit, async (i) => {
           const m = moves[i];
           if (m.current?.digest === m.job.packed.digest) return;
           const check = await checker.cluster(release.clusters.find((c) => c.name === m.job.name)!, m.job.packed.digest);
-          found.push(...check.problems.map(formatProblem));
+          found.push(...check.problems);
         });
         if (found.length > 0) {
-          refusals.push(`${environment}'s clusters would refuse revision ${options.revision.annotation}:\n${found.sort().join('\n')}\n`
-            + `sign the pushed artifacts as the signer ${environment} verifies (above, "accepts"), e.g. flux-fleet push ${dirName} --registry --revision ${options.revision.annotation} --sign <that signer>, then push again`);
+          const fixes = [
+            ...(found.some((p) => p.expected === undefined) ? [`publish what ${environment} pulls (the references above that do not resolve)`] : []),
+            ...(found.some((p) => p.expected !== undefined)
+              ? [`sign as the signer ${environment} verifies (the "accepts" above): its release workflow does (flux-fleet workflow), or push with --sign and that signer (--key <file> for a key; keyless from its CI)`]
+              : []),
+          ];
+          refusals.push(`${environment}'s clusters would refuse revision ${options.revision.annotation}:\n${found.map(formatProblem).sort().join('\n')}\n`
+            + `${fixes.join(', and ')}, then push again`);
         }
       }
     }

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ANNOTATIONS } from '../../flux/artifact/media-types.js';
 import { DeliveryError } from '../artifacts.js';
 import { isTag } from '../oci/reference.js';
-import { ANNOTATIONS } from '../../flux/artifact/media-types.js';
 
 const run = promisify(execFile);
 

@@ -2,11 +2,11 @@ import { clusterConfigFromTree } from './cluster-config.js';
 import { ReleaseChecker, type DanglingReference } from './release-check.js';
 import { candidateTag } from './revision.js';
 import { ReleaseVerifier, type VerificationMaterialOptions } from './verification.js';
-import { selectClusters } from '../health/health.js';
 import type { ReleaseManifest, ReleaseRef } from '../../output/release-manifest.js';
-import { runBounded } from '../concurrency.js';
 import { DeliveryError } from '../artifacts.js';
+import { runBounded } from '../concurrency.js';
 import type { Destinations } from '../destinations.js';
+import { selectClusters } from '../health/health.js';
 
 /** Options of {@link verifyRelease}. */
 export interface VerifyReleaseOptions {
