@@ -67,7 +67,8 @@ describe('planFluxBootstrap', () => {
       // the public material first (staging verifies a key), then the objects
       const objects = [...plan.apply, ...plan.fromSync];
       const materialFirst = (list: Record<string, any>[]) => [...list.filter((o) => o.kind === 'Secret'), ...list.filter((o) => o.kind !== 'Secret')];
-      expect(objects).toStrictEqual([...fleet.syncVerificationSecrets(cluster), ...bootstrapObjects(fleet.bootstrapOf(cluster), fleet.bootstrapFacts(cluster))]);
+      const rendered = bootstrapObjects(fleet.bootstrapOf(cluster), fleet.bootstrapFacts(cluster));
+      expect(objects).toStrictEqual([...fleet.syncVerificationSecrets(cluster), ...rendered]);
       expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toStrictEqual(cluster.environment === 'staging' ? ['fleet-cosign'] : []);
       expect(objects).toStrictEqual(materialFirst(readBootstrapFile(dist, cluster.name)));
       expect(objects).toStrictEqual(materialFirst(readBootstrapFile(committed, cluster.name)));
