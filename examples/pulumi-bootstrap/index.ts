@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { buildFleet } from '../fleet/app.js';
 import { FluxApp } from 'flux-fleet';
 import { FluxBootstrap } from 'flux-fleet/pulumi';
-import { buildFleet } from '../fleet/app.js';
 
 // Bootstraps Flux on one cluster of the example fleet (examples/fleet), declared once for the cdk8s app that
 // synthesizes the config repo and for this program. Nothing here writes to the config repo.
