@@ -8,14 +8,13 @@ import { buildApp } from '../../examples/fleet/app.js';
 import { packFolder } from '../../src/fleet/folder-artifact.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import {
-  candidateTag, contentTag, Destinations, generateSigningKey, publicKeyHint, publicKeyPem, readReleaseManifest, referrersFallbackTag, sha256Digest,
+  candidateTag, contentTag, generateSigningKey, publicKeyHint, publicKeyPem, readReleaseManifest, referrersFallbackTag, sha256Digest,
   type ReleaseManifest, type SigningKey,
 } from '../../src/index.js';
-import { CiRunner } from '../support/ci-runner.js';
 import { publishArtifact as publishArtifactTo, publishChart as publishChartTo } from '../support/example-upstream.js';
+import { ExampleWorld, HOST, REGIONS } from '../support/example-world.js';
 import { independentSigners } from '../support/independent-verify.js';
-import { skopeo, TestRegistry } from '../support/registry.js';
-import { FakeSigstore } from '../support/sigstore.js';
+import { skopeo } from '../support/registry.js';
 
 /**
  * The whole release of the example fleet (examples/fleet: staging verifies the fleet's key, production the release
@@ -29,13 +28,6 @@ import { FakeSigstore } from '../support/sigstore.js';
 
 const exec = promisify(execFile);
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'fleet');
-const REGIONS = ['ap-southeast-1', 'eu-west-1', 'us-east-1'] as const;
-type Region = typeof REGIONS[number];
-const HOST: Record<Region, string> = {
-  'ap-southeast-1': '123456789012.dkr.ecr.ap-southeast-1.amazonaws.com',
-  'eu-west-1': '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
-  'us-east-1': '123456789012.dkr.ecr.us-east-1.amazonaws.com',
-};
 const CHART = 'oci://ghcr.io/stefanprodan/charts/podinfo';
 const WEB_SHOP = 'oci://ghcr.io/acme/web-shop-manifests';
 const SMOKE = 'oci://ghcr.io/acme/smoke-tests';
@@ -50,11 +42,7 @@ const RELEASE = (ref: string) => `https://github.com/acme/fleet/.github/workflow
 const SLOW = 300_000;
 
 let dir: string;
-let upstream: TestRegistry;
-let registries: Record<Region, TestRegistry>;
-let destinations: Destinations;
-let sigstore: FakeSigstore;
-let runner: CiRunner;
+let world: ExampleWorld;
 let workflow: string;
 let releaseA: ReleaseManifest;
 let releaseB: ReleaseManifest;
@@ -66,17 +54,11 @@ const candidates: Record<'a' | 'b', Record<string, string>> = { a: {}, b: {} };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flux-fleet-example-release-'));
-  const [up, ap, eu, us] = await Promise.all([TestRegistry.start(), TestRegistry.start(), TestRegistry.start(), TestRegistry.start()]);
-  const fake = await FakeSigstore.start();
-  upstream = up;
-  registries = { 'ap-southeast-1': ap, 'eu-west-1': eu, 'us-east-1': us };
-  sigstore = fake;
-  destinations = new Destinations({ hostAliases: aliasMap(), retry: { retries: 1, baseDelayMs: 20, maxDelayMs: 50 } });
+  world = await ExampleWorld.start(dir);
   for (const [name, key] of Object.entries(keys)) {
     writeFileSync(join(dir, `${name}.key`), key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
     writeFileSync(join(dir, `${name}.pub`), publicKeyPem(key.publicKey));
   }
-  writeFileSync(join(dir, 'sigstore-root.json'), JSON.stringify(sigstore.trustedRoot));
   const options = { fleetKey: publicKeyPem(keys.fleet.publicKey), teamWebKey: publicKeyPem(keys.teamWeb.publicKey) };
   // Revision A: the example as it is, checked out in the CI's folder. Revision B: one file of its infra folder changed.
   buildApp(join(dir, 'work', 'dist'), undefined, options).synth();
@@ -86,27 +68,14 @@ beforeAll(async () => {
   buildApp(join(dir, 'b'), join(dir, 'b-src'), options).synth();
   releaseA = await readReleaseManifest(join(dir, 'work', 'dist'));
   releaseB = await readReleaseManifest(join(dir, 'b'));
-  runner = new CiRunner({
-    hostAliases: Object.entries(aliasMap()).map(([from, to]) => `${from}=${to}`).join(','),
-    trustedRoot: join(dir, 'sigstore-root.json'),
-    sigstoreUrl: sigstore.url,
-    workdir: join(dir, 'work'),
-  });
 }, SLOW);
 
 afterAll(async () => {
-  destinations?.close();
-  runner?.close();
-  await Promise.all([upstream, ...Object.values(registries ?? {})].filter(Boolean).map((r) => r.destroy()));
-  await sigstore?.stop();
+  await world?.close();
   rmSync(dir, { recursive: true, force: true });
 }, SLOW);
 
-function aliasMap(): Record<string, string> {
-  return { 'ghcr.io': upstream.host, ...Object.fromEntries(REGIONS.map((r) => [HOST[r], registries[r].host])) };
-}
-
-const aliases = (): string[] => ['--host-alias', Object.entries(aliasMap()).map(([from, to]) => `${from}=${to}`).join(',')];
+const aliases = (): string[] => ['--host-alias', world.aliases()];
 /** What the clusters' public Sigstore root stands for here, and a quick lease. */
 const gate = (): string[] => [...aliases(), '--trusted-root', 'sigstore-root.json', '--lease-settle', '500'];
 
@@ -124,13 +93,13 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
 
 /** Signs references keyless as `subject` (issued by GitHub Actions), through the test's Sigstore instance. */
 function signKeyless(subject: string, ...refs: string[]) {
-  return cli('sign', ...refs, '--identity-token', sigstore.token(subject, GITHUB), '--fulcio-url', sigstore.url, '--rekor-url', sigstore.url, ...aliases());
+  return cli('sign', ...refs, '--identity-token', world.sigstore.token(subject, GITHUB), '--fulcio-url', world.sigstore.url, '--rekor-url', world.sigstore.url, ...aliases());
 }
 
 /** `127.0.0.1:<port>/<repository>` of an `oci://` URL. */
 function local(url: string): string {
   const [host, ...rest] = url.slice('oci://'.length).split('/');
-  return `${aliasMap()[host]}/${rest.join('/')}`;
+  return `${world.aliasMap()[host]}/${rest.join('/')}`;
 }
 
 /** The digest of the manifest at a tag or digest, read by skopeo; undefined when there is none. */
@@ -161,15 +130,15 @@ async function followedTags(release: ReleaseManifest): Promise<Record<string, st
 
 /** Who signed a digest, as verifiers flux-fleet did not write see it (openssl for keys, @sigstore/verify for certificates). */
 function signers(url: string, digest: string): Promise<string[]> {
-  return independentSigners(destinations.repository(url), digest, {
+  return independentSigners(world.destinations.repository(url), digest, {
     keys: { 'fleet': keys.fleet.publicKey, 'team-web': keys.teamWeb.publicKey, 'intruder': keys.intruder.publicKey },
-    trustedRoot: sigstore.trustedRoot,
+    trustedRoot: world.sigstore.trustedRoot,
   });
 }
 
-const publishChart = (url: string, version: string) => publishChartTo(destinations, url, version);
+const publishChart = (url: string, version: string) => publishChartTo(world.destinations, url, version);
 const publishArtifact = (url: string, tag: string, files: Array<{ path: string; content: Buffer }>) =>
-  publishArtifactTo(destinations, url, tag, files);
+  publishArtifactTo(world.destinations, url, tag, files);
 
 /** The `spec.ref` of an OCIRepository in a cluster's folder of a synthesized tree. */
 function sourceRef(tree: string, cluster: string, name: string): unknown {
@@ -256,7 +225,7 @@ describe('the example fleet, released across three regions by its generated work
     const generated = await cli('workflow', 'work/dist', '--output', 'work/.github/workflows/release.yaml');
     workflow = readFileSync(join(dir, 'work', '.github', 'workflows', 'release.yaml'), 'utf8');
     // WHEN
-    const main = await runner.github(workflow, 'release', {
+    const main = await world.runner.github(workflow, 'release', {
       ref: 'refs/heads/main',
       sha: A,
       repository: 'acme/fleet',
@@ -290,13 +259,13 @@ describe('the example fleet, released across three regions by its generated work
 
   test('the workflow run on tag v1.0.0 signs production\'s release keyless as the workflow on that tag; its promote jobs move wave 1, then wave 2', async () => {
     // WHEN
-    const tag = await runner.github(workflow, 'release', {
-      ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', oidcToken: sigstore.token(RELEASE('refs/tags/v1.0.0'), GITHUB),
+    const tag = await world.runner.github(workflow, 'release', {
+      ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', oidcToken: world.sigstore.token(RELEASE('refs/tags/v1.0.0'), GITHUB),
     });
     const afterTag = await followedTags(releaseA);
-    const wave1 = await runner.github(workflow, 'promote-1', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
+    const wave1 = await world.runner.github(workflow, 'promote-1', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
     const afterWave1 = await followedTags(releaseA);
-    const wave2 = await runner.github(workflow, 'promote-2', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
+    const wave2 = await world.runner.github(workflow, 'promote-2', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
     // THEN
     expect([...tag.steps, ...wave1.steps, ...wave2.steps].filter((s) => s.ran && s.code !== 0).map((s) => [s.name, s.output])).toStrictEqual([]);
     expect(tag.steps.flatMap((s) => s.commands)).toStrictEqual([
@@ -398,7 +367,7 @@ describe('the example fleet, released across three regions by its generated work
   test('revision B signed keyless as the workflow on v1.1.0, promoted to wave 1 and rolled back: the rollback refuses while A no longer resolves in Europe, then restores A', async () => {
     // GIVEN B signed for production, as a run on tag v1.1.0 does, and promoted to wave 1
     const tagRun = await cli('push', 'b', '--registry', '--revision', REV_B, '--hold-tags', '--sign', '--certificate-identity', RELEASE('refs/tags/v1.1.0'),
-      '--certificate-oidc-issuer', GITHUB, '--identity-token', sigstore.token(RELEASE('refs/tags/v1.1.0'), GITHUB), '--fulcio-url', sigstore.url, '--rekor-url', sigstore.url, ...gate());
+      '--certificate-oidc-issuer', GITHUB, '--identity-token', world.sigstore.token(RELEASE('refs/tags/v1.1.0'), GITHUB), '--fulcio-url', world.sigstore.url, '--rekor-url', world.sigstore.url, ...gate());
     const promoted = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '1', '--revision', REV_B, ...gate());
     // and A's infra lost from Europe's registry
     const infraA = releaseA.artifacts.find((a) => a.name === 'infra')!;

@@ -86,6 +86,16 @@ describe('a release, from push to rollback, across three regions', () => {
   let releaseB: ReleaseManifest;
   let releaseC: ReleaseManifest;
   const candidates: Record<string, Record<string, string>> = {};
+  /** Staging and wave 1 on revision B, the rest of production still on A. */
+  function wave1OnB(): Record<string, string> {
+    return {
+      'prod-ap-1': candidates.a['prod-ap-1'],
+      'prod-eu-1': candidates.b['prod-eu-1'],
+      'prod-us-1': candidates.a['prod-us-1'],
+      'stg-eu-1': candidates.b['stg-eu-1'],
+      'stg-us-1': candidates.b['stg-us-1'],
+    };
+  }
   const promote = (release: ReleaseManifest, revision: string, wave: number) =>
     promoteRelease(release, revision, { destinations, environment: 'production', wave, leaseOptions: LEASE, dir: 'dist' });
 
@@ -183,13 +193,7 @@ describe('a release, from push to rollback, across three regions', () => {
     const report = await promote(releaseB, REV_B, 1);
     // THEN
     expect(report.tags.map((t) => [t.cluster, t.action])).toStrictEqual([['prod-eu-1', 'moved']]);
-    expect(await followed(releaseB)).toStrictEqual({
-      'prod-ap-1': candidates.a['prod-ap-1'],
-      'prod-eu-1': candidates.b['prod-eu-1'],
-      'prod-us-1': candidates.a['prod-us-1'],
-      'stg-eu-1': candidates.b['stg-eu-1'],
-      'stg-us-1': candidates.b['stg-us-1'],
-    });
+    expect(await followed(releaseB)).toStrictEqual(wave1OnB());
     expect(await digestOf(releaseB.clusters[1].url, 'stable-wave-1-previous')).toBe(candidates.a['prod-eu-1']);
   }, SLOW);
 
@@ -212,13 +216,7 @@ describe('a release, from push to rollback, across three regions', () => {
     expect(restored.failed).toStrictEqual([]);
     expect(await digestOf(eu.url, contentTag(webShopA.digest))).toBe(webShopA.digest);
     // nothing else moved: staging stays on B
-    expect(await followed(releaseB)).toStrictEqual({
-      'prod-ap-1': candidates.a['prod-ap-1'],
-      'prod-eu-1': candidates.b['prod-eu-1'],
-      'prod-us-1': candidates.a['prod-us-1'],
-      'stg-eu-1': candidates.b['stg-eu-1'],
-      'stg-us-1': candidates.b['stg-us-1'],
-    });
+    expect(await followed(releaseB)).toStrictEqual(wave1OnB());
   }, SLOW);
 
   test('rolling wave 1 back restores the previous digests in one step; a second rollback changes nothing', async () => {

@@ -1,14 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../../examples/fleet/app.js';
 import { EXIT, run } from '../../../src/frontends/cli/index.js';
-import { candidateTag, Destinations, generateSigningKey, publicKeyPem, readReleaseManifest, sha256Digest, type ReleaseManifest } from '../../../src/index.js';
-import { CiRunner } from '../../support/ci-runner.js';
+import { candidateTag, generateSigningKey, publicKeyPem, readReleaseManifest, sha256Digest, type ReleaseManifest } from '../../../src/index.js';
 import { publishExampleUpstream } from '../../support/example-upstream.js';
+import { ExampleWorld, HOST, REGIONS } from '../../support/example-world.js';
 import { independentSigners } from '../../support/independent-verify.js';
-import { skopeo, TestRegistry } from '../../support/registry.js';
-import { FakeSigstore } from '../../support/sigstore.js';
+import { skopeo } from '../../support/registry.js';
 
 /**
  * The GitLab CI pipeline of the example fleet whose production verifies the fleet's own pipeline keyless on v* tags
@@ -16,23 +15,12 @@ import { FakeSigstore } from '../../support/sigstore.js';
  * on tag v1.0.0, against one registry per region.
  */
 
-const REGIONS = ['ap-southeast-1', 'eu-west-1', 'us-east-1'] as const;
-type Region = typeof REGIONS[number];
-const HOST: Record<Region, string> = {
-  'ap-southeast-1': '123456789012.dkr.ecr.ap-southeast-1.amazonaws.com',
-  'eu-west-1': '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
-  'us-east-1': '123456789012.dkr.ecr.us-east-1.amazonaws.com',
-};
 const SHA = 'c'.repeat(40);
 const PIPELINE = (tag: string) => `https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/tags/${tag}`;
 const SLOW = 300_000;
 
 let dir: string;
-let upstream: TestRegistry;
-let registries: Record<Region, TestRegistry>;
-let destinations: Destinations;
-let sigstore: FakeSigstore;
-let runner: CiRunner;
+let world: ExampleWorld;
 let pipeline: string;
 let release: ReleaseManifest;
 const fleetKey = generateSigningKey();
@@ -40,29 +28,14 @@ const teamWeb = generateSigningKey();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flux-fleet-gitlab-run-'));
-  const [up, ap, eu, us] = await Promise.all([TestRegistry.start(), TestRegistry.start(), TestRegistry.start(), TestRegistry.start()]);
-  upstream = up;
-  registries = { 'ap-southeast-1': ap, 'eu-west-1': eu, 'us-east-1': us };
-  sigstore = await FakeSigstore.start();
-  const aliases = { 'ghcr.io': up.host, ...Object.fromEntries(REGIONS.map((r) => [HOST[r], registries[r].host])) };
-  destinations = new Destinations({ hostAliases: aliases, retry: { retries: 1, baseDelayMs: 20, maxDelayMs: 50 } });
-  writeFileSync(join(dir, 'sigstore-root.json'), JSON.stringify(sigstore.trustedRoot));
+  world = await ExampleWorld.start(dir);
   buildApp(join(dir, 'work', 'dist'), undefined, { releaseCi: 'gitlab', fleetKey: publicKeyPem(fleetKey.publicKey), teamWebKey: publicKeyPem(teamWeb.publicKey) }).synth();
   release = await readReleaseManifest(join(dir, 'work', 'dist'));
-  await publishExampleUpstream(destinations, sigstore, teamWeb);
-  runner = new CiRunner({
-    hostAliases: Object.entries(aliases).map(([from, to]) => `${from}=${to}`).join(','),
-    trustedRoot: join(dir, 'sigstore-root.json'),
-    sigstoreUrl: sigstore.url,
-    workdir: join(dir, 'work'),
-  });
+  await publishExampleUpstream(world.destinations, world.sigstore, teamWeb);
 }, SLOW);
 
 afterAll(async () => {
-  destinations?.close();
-  runner?.close();
-  await Promise.all([upstream, ...Object.values(registries ?? {})].filter(Boolean).map((r) => r.destroy()));
-  await sigstore?.stop();
+  await world?.close();
   rmSync(dir, { recursive: true, force: true });
 }, SLOW);
 
@@ -71,7 +44,7 @@ async function digestAt(url: string, tag: string): Promise<string | undefined> {
   const [host, ...path] = url.slice('oci://'.length).split('/');
   const region = REGIONS.find((r) => HOST[r] === host)!;
   try {
-    return sha256Digest(Buffer.from(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registries[region].host}/${path.join('/')}:${tag}`)));
+    return sha256Digest(Buffer.from(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${world.registries[region].host}/${path.join('/')}:${tag}`)));
   } catch {
     return undefined;
   }
@@ -96,9 +69,9 @@ describe('the example fleet\'s GitLab pipeline, run job by job', () => {
 
   test('on the default branch, the key\'s job signs and moves staging; the keyless job and the promotions are not in the pipeline', async () => {
     // WHEN
-    const keyJob = await runner.gitlab(pipeline, 'release-2', { ...main, secrets: { COSIGN_PRIVATE_KEY: fleetKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), COSIGN_PASSWORD: '' } });
-    const keylessJob = await runner.gitlab(pipeline, 'release-1', main);
-    const promotion = await runner.gitlab(pipeline, 'promote-1', main);
+    const keyJob = await world.runner.gitlab(pipeline, 'release-2', { ...main, secrets: { COSIGN_PRIVATE_KEY: fleetKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), COSIGN_PASSWORD: '' } });
+    const keylessJob = await world.runner.gitlab(pipeline, 'release-1', main);
+    const promotion = await world.runner.gitlab(pipeline, 'promote-1', main);
     // THEN
     expect(keyJob.steps.map((s) => [s.code, s.code === 0 ? '' : s.output])).toStrictEqual([[0, '']]);
     expect(keyJob.steps[0].commands).toStrictEqual([
@@ -113,19 +86,19 @@ describe('the example fleet\'s GitLab pipeline, run job by job', () => {
     for (const c of release.clusters) {
       const candidate = await digestAt(c.url, candidateTag(`sha1:${SHA}`));
       expect(tags[c.name]).toBe(c.environment === 'staging' ? candidate : undefined);
-      const trust = { keys: { fleet: fleetKey.publicKey }, trustedRoot: sigstore.trustedRoot };
-      const signedBy = await independentSigners(destinations.repository(c.url), candidate!, trust);
+      const trust = { keys: { fleet: fleetKey.publicKey }, trustedRoot: world.sigstore.trustedRoot };
+      const signedBy = await independentSigners(world.destinations.repository(c.url), candidate!, trust);
       expect(signedBy).toStrictEqual(c.environment === 'staging' ? ['key fleet'] : []);
     }
   }, SLOW);
 
   test('on tag v1.0.0, the keyless job signs production\'s release as the pipeline of that tag; its manual promotions move wave 1, then wave 2', async () => {
     // WHEN
-    const keyJob = await runner.gitlab(pipeline, 'release-2', tag);
-    const keylessJob = await runner.gitlab(pipeline, 'release-1', { ...tag, tokens: { SIGSTORE_ID_TOKEN: sigstore.token(PIPELINE('v1.0.0'), 'https://gitlab.com') } });
-    const wave1 = await runner.gitlab(pipeline, 'promote-1', tag);
+    const keyJob = await world.runner.gitlab(pipeline, 'release-2', tag);
+    const keylessJob = await world.runner.gitlab(pipeline, 'release-1', { ...tag, tokens: { SIGSTORE_ID_TOKEN: world.sigstore.token(PIPELINE('v1.0.0'), 'https://gitlab.com') } });
+    const wave1 = await world.runner.gitlab(pipeline, 'promote-1', tag);
     const afterWave1 = await followed();
-    const wave2 = await runner.gitlab(pipeline, 'promote-2', tag);
+    const wave2 = await world.runner.gitlab(pipeline, 'promote-2', tag);
     // THEN
     expect(keyJob.skipped).toBe(true);
     expect([...keylessJob.steps, ...wave1.steps, ...wave2.steps].map((s) => [s.name, s.code, s.code === 0 ? '' : s.output])).toStrictEqual([
@@ -145,7 +118,8 @@ describe('the example fleet\'s GitLab pipeline, run job by job', () => {
     expect(await followed()).toStrictEqual(candidates);
     // @sigstore/verify accepts the pipeline's certificate on what production runs
     for (const c of release.clusters.filter((x) => x.environment === 'production')) {
-      const signedBy = await independentSigners(destinations.repository(c.url), candidates[c.name]!, { trustedRoot: sigstore.trustedRoot });
+      const trust = { trustedRoot: world.sigstore.trustedRoot };
+      const signedBy = await independentSigners(world.destinations.repository(c.url), candidates[c.name]!, trust);
       expect(signedBy).toStrictEqual([`keyless ${PIPELINE('v1.0.0')} (https://gitlab.com)`]);
     }
   }, SLOW);
