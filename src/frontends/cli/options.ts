@@ -118,16 +118,18 @@ export const VERIFICATION_OPTIONS_HELP = `  --public-key <secret>=<file>[,...]
   --refresh-sigstore-root         Fetch the public Sigstore instance's current root through TUF (network), falling
                                   back to the embedded one`;
 
+/** The text of a file an option names, relative to the command's folder; a usage error naming the option when unreadable. */
+export async function readOptionFile(io: CliIo, file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(resolve(io.cwd ?? process.cwd(), file), 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${flag} ${file}: ${(e as Error).message}`);
+  }
+}
+
 /** The verification material the command line gives (files read, roots parsed). */
 export async function verificationMaterialOf(args: ParsedArgs, io: CliIo): Promise<VerificationMaterialOptions> {
-  const cwd = io.cwd ?? process.cwd();
-  const read = async (file: string, flag: string): Promise<string> => {
-    try {
-      return await readFile(resolve(cwd, file), 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read ${flag} ${file}: ${(e as Error).message}`);
-    }
-  };
+  const read = (file: string, flag: string) => readOptionFile(io, file, flag);
   const publicKeys: Record<string, string[]> = {};
   for (const pair of listOption(args, 'public-key') ?? []) {
     const eq = pair.indexOf('=');

@@ -1,12 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { PushSigning } from '../../../delivery/release/push.js';
 import { ciIdentityToken, keylessSigner } from '../../../delivery/signing/keyless.js';
 import { readPrivateKey, SigningError } from '../../../delivery/signing/keys.js';
 import { LEGACY_SIG_WARNING } from '../../../delivery/signing/legacy-sig.js';
 import { keySigner, type SignedTarget, type SignOptions } from '../../../delivery/signing/sign.js';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from '../args.js';
-import { stringOption } from '../options.js';
+import { readOptionFile, stringOption } from '../options.js';
 
 /** The options that choose the signer, shared by `sign` and `push --sign`. */
 export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
@@ -40,11 +38,7 @@ export async function signerOptionsOf(args: ParsedArgs, io: CliIo): Promise<Sign
       text = process.env[keyFile.slice('env://'.length)];
       if (text === undefined) throw new UsageError(`--key ${keyFile}: the environment variable ${keyFile.slice('env://'.length)} is not set`);
     } else {
-      try {
-        text = await readFile(resolve(io.cwd ?? process.cwd(), keyFile), 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read --key ${keyFile}: ${(e as Error).message}`);
-      }
+      text = await readOptionFile(io, keyFile, '--key');
     }
     try {
       return { signer: keySigner(readPrivateKey(text, process.env.COSIGN_PASSWORD, keyFile)), legacySig };
