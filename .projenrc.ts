@@ -32,6 +32,7 @@ const project = new typescript.TypeScriptProject({
     '@sigstore/core@^4.0.1',
     '@sigstore/sign@^5.1.0',
     '@sigstore/verify@^4.1.3',
+    '@sigstore/tuf@^4.0.2',
     '@sigstore/protobuf-specs@^0.5.2',
   ],
   peerDeps: [
@@ -46,6 +47,9 @@ const project = new typescript.TypeScriptProject({
     'typedoc-plugin-markdown@^4.8.0',
     'tsx@^4.20.0',
     '@sigstore/mock@^0.13.0',
+    // The generated CI checked by GitHub's own workflow parser, and by GitLab's CI schema (JSON Schema).
+    '@actions/workflow-parser@^0.3.61',
+    'ajv@^8.17.0',
   ],
   jestOptions: {
     jestVersion: '^30',

@@ -19,32 +19,56 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE/V9/BKF79M888HE9c22H8mgxV9n2
 -----END PUBLIC KEY-----
 `;
 
+/** The fleet's release key's cosign.pub (flux-fleet keygen): staging verifies what the release workflow signs on main. */
+const FLEET_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEblbHQKXX3IVDbSLQ4p8c0e2Nv0zS
+TwLFoK6BZKjpproYUL98SC4ApixLLJg3UijLCiwP/LoQ3sphqVRPBO0sOA==
+-----END PUBLIC KEY-----
+`;
+
+/** What may differ between copies of the fleet: a test's own keys, or the CI system the release pipeline runs on. */
+export interface AcmeOptions {
+  /** The fleet's release key's cosign.pub, which staging verifies. @default FLEET_PUBLIC_KEY */
+  readonly fleetKey?: string;
+  /** The web team's cosign.pub. @default TEAM_WEB_PUBLIC_KEY */
+  readonly teamWebKey?: string;
+  /**
+   * Where the release pipeline runs, whose keyless identity on `v*` tags production verifies: GitHub Actions
+   * (`release.yaml` of acme/fleet) or GitLab CI (`.gitlab-ci.yml` of acme/fleet on gitlab.com).
+   * @default "github"
+   */
+  readonly releaseCi?: 'github' | 'gitlab';
+}
+
 /** The folder of this file, where the fleet's folders (`infra/`) are. */
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * The app that synthesizes Acme's fleet (below) into `outdir`.
  * @param baseDir where the fleet's folders are read from (default: the folder of this file)
+ * @param options a test's own keys, or the release pipeline's CI system (default: the fleet's keys, GitHub Actions)
  */
-export function buildApp(outdir: string, baseDir: string = HERE): FluxApp {
+export function buildApp(outdir: string, baseDir: string = HERE, options: AcmeOptions = {}): FluxApp {
   const app = new FluxApp({ outdir });
-  buildFleet(app, baseDir);
+  buildFleet(app, baseDir, options);
   return app;
 }
 
 /**
- * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; infrastructure
+ * Acme's fleet: staging and production in three AWS regions, production rolled out in two waves; staging verifies the
+ * fleet's release key (CI signs with it on main), production only the release workflow run on a `v*` tag; infrastructure
  * controllers, then their configs, from the `infra/` folder beside this file (packed at synth, pinned by digest);
  * a mirrored Helm chart that staging takes at the newest 6.x and production at an exact version; a tenant team's
  * app from its own pipeline's artifact, pinned by digest in production; smoke tests in staging at a tag. The cdk8s
  * app synthesizes it; a Pulumi program bootstraps its clusters from the same declaration.
  * @param baseDir where the fleet's folders (`infra/`) are read from (default: the folder of this file)
+ * @param options a test's own keys, or the release pipeline's CI system (default: the fleet's keys, GitHub Actions)
  */
-export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<AcmeVars> {
+export function buildFleet(scope: Construct, baseDir: string = HERE, options: AcmeOptions = {}): Fleet<AcmeVars> {
   const fleet = new Fleet<AcmeVars>(scope, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
-    // Who signs, declared once: the release workflow on main signs what staging runs...
-    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    // Who signs, declared once: the release workflow on main signs what staging runs with the fleet's key...
+    signing: Signing.cosignKey({ secretName: 'fleet-cosign', publicKey: options.fleetKey ?? FLEET_PUBLIC_KEY }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
     // Every cluster reports on the fleet repository's commits, as the status flux-fleet/<cluster>, whether it runs the
@@ -55,10 +79,12 @@ export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<Acme
   });
 
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
-  // ...and production accepts only what the same workflow signed from a release tag.
+  // ...and production accepts only what the release workflow signed keyless, run on a release tag.
   const production = fleet.addEnvironment('production', {
     channel: 'stable',
-    signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }),
+    signing: options.releaseCi === 'gitlab'
+      ? Signing.gitlabCi({ project: 'acme/fleet', ref: 'refs/tags/v*' })
+      : Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml', ref: 'refs/tags/v*' }),
     // Each wave soaks healthy for 30 minutes before the next one moves; wave 2 also waits for a person.
     rollout: { soak: '30m', progressDeadline: '1h', maxFailures: 0, approval: [2] },
   });
@@ -114,7 +140,7 @@ export function buildFleet(scope: Construct, baseDir: string = HERE): Fleet<Acme
   // The web team signs its own artifacts with its key; its namespace gets the public key its sources verify with.
   const web = fleet.addTenant('team-web', {
     targets: { environments: [production] },
-    signing: Signing.cosignKey({ secretName: 'team-web-cosign', publicKey: TEAM_WEB_PUBLIC_KEY }),
+    signing: Signing.cosignKey({ secretName: 'team-web-cosign', publicKey: options.teamWebKey ?? TEAM_WEB_PUBLIC_KEY }),
   });
   fleet.addComponent('web-shop', {
     // The web team's CI pushes this artifact and signs it with the team's key (the tenant's signing); production runs

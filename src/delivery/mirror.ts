@@ -2,7 +2,7 @@ import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
 import { referrersFallbackTag, type RegistryRepository } from './oci/client.js';
 import type { FetchedManifest } from './oci/store.js';
-import { contentTag } from './release-push.js';
+import { contentTag } from './release/push.js';
 import { SemverRange } from './semver.js';
 import { isDigest, type Descriptor } from '../flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../flux/artifact/media-types.js';

@@ -1,6 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
 import { insecureOptIn, type RegistrySourceSettings } from './registry.js';
+import { Signing } from './signing.js';
 import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
@@ -57,31 +58,35 @@ export const FLUX_OPERATOR_VERSIONS: Readonly<Record<FluxMinor, string | undefin
 export const FLUX_OPERATOR_CHART_URL = 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator';
 
 /**
- * The signature of the Flux Operator chart: ControlPlane's charts repository signs every chart keyless with cosign
- * from its `release.yml` workflow, run on a release tag (`controlplaneio-fluxcd/charts`, `scripts/sign.sh`).
+ * Who signs the Flux Operator chart: ControlPlane's charts repository signs every chart keyless with cosign from its
+ * `release.yml` workflow, run on a release tag (`controlplaneio-fluxcd/charts`, `scripts/sign.sh`). Declared like any
+ * other signer; `Bootstrap.operator({ chartSigning })` replaces it (a chart mirrored and signed by your own pipeline).
  */
-export const FLUX_OPERATOR_CHART_VERIFICATION: OciVerification = {
-  provider: 'cosign',
-  matchOIDCIdentity: [{
-    issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
-    subject: '^https://github\\.com/controlplaneio-fluxcd/charts/\\.github/workflows/release\\.yml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
-  }],
-};
+export const FLUX_OPERATOR_CHART_SIGNING: Signing = Signing.oidc({
+  issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
+  subject: '^https://github\\.com/controlplaneio-fluxcd/charts/\\.github/workflows/release\\.yml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+  regex: true,
+});
+
+/** The `verify` of the Flux Operator chart's source by default: {@link FLUX_OPERATOR_CHART_SIGNING}'s. */
+export const FLUX_OPERATOR_CHART_VERIFICATION: OciVerification = FLUX_OPERATOR_CHART_SIGNING.verification()!;
 
 /** Where the Flux project publishes each release's install manifests as an OCI artifact (tags `v<version>`). */
 export const FLUX_MANIFESTS_URL = 'oci://ghcr.io/fluxcd/flux-manifests';
 
 /**
- * The signature of the Flux release manifests: the `release.yaml` workflow of `fluxcd/flux2`, run on a release tag,
- * pushes the artifact and signs it keyless with cosign.
+ * Who signs the Flux release manifests: the `release.yaml` workflow of `fluxcd/flux2`, run on a release tag, pushes
+ * the artifact and signs it keyless with cosign. Declared like any other signer; `Bootstrap.plain({ manifestsSigning })`
+ * replaces it (manifests mirrored and signed by your own pipeline).
  */
-export const FLUX_MANIFESTS_VERIFICATION: OciVerification = {
-  provider: 'cosign',
-  matchOIDCIdentity: [{
-    issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
-    subject: '^https://github\\.com/fluxcd/flux2/\\.github/workflows/release\\.yaml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
-  }],
-};
+export const FLUX_MANIFESTS_SIGNING: Signing = Signing.oidc({
+  issuer: '^https://token\\.actions\\.githubusercontent\\.com$',
+  subject: '^https://github\\.com/fluxcd/flux2/\\.github/workflows/release\\.yaml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+  regex: true,
+});
+
+/** The `verify` of the Flux release manifests' source by default: {@link FLUX_MANIFESTS_SIGNING}'s. */
+export const FLUX_MANIFESTS_VERIFICATION: OciVerification = FLUX_MANIFESTS_SIGNING.verification()!;
 
 /** Everything a bootstrap needs to know about one cluster; the fleet model computes it. */
 export interface BootstrapFacts {
@@ -221,6 +226,12 @@ export interface OperatorBootstrapOptions {
   /** How the chart's registry is reached (provider, pull secret, plain HTTP). @default - anonymous HTTPS pulls */
   readonly chartSettings?: RegistrySourceSettings;
   /**
+   * Who signs the chart, as the clusters verify it, e.g. your own key or pipeline for a chart you mirror and sign
+   * yourself (an air-gapped fleet), whose public material synth writes into `flux-system` like any other.
+   * @default FLUX_OPERATOR_CHART_SIGNING (ControlPlane's release workflow)
+   */
+  readonly chartSigning?: Signing;
+  /**
    * How often to look at the chart's registry. The version is pinned, so this only catches a tag that moved;
    * a new version arrives with the cluster's artifact.
    * @default 1h
@@ -255,6 +266,12 @@ export interface PlainBootstrapOptions {
   readonly manifestsUrl?: string;
   /** How the manifests' registry is reached (provider, pull secret, plain HTTP). @default - anonymous HTTPS pulls */
   readonly manifestsSettings?: RegistrySourceSettings;
+  /**
+   * Who signs the release manifests, as the clusters verify them, e.g. your own key or pipeline for manifests you
+   * mirror and sign yourself (an air-gapped fleet), whose public material synth writes into `flux-system`.
+   * @default FLUX_MANIFESTS_SIGNING (the Flux project's release workflow)
+   */
+  readonly manifestsSigning?: Signing;
   /** How often to look for a new Flux release (with a version range) or a moved tag. @default 1h */
   readonly interval?: FluxDuration;
   /**
@@ -308,6 +325,12 @@ export abstract class Bootstrap {
 
   /** Creates the bootstrap objects in `chart`, in namespace flux-system, in the order they are to be applied. */
   public abstract build(chart: Chart, facts: BootstrapFacts): void;
+
+  /**
+   * Who signs what the bootstrap itself pulls besides the cluster's own artifact (the operator chart, or Flux's
+   * release manifests), as its sources in `flux-system` verify it.
+   */
+  public abstract signings(): Signing[];
 }
 
 /**
@@ -337,6 +360,10 @@ class OperatorBootstrap extends Bootstrap {
 
   public constructor(private readonly options: OperatorBootstrapOptions) {
     super();
+  }
+
+  public signings(): Signing[] {
+    return [this.options.chartSigning ?? FLUX_OPERATOR_CHART_SIGNING];
   }
 
   public build(chart: Chart, facts: BootstrapFacts): void {
@@ -410,7 +437,7 @@ class OperatorBootstrap extends Bootstrap {
       interval: o.interval ?? '1h',
       layerSelector: HELM_CHART_LAYER_SELECTOR,
       ...registrySettings(o.chartSettings),
-      verify: FLUX_OPERATOR_CHART_VERIFICATION,
+      verify: (o.chartSigning ?? FLUX_OPERATOR_CHART_SIGNING).verification(),
     });
     source.node.addValidation({
       validate: () => EXACT_VERSION.test(version) || isSemverRange(version) ? [] : version === '' ? [
@@ -445,6 +472,10 @@ class PlainBootstrap extends Bootstrap {
     super();
   }
 
+  public signings(): Signing[] {
+    return [this.options.manifestsSigning ?? FLUX_MANIFESTS_SIGNING];
+  }
+
   public build(chart: Chart, facts: BootstrapFacts): void {
     const o = this.options;
     const settings = facts.sync.settings;
@@ -457,7 +488,7 @@ class PlainBootstrap extends Bootstrap {
       ref: releaseRef(facts.flux.version),
       interval: o.interval ?? '1h',
       ...registrySettings(o.manifestsSettings),
-      verify: FLUX_MANIFESTS_VERIFICATION,
+      verify: (o.manifestsSigning ?? FLUX_MANIFESTS_SIGNING).verification(),
     });
     const controllers = typeof o.controllers === 'function' ? o.controllers(facts) : o.controllers ?? {};
     const patches = [...componentPatches(facts), ...flagPatches(controllers.controllerFlags), ...controllers.patches ?? []];

@@ -332,6 +332,11 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       if (chosen && m) material.set(`${namespace}/${m.secretName}`, chosen);
       return chosen?.verification();
     };
+    // The bootstrap's own sources (the operator chart, Flux's release manifests) verify their signers' material too.
+    for (const own of this.bootstrapOf(cluster).signings()) {
+      const m = own.material();
+      if (m) material.set(`flux-system/${m.secretName}`, own);
+    }
     const facts = this.bootstrapFacts(cluster);
     const runtimeInfo = { ...facts.runtimeInfo };
     const bootstrapChart = cluster._addChart('flux-system', 'flux-system/flux-system.yaml', 'flux-system');
@@ -551,8 +556,12 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         c.add(`objects ${q(set.name)} (${set.node.path}) and the component ${q(set.name)} would both be written to ${set.name}.yaml; give the objects another name`);
       }
     }
+    // Environment and region names travel into tags, registry paths, CI variables and messages: DNS labels only.
+    for (const env of this.envs) c.dnsLabel('environment name', env.name);
     const regions = [...new Set(this.clusterList.map((x) => x.region))].sort();
     for (const region of regions) {
+      const users = this.clusterList.filter((x) => x.region === region).map((x) => x.name);
+      c.dnsLabel(`region of cluster${users.length === 1 ? '' : 's'} ${users.join(', ')}`, region);
       const paths = this.clusterList.filter((x) => x.region === region).map((x) => `clusters/${x.name}`);
       for (const message of this.props.registry.validate(region, paths)) c.add(`registry: ${message}`);
     }
@@ -566,6 +575,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       for (const message of literal(t.props.signing)?.validate() ?? []) c.add(`tenant ${t.name} signing: ${message}`);
       for (const message of literal(t.props.pullCredentials)?.validate() ?? []) c.add(`tenant ${t.name} pullCredentials: ${message}`);
     }
+    const bootstraps = new Set([this.bootstrap, ...this.clusterList.map((x) => this.bootstrapOf(x))]);
+    for (const b of bootstraps) for (const own of b.signings()) for (const message of own.validate()) c.add(`bootstrap signing: ${message}`);
     for (const x of this.componentList) for (const message of literal((x as { props?: { signing?: PerCluster<Signing> } }).props?.signing)?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
     if (this.built) {
       for (const cluster of this.clusterList) {
@@ -579,6 +590,24 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
           for (const message of checkVerify(chart, version, true)) c.add(`cluster ${cluster.name} (${file}): ${message}`);
         }
       }
+    }
+    // The fleet's own artifacts (configs, packed folders) are signed by one release pipeline: the environments' CI
+    // signers must name one pipeline (refs may differ); a key signs in any pipeline.
+    const pipelines = new Map<string, string[]>();
+    for (const env of this.envs) {
+      const ci = env.verify === false ? undefined : (() => {
+        const id = this.signingOf(env)?.identity();
+        return id?.keyless ? id.ci : undefined;
+      })();
+      if (!ci) continue;
+      const pipeline = ci.system === 'github-actions'
+        ? `the GitHub Actions workflow ${ci.workflow} of ${ci.repository}`
+        : `the GitLab CI pipeline ${ci.configPath} of ${ci.host}/${ci.project}`;
+      pipelines.set(pipeline, [...(pipelines.get(pipeline) ?? []), env.name]);
+    }
+    if (pipelines.size > 1) {
+      c.add(`the environments are signed by ${pipelines.size} different release pipelines (${[...pipelines].map(([p, envs]) => `${envs.join(', ')}: ${p}`).join('; ')}), `
+        + 'and one pipeline signs the fleet\'s own artifacts as one identity: declare the same repository and workflow (or project and configPath) for every environment, with the ref each signs on, or sign some environments with a key (Signing.cosignKey)');
     }
     for (const env of this.envs) {
       const envSigning = this.signingOf(env);
@@ -619,12 +648,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   /**
-   * The Secret with the public material a cluster's sync source verifies with (a public key, or a private Sigstore's
-   * trusted root), as a plain object, when the declaration gives it: the bootstrap applies it before the first sync.
+   * The Secrets with the public material a cluster's sync source verifies with (a public key, or a private Sigstore's
+   * trusted root), then that of the bootstrap's own sources (the operator chart, Flux's release manifests), as plain
+   * objects, when the declarations give it: the bootstrap applies them before the first sync.
    */
   public syncVerificationSecrets(cluster: Cluster<V>): Record<string, unknown>[] {
-    const m = (cluster.env.verify ?? true) ? this.signingOf(cluster.env)?.material() : undefined;
-    return m ? [materialSecret('flux-system', m)] : [];
+    const sync = (cluster.env.verify ?? true) ? this.signingOf(cluster.env)?.material() : undefined;
+    const all = [sync, ...this.bootstrapOf(cluster).signings().map((s) => s.material())].filter((m) => m !== undefined);
+    return [...new Map(all.map((m) => [m.secretName, m])).values()].map((m) => materialSecret('flux-system', m));
   }
 
   /** Who signs an environment's artifacts: its own identity, else the fleet's. */

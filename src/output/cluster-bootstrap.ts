@@ -107,7 +107,7 @@ export function bootstrapPlanOf(clusterName: string, objects: readonly Record<st
       operator: operatorInstall(fromSync, operatorVersion),
       // The FluxInstance names it as a string; its typed construct takes a reference.
       ...pullSecretOf(typeof sync.pullSecret === 'string' ? sync.pullSecret : sync.pullSecret?.name),
-      apply: objects.filter((o) => !needsFluxCrds(o)),
+      apply: materialFirst(objects.filter((o) => !needsFluxCrds(o))),
       fromSync,
     };
   }
@@ -134,9 +134,18 @@ export function bootstrapPlanOf(clusterName: string, objects: readonly Record<st
     },
     ...pullSecretOf(sync.spec?.secretRef?.name),
     // Flux's own CRDs come with its release manifests: every object applies once they are installed.
-    apply: [...objects],
+    apply: materialFirst(objects),
     fromSync: [],
   };
+}
+
+/**
+ * The objects with the Secrets first: the public material the sync source and the bootstrap's own sources verify
+ * with (synth writes it after the objects that name it) exists before anything verifies with it.
+ */
+function materialFirst(objects: readonly Record<string, any>[]): Record<string, any>[] {
+  const secret = (o: Record<string, any>) => o.apiVersion === 'v1' && o.kind === 'Secret';
+  return [...objects.filter(secret), ...objects.filter((o) => !secret(o))];
 }
 
 /**

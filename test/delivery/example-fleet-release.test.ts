@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,92 +8,76 @@ import { buildApp } from '../../examples/fleet/app.js';
 import { packFolder } from '../../src/fleet/folder-artifact.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import {
-  blobOf, candidateTag, contentTag, Destinations, gzipDeterministic, MEDIA_TYPES, packArtifact, readReleaseManifest, referrersFallbackTag,
-  REPRODUCIBLE_CREATED, sha256Digest, writeTar, type ReleaseManifest,
+  candidateTag, contentTag, generateSigningKey, publicKeyHint, publicKeyPem, readReleaseManifest, referrersFallbackTag, sha256Digest,
+  type ReleaseManifest, type SigningKey,
 } from '../../src/index.js';
-import { skopeo, TestRegistry } from '../support/registry.js';
+import { publishArtifact as publishArtifactTo, publishChart as publishChartTo } from '../support/example-upstream.js';
+import { ExampleWorld, HOST, REGIONS } from '../support/example-world.js';
+import { independentSigners } from '../support/independent-verify.js';
+import { skopeo } from '../support/registry.js';
 
 /**
- * The whole release of the example fleet (examples/fleet), through the command line, against one registry per region
- * of the fleet and one standing in for the publishers (ghcr.io), all reached through host aliases: the publishers'
- * chart, app and smoke tests, and Flux's release manifests that the 2.10 canary stg-eu-2 applies, signed; mirror; push with signing; verify-release; promotion of wave 1; a second
- * revision promoted and rolled back; and what verify-release and verify say when a region loses an artifact or a
- * signature.
+ * The whole release of the example fleet (examples/fleet: staging verifies the fleet's key, production the release
+ * workflow keyless on v* tags), against one registry per region and one standing in for the publishers (ghcr.io), all
+ * reached through host aliases, and a Sigstore instance on loopback standing in for the public one: the publishers'
+ * charts and artifacts published and signed as the identities the fleet declares for them; mirror; the generated
+ * workflow's jobs run on main and on a release tag, promoting production wave by wave; a second revision promoted
+ * and rolled back; and every refusal the gates owe: a signature by the wrong key, a signer production does not verify,
+ * a changed candidate, a release that no longer resolves, a refusal's advice that must move nothing else.
  */
 
 const exec = promisify(execFile);
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'fleet');
-const REGIONS = ['ap-southeast-1', 'eu-west-1', 'us-east-1'] as const;
-type Region = typeof REGIONS[number];
-const HOST: Record<Region, string> = {
-  'ap-southeast-1': '123456789012.dkr.ecr.ap-southeast-1.amazonaws.com',
-  'eu-west-1': '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
-  'us-east-1': '123456789012.dkr.ecr.us-east-1.amazonaws.com',
-};
 const CHART = 'oci://ghcr.io/stefanprodan/charts/podinfo';
 const WEB_SHOP = 'oci://ghcr.io/acme/web-shop-manifests';
 const SMOKE = 'oci://ghcr.io/acme/smoke-tests';
 const FLUX_OPERATOR = 'oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator';
 const FLUX_MANIFESTS = 'oci://ghcr.io/fluxcd/flux-manifests';
-const REV_A = 'main@sha1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
-const REV_B = 'main@sha1:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
-const SOURCE = 'https://github.com/acme/fleet';
-const HELM_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
-const HELM_CHART = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
-const SLOW = 240_000;
+const GITHUB = 'https://token.actions.githubusercontent.com';
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const REV_A = `sha1:${A}`;
+const REV_B = `sha1:${B}`;
+const RELEASE = (ref: string) => `https://github.com/acme/fleet/.github/workflows/release.yaml@${ref}`;
+const SLOW = 300_000;
 
 let dir: string;
-let upstream: TestRegistry;
-let registries: Record<Region, TestRegistry>;
-let destinations: Destinations;
+let world: ExampleWorld;
+let workflow: string;
 let releaseA: ReleaseManifest;
 let releaseB: ReleaseManifest;
+const keys: Record<'fleet' | 'teamWeb' | 'intruder', SigningKey> = { fleet: generateSigningKey(), teamWeb: generateSigningKey(), intruder: generateSigningKey() };
 /** The digests the publishers pushed. */
 const published: Record<string, string> = {};
 /** Each cluster's candidate digest, per revision. */
 const candidates: Record<'a' | 'b', Record<string, string>> = { a: {}, b: {} };
 
-/** A P-256 key pair written as `<name>.key` (PKCS#8) and `<name>.pub` in the temporary folder. */
-function writeKeyPair(name: string): void {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', {
-    namedCurve: 'prime256v1',
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  writeFileSync(join(dir, `${name}.key`), privateKey, { mode: 0o600 });
-  writeFileSync(join(dir, `${name}.pub`), publicKey);
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flux-fleet-example-release-'));
-  const [up, ap, eu, us] = await Promise.all([TestRegistry.start(), TestRegistry.start(), TestRegistry.start(), TestRegistry.start()]);
-  upstream = up;
-  registries = { 'ap-southeast-1': ap, 'eu-west-1': eu, 'us-east-1': us };
-  destinations = new Destinations({ hostAliases: aliasMap(), retry: { retries: 1, baseDelayMs: 20, maxDelayMs: 50 } });
-  for (const name of ['fleet', 'podinfo', 'team-web', 'qa', 'flux-operator', 'flux']) writeKeyPair(name);
-  // Revision A: the example as it is. Revision B: one file of its infra folder changed, in a copy.
-  buildApp(join(dir, 'a')).synth();
+  world = await ExampleWorld.start(dir);
+  for (const [name, key] of Object.entries(keys)) {
+    writeFileSync(join(dir, `${name}.key`), key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+    writeFileSync(join(dir, `${name}.pub`), publicKeyPem(key.publicKey));
+  }
+  const options = { fleetKey: publicKeyPem(keys.fleet.publicKey), teamWebKey: publicKeyPem(keys.teamWeb.publicKey) };
+  // Revision A: the example as it is, checked out in the CI's folder. Revision B: one file of its infra folder changed.
+  buildApp(join(dir, 'work', 'dist'), undefined, options).synth();
   cpSync(join(EXAMPLE, 'infra'), join(dir, 'b-src', 'infra'), { recursive: true });
   const limits = join(dir, 'b-src', 'infra', 'configs', 'limits.yaml');
   writeFileSync(limits, readFileSync(limits, 'utf8').replace(/\n*$/, '\n# revision B\n'));
-  buildApp(join(dir, 'b'), join(dir, 'b-src')).synth();
-  releaseA = await readReleaseManifest(join(dir, 'a'));
+  buildApp(join(dir, 'b'), join(dir, 'b-src'), options).synth();
+  releaseA = await readReleaseManifest(join(dir, 'work', 'dist'));
   releaseB = await readReleaseManifest(join(dir, 'b'));
 }, SLOW);
 
 afterAll(async () => {
-  destinations?.close();
-  await Promise.all([upstream, ...Object.values(registries ?? {})].filter(Boolean).map((r) => r.destroy()));
+  await world?.close();
   rmSync(dir, { recursive: true, force: true });
 }, SLOW);
 
-function aliasMap(): Record<string, string> {
-  return { 'ghcr.io': upstream.host, ...Object.fromEntries(REGIONS.map((r) => [HOST[r], registries[r].host])) };
-}
-
-function aliases(): string[] {
-  return ['--host-alias', Object.entries(aliasMap()).map(([from, to]) => `${from}=${to}`).join(',')];
-}
+const aliases = (): string[] => ['--host-alias', world.aliases()];
+/** What the clusters' public Sigstore root stands for here, and a quick lease. */
+const gate = (): string[] => [...aliases(), '--trusted-root', 'sigstore-root.json', '--lease-settle', '500'];
 
 /** Runs the command line in the temporary folder, with captured output. */
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -108,10 +91,15 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
+/** Signs references keyless as `subject` (issued by GitHub Actions), through the test's Sigstore instance. */
+function signKeyless(subject: string, ...refs: string[]) {
+  return cli('sign', ...refs, '--identity-token', world.sigstore.token(subject, GITHUB), '--fulcio-url', world.sigstore.url, '--rekor-url', world.sigstore.url, ...aliases());
+}
+
 /** `127.0.0.1:<port>/<repository>` of an `oci://` URL. */
 function local(url: string): string {
   const [host, ...rest] = url.slice('oci://'.length).split('/');
-  return `${aliasMap()[host]}/${rest.join('/')}`;
+  return `${world.aliasMap()[host]}/${rest.join('/')}`;
 }
 
 /** The digest of the manifest at a tag or digest, read by skopeo; undefined when there is none. */
@@ -122,6 +110,11 @@ async function digestAt(url: string, reference: string): Promise<string | undefi
   } catch {
     return undefined;
   }
+}
+
+async function deleteManifest(url: string, digest: string): Promise<number> {
+  const [host, ...path] = local(url).split('/');
+  return (await fetch(`http://${host}/v2/${path.join('/')}/manifests/${digest}`, { method: 'DELETE' })).status;
 }
 
 /** The tags of a repository, listed by skopeo, sorted. */
@@ -135,38 +128,22 @@ async function followedTags(release: ReleaseManifest): Promise<Record<string, st
   return Object.fromEntries(await Promise.all(release.clusters.map(async (c) => [c.name, await digestAt(c.url, c.tag!)])));
 }
 
+/** Who signed a digest, as verifiers flux-fleet did not write see it (openssl for keys, @sigstore/verify for certificates). */
+function signers(url: string, digest: string): Promise<string[]> {
+  return independentSigners(world.destinations.repository(url), digest, {
+    keys: { 'fleet': keys.fleet.publicKey, 'team-web': keys.teamWeb.publicKey, 'intruder': keys.intruder.publicKey },
+    trustedRoot: world.sigstore.trustedRoot,
+  });
+}
+
+const publishChart = (url: string, version: string) => publishChartTo(world.destinations, url, version);
+const publishArtifact = (url: string, tag: string, files: Array<{ path: string; content: Buffer }>) =>
+  publishArtifactTo(world.destinations, url, tag, files);
+
 /** The `spec.ref` of an OCIRepository in a cluster's folder of a synthesized tree. */
 function sourceRef(tree: string, cluster: string, name: string): unknown {
   const docs = parseAllDocuments(readFileSync(join(tree, 'clusters', cluster, 'sources.yaml'), 'utf8')).map((d) => d.toJS());
   return docs.find((o) => o.kind === 'OCIRepository' && o.metadata.name === name)?.spec.ref;
-}
-
-/** A Helm chart as `helm push` stores it: the chart's config, and its packaged .tgz as the one layer. */
-async function publishChart(url: string, version: string): Promise<string> {
-  const name = url.split('/').pop()!;
-  const tgz = gzipDeterministic(writeTar([
-    { path: `${name}/Chart.yaml`, content: Buffer.from(`apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: ${version}\n`) },
-    { path: `${name}/values.yaml`, content: Buffer.from('replicaCount: 1\n') },
-    { path: `${name}/templates/configmap.yaml`, content: Buffer.from(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  replicas: "{{ .Values.replicaCount }}"\n`) },
-  ]));
-  const config = blobOf(HELM_CONFIG, Buffer.from(JSON.stringify({ apiVersion: 'v2', name, version, appVersion: version })));
-  const layer = blobOf(HELM_CHART, tgz);
-  const repo = destinations.repository(url);
-  await repo.pushBlob(config);
-  await repo.pushBlob(layer);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: config.descriptor, layers: [layer.descriptor],
-  }));
-  return repo.pushManifest(version, manifest, MEDIA_TYPES.ociManifest);
-}
-
-/** A Flux artifact of files, pushed under a tag as `flux push artifact --reproducible` would. */
-async function publishArtifact(url: string, tag: string, files: Array<{ path: string; content: Buffer }>): Promise<string> {
-  const packed = packArtifact(files, { created: REPRODUCIBLE_CREATED });
-  const repo = destinations.repository(url);
-  await repo.pushBlob(packed.config);
-  await repo.pushBlob(packed.layer);
-  return repo.pushManifest(tag, packed.manifestBytes, MEDIA_TYPES.ociManifest);
 }
 
 describe('the example fleet\'s web-shop pin', () => {
@@ -185,11 +162,10 @@ describe('the example fleet\'s web-shop pin', () => {
   }, 60_000);
 });
 
-describe('the example fleet, released across three regions', () => {
-  test('the publishers push the charts, the web team\'s manifests, the smoke tests and Flux\'s release manifests, and sign them with flux-fleet sign', async () => {
+describe('the example fleet, released across three regions by its generated workflow', () => {
+  test('the publishers push the charts, the web team\'s manifests, the smoke tests, the operator chart and Flux\'s release manifests, each signed as the fleet declares its publisher', async () => {
     // GIVEN the chart at the production pin, at a newer 6.x that staging's range picks, and at a 7.0.0 it must not
     for (const version of ['6.7.0', '6.8.1', '7.0.0']) published[`podinfo:${version}`] = await publishChart(CHART, version);
-    // the Flux Operator's chart, which every cluster's bootstrap pulls from where it is published
     published['flux-operator'] = await publishChart(FLUX_OPERATOR, '0.58.1');
     const webShop = packFolder('web-shop-manifests', join(EXAMPLE, 'upstream', 'web-shop-manifests'), 'web-shop-manifests').artifact!;
     published['web-shop'] = await publishArtifact(WEB_SHOP, '1.4.2', [...webShop.files]);
@@ -197,62 +173,41 @@ describe('the example fleet, released across three regions', () => {
       { path: 'kustomization.yaml', content: Buffer.from('apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - job.yaml\n') },
       { path: 'job.yaml', content: Buffer.from('apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: smoke\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: smoke\n          image: ghcr.io/acme/smoke:1\n') },
     ]);
-    // Flux's release manifests, which stg-eu-2 applies at semver 2.10.x: a 2.10 release, and a 2.11 one outside its range,
-    // left unsigned, so that a range resolved to the wrong tag finds no signature
+    // Flux's release manifests, which stg-eu-2 applies at semver 2.10.x: a 2.10 release, and a 2.11 one outside its range
     const fluxRelease = (version: string) => [
       { path: 'kustomization.yaml', content: Buffer.from('apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n') },
       { path: 'namespace.yaml', content: Buffer.from(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n  labels:\n    app.kubernetes.io/version: ${version}\n`) },
     ];
     published['flux-manifests'] = await publishArtifact(FLUX_MANIFESTS, 'v2.10.1', fluxRelease('v2.10.1'));
     published['flux-manifests:v2.11.0'] = await publishArtifact(FLUX_MANIFESTS, 'v2.11.0', fluxRelease('v2.11.0'));
-    // WHEN
+    // WHEN each publisher signs as the identity the fleet declares for it
     const signed = [
-      await cli('sign', `${CHART}:6.7.0`, '--key', 'podinfo.key', '--legacy-sig', ...aliases()),
-      await cli('sign', `${CHART}:6.8.1`, `${CHART}:7.0.0`, '--key', 'podinfo.key', ...aliases()),
-      await cli('sign', `${WEB_SHOP}@${published['web-shop']}`, '--key', 'team-web.key', ...aliases()),
-      await cli('sign', `${SMOKE}:main`, '--key', 'qa.key', ...aliases()),
-      await cli('sign', `${FLUX_OPERATOR}:0.58.1`, '--key', 'flux-operator.key', ...aliases()),
-      await cli('sign', `${FLUX_MANIFESTS}:v2.10.1`, '--key', 'flux.key', ...aliases()),
+      ...await Promise.all(['6.7.0', '6.8.1', '7.0.0'].map((v) => signKeyless(`https://github.com/stefanprodan/podinfo/.github/workflows/release.yml@refs/tags/${v}`, `${CHART}:${v}`))),
+      await cli('sign', `${WEB_SHOP}@${published['web-shop']}`, '--key', 'teamWeb.key', ...aliases()),
+      await signKeyless('https://github.com/acme/smoke-tests/.github/workflows/release.yaml@refs/heads/main', `${SMOKE}:main`),
+      await signKeyless('https://github.com/controlplaneio-fluxcd/charts/.github/workflows/release.yml@refs/tags/v0.58.1', `${FLUX_OPERATOR}:0.58.1`),
+      await signKeyless('https://github.com/fluxcd/flux2/.github/workflows/release.yaml@refs/tags/v2.10.1', `${FLUX_MANIFESTS}:v2.10.1`),
     ];
-    const fluxVerified = await cli('verify', `${FLUX_MANIFESTS}:v2.10.1`, '--key', 'flux.pub', ...aliases());
     // THEN
-    expect(signed.map((s) => s.code)).toStrictEqual([EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok, EXIT.ok]);
-    expect(signed.flatMap((s) => s.stdout.trim().split('\n').map((l) => l.replace(/ \(bundle sha256:[0-9a-f]{64}\)/, '')))).toStrictEqual([
-      `signed ${CHART}@${published['podinfo:6.7.0']} + legacy .sig`,
-      `signed ${CHART}@${published['podinfo:6.8.1']}`,
-      `signed ${CHART}@${published['podinfo:7.0.0']}`,
-      `signed ${WEB_SHOP}@${published['web-shop']}`,
-      `signed ${SMOKE}@${published.smoke}`,
-      `signed ${FLUX_OPERATOR}@${published['flux-operator']}`,
-      `signed ${FLUX_MANIFESTS}@${published['flux-manifests']}`,
-    ]);
-    expect([fluxVerified.code, fluxVerified.stderr]).toStrictEqual([EXIT.ok, '']);
-    expect(fluxVerified.stdout).toBe(`verified ${FLUX_MANIFESTS}@${published['flux-manifests']} (Sigstore bundle, signed by the key)\n`);
-    expect(await tagsOf(FLUX_MANIFESTS)).toStrictEqual(['v2.10.1', 'v2.11.0', referrersFallbackTag(published['flux-manifests'])].sort());
+    expect(signed.map((s) => [s.code, s.stderr])).toStrictEqual(Array(7).fill([EXIT.ok, '']));
+    // verifiers flux-fleet did not write accept each signature, as the identity declared
+    expect(await signers(CHART, published['podinfo:6.7.0'])).toStrictEqual([`keyless https://github.com/stefanprodan/podinfo/.github/workflows/release.yml@refs/tags/6.7.0 (${GITHUB})`]);
+    expect(await signers(WEB_SHOP, published['web-shop'])).toStrictEqual(['key team-web']);
+    expect(await signers(FLUX_MANIFESTS, published['flux-manifests'])).toStrictEqual([`keyless https://github.com/fluxcd/flux2/.github/workflows/release.yaml@refs/tags/v2.10.1 (${GITHUB})`]);
+    expect(await signers(FLUX_OPERATOR, published['flux-operator'])).toStrictEqual([`keyless https://github.com/controlplaneio-fluxcd/charts/.github/workflows/release.yml@refs/tags/v0.58.1 (${GITHUB})`]);
     expect(published['web-shop']).toBe(webShop.digest);
-    expect(await tagsOf(CHART)).toStrictEqual([
-      '6.7.0', '6.8.1', '7.0.0',
-      ...['6.7.0', '6.8.1', '7.0.0'].map((v) => referrersFallbackTag(published[`podinfo:${v}`])),
-      `${referrersFallbackTag(published['podinfo:6.7.0'])}.sig`,
-    ].sort());
   }, SLOW);
 
   test('mirror copies the chart versions and the web team\'s manifests into each region that uses them, with their signatures', async () => {
     // WHEN
-    const mirrored = await cli('mirror', 'a', ...aliases());
+    const mirrored = await cli('mirror', 'work/dist', ...aliases());
     // THEN
-    expect(mirrored.stderr).toBe('');
-    expect(mirrored.code).toBe(EXIT.ok);
-    const chartTags = (versions: string[]) => [
-      ...versions,
-      ...versions.map((v) => referrersFallbackTag(published[`podinfo:${v}`])),
-      ...(versions.includes('6.7.0') ? [`${referrersFallbackTag(published['podinfo:6.7.0'])}.sig`] : []),
-    ].sort();
+    expect([mirrored.code, mirrored.stderr]).toStrictEqual([EXIT.ok, '']);
+    const chartTags = (versions: string[]) => [...versions, ...versions.map((v) => referrersFallbackTag(published[`podinfo:${v}`]))].sort();
     const copies = Object.fromEntries(await Promise.all(REGIONS.map(async (r) => [r, {
       chart: await tagsOf(`oci://${HOST[r]}/fleet/charts/podinfo`),
       webShop: await tagsOf(`oci://${HOST[r]}/fleet/apps/web-shop`),
     }])));
-    // the pinned digest is kept under its content tag, so that garbage collection of untagged manifests spares it
     const webShopTags = [contentTag(published['web-shop']), referrersFallbackTag(published['web-shop'])];
     expect(copies).toStrictEqual({
       // Asia has production only: the exact pin
@@ -261,27 +216,33 @@ describe('the example fleet, released across three regions', () => {
       'eu-west-1': { chart: chartTags(['6.7.0', '6.8.1']), webShop: webShopTags },
       'us-east-1': { chart: chartTags(['6.7.0', '6.8.1']), webShop: webShopTags },
     });
-    for (const r of REGIONS) {
-      expect(await digestAt(`oci://${HOST[r]}/fleet/charts/podinfo`, '6.7.0')).toBe(published['podinfo:6.7.0']);
-      expect(await digestAt(`oci://${HOST[r]}/fleet/apps/web-shop`, published['web-shop'])).toBe(published['web-shop']);
-    }
-    // the publishers' signatures verify against every copy, as Flux checks them there
-    const charts = await cli('verify', ...REGIONS.map((r) => `oci://${HOST[r]}/fleet/charts/podinfo:6.7.0`),
-      `oci://${HOST['eu-west-1']}/fleet/charts/podinfo:6.8.1`, `oci://${HOST['us-east-1']}/fleet/charts/podinfo:6.8.1`, '--key', 'podinfo.pub', ...aliases());
-    const webShop = await cli('verify', ...REGIONS.map((r) => `oci://${HOST[r]}/fleet/apps/web-shop@${published['web-shop']}`), '--key', 'team-web.pub', ...aliases());
-    expect([charts.code, charts.stderr, webShop.code, webShop.stderr]).toStrictEqual([EXIT.ok, '', EXIT.ok, '']);
-    expect(charts.stdout.trim().split('\n')).toHaveLength(5);
-    expect(webShop.stdout.trim().split('\n')).toHaveLength(3);
+    // the publishers' signatures are on every copy, as Flux checks them there
+    for (const r of REGIONS) expect(await signers(`oci://${HOST[r]}/fleet/apps/web-shop`, published['web-shop'])).toStrictEqual(['key team-web']);
   }, SLOW);
 
-  test('push --sign of revision A: components and candidates in every region, signed; staging\'s tags move, production\'s do not', async () => {
+  test('the workflow run on main signs staging\'s release with the fleet\'s key and moves staging only; production\'s promotions are not offered', async () => {
+    // GIVEN the workflow the tree asks for, committed where the identity says
+    const generated = await cli('workflow', 'work/dist', '--output', 'work/.github/workflows/release.yaml');
+    workflow = readFileSync(join(dir, 'work', '.github', 'workflows', 'release.yaml'), 'utf8');
     // WHEN
-    const pushed = await cli('push', 'a', '--registry', '--revision', REV_A, '--source', SOURCE, '--sign', '--key', 'fleet.key', '--format', 'json', ...aliases());
+    const main = await world.runner.github(workflow, 'release', {
+      ref: 'refs/heads/main',
+      sha: A,
+      repository: 'acme/fleet',
+      secrets: { COSIGN_PRIVATE_KEY: readFileSync(join(dir, 'fleet.key'), 'utf8'), COSIGN_PASSWORD: '' },
+    });
     // THEN
-    expect(pushed.stderr).toBe('');
-    expect(pushed.code).toBe(EXIT.ok);
+    expect(generated.stdout).toBe('wrote work/.github/workflows/release.yaml\n');
+    expect(main.steps.filter((s) => s.ran && s.code !== 0).map((s) => [s.name, s.output])).toStrictEqual([]);
+    expect(main.steps.flatMap((s) => s.commands)).toStrictEqual([
+      'validate dist',
+      'mirror dist',
+      `push dist --registry --source https://github.com/acme/fleet --revision ${REV_A} --hold-tags --sign --key env://COSIGN_PRIVATE_KEY`,
+      `push dist --registry --source https://github.com/acme/fleet --revision ${REV_A} --environment staging`,
+      `verify-release dist --revision ${REV_A} --environment staging`,
+    ]);
+    expect(main.outputs).toStrictEqual({ promote_1: '', environment_1: 'production-wave-1', promote_2: '', environment_2: 'production-wave-2' });
     for (const c of releaseA.clusters) candidates.a[c.name] = (await digestAt(c.url, candidateTag(REV_A)))!;
-    expect(Object.values(candidates.a).every((d) => /^sha256:[0-9a-f]{64}$/.test(d))).toBe(true);
     expect(await followedTags(releaseA)).toStrictEqual({
       'prod-ap-1': undefined,
       'prod-eu-1': undefined,
@@ -290,108 +251,182 @@ describe('the example fleet, released across three regions', () => {
       'stg-eu-2': candidates.a['stg-eu-2'],
       'stg-us-1': candidates.a['stg-us-1'],
     });
-    // skopeo reads every component artifact back in every region it is used in: the digest of release.json, and the
-    // digest each cluster of that region pins
+    // openssl accepts the fleet's key on what staging runs; production's candidates are left for production's signer
+    for (const c of releaseA.clusters) expect(await signers(c.url, candidates.a[c.name])).toStrictEqual(c.environment === 'staging' ? ['key fleet'] : []);
     const infra = releaseA.artifacts.find((a) => a.name === 'infra')!;
-    expect(infra.targets.map((t) => t.region)).toStrictEqual([...REGIONS]);
-    for (const t of infra.targets) expect(await digestAt(t.url, contentTag(infra.digest))).toBe(infra.digest);
-    for (const c of releaseA.clusters) expect(sourceRef(join(dir, 'a'), c.name, 'infra')).toStrictEqual({ digest: infra.digest });
-    const webShop = releaseA.external.find((e) => e.component === 'web-shop')!;
-    for (const t of webShop.targets) {
-      expect(await digestAt(t.url, published['web-shop'])).toBe(published['web-shop']);
-      for (const c of t.clusters) expect(sourceRef(join(dir, 'a'), c, 'apps-web-shop')).toStrictEqual(t.ref);
+    for (const c of releaseA.clusters) expect(sourceRef(join(dir, 'work', 'dist'), c.name, 'infra')).toStrictEqual({ digest: infra.digest });
+  }, SLOW);
+
+  test('the workflow run on tag v1.0.0 signs production\'s release keyless as the workflow on that tag; its promote jobs move wave 1, then wave 2', async () => {
+    // WHEN
+    const tag = await world.runner.github(workflow, 'release', {
+      ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', oidcToken: world.sigstore.token(RELEASE('refs/tags/v1.0.0'), GITHUB),
+    });
+    const afterTag = await followedTags(releaseA);
+    const wave1 = await world.runner.github(workflow, 'promote-1', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
+    const afterWave1 = await followedTags(releaseA);
+    const wave2 = await world.runner.github(workflow, 'promote-2', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
+    // THEN
+    expect([...tag.steps, ...wave1.steps, ...wave2.steps].filter((s) => s.ran && s.code !== 0).map((s) => [s.name, s.output])).toStrictEqual([]);
+    expect(tag.steps.flatMap((s) => s.commands)).toStrictEqual([
+      'validate dist',
+      'mirror dist',
+      `push dist --registry --source https://github.com/acme/fleet --revision ${REV_A} --hold-tags --sign --certificate-identity ${RELEASE('refs/tags/v1.0.0')} --certificate-oidc-issuer ${GITHUB}`,
+      `verify-release dist --revision ${REV_A} --environment production`,
+    ]);
+    expect(tag.outputs).toStrictEqual({ promote_1: 'true', environment_1: 'production-wave-1', promote_2: 'true', environment_2: 'production-wave-2' });
+    expect([wave1.steps.flatMap((s) => s.commands), wave2.steps.flatMap((s) => s.commands)]).toStrictEqual([
+      [`promote dist --registry --environment production --wave 1 --revision ${REV_A}`],
+      [`promote dist --registry --environment production --wave 2 --revision ${REV_A}`],
+    ]);
+    const staging = { 'stg-eu-1': candidates.a['stg-eu-1'], 'stg-eu-2': candidates.a['stg-eu-2'], 'stg-us-1': candidates.a['stg-us-1'] };
+    expect(afterTag).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': undefined, 'prod-us-1': undefined, ...staging });
+    expect(afterWave1).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': undefined, ...staging });
+    expect(await followedTags(releaseA)).toStrictEqual({ 'prod-ap-1': candidates.a['prod-ap-1'], 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': candidates.a['prod-us-1'], ...staging });
+    // @sigstore/verify accepts the workflow's certificate on what production runs, under the trusted root
+    for (const c of releaseA.clusters.filter((x) => x.environment === 'production')) {
+      expect(await signers(c.url, candidates.a[c.name])).toStrictEqual([`keyless ${RELEASE('refs/tags/v1.0.0')} (${GITHUB})`]);
     }
-    // the fleet's signature is on every copy of every pushed artifact
-    const verified = await cli('verify', ...infra.targets.map((t) => `${t.url}@${infra.digest}`),
-      ...releaseA.clusters.map((c) => `${c.url}:${candidateTag(REV_A)}`), '--key', 'fleet.pub', ...aliases());
-    expect([verified.code, verified.stderr]).toStrictEqual([EXIT.ok, '']);
-    expect(verified.stdout.trim().split('\n')).toHaveLength(infra.targets.length + releaseA.clusters.length);
+    // the shared infra artifact carries both: staging's key, production's workflow
+    const infra = releaseA.artifacts.find((a) => a.name === 'infra')!;
+    expect(await signers(infra.targets.find((t) => t.region === 'eu-west-1')!.url, infra.digest)).toStrictEqual(['key fleet', `keyless ${RELEASE('refs/tags/v1.0.0')} (${GITHUB})`]);
   }, SLOW);
 
-  test('verify-release of revision A finds every source of every cluster in its region, signed', async () => {
+  test('verify-release of revision A finds every source of every cluster in its region, signed as its cluster verifies it: a good release exits 0', async () => {
     // WHEN
-    const result = await cli('verify-release', 'a', '--revision', REV_A, ...aliases());
+    const result = await cli('verify-release', 'work/dist', '--revision', REV_A, ...aliases(), '--trusted-root', 'sigstore-root.json');
+    const live = await cli('verify-release', 'work/dist', ...aliases(), '--trusted-root', 'sigstore-root.json');
     // THEN
-    // every cluster's config, its bootstrap's Flux Operator chart, infra, podinfo, and web-shop or smoke-tests: 25 for
-    // the five operator clusters; stg-eu-2 adds 4, its config at latest, its candidate unsigned and as its signed sync
-    // source, and Flux's release manifests at 2.10.x (v2.10.1, signed); its infra, podinfo 6.x and smoke tests in
-    // Europe are stg-eu-1's, checked once
-    expect(result.stdout).toBe('every reference resolves: 29 checked for 6 clusters\n');
-    expect(result.code).toBe(EXIT.ok);
+    expect(result).toStrictEqual({ code: EXIT.ok, stdout: expect.stringMatching(/^every reference resolves and verifies: \d+ checked for 6 clusters\n$/), stderr: '' });
+    expect(live).toStrictEqual({ code: EXIT.ok, stdout: expect.stringMatching(/^every reference resolves and verifies: \d+ checked for 6 clusters\n$/), stderr: '' });
   }, SLOW);
 
-  test('promote --wave 1 of revision A moves exactly wave 1\'s clusters', async () => {
+  test('fails verify-release for a chart copy signed with a throwaway key instead of its publisher\'s identity, naming the cluster, the source, the digest, the identity expected and the one found', async () => {
+    // GIVEN America's copy of 6.8.1 without its publisher's signature, then signed with a throwaway key
+    const copy = `oci://${HOST['us-east-1']}/fleet/charts/podinfo`;
+    const digest = published['podinfo:6.8.1'];
+    const index = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${local(copy)}:${referrersFallbackTag(digest)}`)) as { manifests: Array<{ digest: string }> };
+    const signature = [...index.manifests.map((m) => m.digest), (await digestAt(copy, referrersFallbackTag(digest)))!];
+    for (const d of signature) expect(await deleteManifest(copy, d)).toBe(202);
+    const unsigned = await cli('verify-release', 'work/dist', '--revision', REV_A, ...aliases(), '--trusted-root', 'sigstore-root.json');
+    const intruder = await cli('sign', `${copy}@${digest}`, '--key', 'intruder.key', ...aliases());
     // WHEN
-    const promoted = await cli('promote', 'a', '--registry', '--environment', 'production', '--wave', '1', '--revision', REV_A, ...aliases());
+    const signedByIntruder = await cli('verify-release', 'work/dist', '--revision', REV_A, ...aliases(), '--trusted-root', 'sigstore-root.json');
     // THEN
-    expect(promoted.code).toBe(EXIT.ok);
-    expect(await followedTags(releaseA)).toStrictEqual({
-      'prod-ap-1': undefined,
-      'prod-eu-1': candidates.a['prod-eu-1'],
-      'prod-us-1': undefined,
-      'stg-eu-1': candidates.a['stg-eu-1'],
-      'stg-eu-2': candidates.a['stg-eu-2'],
-      'stg-us-1': candidates.a['stg-us-1'],
+    expect(intruder.code).toBe(EXIT.ok);
+    expect(unsigned.code).toBe(EXIT.errors);
+    expect(unsigned.stdout).toContain(`dangling stg-us-1 OCIRepository/flux-system/podinfo: ${copy} semver 6.x (tag 6.8.1) (${digest}): the cluster accepts keyless subject `);
+    expect(signedByIntruder.code).toBe(EXIT.errors);
+    expect(signedByIntruder.stdout.split('\n')[0]).toBe(`dangling stg-us-1 OCIRepository/flux-system/podinfo: ${copy} semver 6.x (tag 6.8.1) (${digest}): the cluster accepts keyless `
+      + 'subject ^https://github\\.com/stefanprodan/podinfo/\\.github/workflows/release\\.yml@refs/tags/.+$ (issuer ^https://token\\.actions\\.githubusercontent\\.com$) '
+      + `under the public Sigstore root; found the key with hint ${publicKeyHint(keys.intruder.publicKey)}`);
+    expect(signedByIntruder.stdout).toMatch(/\n1 dangling reference in 1 cluster \(\d+ checked for 6 clusters\)\n$/);
+    // openssl agrees: the copy carries the intruder's signature, and no other
+    expect(await signers(copy, digest)).toStrictEqual(['key intruder']);
+    // the publisher signs it again, as a mirror run would have copied: verify-release passes once more
+    await signKeyless('https://github.com/stefanprodan/podinfo/.github/workflows/release.yml@refs/tags/6.8.1', `${copy}@${digest}`);
+    expect((await cli('verify-release', 'work/dist', '--revision', REV_A, ...aliases(), '--trusted-root', 'sigstore-root.json')).code).toBe(EXIT.ok);
+  }, SLOW);
+
+  test('fails to move staging for a signer it does not verify, and to promote production onto candidates signed only with staging\'s key, moving nothing', async () => {
+    // WHEN revision B is pushed and signed with a key staging does not verify
+    const wrongKey = await cli('push', 'b', '--registry', '--revision', REV_B, '--sign', '--key', 'intruder.key', ...gate());
+    const afterWrongKey = await followedTags(releaseB);
+    // and then signed with the fleet's key, as a run on main does, and production is promoted to it
+    const pushed = await cli('push', 'b', '--registry', '--revision', REV_B, '--sign', '--key', 'fleet.key', ...gate());
+    for (const c of releaseB.clusters) candidates.b[c.name] = (await digestAt(c.url, candidateTag(REV_B)))!;
+    const promoted = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '1', '--revision', REV_B, ...gate());
+    // THEN
+    const stagingA = { 'stg-eu-1': candidates.a['stg-eu-1'], 'stg-eu-2': candidates.a['stg-eu-2'], 'stg-us-1': candidates.a['stg-us-1'] };
+    const productionA = { 'prod-ap-1': candidates.a['prod-ap-1'], 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': candidates.a['prod-us-1'] };
+    expect(wrongKey.code).toBe(EXIT.errors);
+    expect(wrongKey.stderr).toContain(`staging's clusters would refuse revision ${REV_B}:`);
+    expect(wrongKey.stderr).toMatch(/stg-eu-1 config: .* the cluster accepts the key in Secret flux-system\/fleet-cosign \(hint [^)]+\); found no signature it reads/);
+    expect(afterWrongKey).toStrictEqual({ ...productionA, ...stagingA });
+    expect(pushed.code).toBe(EXIT.ok);
+    expect(promoted.code).toBe(EXIT.errors);
+    expect(promoted.stderr.split('\n')[0]).toBe('flux-fleet: promotion refused, no tag was moved:');
+    expect(promoted.stderr).toContain(`prod-eu-1 config: oci://${HOST['eu-west-1']}/fleet/clusters/prod-eu-1 digest ${candidates.b['prod-eu-1']}: the cluster accepts keyless `
+      + 'subject ^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/tags/v[^@]+$ (issuer ^https://token\\.actions\\.githubusercontent\\.com$) under the public Sigstore root; found no signature it reads');
+    expect(await followedTags(releaseB)).toStrictEqual({
+      ...productionA, 'stg-eu-1': candidates.b['stg-eu-1'], 'stg-eu-2': candidates.b['stg-eu-2'], 'stg-us-1': candidates.b['stg-us-1'],
     });
   }, SLOW);
 
-  test('revision B (one infra file changed) pushed and promoted to wave 1, then rolled back: wave 1 runs A\'s digests again', async () => {
-    // GIVEN
-    const infraA = releaseA.artifacts.find((a) => a.name === 'infra')!;
-    const infraB = releaseB.artifacts.find((a) => a.name === 'infra')!;
-    expect(infraB.digest).not.toBe(infraA.digest);
-    // WHEN
-    const pushed = await cli('push', 'b', '--registry', '--revision', REV_B, '--source', SOURCE, '--sign', '--key', 'fleet.key', '--format', 'json', ...aliases());
-    for (const c of releaseB.clusters) candidates.b[c.name] = (await digestAt(c.url, candidateTag(REV_B)))!;
-    const afterPush = await followedTags(releaseB);
-    const promoted = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '1', '--revision', REV_B, ...aliases());
-    const afterPromotion = await followedTags(releaseB);
-    const rolledBack = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '1', '--rollback', ...aliases());
-    const afterRollback = await followedTags(releaseB);
+  test('fails to point revision A\'s candidates at another tree\'s configs, naming both digests and pushing nothing', async () => {
+    // WHEN tree B is pushed as revision A
+    const result = await cli('push', 'b', '--registry', '--revision', REV_A, '--hold-tags', ...gate());
     // THEN
-    expect([pushed.code, promoted.code, rolledBack.code]).toStrictEqual([EXIT.ok, EXIT.ok, EXIT.ok]);
-    for (const t of infraB.targets) expect(await digestAt(t.url, contentTag(infraB.digest))).toBe(infraB.digest);
-    for (const c of releaseB.clusters) expect(sourceRef(join(dir, 'b'), c.name, 'infra')).toStrictEqual({ digest: infraB.digest });
-    expect(candidates.b['prod-eu-1']).not.toBe(candidates.a['prod-eu-1']);
-    const staging = { 'stg-eu-1': candidates.b['stg-eu-1'], 'stg-eu-2': candidates.b['stg-eu-2'], 'stg-us-1': candidates.b['stg-us-1'] };
-    expect(afterPush).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': undefined, ...staging });
-    expect(afterPromotion).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': candidates.b['prod-eu-1'], 'prod-us-1': undefined, ...staging });
-    expect(afterRollback).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': undefined, ...staging });
-    // A's candidate of prod-eu-1 still pins A's infra, which is still in Europe's registry
-    expect(await digestAt(infraA.targets.find((t) => t.region === 'eu-west-1')!.url, infraA.digest)).toBe(infraA.digest);
+    expect(result.code).toBe(EXIT.errors);
+    expect(result.stderr).toContain(`prod-us-1: oci://${HOST['us-east-1']}/fleet/clusters/prod-us-1:${candidateTag(REV_A)} is ${candidates.a['prod-us-1']}; this tree would make it sha256:`);
+    for (const c of releaseA.clusters) expect(await digestAt(c.url, candidateTag(REV_A))).toBe(candidates.a[c.name]);
+    const infraB = releaseB.artifacts.find((a) => a.name === 'infra')!;
+    expect(await digestAt(infraB.targets[0].url, contentTag(infraB.digest))).toBe(infraB.digest);
+  }, SLOW);
+
+  test('revision B signed keyless as the workflow on v1.1.0, promoted to wave 1 and rolled back: the rollback refuses while A no longer resolves in Europe, then restores A', async () => {
+    // GIVEN B signed for production, as a run on tag v1.1.0 does, and promoted to wave 1
+    const tagRun = await cli('push', 'b', '--registry', '--revision', REV_B, '--hold-tags', '--sign', '--certificate-identity', RELEASE('refs/tags/v1.1.0'),
+      '--certificate-oidc-issuer', GITHUB, '--identity-token', world.sigstore.token(RELEASE('refs/tags/v1.1.0'), GITHUB), '--fulcio-url', world.sigstore.url, '--rekor-url', world.sigstore.url, ...gate());
+    const promoted = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '1', '--revision', REV_B, ...gate());
+    // and A's infra lost from Europe's registry
+    const infraA = releaseA.artifacts.find((a) => a.name === 'infra')!;
+    const eu = infraA.targets.find((t) => t.region === 'eu-west-1')!;
+    expect(await deleteManifest(eu.url, infraA.digest)).toBe(202);
+    // WHEN
+    const refused = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '1', '--rollback', ...gate());
+    const whileRefused = await followedTags(releaseB);
+    // (with the source annotation the workflow gave it, so that the candidates come out the same)
+    const restored = await cli('push', 'work/dist', '--registry', '--revision', REV_A, '--source', 'https://github.com/acme/fleet', '--hold-tags', ...gate());
+    const rolledBack = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '1', '--rollback', ...gate());
+    // THEN
+    expect([tagRun.code, promoted.code, restored.code, restored.stderr, rolledBack.code, rolledBack.stderr]).toStrictEqual([EXIT.ok, EXIT.ok, EXIT.ok, '', EXIT.ok, '']);
+    expect(refused.code).toBe(EXIT.errors);
+    expect(refused.stderr).toBe([
+      'flux-fleet: promotion refused, no tag was moved:',
+      `  prod-eu-1 OCIRepository/flux-system/infra: ${eu.url} digest ${infraA.digest}: the pinned digest is not there`,
+      `  to restore what revision ${REV_A} pins, push it again from its own tree, holding every followed tag: flux-fleet push <that tree> --registry --revision ${REV_A} --hold-tags; then roll back again`,
+      '',
+    ].join('\n'));
+    const stagingB = { 'stg-eu-1': candidates.b['stg-eu-1'], 'stg-eu-2': candidates.b['stg-eu-2'], 'stg-us-1': candidates.b['stg-us-1'] };
+    expect(whileRefused).toStrictEqual({ 'prod-ap-1': candidates.a['prod-ap-1'], 'prod-eu-1': candidates.b['prod-eu-1'], 'prod-us-1': candidates.a['prod-us-1'], ...stagingB });
+    expect(await followedTags(releaseB)).toStrictEqual({ 'prod-ap-1': candidates.a['prod-ap-1'], 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': candidates.a['prod-us-1'], ...stagingB });
+    expect(await digestAt(eu.url, infraA.digest)).toBe(infraA.digest);
+  }, SLOW);
+
+  test('fails to promote wave 2 while prod-us-1 lacks B\'s candidate; the push the refusal advises restores it and moves no other tag', async () => {
+    // GIVEN B's candidate lost from America's registry
+    const prodUs = releaseB.clusters.find((c) => c.name === 'prod-us-1')!;
+    expect(await deleteManifest(prodUs.url, candidates.b['prod-us-1'])).toBe(202);
+    // WHEN
+    const refused = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '2', '--revision', REV_B, ...gate());
+    const before = await followedTags(releaseB);
+    const advice = /push that revision first, holding every followed tag: flux-fleet (push b --registry --revision \S+ --hold-tags)/.exec(refused.stderr)![1].split(' ');
+    const followed = await cli(...advice, ...gate());
+    const after = await followedTags(releaseB);
+    const promoted = await cli('promote', 'b', '--registry', '--environment', 'production', '--wave', '2', '--revision', REV_B, ...gate());
+    // THEN
+    expect(refused.code).toBe(EXIT.errors);
+    expect(advice).toStrictEqual(['push', 'b', '--registry', '--revision', REV_B, '--hold-tags']);
+    expect(followed.code).toBe(EXIT.ok);
+    expect(after).toStrictEqual(before);
+    expect(await digestAt(prodUs.url, candidateTag(REV_B))).toBe(candidates.b['prod-us-1']);
+    expect(promoted.code).toBe(EXIT.ok);
+    expect(await digestAt(prodUs.url, 'stable-wave-2')).toBe(candidates.b['prod-us-1']);
   }, SLOW);
 
   test('fails verify-release when one region loses the web team\'s manifests, naming exactly that reference', async () => {
     // GIVEN revision B resolves everywhere
-    const before = await cli('verify-release', 'b', '--revision', REV_B, ...aliases());
-    expect(before.code).toBe(EXIT.ok);
+    const before = await cli('verify-release', 'b', '--revision', REV_B, ...aliases(), '--trusted-root', 'sigstore-root.json');
     // WHEN the copy in Asia is deleted (registry API)
-    const deleted = await fetch(`http://${registries['ap-southeast-1'].host}/v2/fleet/apps/web-shop/manifests/${published['web-shop']}`, { method: 'DELETE' });
-    const after = await cli('verify-release', 'b', '--revision', REV_B, ...aliases());
+    const copy = `oci://${HOST['ap-southeast-1']}/fleet/apps/web-shop`;
+    expect(await deleteManifest(copy, published['web-shop'])).toBe(202);
+    const after = await cli('verify-release', 'b', '--revision', REV_B, ...aliases(), '--trusted-root', 'sigstore-root.json');
     // THEN
-    expect(deleted.status).toBe(202);
+    expect(before.code).toBe(EXIT.ok);
     expect(after.code).toBe(EXIT.errors);
     expect(after.stdout.trim().split('\n').filter((l) => l.startsWith('dangling '))).toStrictEqual([
-      `dangling prod-ap-1 OCIRepository/team-web/apps-web-shop: oci://${HOST['ap-southeast-1']}/fleet/apps/web-shop digest ${published['web-shop']}: the pinned digest is not there`,
+      `dangling prod-ap-1 OCIRepository/team-web/apps-web-shop: ${copy} digest ${published['web-shop']}: the pinned digest is not there`,
     ]);
-  }, SLOW);
-
-  test('fails verify for the chart copy whose signature one region lost, and verifies the other region\'s', async () => {
-    // GIVEN America's copy of 6.8.1 without its signature: its referrers index and the bundle it lists deleted
-    const copy = `oci://${HOST['us-east-1']}/fleet/charts/podinfo`;
-    const index = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${local(copy)}:${referrersFallbackTag(published['podinfo:6.8.1'])}`)) as { manifests: Array<{ digest: string }> };
-    const us = registries['us-east-1'].host;
-    const statuses = [];
-    for (const digest of [...index.manifests.map((m) => m.digest), (await digestAt(copy, referrersFallbackTag(published['podinfo:6.8.1'])))!]) {
-      statuses.push((await fetch(`http://${us}/v2/fleet/charts/podinfo/manifests/${digest}`, { method: 'DELETE' })).status);
-    }
-    // WHEN
-    const result = await cli('verify', `oci://${HOST['eu-west-1']}/fleet/charts/podinfo:6.8.1`, `${copy}:6.8.1`, '--key', 'podinfo.pub', ...aliases());
-    // THEN
-    expect(statuses).toStrictEqual([202, 202]);
-    expect(result.code).toBe(EXIT.errors);
-    expect(result.stdout).toMatch(new RegExp(`^verified oci://${HOST['eu-west-1']}/fleet/charts/podinfo@${published['podinfo:6.8.1']} \\(Sigstore bundle, signed by [^)]+\\)\\n$`));
-    expect(result.stderr.startsWith(`NOT verified ${copy}:6.8.1: ${copy}@${published['podinfo:6.8.1']} is not signed: no Sigstore bundle among its referrers`)).toBe(true);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   }, SLOW);
 });

@@ -80,9 +80,30 @@ export function artifactUrl(region: Region, name: string, prefix = 'fleet'): str
  * Kustomization), the kustomization.yaml files, and release.json. Returns the manifest written.
  */
 export function writeReleaseTree(
-  root: string, options: { clusters?: readonly TreeCluster[]; content?: ArtifactContent; prefix?: string } = {},
+  root: string, options: { clusters?: readonly TreeCluster[]; content?: ArtifactContent; prefix?: string; publicKey?: string } = {},
 ): ReleaseManifest {
   const clusters = options.clusters ?? DEFAULT_CLUSTERS;
+  // With a public key, every source verifies it, from the Secret cosign-pub in flux-system; else the keyless identity.
+  const verify = options.publicKey !== undefined ? ['    provider: cosign', '    secretRef:', '      name: cosign-pub'] : IDENTITY;
+  const syncVerify = options.publicKey !== undefined
+    ? ['              provider: cosign', '              secretRef:', '                name: cosign-pub']
+    : [
+      '              provider: cosign',
+      '              matchOIDCIdentity:',
+      '                - issuer: ^https://token\\.actions\\.githubusercontent\\.com$',
+      '                  subject: ^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$',
+    ];
+  const keySecret = options.publicKey !== undefined ? [
+    '---',
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata:',
+    '  name: cosign-pub',
+    '  namespace: flux-system',
+    'stringData:',
+    '  cosign.pub: |',
+    ...options.publicKey.trim().split('\n').map((l) => `    ${l}`),
+  ] : [];
   const content = options.content ?? DEFAULT_CONTENT;
   const prefix = options.prefix ?? 'fleet';
   // Synth rewrites the whole tree: nothing of a previous synth stays.
@@ -124,10 +145,7 @@ export function writeReleaseTree(
       '          - op: add',
       '            path: /spec/verify',
       '            value:',
-      '              provider: cosign',
-      '              matchOIDCIdentity:',
-      '                - issuer: ^https://token\\.actions\\.githubusercontent\\.com$',
-      '                  subject: ^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$',
+      ...syncVerify,
       '        target:',
       '          kind: OCIRepository',
       '          name: flux-system',
@@ -136,6 +154,7 @@ export function writeReleaseTree(
       '    path: ./',
       `    ref: ${tag}`,
       `    url: ${clusterUrl(c, prefix)}`,
+      ...keySecret,
       '',
     ].join('\n'));
     write(root, `${dir}/flux-system/kustomization.yaml`, 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - flux-system.yaml\n');
@@ -152,7 +171,7 @@ export function writeReleaseTree(
         `    digest: ${digests[name]}`,
         `  url: ${artifactUrl(c.region, name, prefix)}`,
         '  verify:',
-        ...IDENTITY,
+        ...verify,
         '---',
         'apiVersion: kustomize.toolkit.fluxcd.io/v1',
         'kind: Kustomization',

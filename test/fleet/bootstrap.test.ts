@@ -1,8 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import {
-  Bootstrap, BootstrapFacts, bootstrapObjects, FLUX_MANIFESTS_VERIFICATION, FLUX_OPERATOR_CHART_VERIFICATION,
+  Bootstrap, BootstrapFacts, bootstrapObjects, FLUX_MANIFESTS_SIGNING, FLUX_MANIFESTS_VERIFICATION, FLUX_OPERATOR_CHART_SIGNING,
+  FLUX_OPERATOR_CHART_VERIFICATION,
 } from '../../src/fleet/bootstrap.js';
+import { Fleet } from '../../src/fleet/fleet.js';
 import { Registry } from '../../src/fleet/registry.js';
 import { Signing } from '../../src/fleet/signing.js';
 import { FluxApp } from '../../src/frontends/cdk8s/flux-app.js';
@@ -621,5 +626,57 @@ describe('bootstrapObjects', () => {
     expect(() => bootstrapObjects(Bootstrap.plain(), facts)).toThrow(
       /bootstrap objects of cluster "prod-eu-1" are invalid:\n {2}\[bootstrap\/flux-runtime-info\] flux-runtime-info data key "cluster-name".*\n {2}\[bootstrap\/flux-manifests\] spec\.ref\.semver "latest"/,
     );
+  });
+});
+
+describe('the signers flux-fleet builds in', () => {
+  const KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEblbHQKXX3IVDbSLQ4p8c0e2Nv0zS\nTwLFoK6BZKjpproYUL98SC4ApixLLJg3UijLCiwP/LoQ3sphqVRPBO0sOA==\n-----END PUBLIC KEY-----\n';
+
+  /** The objects of one cluster's flux-system.yaml, synthesized from a fleet bootstrapped with `bootstrap`. */
+  function synthesized(bootstrap: Bootstrap): Array<{ kind: string; metadata: { name: string; namespace: string }; spec?: { verify?: unknown } }> {
+    const outdir = join(mkdtempSync(join(tmpdir(), 'flux-fleet-bootstrap-')), 'dist');
+    const app = new FluxApp({ outdir });
+    const fleet = new Fleet(app, 'fleet', {
+      registry: Registry.generic({ host: 'registry.acme.io', repository: 'fleet' }),
+      signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+      flux: { bootstrap },
+    });
+    fleet.addEnvironment('staging', { channel: 'latest' }).addCluster('stg-1', { region: 'eu' });
+    app.synth();
+    const objects = parseAllDocuments(readFileSync(join(outdir, 'clusters', 'stg-1', 'flux-system', 'flux-system.yaml'), 'utf8')).map((d) => d.toJS());
+    rmSync(dirname(outdir), { recursive: true, force: true });
+    return objects;
+  }
+
+  test('verify the operator chart and Flux\'s release manifests as their publishers\' release workflows by default', () => {
+    // THEN
+    expect(FLUX_OPERATOR_CHART_VERIFICATION).toStrictEqual(FLUX_OPERATOR_CHART_SIGNING.verification());
+    expect(FLUX_MANIFESTS_VERIFICATION).toStrictEqual(FLUX_MANIFESTS_SIGNING.verification());
+    expect(synthesized(Bootstrap.operator()).find((o) => o.kind === 'OCIRepository')?.spec?.verify).toStrictEqual(FLUX_OPERATOR_CHART_VERIFICATION);
+  });
+
+  test('are replaced like any other signer: an air-gapped fleet verifies the operator chart and the release manifests it signs itself', () => {
+    // WHEN
+    const operator = synthesized(Bootstrap.operator({ chartSigning: Signing.cosignKey({ secretName: 'mirror-cosign', publicKey: KEY }) }));
+    const plain = synthesized(Bootstrap.plain({ manifestsSigning: Signing.cosignKey({ secretName: 'mirror-cosign', publicKey: KEY }) }));
+    // THEN the chart's and the manifests' sources verify the key, whose public part synth writes into flux-system
+    expect(operator.find((o) => o.kind === 'OCIRepository' && o.metadata.name === 'flux-operator')?.spec?.verify).toStrictEqual({ provider: 'cosign', secretRef: { name: 'mirror-cosign' } });
+    expect(plain.find((o) => o.kind === 'OCIRepository' && o.metadata.name === 'flux-manifests')?.spec?.verify).toStrictEqual({ provider: 'cosign', secretRef: { name: 'mirror-cosign' } });
+    for (const objects of [operator, plain]) {
+      expect(objects.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.namespace, o.metadata.name])).toStrictEqual([['flux-system', 'mirror-cosign']]);
+    }
+  });
+
+  test('fails at synth when a replacement signer is not valid, naming it', () => {
+    // GIVEN
+    const app = new FluxApp({ outdir: join(tmpdir(), 'flux-fleet-bootstrap-never-written') });
+    const fleet = new Fleet(app, 'fleet', {
+      registry: Registry.generic({ host: 'registry.acme.io', repository: 'fleet' }),
+      signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+      flux: { bootstrap: Bootstrap.operator({ chartSigning: Signing.cosignKey({ secretName: 'Mirror_Key' }) }) },
+    });
+    fleet.addEnvironment('staging', { channel: 'latest' }).addCluster('stg-1', { region: 'eu' });
+    // THEN
+    expect(() => app.synth()).toThrow(/bootstrap signing: Signing\.cosignKey\(\) secretName "Mirror_Key" is not a DNS-1123 name/);
   });
 });

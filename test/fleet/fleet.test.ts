@@ -93,6 +93,8 @@ describe('the example fleet', () => {
     const canary = bootstrap('stg-eu-2');
     expect(canary.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual([
       'ConfigMap/flux-runtime-info', 'OCIRepository/flux-manifests', 'Kustomization/flux-components', 'OCIRepository/flux-system', 'Kustomization/flux-system',
+      // staging verifies the fleet's key: its public key, for the first sync
+      'Secret/fleet-cosign',
     ]);
     expect(canary.find((o) => o.metadata.name === 'flux-manifests').spec).toMatchObject({ url: 'oci://ghcr.io/fluxcd/flux-manifests', ref: { semver: '2.10.x' } });
     expect(canary.find((o) => o.kind === 'OCIRepository' && o.metadata.name === 'flux-system').spec)

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
 import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
-import { sha256Digest } from '../../src/index.js';
+import { generateSigningKey, publicKeyPem, sha256Digest } from '../../src/index.js';
 import { DEFAULT_CONTENT, HOSTS, writeReleaseTree } from '../delivery/release-tree.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 
@@ -14,6 +14,10 @@ const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const US = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const AP = '123456789012.dkr.ecr.ap-southeast-1.amazonaws.com';
 const REVISION = 'main@sha1:3333333333333333333333333333333333333333';
+/** The key the test tree's clusters verify (Secret cosign-pub), as fleet.key and fleet.pub in the temporary folder. */
+const KEY = generateSigningKey();
+/** Leases settle fast on loopback registries. */
+const LEASE = ['--lease-settle', '500'];
 
 let dir: string;
 let eu: TestRegistry;
@@ -22,7 +26,9 @@ let us: TestRegistry;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flux-fleet-cli-'));
   buildApp(join(dir, 'dist')).synth();
-  writeReleaseTree(join(dir, 'rel'), { prefix: 'rel' });
+  writeReleaseTree(join(dir, 'rel'), { prefix: 'rel', publicKey: publicKeyPem(KEY.publicKey) });
+  writeFileSync(join(dir, 'fleet.key'), KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+  writeFileSync(join(dir, 'fleet.pub'), publicKeyPem(KEY.publicKey));
   [eu, us] = await Promise.all([TestRegistry.start(), TestRegistry.start()]);
 }, 120_000);
 
@@ -60,21 +66,23 @@ function files(root: string): string[] {
 describe('flux-fleet push of a release', () => {
   const SHA = '3333333333333333333333333333333333333333';
   const NEXT = 'main@sha1:4444444444444444444444444444444444444444';
+  const push = (...args: string[]) => cli(['push', 'rel', '--registry', ...aliases(), ...LEASE, '--source', 'https://github.com/acme/fleet', ...args]);
 
-  test('--registry pushes components and candidates, moves staging only, and writes every digest for signing', async () => {
+  test('--registry --sign pushes components and candidates, signs them, moves staging only, and writes every digest', async () => {
     // WHEN
     // one at a time: America and Asia share a registry here, so their copies of infra land in one repository
-    const first = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--digests-file', 'rel-digests.txt', '--progress', 'plain', '--concurrency', '1']);
-    const second = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--format', 'json']);
+    const first = await push('--revision', REVISION, '--sign', '--key', 'fleet.key', '--digests-file', 'rel-digests.txt', '--progress', 'plain', '--concurrency', '1');
+    const second = await push('--revision', REVISION, '--format', 'json');
     // THEN
     expect(first.code).toBe(EXIT.ok);
     expect(first.stderr).toBe('');
     const out = first.stdout.trim().split('\n');
-    expect(out.filter((l) => !l.startsWith('pushed ')).map((l) => l.replace(/sha256:[0-9a-f]{64}/g, 'sha256:…'))).toStrictEqual([
+    expect(out.filter((l) => l.startsWith('signed '))).toHaveLength(10);
+    expect(out.filter((l) => !l.startsWith('pushed ') && !l.startsWith('signed ')).map((l) => l.replace(/sha256:[0-9a-f]{64}/g, 'sha256:…'))).toStrictEqual([
       `moved oci://${HOSTS['eu-west-1']}/rel/clusters/stg-eu-1:latest -> sha256:… (new tag)`,
       `moved oci://${HOSTS['us-east-1']}/rel/clusters/stg-us-1:latest -> sha256:… (new tag)`,
       expect.stringMatching(new RegExp(`^revision ${REVISION}: 5 component artifacts and 5 candidates rev-${SHA} pushed; blobs: 18 uploaded \\([\\d.]+ KiB\\), 0 mounted, 2 unchanged; 2 tags moved$`)),
-      `3 tags of production not moved (moved by promotion: flux-fleet promote rel --registry --environment production --wave <n> --revision ${SHA})`,
+      `3 tags of production not moved (moved by promotion: flux-fleet promote rel --registry --environment production --wave <n> --revision ${REVISION})`,
     ]);
     const digests = readFileSync(join(dir, 'rel-digests.txt'), 'utf8').trim().split('\n');
     expect(digests.map((d) => d.replace(/@sha256:[0-9a-f]{64}$/, ''))).toStrictEqual([
@@ -98,15 +106,15 @@ describe('flux-fleet push of a release', () => {
     // GIVEN the next revision, with a change to web-shop
     writeFileSync(join(dir, 'rel', 'artifacts', 'web-shop', 'deploy', 'deployment.yaml'), 'changed: true\n');
     // WHEN
-    const result = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', NEXT, '--source', 'https://github.com/acme/fleet', '--dry-run']);
+    const result = await push('--revision', NEXT, '--dry-run');
     // THEN
-    writeReleaseTree(join(dir, 'rel'), { prefix: 'rel' });
+    writeReleaseTree(join(dir, 'rel'), { prefix: 'rel', publicKey: publicKeyPem(KEY.publicKey) });
     // A refusal (the tree changed since synth), not a mistake on the command line.
     expect(result.code).toBe(EXIT.errors);
     expect(result.stderr).toContain('artifact web-shop: artifacts/web-shop packs to sha256:');
     expect(result.stderr).toContain('the folder changed since synth: synthesize again, then push');
     // WHEN synthesized again (the same tree: same digests), a dry run of the next revision
-    const dry = await cli(['push', 'rel', '--registry', ...aliases(), '--revision', NEXT, '--source', 'https://github.com/acme/fleet', '--dry-run']);
+    const dry = await push('--revision', NEXT, '--dry-run');
     // THEN
     expect(dry.code).toBe(EXIT.ok);
     const lines = dry.stdout.trim().split('\n');
@@ -119,12 +127,47 @@ describe('flux-fleet push of a release', () => {
     await expect(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/rel/clusters/stg-eu-1:rev-4444444444444444444444444444444444444444`)).rejects.toThrow();
   }, 120_000);
 
+  test('fails with exit 1, moving no tag, when staging would refuse what it pushed: unsigned, naming the signer staging needs', async () => {
+    // WHEN the next revision is pushed without signing
+    const result = await push('--revision', NEXT);
+    // THEN
+    expect(result.code).toBe(EXIT.errors);
+    const stderr = result.stderr.replace(/sha256:[0-9a-f]{64}/g, 'sha256:…').replace(/hint [^)]+\)/g, 'hint …)');
+    expect(stderr.split('\n').slice(0, 2)).toStrictEqual([
+      'flux-fleet: push refused before moving any followed tag (the components and candidates are pushed; no cluster follows them yet):',
+      `  staging's clusters would refuse revision ${NEXT}:`,
+    ]);
+    expect(stderr).toContain(`stg-eu-1 config: oci://${HOSTS['eu-west-1']}/rel/clusters/stg-eu-1 digest sha256:…: the cluster accepts the key in Secret flux-system/cosign-pub (hint …); found no signature it reads`);
+    expect(stderr).toContain('sign as the signer staging verifies (the "accepts" above): its release workflow does (flux-fleet workflow), or push with --sign and that signer (--key <file> for a key; keyless from its CI), then push again');
+    const latest = sha256Digest(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/rel/clusters/stg-eu-1:latest`));
+    expect(latest).toBe(sha256Digest(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/rel/clusters/stg-eu-1:rev-${SHA}`)));
+  }, 120_000);
+
   test('warns when the source annotation is unknown, and says how to set it', async () => {
     // WHEN
-    const result = await cli(['push', 'rel', '--revision', REVISION, '--layout', 'rel-layout']);
+    const result = await cli(['push', 'rel', '--revision', REVISION, '--layout', 'rel-layout', ...LEASE]);
     // THEN
     expect(result.code).toBe(EXIT.ok);
     expect(result.stderr).toBe('warning: the source annotation is unknown, so Flux will not show where the artifacts come from; set --source <url> (or GITHUB_SERVER_URL and GITHUB_REPOSITORY, which GitHub Actions sets)\n');
+  }, 120_000);
+
+  test('shows a live display on a terminal', async () => {
+    // WHEN
+    const result = await cli(['push', 'rel', '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--layout', 'tty-layout', '--progress', 'tty', ...LEASE], true);
+    // THEN
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout).toContain('\u001b[2K');
+    expect(result.stdout).toMatch(/\u001b\[\d+A/);
+    expect(result.stdout).toMatch(new RegExp(`\u2713 prod-eu-1 +oci:.*:rev-${SHA} +sha256:[0-9a-f]{12} +blobs: 2 uploaded, 0 unchanged; tag rev-${SHA}`));
+  }, 120_000);
+
+  test('fails with exit 1, saying what failed, when the registries cannot be reached', async () => {
+    // WHEN
+    const hosts = Object.values(HOSTS).map((h) => `${h}=127.0.0.1:9`).join(',');
+    const result = await cli(['push', 'rel', '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--registry', '--host-alias', hosts, '--retries', '0']);
+    // THEN
+    expect(result.code).toBe(EXIT.errors);
+    expect(result.stderr).toMatch(/^flux-fleet: reading the manifest of oci:\/\/registry\.[a-z0-9-]+\.acme\.example\/rel\/clusters\/[a-z0-9-]+:rev-3{40} failed: cannot reach 127\.0\.0\.1:9 \(ECONNREFUSED\)\n$/);
   }, 120_000);
 
   test('fails with exit 2 when the revision is unknown, saying how to set it', async () => {
@@ -141,19 +184,38 @@ describe('flux-fleet push of a release', () => {
       if (saved !== undefined) process.env.GITHUB_SHA = saved;
     }
   });
+
+  test('usage errors exit 2', async () => {
+    // WHEN
+    const noDir = await cli(['push']);
+    const both = await cli(['push', 'rel', '--registry', '--layout', 'x', '--revision', REVISION]);
+    cpSync(join(dir, 'dist', 'clusters'), join(dir, 'hand-written', 'clusters'), { recursive: true });
+    const noRelease = await cli(['push', 'hand-written']);
+    const tag = await cli(['push', 'rel', '--tag', 'x']);
+    const signLayout = await cli(['push', 'rel', '--revision', REVISION, '--sign', '--key', 'fleet.key']);
+    // THEN
+    expect([noDir.code, both.code, noRelease.code, tag.code, signLayout.code]).toStrictEqual(Array(5).fill(EXIT.usage));
+    expect(noDir.stderr).toContain('push needs the synthesized folder: flux-fleet push <dir>');
+    expect(both.stderr).toContain('--registry and --layout exclude each other');
+    expect(noRelease.stderr).toContain(`cannot push "hand-written": ${join(dir, 'hand-written', 'release.json')} does not exist; synthesize the fleet into ${join(dir, 'hand-written')} first; push takes the tree a fleet synthesized, whose release.json says what goes where`);
+    expect(tag.stderr).toContain('unknown option "--tag"');
+    expect(signLayout.stderr).toContain('--sign needs --registry: an OCI image layout holds no signatures');
+  });
 });
 
 describe('flux-fleet promote, rollback and verify-release', () => {
+  const promote = (...args: string[]) => cli(['promote', 'rel', '--registry', ...aliases(), ...LEASE, '--environment', 'production', ...args]);
+
   test('promote --revision moves exactly the wave\'s tags; --dry-run says what would move; --rollback puts them back', async () => {
-    // GIVEN REVISION pushed (above) and wave 1 first promoted to it, then the next revision pushed
-    const first = await cli(['promote', 'rel', '--registry', ...aliases(), '--environment', 'production', '--wave', '1', '--revision', REVISION]);
-    writeReleaseTree(join(dir, 'rel'), { prefix: 'rel', content: { ...DEFAULT_CONTENT, 'web-shop': { 'deploy/kustomization.yaml': 'resources: []\n' } } });
+    // GIVEN REVISION pushed (above) and wave 1 first promoted to it, then the next revision pushed and signed
+    const first = await promote('--wave', '1', '--revision', REVISION);
+    writeReleaseTree(join(dir, 'rel'), { prefix: 'rel', publicKey: publicKeyPem(KEY.publicKey), content: { ...DEFAULT_CONTENT, 'web-shop': { 'deploy/kustomization.yaml': 'resources: []\n' } } });
     const next = 'main@sha1:5555555555555555555555555555555555555555';
-    expect((await cli(['push', 'rel', '--registry', ...aliases(), '--revision', next, '--source', 'https://github.com/acme/fleet'])).code).toBe(EXIT.ok);
+    expect((await cli(['push', 'rel', '--registry', ...aliases(), ...LEASE, '--revision', next, '--source', 'https://github.com/acme/fleet', '--sign', '--key', 'fleet.key'])).code).toBe(EXIT.ok);
     // WHEN
-    const dry = await cli(['promote', 'rel', '--registry', ...aliases(), '--environment', 'production', '--wave', '1', '--revision', next, '--dry-run']);
-    const promoted = await cli(['promote', 'rel', '--registry', ...aliases(), '--environment', 'production', '--wave', '1', '--revision', next]);
-    const rolledBack = await cli(['promote', 'rel', '--registry', ...aliases(), '--environment', 'production', '--wave', '1', '--rollback']);
+    const dry = await promote('--wave', '1', '--revision', next, '--dry-run');
+    const promoted = await promote('--wave', '1', '--revision', next);
+    const rolledBack = await promote('--wave', '1', '--rollback');
     // THEN
     const short = (t: string) => t.replace(/sha256:[0-9a-f]{64}/g, 'sha256:…').replace(/sha256:[0-9a-f]{12}/g, 'sha256:…');
     const url = `oci://${HOSTS['eu-west-1']}/rel/clusters/prod-eu-1`;
@@ -165,39 +227,44 @@ describe('flux-fleet promote, rollback and verify-release', () => {
     expect(live).toBe(sha256Digest(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/rel/clusters/prod-eu-1:rev-3333333333333333333333333333333333333333`)));
   }, 180_000);
 
-  test('promote refuses with exit 1, moving nothing, when a cluster of the wave lacks the candidate', async () => {
+  test('promote refuses with exit 1, moving nothing, when a cluster of the wave lacks the candidate, advising the push that restores it alone', async () => {
     // WHEN
-    const result = await cli(['promote', 'rel', '--registry', ...aliases(), '--environment', 'production', '--wave', '2', '--revision', 'main@sha1:9999999999999999999999999999999999999999']);
+    const result = await promote('--wave', '2', '--revision', 'main@sha1:9999999999999999999999999999999999999999');
     // THEN
     expect(result.code).toBe(EXIT.errors);
+    const rev = 'main@sha1:9999999999999999999999999999999999999999';
     expect(result.stderr).toBe([
       'flux-fleet: promotion refused, no tag was moved:',
-      `  prod-ap-1: oci://${HOSTS['ap-southeast-1']}/rel/clusters/prod-ap-1 (ap-southeast-1) has no candidate rev-9999999999999999999999999999999999999999 (revision main@sha1:9999999999999999999999999999999999999999); push that revision first (flux-fleet push <dir> --registry --revision main@sha1:9999999999999999999999999999999999999999)`,
-      `  prod-us-1: oci://${HOSTS['us-east-1']}/rel/clusters/prod-us-1 (us-east-1) has no candidate rev-9999999999999999999999999999999999999999 (revision main@sha1:9999999999999999999999999999999999999999); push that revision first (flux-fleet push <dir> --registry --revision main@sha1:9999999999999999999999999999999999999999)`,
+      `  prod-ap-1: oci://${HOSTS['ap-southeast-1']}/rel/clusters/prod-ap-1 (ap-southeast-1) has no candidate rev-${'9'.repeat(40)} (revision ${rev}); push that revision first, holding every followed tag: flux-fleet push rel --registry --revision ${rev} --hold-tags`,
+      `  prod-us-1: oci://${HOSTS['us-east-1']}/rel/clusters/prod-us-1 (us-east-1) has no candidate rev-${'9'.repeat(40)} (revision ${rev}); push that revision first, holding every followed tag: flux-fleet push rel --registry --revision ${rev} --hold-tags`,
       '',
     ].join('\n'));
   }, 120_000);
 
-  test('verify-release exits 1 listing each dangling reference, 0 when everything resolves', async () => {
+  test('usage errors exit 2', async () => {
     // WHEN
-    const dangling = await cli(['verify-release', 'rel', ...aliases(), '--revision', 'main@sha1:5555555555555555555555555555555555555555']);
-    // THEN: no signature was attached, and production wave 2 was never promoted
-    expect(dangling.code).toBe(EXIT.errors);
-    expect(dangling.stdout).toContain(`dangling prod-eu-1 OCIRepository/flux-system/infra: oci://${HOSTS['eu-west-1']}/rel/infra digest sha256:`);
-    expect(dangling.stdout).toContain(': no signature of sha256:');
-    expect(dangling.stdout).toMatch(/\n\d+ dangling references in 5 clusters \(\d+ checked\)\n$/);
-    // WHEN the same tree without verification
-    for (const c of readdirSync(join(dir, 'rel', 'clusters'))) {
-      for (const f of readdirSync(join(dir, 'rel', 'clusters', c)).filter((n) => n.endsWith('.yaml') && n !== 'kustomization.yaml')) {
-        const file = join(dir, 'rel', 'clusters', c, f);
-        writeFileSync(file, readFileSync(file, 'utf8').replace(/ {2}verify:\n( {4}.*\n)+/, ''));
-      }
-      const fs = join(dir, 'rel', 'clusters', c, 'flux-system', 'flux-system.yaml');
-      writeFileSync(fs, readFileSync(fs, 'utf8').replace(/ {2}kustomize:\n( {4,}.*\n)+/, ''));
-    }
-    const clean = await cli(['verify-release', 'rel', ...aliases(), '--revision', 'main@sha1:5555555555555555555555555555555555555555']);
+    const noRevision = await cli(['promote', 'rel', '--environment', 'production']);
+    const from = await cli(['promote', 'rel', '--from', 'latest']);
+    const both = await cli(['promote', 'rel', '--environment', 'production', '--rollback', '--revision', 'abc']);
     // THEN
-    expect(clean).toStrictEqual({ code: EXIT.ok, stdout: 'every reference resolves: 12 checked for 5 clusters\n', stderr: '' });
+    expect([noRevision.code, from.code, both.code]).toStrictEqual([EXIT.usage, EXIT.usage, EXIT.usage]);
+    expect(noRevision.stderr).toContain('promote needs --revision <rev> (or --rollback) with --environment <env> [--wave <n>]');
+    expect(from.stderr).toContain('unknown option "--from"');
+    expect(both.stderr).toContain('--rollback and --revision exclude each other');
+  });
+
+  test('verify-release exits 1 naming each reference that dangles or does not verify, 0 when everything resolves and verifies', async () => {
+    // WHEN production wave 2 was never promoted
+    const live = await cli(['verify-release', 'rel', ...aliases()]);
+    const revision = await cli(['verify-release', 'rel', ...aliases(), '--revision', 'main@sha1:5555555555555555555555555555555555555555']);
+    // THEN
+    expect(live.code).toBe(EXIT.errors);
+    expect(live.stdout.trim().split('\n').map((l) => l.replace(/sha256:[0-9a-f]{64}/g, 'sha256:…'))).toStrictEqual([
+      `dangling prod-ap-1 config: oci://${HOSTS['ap-southeast-1']}/rel/clusters/prod-ap-1 tag stable-wave-2: the tag stable-wave-2 does not exist`,
+      `dangling prod-us-1 config: oci://${HOSTS['us-east-1']}/rel/clusters/prod-us-1 tag stable-wave-2: the tag stable-wave-2 does not exist`,
+      '2 dangling references in 2 clusters (11 checked for 5 clusters)',
+    ]);
+    expect(revision).toStrictEqual({ code: EXIT.ok, stdout: 'every reference resolves and verifies: 12 checked for 5 clusters\n', stderr: '' });
   }, 120_000);
 });
 
@@ -240,119 +307,15 @@ describe('flux-fleet mirror', () => {
   }, 60_000);
 });
 
-describe('flux-fleet push with explicit tags', () => {
-  test('with no registry, writes OCI layouts and prints each digest and the tags it moved', async () => {
-    // WHEN
-    const result = await cli(['push', 'dist', '--tag', 'stable-wave-1,stable-wave-2', '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--progress', 'plain']);
-    // THEN
-    expect(result.code).toBe(EXIT.ok);
-    expect(result.stderr).toBe('');
-    const lines = result.stdout.trim().split('\n');
-    // a line per cluster (three production, three staging), then the summary
-    expect(lines).toHaveLength(7);
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^pushed prod-eu-1 oci:${join(dir, 'oci-layout', EU, 'fleet/clusters/prod-eu-1').replace(/\./g, '\\.')} sha256:[0-9a-f]{64} \\(blobs: 2 uploaded, 0 unchanged; tags moved: stable-wave-1, stable-wave-2\\)$`)));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^pushed stg-eu-2 oci:${join(dir, 'oci-layout', EU, 'fleet/clusters/stg-eu-2').replace(/\./g, '\\.')} sha256:[0-9a-f]{64} \\(blobs: 2 uploaded, 0 unchanged; tags moved: stable-wave-1, stable-wave-2\\)$`)));
-    expect(lines[6]).toBe(`6 artifacts pushed to the OCI layout ${join(dir, 'oci-layout')}; blobs: 12 uploaded (${lines[6].match(/\(([^)]+)\)/)![1]}), 0 mounted, 0 unchanged`);
-  }, 120_000);
-
-  test('--registry --tag a,b reports which tags moved and which were there already; a second push sends nothing', async () => {
-    // WHEN
-    const first = await cli(['push', 'dist', '--registry', ...aliases(), '--tag', 'latest', '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--progress', 'plain']);
-    const second = await cli(['push', 'dist', '--registry', ...aliases(), '--tag', 'latest,stable-wave-2', '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--progress', 'plain']);
-    // THEN
-    expect([first.code, second.code]).toStrictEqual([EXIT.ok, EXIT.ok]);
-    expect(first.stdout).toMatch(/^pushed prod-us-1 .* \(blobs: 2 uploaded, 0 unchanged; tag moved: latest\)$/m);
-    expect(second.stdout).toMatch(/^pushed prod-us-1 .* \(blobs: 0 uploaded, 2 unchanged; tag moved: stable-wave-2; already there: latest\)$/m);
-  }, 120_000);
-
-  test('shows a live display on a terminal', async () => {
-    // WHEN
-    const result = await cli(['push', 'dist', '--tag', 'stable-wave-1', '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--layout', 'tty-layout', '--progress', 'tty'], true);
-    // THEN
-    expect(result.code).toBe(EXIT.ok);
-    expect(result.stdout).toContain('\u001b[2K');
-    expect(result.stdout).toMatch(/\u001b\[\d+A/);
-    expect(result.stdout).toMatch(/\u2713 prod-eu-1 +oci:.*:stable-wave-1 +sha256:[0-9a-f]{12} +blobs: 2 uploaded, 0 unchanged; tag moved: stable-wave-1/);
-  });
-
-  test('exits 1 and says what failed when a registry cannot be reached', async () => {
-    // WHEN
-    const result = await cli(['push', 'dist', '--tag', 'latest', '--revision', REVISION, '--source', 'https://github.com/acme/fleet', '--registry', '--host-alias', `${EU}=127.0.0.1:9,${US}=127.0.0.1:9,${AP}=127.0.0.1:9`, '--retries', '0', '--progress', 'plain']);
-    // THEN
-    expect(result.code).toBe(EXIT.errors);
-    expect(result.stderr).toContain(`failed prod-eu-1 oci://${EU}/fleet/clusters/prod-eu-1: reading the manifest of oci://${EU}/fleet/clusters/prod-eu-1:latest failed: cannot reach 127.0.0.1:9 (ECONNREFUSED)`);
-    expect(result.stdout).toBe('0 artifacts pushed; blobs: 0 uploaded (0 B), 0 mounted, 0 unchanged\n6 failed; no tag was set for them\n');
-  }, 120_000);
-
-  test('usage errors exit 2', async () => {
-    // WHEN
-    const noDir = await cli(['push']);
-    const both = await cli(['push', 'dist', '--tag', 'x', '--registry', '--layout', 'x']);
-    const notTree = await cli(['push', 'oci-layout', '--tag', 'x']);
-    cpSync(join(dir, 'dist', 'clusters'), join(dir, 'hand-written', 'clusters'), { recursive: true });
-    const noRelease = await cli(['push', 'hand-written']);
-    // THEN
-    expect([noDir.code, both.code, notTree.code, noRelease.code]).toStrictEqual([EXIT.usage, EXIT.usage, EXIT.usage, EXIT.usage]);
-    expect(noDir.stderr).toContain('push needs the synthesized folder: flux-fleet push <dir>');
-    expect(both.stderr).toContain('--registry and --layout exclude each other');
-    expect(notTree.stderr).toContain('has no clusters/ folder');
-    expect(noRelease.stderr).toContain(`cannot push "hand-written": ${join(dir, 'hand-written', 'release.json')} does not exist; synthesize the fleet into ${join(dir, 'hand-written')} first; to push each cluster's folder under tags of your choosing instead, give --tag <tag>`);
-  });
-});
-
-describe('flux-fleet promote --from', () => {
-  test('moves production\'s wave 1 tag to what latest holds, in its region', async () => {
-    // WHEN
-    const result = await cli(['promote', 'dist', '--registry', ...aliases(), '--from', 'latest', '--environment', 'production', '--wave', '1']);
-    // THEN
-    const latest = sha256Digest(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/fleet/clusters/prod-eu-1:latest`));
-    expect(result).toStrictEqual({
-      code: EXIT.ok,
-      stdout: `moved prod-eu-1 oci://${EU}/fleet/clusters/prod-eu-1:stable-wave-1 -> ${latest} (new tag)\n`
-        + `promoted latest (${REVISION}): 1 of 1 tag moved, in 1 region\n`,
-      stderr: '',
-    });
-  }, 120_000);
-
-  test('a dry run says how many tags would move', async () => {
-    // WHEN
-    const result = await cli(['promote', 'dist', '--registry', ...aliases(), '--from', 'latest', '--environment', 'production', '--to', 'stable', '--dry-run']);
-    // THEN
-    expect(result.code).toBe(EXIT.ok);
-    expect(result.stdout).toMatch(/\ndry run of promoting latest \(main@sha1:3{40}\): would move 3 tags of 3, in 3 regions\n$/);
-    await expect(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/fleet/clusters/prod-eu-1:stable`)).rejects.toThrow();
-  });
-
-  test('refuses with exit 1 when the channel tag is missing', async () => {
-    // WHEN
-    const result = await cli(['promote', 'dist', '--registry', ...aliases(), '--from', 'nope', '--cluster', 'stg-eu-1', '--to', 'x']);
-    // THEN
-    expect(result.code).toBe(EXIT.errors);
-    expect(result.stderr).toBe(`flux-fleet: promotion refused, no tag was moved:\n  stg-eu-1: oci://${EU}/fleet/clusters/stg-eu-1 has no tag "nope"; push it first\n`);
-  }, 120_000);
-
-  test('usage errors exit 2', async () => {
-    // WHEN
-    const noFrom = await cli(['promote', 'dist', '--environment', 'production']);
-    const noWhat = await cli(['promote', 'dist', '--from', 'latest']);
-    const both = await cli(['promote', 'rel', '--environment', 'production', '--rollback', '--revision', 'abc']);
-    // THEN
-    expect([noFrom.code, noWhat.code, both.code]).toStrictEqual([EXIT.usage, EXIT.usage, EXIT.usage]);
-    expect(noFrom.stderr).toContain('promote needs --revision <rev> (or --rollback) with --environment <env> [--wave <n>]; or --from <tag>');
-    expect(noWhat.stderr).toContain('promote needs what to promote: --environment <env> (and --wave <n>), --cluster <names>, or --to <tag>');
-    expect(both.stderr).toContain('--rollback and --revision exclude each other');
-  });
-});
-
 describe('flux-fleet pull and inspect', () => {
   test('inspect lists an artifact\'s media types, annotations and files', async () => {
     // WHEN
-    const result = await cli(['inspect', `oci://${EU}/fleet/clusters/stg-eu-1:latest`, ...aliases()]);
+    const result = await cli(['inspect', `oci://${HOSTS['eu-west-1']}/rel/clusters/stg-eu-1:rev-${'3'.repeat(40)}`, ...aliases()]);
     // THEN
     expect(result.code).toBe(EXIT.ok);
     const lines = result.stdout.split('\n');
     expect(lines.slice(0, 9).map((l) => l.replace(/sha256:[0-9a-f]{64}/g, 'sha256:…').replace(/\([\d.]+ (B|KiB)\)/g, '(size)'))).toStrictEqual([
-      `oci://${EU}/fleet/clusters/stg-eu-1:latest`,
+      `oci://${HOSTS['eu-west-1']}/rel/clusters/stg-eu-1:rev-${'3'.repeat(40)}`,
       '  digest:     sha256:…',
       '  media type: application/vnd.oci.image.manifest.v1+json',
       '  config:     application/vnd.cncf.flux.config.v1+json sha256:… (size)',
@@ -360,27 +323,28 @@ describe('flux-fleet pull and inspect', () => {
       '  created:    1970-01-01T00:00:00Z',
       '  source:     https://github.com/acme/fleet',
       `  revision:   ${REVISION}`,
-      `  files (${files(join(dir, 'dist', 'clusters', 'stg-eu-1')).length}):`,
+      `  files (${files(join(dir, 'rel', 'clusters', 'stg-eu-1')).length}):`,
     ]);
     expect(result.stdout).toMatch(/ {4}0644 +[\d.]+ (B|KiB) {2}flux-system\/flux-system\.yaml\n/);
   }, 120_000);
 
   test('inspect reads an OCI layout too, as JSON', async () => {
     // WHEN
-    const result = await cli(['inspect', `oci:oci-layout/${EU}/fleet/clusters/prod-eu-1:stable-wave-1`, '--format', 'json']);
+    const result = await cli(['inspect', `oci:rel-layout/${HOSTS['eu-west-1']}/rel/clusters/prod-eu-1:rev-3333333333333333333333333333333333333333`, '--format', 'json']);
     // THEN
     expect(result.code).toBe(EXIT.ok);
     const summary = JSON.parse(result.stdout) as { files: Array<{ path: string }>; config: { mediaType: string } };
     expect(summary.config.mediaType).toBe('application/vnd.cncf.flux.config.v1+json');
-    expect(summary.files.map((f) => f.path)).toStrictEqual(files(join(dir, 'dist', 'clusters', 'prod-eu-1')));
+    expect(summary.files.map((f) => f.path)).toStrictEqual(files(join(dir, 'rel', 'clusters', 'prod-eu-1')));
   }, 120_000);
 
   test('pull writes the files, byte for byte', async () => {
     // WHEN
-    const result = await cli(['pull', `oci://${US}/fleet/clusters/prod-us-1:stable-wave-2`, ...aliases(), '--output', 'pulled']);
-    // THEN
+    const result = await cli(['pull', `oci://${HOSTS['eu-west-1']}/rel/clusters/prod-eu-1:stable-wave-1`, ...aliases(), '--output', 'pulled']);
+    // THEN: wave 1 was rolled back to the first revision's config
     expect(result.code).toBe(EXIT.ok);
-    const source = join(dir, 'dist', 'clusters', 'prod-us-1');
+    writeReleaseTree(join(dir, 'first'), { prefix: 'rel', publicKey: publicKeyPem(KEY.publicKey) });
+    const source = join(dir, 'first', 'clusters', 'prod-eu-1');
     expect(files(join(dir, 'pulled'))).toStrictEqual(files(source));
     for (const f of files(source)) expect(readFileSync(join(dir, 'pulled', f)).equals(readFileSync(join(source, f)))).toBe(true);
   }, 120_000);
@@ -402,7 +366,9 @@ describe('flux-fleet workflow', () => {
     const result = await cli(['workflow', 'dist']);
     // THEN
     expect(result).toStrictEqual({ code: EXIT.ok, stdout: githubReleaseWorkflow(await releaseWorkflowSpecFromTree(join(dir, 'dist'))).content, stderr: '' });
-    expect(result.stdout).toContain("- name: Sign what this run pushed as https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main, the signer of staging\n        if: github.ref == 'refs/heads/main'\n");
+    // staging's key on main, production's workflow on v* tags, as data of the release job
+    expect(result.stdout).toContain('      FLUX_FLEET_SIGNER_1_REF_PREFIX: refs/tags/v\n      FLUX_FLEET_SIGNER_1_ENVIRONMENTS: production\n');
+    expect(result.stdout).toContain('      FLUX_FLEET_SIGNER_2_REF: refs/heads/main\n      FLUX_FLEET_SIGNER_2_ENVIRONMENTS: staging\n');
   });
 
   test('writes it with --output', async () => {
@@ -424,7 +390,7 @@ test('every new command has a help text and appears in the overview', async () =
     [0, 'Usage: flux-fleet push <dir> [--registry | --layout <folder>] [options]'],
     [0, 'Usage: flux-fleet promote <dir> --environment <env> [--wave <n>] (--revision <rev> | --rollback) [options]'],
     [0, 'Usage: flux-fleet mirror <dir> [options]'],
-    [0, 'Usage: flux-fleet verify-release <dir> [--revision <rev>] [options]'],
+    [0, 'Usage: flux-fleet verify-release <dir> [--revision <rev>] [--environment <env>[,...] [--wave <n>]] [options]'],
     [0, 'Usage: flux-fleet pull <ref> --output <dir> [options]'],
     [0, 'Usage: flux-fleet inspect <ref> [--format text|json] [options]'],
     [0, 'Usage: flux-fleet workflow <dir> [options]'],

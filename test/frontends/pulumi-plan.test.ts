@@ -45,10 +45,11 @@ describe('planFluxBootstrap', () => {
       syncTag: 'latest',
       fluxVersion: '2.9.x',
       operator: { chart: FLUX_OPERATOR_CHART_URL, version: FLUX_OPERATOR_VERSION, releaseName: 'flux-operator', namespace: 'flux-system' },
-      apply: [objects[0], objects[1]],
+      // staging's public key (written after the objects that verify with it) first
+      apply: [objects[4], objects[0], objects[1]],
       fromSync: [objects[2], objects[3]],
     });
-    expect(plan.apply.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['ConfigMap/flux-runtime-info', 'FluxInstance/flux']);
+    expect(plan.apply.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['Secret/fleet-cosign', 'ConfigMap/flux-runtime-info', 'FluxInstance/flux']);
     expect(plan.fromSync.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual(['OCIRepository/flux-operator', 'HelmRelease/flux-operator']);
   });
 
@@ -63,10 +64,14 @@ describe('planFluxBootstrap', () => {
       const plan = planFluxBootstrap(fleet, cluster);
 
       // THEN
+      // the public material first (staging verifies a key), then the objects
       const objects = [...plan.apply, ...plan.fromSync];
-      expect(objects).toStrictEqual(bootstrapObjects(fleet.bootstrapOf(cluster), fleet.bootstrapFacts(cluster)));
-      expect(objects).toStrictEqual(readBootstrapFile(dist, cluster.name));
-      expect(objects).toStrictEqual(readBootstrapFile(committed, cluster.name));
+      const materialFirst = (list: Record<string, any>[]) => [...list.filter((o) => o.kind === 'Secret'), ...list.filter((o) => o.kind !== 'Secret')];
+      const rendered = bootstrapObjects(fleet.bootstrapOf(cluster), fleet.bootstrapFacts(cluster));
+      expect(objects).toStrictEqual([...fleet.syncVerificationSecrets(cluster), ...rendered]);
+      expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toStrictEqual(cluster.environment === 'staging' ? ['fleet-cosign'] : []);
+      expect(objects).toStrictEqual(materialFirst(readBootstrapFile(dist, cluster.name)));
+      expect(objects).toStrictEqual(materialFirst(readBootstrapFile(committed, cluster.name)));
       expect(objects.flatMap((o) => checkFluxSchema(o, { fluxMinor: cluster.name === 'stg-eu-2' ? '2.10' : '2.9' }))).toStrictEqual([]);
       // and the plan read from the synthesized tree alone is the same
       expect(planFluxBootstrapFromTree(dist, cluster.name)).toStrictEqual(plan);
@@ -83,7 +88,7 @@ describe('planFluxBootstrap', () => {
     // THEN
     expect({ kind: plan.kind, operator: plan.operator, fromSync: plan.fromSync, fluxVersion: plan.fluxVersion }).toStrictEqual({ kind: 'plain', operator: undefined, fromSync: [], fluxVersion: '2.10.x' });
     expect(plan.apply.map((o) => `${o.kind}/${o.metadata.name}`)).toStrictEqual([
-      'ConfigMap/flux-runtime-info', 'OCIRepository/flux-manifests', 'Kustomization/flux-components', 'OCIRepository/flux-system', 'Kustomization/flux-system',
+      'Secret/fleet-cosign', 'ConfigMap/flux-runtime-info', 'OCIRepository/flux-manifests', 'Kustomization/flux-components', 'OCIRepository/flux-system', 'Kustomization/flux-system',
     ]);
     const components = plan.apply.find((o) => o.metadata.name === 'flux-components')!;
     expect(plan.fluxManifests).toStrictEqual({ url: 'oci://ghcr.io/fluxcd/flux-manifests', ref: { semver: '2.10.x' }, patches: components.spec.patches, images: [] });

@@ -140,13 +140,16 @@ describe('FluxBootstrap', () => {
     // THEN
     const namespace = child('kubernetes:core/v1:Namespace', 'flux-namespace');
     const release = child('kubernetes:helm.sh/v3:Release', 'flux-flux-operator');
+    const key = child('kubernetes:core/v1:Secret', 'flux-secret-fleet-cosign');
     const runtimeInfo = child('kubernetes:core/v1:ConfigMap', 'flux-configmap-flux-runtime-info');
     expect(engine.resources.filter((r) => r.name.startsWith('flux')).map(({ inputs, ...r }) => r)).toStrictEqual([
       // Under mocks there is no stack resource: the component is a root.
       { type: COMPONENT, name: 'flux', urn: COMPONENT_URN, parent: '', dependencies: [], provider: '', custom: false },
       { type: 'kubernetes:core/v1:Namespace', name: 'flux-namespace', urn: namespace, parent: COMPONENT_URN, dependencies: [], provider: PROVIDER, custom: true },
       { type: 'kubernetes:helm.sh/v3:Release', name: 'flux-flux-operator', urn: release, parent: COMPONENT_URN, dependencies: [namespace], provider: PROVIDER, custom: true },
-      { type: 'kubernetes:core/v1:ConfigMap', name: 'flux-configmap-flux-runtime-info', urn: runtimeInfo, parent: COMPONENT_URN, dependencies: [release], provider: PROVIDER, custom: true },
+      // staging verifies the fleet's key: its public key, before anything that syncs
+      { type: 'kubernetes:core/v1:Secret', name: 'flux-secret-fleet-cosign', urn: key, parent: COMPONENT_URN, dependencies: [release], provider: PROVIDER, custom: true },
+      { type: 'kubernetes:core/v1:ConfigMap', name: 'flux-configmap-flux-runtime-info', urn: runtimeInfo, parent: COMPONENT_URN, dependencies: [key], provider: PROVIDER, custom: true },
       {
         type: 'kubernetes:fluxcd.controlplane.io/v1:FluxInstance',
         name: 'flux-fluxinstance-flux',
@@ -289,7 +292,8 @@ describe('FluxBootstrap', () => {
 
     // THEN
     expect(await valueOf(flux.clusterName)).toBe('stg-us-1');
-    expect(engine.resources.filter((r) => r.parent === COMPONENT_URN).map((r) => r.provider)).toStrictEqual([PROVIDER, PROVIDER, PROVIDER, PROVIDER]);
+    // the namespace, the operator, the fleet's public key, the runtime info and the FluxInstance
+    expect(engine.resources.filter((r) => r.parent === COMPONENT_URN).map((r) => r.provider)).toStrictEqual(Array(5).fill(PROVIDER));
   });
 
   test('installs the operator version and chart options given, over the fleet\'s, with the credentials marked secret', async () => {
@@ -427,7 +431,8 @@ spec: { selector: { matchLabels: { app: kustomize-controller } }, template: { me
       ['flux-install-customresourcedefinition-kustomizations.kustomize.toolkit.fluxcd.io', [namespace]],
       ['flux-install-serviceaccount-flux-system-kustomize-controller', [namespace, crd]],
       ['flux-install-deployment-flux-system-kustomize-controller', [namespace, crd]],
-      ['flux-configmap-flux-runtime-info', [crd, account, deployment]],
+      ['flux-secret-fleet-cosign', [crd, account, deployment]],
+      ['flux-configmap-flux-runtime-info', [child('kubernetes:core/v1:Secret', 'flux-secret-fleet-cosign')]],
       ['flux-ocirepository-flux-manifests', [child('kubernetes:core/v1:ConfigMap', 'flux-configmap-flux-runtime-info')]],
       ['flux-kustomization-flux-components', [child('kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository', 'flux-ocirepository-flux-manifests')]],
       ['flux-ocirepository-flux-system', [child('kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization', 'flux-kustomization-flux-components')]],

@@ -110,10 +110,12 @@ async function runRecipe(cwd: string, lines: readonly string[], clusterFiles: re
       if (args.some((a) => clusterFiles.includes(a))) continue;
       const registryCommand = ['push', 'verify-release', 'verify', 'pull'].includes(args[0]);
       const result = await cli(registryCommand ? [...args, '--host-alias', `ghcr.io=${registry.host}`] : args, cwd);
-      // verify-release finds the upstream artifacts the fleet pulls unpublished and nothing signed here: it runs, and says so.
-      const expected = args[0] === 'verify-release' ? EXIT.errors : EXIT.ok;
+      // verify-release, and push of an environment whose tag it moves, find the upstream artifacts the fleet pulls
+      // unpublished and nothing signed here (the release workflow signs): they run, and say so.
+      const refuses = args[0] === 'verify-release' || (args[0] === 'push' && result.stderr.includes('would refuse revision'));
+      const expected = refuses ? EXIT.errors : EXIT.ok;
       expect({ line, code: result.code, stderr: result.stderr }).toStrictEqual({ line, code: expected, stderr: expected === EXIT.ok ? '' : result.stderr });
-      printed.set(args[0], [...(printed.get(args[0]) ?? []), result.stdout]);
+      printed.set(args[0], [...(printed.get(args[0]) ?? []), refuses ? result.stderr : result.stdout]);
     } else if (argv[0] === 'kubectl' && argv[1] === 'kustomize') {
       const built = spawnSync('kubectl', argv.slice(1), { cwd, encoding: 'utf8', timeout: 60_000 });
       expect({ line, status: built.status, stderr: built.stderr }).toStrictEqual({ line, status: 0, stderr: '' });
@@ -150,7 +152,10 @@ describe('the cut-over recipes of docs/migration.md', () => {
     const steps = printed.get('bootstrap')![0].split('\n').filter((l) => /^ {2}\d\. /.test(l)).map((l) => l.replace(/^ {2}\d\. /, ''));
     expect(steps[0]).toBe(lines.find((l) => l.startsWith('helm ')));
     expect(existsSync(join(work, 'operator', 'bootstrap', 'staging', 'flux-operator-values.yaml'))).toBe(true);
-    expect(printed.get('push')![0]).toContain(`revision main@sha1:${COMMIT}`);
+    // push published the candidates and moved no tag: staging would refuse what is unsigned and unpublished here
+    expect(printed.get('push')![0]).toContain(`push refused before moving any followed tag (the components and candidates are pushed; no cluster follows them yet):
+  staging's clusters would refuse revision main@sha1:${COMMIT}:`);
+    expect(printed.get('push')![0]).toMatch(/^ {2}staging config: oci:\/\/ghcr\.io\/acme\/d2-fleet\/clusters\/staging digest sha256:[0-9a-f]{64}: the cluster accepts keyless subject /m);
   }, SLOW);
 
   test('plain Flux: a kustomize-helm style cluster, adopted from its repository, Flux\'s verified release manifests fitted and built', async () => {

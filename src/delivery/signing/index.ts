@@ -5,5 +5,4 @@ export * from './legacy-sig.js';
 export * from './sign.js';
 export * from './verify.js';
 export * from './keyless.js';
-export * from './sign-pushed.js';
-export * from './workflow-steps.js';
+export * from './trusted-root.js';

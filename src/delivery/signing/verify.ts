@@ -1,12 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
+import { X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { envelopeSignatureVerifies, parseBundle, statementOf, type SigstoreBundleJson } from './bundle.js';
-import { SigningError } from './keys.js';
+import { fulcioIssuer } from './keyless.js';
+import { publicKeyHint, SigningError } from './keys.js';
 import { LEGACY_SIG_WARNING, legacySigTag, verifyLegacySignatures } from './legacy-sig.js';
 import { fallbackTag, listReferrers } from './referrers.js';
 import { readBundleBytes, type SignTarget } from './sign.js';
+import type { RegistryRepository } from '../oci/client.js';
 
 /** A keyless identity clusters accept: Go regular expressions for the OIDC issuer and the certificate subject. */
 export interface IdentityMatch {
@@ -18,6 +21,12 @@ export interface IdentityMatch {
 export type VerifyPolicy =
   | { readonly kind: 'key'; readonly keys: readonly KeyObject[] }
   | { readonly kind: 'keyless'; readonly identities: readonly IdentityMatch[]; readonly trustedRoot: unknown };
+
+/**
+ * Which signatures a verifier reads, as the cluster's Flux version does: Flux v2.8 and newer read Sigstore bundles
+ * (and the cosign v2 `.sig` tag only when there is no bundle); older Flux reads the `.sig` tag alone.
+ */
+export type SignatureFormats = 'bundles' | 'legacy-sig';
 
 /** A verified artifact. */
 export interface VerifiedArtifact {
@@ -31,57 +40,98 @@ export interface VerifiedArtifact {
   readonly warnings: readonly string[];
 }
 
+/** What checking one digest against a policy found. */
+export type SignatureCheck =
+  | { readonly verified: true; readonly artifact: VerifiedArtifact }
+  | {
+    readonly verified: false;
+    /** `oci://<host>/<repository>@<digest>`. */
+    readonly location: string;
+    readonly digest: string;
+    /** Why nothing verifies, with each signature's reason. */
+    readonly reason: string;
+    /** Who signed the signatures found (a key's hint, or a certificate's subject and issuer); none when unsigned. */
+    readonly found: readonly string[];
+  };
+
 /**
- * Verifies an artifact as Flux's source-controller (v2.8 and newer) does: it resolves the digest, lists the digest's
- * referrers (the Referrers API, else the `sha256-<hex>` fallback index tag) and, when any Sigstore bundle is there,
- * uses bundles only: a DSSE envelope whose in-toto statement names the digest, signed by one of the keys (a signature
- * with a keyid is skipped, as Flux's verifier skips it) or by a certificate of the accepted identity under the trusted
- * root. With no bundle it reads the cosign v2 `sha256-<hex>.sig` tag (keys only). Throws a {@link SigningError} that
- * says why each candidate was refused.
+ * Checks the signatures of a digest as Flux's source-controller does, reading only: with `formats` `bundles` (Flux
+ * v2.8 and newer) it lists the digest's referrers (the Referrers API, else the `sha256-<hex>` fallback index tag)
+ * and, when any Sigstore bundle is there, uses bundles only: a DSSE envelope whose in-toto statement names the
+ * digest, signed by one of the keys (a signature with a keyid is skipped, as Flux's verifier skips it) or by a
+ * certificate of the accepted identity under the trusted root. With no bundle, or with `legacy-sig` (older Flux), it
+ * reads the cosign v2 `sha256-<hex>.sig` tag (keys only). The result says who signed what it found.
+ */
+export async function checkSignatures(
+  repo: RegistryRepository, digest: string, policy: VerifyPolicy, formats: SignatureFormats = 'bundles',
+): Promise<SignatureCheck> {
+  const location = `${repo.location}@${digest}`;
+  const refuse = (reason: string, found: readonly string[] = []): SignatureCheck => ({ verified: false, location, digest, reason, found });
+  const sign = `flux-fleet sign ${repo.location.slice('oci://'.length)}@${digest}`;
+  if (formats === 'bundles') {
+    const { referrers, via } = await listReferrers(repo, digest);
+    const bundles = referrers.filter((r) => isBundleV03Plus(r.artifactType));
+    if (bundles.length > 0) {
+      if (policy.kind === 'keyless' && policy.identities.length !== 1) {
+        return refuse(`${location}: unsupported: multiple identities; Flux verifies a bundle against exactly one matchOIDCIdentity entry, and ${policy.identities.length} were given: declare one signing identity per source`);
+      }
+      const reasons: string[] = [];
+      const found: string[] = [];
+      for (const r of bundles) {
+        const where = `bundle ${r.digest.slice(0, 19)}`;
+        try {
+          const bytes = await readBundleBytes(repo, r);
+          if (!bytes) {
+            reasons.push(`${where}: the referrer holds no bundle layer`);
+            continue;
+          }
+          const bundle = parseBundle(bytes, where);
+          const result = checkBundle(bundle, digest, policy, where);
+          if (typeof result !== 'string') return { verified: true, artifact: { location, digest, via: 'bundle', signer: result.signer, warnings: [] } };
+          reasons.push(result);
+          found.push(signerOf(bundle));
+        } catch (e) {
+          if (!(e instanceof SigningError)) throw e;
+          reasons.push(e.message);
+        }
+      }
+      const from = via === 'referrers-api' ? 'Referrers API' : `fallback tag ${fallbackTag(digest)}`;
+      return refuse(`${location}: no Sigstore bundle among its referrers (${from}) verifies:\n${reasons.map((x) => `  - ${x}`).join('\n')}`, [...new Set(found)]);
+    }
+    if (policy.kind === 'keyless') {
+      return refuse(`${location} has no Sigstore bundle among its referrers (neither the Referrers API nor the fallback tag ${fallbackTag(digest)} lists one), so Flux would find no signature: sign it (${sign})`);
+    }
+  } else if (policy.kind === 'keyless') {
+    return refuse(`${location}: the cluster's Flux (older than v2.8) reads only cosign v2 ${legacySigTag(digest)} signatures, which keyless signing never writes; move the cluster to Flux v2.8 or newer`);
+  }
+  const legacy = await verifyLegacySignatures(repo, digest, policy.keys);
+  if (legacy.verified) {
+    const warnings = [LEGACY_SIG_WARNING];
+    if (legacy.namesOtherDigest) warnings.push(`the .sig payload that verifies names another digest than ${digest}: Flux accepts it anyway; sign this digest with a bundle`);
+    return { verified: true, artifact: { location, digest, via: 'legacy-sig', signer: 'the key', warnings } };
+  }
+  if (legacy.found) {
+    return refuse(`${location}: its ${legacySigTag(digest)} signatures do not verify with the given key (wrong key?)${formats === 'bundles' ? ', and it has no Sigstore bundle' : ''}`, ['a cosign .sig signature by another key']);
+  }
+  if (formats === 'legacy-sig') {
+    return refuse(`${location} has no ${legacySigTag(digest)} signature, the only kind the cluster's Flux (older than v2.8) reads; sign it with --legacy-sig (${sign} --key <key> --legacy-sig)`);
+  }
+  return refuse(`${location} is not signed: no Sigstore bundle among its referrers (neither the Referrers API nor the fallback tag ${fallbackTag(digest)}) and no ${legacySigTag(digest)} tag; sign it (${sign})`);
+}
+
+/**
+ * Verifies an artifact as Flux's source-controller (v2.8 and newer) does (see {@link checkSignatures}): it resolves
+ * the reference to its digest and checks that digest's signatures. Throws a {@link SigningError} that says why each
+ * candidate was refused.
  */
 export async function verifyArtifact(target: SignTarget, policy: VerifyPolicy): Promise<VerifiedArtifact> {
   const repo = target.repository;
   const m = await repo.fetchManifest(target.reference);
   const named = `${repo.location}${target.reference.startsWith('sha256:') ? '@' : ':'}${target.reference}`;
   if (!m) throw new SigningError(`${named} does not exist`);
-  const digest = m.digest;
-  const location = `${repo.location}@${digest}`;
-  const { referrers, via } = await listReferrers(repo, digest);
-  const bundles = referrers.filter((r) => isBundleV03Plus(r.artifactType));
-  if (bundles.length > 0) {
-    if (policy.kind === 'keyless' && policy.identities.length !== 1) {
-      throw new SigningError(`${location}: unsupported: multiple identities; Flux verifies a bundle against exactly one matchOIDCIdentity entry, and ${policy.identities.length} were given: declare one signing identity per source`);
-    }
-    const reasons: string[] = [];
-    for (const r of bundles) {
-      const where = `bundle ${r.digest.slice(0, 19)}`;
-      try {
-        const bytes = await readBundleBytes(repo, r);
-        if (!bytes) {
-          reasons.push(`${where}: the referrer holds no bundle layer`);
-          continue;
-        }
-        const result = checkBundle(parseBundle(bytes, where), digest, policy, where);
-        if (typeof result === 'string') reasons.push(result);
-        else return { location, digest, via: 'bundle', signer: result.signer, warnings: [] };
-      } catch (e) {
-        if (!(e instanceof SigningError)) throw e;
-        reasons.push(e.message);
-      }
-    }
-    throw new SigningError(`${location}: no Sigstore bundle among its referrers (${via === 'referrers-api' ? 'Referrers API' : `fallback tag ${fallbackTag(digest)}`}) verifies:\n${reasons.map((x) => `  - ${x}`).join('\n')}`);
-  }
-  if (policy.kind === 'keyless') {
-    throw new SigningError(`${location} has no Sigstore bundle among its referrers (neither the Referrers API nor the fallback tag ${fallbackTag(digest)} lists one), so Flux would find no signature: sign it (flux-fleet sign ${repo.location.slice('oci://'.length)}@${digest})`);
-  }
-  const legacy = await verifyLegacySignatures(repo, digest, policy.keys);
-  if (legacy.verified) {
-    const warnings = [LEGACY_SIG_WARNING];
-    if (legacy.namesOtherDigest) warnings.push(`the .sig payload that verifies names another digest than ${digest}: Flux accepts it anyway; sign this digest with a bundle`);
-    return { location, digest, via: 'legacy-sig', signer: 'the key', warnings };
-  }
-  if (legacy.found) throw new SigningError(`${location}: its ${legacySigTag(digest)} signatures do not verify with the given key (wrong key?), and it has no Sigstore bundle`);
-  throw new SigningError(`${location} is not signed: no Sigstore bundle among its referrers (neither the Referrers API nor the fallback tag ${fallbackTag(digest)}) and no ${legacySigTag(digest)} tag; sign it (flux-fleet sign ${repo.location.slice('oci://'.length)}@${digest})`);
+  const result = await checkSignatures(repo, m.digest, policy);
+  if (!result.verified) throw new SigningError(result.reason);
+  return result.artifact;
 }
 
 /** Whether a referrer's artifactType is a Sigstore bundle of v0.3 or newer (what Flux reads). */
@@ -91,6 +141,26 @@ export function isBundleV03Plus(artifactType: string | undefined): boolean {
   const major = Number(m[1] ?? m[3]);
   const minor = Number(m[2] ?? m[4]);
   return major > 0 || minor >= 3;
+}
+
+/** Who made a bundle, for messages: a certificate's subject and issuer, or a public key's hint. */
+export function signerOf(bundle: SigstoreBundleJson): string {
+  const m = bundle.verificationMaterial;
+  const raw = m.certificate?.rawBytes ?? m.x509CertificateChain?.certificates[0]?.rawBytes;
+  if (raw) {
+    try {
+      const cert = X509Certificate.parse(Buffer.from(raw, 'base64'));
+      return `keyless ${cert.subjectAltName ?? '(no identity)'} (issuer ${fulcioIssuer(cert) ?? 'unknown'})`;
+    } catch {
+      return 'a certificate that cannot be read';
+    }
+  }
+  return m.publicKey?.hint ? `the key with hint ${m.publicKey.hint}` : 'a key without hint';
+}
+
+/** A key for messages: its hint, as a bundle it signs carries it. */
+export function describeKey(key: KeyObject): string {
+  return `the key with hint ${publicKeyHint(key)}`;
 }
 
 /** Checks one bundle; a string says why it does not verify. */

@@ -1,9 +1,12 @@
 /** The options several commands share (registries, folders, values), and how they are read. */
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from './args.js';
-import { clusterArtifactsFromTree, DeliveryError, wholeTreeArtifact, type DeliveryArtifact } from '../../delivery/artifacts.js';
 import { Destinations, type DestinationOptions } from '../../delivery/destinations.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../delivery/oci/auth.js';
+import type { VerificationMaterialOptions } from '../../delivery/release/verification.js';
+import { publicSigstoreRoot } from '../../delivery/signing/trusted-root.js';
 import { readReleaseManifest, ReleaseManifestError, type ReleaseManifest } from '../../output/release-manifest.js';
 
 /** The options every command that reaches registries takes. */
@@ -73,23 +76,6 @@ export function listOption(args: ParsedArgs, name: string): string[] | undefined
   return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-/** The artifacts of a tree folder: one per cluster, or the whole tree with `--whole-tree`. */
-export async function treeArtifacts(args: ParsedArgs, io: CliIo, command: string): Promise<{ artifacts: DeliveryArtifact[]; whole: boolean }> {
-  if (args.positionals.length !== 1) {
-    throw new UsageError(args.positionals.length === 0 ? `${command} needs the synthesized folder: flux-fleet ${command} <dir>` : `${command} takes one folder, got ${args.positionals.length}`);
-  }
-  const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
-  let clusters: DeliveryArtifact[];
-  try {
-    clusters = await clusterArtifactsFromTree(dir);
-  } catch (e) {
-    if (e instanceof DeliveryError) throw new UsageError(`cannot ${command} ${JSON.stringify(args.positionals[0])}: ${e.message}`);
-    throw e;
-  }
-  if (!args.options.has('whole-tree')) return { artifacts: clusters, whole: false };
-  return { artifacts: [wholeTreeArtifact(clusters, { path: stringOption(args, 'whole-tree-path') })], whole: true };
-}
-
 /** Where artifacts go: the registries with `--registry`, else an OCI image layout folder. */
 export function destinationsOf(args: ParsedArgs, io: CliIo): Destinations {
   const options = registryOptions(args, io);
@@ -112,4 +98,86 @@ export async function releaseOf(args: ParsedArgs, io: CliIo, command: string): P
     if (e instanceof ReleaseManifestError) throw new UsageError(`cannot ${command} ${JSON.stringify(args.positionals[0])}: ${e.message}`);
     throw e;
   }
+}
+
+/** The options of every command that checks signatures as the clusters do (verify-release, push, promote). */
+export const VERIFICATION_OPTIONS: Record<string, OptionSpec> = {
+  'public-key': { value: true },
+  'trusted-root': { value: true },
+  'refresh-sigstore-root': {},
+};
+
+/** Their help lines. */
+export const VERIFICATION_OPTIONS_HELP = `  --public-key <secret>=<file>[,...]
+                                  The public keys (cosign.pub) of a Secret the clusters verify with that is not
+                                  in the tree (default: each source's Secret as the tree holds it)
+  --trusted-root [<secret>=]<file>[,...]
+                                  A Sigstore trusted_root.json: for a trustedRootSecretRef Secret not in the tree,
+                                  or, without <secret>=, the root that stands for the public Sigstore instance
+                                  (default: the one @sigstore/tuf embeds; nothing is read from the network)
+  --refresh-sigstore-root         Fetch the public Sigstore instance's current root through TUF (network), falling
+                                  back to the embedded one`;
+
+/** The text of a file an option names, relative to the command's folder; a usage error naming the option when unreadable. */
+export async function readOptionFile(io: CliIo, file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(resolve(io.cwd ?? process.cwd(), file), 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${flag} ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The verification material the command line gives (files read, roots parsed). */
+export async function verificationMaterialOf(args: ParsedArgs, io: CliIo): Promise<VerificationMaterialOptions> {
+  const read = (file: string, flag: string) => readOptionFile(io, file, flag);
+  const publicKeys: Record<string, string[]> = {};
+  for (const pair of listOption(args, 'public-key') ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--public-key ${JSON.stringify(pair)} is not <secret>=<file>; name the Secret the clusters read the key from, e.g. --public-key cosign-pub=cosign.pub`);
+    (publicKeys[pair.slice(0, eq)] ??= []).push(await read(pair.slice(eq + 1), '--public-key'));
+  }
+  const trustedRoots: Record<string, unknown> = {};
+  let publicTrustedRoot: unknown;
+  for (const item of listOption(args, 'trusted-root') ?? []) {
+    const eq = item.indexOf('=');
+    const file = eq > 0 ? item.slice(eq + 1) : item;
+    let root: unknown;
+    try {
+      root = JSON.parse(await read(file, '--trusted-root'));
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`--trusted-root ${file} is not JSON`);
+    }
+    if (eq > 0) trustedRoots[item.slice(0, eq)] = root;
+    else publicTrustedRoot = root;
+  }
+  if (publicTrustedRoot === undefined && args.options.has('refresh-sigstore-root')) {
+    publicTrustedRoot = await publicSigstoreRoot({
+      refreshCache: join(homedir(), '.cache', 'flux-fleet', 'sigstore-tuf'),
+      onFallback: (reason) => io.stderr.write(`warning: cannot refresh the public Sigstore root (${reason}); using the one @sigstore/tuf embeds\n`),
+    });
+  }
+  return {
+    ...(Object.keys(publicKeys).length > 0 ? { publicKeys } : {}),
+    ...(Object.keys(trustedRoots).length > 0 ? { trustedRoots } : {}),
+    ...(publicTrustedRoot !== undefined ? { publicTrustedRoot } : {}),
+  };
+}
+
+/** The options of commands that move followed tags under an environment's lease. */
+export const LEASE_OPTIONS: Record<string, OptionSpec> = {
+  'lease-settle': { value: true },
+  'lease-ttl': { value: true },
+};
+
+/** Their help lines. */
+export const LEASE_OPTIONS_HELP = `  --lease-settle <ms>             How long a new lease record must stay in the registry before it counts as taken
+                                  (default: 2000; raise it for a registry slower to apply a write)
+  --lease-ttl <seconds>           How long the lease holds unless released (default: 600)`;
+
+/** The lease options given. */
+export function leaseOptionsOf(args: ParsedArgs): { settleMs?: number; ttlMs?: number } {
+  const settle = numberOption(args, 'lease-settle', 1);
+  const ttl = numberOption(args, 'lease-ttl', 10);
+  return { ...(settle !== undefined ? { settleMs: settle } : {}), ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}) };
 }

@@ -30,7 +30,6 @@ const aliases = (): string[] => ['--host-alias', `${EU}=${eu.host},${US}=${us.ho
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flux-fleet-sign-cli-'));
-  buildApp(join(dir, 'dist')).synth();
   [eu, us, sigstore] = await Promise.all([TestRegistry.start(), TestRegistry.start(), FakeSigstore.start()]);
   process.env.COSIGN_PASSWORD = 'fleet password';
 }, 120_000);
@@ -55,26 +54,32 @@ describe('flux-fleet keygen, push --sign, verify', () => {
     expect(again.stderr).toContain('cosign.key exists; keygen overwrites no key');
   });
 
-  test('push --sign signs every cluster\'s artifact in its region; verify accepts each with the key', async () => {
+  test('push --sign signs what the clusters that verify the key pull, in each region, and leaves the rest for its own signer; verify accepts each with the key', async () => {
+    // GIVEN the example fleet, whose staging verifies this key (production verifies the release workflow on v* tags)
+    buildApp(join(dir, 'dist'), undefined, { fleetKey: readFileSync(join(dir, 'cosign.pub'), 'utf8') }).synth();
     // WHEN
     const push = await cli(['push', 'dist', '--registry', '--progress', 'plain', '--revision', `main@sha1:${'a'.repeat(40)}`, '--source', 'https://github.com/acme/fleet', '--concurrency', '1',
-      '--sign', '--key', 'cosign.key', ...aliases()]);
+      '--hold-tags', '--sign', '--key', 'cosign.key', ...aliases()]);
     // THEN
-    expect([push.code, push.stderr]).toStrictEqual([EXIT.ok, '']);
+    expect(push.code).toBe(EXIT.ok);
     const signed = push.stdout.split('\n').filter((l) => l.startsWith('signed '));
-    // the infra component in each of the three regions, then each cluster's candidate
+    // the infra component in the regions staging uses, then each staging cluster's candidate
     expect(signed.map((l) => l.split(' ')[1].replace(/@sha256:[0-9a-f]{64}/, ''))).toStrictEqual([
-      `oci://${AP}/fleet/infra`, `oci://${EU}/fleet/infra`, `oci://${US}/fleet/infra`,
-      `oci://${AP}/fleet/clusters/prod-ap-1`, `oci://${EU}/fleet/clusters/prod-eu-1`, `oci://${US}/fleet/clusters/prod-us-1`,
+      `oci://${EU}/fleet/infra`, `oci://${US}/fleet/infra`,
       `oci://${EU}/fleet/clusters/stg-eu-1`, `oci://${EU}/fleet/clusters/stg-eu-2`, `oci://${US}/fleet/clusters/stg-us-1`,
     ]);
+    // production's artifacts are left for the signer production verifies, and said so
+    expect(push.stderr.trim().split('\n').map((l) => l.replace(/@sha256:[0-9a-f]{64}/, '').replace(/ \(its clusters accept .*\)$/, ''))).toStrictEqual([
+      `not signed by this signer (no cluster pulling it accepts it): oci://${AP}/fleet/clusters/prod-ap-1`,
+      `not signed by this signer (no cluster pulling it accepts it): oci://${AP}/fleet/infra`,
+      `not signed by this signer (no cluster pulling it accepts it): oci://${EU}/fleet/clusters/prod-eu-1`,
+      `not signed by this signer (no cluster pulling it accepts it): oci://${US}/fleet/clusters/prod-us-1`,
+    ]);
+    expect(push.stderr).toContain('(its clusters accept keyless subject ^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/tags/v[^@]+$');
     pushed = signed.map((l) => l.split(' ')[1]).filter((ref) => ref.includes('/clusters/'));
     const verify = await cli(['verify', ...pushed, '--key', 'cosign.pub', ...aliases()]);
     expect(verify.code).toBe(EXIT.ok);
     expect(verify.stdout.split('\n').filter(Boolean).map((l) => l.replace(/@sha256:[0-9a-f]{64}/, '@<digest>'))).toStrictEqual([
-      `verified oci://${AP}/fleet/clusters/prod-ap-1@<digest> (Sigstore bundle, signed by the key)`,
-      `verified oci://${EU}/fleet/clusters/prod-eu-1@<digest> (Sigstore bundle, signed by the key)`,
-      `verified oci://${US}/fleet/clusters/prod-us-1@<digest> (Sigstore bundle, signed by the key)`,
       `verified oci://${EU}/fleet/clusters/stg-eu-1@<digest> (Sigstore bundle, signed by the key)`,
       `verified oci://${EU}/fleet/clusters/stg-eu-2@<digest> (Sigstore bundle, signed by the key)`,
       `verified oci://${US}/fleet/clusters/stg-us-1@<digest> (Sigstore bundle, signed by the key)`,
@@ -115,10 +120,10 @@ describe('flux-fleet keygen, push --sign, verify', () => {
   });
 });
 
-describe('the generated workflow\'s signing step', () => {
+describe('flux-fleet sign of the digests push lists', () => {
   test('signs the references push writes to --digests-file, as xargs passes them', async () => {
-    // GIVEN: a push that lists its digests, as the workflow's push step does
-    const push = await cli(['push', 'dist', '--registry', '--progress', 'plain', '--tag', 'workflow-run', '--digests-file', 'digests.txt', ...aliases()]);
+    // GIVEN: a push that lists its digests
+    const push = await cli(['push', 'dist', '--registry', '--progress', 'plain', '--revision', `main@sha1:${'b'.repeat(40)}`, '--hold-tags', '--digests-file', 'digests.txt', ...aliases()]);
     const refs = readFileSync(join(dir, 'digests.txt'), 'utf8').trim().split('\n').filter((l) => /\/clusters\/stg-/.test(l));
     writeFileSync(join(dir, 'other.key'), encryptPrivateKey(generateSigningKey().privateKey, 'fleet password'));
     // WHEN: grep -E '/clusters/(stg-eu-1|stg-eu-2|stg-us-1)@' digests.txt | xargs npx flux-fleet sign --key other.key
@@ -135,7 +140,7 @@ describe('flux-fleet sign and verify keyless', () => {
   test('signs with an identity token through Fulcio and Rekor; verify checks the identity under the trusted root', async () => {
     // GIVEN
     writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.trustedRoot));
-    const ref = pushed[3];
+    const ref = pushed[2];
     // WHEN
     const sign = await cli(['sign', ref, '--identity-token', sigstore.token(MAIN, ISSUER), '--fulcio-url', sigstore.url, '--rekor-url', sigstore.url, ...aliases()]);
     const good = await cli(['verify', ref, '--certificate-identity', MAIN, '--certificate-oidc-issuer', ISSUER, '--trusted-root', 'trusted_root.json', ...aliases()]);
@@ -150,7 +155,7 @@ describe('flux-fleet sign and verify keyless', () => {
 
   test('fails when an identity regexp is not anchored', async () => {
     // WHEN
-    const verify = await cli(['verify', pushed[3], '--certificate-identity-regexp', 'acme/fleet', '--certificate-oidc-issuer', ISSUER, '--trusted-root', 'trusted_root.json']);
+    const verify = await cli(['verify', pushed[2], '--certificate-identity-regexp', 'acme/fleet', '--certificate-oidc-issuer', ISSUER, '--trusted-root', 'trusted_root.json']);
     // THEN
     expect(verify.code).toBe(EXIT.usage);
     expect(verify.stderr).toContain('--certificate-identity-regexp "acme/fleet" is not anchored');

@@ -145,7 +145,7 @@ describe('fleet.html\'s details and component arrows in headless Chromium', () =
       return [...table.matchAll(/<tr>(<th scope="row">[^<]*<\/th>(?:<td>[^<]*<\/td>)+)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((c) => c[1].replace(/&#39;/g, '\'')));
     };
     expect(rows('flux-details').filter((r) => ['stg-eu-2', 'prod-eu-1'].includes(r[0]))).toStrictEqual([
-      ['stg-eu-2', 'staging', '2.10.x', 'plain Flux', 'GitHub Actions acme/fleet release.yaml on refs/heads/main'],
+      ['stg-eu-2', 'staging', '2.10.x', 'plain Flux', 'cosign key (Secret fleet-cosign)'],
       ['prod-eu-1', 'production', '2.9.x', 'Flux Operator', 'GitHub Actions acme/fleet release.yaml on refs/tags/v*'],
     ]);
     expect(rows('chart-versions')).toStrictEqual([['podinfo', '6.x', '6.7.0']]);

@@ -34,7 +34,7 @@ describe('the picture of the example fleet', () => {
     const all = ['infra-controllers', 'infra-configs', 'podinfo'];
     const staging = [...all, 'smoke-tests'];
     const operator = { version: '2.9.x', bootstrap: 'operator' };
-    const MAIN = 'GitHub Actions acme/fleet release.yaml on refs/heads/main';
+    const STAGING_KEY = 'cosign key (Secret fleet-cosign)';
     const TAGS = 'GitHub Actions acme/fleet release.yaml on refs/tags/v*';
     expect(picture).toStrictEqual({
       name: 'acme',
@@ -43,9 +43,9 @@ describe('the picture of the example fleet', () => {
         { name: 'production', channel: 'stable', production: true },
       ],
       clusters: [
-        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging, flux: operator, signer: MAIN },
-        { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', wave: undefined, channel: 'latest', registry: ecr('us-east-1'), labels: {}, components: staging, flux: operator, signer: MAIN },
-        { name: 'stg-eu-2', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging, flux: { version: '2.10.x', bootstrap: 'plain' }, signer: MAIN },
+        { name: 'stg-eu-1', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging, flux: operator, signer: STAGING_KEY },
+        { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', wave: undefined, channel: 'latest', registry: ecr('us-east-1'), labels: {}, components: staging, flux: operator, signer: STAGING_KEY },
+        { name: 'stg-eu-2', environment: 'staging', region: 'eu-west-1', wave: undefined, channel: 'latest', registry: ecr('eu-west-1'), labels: {}, components: staging, flux: { version: '2.10.x', bootstrap: 'plain' }, signer: STAGING_KEY },
         { name: 'prod-eu-1', environment: 'production', region: 'eu-west-1', wave: 1, channel: 'stable-wave-1', registry: ecr('eu-west-1'), labels: {}, components: [...all, 'web-shop'], flux: operator, signer: TAGS },
         { name: 'prod-us-1', environment: 'production', region: 'us-east-1', wave: 2, channel: 'stable-wave-2', registry: ecr('us-east-1'), labels: {}, components: [...all, 'web-shop'], flux: operator, signer: TAGS },
         { name: 'prod-ap-1', environment: 'production', region: 'ap-southeast-1', wave: 2, channel: 'stable-wave-2', registry: ecr('ap-southeast-1'), labels: { tier: 'edge' }, components: [...all, 'web-shop'], flux: operator, signer: TAGS },

@@ -1,6 +1,6 @@
 import { Destinations } from '../../../delivery/destinations.js';
 import { mirrorRelease } from '../../../delivery/mirror.js';
-import { fleetRegistryHosts } from '../../../delivery/release.js';
+import { fleetRegistryHosts } from '../../../delivery/release/hosts.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
 import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, releaseOf, stringOption } from '../options.js';

@@ -1,32 +1,38 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { printSigned, signerOptionsOf, signPushedFromArgs, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from './signer-options.js';
-import { pushArtifacts, type PushEvent, type PushedTarget } from '../../../delivery/push.js';
-import { pushRelease, type ReleasePushReport } from '../../../delivery/release-push.js';
-import { resolveRevision } from '../../../delivery/revision.js';
-import { signPushed } from '../../../delivery/signing/sign-pushed.js';
+import { printSigned, pushSigningOf, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from './signer-options.js';
+import { pushRelease, type PushEvent, type PushedTarget, type ReleasePushReport } from '../../../delivery/release/push.js';
+import { resolveRevision } from '../../../delivery/release/revision.js';
 import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { ERROR_CODES, FluxFleetError } from '../../../flux/core/errors.js';
 import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
+import type { ReleaseManifest } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
-import { destinationsOf, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption, treeArtifacts } from '../options.js';
+import {
+  destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
+  verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
+} from '../options.js';
 
 const PUSH_USAGE = `Usage: flux-fleet push <dir> [--registry | --layout <folder>] [options]
 
 Pushes the release the synthesized tree in <dir> describes (its release.json), to the registry of every region that
 uses each piece, in this order:
-  1. each component artifact (artifacts/<name>/) under its content tag, content-<hex of its digest>, refused when the
-     folder no longer packs to the digest in release.json (the clusters pin that digest);
-  2. each cluster's config (clusters/<cluster>/) under the candidate tag rev-<revision>;
-  3. only when all of that succeeded: the tag each cluster follows, for the environments that deploy on push
-     (staging). Production's tags never move on push: "flux-fleet promote" moves them, wave by wave.
+  1. checks that no cluster's candidate rev-<revision> already points at another digest (a candidate never changes:
+     refused, naming both digests, unless --replace-candidate), and that every component folder still packs to the
+     digest in release.json (the clusters pin that digest);
+  2. each component artifact (artifacts/<name>/) under its content tag, content-<hex of its digest>;
+  3. each cluster's config (clusters/<cluster>/) under the candidate tag rev-<revision>;
+  4. with --sign, signs what it pushed, each artifact only for a signer that a cluster pulling it accepts;
+  5. only when all of that succeeded, for the environments that deploy on push (staging), under each environment's
+     lease: refuses a revision the environment moved past (unless --allow-older), checks that every cluster would
+     accept its candidate (it verifies with the cluster's identity, and every source it pins resolves in its region
+     and verifies), and moves the tags. Production's tags never move on push: "flux-fleet promote" moves them.
 Unchanged blobs are not sent again; tags are set last, so a failed push leaves no tag pointing at missing content.
 
-With --tag (or --whole-tree), it pushes instead each cluster's folder under exactly the tags given, as told.
-
 Options:
-  --registry                      Push to the registries (default: an OCI image layout folder)
+  --registry                      Push to the registries (default: an OCI image layout folder, where no signature
+                                  is made or checked: a layout holds none)
   --layout <folder>               The OCI image layout folder (default: oci-layout); one layout per repository,
                                   at <folder>/<host>/<repository>
   --revision <rev>                The revision: a commit, or <branch>@sha1:<commit> (default: $GITHUB_SHA on
@@ -36,19 +42,23 @@ Options:
                                   else 1970-01-01T00:00:00Z, so that the same tree gives the same digest)
   --dry-run                       Pack and check everything, print what would be pushed and which tags would move
   --hold-tags                     Push the components and candidates, but move no tag, not even staging's (for a run
-                                  whose signer staging does not verify, e.g. a release-tag run)
-  --tag <tag>[,...]               Push each cluster's folder under these tags only (no release.json needed)
-  --whole-tree                    One artifact holding every cluster's folder, to each region's registry
-  --whole-tree-path <path>        Its repository beside clusters/ (default: fleet); its tag is --tag (default: latest)
+                                  whose signer staging does not verify, or to restore a missing candidate)
+  --environment <env>[,...]       Move the tags of these environments only (each deploying on push), holding the
+                                  others: for a run whose signer only they verify
+  --replace-candidate             Replace candidates rev-<revision> that point at another digest (promotion then
+                                  ships the new ones): only when that is what you mean
+  --allow-older                   Move staging's tags even to a revision older than the one they hold (a rollback)
   --concurrency <n>               Artifacts pushed at once (default: 4)
-  --digests-file <file>           Write <host>/<repository>@<digest> of each pushed artifact, a line each (for signing)
+  --digests-file <file>           Write <host>/<repository>@<digest> of each pushed artifact, a line each
   --progress auto|tty|plain       A live display on a terminal, or a line per artifact (default: auto; plain in CI)
   --format text|json              How to print the result (default: text)
 ${SIGN_ON_PUSH_HELP}
+${LEASE_OPTIONS_HELP}
+${VERIFICATION_OPTIONS_HELP}
 ${REGISTRY_OPTIONS_HELP}
   -h, --help                      Show this help
 
-Exit codes: 0 all pushed, 1 some push failed, 2 usage error.
+Exit codes: 0 all pushed (and the tags moved), 1 some push failed or was refused, 2 usage error.
 `;
 
 /** `flux-fleet push <dir>`: packs and pushes every cluster's artifact. */
@@ -63,9 +73,6 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     'help': {},
     'registry': {},
     'layout': { value: true },
-    'tag': { value: true },
-    'whole-tree': {},
-    'whole-tree-path': { value: true },
     'source': { value: true },
     'revision': { value: true },
     'created': { value: true },
@@ -75,62 +82,18 @@ async function push(argv: readonly string[], io: CliIo): Promise<number> {
     'format': { value: true },
     'dry-run': {},
     'hold-tags': {},
+    'environment': { value: true },
+    'replace-candidate': {},
+    'allow-older': {},
     ...SIGN_ON_PUSH_OPTIONS,
+    ...LEASE_OPTIONS,
+    ...VERIFICATION_OPTIONS,
   });
   if (args.options.has('help')) {
     io.stdout.write(PUSH_USAGE);
     return EXIT.ok;
   }
-  if (!args.options.has('tag') && !args.options.has('whole-tree')) return pushReleaseRun(args, io);
-  if (args.options.has('dry-run')) throw new UsageError('--dry-run is for the push of a release; drop --tag and --whole-tree');
-  if (args.options.has('hold-tags')) throw new UsageError('--hold-tags is for the push of a release; drop --tag and --whole-tree');
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
-  const progressMode = stringOption(args, 'progress') ?? 'auto';
-  if (!['auto', 'tty', 'plain'].includes(progressMode)) throw new UsageError(`--progress ${JSON.stringify(progressMode)} is not a mode; use auto, tty or plain`);
-  const concurrency = numberOption(args, 'concurrency', 1) ?? 4;
-  const { artifacts, whole } = await treeArtifacts(args, io, 'push');
-  let tags = listOption(args, 'tag');
-  if (whole && tags === undefined) tags = ['latest'];
-  const metadata = metadataOf(args);
-  warnUnknownAnnotations(metadata, io);
-  const destinations = destinationsOf(args, io);
-  const live = format === 'text' && (progressMode === 'tty' || (progressMode === 'auto' && (io.stdout as { isTTY?: boolean }).isTTY === true && !process.env.CI));
-  const display = live ? new LiveDisplay(io) : undefined;
-  let report;
-  try {
-    report = await pushArtifacts(artifacts, {
-      destinations,
-      metadata,
-      tags,
-      concurrency,
-      onEvent: (e) => {
-        if (display) display.update(e);
-        else if (format === 'text') plainEvent(e, io);
-      },
-    });
-  } catch (e) {
-    destinations.close();
-    throw new UsageError(`cannot push: ${(e as Error).message}`);
-  }
-  display?.finish();
-  const signFailed = await signPushedFromArgs(args, io, report.pushed, destinations);
-  destinations.close();
-
-  const digestsFile = stringOption(args, 'digests-file');
-  if (digestsFile !== undefined) {
-    const lines = report.pushed.filter((p) => p.location.startsWith('oci://')).map((p) => `${p.location.slice('oci://'.length)}@${p.digest}`);
-    await writeFile(resolve(io.cwd ?? process.cwd(), digestsFile), lines.length > 0 ? `${lines.join('\n')}\n` : '');
-  }
-  if (format === 'json') {
-    io.stdout.write(`${JSON.stringify({
-      pushed: report.pushed,
-      failed: report.failed.map((f) => ({ artifact: f.artifact, location: f.location, error: f.error.message })),
-    }, null, 2)}\n`);
-  } else {
-    io.stdout.write(summary(report.pushed, report.failed.length, destinations.isLayout ? destinations.options.layout : undefined));
-  }
-  return report.failed.length === 0 && !signFailed ? EXIT.ok : EXIT.errors;
+  return pushReleaseRun(args, io);
 }
 
 /** The annotations: flags first, then GitHub Actions' environment, then SOURCE_DATE_EPOCH for the time. */
@@ -156,14 +119,9 @@ function blobsText(r: PushedTarget): string {
   return `blobs: ${parts.join(', ')}`;
 }
 
-/** Which tags moved to the digest, and which pointed at it already. */
+/** The tag the artifact got, or already had. */
 function tagsText(r: PushedTarget): string {
-  const moved = r.movedTags ?? r.tags;
-  const unchanged = r.tags.filter((t) => !moved.includes(t));
-  const parts = [];
-  if (moved.length > 0) parts.push(`tag${moved.length === 1 ? '' : 's'} moved: ${moved.join(', ')}`);
-  if (unchanged.length > 0) parts.push(`already there: ${unchanged.join(', ')}`);
-  return parts.join('; ');
+  return r.uploaded + r.mounted > 0 || r.existing < 2 ? `tag ${r.tags.join(', ')}` : `already tagged ${r.tags.join(', ')}`;
 }
 
 function plainEvent(e: PushEvent, io: CliIo): void {
@@ -172,13 +130,6 @@ function plainEvent(e: PushEvent, io: CliIo): void {
   } else if (e.type === 'failed') {
     io.stderr.write(`failed ${e.artifact} ${e.location}: ${e.error.message}\n`);
   }
-}
-
-function summary(pushed: readonly PushedTarget[], failed: number, layout: string | undefined): string {
-  const sum = (k: 'uploaded' | 'mounted' | 'existing' | 'bytesUploaded') => pushed.reduce((n, p) => n + p[k], 0);
-  const where = layout !== undefined ? ` to the OCI layout ${layout}` : '';
-  const line = `${pushed.length} artifact${pushed.length === 1 ? '' : 's'} pushed${where}; blobs: ${sum('uploaded')} uploaded (${formatSize(sum('bytesUploaded'))}), ${sum('mounted')} mounted, ${sum('existing')} unchanged`;
-  return failed > 0 ? `${line}\n${failed} failed; no tag was set for them\n` : `${line}\n`;
 }
 
 /** A display that redraws one line per artifact on a terminal. */
@@ -244,7 +195,7 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
     if (!(e instanceof ReleaseManifestError)) throw e;
     const hasClusters = await stat(join(dir, 'clusters')).then((s) => s.isDirectory(), () => false);
     throw new UsageError(`cannot push ${JSON.stringify(args.positionals[0])}: ${e.message}${hasClusters && e.message.includes('does not exist')
-      ? '; to push each cluster\'s folder under tags of your choosing instead, give --tag <tag>' : ''}`);
+      ? '; push takes the tree a fleet synthesized, whose release.json says what goes where' : ''}`);
   }
   let revision;
   try {
@@ -257,8 +208,10 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
   if (metadata.source === undefined) warnUnknownAnnotations({ ...metadata, revision: revision.annotation }, io);
   const dryRun = args.options.has('dry-run');
   // The signer is read before anything is pushed, so that a wrong key or password fails before any upload.
-  const signer = args.options.has('sign') && !dryRun ? await signerOptionsOf(args, io) : undefined;
+  const signing = args.options.has('sign') && !dryRun ? await pushSigningOf(args, io) : undefined;
+  const material = await verificationMaterialOf(args, io);
   const destinations = destinationsOf(args, io);
+  if (signing && destinations.isLayout) throw new UsageError('--sign needs --registry: an OCI image layout holds no signatures');
   const live = !dryRun && format === 'text' && (progressMode === 'tty' || (progressMode === 'auto' && (io.stdout as { isTTY?: boolean }).isTTY === true && !process.env.CI));
   const display = live ? new LiveDisplay(io) : undefined;
   let report: ReleasePushReport;
@@ -271,13 +224,15 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
       concurrency,
       dryRun,
       holdTags: args.options.has('hold-tags'),
+      ...(listOption(args, 'environment') !== undefined ? { environments: listOption(args, 'environment') } : {}),
+      replaceCandidate: args.options.has('replace-candidate'),
+      allowOlder: args.options.has('allow-older'),
       // With --sign, every pushed digest is signed in every region before any tag moves: no tag points at an
       // artifact its clusters would refuse.
-      ...(signer ? {
-        beforeTagsMove: async (pushed: readonly PushedTarget[]) => {
-          printSigned(await signPushed(pushed, destinations, signer), io, signer.legacySig === true);
-        },
-      } : {}),
+      ...(signing ? { signing } : {}),
+      material,
+      leaseOptions: leaseOptionsOf(args),
+      dirName: args.positionals[0],
       onEvent: (e) => {
         if (display) display.update(e);
         else if (format === 'text') plainEvent(e, io);
@@ -287,6 +242,9 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
     destinations.close();
     display?.finish();
   }
+  for (const r of report.replaced) io.stderr.write(`WARNING: candidate replaced: ${r}; promotion of this revision now ships the new digest\n`);
+  if (signing) printSigned(report.signed, io, signing.options.legacySig === true);
+  for (const u of report.unsigned) io.stderr.write(`not signed by this signer (no cluster pulling it accepts it): ${u}\n`);
   const digestsFile = stringOption(args, 'digests-file');
   if (digestsFile !== undefined && !dryRun) {
     const lines = [...report.components, ...report.clusters].filter((p) => p.location.startsWith('oci://')).map((p) => `${p.location.slice('oci://'.length)}@${p.digest}`);
@@ -295,12 +253,12 @@ async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
   if (format === 'json') {
     io.stdout.write(`${JSON.stringify({ ...report, failed: report.failed.map((f) => ({ artifact: f.artifact, location: f.location, error: f.error.message })) }, null, 2)}\n`);
   } else {
-    io.stdout.write(releaseSummary(report, args.positionals[0], destinations.isLayout ? destinations.options.layout : undefined));
+    io.stdout.write(releaseSummary(report, release, args.positionals[0], destinations.isLayout ? destinations.options.layout : undefined));
   }
   return report.failed.length === 0 ? EXIT.ok : EXIT.errors;
 }
 
-function releaseSummary(report: ReleasePushReport, dir: string, layout: string | undefined): string {
+function releaseSummary(report: ReleasePushReport, release: ReleaseManifest, dir: string, layout: string | undefined): string {
   const lines: string[] = [];
   const where = layout !== undefined ? ` to the OCI layout ${layout}` : '';
   if (report.dryRun) {
@@ -324,9 +282,13 @@ function releaseSummary(report: ReleasePushReport, dir: string, layout: string |
   } else {
     lines.push(`revision ${report.revision.annotation}: ${report.components.length} component artifact${report.components.length === 1 ? '' : 's'} and ${report.clusters.length} candidate${report.clusters.length === 1 ? '' : 's'} ${report.candidate} pushed${where}; blobs: ${sum('uploaded')} uploaded (${formatSize(sum('bytesUploaded'))}), ${sum('mounted')} mounted, ${sum('existing')} unchanged; ${moving} tag${moving === 1 ? '' : 's'} moved`);
   }
+  const target = layout !== undefined ? `--layout ${layout}` : '--registry';
   for (const [env, n] of [...byEnv].sort()) {
-    const to = layout !== undefined ? `--layout ${layout}` : '--registry';
-    lines.push(`${n} tag${n === 1 ? '' : 's'} of ${env} not moved${report.failed.length > 0 ? '' : ` (moved by promotion: flux-fleet promote ${dir} ${to} --environment ${env} --wave <n> --revision ${report.revision.id})`}`);
+    const e = release.environments.find((x) => x.name === env);
+    const how = e && e.deployOnPush && !e.production
+      ? `held: push again without --hold-tags to move them: flux-fleet push ${dir} ${target} --revision ${report.revision.annotation}`
+      : `moved by promotion: flux-fleet promote ${dir} ${target} --environment ${env}${release.clusters.some((c) => c.environment === env && c.wave !== undefined) ? ' --wave <n>' : ''} --revision ${report.revision.annotation}`;
+    lines.push(`${n} tag${n === 1 ? '' : 's'} of ${env} not moved${report.failed.length > 0 ? '' : ` (${how})`}`);
   }
   if (report.failed.length > 0) lines.push(`${report.failed.length} failed; no tag was set for them, and no followed tag moved`);
   return `${lines.join('\n')}\n`;

@@ -1,14 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { Destinations } from '../../../delivery/destinations.js';
-import type { PushedTarget } from '../../../delivery/push.js';
+import type { PushSigning } from '../../../delivery/release/push.js';
 import { ciIdentityToken, keylessSigner } from '../../../delivery/signing/keyless.js';
 import { readPrivateKey, SigningError } from '../../../delivery/signing/keys.js';
 import { LEGACY_SIG_WARNING } from '../../../delivery/signing/legacy-sig.js';
-import { signPushed } from '../../../delivery/signing/sign-pushed.js';
 import { keySigner, type SignedTarget, type SignOptions } from '../../../delivery/signing/sign.js';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from '../args.js';
-import { stringOption } from '../options.js';
+import { readOptionFile, stringOption } from '../options.js';
 
 /** The options that choose the signer, shared by `sign` and `push --sign`. */
 export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
@@ -42,11 +38,7 @@ export async function signerOptionsOf(args: ParsedArgs, io: CliIo): Promise<Sign
       text = process.env[keyFile.slice('env://'.length)];
       if (text === undefined) throw new UsageError(`--key ${keyFile}: the environment variable ${keyFile.slice('env://'.length)} is not set`);
     } else {
-      try {
-        text = await readFile(resolve(io.cwd ?? process.cwd(), keyFile), 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read --key ${keyFile}: ${(e as Error).message}`);
-      }
+      text = await readOptionFile(io, keyFile, '--key');
     }
     try {
       return { signer: keySigner(readPrivateKey(text, process.env.COSIGN_PASSWORD, keyFile)), legacySig };
@@ -84,18 +76,19 @@ export function printSigned(results: readonly SignedTarget[], io: CliIo, legacyS
 export const SIGN_ON_PUSH_OPTIONS: Record<string, OptionSpec> = { sign: {}, ...SIGNER_OPTIONS };
 
 /** Its help lines. */
-export const SIGN_ON_PUSH_HELP = `  --sign                          Sign every pushed artifact in every region (as flux-fleet sign), with:
+export const SIGN_ON_PUSH_HELP = `  --sign                          Sign what was pushed, in every region (as flux-fleet sign), each artifact only
+                                  for a signer a cluster pulling it accepts (a key by its public part; keyless by
+                                  --certificate-identity when given), with:
 ${SIGNER_OPTIONS_HELP}`;
 
-/** With `--sign`, signs what the push put in registries; returns whether signing failed (reported on stderr). */
-export async function signPushedFromArgs(args: ParsedArgs, io: CliIo, pushed: readonly PushedTarget[], destinations: Destinations): Promise<boolean> {
-  if (!args.options.has('sign')) return false;
+/** `push --sign`: how to sign, and who signs as far as the command line tells (a key, or the certificate identity). */
+export async function pushSigningOf(args: ParsedArgs, io: CliIo): Promise<PushSigning> {
   const options = await signerOptionsOf(args, io);
-  try {
-    printSigned(await signPushed(pushed, destinations, options), io, options.legacySig === true);
-    return false;
-  } catch (e) {
-    io.stderr.write(`flux-fleet: cannot sign the pushed artifacts: ${(e as Error).message}\n`);
-    return true;
-  }
+  const key = options.signer.key;
+  const subject = stringOption(args, 'certificate-identity');
+  const issuer = stringOption(args, 'certificate-oidc-issuer');
+  return {
+    options,
+    signer: key ? { kind: 'key', publicKey: key.publicKey } : { kind: 'keyless', ...(subject !== undefined && issuer !== undefined ? { identity: { subject, issuer } } : {}) },
+  };
 }

@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Destinations } from '../../../delivery/destinations.js';
 import { readPublicKey, SigningError } from '../../../delivery/signing/keys.js';
 import { verifyArtifact, type IdentityMatch, type VerifiedArtifact, type VerifyPolicy } from '../../../delivery/signing/verify.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command, type ParsedArgs } from '../args.js';
-import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from '../options.js';
+import { readOptionFile, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from '../options.js';
 import { signTargets } from './sign.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify <ref>... (--key <file> | --certificate-identity[-regexp] <id>
@@ -86,14 +84,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function policyOf(args: ParsedArgs, io: CliIo): Promise<VerifyPolicy> {
-  const cwd = io.cwd ?? process.cwd();
-  const read = async (file: string, what: string): Promise<string> => {
-    try {
-      return await readFile(resolve(cwd, file), 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
-    }
-  };
+  const read = (file: string, flag: string) => readOptionFile(io, file, flag);
   const keyFiles = stringOption(args, 'key');
   const subjectExact = stringOption(args, 'certificate-identity');
   const subjectRegex = stringOption(args, 'certificate-identity-regexp');

@@ -1,23 +1,27 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DeliveryError } from '../../../delivery/artifacts.js';
-import { gitlabReleasePipeline } from '../../../delivery/gitlab-pipeline.js';
-import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../../delivery/workflow.js';
+import { githubReleaseWorkflow } from '../../../delivery/ci/github-workflow.js';
+import { gitlabReleasePipeline } from '../../../delivery/ci/gitlab-pipeline.js';
+import { releaseWorkflowSpecFromTree } from '../../../delivery/ci/release-spec.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
 import { stringOption } from '../options.js';
 
 const WORKFLOW_USAGE = `Usage: flux-fleet workflow <dir> [options]
 
-Generates the CI release workflow that synthesizes the config tree, pushes every cluster's artifact and signs it
-keyless with cosign as the identity the clusters verify, read from the synthesized tree in <dir>: the workflow's file
-name, repository and ref are those in the clusters' verification. Clusters that verify a GitLab CI pipeline get a
-GitLab CI pipeline (.gitlab-ci.yml, or the identity's configPath), others a GitHub Actions workflow. Prints it, or
-writes it with --output.
+Generates the CI release pipeline of the synthesized tree in <dir>: for every environment, the signing its clusters
+verify (read back from their verification, so it is what they accept): a cosign key from CI secrets on the default
+branch, or the pipeline's own keyless identity on the refs it names. Each run signs as the signers of its ref, moves
+the tags of the environments that deploy on push, and offers the promotions of the environments that verify its
+signer, wave by wave. Clusters that verify a GitLab CI pipeline get a GitLab CI pipeline (.gitlab-ci.yml, or the
+identity's configPath), others a GitHub Actions workflow. A setup one pipeline cannot sign is refused with the fix.
+Prints it, or writes it with --output.
 
 Options:
-  --gitlab                        Generate a GitLab CI pipeline (chosen by itself for GitLab identities; with a
-                                  cosign key, signs with the COSIGN_PRIVATE_KEY and COSIGN_PASSWORD CI/CD variables)
+  --gitlab                        Generate a GitLab CI pipeline (chosen by itself for GitLab identities)
+  --branch <name>                 The branch key signers sign on (default: main on GitHub, the project's default
+                                  branch on GitLab)
   --synth-command <cmd>           The command that synthesizes the tree (default: npm run synth)
   --outdir <dir>                  The folder the synth writes, in the workflow (default: dist)
   --node-version <v>              The Node.js version (default: 24)
@@ -30,7 +34,7 @@ Options:
 
 /** \`flux-fleet workflow <dir>\`: generates the release workflow. */
 export const workflowCommand: Command = {
-  summary: 'workflow <dir>    Generate the GitHub Actions workflow or GitLab CI pipeline that synthesizes, pushes\n                    and signs as the identity the clusters verify',
+  summary: 'workflow <dir>    Generate the GitHub Actions workflow or GitLab CI pipeline that synthesizes, pushes,\n                    signs as each environment\'s clusters verify, and promotes wave by wave',
   run: workflow,
 };
 
@@ -38,6 +42,7 @@ async function workflow(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, {
     'help': {},
     'gitlab': {},
+    'branch': { value: true },
     'synth-command': { value: true },
     'outdir': { value: true },
     'node-version': { value: true },
@@ -55,8 +60,13 @@ async function workflow(argv: readonly string[], io: CliIo): Promise<number> {
   let generated;
   try {
     const spec = await releaseWorkflowSpecFromTree(resolve(cwd, args.positionals[0]));
-    const gitlab = args.options.has('gitlab') || (spec.identity.keyless && spec.identity.ci?.system === 'gitlab-ci');
-    const common = { synthCommand: stringOption(args, 'synth-command'), outdir: stringOption(args, 'outdir'), nodeVersion: stringOption(args, 'node-version') };
+    const gitlab = args.options.has('gitlab') || spec.signers.some((s) => s.identity.keyless && s.identity.ci?.system === 'gitlab-ci');
+    const common = {
+      synthCommand: stringOption(args, 'synth-command'),
+      outdir: stringOption(args, 'outdir'),
+      nodeVersion: stringOption(args, 'node-version'),
+      branch: stringOption(args, 'branch'),
+    };
     if (!gitlab && ['image', 'fulcio-url', 'rekor-url'].some((o) => args.options.has(o))) {
       throw new UsageError('--image, --fulcio-url and --rekor-url apply to a GitLab CI pipeline; the clusters verify a GitHub Actions signer (add --gitlab to generate a pipeline anyway)');
     }

@@ -1,4 +1,4 @@
-import type { ReleaseManifest } from '../output/release-manifest.js';
+import type { ReleaseManifest } from '../../output/release-manifest.js';
 
 /**
  * The registry hosts of the fleet itself: those of the clusters' configs, of the component artifacts and of the

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DeliveryError } from './artifacts.js';
-import { isTag } from './oci/reference.js';
+import { ANNOTATIONS } from '../../flux/artifact/media-types.js';
+import { DeliveryError } from '../artifacts.js';
+import { isTag } from '../oci/reference.js';
 
 const run = promisify(execFile);
 
@@ -71,4 +72,14 @@ export async function resolveRevision(sources: RevisionSources): Promise<Revisio
     }
   }
   throw new DeliveryError('the revision is unknown, so there is no candidate tag to push; give --revision <commit> (e.g. --revision "main@sha1:$(git rev-parse HEAD)"), set GITHUB_SHA, or push from the Git checkout of the tree');
+}
+
+/** The revision annotation of a manifest (what push wrote, e.g. `main@sha1:<commit>`), when it has one. */
+export function revisionAnnotationOf(manifest: Buffer): string | undefined {
+  try {
+    const value = (JSON.parse(manifest.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[ANNOTATIONS.revision];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
