@@ -18,6 +18,7 @@ export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
   'rekor-url': { value: true },
   'certificate-identity': { value: true },
   'certificate-oidc-issuer': { value: true },
+  'trusted-root': { value: true },
   'legacy-sig': {},
 };
 
@@ -30,6 +31,8 @@ export const SIGNER_OPTIONS_HELP = `  --key <file>|env://<VAR>        Sign with 
   --rekor-url <url>               Keyless: the Rekor instance (default: https://rekor.sigstore.dev)
   --certificate-identity <id>     Keyless: the identity the certificate gets, so a bundle made before is not made again
   --certificate-oidc-issuer <url> Keyless: the issuer of that identity
+  --trusted-root <file>           Keyless: the trusted root (trusted_root.json) a bundle made before must verify with
+                                  before it counts as made (without it, every run signs anew)
   --legacy-sig                    Also write a cosign v2 .sig signature, for clusters older than Flux v2.8 (with a key)`;
 
 /** The signing options the command line asked for. */
@@ -62,12 +65,23 @@ export async function signerOptionsOf(args: ParsedArgs, io: CliIo): Promise<Sign
   const subject = stringOption(args, 'certificate-identity');
   const issuer = stringOption(args, 'certificate-oidc-issuer');
   if ((subject === undefined) !== (issuer === undefined)) throw new UsageError('--certificate-identity and --certificate-oidc-issuer go together');
+  const rootFile = stringOption(args, 'trusted-root');
+  if (rootFile !== undefined && subject === undefined) throw new UsageError('--trusted-root needs --certificate-identity and --certificate-oidc-issuer: it verifies bundles made before as that identity');
+  let trustedRoot: unknown;
+  if (rootFile !== undefined) {
+    try {
+      trustedRoot = JSON.parse(await readFile(resolve(io.cwd ?? process.cwd(), rootFile), 'utf8'));
+    } catch (e) {
+      throw new UsageError(`cannot read --trusted-root ${rootFile}: ${(e as Error).message}`);
+    }
+  }
   return {
     signer: keylessSigner({
       identityToken: token,
       fulcioUrl: stringOption(args, 'fulcio-url'),
       rekorUrl: stringOption(args, 'rekor-url'),
       ...(subject !== undefined ? { expectedIdentity: { subject, issuer: issuer! } } : {}),
+      ...(trustedRoot !== undefined ? { trustedRoot } : {}),
     }),
   };
 }
