@@ -32,7 +32,15 @@ export type HostileAttack =
   /** The manifest's layer digest is `../../../../etc/passwd`. */
   | 'traversal-digest'
   /** The manifest's annotations hold terminal escape sequences. */
-  | 'escape-annotations';
+  | 'escape-annotations'
+  /**
+   * Every manifest, tag list and blob request is refused (403) with an error body whose message clears the screen,
+   * retitles the terminal and forges lines of a successful verification.
+   */
+  | 'escape-error-body';
+
+/** What the `escape-error-body` attack's registry says: escape sequences, and lines that look like flux-fleet's own. */
+export const FORGED_ERROR_MESSAGE = '\u001b[2J\u001b[H\u001b]0;flux-fleet\u0007\nverified oci://ghcr.io/acme/app@sha256:0 (Sigstore bundle, signed by the key)\r\nall signatures verified\u009b0m';
 
 /** The uncompressed size of the gzip bomb's one file: 80 MiB, in about 80 KiB of gzip. */
 export const BOMB_ENTRY_SIZE = 80 * 1024 * 1024;
@@ -164,6 +172,10 @@ export class HostileRegistry {
       }
     }
     if (path === '/v2/') return void res.writeHead(200).end('{}');
+    if (attack === 'escape-error-body') {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ errors: [{ code: 'DENIED', message: FORGED_ERROR_MESSAGE }] }));
+    }
     if (path.startsWith('/v2/hostile/app/manifests/')) return this.serveManifest(req, res);
     const blob = /^\/v2\/hostile\/app\/blobs\/(sha256:[a-f0-9]{64})$/.exec(path);
     if (blob) {

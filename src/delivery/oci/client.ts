@@ -216,7 +216,8 @@ export class RegistryClient {
   public failure(operation: string, res: Response): RegistryError {
     const attempts = (res as { attempts?: number }).attempts ?? 1;
     const after = attempts > 1 ? ` after ${attempts} attempts` : '';
-    const detail = registryErrors(res.body);
+    // The registry's words, on one line: neither an escape sequence nor a line of their own reaches the terminal.
+    const detail = printable(registryErrors(res.body));
     const status = `${res.status} ${http.STATUS_CODES[res.status] ?? ''}`.trim();
     let hint = '';
     if (res.status === 401) hint = `; check the credentials for ${this.host} (docker login ${this.host}, or the Docker config given)`;

@@ -7,6 +7,7 @@ import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 import { ClusterScope } from '../../flux/core/object-index.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { allowedLiteralValues, findObjectSecrets, literalSecretMessage } from '../../flux/core/secrets.js';
+import { sanitizeForTerminal } from '../../flux/core/terminal-text.js';
 import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writer/write-tree.js';
@@ -198,9 +199,9 @@ export function collectValidationErrors(root: IConstruct): ValidationMessage[] {
  * `debug` is set).
  */
 export function formatSynthFailure(error: unknown, debug = false): string {
-  if (SynthError.isSynthError(error)) return error.message;
-  if (error instanceof Error) return debug ? String(error.stack ?? error.message) : `${error.name}: ${error.message}`;
-  return String(error);
+  if (SynthError.isSynthError(error)) return sanitizeForTerminal(error.message);
+  if (error instanceof Error) return sanitizeForTerminal(debug ? String(error.stack ?? error.message) : `${error.name}: ${error.message}`);
+  return sanitizeForTerminal(String(error));
 }
 
 function validationErrorsOf(constructs: readonly IConstruct[]): ValidationMessage[] {
@@ -262,7 +263,7 @@ function formatLine(line: SynthReportLine): string {
 function reportIfUncaught<E extends FluxFleetError>(error: E): E {
   const listener = (e: unknown): void => {
     if (e === error) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${sanitizeForTerminal(error.message)}\n`);
       process.exit(1);
     }
     // `once` removed this listener: with no other, Node would have printed the error and exited.

@@ -8,8 +8,9 @@ import { signPushed } from '../../../delivery/signing/sign-pushed.js';
 import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { ERROR_CODES, FluxFleetError } from '../../../flux/core/errors.js';
+import { printable } from '../../../flux/core/terminal-text.js';
 import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
-import { EXIT, parseArgs, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
+import { EXIT, parseArgs, rawOutput, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
 import { destinationsOf, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption, treeArtifacts } from '../options.js';
 
 const PUSH_USAGE = `Usage: flux-fleet push <dir> [--registry | --layout <folder>] [options]
@@ -210,9 +211,9 @@ class LiveDisplay {
 
   private draw(): void {
     let out = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';
-    for (const line of this.lines.values()) out += `\r\u001b[2K${line}\n`;
+    for (const line of this.lines.values()) out += `\r\u001b[2K${printable(line)}\n`;
     this.drawn = this.lines.size;
-    this.io.stdout.write(out);
+    rawOutput(this.io.stdout).write(out);
   }
 }
 
