@@ -302,6 +302,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       },
       verification: verifies ? this.signingOf(env)?.verification() : undefined,
       runtimeInfo: runtimeInfoOf(cluster),
+      release: { production: env.production, deployOnPush: env.deployOnPush },
     };
   }
 

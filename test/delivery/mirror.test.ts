@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
+import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, sealTree, writeReleaseTree, type Region } from './release-tree.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
 import { Destinations, mirrorRelease, readReleaseManifest, referrersFallbackTag, verifyRelease, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
@@ -154,6 +154,7 @@ beforeAll(async () => {
     ],
   };
   writeFileSync(join(tree, 'release.json'), `${JSON.stringify(release, null, 2)}\n`);
+  sealTree(tree);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
 import { githubReleaseWorkflow, releaseWorkflowSpecFromFleet, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
 import { Fleet, Registry, Signing } from '../../src/fleet/index.js';
@@ -171,33 +171,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'flux-fleet-workflow-'));
   tree = join(dir, 'tree');
   buildApp(tree).synth();
-  writeReleaseJsonOf(tree);
 });
 
-/** The release.json synth writes beside clusters/, from what the clusters' folders say. */
-function writeReleaseJsonOf(root: string): void {
-  const clusters = readdirSync(join(root, 'clusters')).sort().map((name) => {
-    type Doc = { kind: string; metadata: { name: string }; data: Record<string, string>; spec: { url: string; sync: { url: string } } };
-    const docs = parseAllDocuments(readFileSync(join(root, 'clusters', name, 'flux-system', 'flux-system.yaml'), 'utf8')).map((doc) => doc.toJS() as Doc);
-    const d = docs.find((o) => o.kind === 'ConfigMap')!.data;
-    // the Flux Operator's FluxInstance syncs the cluster's config; on plain Flux (stg-eu-2), the flux-system OCIRepository
-    const instance = docs.find((o) => o.kind === 'FluxInstance');
-    const url = instance ? instance.spec.sync.url : docs.find((o) => o.kind === 'OCIRepository' && o.metadata.name === 'flux-system')!.spec.url;
-    const wave = d.CLUSTER_WAVE ? { wave: Number(d.CLUSTER_WAVE) } : {};
-    return { name, environment: d.CLUSTER_ENVIRONMENT, region: d.CLUSTER_REGION, ...wave, url, tag: d.ARTIFACT_TAG };
-  });
-  const release = {
-    version: 1,
-    environments: [
-      { name: 'production', channel: { kind: 'tag', value: 'stable' }, production: true, deployOnPush: false },
-      { name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true },
-    ],
-    clusters,
-    artifacts: [],
-    external: [],
-  };
-  writeFileSync(join(root, 'release.json'), `${JSON.stringify(release, null, 2)}\n`);
-}
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fleetWith(signing: Signing | undefined, registry = Registry.ghcr({ owner: 'acme', pullSecret: { name: 'ghcr' } })): Fleet {

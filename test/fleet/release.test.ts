@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { buildApp } from '../../examples/fleet/app.js';
 import {
-  Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, readReleaseManifest, Registry, ReleaseManifest,
+  Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, parseReleaseManifest, readReleaseManifest, Registry, ReleaseManifest,
   ReleaseManifestError, Signing, SynthError,
 } from '../../src/index.js';
 
@@ -269,7 +271,9 @@ describe('folder sources', () => {
     const [a, b] = [readTree(before), readTree(after)];
     expect([...a.keys()]).toStrictEqual([...b.keys()]);
     const changed = [...a.keys()].filter((f) => !a.get(f)!.equals(b.get(f)!));
+    // the marker records release.json's digest, which changes with it
     expect(changed).toStrictEqual([
+      '.flux-fleet',
       'artifacts/apps/shop/deploy.yaml',
       'clusters/prod-eu-1/sources.yaml',
       'clusters/prod-us-1/sources.yaml',
@@ -547,12 +551,7 @@ describe('environments', () => {
   });
 });
 
-describe('readReleaseManifest', () => {
-  function manifestDir(value: unknown): string {
-    const dir = tempDir('release-json-');
-    writeFileSync(join(dir, 'release.json'), typeof value === 'string' ? value : JSON.stringify(value));
-    return dir;
-  }
+describe('parseReleaseManifest', () => {
   const valid = () => ({
     version: 1,
     environments: [{ name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true }],
@@ -561,9 +560,61 @@ describe('readReleaseManifest', () => {
     external: [],
   });
 
-  test('reads a valid manifest as it is', async () => {
-    const dir = manifestDir(valid());
-    expect(await readReleaseManifest(dir)).toStrictEqual(valid());
+  test('reads a valid manifest as it is', () => {
+    expect(parseReleaseManifest(valid())).toStrictEqual(valid());
+  });
+
+  test('fails when the version is not 1', () => {
+    expect(() => parseReleaseManifest({ ...valid(), version: 2 }, 'dist/release.json')).toThrow('dist/release.json: version must be 1 (found 2); synthesize the fleet again with this version of flux-fleet');
+  });
+
+  test('fails when a field has the wrong shape, naming it', () => {
+    const m = valid();
+    expect(() => parseReleaseManifest({ ...m, clusters: [{ ...m.clusters[0], url: 'https://r.example/x' }] })).toThrow(
+      'release.json: clusters[0].url must be a string starting with "oci://", oci://<host>/<repository> without tag or digest, not "https://r.example/x"; synthesize the fleet again with this version of flux-fleet');
+    expect(() => parseReleaseManifest({ ...m, external: [{ kind: 'chart', component: 'c', upstream: 'oci://u/c', mirror: false, verify: false, targets: [{ region: 'eu', url: 'oci://u/c', ref: { tag: '1', semver: '1.x' }, clusters: ['stg-1'] }] }] }))
+      .toThrow('external[0].targets[0].ref must be exactly one of {"tag": ...}, {"semver": ...} or {"digest": ...}');
+  });
+
+  test.each([
+    ['a cluster name that leaves the tree', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], name: '../../outside' }] }), 'clusters[0].name must be a DNS-1123 label as synth writes it (lowercase letters, digits and \'-\', at most 63), not "../../outside"'],
+    ['a cluster name that is the tree itself', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], name: '..' }] }), 'clusters[0].name must be a DNS-1123 label as synth writes it (lowercase letters, digits and \'-\', at most 63), not ".."'],
+    ['an artifact folder outside artifacts/', (m: any) => ({ ...m, artifacts: [{ name: 'infra', folder: '../infra', digest: `sha256:${'a'.repeat(64)}`, targets: [] }] }), 'artifacts[0].folder must be "artifacts/infra"'],
+    ['an artifact name that leaves the tree', (m: any) => ({ ...m, artifacts: [{ name: '../x', folder: 'artifacts/../x', digest: `sha256:${'a'.repeat(64)}`, targets: [] }] }), 'artifacts[0].name must be an artifact name as synth writes it'],
+    ['a region with a path in it', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], region: 'eu/../us' }] }), 'clusters[0].region must be a DNS-1123 label'],
+    ['a tag with a line break', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], tag: 'latest\nx' }] }), 'clusters[0].tag must be an OCI tag'],
+    ['a URL with a tag', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], url: 'oci://r.example/fleet:v1' }] }), 'clusters[0].url must be a string starting with "oci://", oci://<host>/<repository> without tag or digest'],
+    ['a cluster listed twice', (m: any) => ({ ...m, clusters: [m.clusters[0], m.clusters[0]] }), 'clusters[1].name must be a name no other entry has, and "stg-1" comes twice'],
+  ])('fails when release.json has %s', (_, change, message) => {
+    expect(() => parseReleaseManifest(change(valid()))).toThrow(message);
+  });
+});
+
+describe('readReleaseManifest', () => {
+  /** The example fleet synthesized into a new folder. */
+  function synthesized(): string {
+    const dir = join(tempDir('release-json-'), 'dist');
+    buildApp(dir).synth();
+    return dir;
+  }
+  /** Edits release.json as a contributor might after synth. */
+  function edit(dir: string, change: (m: any) => any): void {
+    writeFileSync(join(dir, 'release.json'), `${JSON.stringify(change(JSON.parse(readFileSync(join(dir, 'release.json'), 'utf8'))), null, 2)}\n`);
+  }
+  /** Rewrites the digest the marker records, as one who also forges the marker would. */
+  function forgeMarker(dir: string): void {
+    const digest = `sha256:${createHash('sha256').update(readFileSync(join(dir, 'release.json'))).digest('hex')}`;
+    const marker = join(dir, '.flux-fleet');
+    writeFileSync(marker, readFileSync(marker, 'utf8').replace(/^sha256:[0-9a-f]{64} release\.json$/m, `${digest} release.json`));
+  }
+
+  test('reads the release.json synth wrote', async () => {
+    // GIVEN
+    const dir = synthesized();
+    // WHEN
+    const release = await readReleaseManifest(dir);
+    // THEN
+    expect(release).toStrictEqual(JSON.parse(readFileSync(join(dir, 'release.json'), 'utf8')));
   });
 
   test('fails when the file is missing', async () => {
@@ -573,21 +624,50 @@ describe('readReleaseManifest', () => {
     await expect(read).rejects.toThrow(`${join(dir, 'release.json')} does not exist; synthesize the fleet into ${dir} first`);
   });
 
-  test('fails when the version is not 1', async () => {
-    const dir = manifestDir({ ...valid(), version: 2 });
-    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')}: version must be 1 (found 2); synthesize the fleet again with this version of flux-fleet`);
+  test('fails when release.json was edited after synth, naming both digests', async () => {
+    // GIVEN production flipped to deploy on push
+    const dir = synthesized();
+    const recorded = /^(sha256:[0-9a-f]{64}) release\.json$/m.exec(readFileSync(join(dir, '.flux-fleet'), 'utf8'))![1];
+    edit(dir, (m) => ({ ...m, environments: m.environments.map((e: any) => ({ ...e, production: false, deployOnPush: true })) }));
+    const actual = `sha256:${createHash('sha256').update(readFileSync(join(dir, 'release.json'))).digest('hex')}`;
+    // THEN
+    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')} was changed after synth: its digest is ${actual}, and synth recorded ${recorded} in ${join(dir, '.flux-fleet')}; ` +
+      'delivery reads only the release.json synth wrote: change the fleet program and synthesize again rather than editing it');
   });
 
-  test('fails when a field has the wrong shape, naming it', async () => {
-    const m = valid();
-    const dir = manifestDir({ ...m, clusters: [{ ...m.clusters[0], url: 'https://r.example/x' }] });
-    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')}: clusters[0].url must be a string starting with "oci://"; synthesize the fleet again with this version of flux-fleet`);
-    const ref = manifestDir({ ...m, external: [{ kind: 'chart', component: 'c', upstream: 'oci://u/c', mirror: false, verify: false, targets: [{ region: 'eu', url: 'oci://u/c', ref: { tag: '1', semver: '1.x' }, clusters: ['stg-1'] }] }] });
-    await expect(readReleaseManifest(ref)).rejects.toThrow('external[0].targets[0].ref must be exactly one of {"tag": ...}, {"semver": ...} or {"digest": ...}');
+  test('fails when no marker records release.json: written by hand, or copied without the tree', async () => {
+    // GIVEN
+    const dir = tempDir('release-json-');
+    writeFileSync(join(dir, 'release.json'), readFileSync(join(committed, 'release.json')));
+    // THEN
+    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')} is not one synth wrote: no .flux-fleet marker in ${dir} records its digest; ` +
+      `delivery reads only the release.json synth writes: synthesize the fleet into ${dir} with this version of flux-fleet`);
   });
 
-  test('fails when the file is not JSON', async () => {
-    const dir = manifestDir('{ version: 1');
-    await expect(readReleaseManifest(dir)).rejects.toThrow(/release\.json is not JSON: .*; synthesize the fleet again$/);
+  test('fails when an environment is flipped to deploy on push, even with the marker forged: the clusters\' own objects say otherwise', async () => {
+    // GIVEN
+    const dir = synthesized();
+    edit(dir, (m) => ({ ...m, environments: m.environments.map((e: any) => (e.name === 'production' ? { ...e, production: false, deployOnPush: true } : e)) }));
+    forgeMarker(dir);
+    // THEN
+    const read = readReleaseManifest(dir);
+    await expect(read).rejects.toThrow(`${join(dir, 'release.json')} does not say what the tree's own objects say, so it was changed after synth or the tree was:\n` +
+      '  environments[0].production is "false", but the annotation flux-fleet.io/production of flux-runtime-info (cluster prod-ap-1) in clusters/prod-ap-1/flux-system/flux-system.yaml is "true"\n' +
+      '  environments[0].deployOnPush is "true", but the annotation flux-fleet.io/deploy-on-push of flux-runtime-info (cluster prod-ap-1) in clusters/prod-ap-1/flux-system/flux-system.yaml is "false"\n');
+  });
+
+  test('fails when a cluster\'s folder is a link out of the tree, or its URL is not the one it syncs, even with the marker forged', async () => {
+    // GIVEN stg-eu-1's folder replaced by a link to a folder outside, and prod-eu-1 pushed to another registry
+    const dir = synthesized();
+    const outside = tempDir('outside-');
+    cpSync(join(dir, 'clusters', 'stg-eu-1'), outside, { recursive: true });
+    rmSync(join(dir, 'clusters', 'stg-eu-1'), { recursive: true });
+    symlinkSync(outside, join(dir, 'clusters', 'stg-eu-1'));
+    edit(dir, (m) => ({ ...m, clusters: m.clusters.map((c: any) => (c.name === 'prod-eu-1' ? { ...c, url: 'oci://attacker.example/fleet/clusters/prod-eu-1' } : c)) }));
+    forgeMarker(dir);
+    // THEN
+    const read = readReleaseManifest(dir);
+    await expect(read).rejects.toThrow('  clusters[1].url is "oci://attacker.example/fleet/clusters/prod-eu-1", but the sync source\'s URL in clusters/prod-eu-1/flux-system/flux-system.yaml is "oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/clusters/prod-eu-1"\n' +
+      '  clusters[3].name: clusters/stg-eu-1 is a symbolic link, and synth writes a folder there\n');
   });
 });

@@ -92,6 +92,7 @@ export class FluxApp extends App {
   private writeFleets(fleets: Fleet<any>[], all: readonly IConstruct[]): WriteTreeResult {
     const tree = new ConfigTree();
     const inFleets = new Set<Chart>();
+    const releases: string[] = [];
     const render = chartRenderer(all);
     for (const fleet of fleets) {
       const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
@@ -106,6 +107,7 @@ export class FluxApp extends App {
       }
       // The release manifest: the contract with delivery (what to push where, which tags a push moves).
       tree.addFile(`${prefix}${RELEASE_MANIFEST_FILE}`, renderReleaseManifest(buildReleaseManifest(fleet)));
+      releases.push(`${prefix}${RELEASE_MANIFEST_FILE}`);
       // The picture for reviewers: FLEET.md and fleet.html in the fleet's root folder.
       addFleetPicture(tree, prefix, fleet);
     }
@@ -116,7 +118,8 @@ export class FluxApp extends App {
         message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
       }))));
     }
-    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles });
+    // The marker records each release.json's digest: delivery reads only the one synth wrote.
+    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles, recordDigests: releases });
   }
 }
 
