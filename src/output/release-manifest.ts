@@ -115,8 +115,23 @@ export interface ReleaseExternalTarget {
   readonly url: string;
   /** The ref those clusters pull. */
   readonly ref: ReleaseRef;
+  /**
+   * For a digest synth pinned from the fleet's lock file: the ref the fleet declares (a tag or a range) and the
+   * upstream tag the lock resolved it to. Mirror copies the digest under that tag, and reports an upstream that has
+   * moved the tag since.
+   * @default - not pinned from the lock
+   */
+  readonly locked?: ReleaseLockedRef;
   /** The clusters pulling this URL at this ref, sorted. */
   readonly clusters: readonly string[];
+}
+
+/** A ref pinned from the lock file: what the fleet declares, and the tag the lock resolved it to. */
+export interface ReleaseLockedRef {
+  /** The ref the fleet declares: `{ tag }` or `{ semver }`. */
+  readonly declared: { readonly tag: string } | { readonly semver: string };
+  /** The upstream tag whose digest the lock records. */
+  readonly tag: string;
 }
 
 /** A Helm chart or an artifact that others publish, and what the clusters pull of it. */
@@ -495,10 +510,19 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
       targets: arr(o.targets, `${f}.targets`).map((t, j): ReleaseExternalTarget => {
         const tf = `${f}.targets[${j}]`;
         const to = obj(t, tf);
+        const ref = parseRef(obj(to.ref, `${tf}.ref`), `${tf}.ref`, fail, digest);
+        let locked: ReleaseLockedRef | undefined;
+        if (to.locked !== undefined) {
+          const lo = obj(to.locked, `${tf}.locked`);
+          const declared = parseRef(obj(lo.declared, `${tf}.locked.declared`), `${tf}.locked.declared`, fail, digest);
+          if ('digest' in declared || !('digest' in ref)) fail(`${tf}.locked`, 'a tag or range the lock resolved to this target\'s digest ref');
+          locked = { declared: declared as ReleaseLockedRef['declared'], tag: ociTag(lo.tag, `${tf}.locked.tag`) };
+        }
         return {
           region: label(to.region, `${tf}.region`),
           url: repository(to.url, `${tf}.url`),
-          ref: parseRef(obj(to.ref, `${tf}.ref`), `${tf}.ref`, fail, digest),
+          ref,
+          ...(locked ? { locked } : {}),
           clusters: arr(to.clusters, `${tf}.clusters`).map((n, k) => label(n, `${tf}.clusters[${k}]`)),
         };
       }),
