@@ -15,3 +15,4 @@ export * from './mirror.js';
 export * from './verify-release.js';
 export * from './signing/index.js';
 export * from './health/index.js';
+export * from './lock.js';

@@ -198,7 +198,8 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     targets: [...new Set(users.map((c) => c.region))].sort(compare).map((region) => ({ region, url: registry.urlFor(region, artifact.name) })),
   }));
 
-  const byExternal = new Map<string, { entry: Omit<ReleaseExternal, 'targets' | 'verify'>; verify: boolean; targets: Map<string, { region: string; url: string; ref: ReleaseRef; clusters: string[] }> }>();
+  type Target = { region: string; url: string; ref: ReleaseRef; locked?: ReleaseLockedRef; clusters: string[] };
+  const byExternal = new Map<string, { entry: Omit<ReleaseExternal, 'targets' | 'verify'>; verify: boolean; targets: Map<string, Target> }>();
   for (const pull of release.external) {
     const key = JSON.stringify([pull.component, pull.kind, pull.upstream, pull.mirror]);
     let group = byExternal.get(key);
@@ -209,8 +210,9 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     }
     group.verify ||= pull.verify;
     const ref = releaseRefOf(pull.ref);
-    const targetKey = JSON.stringify([pull.cluster.region, pull.url, ref]);
-    const target = group.targets.get(targetKey) ?? { region: pull.cluster.region, url: pull.url, ref, clusters: [] };
+    const locked = pull.locked ? { declared: pull.locked.declared, tag: pull.locked.tag } : undefined;
+    const targetKey = JSON.stringify([pull.cluster.region, pull.url, ref, locked ?? null]);
+    const target = group.targets.get(targetKey) ?? { region: pull.cluster.region, url: pull.url, ref, ...(locked ? { locked } : {}), clusters: [] };
     target.clusters.push(pull.cluster.name);
     group.targets.set(targetKey, target);
   }

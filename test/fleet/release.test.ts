@@ -7,8 +7,9 @@ import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
 import {
   Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, parseReleaseManifest, readReleaseManifest, Registry, ReleaseManifest,
-  ReleaseManifestError, Signing, SynthError,
+  ReleaseManifestError, Signing, SynthError, FleetLock, renderLockFile,
 } from '../../src/index.js';
+import { lockedDigest, testLock } from '../support/fleet-lock.js';
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
 const DIGEST = `sha256:${'b'.repeat(64)}`;
@@ -174,7 +175,7 @@ describe('the example fleet\'s release', () => {
     ]);
   }, 120_000);
 
-  test('lists the mirrored chart (staging on a range, production pinned), the web team\'s artifact and the smoke tests', async () => {
+  test('lists the mirrored chart (staging on a range, production pinned by the lock), the web team\'s artifact and the smoke tests', async () => {
     const release = await readReleaseManifest(committed);
     const summary = release.external.map((x) => ({
       kind: x.kind,
@@ -182,8 +183,10 @@ describe('the example fleet\'s release', () => {
       upstream: x.upstream,
       mirror: x.mirror,
       verify: x.verify,
-      refs: x.targets.map((t) => `${t.region} ${JSON.stringify(t.ref)} ${t.clusters.join(',')}`),
+      refs: x.targets.map((t) => `${t.region} ${JSON.stringify(t.ref)}${t.locked ? ` locked from ${JSON.stringify(t.locked.declared)}` : ''} ${t.clusters.join(',')}`),
     }));
+    // production's 6.7.0 is the digest the example's lock file records
+    const locked = JSON.parse(readFileSync(join(committed, '..', 'flux-fleet.lock'), 'utf8')).entries[0].digest;
     expect(summary).toStrictEqual([
       {
         kind: 'chart',
@@ -192,11 +195,11 @@ describe('the example fleet\'s release', () => {
         mirror: true,
         verify: true,
         refs: [
-          'ap-southeast-1 {"tag":"6.7.0"} prod-ap-1',
+          `ap-southeast-1 {"digest":"${locked}"} locked from {"tag":"6.7.0"} prod-ap-1`,
+          `eu-west-1 {"digest":"${locked}"} locked from {"tag":"6.7.0"} prod-eu-1`,
           'eu-west-1 {"semver":"6.x"} stg-eu-1,stg-eu-2',
-          'eu-west-1 {"tag":"6.7.0"} prod-eu-1',
+          `us-east-1 {"digest":"${locked}"} locked from {"tag":"6.7.0"} prod-us-1`,
           'us-east-1 {"semver":"6.x"} stg-us-1',
-          'us-east-1 {"tag":"6.7.0"} prod-us-1',
         ],
       },
       {
@@ -220,7 +223,7 @@ describe('the example fleet\'s release', () => {
         ],
       },
     ]);
-    expect(sourceRef(committed, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ tag: '6.7.0' });
+    expect(sourceRef(committed, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: locked });
     expect(sourceRef(committed, 'stg-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ semver: '6.x' });
     expect(sourceRef(committed, 'stg-eu-2', 'components/podinfo/podinfo.yaml')).toStrictEqual({ semver: '6.x' });
   });
@@ -412,11 +415,13 @@ describe('folder sources', () => {
 });
 
 describe('pins of charts and external artifacts', () => {
+  const PODINFO = 'oci://ghcr.io/stefanprodan/charts/podinfo';
   /** Staging (one cluster) and production in two waves; nothing else. */
-  function pinFleet(app: FluxApp, productionChannel: string | Channel = 'stable') {
+  function pinFleet(app: FluxApp, productionChannel: string | Channel = 'stable', lock: FleetLock = testLock()) {
     const fleet = new Fleet(app, 'acme', {
       registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
       signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+      lock,
     });
     const staging = fleet.addEnvironment('staging', { channel: 'latest' });
     const production = fleet.addEnvironment('production', { channel: productionChannel });
@@ -427,48 +432,85 @@ describe('pins of charts and external artifacts', () => {
     return fleet;
   }
 
-  test('staging follows a range while production is pinned, each cluster pulling its region\'s copy', () => {
+  test('staging follows a range while production is pinned to the digest the lock resolved, each cluster pulling its region\'s copy', async () => {
     // WHEN
-    const outdir = synth((app) => pinFleet(app).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: (c) => (c.production ? '6.7.0' : '6.x') }),
+    const outdir = synth((app) => pinFleet(app, 'stable', testLock([PODINFO, { tag: '6.7.0' }])).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored(PODINFO, { version: (c) => (c.production ? '6.7.0' : '6.x') }),
     }));
     // THEN
+    const locked = lockedDigest(PODINFO, { tag: '6.7.0' });
     const spec = (c: string) => objectsOf(join(outdir, 'clusters', c, 'components/podinfo/podinfo.yaml')).find((o) => o.kind === 'OCIRepository').spec;
     expect([spec('stg-eu-1').url, spec('stg-eu-1').ref]).toStrictEqual([`oci://${EU}/fleet/charts/podinfo`, { semver: '6.x' }]);
-    expect([spec('prod-us-1').url, spec('prod-us-1').ref]).toStrictEqual([`oci://${US}/fleet/charts/podinfo`, { tag: '6.7.0' }]);
+    expect([spec('prod-us-1').url, spec('prod-us-1').ref]).toStrictEqual([`oci://${US}/fleet/charts/podinfo`, { digest: locked }]);
+    expect((await readReleaseManifest(outdir)).external[0].targets).toStrictEqual([
+      { region: 'eu-west-1', url: `oci://${EU}/fleet/charts/podinfo`, ref: { digest: locked }, locked: { declared: { tag: '6.7.0' }, tag: '6.7.0' }, clusters: ['prod-eu-1'] },
+      { region: 'eu-west-1', url: `oci://${EU}/fleet/charts/podinfo`, ref: { semver: '6.x' }, clusters: ['stg-eu-1'] },
+      { region: 'us-east-1', url: `oci://${US}/fleet/charts/podinfo`, ref: { digest: locked }, locked: { declared: { tag: '6.7.0' }, tag: '6.7.0' }, clusters: ['prod-us-1'] },
+    ]);
   });
 
   test('a chart version may be a digest', () => {
     const outdir = synth((app) => pinFleet(app).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: DIGEST }),
+      chart: ChartSource.mirrored(PODINFO, { version: DIGEST }),
     }));
     expect(sourceRef(outdir, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: DIGEST });
   });
 
-  test('fails when a production chart follows a range, naming the clusters and the fix', () => {
+  test('fails when the lock has no entry for what production pulls, naming the chart, the ref, the lock, the clusters and the fix', () => {
     const { errors } = synthErrors((app) => pinFleet(app).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.x' }),
+      chart: ChartSource.mirrored(PODINFO, { version: '6.x' }),
     }));
     expect(errors).toStrictEqual([
-      '[acme/components/podinfo] chart "oci://ghcr.io/stefanprodan/charts/podinfo" follows the semver range "6.x" in production environment production, so a new upstream release would reach every wave within one source interval, bypassing promotion; pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it (on clusters prod-eu-1, prod-us-1)',
+      `[acme/components/podinfo] chart "${PODINFO}" at semver 6.x has no entry in the lock given to the fleet, and production pins what it pulls from upstream ` +
+      'to the digest the lock records (an upstream re-tag then changes nothing until the lock does in a reviewed change); run ' +
+      '`npx flux-fleet lock --app "<the command that synthesizes this fleet>"` (the app of cdk8s.yaml by default) and commit the lock file, ' +
+      'or set floating: true on the source to follow upstream (on clusters prod-eu-1, prod-us-1)',
     ]);
   });
 
-  test('fails when a production artifact follows a floating tag; floating: true accepts it', () => {
+  test('a production range or floating tag is pinned to what the lock resolved; floating: true follows upstream instead', () => {
+    // GIVEN
     const source = (floating?: boolean) => ComponentSource.mirroredArtifact('oci://ghcr.io/acme/shop', { ref: { tag: 'main' }, floating });
-    const { errors } = synthErrors((app) => pinFleet(app).addComponent('shop', { source: source() }));
-    expect(errors).toStrictEqual([
-      '[acme/components/shop] artifact "oci://ghcr.io/acme/shop" follows the floating tag "main" in production environment production, so a new upstream release would reach every wave within one source interval, bypassing promotion; pin production to a digest or an exact version, e.g. ref: (c) => c.production ? { digest: "sha256:..." } : { tag: "main" }, or set floating: true on the source to accept it (on clusters prod-eu-1, prod-us-1)',
-    ]);
-    const accepted = synthErrors((app) => pinFleet(app).addComponent('shop', { source: source(true) }));
-    expect(accepted.errors).toStrictEqual([]);
+    const lock = testLock(['oci://ghcr.io/acme/shop', { tag: 'main' }], [PODINFO, { semver: '6.x' }, '6.8.1']);
+    // WHEN
+    const pinned = synth((app) => {
+      const fleet = pinFleet(app, 'stable', lock);
+      fleet.addComponent('shop', { source: source() });
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored(PODINFO, { version: '6.x' }) });
+    });
+    const following = synth((app) => pinFleet(app, 'stable', lock).addComponent('shop', { source: source(true) }));
+    // THEN
+    expect(sourceRef(pinned, 'prod-eu-1', 'shop.yaml')).toStrictEqual({ digest: lockedDigest('oci://ghcr.io/acme/shop', { tag: 'main' }) });
+    expect(sourceRef(pinned, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: lockedDigest(PODINFO, { semver: '6.x' }) });
+    expect(sourceRef(pinned, 'stg-eu-1', 'shop.yaml')).toStrictEqual({ tag: 'main' });
+    expect(sourceRef(following, 'prod-eu-1', 'shop.yaml')).toStrictEqual({ tag: 'main' });
   });
 
-  test('a production environment on a semver channel may follow ranges: promotion does not apply to it', () => {
-    const { errors } = synthErrors((app) => pinFleet(app, Channel.semver('>=1.0.0')).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.x' }),
+  test('a production environment on a semver channel is pinned by the lock too', () => {
+    const outdir = synth((app) => pinFleet(app, Channel.semver('>=1.0.0'), testLock([PODINFO, { semver: '6.x' }, '6.8.1'])).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored(PODINFO, { version: '6.x' }),
     }));
-    expect(errors).toStrictEqual([]);
+    expect(sourceRef(outdir, 'prod-us-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: lockedDigest(PODINFO, { semver: '6.x' }) });
+  });
+
+  test('reads the lock from flux-fleet.lock in the fleet\'s baseDir, and fails naming it when it is not a lock file', () => {
+    // GIVEN a lock file as flux-fleet lock writes it, and a damaged one
+    const good = tempDir('lock-');
+    const digest = `sha256:${'c'.repeat(64)}`;
+    writeFileSync(join(good, 'flux-fleet.lock'), renderLockFile([{ upstream: PODINFO, ref: { tag: '6.7.0' }, tag: '6.7.0', digest, usedBy: [] }]));
+    const bad = tempDir('lock-');
+    writeFileSync(join(bad, 'flux-fleet.lock'), JSON.stringify({ lockfileVersion: 1, entries: [{ upstream: PODINFO, ref: { tag: '6.7.0' }, tag: '6.7.1', digest }] }));
+    const build = (baseDir: string) => (app: FluxApp) => {
+      const fleet = new Fleet(app, 'acme', { registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }), signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }), baseDir });
+      fleet.addEnvironment('production', { channel: 'stable' }).addCluster('prod-eu-1', { region: 'eu-west-1' });
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored(PODINFO, { version: '6.7.0' }) });
+    };
+    // WHEN
+    const outdir = synth(build(good));
+    const { errors } = synthErrors(build(bad));
+    // THEN
+    expect(sourceRef(outdir, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest });
+    expect(errors[0]).toBe(`[acme] the lock file ${join(bad, 'flux-fleet.lock')}, entries[0]: tag "6.7.1" is not "6.7.0"; write it again with flux-fleet lock`);
   });
 
   test('an artifact at another URL is pulled from there, by digest, with its own signing identity', async () => {

@@ -6,6 +6,7 @@ import { JsonPatch } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { generateSigningKey, publicKeyPem } from '../../src/delivery/signing/keys.js';
 import { ComponentSource, Fleet, FluxApp, OciRepository, Registry, Signing, SynthError, validateTree } from '../../src/index.js';
+import { testLock } from '../support/fleet-lock.js';
 
 const ISSUER = '^https://token\\.actions\\.githubusercontent\\.com$';
 const MAIN = '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$';
@@ -56,6 +57,7 @@ function fleetOf(app: FluxApp, flux = '2.9.x'): Fleet<{ domain: string }> {
   return new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    lock: testLock(...['infra', 'apps', 'shop', 'web-shop', 'apps/web-shop'].map((r): [string, { tag: string }] => [`oci://ghcr.io/acme/${r}`, { tag: '1.0.0' }])),
     flux: { version: flux },
   });
 }

@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { ApiObject, App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { addFleetPicture } from './fleet-picture.js';
+import type { LockRequest } from '../../fleet/fleet-lock.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 import { ClusterScope } from '../../flux/core/object-index.js';
@@ -54,6 +56,12 @@ export class FluxApp extends App {
   public synth(): void {
     const fleets = this.fleets();
     for (const fleet of fleets) fleet.build();
+    const requests = process.env[LOCK_REQUESTS_ENV];
+    if (requests !== undefined && requests !== '') {
+      // `flux-fleet lock` runs the program to learn what production needs from the lock: nothing is checked or written.
+      writeLockRequests(fleets, requests);
+      return;
+    }
     // Every object is built: each is now rendered once, and what is validated is what is written.
     RenderSession.run(() => {
       const all = this.node.findAll();
@@ -121,6 +129,24 @@ export class FluxApp extends App {
     // The marker records each release.json's digest: delivery reads only the one synth wrote.
     return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles, recordDigests: releases });
   }
+}
+
+/**
+ * The environment variable with which `flux-fleet lock` runs the fleet program: synth then writes, to the file it
+ * names, what each fleet's production needs from its lock (see {@link LockRequestsFile}), and writes no tree.
+ */
+export const LOCK_REQUESTS_ENV = 'FLUX_FLEET_LOCK_REQUESTS';
+
+/** What synth writes for `flux-fleet lock`: per fleet, its lock file and the upstream refs production needs from it. */
+export interface LockRequestsFile {
+  readonly fleets: ReadonlyArray<{ readonly fleet: string; readonly lockFile?: string; readonly requests: readonly LockRequest[] }>;
+}
+
+function writeLockRequests(fleets: readonly Fleet<any>[], file: string): void {
+  const doc: LockRequestsFile = {
+    fleets: fleets.map((f) => ({ fleet: f.node.path, ...(f.lock.file !== undefined ? { lockFile: f.lock.file } : {}), requests: f.lockRequests() })),
+  };
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /** A validation error of one construct. */

@@ -6,6 +6,7 @@ import { bootstrapCommand } from './commands/bootstrap.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
+import { lockCommand } from './commands/lock.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
@@ -30,6 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'bootstrap': bootstrapCommand,
   'push': pushCommand,
   'promote': promoteCommand,
+  'lock': lockCommand,
   'mirror': mirrorCommand,
   'verify-release': verifyReleaseCommand,
   'status': statusCommand,
