@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
-import { checkDescriptor, referrersFallbackTag, RegistryError, type RegistryRepository } from './oci/client.js';
+import { checkDescriptor, referrersFallbackTag, RegistryError, REGISTRY_LIMITS, type RegistryRepository } from './oci/client.js';
 import type { FetchedManifest } from './oci/store.js';
 import { contentTag } from './release-push.js';
 import { SemverRange } from './semver.js';
@@ -14,8 +14,8 @@ import { ERROR_CODES, FluxFleetError } from '../flux/core/errors.js';
 import { printable } from '../flux/core/terminal-text.js';
 import type { ReleaseExternal, ReleaseExternalTarget, ReleaseManifest } from '../output/release-manifest.js';
 
-/** The largest manifest or referrers index read (bytes). */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** The largest manifest or referrers index read (bytes): the registry client's own limit. */
+export const MAX_MANIFEST_BYTES = REGISTRY_LIMITS.maxManifestSize;
 
 /** What a mirror run reads and copies at most, by default. */
 export const MIRROR_LIMITS = {

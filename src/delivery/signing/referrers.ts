@@ -1,7 +1,7 @@
 import { SigningError } from './keys.js';
 import { blobOf, isDigest, type Descriptor } from '../../flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../flux/artifact/media-types.js';
-import type { RegistryRepository } from '../oci/client.js';
+import { REGISTRY_LIMITS, type RegistryRepository } from '../oci/client.js';
 
 /** A manifest that refers to another through its `subject`, as listed in a referrers index. */
 export interface ReferrerDescriptor extends Descriptor {
@@ -20,7 +20,7 @@ export const EMPTY_CONFIG = blobOf('application/vnd.oci.empty.v1+json', Buffer.f
 
 /** The most referrers a list may hold, and the largest index read: a registry cannot make a reader loop or swell. */
 export const MAX_REFERRERS = 1000;
-const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+const MAX_INDEX_BYTES = REGISTRY_LIMITS.maxManifestSize;
 
 /** The tag of the referrers fallback index of a digest: `sha256-<hex>`. */
 export function fallbackTag(digest: string): string {

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { clusterFluxMinors } from './flux-minor.js';
-import { buildFolders } from './kustomize-build.js';
+import { buildFolders, DEFAULT_BUILD_TIMEOUT_MS } from './kustomize-build.js';
 import { checkObject } from './object-rules.js';
 import { patchFiles } from './patch-files.js';
 import { checkCluster } from './references.js';
@@ -130,7 +130,7 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
       // A path is taken from the caller's working directory; kubectl runs in the tree root.
       kubectl: options.kubectl?.includes('/') ? resolve(options.kubectl) : options.kubectl ?? 'kubectl',
       concurrency: options.buildConcurrency ?? 2,
-      timeoutMs: options.buildTimeoutMs ?? 60_000,
+      timeoutMs: options.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
       memoryBytes: options.buildMemoryBytes,
       allowRemote: options.allowRemoteResources ?? false,
     });
