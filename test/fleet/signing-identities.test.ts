@@ -228,17 +228,22 @@ describe('synth refuses verification Flux would misread', () => {
     ]);
   });
 
-  test('fails when a hand-written source\'s identity accepts another repository, on every cluster it is on', () => {
-    // GIVEN: an escape-hatch patch widening a component source's identity
-    const { errors } = synth((app) => {
+  /** The errors of a staging cluster whose component source's verify gets an escape-hatch patch. */
+  function patchedSourceErrors(patch: JsonPatch): string[] {
+    return synth((app) => {
       const fleet = fleetOf(app);
       const staging = fleet.addEnvironment('staging', { channel: 'latest' });
       const cluster = staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io' } });
       fleet.addComponent('infra', { source: pushed('infra') });
       fleet.build();
       const source = cluster.node.findAll().find((o): o is OciRepository => o instanceof OciRepository && o.name === 'infra')!;
-      source.addJsonPatch(JsonPatch.replace('/spec/verify/matchOIDCIdentity/0/subject', '^https://github\\.com/acme/.+/\\.github/workflows/release\\.yaml@refs/heads/main$'));
-    });
+      source.addJsonPatch(patch);
+    }).errors;
+  }
+
+  test('fails when a hand-written source\'s identity accepts another repository, on every cluster it is on', () => {
+    // GIVEN: an escape-hatch patch widening a component source's identity
+    const errors = patchedSourceErrors(JsonPatch.replace('/spec/verify/matchOIDCIdentity/0/subject', '^https://github\\.com/acme/.+/\\.github/workflows/release\\.yaml@refs/heads/main$'));
     // THEN
     expect(errors).toStrictEqual([
       'cluster stg-eu-1 (sources.yaml): OCIRepository infra verify matchOIDCIdentity[0].subject "^https://github\\\\.com/acme/.+/\\\\.github/workflows/release\\\\.yaml@refs/heads/main$" ' +
@@ -249,15 +254,7 @@ describe('synth refuses verification Flux would misread', () => {
 
   test('fails when a source lists two identities on the bundle path', () => {
     // GIVEN: an escape-hatch patch adding a second identity to a component's source
-    const { errors } = synth((app) => {
-      const fleet = fleetOf(app);
-      const staging = fleet.addEnvironment('staging', { channel: 'latest' });
-      const cluster = staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io' } });
-      fleet.addComponent('infra', { source: pushed('infra') });
-      fleet.build();
-      const source = cluster.node.findAll().find((o): o is OciRepository => o instanceof OciRepository && o.name === 'infra')!;
-      source.addJsonPatch(JsonPatch.add('/spec/verify/matchOIDCIdentity/-', { issuer: ISSUER, subject: TAGS }));
-    });
+    const errors = patchedSourceErrors(JsonPatch.add('/spec/verify/matchOIDCIdentity/-', { issuer: ISSUER, subject: TAGS }));
     // THEN
     expect(errors).toStrictEqual([
       'cluster stg-eu-1 (sources.yaml): OCIRepository infra verify lists 2 matchOIDCIdentity entries, and Flux 2.9.x verifies Sigstore bundles against one only ("unsupported: multiple identities"); declare one signer per source (per environment, component, chart or tenant)',

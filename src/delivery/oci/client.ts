@@ -593,23 +593,8 @@ export class RegistryRepository implements ArtifactStore {
    * download that fails leaves no file.
    */
   public async downloadBlob(descriptor: Descriptor, file: string): Promise<void> {
-    checkDescriptor(descriptor, this.location);
-    const op = `downloading ${this.describe(descriptor)}`;
-    const max = this.client.maxBlobSize;
-    if (descriptor.size > max) throw new RegistryError(`${op} refused: its descriptor gives ${formatSize(descriptor.size)}, more than the blob limit (${formatSize(max)}); raise maxBlobSize if it is expected`);
     try {
-      const res = await this.client.send(op, {
-        method: 'GET',
-        url: `/v2/${this.name}/blobs/${descriptor.digest}`,
-        scopes: [this.pullScope],
-        maxBytes: descriptor.size,
-        limitName: 'the size its descriptor gives',
-        sink: () => createWriteStream(file),
-      }, true);
-      if (res.status !== 200) throw this.client.failure(op, res);
-      const got = res.streamed ?? { bytes: 0, digest: '' };
-      if (got.bytes !== descriptor.size) throw new RegistryError(`${op} failed: the registry sent ${formatSize(got.bytes)}, not the ${descriptor.size} bytes its descriptor gives`);
-      if (got.digest !== descriptor.digest) throw new RegistryError(`${op} failed: the content has another digest`);
+      await this.getBlob(descriptor, () => createWriteStream(file));
     } catch (e) {
       await rm(file, { force: true });
       throw e;
@@ -642,6 +627,14 @@ export class RegistryRepository implements ArtifactStore {
   }
 
   public async fetchBlob(descriptor: Descriptor): Promise<Buffer> {
+    return (await this.getBlob(descriptor)).body;
+  }
+
+  /**
+   * GETs a blob, held in memory or, with a sink, streamed to it; within `maxBlobSize` and the size its descriptor gives,
+   * and checked against that size and its digest.
+   */
+  private async getBlob(descriptor: Descriptor, sink?: () => NodeJS.WritableStream): Promise<Response> {
     checkDescriptor(descriptor, this.location);
     const op = `downloading ${this.describe(descriptor)}`;
     const max = this.client.maxBlobSize;
@@ -652,11 +645,13 @@ export class RegistryRepository implements ArtifactStore {
       scopes: [this.pullScope],
       maxBytes: descriptor.size,
       limitName: 'the size its descriptor gives',
+      sink,
     }, true);
     if (res.status !== 200) throw this.client.failure(op, res);
-    if (res.body.length !== descriptor.size) throw new RegistryError(`${op} failed: the registry sent ${formatSize(res.body.length)}, not the ${descriptor.size} bytes its descriptor gives`);
-    if (sha256Digest(res.body) !== descriptor.digest) throw new RegistryError(`${op} failed: the content has another digest`);
-    return res.body;
+    const got = sink ? res.streamed ?? { bytes: 0, digest: '' } : { bytes: res.body.length, digest: sha256Digest(res.body) };
+    if (got.bytes !== descriptor.size) throw new RegistryError(`${op} failed: the registry sent ${formatSize(got.bytes)}, not the ${descriptor.size} bytes its descriptor gives`);
+    if (got.digest !== descriptor.digest) throw new RegistryError(`${op} failed: the content has another digest`);
+    return res;
   }
 
   public async pushManifest(tag: string, bytes: Buffer, mediaType: string): Promise<string> {
