@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WRITER_MARKER_FILE } from './writer/tree-path.js';
 import { recordedDigest } from './writer/write-tree.js';
@@ -267,10 +267,15 @@ export function renderReleaseManifest(manifest: ReleaseManifest): string {
  * @param dir a synthesized output folder
  */
 export async function readReleaseManifest(dir: string): Promise<ReleaseManifest> {
+  return readReleaseManifestSync(dir);
+}
+
+/** {@link readReleaseManifest}, for callers that cannot wait: the same checks, the same errors. */
+export function readReleaseManifestSync(dir: string): ReleaseManifest {
   const file = path.join(dir, RELEASE_MANIFEST_FILE);
   let bytes: Buffer;
   try {
-    bytes = await fsp.readFile(file);
+    bytes = fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ReleaseManifestError(`${file} does not exist; synthesize the fleet into ${dir} first`, { cause: e });
@@ -284,7 +289,7 @@ export async function readReleaseManifest(dir: string): Promise<ReleaseManifest>
     throw new ReleaseManifestError(`${file} is not JSON: ${(e as Error).message}; synthesize the fleet again`, { cause: e });
   }
   const manifest = parseReleaseManifest(parsed, file);
-  await checkAgainstTree(dir, file, manifest);
+  checkAgainstTree(dir, file, manifest);
   return manifest;
 }
 
@@ -316,26 +321,26 @@ interface ClusterObjects {
  * Checks the folders release.json names (inside the tree, not links) and each cluster against its own objects;
  * reports every mismatch at once.
  */
-async function checkAgainstTree(dir: string, file: string, release: ReleaseManifest): Promise<void> {
+function checkAgainstTree(dir: string, file: string, release: ReleaseManifest): void {
   const problems: string[] = [];
-  const root = await fsp.realpath(dir);
-  const folderProblem = async (field: string, folder: string): Promise<string | undefined> => {
+  const root = fs.realpathSync(dir);
+  const folderProblem = (field: string, folder: string): string | undefined => {
     const full = path.join(dir, folder);
-    const stat = await fsp.lstat(full).catch(() => undefined);
+    const stat = fs.lstatSync(full, { throwIfNoEntry: false });
     if (!stat) return `${field}: the folder ${folder} is missing from the tree`;
     if (stat.isSymbolicLink() || !stat.isDirectory()) return `${field}: ${folder} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}, and synth writes a folder there`;
-    const real = await fsp.realpath(full);
+    const real = fs.realpathSync(full);
     return real.startsWith(`${root}${path.sep}`) ? undefined : `${field}: ${folder} resolves to ${real}, outside the tree ${root}`;
   };
   const envs = new Map(release.environments.map((e) => [e.name, e]));
   for (const [i, cluster] of release.clusters.entries()) {
     const field = `clusters[${i}]`;
-    const where = await folderProblem(`${field}.name`, `clusters/${cluster.name}`);
+    const where = folderProblem(`${field}.name`, `clusters/${cluster.name}`);
     if (where) {
       problems.push(where);
       continue;
     }
-    const objects = await clusterObjects(dir, cluster.name);
+    const objects = clusterObjects(dir, cluster.name);
     const env = envs.get(cluster.environment)!;
     const expect = (what: string, found: unknown, wanted: unknown, fieldName: string) => {
       if (found !== wanted) {
@@ -365,7 +370,7 @@ async function checkAgainstTree(dir: string, file: string, release: ReleaseManif
     }
   }
   for (const [i, artifact] of release.artifacts.entries()) {
-    const where = await folderProblem(`artifacts[${i}].folder`, artifact.folder);
+    const where = folderProblem(`artifacts[${i}].folder`, artifact.folder);
     if (where) problems.push(where);
   }
   if (problems.length === 0) return;
@@ -376,14 +381,14 @@ async function checkAgainstTree(dir: string, file: string, release: ReleaseManif
 }
 
 /** The runtime info and sync source in `clusters/<name>/flux-system/`. */
-async function clusterObjects(dir: string, name: string): Promise<ClusterObjects> {
+function clusterObjects(dir: string, name: string): ClusterObjects {
   const folder = path.join(dir, 'clusters', name, 'flux-system');
-  const files = (await fsp.readdir(folder).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = (fs.existsSync(folder) ? fs.readdirSync(folder) : []).filter((f) => /\.ya?ml$/.test(f)).sort();
   let info: ClusterObjects['info'];
   let sync: ClusterObjects['sync'];
   let where = `clusters/${name}/flux-system/`;
   for (const f of files) {
-    const text = await fsp.readFile(path.join(folder, f), 'utf8');
+    const text = fs.readFileSync(path.join(folder, f), 'utf8');
     if (!text.includes(RUNTIME_INFO_NAME) && !text.includes('sync')) continue;
     for (const doc of parseYamlDocuments(text, `clusters/${name}/flux-system/${f}`)) {
       type Parsed = { kind?: unknown; metadata?: Record<string, any>; spec?: Record<string, any>; data?: Record<string, unknown> } | null;

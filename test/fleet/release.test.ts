@@ -9,6 +9,7 @@ import {
   Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, parseReleaseManifest, readReleaseManifest, Registry, ReleaseManifest,
   ReleaseManifestError, Signing, SynthError, FleetLock, renderLockFile,
 } from '../../src/index.js';
+import { readBootstrapPlan } from '../../src/output/cluster-bootstrap.js';
 import { lockedDigest, testLock } from '../support/fleet-lock.js';
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
@@ -684,6 +685,14 @@ describe('readReleaseManifest', () => {
     // THEN
     await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')} is not one synth wrote: no .flux-fleet marker in ${dir} records its digest; ` +
       `delivery reads only the release.json synth writes: synthesize the fleet into ${dir} with this version of flux-fleet`);
+  });
+
+  test('a cluster\'s bootstrap plan, read from the tree, refuses an edited release.json too', () => {
+    // GIVEN
+    const dir = synthesized();
+    edit(dir, (m) => ({ ...m, clusters: m.clusters.map((c: any) => ({ ...c, url: c.url.replace('123456789012', '999999999999') })) }));
+    // THEN
+    expect(() => readBootstrapPlan(dir, 'prod-eu-1')).toThrow(`${join(dir, 'release.json')} was changed after synth`);
   });
 
   test('fails when an environment is flipped to deploy on push, even with the marker forged: the clusters\' own objects say otherwise', async () => {
