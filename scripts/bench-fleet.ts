@@ -2,9 +2,10 @@
  * The benchmark fleet, shared by scripts/bench.ts (synth) and scripts/bench-push.ts (push): built through the public
  * API only.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ChartSource, Component, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing } from '../src/index.js';
+import { ChartSource, Component, ComponentSource, Fleet, FleetLock, FluxApp, Notification, Registry, Signing } from '../src/index.js';
 
 /** The regions of the benchmark fleet; clusters are spread over them in turn. */
 export const REGIONS = ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2', 'ap-southeast-1'];
@@ -19,7 +20,8 @@ export interface BenchVars {
  * A fleet of `clusters` clusters: staging (a fifth of them) and production in three waves, over five regions;
  * 30 components (22 kustomize trees, 8 Helm charts) in dependency layers, some limited to an environment, a region
  * or a label; the first two layers from one folder packed at synth (`infra/` beside the output folder), the others
- * from artifacts of other pipelines, pinned by digest in production; a tenant team in production; Slack notifications.
+ * from artifacts of other pipelines, pinned by digest in production; the charts production pulls pinned through a
+ * lock (digests made up: nothing is pulled); a tenant team in production; Slack notifications.
  */
 export function buildFleetApp(clusters: number, outdir: string): { app: FluxApp; fleet: Fleet<BenchVars> } {
   const app = new FluxApp({ outdir });
@@ -31,7 +33,16 @@ export function buildFleetApp(clusters: number, outdir: string): { app: FluxApp;
   }
   const infra = ComponentSource.folder(infraFolder);
   const appDigest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+  const chartVersion = (i: number) => (i % 8 === 3 ? '1.4.0' : `${i}.2.0`);
+  const lock = FleetLock.of(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 4 === 3).map((i) => ({
+    upstream: `oci://ghcr.io/acme/charts/chart-${i}`,
+    ref: { tag: chartVersion(i) },
+    tag: chartVersion(i),
+    digest: `sha256:${createHash('sha256').update(`chart-${i}`).digest('hex')}`,
+    usedBy: [],
+  })));
   const fleet = new Fleet<BenchVars>(app, 'bench', {
+    lock,
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
@@ -69,8 +80,8 @@ export function buildFleetApp(clusters: number, outdir: string): { app: FluxApp;
     if (i % 4 === 3) {
       component = fleet.addHelmComponent(`chart-${i}`, {
         chart: i % 8 === 3
-          ? ChartSource.mirrored(`oci://ghcr.io/acme/charts/chart-${i}`, { version: (cluster) => (cluster.production ? '1.4.0' : '1.x') })
-          : ChartSource.oci(`oci://ghcr.io/acme/charts/chart-${i}`, { version: `${i}.2.0`, signing }),
+          ? ChartSource.mirrored(`oci://ghcr.io/acme/charts/chart-${i}`, { version: (cluster) => (cluster.production ? chartVersion(i) : '1.x') })
+          : ChartSource.oci(`oci://ghcr.io/acme/charts/chart-${i}`, { version: chartVersion(i), signing }),
         dependsOn,
         targets,
         values: (cluster) => ({

@@ -110,7 +110,9 @@ export function buildFleet(scope: Construct, baseDir: string = HERE, options: Ac
   fleet.addHelmComponent('podinfo', {
     // Mirrored into each region's registry with its signatures; clusters pull their region's copy.
     chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', {
-      // Staging follows new 6.x releases; production changes only when this pin (and then a promotion) does.
+      // Staging follows new 6.x releases; production changes only when this pin (and then a promotion) does. Production
+      // pulls 6.7.0 by the digest flux-fleet.lock beside this file records (flux-fleet lock writes it): the digest of
+      // the chart test/delivery/example-fleet-release.test.ts publishes as ghcr.io's, so the example delivers end to end.
       version: (cluster) => (cluster.production ? '6.7.0' : '6.x'),
       // The chart's own publisher signs it from its release workflow, for any release tag.
       signing: Signing.oidc({

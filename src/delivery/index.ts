@@ -8,3 +8,4 @@ export * from './mirror.js';
 export * from './release/index.js';
 export * from './signing/index.js';
 export * from './health/index.js';
+export * from './lock.js';

@@ -39,6 +39,16 @@ export const SYNC_HEALTH_TIMEOUT = '10m';
 /** The name of the ConfigMap holding the cluster's facts, for `postBuild.substituteFrom` and ResourceSet inputs. */
 export const RUNTIME_INFO_NAME = 'flux-runtime-info';
 
+/**
+ * The annotations of the `flux-runtime-info` ConfigMap that record how the cluster's environment is released: whether
+ * it is production, and whether a push moves its tag. Delivery checks release.json against them, so a release.json
+ * edited to let a push move production's tags is refused.
+ */
+export const RELEASE_POLICY_ANNOTATIONS = {
+  production: 'flux-fleet.io/production',
+  deployOnPush: 'flux-fleet.io/deploy-on-push',
+} as const;
+
 /** The Flux Operator chart version `Bootstrap.operator()` pins for Flux 2.9 unless told otherwise. */
 export const FLUX_OPERATOR_VERSION = '0.58.1';
 
@@ -151,6 +161,12 @@ export interface BootstrapFacts {
    * variables). Keys must be substitution variable names, since reconcilers read them with `substituteFrom`.
    */
   readonly runtimeInfo: Readonly<Record<string, string>>;
+  /**
+   * How the cluster's environment is released, recorded on the `flux-runtime-info` ConfigMap as
+   * {@link RELEASE_POLICY_ANNOTATIONS}.
+   * @default - not recorded
+   */
+  readonly release?: { readonly production: boolean; readonly deployOnPush: boolean };
 }
 
 /** How the Flux controllers' manifests are fitted to a cluster, whichever bootstrap installs them. */
@@ -539,7 +555,13 @@ function runtimeInfo(chart: Chart, facts: BootstrapFacts): ConfigMap {
         'reconcile.fluxcd.io/watch': 'Enabled',
       },
       // Applied with a merge, so entries another tool adds on the cluster (say, a cloud account id) survive.
-      annotations: { 'kustomize.toolkit.fluxcd.io/ssa': 'Merge' },
+      annotations: {
+        'kustomize.toolkit.fluxcd.io/ssa': 'Merge',
+        ...(facts.release ? {
+          [RELEASE_POLICY_ANNOTATIONS.production]: String(facts.release.production),
+          [RELEASE_POLICY_ANNOTATIONS.deployOnPush]: String(facts.release.deployOnPush),
+        } : {}),
+      },
     },
     data: { ...facts.runtimeInfo },
   });

@@ -22,8 +22,8 @@ export interface FolderSourceOptions {
 export interface ArtifactSourceOptions {
   /**
    * Which revision to pull: a tag, a semver range or a digest, the same for every cluster or computed from each
-   * (e.g. `(c) => c.production ? { digest: 'sha256:...' } : { tag: 'main' }`). A range or a floating tag (any tag that
-   * is not an exact version) on a production cluster following a tag channel fails synth, unless `floating` is true.
+   * (e.g. `(c) => c.production ? { digest: 'sha256:...' } : { tag: 'main' }`). On production clusters a tag or a range
+   * is pulled at the digest the fleet's lock records for it (`flux-fleet lock`), unless `floating` is true.
    */
   readonly ref: PerCluster<ArtifactRef>;
   /**
@@ -49,9 +49,9 @@ export interface ArtifactSourceOptions {
    */
   readonly sourceName?: string;
   /**
-   * Accept a semver range or a floating tag on production clusters that follow a tag channel, knowing that a new
-   * upstream release then reaches every wave within one source interval, whatever the promotion state.
-   * @default false - such a ref fails synth
+   * Let production clusters follow the tag or range upstream rather than the digest the lock resolved, knowing that a
+   * new upstream release (or a re-tag) then reaches every wave within one source interval, whatever the promotion state.
+   * @default false - production pulls the digest the fleet's lock records, and synth fails when the lock has none
    */
   readonly floating?: boolean;
 }

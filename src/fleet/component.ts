@@ -3,6 +3,7 @@ import { Namespace } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
 import type { Cluster, ClusterInfo, FleetVariables, VariablesOf } from './cluster.js';
 import { ComponentSource, type FolderSourceOptions } from './component-source.js';
+import type { LockRef } from './fleet-lock.js';
 import { FolderArtifact, hasFolder, topFolders } from './folder-artifact.js';
 import type { PullCredentialFields, PullCredentials } from './pull-credentials.js';
 import { insecureOptIn, type Registry, type RegistrySourceSettings } from './registry.js';
@@ -95,6 +96,11 @@ export interface ComponentBuildContext {
   /** Records an external chart or artifact that this cluster pulls, for the release manifest. */
   recordExternal(pull: ExternalPullRecord): void;
   /**
+   * The digest (and the tag it was resolved from) the fleet's lock records for an upstream ref this production
+   * cluster pulls; a problem, naming the fix, when the lock has none.
+   */
+  pinFromLock(kind: 'chart' | 'artifact', upstream: string, ref: LockRef): { digest: string; tag: string } | string;
+  /**
    * The `spec.verify` of a source in `namespace` signed by `own` (else by the environment's identity, unless
    * `environmentFallback` is false); undefined when the environment does not verify. Records the public material the
    * namespace then needs.
@@ -127,6 +133,8 @@ export interface ExternalPullRecord {
   readonly url: string;
   /** The ref the cluster pulls. */
   readonly ref: OciRepositoryRef;
+  /** For a digest pinned from the lock: the ref the fleet declares and the tag the lock resolved. @default - not from the lock */
+  readonly locked?: { readonly declared: LockRef; readonly tag: string };
 }
 
 const PLATFORM_NAMESPACE = 'flux-system';
@@ -267,7 +275,8 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
 
   /**
    * Records a problem when `ref` floats on a production cluster following a tag channel, unless `floating` accepts
-   * it: what such a cluster pulls must change only through promotion.
+   * it: what such a cluster pulls must change only through promotion. For a chart from an HTTPS Helm repository,
+   * which Flux cannot pin by digest.
    */
   protected checkPinned(ctx: ComponentBuildContext, what: string, ref: OciRepositoryRef, floating: boolean | undefined, fix: string): void {
     const env = ctx.cluster.env;
@@ -275,6 +284,24 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     const reason = floatingReason(ref);
     if (reason === undefined) return;
     this._problem(`${what} follows ${reason} in production environment ${env.name}, so a new upstream release would reach every wave within one source interval, bypassing promotion; ${fix}`, ctx.cluster.name);
+  }
+
+  /**
+   * The ref a cluster pulls an upstream OCI chart or artifact at: on a production cluster, a tag or range the source
+   * does not declare `floating` is pinned to the digest the fleet's lock records for it (a problem is recorded when
+   * the lock has none), so that an upstream re-tag changes nothing until the lock does.
+   */
+  protected pinnedRef(ctx: ComponentBuildContext, kind: 'chart' | 'artifact', upstream: string, ref: OciRepositoryRef, floating: boolean | undefined):
+  { ref: OciRepositoryRef; locked?: { declared: LockRef; tag: string } } {
+    // An upstream that is not an oci:// URL is reported by the props' own checks.
+    if (floating || !ctx.cluster.env.production || ref.digest !== undefined || !upstream.startsWith('oci://')) return { ref };
+    const declared: LockRef = ref.semver !== undefined ? { semver: ref.semver } : { tag: ref.tag ?? 'latest' };
+    const pin = ctx.pinFromLock(kind, upstream, declared);
+    if (typeof pin === 'string') {
+      this._problem(pin, ctx.cluster.name);
+      return { ref };
+    }
+    return { ref: { digest: pin.digest }, locked: { declared, tag: pin.tag } };
   }
 
   /** Creates the component's objects on one cluster; returns the Kustomization others depend on. @internal */
@@ -471,7 +498,7 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     // A ref given as a value is checked once, with the props; one computed per cluster is checked here.
     const refProblems = artifactRefProblems(given);
     if (typeof o.ref === 'function') for (const m of refProblems) this._problem(`source ${m}`, ctx.cluster.name);
-    const ref = refProblems.length > 0 ? undefined : artifactRefOf(given);
+    let ref = refProblems.length > 0 ? undefined : artifactRefOf(given);
     const settings = this.pullFieldsFor(ctx, o.pullCredentials, source.mirrored ? ctx.registry.sourceSettings(region) : undefined);
     const url = source.mirrored ? ctx.registry.urlFor(region, source.mirrorRepository!) : source.location;
     const verify = ctx.verifyWith(this.signingFor(ctx, o.signing, this.props.signing, this.tenant?.props.signing), this.namespace, source.mirrored);
@@ -479,9 +506,9 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
       this._problem(`artifact ${q(url)} has no signing identity, and production requires verification; set signing on the source (e.g. Signing.githubActions(...)), or Signing.none() to turn it off explicitly`, ctx.cluster.name);
     }
     if (ref) {
-      this.checkPinned(ctx, `artifact ${q(source.location)}`, ref, o.floating,
-        'pin production to a digest or an exact version, e.g. ref: (c) => c.production ? { digest: "sha256:..." } : { tag: "main" }, or set floating: true on the source to accept it');
-      ctx.recordExternal({ kind: 'artifact', upstream: source.location, mirror: source.mirrored, verify: verify !== undefined, url, ref });
+      const pinned = this.pinnedRef(ctx, 'artifact', source.location, ref, o.floating);
+      ref = pinned.ref;
+      ctx.recordExternal({ kind: 'artifact', upstream: source.location, mirror: source.mirrored, verify: verify !== undefined, url, ref, ...(pinned.locked ? { locked: pinned.locked } : {}) });
     }
     const name = o.sourceName ?? (source.mirrored ? sourceName(source.mirrorRepository!) : this.name);
     return { name, named: o.sourceName !== undefined, url, ref, settings, verify };
@@ -519,8 +546,9 @@ const REPOSITORY_PATH = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)
 export interface ChartSourceOptions {
   /**
    * The chart version: exact (`6.7.0`), a semver range (`6.x`) or a digest (`sha256:...`), the same for every cluster
-   * or computed from each, e.g. `(c) => c.production ? '6.7.0' : '6.x'`. A range on a production cluster following
-   * a tag channel fails synth, unless `floating` is true.
+   * or computed from each, e.g. `(c) => c.production ? '6.7.0' : '6.x'`. On production clusters, a version or range of
+   * an OCI chart is pulled at the digest the fleet's lock records for it (`flux-fleet lock`), unless `floating` is
+   * true; a range of an HTTPS Helm repository's chart, which Flux cannot pin by digest, fails synth there.
    */
   readonly version: PerCluster<string>;
   /**
@@ -545,9 +573,10 @@ export interface ChartSourceOptions {
    */
   readonly sourceName?: string;
   /**
-   * Accept a semver range on production clusters that follow a tag channel, knowing that a new chart release then
-   * reaches every wave within one source interval, whatever the promotion state.
-   * @default false - such a version fails synth
+   * Let production clusters follow the version or range upstream rather than the digest the lock resolved, knowing
+   * that a new chart release (or a re-tag) then reaches every wave within one source interval, whatever the promotion
+   * state.
+   * @default false - production pulls the digest the fleet's lock records, and synth fails when the lock has none
    */
   readonly floating?: boolean;
 }
@@ -757,11 +786,14 @@ export class HelmComponent<V extends VariablesOf<V> = FleetVariables> extends Co
     // A version given as a value is checked once, with the props; one computed per cluster is checked here.
     const versionProblems = chartVersionProblems(version);
     if (typeof p.chart.options.version === 'function') for (const m of versionProblems) this._problem(m, ctx.cluster.name);
-    const ref = versionProblems.length > 0 ? undefined : p.chart.refFor(ctx.cluster);
-    if (ref) {
+    let ref = versionProblems.length > 0 ? undefined : p.chart.refFor(ctx.cluster);
+    if (ref && p.chart.helmRepository) {
       this.checkPinned(ctx, `chart ${q(p.chart.upstream)}`, ref, p.chart.options.floating,
-        'pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it');
-      if (!p.chart.helmRepository) ctx.recordExternal({ kind: 'chart', upstream: p.chart.upstream, mirror: p.chart.mirrored, verify: verify !== undefined, url, ref });
+        'pin production to an exact version, e.g. version: (c) => c.production ? "1.16.2" : "1.x", or set floating: true on the chart source to accept it');
+    } else if (ref) {
+      const pinned = this.pinnedRef(ctx, 'chart', p.chart.upstream, ref, p.chart.options.floating);
+      ref = pinned.ref;
+      ctx.recordExternal({ kind: 'chart', upstream: p.chart.upstream, mirror: p.chart.mirrored, verify: verify !== undefined, url, ref, ...(pinned.locked ? { locked: pinned.locked } : {}) });
     }
     const registrySettings = p.chart.mirrored ? ctx.registry.sourceSettings(ctx.cluster.region) : undefined;
     const settings = this.pullFieldsFor(ctx, p.chart.options.pullCredentials, registrySettings);

@@ -7,6 +7,7 @@ import { Cluster, ClusterType, COMPUTED_RUNTIME_KEYS, FleetVariables, VariablesO
 import type { ComponentSource } from './component-source.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
 import { Environment, EnvironmentProps } from './environment.js';
+import { describeLockRef, FleetLock, LOCK_FILE, lockKey, type LockRef, type LockRequest } from './fleet-lock.js';
 import type { FleetExternalPull, FleetFolderArtifact, FleetRelease } from './fleet-release.js';
 import { FolderArtifact, packFolder } from './folder-artifact.js';
 import { HEALTH_REPORT_MIN_FLUX, type HealthReport } from './health-report.js';
@@ -74,6 +75,13 @@ export interface FleetProps {
    * @default - the working directory of the process when the fleet is created
    */
   readonly baseDir?: string;
+  /**
+   * The lock: the digest each upstream tag or range production pulls resolved to, once (`flux-fleet lock` writes it;
+   * commit it and review its changes like package-lock.json). Synth pins production's OCI charts and external
+   * artifacts to those digests, unless their source says `floating: true`, and fails when the lock lacks one.
+   * @default - FleetLock.fromFile(`<baseDir>/flux-fleet.lock`); no file is an empty lock
+   */
+  readonly lock?: FleetLock;
 }
 
 /** A file of the synthesized tree and the chart whose objects it holds. */
@@ -107,6 +115,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   public readonly bootstrap: Bootstrap;
   /** The folder that relative `ComponentSource.folder()` paths start from, absolute. */
   public readonly baseDir: string;
+  /** The lock production's upstream refs are pinned from. */
+  public readonly lock: FleetLock;
 
   private readonly envs: Environment<V>[] = [];
   private readonly clusterList: Cluster<V>[] = [];
@@ -120,12 +130,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private built = false;
   private readonly folders = new Map<string, { result: FolderArtifact | string[]; clusters: Cluster<V>[] }>();
   private readonly externalPulls: FleetExternalPull[] = [];
+  private readonly lockRequestList = new Map<string, { upstream: string; ref: LockRef; uses: Map<string, { kind: 'chart' | 'artifact'; component: string; clusters: Set<string> }> }>();
 
   public constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
     this.props = props;
     this.bootstrap = props.flux?.bootstrap ?? Bootstrap.operator();
     this.baseDir = path.resolve(props.baseDir ?? process.cwd());
+    this.lock = props.lock ?? FleetLock.fromFile(path.join(this.baseDir, LOCK_FILE));
     this.componentsScope = new Construct(this, 'components');
     this.tenantsScope = new Construct(this, 'tenants');
     this.notificationList.push(...(props.notifications ?? []).map((notification) => ({ notification, routing: {} })));
@@ -259,6 +271,19 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     return { artifacts, external: [...this.externalPulls] };
   }
 
+  /**
+   * The upstream refs production pulls and the lock pins (found there or not), with what each is for: what
+   * `flux-fleet lock` resolves. Builds first.
+   */
+  public lockRequests(): LockRequest[] {
+    this.build();
+    return [...this.lockRequestList.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => ({
+      upstream: r.upstream,
+      ref: r.ref,
+      usedBy: [...r.uses.values()].map((u) => ({ kind: u.kind, component: u.component, clusters: [...u.clusters].sort() })),
+    }));
+  }
+
   /** The synthesized files, sorted by path. Builds first. */
   public files(): FleetFile[] {
     this.build();
@@ -302,6 +327,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       },
       verification: verifies ? this.signingOf(env)?.verification() : undefined,
       runtimeInfo: runtimeInfoOf(cluster),
+      release: { production: env.production, deployOnPush: env.deployOnPush },
     };
   }
 
@@ -384,6 +410,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         dependencies,
         folderArtifact: (source) => this.folderArtifact(source, cluster),
         recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),
+        pinFromLock: (kind, upstream, ref) => this.pinFromLock(kind, upstream, ref, component.name, cluster.name),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
         sharedSource: (key, name, namespace, create, named = false) => {
           let source = sources.get(key);
@@ -538,8 +565,25 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     return packed.artifact ?? packed.problems;
   }
 
+  /** The lock's entry for a ref a production cluster pulls, recorded as a request; a problem when there is none. */
+  private pinFromLock(kind: 'chart' | 'artifact', upstream: string, ref: LockRef, component: string, cluster: string): { digest: string; tag: string } | string {
+    const key = lockKey(upstream, ref);
+    const request = this.lockRequestList.get(key) ?? { upstream, ref, uses: new Map() };
+    this.lockRequestList.set(key, request);
+    const use = request.uses.get(`${kind} ${component}`) ?? { kind, component, clusters: new Set<string>() };
+    use.clusters.add(cluster);
+    request.uses.set(`${kind} ${component}`, use);
+    const entry = this.lock.entryFor(upstream, ref);
+    if (entry) return { digest: entry.digest, tag: entry.tag };
+    return `${kind} ${q(upstream)} at ${describeLockRef(ref)} has no entry in ${this.lock.where}, and production pins what it pulls from upstream ` +
+      'to the digest the lock records (an upstream re-tag then changes nothing until the lock does in a reviewed change); run ' +
+      '`npx flux-fleet lock --app "<the command that synthesizes this fleet>"` (the app of cdk8s.yaml by default) and commit the lock file, ' +
+      'or set floating: true on the source to follow upstream';
+  }
+
   private check(): string[] {
     const c = new Checks();
+    for (const message of this.lock.problems()) c.add(message);
     for (const [message, clusters] of this.buildProblems) {
       c.add(`${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
     }

@@ -18,3 +18,4 @@ export * from './pull-credentials.js';
 export type { PerCluster, ArtifactRef } from './source-ref.js';
 export type { FolderArtifact } from './folder-artifact.js';
 export * from './fleet-release.js';
+export * from './fleet-lock.js';

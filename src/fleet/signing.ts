@@ -1,5 +1,6 @@
 import { ApiObject, type ApiObjectProps } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { IdentityPattern, probeIdentityPattern, UnreadablePattern } from './identity-pattern.js';
 import type { SecretReference } from '../flux/core/api.js';
 import { Checks, q } from '../flux/core/rules.js';
 import type { OciVerification } from '../flux/source/oci-repository.js';
@@ -422,22 +423,79 @@ function trustedRootMaterial(options: KeylessSigningOptions): VerificationMateri
   return { secretName: options.trustedRootSecretRef.name, key: 'trusted_root.json', value: options.trustedRoot };
 }
 
-/** A regular expression that compiles, that Go's RE2 accepts, and that is anchored at both ends. */
+/**
+ * A regular expression that compiles, that Go's RE2 accepts, that is anchored at both ends (around all of its
+ * alternatives), and that accepts no identity outside the one it declares: it is probed with crafted identities
+ * (unrelated ones, another host, owner, repository or ref, something before or after), see {@link probeIdentityPattern}.
+ */
 function checkIdentityRegex(c: Checks, field: string, value: string): void {
   if (c.regex(field, value) === undefined) return;
   const body = value.replace(/^\(\?[imsU]+\)/, '');
+  const flags = value.slice(0, value.length - body.length);
   if (/\(\?<?[=!]|\\[1-9]/.test(body)) {
     c.add(`${field} ${q(value)} uses a lookaround or a backreference, which Flux's Go (RE2) regular expressions do not support; rewrite it without them`);
-  } else if (!body.startsWith('^') || !body.endsWith('$') || body.endsWith('\\$')) {
-    const flags = value.slice(0, value.length - body.length);
-    c.add(`${field} ${q(value)} is not anchored, so it would also match inside a longer identity; wrap it in ^...$, e.g. ${q(`${flags}^${body.replace(/^\^/, '').replace(/(?<!\\)\$$/, '')}$`)}`);
-  } else if (/^\^(\.[*+]|\(\.[*+]\))\$$/.test(body)) {
-    c.add(`${field} ${q(value)} accepts any identity, so any certificate the Sigstore instance issued would verify; match the one signer, e.g. "^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$"`);
-  } else {
-    const unescaped = /(?:^|[^\\])([A-Za-z0-9-]+\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)/.exec(body.replace(/\\./g, '__').replace(/\[[^\]]*\]/g, '_'));
-    if (unescaped) c.add(`${field} ${q(value)} has an unescaped "." in ${q(unescaped[1])}, which matches any character (so a look-alike host or name would match too); escape it: ${q(unescaped[1].replace(/\./g, '\\.'))}`);
+    return;
   }
+  if (!body.startsWith('^') || !body.endsWith('$') || body.endsWith('\\$')) {
+    c.add(`${field} ${q(value)} is not anchored, so it would also match inside a longer identity; wrap it in ^...$, e.g. ${q(`${flags}^${body.replace(/^\^/, '').replace(/(?<!\\)\$$/, '')}$`)}`);
+    return;
+  }
+  const problem = identityPatternProblem(value, flags);
+  if (problem !== undefined) c.add(`${field} ${q(value)} ${problem}`);
 }
+
+const PATTERN_PROBLEMS = new Map<string, string | undefined>();
+
+/** What is wrong with an anchored identity pattern, as the end of a message; undefined when nothing is. Cached per pattern. */
+function identityPatternProblem(value: string, flags: string): string | undefined {
+  if (PATTERN_PROBLEMS.has(value)) return PATTERN_PROBLEMS.get(value);
+  let problem: string | undefined;
+  let pattern: IdentityPattern | undefined;
+  try {
+    pattern = IdentityPattern.parse(value);
+  } catch (e) {
+    if (!(e instanceof UnreadablePattern)) throw e;
+    problem = `cannot be checked for what it accepts: it uses ${e.reason}; write it with literal text, escapes (\\.), classes ([^@]), groups ((?:...)), alternatives and repetitions`;
+  }
+  const branches = pattern?.alternatesOutsideGroups;
+  const finding = pattern ? probeIdentityPattern(pattern, { aroundFirst: branches !== undefined }) : undefined;
+  const example = 'e.g. "^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$"';
+  if (branches) {
+    const inner = branches.map((b, i) => (i === 0 ? b.slice(flags.length).replace(/^\^/, '') : b)).map((b, i) => (i === branches.length - 1 ? b.replace(/(?<!\\)\$$/, '') : b));
+    const accepts = finding ? `, so it accepts ${q(finding.probe)}` : '';
+    const first = inner[0];
+    const at = first.lastIndexOf('@refs/');
+    const refsOnly = at >= 0 && inner.slice(1).every((b) => b.startsWith('refs/'))
+      ? `, or alternate only the refs: ${q(`${flags}^${first.slice(0, at + 1)}(?:${[first.slice(at + 1), ...inner.slice(1)].join('|')})$`)}`
+      : '';
+    problem = `has alternatives outside any group, so "^" anchors only the first and "$" only the last${accepts}; put them in a group with the anchors outside: ${q(`${flags}^(?:${inner.join('|')})$`)}${refsOnly}`;
+  } else if (problem === undefined) {
+    const unescaped = /(?:^|[^\\])([A-Za-z0-9-]+\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)/.exec(value.replace(/\\./g, '__').replace(/\[[^\]]*\]/g, '_'));
+    if (unescaped) {
+      problem = `has an unescaped "." in ${q(unescaped[1])}, which matches any character (so a look-alike host or name would match too); escape it: ${q(unescaped[1].replace(/\./g, '\\.'))}`;
+    } else if (finding?.what === 'any identity') {
+      problem = `accepts any identity (it matches ${q(finding.probe)}), so any certificate the Sigstore instance issued would verify; match the one signer, ${example}`;
+    } else if (finding) {
+      problem = `accepts identities with ${finding.what}, outside the one it is written for (${q(finding.witness)}): it matches ${q(finding.probe)}; ${PROBE_FIXES[finding.what] ?? 'spell that part literally'}`;
+    }
+  }
+  PATTERN_PROBLEMS.set(value, problem);
+  return problem;
+}
+
+/** How to fix a pattern that accepts what a probe changed. */
+const PROBE_FIXES: Record<string, string> = {
+  'something before it': 'anchor its start with "^" outside any alternative',
+  'something after it': 'anchor its end with "$" outside any alternative',
+  'another host': 'spell the host literally, with its dots escaped ("github\\.com")',
+  'another owner': 'spell the owner literally',
+  'another repository': 'spell the repository literally',
+  'another group': 'spell the group literally',
+  'another project': 'spell the project literally',
+  'another user': 'spell the user literally',
+  'another domain': 'spell the domain literally, with its dots escaped',
+  'another ref': 'spell the ref (refs/heads/main), or a ref prefix with its kind followed by [^@]+ (refs/tags/v[^@]+)',
+};
 
 /** The Flux minor a version (`2.9.4`, `2.9.x`, `v2.7.0`) names; undefined when it names none (then assumed current). */
 export function fluxMinor(version: string): number | undefined {

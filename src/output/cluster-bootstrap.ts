@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseReleaseManifest, RELEASE_MANIFEST_FILE, ReleaseManifestError } from './release-manifest.js';
+import { readReleaseManifestSync } from './release-manifest.js';
 import { TreeSnapshotError } from './review/tree-snapshot.js';
 import { FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION } from '../fleet/bootstrap.js';
 import { ValidationError } from '../flux/core/errors.js';
@@ -153,15 +153,7 @@ function materialFirst(objects: readonly Record<string, any>[]): Record<string, 
  * and `release.json` alone: no fleet program and none of the fleet repository's folders are needed.
  */
 export function readBootstrapPlan(dir: string, cluster: string, operatorVersion?: string): FluxBootstrapPlan {
-  const manifest = join(dir, RELEASE_MANIFEST_FILE);
-  if (!existsSync(manifest)) throw new ReleaseManifestError(`${manifest} does not exist; synthesize the fleet into ${dir} first`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(manifest, 'utf8'));
-  } catch (e) {
-    throw new ReleaseManifestError(`${manifest} is not JSON: ${(e as Error).message}; synthesize the fleet again`, { cause: e });
-  }
-  const release = parseReleaseManifest(parsed, manifest);
+  const release = readReleaseManifestSync(dir);
   if (!release.clusters.some((c) => c.name === cluster)) {
     throw new TreeSnapshotError(`${join(dir, 'release.json')} lists no cluster ${JSON.stringify(cluster)}; use one of ${release.clusters.map((c) => JSON.stringify(c.name)).join(', ') || 'none'}`);
   }

@@ -1,9 +1,14 @@
-import { promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { WRITER_MARKER_FILE } from './writer/tree-path.js';
+import { recordedDigest } from './writer/write-tree.js';
+import { RELEASE_POLICY_ANNOTATIONS, RUNTIME_INFO_NAME, SYNC_NAME } from '../fleet/bootstrap.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { HealthReportTarget } from '../fleet/health-report.js';
 import type { ResolvedRolloutSettings } from '../fleet/rollout.js';
 import { ERROR_CODES, FluxFleetError, type FluxFleetErrorOptions } from '../flux/core/errors.js';
+import { parseYamlDocuments } from '../flux/core/yaml-reader.js';
 import type { OciRepositoryRef } from '../flux/source/oci-repository.js';
 
 /**
@@ -110,8 +115,23 @@ export interface ReleaseExternalTarget {
   readonly url: string;
   /** The ref those clusters pull. */
   readonly ref: ReleaseRef;
+  /**
+   * For a digest synth pinned from the fleet's lock file: the ref the fleet declares (a tag or a range) and the
+   * upstream tag the lock resolved it to. Mirror copies the digest under that tag, and reports an upstream that has
+   * moved the tag since.
+   * @default - not pinned from the lock
+   */
+  readonly locked?: ReleaseLockedRef;
   /** The clusters pulling this URL at this ref, sorted. */
   readonly clusters: readonly string[];
+}
+
+/** A ref pinned from the lock file: what the fleet declares, and the tag the lock resolved it to. */
+export interface ReleaseLockedRef {
+  /** The ref the fleet declares: `{ tag }` or `{ semver }`. */
+  readonly declared: { readonly tag: string } | { readonly semver: string };
+  /** The upstream tag whose digest the lock records. */
+  readonly tag: string;
 }
 
 /** A Helm chart or an artifact that others publish, and what the clusters pull of it. */
@@ -178,7 +198,8 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     targets: [...new Set(users.map((c) => c.region))].sort(compare).map((region) => ({ region, url: registry.urlFor(region, artifact.name) })),
   }));
 
-  const byExternal = new Map<string, { entry: Omit<ReleaseExternal, 'targets' | 'verify'>; verify: boolean; targets: Map<string, { region: string; url: string; ref: ReleaseRef; clusters: string[] }> }>();
+  type Target = { region: string; url: string; ref: ReleaseRef; locked?: ReleaseLockedRef; clusters: string[] };
+  const byExternal = new Map<string, { entry: Omit<ReleaseExternal, 'targets' | 'verify'>; verify: boolean; targets: Map<string, Target> }>();
   for (const pull of release.external) {
     const key = JSON.stringify([pull.component, pull.kind, pull.upstream, pull.mirror]);
     let group = byExternal.get(key);
@@ -189,8 +210,9 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     }
     group.verify ||= pull.verify;
     const ref = releaseRefOf(pull.ref);
-    const targetKey = JSON.stringify([pull.cluster.region, pull.url, ref]);
-    const target = group.targets.get(targetKey) ?? { region: pull.cluster.region, url: pull.url, ref, clusters: [] };
+    const locked = pull.locked ? { declared: pull.locked.declared, tag: pull.locked.tag } : undefined;
+    const targetKey = JSON.stringify([pull.cluster.region, pull.url, ref, locked ?? null]);
+    const target = group.targets.get(targetKey) ?? { region: pull.cluster.region, url: pull.url, ref, ...(locked ? { locked } : {}), clusters: [] };
     target.clusters.push(pull.cluster.name);
     group.targets.set(targetKey, target);
   }
@@ -231,26 +253,158 @@ export function renderReleaseManifest(manifest: ReleaseManifest): string {
 }
 
 /**
- * Reads `<dir>/release.json`, checking its version and shape: every error names the file and the field.
+ * Reads `<dir>/release.json` as delivery must: only the one synth wrote, and only if it says what the tree says.
+ *
+ * - Synth recorded its digest in the marker file (`.flux-fleet`) of the folder it wrote: a release.json without that
+ *   record, or with other bytes, is refused (edited after synth, copied from elsewhere, or written by hand).
+ * - Its shape, and names as synth accepts them (DNS labels for environments, clusters, regions and components; OCI
+ *   tags; artifact names), see {@link parseReleaseManifest}.
+ * - The folders it names (`clusters/<name>`, `artifacts/<name>`) are folders of the tree, not links out of it.
+ * - Each cluster's own objects agree with it: the `flux-runtime-info` ConfigMap (name, environment, region, wave,
+ *   tag, and whether its environment is production and deploys on push) and the sync source (URL and tag).
+ *
+ * Every error names the file and the field, and the fix.
  * @param dir a synthesized output folder
  */
 export async function readReleaseManifest(dir: string): Promise<ReleaseManifest> {
+  return readReleaseManifestSync(dir);
+}
+
+/** {@link readReleaseManifest}, for callers that cannot wait: the same checks, the same errors. */
+export function readReleaseManifestSync(dir: string): ReleaseManifest {
   const file = path.join(dir, RELEASE_MANIFEST_FILE);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ReleaseManifestError(`${file} does not exist; synthesize the fleet into ${dir} first`, { cause: e });
     throw new ReleaseManifestError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
+  checkWrittenBySynth(dir, file, bytes);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new ReleaseManifestError(`${file} is not JSON: ${(e as Error).message}; synthesize the fleet again`, { cause: e });
   }
-  return parseReleaseManifest(parsed, file);
+  const manifest = parseReleaseManifest(parsed, file);
+  checkAgainstTree(dir, file, manifest);
+  return manifest;
+}
+
+/**
+ * Refuses a release.json whose digest synth did not record: the marker file of the folder synth wrote (the tree, or
+ * for an app with several fleets, the folder above) lists the digest of each release.json it wrote.
+ */
+function checkWrittenBySynth(dir: string, file: string, bytes: Buffer): void {
+  const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  for (const root of [dir, path.dirname(dir)]) {
+    const recorded = recordedDigest(root, path.relative(root, file).split(path.sep).join('/'));
+    if (recorded === undefined) continue;
+    if (recorded === actual) return;
+    throw new ReleaseManifestError(`${file} was changed after synth: its digest is ${actual}, and synth recorded ${recorded} in ${path.join(root, WRITER_MARKER_FILE)}; ` +
+      'delivery reads only the release.json synth wrote: change the fleet program and synthesize again rather than editing it');
+  }
+  throw new ReleaseManifestError(`${file} is not one synth wrote: no ${WRITER_MARKER_FILE} marker in ${dir} records its digest; ` +
+    `delivery reads only the release.json synth writes: synthesize the fleet into ${dir} with this version of flux-fleet`);
+}
+
+/** What a cluster's own objects say: its runtime info and its sync source. */
+interface ClusterObjects {
+  readonly file: string;
+  readonly info?: { readonly data: Record<string, unknown>; readonly annotations: Record<string, unknown> };
+  readonly sync?: { readonly url: unknown; readonly tag: unknown };
+}
+
+/**
+ * Checks the folders release.json names (inside the tree, not links) and each cluster against its own objects;
+ * reports every mismatch at once.
+ */
+function checkAgainstTree(dir: string, file: string, release: ReleaseManifest): void {
+  const problems: string[] = [];
+  const root = fs.realpathSync(dir);
+  const folderProblem = (field: string, folder: string): string | undefined => {
+    const full = path.join(dir, folder);
+    const stat = fs.lstatSync(full, { throwIfNoEntry: false });
+    if (!stat) return `${field}: the folder ${folder} is missing from the tree`;
+    if (stat.isSymbolicLink() || !stat.isDirectory()) return `${field}: ${folder} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}, and synth writes a folder there`;
+    const real = fs.realpathSync(full);
+    return real.startsWith(`${root}${path.sep}`) ? undefined : `${field}: ${folder} resolves to ${real}, outside the tree ${root}`;
+  };
+  const envs = new Map(release.environments.map((e) => [e.name, e]));
+  for (const [i, cluster] of release.clusters.entries()) {
+    const field = `clusters[${i}]`;
+    const where = folderProblem(`${field}.name`, `clusters/${cluster.name}`);
+    if (where) {
+      problems.push(where);
+      continue;
+    }
+    const objects = clusterObjects(dir, cluster.name);
+    const env = envs.get(cluster.environment)!;
+    const expect = (what: string, found: unknown, wanted: unknown, fieldName: string) => {
+      if (found !== wanted) {
+        problems.push(`${fieldName} is ${JSON.stringify(wanted ?? null)}, but ${what} in ${objects.file} is ${JSON.stringify(found ?? null)}`);
+      }
+    };
+    if (!objects.info) {
+      problems.push(`${field}: clusters/${cluster.name} has no ConfigMap ${RUNTIME_INFO_NAME} under flux-system/, which synth writes for every cluster`);
+    } else {
+      const { data, annotations } = objects.info;
+      expect(`CLUSTER_NAME of ${RUNTIME_INFO_NAME}`, data.CLUSTER_NAME, cluster.name, `${field}.name`);
+      expect(`CLUSTER_ENVIRONMENT of ${RUNTIME_INFO_NAME}`, data.CLUSTER_ENVIRONMENT, cluster.environment, `${field}.environment`);
+      expect(`CLUSTER_REGION of ${RUNTIME_INFO_NAME}`, data.CLUSTER_REGION, cluster.region, `${field}.region`);
+      expect(`CLUSTER_WAVE of ${RUNTIME_INFO_NAME}`, data.CLUSTER_WAVE, cluster.wave === undefined ? undefined : String(cluster.wave), `${field}.wave`);
+      expect(`ARTIFACT_TAG of ${RUNTIME_INFO_NAME}`, data.ARTIFACT_TAG, cluster.tag, `${field}.tag`);
+      const e = release.environments.indexOf(env);
+      expect(`the annotation ${RELEASE_POLICY_ANNOTATIONS.production} of ${RUNTIME_INFO_NAME} (cluster ${cluster.name})`, annotations[RELEASE_POLICY_ANNOTATIONS.production],
+        String(env.production), `environments[${e}].production`);
+      expect(`the annotation ${RELEASE_POLICY_ANNOTATIONS.deployOnPush} of ${RUNTIME_INFO_NAME} (cluster ${cluster.name})`, annotations[RELEASE_POLICY_ANNOTATIONS.deployOnPush],
+        String(env.deployOnPush), `environments[${e}].deployOnPush`);
+    }
+    if (!objects.sync) {
+      problems.push(`${field}: clusters/${cluster.name} has no sync source under flux-system/ (a FluxInstance's sync, or the OCIRepository ${SYNC_NAME})`);
+    } else {
+      expect('the sync source\'s URL', objects.sync.url, cluster.url, `${field}.url`);
+      expect('the tag the sync source follows', objects.sync.tag, cluster.tag, `${field}.tag`);
+    }
+  }
+  for (const [i, artifact] of release.artifacts.entries()) {
+    const where = folderProblem(`artifacts[${i}].folder`, artifact.folder);
+    if (where) problems.push(where);
+  }
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 20);
+  throw new ReleaseManifestError(`${file} does not say what the tree's own objects say, so it was changed after synth or the tree was:\n` +
+    `${shown.map((p) => `  ${p}`).join('\n')}${problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : ''}\n` +
+    'synthesize the fleet again rather than editing the tree');
+}
+
+/** The runtime info and sync source in `clusters/<name>/flux-system/`. */
+function clusterObjects(dir: string, name: string): ClusterObjects {
+  const folder = path.join(dir, 'clusters', name, 'flux-system');
+  const files = (fs.existsSync(folder) ? fs.readdirSync(folder) : []).filter((f) => /\.ya?ml$/.test(f)).sort();
+  let info: ClusterObjects['info'];
+  let sync: ClusterObjects['sync'];
+  let where = `clusters/${name}/flux-system/`;
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(folder, f), 'utf8');
+    if (!text.includes(RUNTIME_INFO_NAME) && !text.includes('sync')) continue;
+    for (const doc of parseYamlDocuments(text, `clusters/${name}/flux-system/${f}`)) {
+      type Parsed = { kind?: unknown; metadata?: Record<string, any>; spec?: Record<string, any>; data?: Record<string, unknown> } | null;
+      const o = doc.toJS({ maxAliasCount: 100 }) as Parsed;
+      if (!o || typeof o !== 'object') continue;
+      if (o.kind === 'ConfigMap' && o.metadata?.name === RUNTIME_INFO_NAME) {
+        info = { data: o.data ?? {}, annotations: o.metadata?.annotations ?? {} };
+        where = `clusters/${name}/flux-system/${f}`;
+      } else if (o.kind === 'FluxInstance' && o.spec?.sync?.kind === 'OCIRepository') {
+        sync = { url: o.spec.sync.url, tag: o.spec.sync.ref };
+      } else if (o.kind === 'OCIRepository' && o.metadata?.name === SYNC_NAME && !sync) {
+        sync = { url: o.spec?.url, tag: o.spec?.ref?.tag };
+      }
+    }
+  }
+  return { file: where, info, sync };
 }
 
 /**
@@ -268,7 +422,17 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
   const arr = (v: unknown, field: string): unknown[] => (Array.isArray(v) ? v : fail(field, 'an array'));
   const str = (v: unknown, field: string): string => (typeof v === 'string' && v !== '' ? v : fail(field, 'a non-empty string'));
   const bool = (v: unknown, field: string): boolean => (typeof v === 'boolean' ? v : fail(field, 'true or false'));
-  const url = (v: unknown, field: string): string => (typeof v === 'string' && /^oci:\/\/[^\s]+$/.test(v) ? v : fail(field, 'a string starting with "oci://"'));
+  // Names as synth accepts them: they become folders, repository paths and tags.
+  const label = (v: unknown, field: string): string => (typeof v === 'string' && DNS_LABEL.test(v) && v.length <= 63 ? v : fail(field, `a DNS-1123 label as synth writes it (lowercase letters, digits and '-', at most 63), not ${JSON.stringify(v)}`));
+  const ociTag = (v: unknown, field: string): string => (typeof v === 'string' && OCI_TAG.test(v) ? v : fail(field, `an OCI tag (letters, digits, '_', '.' and '-'), not ${JSON.stringify(v)}`));
+  const repository = (v: unknown, field: string): string => (typeof v === 'string' && OCI_URL.test(v) ? v : fail(field, `a string starting with "oci://", oci://<host>/<repository> without tag or digest, not ${JSON.stringify(v)}`));
+  const unique = (names: readonly string[], field: string): void => {
+    const seen = new Set<string>();
+    names.forEach((n, i) => {
+      if (seen.has(n)) fail(`${field}[${i}].name`, `a name no other entry has, and ${JSON.stringify(n)} comes twice`);
+      seen.add(n);
+    });
+  };
   const digest = (v: unknown, field: string): string => (typeof v === 'string' && /^sha256:[a-f0-9]{64}$/.test(v) ? v : fail(field, 'a digest "sha256:<64 hex digits>"'));
 
   const root = obj(value, 'the manifest');
@@ -292,8 +456,8 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
       };
     }
     return {
-      name: str(o.name, `${f}.name`),
-      channel: { kind: ch.kind as 'tag' | 'semver', value: str(ch.value, `${f}.channel.value`) },
+      name: label(o.name, `${f}.name`),
+      channel: { kind: ch.kind as 'tag' | 'semver', value: ch.kind === 'tag' ? ociTag(ch.value, `${f}.channel.value`) : str(ch.value, `${f}.channel.value`) },
       production: bool(o.production, `${f}.production`),
       deployOnPush: bool(o.deployOnPush, `${f}.deployOnPush`),
       ...(rollout ? { rollout } : {}),
@@ -305,16 +469,18 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
     const o = obj(c, f);
     if (o.wave !== undefined && !(Number.isInteger(o.wave) && (o.wave as number) >= 1)) fail(`${f}.wave`, 'a whole number from 1, or absent');
     return {
-      name: str(o.name, `${f}.name`),
+      name: label(o.name, `${f}.name`),
       environment: str(o.environment, `${f}.environment`),
-      region: str(o.region, `${f}.region`),
+      region: label(o.region, `${f}.region`),
       ...(o.wave !== undefined ? { wave: o.wave as number } : {}),
-      url: url(o.url, `${f}.url`),
-      ...(o.tag !== undefined ? { tag: str(o.tag, `${f}.tag`) } : {}),
+      url: repository(o.url, `${f}.url`),
+      ...(o.tag !== undefined ? { tag: ociTag(o.tag, `${f}.tag`) } : {}),
       ...(o.flux !== undefined ? { flux: str(o.flux, `${f}.flux`) } : {}),
       ...(o.report !== undefined ? { report: parseReport(obj(o.report, `${f}.report`), `${f}.report`, str) } : {}),
     };
   });
+  unique(environments.map((e) => e.name), 'environments');
+  unique(clusters.map((c) => c.name), 'clusters');
   const envNames = new Set(environments.map((e) => e.name));
   clusters.forEach((c, i) => {
     if (!envNames.has(c.environment)) fail(`clusters[${i}].environment`, `one of the environments (${[...envNames].join(', ')}), not ${JSON.stringify(c.environment)}`);
@@ -323,7 +489,7 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
   const artifacts = arr(root.artifacts, 'artifacts').map((a, i): ReleaseArtifact => {
     const f = `artifacts[${i}]`;
     const o = obj(a, f);
-    const name = str(o.name, `${f}.name`);
+    const name = typeof o.name === 'string' && ARTIFACT_NAME.test(o.name) ? o.name : fail(`${f}.name`, `an artifact name as synth writes it (lowercase letters, digits, '.', '_' and '-'), not ${JSON.stringify(o.name)}`);
     const folder = str(o.folder, `${f}.folder`);
     if (folder !== `artifacts/${name}`) fail(`${f}.folder`, `"artifacts/${name}"`);
     return {
@@ -333,7 +499,7 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
       targets: arr(o.targets, `${f}.targets`).map((t, j): ReleaseArtifactTarget => {
         const tf = `${f}.targets[${j}]`;
         const to = obj(t, tf);
-        return { region: str(to.region, `${tf}.region`), url: url(to.url, `${tf}.url`) };
+        return { region: label(to.region, `${tf}.region`), url: repository(to.url, `${tf}.url`) };
       }),
     };
   });
@@ -344,23 +510,33 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
     if (o.kind !== 'chart' && o.kind !== 'artifact') fail(`${f}.kind`, '"chart" or "artifact"');
     return {
       kind: o.kind as 'chart' | 'artifact',
-      component: str(o.component, `${f}.component`),
-      upstream: url(o.upstream, `${f}.upstream`),
+      component: label(o.component, `${f}.component`),
+      upstream: repository(o.upstream, `${f}.upstream`),
       mirror: bool(o.mirror, `${f}.mirror`),
       verify: bool(o.verify, `${f}.verify`),
       targets: arr(o.targets, `${f}.targets`).map((t, j): ReleaseExternalTarget => {
         const tf = `${f}.targets[${j}]`;
         const to = obj(t, tf);
+        const ref = parseRef(obj(to.ref, `${tf}.ref`), `${tf}.ref`, fail, digest);
+        let locked: ReleaseLockedRef | undefined;
+        if (to.locked !== undefined) {
+          const lo = obj(to.locked, `${tf}.locked`);
+          const declared = parseRef(obj(lo.declared, `${tf}.locked.declared`), `${tf}.locked.declared`, fail, digest);
+          if ('digest' in declared || !('digest' in ref)) fail(`${tf}.locked`, 'a tag or range the lock resolved to this target\'s digest ref');
+          locked = { declared: declared as ReleaseLockedRef['declared'], tag: ociTag(lo.tag, `${tf}.locked.tag`) };
+        }
         return {
-          region: str(to.region, `${tf}.region`),
-          url: url(to.url, `${tf}.url`),
-          ref: parseRef(obj(to.ref, `${tf}.ref`), `${tf}.ref`, fail, digest),
-          clusters: arr(to.clusters, `${tf}.clusters`).map((n, k) => str(n, `${tf}.clusters[${k}]`)),
+          region: label(to.region, `${tf}.region`),
+          url: repository(to.url, `${tf}.url`),
+          ref,
+          ...(locked ? { locked } : {}),
+          clusters: arr(to.clusters, `${tf}.clusters`).map((n, k) => label(n, `${tf}.clusters[${k}]`)),
         };
       }),
     };
   });
 
+  unique(artifacts.map((a) => a.name), 'artifacts');
   return { version: 1, environments, clusters, artifacts, external };
 }
 
@@ -372,6 +548,12 @@ function parseReport(o: Record<string, unknown>, field: string, str: (v: unknown
     context: str(o.context, `${field}.context`),
   };
 }
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const ARTIFACT_NAME = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
+/** `oci://<host>[:port]/<repository>`, the repository as the OCI distribution spec names them, without tag or digest. */
+const OCI_URL = /^oci:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)+$/;
 
 function parseRef(o: Record<string, unknown>, field: string, fail: (field: string, expected: string) => never,
   digest: (v: unknown, field: string) => string): ReleaseRef {

@@ -63,6 +63,7 @@ beforeAll(async () => {
   // Revision A: the example as it is, checked out in the CI's folder. Revision B: one file of its infra folder changed.
   buildApp(join(dir, 'work', 'dist'), undefined, options).synth();
   cpSync(join(EXAMPLE, 'infra'), join(dir, 'b-src', 'infra'), { recursive: true });
+  cpSync(join(EXAMPLE, 'flux-fleet.lock'), join(dir, 'b-src', 'flux-fleet.lock'));
   const limits = join(dir, 'b-src', 'infra', 'configs', 'limits.yaml');
   writeFileSync(limits, readFileSync(limits, 'utf8').replace(/\n*$/, '\n# revision B\n'));
   buildApp(join(dir, 'b'), join(dir, 'b-src'), options).synth();
@@ -196,6 +197,16 @@ describe('the example fleet, released across three regions by its generated work
     expect(await signers(FLUX_MANIFESTS, published['flux-manifests'])).toStrictEqual([`keyless https://github.com/fluxcd/flux2/.github/workflows/release.yaml@refs/tags/v2.10.1 (${GITHUB})`]);
     expect(await signers(FLUX_OPERATOR, published['flux-operator'])).toStrictEqual([`keyless https://github.com/controlplaneio-fluxcd/charts/.github/workflows/release.yml@refs/tags/v0.58.1 (${GITHUB})`]);
     expect(published['web-shop']).toBe(webShop.digest);
+  }, SLOW);
+
+  test('the example\'s lock file is exactly what flux-fleet lock resolves against these publishers', async () => {
+    // WHEN
+    // (the example program, run as npm run example runs it)
+    const app = `cd "${join(EXAMPLE, '..', '..')}" && npx tsx --tsconfig examples/tsconfig.json examples/fleet/main.ts`;
+    const checked = await cli('lock', '--check', '--app', app, ...aliases());
+    // THEN production's podinfo 6.7.0 is the chart published above, and nothing else production pulls floats
+    expect([checked.code, checked.stderr]).toStrictEqual([EXIT.ok, '']);
+    expect(checked.stdout).toBe(`kept ${CHART} 6.7.0 -> 6.7.0 ${published['podinfo:6.7.0']}\n${join(EXAMPLE, 'flux-fleet.lock')} is up to date (1 entry)\n`);
   }, SLOW);
 
   test('mirror copies the chart versions and the web team\'s manifests into each region that uses them, with their signatures', async () => {

@@ -1,12 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
+import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, sealTree, writeReleaseTree, type Region } from './release-tree.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
-import { Destinations, mirrorRelease, readReleaseManifest, referrersFallbackTag, verifyRelease, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
+import { EXIT, run } from '../../src/frontends/cli/index.js';
+import { contentTag, Destinations, mirrorRelease, readReleaseManifest, referrersFallbackTag, verifyRelease, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
 import { sha256Digest } from '../../src/index.js';
-import { skopeo, TestRegistry } from '../support/registry.js';
+import { FaultProxy, skopeo, TestRegistry } from '../support/registry.js';
 
 const UPSTREAM = 'ghcr.example';
 const CHART = `oci://${UPSTREAM}/stefanprodan/charts/podinfo`;
@@ -28,9 +29,9 @@ function imageManifest(config: Descriptor, layer: Descriptor): Buffer {
 }
 
 /** A Helm chart as `helm push` stores it: a config and one chart layer. */
-async function pushChart(repo: RegistryRepository, version: string): Promise<{ digest: string; size: number }> {
+async function pushChart(repo: RegistryRepository, version: string, content = `chart ${version}`): Promise<{ digest: string; size: number }> {
   const config = blobOf('application/vnd.cncf.helm.config.v1+json', Buffer.from(JSON.stringify({ name: 'podinfo', version, apiVersion: 'v2' })));
-  const layer = blobOf('application/vnd.cncf.helm.chart.content.v1.tar+gzip', Buffer.from(`chart ${version}`));
+  const layer = blobOf('application/vnd.cncf.helm.chart.content.v1.tar+gzip', Buffer.from(content));
   await repo.pushBlob(config);
   await repo.pushBlob(layer);
   const bytes = imageManifest(config.descriptor, layer.descriptor);
@@ -154,6 +155,7 @@ beforeAll(async () => {
     ],
   };
   writeFileSync(join(tree, 'release.json'), `${JSON.stringify(release, null, 2)}\n`);
+  sealTree(tree);
 }, 120_000);
 
 afterAll(async () => {
@@ -178,9 +180,9 @@ describe('mirror', () => {
     // THEN
     expect(report.failed).toStrictEqual([]);
     expect(report.mirrored.map((m) => [m.component, m.region, m.tag, m.digest, m.signatures])).toStrictEqual([
-      ['app', 'ap-southeast-1', undefined, appIndex, 0],
-      ['app', 'eu-west-1', undefined, appIndex, 0],
-      ['app', 'us-east-1', undefined, appIndex, 0],
+      ['app', 'ap-southeast-1', contentTag(appIndex), appIndex, 0],
+      ['app', 'eu-west-1', contentTag(appIndex), appIndex, 0],
+      ['app', 'us-east-1', contentTag(appIndex), appIndex, 0],
       ['podinfo', 'ap-southeast-1', '6.7.0', chart.digest, 2],
       ['podinfo', 'eu-west-1', '6.7.0', chart.digest, 2],
       ['podinfo', 'us-east-1', '6.7.0', chart.digest, 2],
@@ -223,5 +225,91 @@ describe('mirror', () => {
     expect(report.failed.map((f) => f.error.message)).toStrictEqual([
       `no tag of ${CHART} matches semver ">=8.0.0" (6 tags, e.g. 6.7.0, 6.8.0-rc.1, 7.0.0, ${referrersFallbackTag(chart.digest)}, ${referrersFallbackTag(chart.digest)}.sig)`,
     ]);
+  }, SLOW);
+});
+
+/** The mirror command on a tree, through host aliases to the test registries (and the upstream, or a proxy in front of it). */
+async function mirrorCli(treeDir: string, upstreamHost: string, ...extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const aliases = [`${UPSTREAM}=${upstreamHost}`, ...(Object.keys(HOSTS) as Region[]).map((r) => `${HOSTS[r]}=${registries[r].host}`)].join(',');
+  const code = await run(['mirror', treeDir, '--host-alias', aliases, '--retries', '0', ...extra], {
+    stdout: { write: (t: string) => { stdout += t; } },
+    stderr: { write: (t: string) => { stderr += t; } },
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
+}
+
+/** A tree whose one external chart is `charts/<name>` upstream, mirrored to every region with the given targets' refs. */
+async function chartTree(name: string, refs: (region: Region) => ReleaseManifest['external'][number]['targets'][number]['ref'] | Array<Pick<ReleaseManifest['external'][number]['targets'][number], 'ref' | 'locked'>>): Promise<string> {
+  const treeDir = join(dir, `tree-${name}`);
+  writeReleaseTree(treeDir, { prefix: `fleet-${name}` });
+  const base = await readReleaseManifest(treeDir);
+  const regions = [...new Set(DEFAULT_CLUSTERS.map((c) => c.region))].sort();
+  const targets = regions.flatMap((region) => {
+    const given = refs(region);
+    const list = Array.isArray(given) ? given : [{ ref: given }];
+    return list.map((t) => ({ region, url: `oci://${HOSTS[region]}/fleet-${name}/charts/${name}`, ...t, clusters: DEFAULT_CLUSTERS.filter((c) => c.region === region).map((c) => c.name).sort() }));
+  });
+  const withChart: ReleaseManifest = { ...base, external: [{ kind: 'chart', component: name, upstream: `oci://${UPSTREAM}/charts/${name}`, mirror: true, verify: false, targets }] };
+  writeFileSync(join(treeDir, 'release.json'), `${JSON.stringify(withChart, null, 2)}\n`);
+  sealTree(treeDir);
+  return treeDir;
+}
+
+describe('mirror moves no tag', () => {
+  test('an upstream re-tag leaves every region\'s production copy unchanged and exits 1 with the drift; dry runs say exactly what a real run does', async () => {
+    // GIVEN production pinned by the lock to 6.7.0's digest, and staging following the tag 6.7.0 itself
+    const charts = destinations.repository(`oci://${UPSTREAM}/charts/retag`);
+    const first = await pushChart(charts, '6.7.0', 'chart 6.7.0 as first published');
+    const treeDir = await chartTree('retag', (region) => [
+      { ref: { digest: first.digest }, locked: { declared: { tag: '6.7.0' }, tag: '6.7.0' } },
+      ...(region === 'ap-southeast-1' ? [] : [{ ref: { tag: '6.7.0' } }]),
+    ]);
+    // WHEN
+    const dryBefore = await mirrorCli(treeDir, upstream.host, '--dry-run');
+    const copied = await mirrorCli(treeDir, upstream.host);
+    const dryAfter = await mirrorCli(treeDir, upstream.host, '--dry-run');
+    const second = await pushChart(charts, '6.7.0', 'chart 6.7.0 published again, with other content');
+    const dryDrift = await mirrorCli(treeDir, upstream.host, '--dry-run');
+    const drift = await mirrorCli(treeDir, upstream.host);
+    // THEN the dry run said what the copy then did, tag by tag and count by count
+    const url = (r: Region) => `oci://${HOSTS[r]}/fleet-retag/charts/retag`;
+    expect(dryBefore.stdout.replace('dry run: would copy', 'copied').replace(/would copy/g, 'copied')).toBe(copied.stdout);
+    expect([dryBefore.code, copied.code, dryAfter.code]).toStrictEqual([EXIT.ok, EXIT.ok, EXIT.ok]);
+    expect(copied.stdout.split('\n').filter(Boolean).map((l) => l.split(' ').slice(0, 4).join(' '))).toStrictEqual([
+      ...['ap-southeast-1', 'eu-west-1', 'eu-west-1', 'us-east-1', 'us-east-1'].map((r) => `copied retag ${url(r as Region)}:6.7.0 ${first.digest}`),
+      'copied 5 of 5',
+    ]);
+    expect(dryAfter.stdout.split('\n').filter((l) => l.startsWith('up to date'))).toHaveLength(5);
+    // after the re-tag: the lock's digest stays, the staging copy's tag is not moved; both drifts named, exit 1
+    expect(second.digest).not.toBe(first.digest);
+    expect([dryDrift.code, drift.code]).toStrictEqual([EXIT.errors, EXIT.errors]);
+    expect(dryDrift.stderr).toBe(drift.stderr);
+    const lines = drift.stderr.split('\n').filter(Boolean);
+    expect(lines.filter((l) => l.includes(`the copy's tag points at ${first.digest}, and upstream's at ${second.digest}; mirror moves no tag`))
+      .map((l) => l.split(' ')[2])).toStrictEqual([`${url('eu-west-1')}:6.7.0:`, `${url('us-east-1')}:6.7.0:`]);
+    expect(lines.filter((l) => l.includes(`upstream's tag now points at ${second.digest}, and the lock pins ${first.digest}, which production keeps`))).toHaveLength(3);
+    for (const r of Object.keys(HOSTS) as Region[]) expect(sha256Digest((await raw(url(r), '6.7.0'))!)).toBe(first.digest);
+  }, SLOW);
+
+  test('each blob is downloaded from upstream once per run, however many regions it is copied to', async () => {
+    // GIVEN a chart seen through a proxy that counts what is asked of the upstream
+    const proxy = await FaultProxy.start(() => upstream.host, () => 'pass');
+    try {
+      const published = await pushChart(destinations.repository(`oci://${UPSTREAM}/charts/once`), '1.0.0', 'x'.repeat(64 * 1024));
+      const treeDir = await chartTree('once', () => ({ digest: published.digest }));
+      // WHEN
+      const result = await mirrorCli(treeDir, proxy.host);
+      // THEN
+      expect([result.code, result.stderr]).toStrictEqual([EXIT.ok, '']);
+      const blobGets = proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/blobs/sha256:')).map((r) => r.path.split('/blobs/')[1]);
+      expect(blobGets.length).toBe(2);
+      expect(new Set(blobGets).size).toBe(2);
+      for (const r of Object.keys(HOSTS) as Region[]) expect(sha256Digest((await raw(`oci://${HOSTS[r]}/fleet-once/charts/once`, published.digest))!)).toBe(published.digest);
+    } finally {
+      await proxy.stop();
+    }
   }, SLOW);
 });

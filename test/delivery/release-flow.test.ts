@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONTENT, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
+import { DEFAULT_CONTENT, HOSTS, sealTree, writeReleaseTree, type Region } from './release-tree.js';
 import {
   candidateTag, contentTag, Destinations, generateSigningKey, keySigner, parseRevision, promoteRelease, PromotionError, publicKeyPem, pushRelease,
   PushRefusedError, readReleaseManifest, rollbackRelease, sha256Digest, verifyRelease, type PushSigning, type ReleaseManifest,
@@ -421,10 +421,12 @@ describe('push refusals', () => {
     // GIVEN
     const { tree } = keyTree('bad');
     writeFileSync(join(tree, 'release.json'), JSON.stringify({ version: 1, environments: [], clusters: [{ name: 'x', environment: 'qa', region: 'r', url: 'https://x', tag: 't' }], artifacts: [], external: [] }));
+    sealTree(tree);
     // WHEN / THEN
     await expect(readReleaseManifest(tree)).rejects.toThrow(
-      `${join(tree, 'release.json')}: clusters[0].url must be a string starting with "oci://"; synthesize the fleet again with this version of flux-fleet`);
+      `${join(tree, 'release.json')}: clusters[0].url must be a string starting with "oci://", oci://<host>/<repository> without tag or digest, not "https://x"; synthesize the fleet again with this version of flux-fleet`);
     writeFileSync(join(tree, 'release.json'), JSON.stringify({ version: 2, environments: [], clusters: [], artifacts: [], external: [] }));
+    sealTree(tree);
     await expect(readReleaseManifest(tree)).rejects.toThrow(`${join(tree, 'release.json')}: version`);
   });
 });

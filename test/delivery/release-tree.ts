@@ -1,8 +1,8 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
-import { packArtifact, referrersFallbackTag, sha256Digest, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
+import { ConfigTree, packArtifact, referrersFallbackTag, sha256Digest, writeTree, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
 
 /** The registry host of each region, as the tree names them (reached through host aliases in tests). */
 export const HOSTS = {
@@ -54,10 +54,31 @@ export const DEFAULT_CLUSTERS: readonly TreeCluster[] = [
   { name: 'stg-us-1', environment: 'staging', region: 'us-east-1', uses: ['infra'] },
 ];
 
-function write(root: string, path: string, content: string): void {
-  const file = join(root, path);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, content, { mode: 0o644 });
+/**
+ * Writes files as synth's writer does: the whole folder replaced, its marker listing them and recording the digest of
+ * release.json, which delivery checks.
+ */
+function writeAsSynth(root: string, files: ReadonlyMap<string, Buffer>): void {
+  const tree = new ConfigTree();
+  for (const [path, content] of files) tree.addBytes(path, content);
+  writeTree(tree, root, { generateKustomizations: false, foreignFiles: 'remove', recordDigests: files.has('release.json') ? ['release.json'] : [] });
+}
+
+/**
+ * Writes a tree again through synth's writer, with every file it now holds (a test's changes included), so that its
+ * marker records release.json's digest as after a synth.
+ */
+export function sealTree(root: string): void {
+  const files = new Map<string, Buffer>();
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(join(root, folder), { withFileTypes: true })) {
+      const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (path !== '.flux-fleet') files.set(path, readFileSync(join(root, path)));
+    }
+  };
+  walk('');
+  writeAsSynth(root, files);
 }
 
 /** The tag a cluster follows, as synth names it. */
@@ -107,7 +128,8 @@ export function writeReleaseTree(
   const content = options.content ?? DEFAULT_CONTENT;
   const prefix = options.prefix ?? 'fleet';
   // Synth rewrites the whole tree: nothing of a previous synth stays.
-  for (const folder of ['artifacts', 'clusters']) rmSync(join(root, folder), { recursive: true, force: true });
+  const out = new Map<string, Buffer>();
+  const write = (_: string, path: string, text: string) => out.set(path, Buffer.from(text));
   const digests: Record<string, string> = {};
   for (const [name, files] of Object.entries(content)) {
     for (const [path, text] of Object.entries(files)) write(root, `artifacts/${name}/${path}`, text);
@@ -123,6 +145,9 @@ export function writeReleaseTree(
       'metadata:',
       '  name: flux-runtime-info',
       '  namespace: flux-system',
+      '  annotations:',
+      `    flux-fleet.io/production: "${c.environment === 'production'}"`,
+      `    flux-fleet.io/deploy-on-push: "${c.environment !== 'production'}"`,
       'data:',
       `  ARTIFACT_TAG: ${tag}`,
       `  CLUSTER_ENVIRONMENT: ${c.environment}`,
@@ -211,6 +236,7 @@ export function writeReleaseTree(
     external: [],
   };
   write(root, 'release.json', `${JSON.stringify(release, null, 2)}\n`);
+  writeAsSynth(root, out);
   return release;
 }
 

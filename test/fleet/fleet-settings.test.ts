@@ -7,6 +7,8 @@ import {
   Bootstrap, ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet,
   Signing, SynthError, TenantNotificationSecret, TenantPullSecret,
 } from '../../src/index.js';
+import type { LockRef } from '../../src/index.js';
+import { testLock } from '../support/fleet-lock.js';
 
 function freshDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'fleet-settings-')), 'dist');
@@ -42,10 +44,17 @@ function pushed(repository: string): ComponentSource {
   return ComponentSource.mirroredArtifact(`oci://ghcr.io/acme/${repository}`, { repository, ref: { tag: '1.0.0' } });
 }
 
+/** The lock of the upstream refs these tests' production pulls. */
+const LOCK = testLock(
+  ...['apps', 'infra', 'apps/web', 'web', 'certs'].map((r): [string, LockRef] => [`oci://ghcr.io/acme/${r}`, { tag: '1.0.0' }]),
+  ['oci://ghcr.io/stefanprodan/charts/podinfo', { tag: '6.7.0' }],
+);
+
 function smallFleet(app: FluxApp, props: Partial<ConstructorParameters<typeof Fleet>[2]> = {}) {
   const fleet = new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    lock: LOCK,
     ...props,
   });
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });

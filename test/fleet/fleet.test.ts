@@ -6,6 +6,7 @@ import { buildApp } from '../../examples/fleet/app.js';
 import {
   Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError, validateTree,
 } from '../../src/index.js';
+import { testLock } from '../support/fleet-lock.js';
 
 /** Artifacts other pipelines push, pinned by digest and mirrored into the fleet's registry. */
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -52,6 +53,7 @@ function smallFleet(app: FluxApp, props: Partial<ConstructorParameters<typeof Fl
   const fleet = new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    lock: testLock(['oci://ghcr.io/stefanprodan/charts/podinfo', { tag: '6.7.0' }], ['oci://registry-1.docker.io/bitnamicharts/postgresql', { semver: '16.x' }, '16.4.2']),
     ...props,
   });
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });

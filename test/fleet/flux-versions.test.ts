@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Bootstrap, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError, validateTree } from '../../src/index.js';
+import { testLock } from '../support/fleet-lock.js';
 
 /**
  * A fleet whose staging cluster upgrades to Flux 2.10 first while production stays on 2.9 through the Flux Operator:
@@ -14,6 +15,7 @@ function upgradingFleet(app: FluxApp, canary: Bootstrap | undefined) {
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'flux-alerts', secretName: 'slack-bot-token' })],
+    lock: testLock(['oci://ghcr.io/acme/infra', { tag: '1.0.0' }]),
   });
   fleet.addEnvironment('staging', { channel: 'latest' })
     .addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io' }, flux: { version: '2.10.x', ...(canary ? { bootstrap: canary } : {}) } });

@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { buildApp } from '../../examples/fleet/app.js';
 import {
-  Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, readReleaseManifest, Registry, ReleaseManifest,
-  ReleaseManifestError, Signing, SynthError,
+  Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, parseReleaseManifest, readReleaseManifest, Registry, ReleaseManifest,
+  ReleaseManifestError, Signing, SynthError, FleetLock, renderLockFile,
 } from '../../src/index.js';
+import { readBootstrapPlan } from '../../src/output/cluster-bootstrap.js';
+import { lockedDigest, testLock } from '../support/fleet-lock.js';
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
 const DIGEST = `sha256:${'b'.repeat(64)}`;
@@ -172,7 +176,7 @@ describe('the example fleet\'s release', () => {
     ]);
   }, 120_000);
 
-  test('lists the mirrored chart (staging on a range, production pinned), the web team\'s artifact and the smoke tests', async () => {
+  test('lists the mirrored chart (staging on a range, production pinned by the lock), the web team\'s artifact and the smoke tests', async () => {
     const release = await readReleaseManifest(committed);
     const summary = release.external.map((x) => ({
       kind: x.kind,
@@ -180,8 +184,10 @@ describe('the example fleet\'s release', () => {
       upstream: x.upstream,
       mirror: x.mirror,
       verify: x.verify,
-      refs: x.targets.map((t) => `${t.region} ${JSON.stringify(t.ref)} ${t.clusters.join(',')}`),
+      refs: x.targets.map((t) => `${t.region} ${JSON.stringify(t.ref)}${t.locked ? ` locked from ${JSON.stringify(t.locked.declared)}` : ''} ${t.clusters.join(',')}`),
     }));
+    // production's 6.7.0 is the digest the example's lock file records
+    const locked = JSON.parse(readFileSync(join(committed, '..', 'flux-fleet.lock'), 'utf8')).entries[0].digest;
     expect(summary).toStrictEqual([
       {
         kind: 'chart',
@@ -190,11 +196,11 @@ describe('the example fleet\'s release', () => {
         mirror: true,
         verify: true,
         refs: [
-          'ap-southeast-1 {"tag":"6.7.0"} prod-ap-1',
+          `ap-southeast-1 {"digest":"${locked}"} locked from {"tag":"6.7.0"} prod-ap-1`,
+          `eu-west-1 {"digest":"${locked}"} locked from {"tag":"6.7.0"} prod-eu-1`,
           'eu-west-1 {"semver":"6.x"} stg-eu-1,stg-eu-2',
-          'eu-west-1 {"tag":"6.7.0"} prod-eu-1',
+          `us-east-1 {"digest":"${locked}"} locked from {"tag":"6.7.0"} prod-us-1`,
           'us-east-1 {"semver":"6.x"} stg-us-1',
-          'us-east-1 {"tag":"6.7.0"} prod-us-1',
         ],
       },
       {
@@ -218,7 +224,7 @@ describe('the example fleet\'s release', () => {
         ],
       },
     ]);
-    expect(sourceRef(committed, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ tag: '6.7.0' });
+    expect(sourceRef(committed, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: locked });
     expect(sourceRef(committed, 'stg-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ semver: '6.x' });
     expect(sourceRef(committed, 'stg-eu-2', 'components/podinfo/podinfo.yaml')).toStrictEqual({ semver: '6.x' });
   });
@@ -269,7 +275,9 @@ describe('folder sources', () => {
     const [a, b] = [readTree(before), readTree(after)];
     expect([...a.keys()]).toStrictEqual([...b.keys()]);
     const changed = [...a.keys()].filter((f) => !a.get(f)!.equals(b.get(f)!));
+    // the marker records release.json's digest, which changes with it
     expect(changed).toStrictEqual([
+      '.flux-fleet',
       'artifacts/apps/shop/deploy.yaml',
       'clusters/prod-eu-1/sources.yaml',
       'clusters/prod-us-1/sources.yaml',
@@ -408,11 +416,13 @@ describe('folder sources', () => {
 });
 
 describe('pins of charts and external artifacts', () => {
+  const PODINFO = 'oci://ghcr.io/stefanprodan/charts/podinfo';
   /** Staging (one cluster) and production in two waves; nothing else. */
-  function pinFleet(app: FluxApp, productionChannel: string | Channel = 'stable') {
+  function pinFleet(app: FluxApp, productionChannel: string | Channel = 'stable', lock: FleetLock = testLock()) {
     const fleet = new Fleet(app, 'acme', {
       registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
       signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+      lock,
     });
     const staging = fleet.addEnvironment('staging', { channel: 'latest' });
     const production = fleet.addEnvironment('production', { channel: productionChannel });
@@ -423,48 +433,85 @@ describe('pins of charts and external artifacts', () => {
     return fleet;
   }
 
-  test('staging follows a range while production is pinned, each cluster pulling its region\'s copy', () => {
+  test('staging follows a range while production is pinned to the digest the lock resolved, each cluster pulling its region\'s copy', async () => {
     // WHEN
-    const outdir = synth((app) => pinFleet(app).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: (c) => (c.production ? '6.7.0' : '6.x') }),
+    const outdir = synth((app) => pinFleet(app, 'stable', testLock([PODINFO, { tag: '6.7.0' }])).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored(PODINFO, { version: (c) => (c.production ? '6.7.0' : '6.x') }),
     }));
     // THEN
+    const locked = lockedDigest(PODINFO, { tag: '6.7.0' });
     const spec = (c: string) => objectsOf(join(outdir, 'clusters', c, 'components/podinfo/podinfo.yaml')).find((o) => o.kind === 'OCIRepository').spec;
     expect([spec('stg-eu-1').url, spec('stg-eu-1').ref]).toStrictEqual([`oci://${EU}/fleet/charts/podinfo`, { semver: '6.x' }]);
-    expect([spec('prod-us-1').url, spec('prod-us-1').ref]).toStrictEqual([`oci://${US}/fleet/charts/podinfo`, { tag: '6.7.0' }]);
+    expect([spec('prod-us-1').url, spec('prod-us-1').ref]).toStrictEqual([`oci://${US}/fleet/charts/podinfo`, { digest: locked }]);
+    expect((await readReleaseManifest(outdir)).external[0].targets).toStrictEqual([
+      { region: 'eu-west-1', url: `oci://${EU}/fleet/charts/podinfo`, ref: { digest: locked }, locked: { declared: { tag: '6.7.0' }, tag: '6.7.0' }, clusters: ['prod-eu-1'] },
+      { region: 'eu-west-1', url: `oci://${EU}/fleet/charts/podinfo`, ref: { semver: '6.x' }, clusters: ['stg-eu-1'] },
+      { region: 'us-east-1', url: `oci://${US}/fleet/charts/podinfo`, ref: { digest: locked }, locked: { declared: { tag: '6.7.0' }, tag: '6.7.0' }, clusters: ['prod-us-1'] },
+    ]);
   });
 
   test('a chart version may be a digest', () => {
     const outdir = synth((app) => pinFleet(app).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: DIGEST }),
+      chart: ChartSource.mirrored(PODINFO, { version: DIGEST }),
     }));
     expect(sourceRef(outdir, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: DIGEST });
   });
 
-  test('fails when a production chart follows a range, naming the clusters and the fix', () => {
+  test('fails when the lock has no entry for what production pulls, naming the chart, the ref, the lock, the clusters and the fix', () => {
     const { errors } = synthErrors((app) => pinFleet(app).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.x' }),
+      chart: ChartSource.mirrored(PODINFO, { version: '6.x' }),
     }));
     expect(errors).toStrictEqual([
-      '[acme/components/podinfo] chart "oci://ghcr.io/stefanprodan/charts/podinfo" follows the semver range "6.x" in production environment production, so a new upstream release would reach every wave within one source interval, bypassing promotion; pin production to an exact version or a digest, e.g. version: (c) => c.production ? "6.7.0" : "6.x", or set floating: true on the chart source to accept it (on clusters prod-eu-1, prod-us-1)',
+      `[acme/components/podinfo] chart "${PODINFO}" at semver 6.x has no entry in the lock given to the fleet, and production pins what it pulls from upstream ` +
+      'to the digest the lock records (an upstream re-tag then changes nothing until the lock does in a reviewed change); run ' +
+      '`npx flux-fleet lock --app "<the command that synthesizes this fleet>"` (the app of cdk8s.yaml by default) and commit the lock file, ' +
+      'or set floating: true on the source to follow upstream (on clusters prod-eu-1, prod-us-1)',
     ]);
   });
 
-  test('fails when a production artifact follows a floating tag; floating: true accepts it', () => {
+  test('a production range or floating tag is pinned to what the lock resolved; floating: true follows upstream instead', () => {
+    // GIVEN
     const source = (floating?: boolean) => ComponentSource.mirroredArtifact('oci://ghcr.io/acme/shop', { ref: { tag: 'main' }, floating });
-    const { errors } = synthErrors((app) => pinFleet(app).addComponent('shop', { source: source() }));
-    expect(errors).toStrictEqual([
-      '[acme/components/shop] artifact "oci://ghcr.io/acme/shop" follows the floating tag "main" in production environment production, so a new upstream release would reach every wave within one source interval, bypassing promotion; pin production to a digest or an exact version, e.g. ref: (c) => c.production ? { digest: "sha256:..." } : { tag: "main" }, or set floating: true on the source to accept it (on clusters prod-eu-1, prod-us-1)',
-    ]);
-    const accepted = synthErrors((app) => pinFleet(app).addComponent('shop', { source: source(true) }));
-    expect(accepted.errors).toStrictEqual([]);
+    const lock = testLock(['oci://ghcr.io/acme/shop', { tag: 'main' }], [PODINFO, { semver: '6.x' }, '6.8.1']);
+    // WHEN
+    const pinned = synth((app) => {
+      const fleet = pinFleet(app, 'stable', lock);
+      fleet.addComponent('shop', { source: source() });
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored(PODINFO, { version: '6.x' }) });
+    });
+    const following = synth((app) => pinFleet(app, 'stable', lock).addComponent('shop', { source: source(true) }));
+    // THEN
+    expect(sourceRef(pinned, 'prod-eu-1', 'shop.yaml')).toStrictEqual({ digest: lockedDigest('oci://ghcr.io/acme/shop', { tag: 'main' }) });
+    expect(sourceRef(pinned, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: lockedDigest(PODINFO, { semver: '6.x' }) });
+    expect(sourceRef(pinned, 'stg-eu-1', 'shop.yaml')).toStrictEqual({ tag: 'main' });
+    expect(sourceRef(following, 'prod-eu-1', 'shop.yaml')).toStrictEqual({ tag: 'main' });
   });
 
-  test('a production environment on a semver channel may follow ranges: promotion does not apply to it', () => {
-    const { errors } = synthErrors((app) => pinFleet(app, Channel.semver('>=1.0.0')).addHelmComponent('podinfo', {
-      chart: ChartSource.mirrored('oci://ghcr.io/stefanprodan/charts/podinfo', { version: '6.x' }),
+  test('a production environment on a semver channel is pinned by the lock too', () => {
+    const outdir = synth((app) => pinFleet(app, Channel.semver('>=1.0.0'), testLock([PODINFO, { semver: '6.x' }, '6.8.1'])).addHelmComponent('podinfo', {
+      chart: ChartSource.mirrored(PODINFO, { version: '6.x' }),
     }));
-    expect(errors).toStrictEqual([]);
+    expect(sourceRef(outdir, 'prod-us-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest: lockedDigest(PODINFO, { semver: '6.x' }) });
+  });
+
+  test('reads the lock from flux-fleet.lock in the fleet\'s baseDir, and fails naming it when it is not a lock file', () => {
+    // GIVEN a lock file as flux-fleet lock writes it, and a damaged one
+    const good = tempDir('lock-');
+    const digest = `sha256:${'c'.repeat(64)}`;
+    writeFileSync(join(good, 'flux-fleet.lock'), renderLockFile([{ upstream: PODINFO, ref: { tag: '6.7.0' }, tag: '6.7.0', digest, usedBy: [] }]));
+    const bad = tempDir('lock-');
+    writeFileSync(join(bad, 'flux-fleet.lock'), JSON.stringify({ lockfileVersion: 1, entries: [{ upstream: PODINFO, ref: { tag: '6.7.0' }, tag: '6.7.1', digest }] }));
+    const build = (baseDir: string) => (app: FluxApp) => {
+      const fleet = new Fleet(app, 'acme', { registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }), signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }), baseDir });
+      fleet.addEnvironment('production', { channel: 'stable' }).addCluster('prod-eu-1', { region: 'eu-west-1' });
+      fleet.addHelmComponent('podinfo', { chart: ChartSource.mirrored(PODINFO, { version: '6.7.0' }) });
+    };
+    // WHEN
+    const outdir = synth(build(good));
+    const { errors } = synthErrors(build(bad));
+    // THEN
+    expect(sourceRef(outdir, 'prod-eu-1', 'components/podinfo/podinfo.yaml')).toStrictEqual({ digest });
+    expect(errors[0]).toBe(`[acme] the lock file ${join(bad, 'flux-fleet.lock')}, entries[0]: tag "6.7.1" is not "6.7.0"; write it again with flux-fleet lock`);
   });
 
   test('an artifact at another URL is pulled from there, by digest, with its own signing identity', async () => {
@@ -547,12 +594,7 @@ describe('environments', () => {
   });
 });
 
-describe('readReleaseManifest', () => {
-  function manifestDir(value: unknown): string {
-    const dir = tempDir('release-json-');
-    writeFileSync(join(dir, 'release.json'), typeof value === 'string' ? value : JSON.stringify(value));
-    return dir;
-  }
+describe('parseReleaseManifest', () => {
   const valid = () => ({
     version: 1,
     environments: [{ name: 'staging', channel: { kind: 'tag', value: 'latest' }, production: false, deployOnPush: true }],
@@ -561,9 +603,61 @@ describe('readReleaseManifest', () => {
     external: [],
   });
 
-  test('reads a valid manifest as it is', async () => {
-    const dir = manifestDir(valid());
-    expect(await readReleaseManifest(dir)).toStrictEqual(valid());
+  test('reads a valid manifest as it is', () => {
+    expect(parseReleaseManifest(valid())).toStrictEqual(valid());
+  });
+
+  test('fails when the version is not 1', () => {
+    expect(() => parseReleaseManifest({ ...valid(), version: 2 }, 'dist/release.json')).toThrow('dist/release.json: version must be 1 (found 2); synthesize the fleet again with this version of flux-fleet');
+  });
+
+  test('fails when a field has the wrong shape, naming it', () => {
+    const m = valid();
+    expect(() => parseReleaseManifest({ ...m, clusters: [{ ...m.clusters[0], url: 'https://r.example/x' }] })).toThrow(
+      'release.json: clusters[0].url must be a string starting with "oci://", oci://<host>/<repository> without tag or digest, not "https://r.example/x"; synthesize the fleet again with this version of flux-fleet');
+    expect(() => parseReleaseManifest({ ...m, external: [{ kind: 'chart', component: 'c', upstream: 'oci://u/c', mirror: false, verify: false, targets: [{ region: 'eu', url: 'oci://u/c', ref: { tag: '1', semver: '1.x' }, clusters: ['stg-1'] }] }] }))
+      .toThrow('external[0].targets[0].ref must be exactly one of {"tag": ...}, {"semver": ...} or {"digest": ...}');
+  });
+
+  test.each([
+    ['a cluster name that leaves the tree', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], name: '../../outside' }] }), 'clusters[0].name must be a DNS-1123 label as synth writes it (lowercase letters, digits and \'-\', at most 63), not "../../outside"'],
+    ['a cluster name that is the tree itself', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], name: '..' }] }), 'clusters[0].name must be a DNS-1123 label as synth writes it (lowercase letters, digits and \'-\', at most 63), not ".."'],
+    ['an artifact folder outside artifacts/', (m: any) => ({ ...m, artifacts: [{ name: 'infra', folder: '../infra', digest: `sha256:${'a'.repeat(64)}`, targets: [] }] }), 'artifacts[0].folder must be "artifacts/infra"'],
+    ['an artifact name that leaves the tree', (m: any) => ({ ...m, artifacts: [{ name: '../x', folder: 'artifacts/../x', digest: `sha256:${'a'.repeat(64)}`, targets: [] }] }), 'artifacts[0].name must be an artifact name as synth writes it'],
+    ['a region with a path in it', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], region: 'eu/../us' }] }), 'clusters[0].region must be a DNS-1123 label'],
+    ['a tag with a line break', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], tag: 'latest\nx' }] }), 'clusters[0].tag must be an OCI tag'],
+    ['a URL with a tag', (m: any) => ({ ...m, clusters: [{ ...m.clusters[0], url: 'oci://r.example/fleet:v1' }] }), 'clusters[0].url must be a string starting with "oci://", oci://<host>/<repository> without tag or digest'],
+    ['a cluster listed twice', (m: any) => ({ ...m, clusters: [m.clusters[0], m.clusters[0]] }), 'clusters[1].name must be a name no other entry has, and "stg-1" comes twice'],
+  ])('fails when release.json has %s', (_, change, message) => {
+    expect(() => parseReleaseManifest(change(valid()))).toThrow(message);
+  });
+});
+
+describe('readReleaseManifest', () => {
+  /** The example fleet synthesized into a new folder. */
+  function synthesized(): string {
+    const dir = join(tempDir('release-json-'), 'dist');
+    buildApp(dir).synth();
+    return dir;
+  }
+  /** Edits release.json as a contributor might after synth. */
+  function edit(dir: string, change: (m: any) => any): void {
+    writeFileSync(join(dir, 'release.json'), `${JSON.stringify(change(JSON.parse(readFileSync(join(dir, 'release.json'), 'utf8'))), null, 2)}\n`);
+  }
+  /** Rewrites the digest the marker records, as one who also forges the marker would. */
+  function forgeMarker(dir: string): void {
+    const digest = `sha256:${createHash('sha256').update(readFileSync(join(dir, 'release.json'))).digest('hex')}`;
+    const marker = join(dir, '.flux-fleet');
+    writeFileSync(marker, readFileSync(marker, 'utf8').replace(/^sha256:[0-9a-f]{64} release\.json$/m, `${digest} release.json`));
+  }
+
+  test('reads the release.json synth wrote', async () => {
+    // GIVEN
+    const dir = synthesized();
+    // WHEN
+    const release = await readReleaseManifest(dir);
+    // THEN
+    expect(release).toStrictEqual(JSON.parse(readFileSync(join(dir, 'release.json'), 'utf8')));
   });
 
   test('fails when the file is missing', async () => {
@@ -573,21 +667,58 @@ describe('readReleaseManifest', () => {
     await expect(read).rejects.toThrow(`${join(dir, 'release.json')} does not exist; synthesize the fleet into ${dir} first`);
   });
 
-  test('fails when the version is not 1', async () => {
-    const dir = manifestDir({ ...valid(), version: 2 });
-    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')}: version must be 1 (found 2); synthesize the fleet again with this version of flux-fleet`);
+  test('fails when release.json was edited after synth, naming both digests', async () => {
+    // GIVEN production flipped to deploy on push
+    const dir = synthesized();
+    const recorded = /^(sha256:[0-9a-f]{64}) release\.json$/m.exec(readFileSync(join(dir, '.flux-fleet'), 'utf8'))![1];
+    edit(dir, (m) => ({ ...m, environments: m.environments.map((e: any) => ({ ...e, production: false, deployOnPush: true })) }));
+    const actual = `sha256:${createHash('sha256').update(readFileSync(join(dir, 'release.json'))).digest('hex')}`;
+    // THEN
+    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')} was changed after synth: its digest is ${actual}, and synth recorded ${recorded} in ${join(dir, '.flux-fleet')}; ` +
+      'delivery reads only the release.json synth wrote: change the fleet program and synthesize again rather than editing it');
   });
 
-  test('fails when a field has the wrong shape, naming it', async () => {
-    const m = valid();
-    const dir = manifestDir({ ...m, clusters: [{ ...m.clusters[0], url: 'https://r.example/x' }] });
-    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')}: clusters[0].url must be a string starting with "oci://"; synthesize the fleet again with this version of flux-fleet`);
-    const ref = manifestDir({ ...m, external: [{ kind: 'chart', component: 'c', upstream: 'oci://u/c', mirror: false, verify: false, targets: [{ region: 'eu', url: 'oci://u/c', ref: { tag: '1', semver: '1.x' }, clusters: ['stg-1'] }] }] });
-    await expect(readReleaseManifest(ref)).rejects.toThrow('external[0].targets[0].ref must be exactly one of {"tag": ...}, {"semver": ...} or {"digest": ...}');
+  test('fails when no marker records release.json: written by hand, or copied without the tree', async () => {
+    // GIVEN
+    const dir = tempDir('release-json-');
+    writeFileSync(join(dir, 'release.json'), readFileSync(join(committed, 'release.json')));
+    // THEN
+    await expect(readReleaseManifest(dir)).rejects.toThrow(`${join(dir, 'release.json')} is not one synth wrote: no .flux-fleet marker in ${dir} records its digest; ` +
+      `delivery reads only the release.json synth writes: synthesize the fleet into ${dir} with this version of flux-fleet`);
   });
 
-  test('fails when the file is not JSON', async () => {
-    const dir = manifestDir('{ version: 1');
-    await expect(readReleaseManifest(dir)).rejects.toThrow(/release\.json is not JSON: .*; synthesize the fleet again$/);
+  test('a cluster\'s bootstrap plan, read from the tree, refuses an edited release.json too', () => {
+    // GIVEN
+    const dir = synthesized();
+    edit(dir, (m) => ({ ...m, clusters: m.clusters.map((c: any) => ({ ...c, url: c.url.replace('123456789012', '999999999999') })) }));
+    // THEN
+    expect(() => readBootstrapPlan(dir, 'prod-eu-1')).toThrow(`${join(dir, 'release.json')} was changed after synth`);
+  });
+
+  test('fails when an environment is flipped to deploy on push, even with the marker forged: the clusters\' own objects say otherwise', async () => {
+    // GIVEN
+    const dir = synthesized();
+    edit(dir, (m) => ({ ...m, environments: m.environments.map((e: any) => (e.name === 'production' ? { ...e, production: false, deployOnPush: true } : e)) }));
+    forgeMarker(dir);
+    // THEN
+    const read = readReleaseManifest(dir);
+    await expect(read).rejects.toThrow(`${join(dir, 'release.json')} does not say what the tree's own objects say, so it was changed after synth or the tree was:\n` +
+      '  environments[0].production is "false", but the annotation flux-fleet.io/production of flux-runtime-info (cluster prod-ap-1) in clusters/prod-ap-1/flux-system/flux-system.yaml is "true"\n' +
+      '  environments[0].deployOnPush is "true", but the annotation flux-fleet.io/deploy-on-push of flux-runtime-info (cluster prod-ap-1) in clusters/prod-ap-1/flux-system/flux-system.yaml is "false"\n');
+  });
+
+  test('fails when a cluster\'s folder is a link out of the tree, or its URL is not the one it syncs, even with the marker forged', async () => {
+    // GIVEN stg-eu-1's folder replaced by a link to a folder outside, and prod-eu-1 pushed to another registry
+    const dir = synthesized();
+    const outside = tempDir('outside-');
+    cpSync(join(dir, 'clusters', 'stg-eu-1'), outside, { recursive: true });
+    rmSync(join(dir, 'clusters', 'stg-eu-1'), { recursive: true });
+    symlinkSync(outside, join(dir, 'clusters', 'stg-eu-1'));
+    edit(dir, (m) => ({ ...m, clusters: m.clusters.map((c: any) => (c.name === 'prod-eu-1' ? { ...c, url: 'oci://attacker.example/fleet/clusters/prod-eu-1' } : c)) }));
+    forgeMarker(dir);
+    // THEN
+    const read = readReleaseManifest(dir);
+    await expect(read).rejects.toThrow('  clusters[1].url is "oci://attacker.example/fleet/clusters/prod-eu-1", but the sync source\'s URL in clusters/prod-eu-1/flux-system/flux-system.yaml is "oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet/clusters/prod-eu-1"\n' +
+      '  clusters[3].name: clusters/stg-eu-1 is a symbolic link, and synth writes a folder there\n');
   });
 });

@@ -6,6 +6,7 @@ import { JsonPatch } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { generateSigningKey, publicKeyPem } from '../../src/delivery/signing/keys.js';
 import { ComponentSource, Fleet, FluxApp, OciRepository, Registry, Signing, SynthError, validateTree } from '../../src/index.js';
+import { testLock } from '../support/fleet-lock.js';
 
 const ISSUER = '^https://token\\.actions\\.githubusercontent\\.com$';
 const MAIN = '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$';
@@ -56,6 +57,7 @@ function fleetOf(app: FluxApp, flux = '2.9.x'): Fleet<{ domain: string }> {
   return new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
+    lock: testLock(...['infra', 'apps', 'shop', 'web-shop', 'apps/web-shop'].map((r): [string, { tag: string }] => [`oci://ghcr.io/acme/${r}`, { tag: '1.0.0' }])),
     flux: { version: flux },
   });
 }
@@ -139,23 +141,120 @@ describe('synth refuses verification Flux would misread', () => {
     });
     // THEN
     expect(errors).toStrictEqual([
-      'environment staging signing: Signing.oidc() issuer "^.*$" accepts any identity, so any certificate the Sigstore instance issued would verify; match the one signer, e.g. "^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$"',
+      'environment staging signing: Signing.oidc() issuer "^.*$" accepts any identity (it matches \"https://evil.example/attacker\"), so any certificate the Sigstore instance issued would verify; match the one signer, e.g. "^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$"',
       'environment staging signing: Signing.oidc() subject "https://github\\\\.com/acme/.+" is not anchored, so it would also match inside a longer identity; wrap it in ^...$, e.g. "^https://github\\\\.com/acme/.+$"',
       'environment production signing: Signing.oidc() subject "^https://github.com/acme/fleet/.+$" has an unescaped "." in "github.com", which matches any character (so a look-alike host or name would match too); escape it: "github\\\\.com"',
     ]);
   });
 
-  test('fails when a source lists two identities on the bundle path', () => {
-    // GIVEN: an escape-hatch patch adding a second identity to a component's source
-    const { errors } = synth((app) => {
+  /** The errors of a fleet whose staging verifies `subject` (a regular expression) from GitHub Actions' issuer. */
+  function subjectErrors(subject: string): string[] {
+    return synth((app) => {
+      fleetOf(app).addEnvironment('staging', { channel: 'latest', signing: Signing.oidc({ issuer: ISSUER, subject, regex: true }) })
+        .addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io' } });
+    }).errors;
+  }
+
+  const ANY = ', so any certificate the Sigstore instance issued would verify; match the one signer, e.g. "^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$"';
+  test.each(['^.*.*$', '^(?:.*)$', '^[\\s\\S]*$', '^.{0,}$', '(?i)^(.|\\n)+$'])('fails when the identity pattern %s accepts any identity, found by probing it', (subject) => {
+    // WHEN
+    const errors = subjectErrors(subject);
+    // THEN
+    expect(errors).toStrictEqual([`environment staging signing: Signing.oidc() subject ${JSON.stringify(subject)} accepts any identity (it matches "https://evil.example/attacker")${ANY}`]);
+  });
+
+  test('fails when alternatives sit outside a group, so that the pattern accepts another repository\'s workflow', () => {
+    // GIVEN
+    const subject = '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main|refs/tags/v1$';
+    // WHEN
+    const errors = subjectErrors(subject);
+    // THEN
+    expect(errors).toStrictEqual([
+      `environment staging signing: Signing.oidc() subject ${JSON.stringify(subject)} has alternatives outside any group, so "^" anchors only the first and "$" only the last, ` +
+      'so it accepts "https://github.com/evil/evil/.github/workflows/evil.yaml@refs/tags/v1"; put them in a group with the anchors outside: ' +
+      '"^(?:https://github\\\\.com/acme/fleet/\\\\.github/workflows/release\\\\.yaml@refs/heads/main|refs/tags/v1)$", or alternate only the refs: ' +
+      '"^https://github\\\\.com/acme/fleet/\\\\.github/workflows/release\\\\.yaml@(?:refs/heads/main|refs/tags/v1)$"',
+    ]);
+    // the fix it suggests passes
+    expect(subjectErrors('^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@(?:refs/heads/main|refs/tags/v1)$')).toStrictEqual([]);
+  });
+
+  test.each([
+    ['another owner', '^https://github\\.com/[a-z]+/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$',
+      'https://github.com/a/fleet/.github/workflows/release.yaml@refs/heads/main', 'https://github.com/evil/fleet/.github/workflows/release.yaml@refs/heads/main', 'spell the owner literally'],
+    ['another repository', '^https://github\\.com/acme/fleet[^/]*/\\.github/workflows/release\\.yaml@refs/heads/main$',
+      'https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main', 'https://github.com/acme/fleet-evil/.github/workflows/release.yaml@refs/heads/main', 'spell the repository literally'],
+    ['another ref', '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@.+$',
+      'https://github.com/acme/fleet/.github/workflows/release.yaml@a', 'https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/evil',
+      'spell the ref (refs/heads/main), or a ref prefix with its kind followed by [^@]+ (refs/tags/v[^@]+)'],
+    ['another ref', '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main.*$',
+      'https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main', 'https://github.com/acme/fleet/.github/workflows/release.yaml@refs/heads/main-evil',
+      'spell the ref (refs/heads/main), or a ref prefix with its kind followed by [^@]+ (refs/tags/v[^@]+)'],
+    ['another host', '^https://[a-z.]+/acme/fleet//\\.gitlab-ci\\.yml@refs/heads/main$',
+      'https://a/acme/fleet//.gitlab-ci.yml@refs/heads/main', 'https://evil/acme/fleet//.gitlab-ci.yml@refs/heads/main', 'spell the host literally, with its dots escaped ("github\\.com")'],
+    ['another project', '^https://gitlab\\.com/acme/[^/]+//\\.gitlab-ci\\.yml@refs/heads/main$',
+      'https://gitlab.com/acme/a//.gitlab-ci.yml@refs/heads/main', 'https://gitlab.com/acme/evil//.gitlab-ci.yml@refs/heads/main', 'spell the project literally'],
+  ])('fails when the identity pattern accepts %s, found by probing it', (what, subject, witness, probe, fix) => {
+    // WHEN
+    const errors = subjectErrors(subject);
+    // THEN
+    expect(errors).toStrictEqual([
+      `environment staging signing: Signing.oidc() subject ${JSON.stringify(subject)} accepts identities with ${what}, outside the one it is written for (${JSON.stringify(witness)}): it matches ${JSON.stringify(probe)}; ${fix}`,
+    ]);
+  });
+
+  test('accepts patterns that say exactly who signs: one ref, a tag prefix, any tag, alternatives in a group, a case-insensitive host', () => {
+    // GIVEN
+    const patterns = [
+      MAIN, TAGS,
+      '^https://github\\.com/stefanprodan/podinfo/\\.github/workflows/release\\.yml@refs/tags/.+$',
+      '^https://github\\.com/controlplaneio-fluxcd/charts/\\.github/workflows/release\\.yml@refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$',
+      '^https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/(?:heads/main|tags/v[^@]+)$',
+      '^(?:https://github\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main|https://github\\.com/acme/fleet/\\.github/workflows/hotfix\\.yaml@refs/heads/main)$',
+      '(?i)^https://GitHub\\.com/acme/fleet/\\.github/workflows/release\\.yaml@refs/heads/main$',
+      '^bot@acme\\.io$',
+    ];
+    // THEN
+    expect(patterns.flatMap(subjectErrors)).toStrictEqual([]);
+  });
+
+  test('fails when a pattern uses syntax that cannot be probed, saying which', () => {
+    // WHEN
+    const errors = subjectErrors('^https://github\\.com/acme/\\pL+/\\.github/workflows/release\\.yaml@refs/heads/main$');
+    // THEN
+    expect(errors).toStrictEqual([
+      'environment staging signing: Signing.oidc() subject "^https://github\\\\.com/acme/\\\\pL+/\\\\.github/workflows/release\\\\.yaml@refs/heads/main$" cannot be checked for what it accepts: ' +
+      'it uses the escape \\p (flux-fleet reads \\d \\w \\s, their negations, \\n \\t \\r \\f \\v, \\xHH and escaped punctuation); write it with literal text, escapes (\\.), classes ([^@]), groups ((?:...)), alternatives and repetitions',
+    ]);
+  });
+
+  /** The errors of a staging cluster whose component source's verify gets an escape-hatch patch. */
+  function patchedSourceErrors(patch: JsonPatch): string[] {
+    return synth((app) => {
       const fleet = fleetOf(app);
       const staging = fleet.addEnvironment('staging', { channel: 'latest' });
       const cluster = staging.addCluster('stg-eu-1', { region: 'eu-west-1', vars: { domain: 'stg.acme.io' } });
       fleet.addComponent('infra', { source: pushed('infra') });
       fleet.build();
       const source = cluster.node.findAll().find((o): o is OciRepository => o instanceof OciRepository && o.name === 'infra')!;
-      source.addJsonPatch(JsonPatch.add('/spec/verify/matchOIDCIdentity/-', { issuer: ISSUER, subject: TAGS }));
-    });
+      source.addJsonPatch(patch);
+    }).errors;
+  }
+
+  test('fails when a hand-written source\'s identity accepts another repository, on every cluster it is on', () => {
+    // GIVEN: an escape-hatch patch widening a component source's identity
+    const errors = patchedSourceErrors(JsonPatch.replace('/spec/verify/matchOIDCIdentity/0/subject', '^https://github\\.com/acme/.+/\\.github/workflows/release\\.yaml@refs/heads/main$'));
+    // THEN
+    expect(errors).toStrictEqual([
+      'cluster stg-eu-1 (sources.yaml): OCIRepository infra verify matchOIDCIdentity[0].subject "^https://github\\\\.com/acme/.+/\\\\.github/workflows/release\\\\.yaml@refs/heads/main$" ' +
+      'accepts identities with another repository, outside the one it is written for ("https://github.com/acme/a/.github/workflows/release.yaml@refs/heads/main"): ' +
+      'it matches "https://github.com/acme/evil/.github/workflows/release.yaml@refs/heads/main"; spell the repository literally',
+    ]);
+  });
+
+  test('fails when a source lists two identities on the bundle path', () => {
+    // GIVEN: an escape-hatch patch adding a second identity to a component's source
+    const errors = patchedSourceErrors(JsonPatch.add('/spec/verify/matchOIDCIdentity/-', { issuer: ISSUER, subject: TAGS }));
     // THEN
     expect(errors).toStrictEqual([
       'cluster stg-eu-1 (sources.yaml): OCIRepository infra verify lists 2 matchOIDCIdentity entries, and Flux 2.9.x verifies Sigstore bundles against one only ("unsupported: multiple identities"); declare one signer per source (per environment, component, chart or tenant)',

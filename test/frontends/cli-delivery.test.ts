@@ -7,7 +7,7 @@ import { buildApp } from '../../examples/fleet/app.js';
 import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import { generateSigningKey, publicKeyPem, sha256Digest } from '../../src/index.js';
-import { DEFAULT_CONTENT, HOSTS, writeReleaseTree } from '../delivery/release-tree.js';
+import { DEFAULT_CONTENT, HOSTS, sealTree, writeReleaseTree } from '../delivery/release-tree.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -292,6 +292,7 @@ describe('flux-fleet mirror', () => {
         targets: [{ region: 'eu-west-1', url: `oci://${HOSTS['eu-west-1']}/mirror-creds/charts/podinfo`, ref: { tag: '6.7.0' }, clusters: ['stg-eu-1'] }],
       }],
     }));
+    sealTree(tree);
     try {
       // WHEN
       const result = await cli(['mirror', 'mirror-creds', ...aliases(), '--creds', 'fleet-ci:s3cret', '--retries', '0']);

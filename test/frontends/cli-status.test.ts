@@ -36,6 +36,7 @@ beforeAll(async () => {
   // Revision 2 changes the infra folder, so every cluster's config changes.
   const base = join(dir, 'fleet-r2');
   cpSync(join(EXAMPLE, 'infra'), join(base, 'infra'), { recursive: true });
+  cpSync(join(EXAMPLE, 'flux-fleet.lock'), join(base, 'flux-fleet.lock'));
   writeFileSync(join(base, 'infra', 'configs', 'limits.yaml'), readFileSync(join(base, 'infra', 'configs', 'limits.yaml'), 'utf8').replace(/\n$/, '\n# revision 2\n'));
   buildApp(join(dir, 'r2'), base).synth();
   const pushed = await cli(['push', 'r1', '--registry', ...aliases(), '--revision', R1, '--source', 'https://github.com/acme/fleet', '--concurrency', '2', '--hold-tags']);

@@ -176,7 +176,7 @@ describe('planFluxBootstrap', () => {
     // GIVEN
     const build = (app: FluxApp) => {
       const fleet = buildFleet(app);
-      fleet.addComponent('broken', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', { repository: 'infra', ref: { tag: '1.0.0' } }), path: '../elsewhere', interval: '5 minutes' });
+      fleet.addComponent('broken', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', { repository: 'infra', ref: { digest: `sha256:${'1'.repeat(64)}` } }), path: '../elsewhere', interval: '5 minutes' });
       return fleet;
     };
     const synthApp = new FluxApp({ outdir: join(mkdtempSync(join(tmpdir(), 'pulumi-plan-')), 'dist') });

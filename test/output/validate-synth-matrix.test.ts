@@ -6,6 +6,7 @@ import {
   Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, PullCredentials, Registry, Signing,
   TenantNotificationSecret, TenantPullSecret, validateTree,
 } from '../../src/index.js';
+import { testLock } from '../support/fleet-lock.js';
 
 /*
  * validate accepts every tree synth writes: a matrix of registries, each synthesized with a cluster bootstrapped by the
@@ -45,6 +46,7 @@ function synthesize(name: string, registry: Registry, [regionA, regionB]: [strin
     registry,
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     notifications: [Notification.slack({ channel: 'fleet', secretName: 'slack-token' })],
+    lock: testLock(['oci://ghcr.io/stefanprodan/charts/podinfo', { tag: '6.7.0' }]),
     flux: {
       version: '2.9.x',
       bootstrap: Bootstrap.operator({

@@ -18,12 +18,16 @@ export const UPSTREAM = {
   fluxManifests: 'oci://ghcr.io/fluxcd/flux-manifests',
 } as const;
 
-/** A Helm chart as `helm push` stores it: the chart's config, and its packaged .tgz as the one layer. */
+/**
+ * A Helm chart as `helm push` stores it: the chart's config, and its packaged .tgz as the one layer. The same version
+ * gives the same digest every time: examples/fleet/flux-fleet.lock pins podinfo 6.7.0 as published here.
+ */
 export async function publishChart(destinations: Destinations, url: string, version: string): Promise<string> {
   const name = url.split('/').pop()!;
   const tgz = gzipDeterministic(writeTar([
     { path: `${name}/Chart.yaml`, content: Buffer.from(`apiVersion: v2\nname: ${name}\nversion: ${version}\nappVersion: ${version}\n`) },
     { path: `${name}/values.yaml`, content: Buffer.from('replicaCount: 1\n') },
+    { path: `${name}/templates/configmap.yaml`, content: Buffer.from(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  replicas: "{{ .Values.replicaCount }}"\n`) },
   ]));
   const config = blobOf('application/vnd.cncf.helm.config.v1+json', Buffer.from(JSON.stringify({ apiVersion: 'v2', name, version, appVersion: version })));
   const layer = blobOf('application/vnd.cncf.helm.chart.content.v1.tar+gzip', tgz);

@@ -21,6 +21,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The port a registry was to listen on is taken by another process. */
+class PortTakenError extends Error {}
+
 /** How a test registry authenticates. */
 export type TestRegistryAuth =
   | { readonly htpasswd: { readonly username: string; readonly password: string } }
@@ -32,14 +35,26 @@ export type TestRegistryAuth =
  */
 export class TestRegistry {
   public static async start(auth?: TestRegistryAuth): Promise<TestRegistry> {
-    const registry = new TestRegistry(await freePort(), auth);
-    await registry.start();
-    return registry;
+    // A free port can be taken by another process (another test file's registry) before this one binds it: then
+    // this registry exits, and the one answering is not ours. Each registry answers with its own id, so a start
+    // that finds another's is retried on another port.
+    for (let attempt = 1; ; attempt++) {
+      const registry = new TestRegistry(await freePort(), auth);
+      try {
+        await registry.start();
+        return registry;
+      } catch (e) {
+        await registry.destroy();
+        if (!(e instanceof PortTakenError) || attempt >= 5) throw e;
+      }
+    }
   }
 
   /** `127.0.0.1:<port>`. */
   public readonly host: string;
   public readonly dir: string;
+  /** What this registry sends in its `X-Test-Registry` header, to tell it from another on the same port. */
+  private readonly id = randomUUID();
   private process?: ChildProcess;
 
   private constructor(public readonly port: number, auth?: TestRegistryAuth) {
@@ -66,6 +81,8 @@ export class TestRegistry {
       '    enabled: true',
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      '  headers:',
+      `    X-Test-Registry: [${this.id}]`,
       authConfig,
     ].join('\n'));
   }
@@ -77,14 +94,23 @@ export class TestRegistry {
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     this.process = child;
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
-      const up = await new Promise<boolean>((resolve) => {
-        const req = http.get(`http://${this.host}/v2/`, (res) => { res.resume(); resolve(true); });
+      if (child.exitCode !== null) {
+        this.process = undefined;
+        if (/address already in use/.test(stderr)) throw new PortTakenError(`${this.host} is taken: ${stderr}`);
+        throw new Error(`docker-registry exited: ${stderr}`);
+      }
+      const answeredBy = await new Promise<string | undefined | false>((resolve) => {
+        const req = http.get(`http://${this.host}/v2/`, (res) => { res.resume(); resolve(res.headers['x-test-registry'] as string | undefined); });
         req.on('error', () => resolve(false));
       });
-      if (up) return;
+      if (answeredBy === this.id) return;
+      if (answeredBy !== false) {
+        // Another process answers on this port: ours cannot bind it.
+        await this.stop();
+        throw new PortTakenError(`${this.host} answers as another registry (${answeredBy ?? 'no id'})`);
+      }
       if (Date.now() > deadline) throw new Error(`docker-registry did not answer on ${this.host}: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }

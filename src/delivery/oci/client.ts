@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { anonymousCredentials, type CredentialProvider, type RegistryCredentials } from './auth.js';
@@ -53,6 +56,8 @@ export interface RegistryClientOptions {
   readonly maxManifestSize?: number;
   /** The largest blob read; a blob is also cut off as soon as it passes the size its descriptor gives. @default 1 GiB */
   readonly maxBlobSize?: number;
+  /** The most tags read from a repository's tag list, over all its pages; a longer list is refused. @default 500000 */
+  readonly maxTags?: number;
   /**
    * Hosts, besides the registry's own, whose token service may receive the credentials when the registry names it as
    * its bearer-token realm, e.g. `auth.docker.io`.
@@ -70,6 +75,10 @@ export const REGISTRY_LIMITS = {
   maxBlobSize: 1024 * 1024 * 1024,
   /** 5 minutes: the longest time one request may take. */
   deadlineMs: 300_000,
+  /** 500,000: the most tags read from one repository's tag list. */
+  maxTags: 500_000,
+  /** 1,000: the most pages of a tag list followed. */
+  maxTagPages: 1000,
 } as const;
 
 /** What a registry request failed at: the operation, the registry's answer or the network error, and whether a retry could help. */
@@ -97,6 +106,8 @@ interface Response {
   readonly foreign: boolean;
   /** Where the answer came from, after redirects. */
   readonly url: URL;
+  /** What went to the request's sink: its size and sha256 digest. @default - nothing (no sink, or not a 200 answer) */
+  readonly streamed?: { readonly bytes: number; readonly digest: string };
 }
 
 interface Request {
@@ -111,6 +122,11 @@ interface Request {
   readonly maxBytes?: number;
   /** What the limit is called in the error, e.g. `the manifest limit`. */
   readonly limitName?: string;
+  /**
+   * Where a successful (200) answer's body goes as it arrives, instead of being held in memory: a new stream per
+   * attempt (a retried download starts again). The answer's `body` is then empty and `streamed` says what was sent.
+   */
+  readonly sink?: () => NodeJS.WritableStream;
 }
 
 type Challenge = { scheme: 'basic' } | { scheme: 'bearer'; realm: string; service?: string; scope?: string };
@@ -185,7 +201,7 @@ export class RegistryClient {
         // Credentials go to the registry's own origin only: never along an upload location or a next-page link elsewhere.
         const authorization = url.origin === this.endpoint.origin ? await this.authorization(req.scopes, operation) : undefined;
         const headers = { ...req.headers, ...(authorization ? { authorization } : {}) };
-        res = await this.raw(req.method, url, headers, req.body, { maxBytes: req.maxBytes ?? this.maxManifestSize, limitName: req.limitName ?? 'the manifest limit', operation });
+        res = await this.raw(req.method, url, headers, req.body, { maxBytes: req.maxBytes ?? this.maxManifestSize, limitName: req.limitName ?? 'the manifest limit', operation, sink: req.sink });
       } catch (e) {
         // Token service failures were retried where they happened.
         if (e instanceof RegistryError) throw e;
@@ -216,7 +232,8 @@ export class RegistryClient {
   public failure(operation: string, res: Response): RegistryError {
     const attempts = (res as { attempts?: number }).attempts ?? 1;
     const after = attempts > 1 ? ` after ${attempts} attempts` : '';
-    const detail = registryErrors(res.body);
+    // The registry's words, on one line: neither an escape sequence nor a line of their own reaches the terminal.
+    const detail = printable(registryErrors(res.body));
     const status = `${res.status} ${http.STATUS_CODES[res.status] ?? ''}`.trim();
     let hint = '';
     if (res.status === 401) hint = `; check the credentials for ${this.host} (docker login ${this.host}, or the Docker config given)`;
@@ -253,6 +270,11 @@ export class RegistryClient {
   /** @internal */
   public get maxBlobSize(): number {
     return this.options.maxBlobSize ?? REGISTRY_LIMITS.maxBlobSize;
+  }
+
+  /** @internal */
+  public get maxTags(): number {
+    return this.options.maxTags ?? REGISTRY_LIMITS.maxTags;
   }
 
   /** @internal */
@@ -405,11 +427,13 @@ export class RegistryClient {
     const maxBytes = limits.maxBytes ?? this.maxManifestSize;
     return new Promise<Response>((resolvePromise, reject) => {
       let settled = false;
+      let sink: NodeJS.WritableStream | undefined;
       const fail = (e: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         req.destroy();
+        (sink as { destroy?: () => void } | undefined)?.destroy?.();
         reject(e);
       };
       const timer = setTimeout(() => fail(new RegistryError(`${limits.operation ?? `${method} ${url.origin}`} failed: no complete answer within ${Math.round((this.options.deadlineMs ?? REGISTRY_LIMITS.deadlineMs) / 1000)} s (the deadline of a request); try again, or raise deadlineMs`,
@@ -428,13 +452,27 @@ export class RegistryClient {
           fail(new RegistryError(`${limits.operation ?? `${method} ${url.origin}`} failed: the answer is ${formatSize(declared)}, more than ${limits.limitName ?? 'the limit'} (${formatSize(maxBytes)})`));
           return;
         }
+        // A 200 answer to a streamed request goes to its sink as it arrives (paused while the sink is full), hashed on
+        // the way; any other answer (an error body, a redirect) is read into memory as usual.
+        const redirect = [301, 302, 303, 307, 308].includes(res.statusCode ?? 0);
+        sink = limits.sink && res.statusCode === 200 && !redirect ? limits.sink() : undefined;
+        const hash = sink ? createHash('sha256') : undefined;
+        sink?.on('error', (e) => fail(e));
         res.on('data', (c: Buffer) => {
           received += c.length;
           if (received > maxBytes) {
             fail(new RegistryError(`${limits.operation ?? `${method} ${url.origin}`} failed: the answer is larger than ${limits.limitName ?? 'the limit'} (${formatSize(maxBytes)}); it was cut off`));
             return;
           }
-          chunks.push(c);
+          if (!sink) {
+            chunks.push(c);
+            return;
+          }
+          hash!.update(c);
+          if (!sink.write(c)) {
+            res.pause();
+            sink.once('drain', () => res.resume());
+          }
         });
         res.on('error', (e) => fail(e));
         res.on('close', () => {
@@ -453,9 +491,21 @@ export class RegistryClient {
             this.raw(method, next, h, undefined, limits, redirects + 1, deadline).then(resolvePromise, reject);
             return;
           }
-          settled = true;
-          clearTimeout(timer);
-          resolvePromise({ status, headers: res.headers, body: Buffer.concat(chunks), foreign: url.origin !== this.endpoint.origin, url });
+          const answer = { status, headers: res.headers, body: Buffer.concat(chunks), foreign: url.origin !== this.endpoint.origin, url };
+          if (!sink) {
+            settled = true;
+            clearTimeout(timer);
+            resolvePromise(answer);
+            return;
+          }
+          // Done once everything is on its way out of the sink.
+          const out = sink;
+          out.end(() => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolvePromise({ ...answer, streamed: { bytes: received, digest: `sha256:${hash!.digest('hex')}` } });
+          });
         });
       });
       req.on('timeout', () => fail(Object.assign(new Error('the request timed out'), { code: 'ETIMEDOUT' })));
@@ -471,6 +521,8 @@ interface RawLimits {
   readonly limitName?: string;
   /** The operation, for errors. */
   readonly operation?: string;
+  /** Where a 200 answer's body goes, see {@link Request.sink}. */
+  readonly sink?: () => NodeJS.WritableStream;
 }
 
 /** A token service's answer is small. */
@@ -506,6 +558,52 @@ export class RegistryRepository implements ArtifactStore {
   public async pushBlob(blob: OciBlob): Promise<BlobOutcome> {
     const d = blob.descriptor;
     if (sha256Digest(blob.content) !== d.digest) throw new RegistryError(`blob content does not match its digest ${d.digest}`);
+    return this.pushFrom({ descriptor: d, read: async (start, length) => blob.content.subarray(start, start + length) });
+  }
+
+  /**
+   * Stores a blob read from a file (one {@link downloadBlob} wrote and checked) unless the repository holds it: the
+   * file is sent a chunk at a time (`chunkSize`), so memory does not grow with the blob. The registry checks the
+   * digest when the upload closes.
+   */
+  public async pushBlobFile(descriptor: Descriptor, file: string): Promise<BlobOutcome> {
+    checkDescriptor(descriptor, this.location);
+    const handle = await open(file, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      if (size !== descriptor.size) throw new RegistryError(`${file} holds ${size} bytes, not the ${descriptor.size} of ${descriptor.digest}`);
+      // One buffer for every chunk: an upload sends a chunk before it reads the next.
+      let buffer = Buffer.alloc(0);
+      return await this.pushFrom({
+        descriptor,
+        read: async (start, length) => {
+          if (buffer.length < length) buffer = Buffer.alloc(length);
+          const { bytesRead } = await handle.read(buffer, 0, length, start);
+          return buffer.subarray(0, bytesRead);
+        },
+      });
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Downloads a blob into a file, without holding it in memory: the answer is written as it arrives, cut off past the
+   * size its descriptor gives (and refused past `maxBlobSize`), and its size and digest checked once it is whole. A
+   * download that fails leaves no file.
+   */
+  public async downloadBlob(descriptor: Descriptor, file: string): Promise<void> {
+    try {
+      await this.getBlob(descriptor, () => createWriteStream(file));
+    } catch (e) {
+      await rm(file, { force: true });
+      throw e;
+    }
+  }
+
+  /** Stores a blob unless the repository holds it: mounted from another repository known to hold it, else uploaded. */
+  private async pushFrom(source: BlobSource): Promise<BlobOutcome> {
+    const d = source.descriptor;
     if (await this.exists(d, [this.pushScope])) return 'existing';
     const from = this.client.mountSource(d.digest, this.name);
     let location: string | undefined;
@@ -523,12 +621,20 @@ export class RegistryRepository implements ArtifactStore {
       // 202: the registry did not mount, and opened an upload instead.
       if (res.status === 202 && typeof res.headers.location === 'string') location = res.headers.location;
     }
-    await this.client.withRetries(() => this.upload(blob, location).finally(() => { location = undefined; }));
+    await this.client.withRetries(() => this.upload(source, location).finally(() => { location = undefined; }));
     this.client.noteBlob(d.digest, this.name);
     return 'uploaded';
   }
 
   public async fetchBlob(descriptor: Descriptor): Promise<Buffer> {
+    return (await this.getBlob(descriptor)).body;
+  }
+
+  /**
+   * GETs a blob, held in memory or, with a sink, streamed to it; within `maxBlobSize` and the size its descriptor gives,
+   * and checked against that size and its digest.
+   */
+  private async getBlob(descriptor: Descriptor, sink?: () => NodeJS.WritableStream): Promise<Response> {
     checkDescriptor(descriptor, this.location);
     const op = `downloading ${this.describe(descriptor)}`;
     const max = this.client.maxBlobSize;
@@ -539,11 +645,13 @@ export class RegistryRepository implements ArtifactStore {
       scopes: [this.pullScope],
       maxBytes: descriptor.size,
       limitName: 'the size its descriptor gives',
+      sink,
     }, true);
     if (res.status !== 200) throw this.client.failure(op, res);
-    if (res.body.length !== descriptor.size) throw new RegistryError(`${op} failed: the registry sent ${formatSize(res.body.length)}, not the ${descriptor.size} bytes its descriptor gives`);
-    if (sha256Digest(res.body) !== descriptor.digest) throw new RegistryError(`${op} failed: the content has another digest`);
-    return res.body;
+    const got = sink ? res.streamed ?? { bytes: 0, digest: '' } : { bytes: res.body.length, digest: sha256Digest(res.body) };
+    if (got.bytes !== descriptor.size) throw new RegistryError(`${op} failed: the registry sent ${formatSize(got.bytes)}, not the ${descriptor.size} bytes its descriptor gives`);
+    if (got.digest !== descriptor.digest) throw new RegistryError(`${op} failed: the content has another digest`);
+    return res;
   }
 
   public async pushManifest(tag: string, bytes: Buffer, mediaType: string): Promise<string> {
@@ -587,9 +695,11 @@ export class RegistryRepository implements ArtifactStore {
 
   public async tags(): Promise<string[]> {
     const op = `listing the tags of ${this.location}`;
-    const tags: string[] = [];
+    const max = this.client.maxTags;
+    const tags = new Set<string>();
     let url: string | undefined = `/v2/${this.name}/tags/list?n=${this.client.tagsPageSize}`;
-    for (let page = 0; url !== undefined && page < 1000; page++) {
+    for (let page = 0; url !== undefined; page++) {
+      if (page >= REGISTRY_LIMITS.maxTagPages) throw new RegistryError(`${op} failed: the tag list goes on past ${REGISTRY_LIMITS.maxTagPages} pages`);
       const res = await this.client.send(op, { method: 'GET', url, scopes: [this.pullScope] }, true);
       if (res.status === 404) return [];
       if (res.status !== 200) throw this.client.failure(op, res);
@@ -600,10 +710,17 @@ export class RegistryRepository implements ArtifactStore {
         throw new RegistryError(`${op} failed: the tag list is not JSON`);
       }
       // Only well-formed tags are kept: anything else could not be pushed or pulled, and may hold escape sequences.
-      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string' && isTag(t)));
+      // One at a time: a page of any length (within the manifest limit) is read without spreading it into a call.
+      if (Array.isArray(body.tags)) {
+        for (const t of body.tags as unknown[]) {
+          if (typeof t !== 'string' || !isTag(t)) continue;
+          tags.add(t);
+          if (tags.size > max) throw new RegistryError(`${op} failed: it lists more than ${max} tags, the most read (maxTags); raise maxTags if that is expected`);
+        }
+      }
       url = /<([^>]+)>;\s*rel="?next"?/.exec(headerOf(res, 'link') ?? '')?.[1];
     }
-    return [...new Set(tags)].sort();
+    return [...tags].sort();
   }
 
   /**
@@ -686,8 +803,8 @@ export class RegistryRepository implements ArtifactStore {
   }
 
   /** One upload: opens a session (unless given one), sends the blob in one request or in chunks, and closes it. */
-  private async upload(blob: OciBlob, opened?: string): Promise<void> {
-    const d = blob.descriptor;
+  private async upload(source: BlobSource, opened?: string): Promise<void> {
+    const d = source.descriptor;
     const op = `uploading ${this.describe(d)}`;
     let location = opened;
     if (location === undefined) {
@@ -697,10 +814,10 @@ export class RegistryRepository implements ArtifactStore {
       if (location === undefined) throw new RegistryError(`${op} failed: the registry opened no upload (no Location header)`);
     }
     const chunk = this.client.chunkSize;
-    let body: Buffer | undefined = blob.content;
-    if (blob.content.length > chunk) {
-      for (let start = 0; start < blob.content.length; start += chunk) {
-        const part = blob.content.subarray(start, Math.min(start + chunk, blob.content.length));
+    let body: Buffer | undefined;
+    if (d.size > chunk) {
+      for (let start = 0; start < d.size; start += chunk) {
+        const part = await source.read(start, Math.min(chunk, d.size - start));
         const res = await this.client.send(op, {
           method: 'PATCH',
           url: location,
@@ -711,7 +828,8 @@ export class RegistryRepository implements ArtifactStore {
         if (res.status !== 202) throw this.client.failure(op, res);
         location = headerOf(res, 'location') ?? location;
       }
-      body = undefined;
+    } else {
+      body = await source.read(0, d.size);
     }
     const url = this.client.resolve(location);
     url.searchParams.set('digest', d.digest);
@@ -724,6 +842,12 @@ export class RegistryRepository implements ArtifactStore {
     }, false);
     if (res.status !== 201) throw this.client.failure(op, res);
   }
+}
+
+/** A blob's bytes, in memory or in a file, read a chunk at a time by an upload. */
+interface BlobSource {
+  readonly descriptor: Descriptor;
+  read(start: number, length: number): Promise<Buffer>;
 }
 
 /** Refuses a descriptor whose digest is not a sha256 digest (it goes into URLs and paths) or whose size is not a count of bytes. */

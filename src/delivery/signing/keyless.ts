@@ -24,6 +24,13 @@ export interface KeylessSignerOptions {
    * @default - every run signs anew
    */
   readonly expectedIdentity?: { readonly issuer: string; readonly subject: string };
+  /**
+   * The trusted root (`trusted_root.json`, parsed) of the Sigstore instance that certifies this signer, with which a
+   * bundle it made before is verified before it counts as made: with `expectedIdentity`, a copy where such a bundle
+   * verifies for the digest is not signed again.
+   * @default - none: every run signs anew
+   */
+  readonly trustedRoot?: unknown;
 }
 
 /**
@@ -40,6 +47,13 @@ export function keylessSigner(options: KeylessSignerOptions): BundleSigner {
       const bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE });
       return bundleToJSON(bundle) as unknown as SigstoreBundleJson;
     },
+    ...(options.expectedIdentity && options.trustedRoot !== undefined ? {
+      policy: {
+        kind: 'keyless' as const,
+        identities: [{ issuer: exactPattern(options.expectedIdentity.issuer), subject: exactPattern(options.expectedIdentity.subject) }],
+        trustedRoot: options.trustedRoot,
+      },
+    } : {}),
     madeBy: (bundle) => {
       const id = options.expectedIdentity;
       if (!id) return false;
@@ -47,6 +61,11 @@ export function keylessSigner(options: KeylessSignerOptions): BundleSigner {
       return cert !== undefined && cert.subjectAltName === id.subject && fulcioIssuer(cert) === id.issuer;
     },
   };
+}
+
+/** An anchored regular expression matching exactly `value`. */
+function exactPattern(value: string): string {
+  return `^${value.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}$`;
 }
 
 /** The OIDC token of the CI job: GitHub Actions' (requested with audience `sigstore`) or GitLab CI's `SIGSTORE_ID_TOKEN`. */

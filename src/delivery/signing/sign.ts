@@ -1,8 +1,12 @@
-import { BUNDLE_MEDIA_TYPE, envelopeSignatureVerifies, keyBundle, parseBundle, SIGN_PREDICATE_TYPE, signStatement, type InTotoStatement, type SigstoreBundleJson } from './bundle.js';
+import {
+  BUNDLE_MEDIA_TYPE, envelopeSignatureVerifies, keyBundle, parseBundle, SIGN_PREDICATE_TYPE, signStatement, statementOf,
+  type InTotoStatement, type SigstoreBundleJson,
+} from './bundle.js';
 import type { SigningKey } from './keys.js';
 import { SigningError } from './keys.js';
 import { attachLegacySignature } from './legacy-sig.js';
-import { attachReferrer, listReferrers, type ReferrerDescriptor } from './referrers.js';
+import { attachReferrer, confirmFallbackEntries, listReferrers, type AttachedEntry, type ReferrerDescriptor } from './referrers.js';
+import { verifyArtifact, type VerifyPolicy } from './verify.js';
 import type { Descriptor } from '../../flux/artifact/digest.js';
 import { MEDIA_TYPES } from '../../flux/artifact/media-types.js';
 import type { RegistryRepository } from '../oci/client.js';
@@ -13,6 +17,12 @@ export interface BundleSigner {
   readonly description: string;
   /** The private key, for legacy `.sig` signatures. @default - none: keyless signers make no legacy signature */
   readonly key?: SigningKey;
+  /**
+   * What a bundle by this signer verifies with (its public key; its keyless identity under a trusted root): a copy is
+   * already signed only when a bundle by this signer verifies for its digest with it, as Flux would verify it.
+   * @default - none known: every copy is signed anew
+   */
+  readonly policy?: VerifyPolicy;
   /** Whether a bundle found on the registry was made by this signer (then signing again would add nothing). */
   madeBy(bundle: SigstoreBundleJson): boolean;
   /** Signs the statement, returning a Sigstore bundle. */
@@ -25,6 +35,7 @@ export function keySigner(key: SigningKey): BundleSigner {
     description: 'the cosign key',
     key,
     sign: async (statement) => keyBundle(statement, key.privateKey, key.publicKey),
+    policy: { kind: 'key', keys: [key.publicKey] },
     madeBy: (bundle) => bundle.dsseEnvelope?.signatures.some((s) => envelopeSignatureVerifies(bundle.dsseEnvelope!, s.sig, key.publicKey)) ?? false,
   };
 }
@@ -63,8 +74,11 @@ export interface SignedTarget {
 
 /**
  * Signs artifacts: one bundle per digest, attached as a referrer to every copy (every region) of that digest, so the
- * copies carry the very same bundle. Idempotent: a copy that holds a bundle by this signer gets nothing new, and a
- * bundle found in one copy is copied to the others rather than signed again.
+ * copies carry the very same bundle. Idempotent: a copy where a bundle by this signer verifies for its digest (with
+ * the signer's {@link BundleSigner.policy}, by {@link verifyArtifact}) gets nothing new, and such a bundle found in one
+ * copy is copied to the others rather than signed again. A bundle by this signer for another digest, or one that does
+ * not verify, counts for nothing. Once all is attached, each new entry of a fallback index is confirmed a moment later
+ * and added back if a concurrent signer's write dropped it ({@link confirmFallbackEntries}).
  */
 export async function signArtifacts(targets: readonly SignTarget[], options: SignOptions): Promise<SignedTarget[]> {
   const resolved: Array<{ target: SignTarget; subject: Descriptor }> = [];
@@ -73,12 +87,13 @@ export async function signArtifacts(targets: readonly SignTarget[], options: Sig
   for (const r of resolved) byDigest.set(r.subject.digest, [...(byDigest.get(r.subject.digest) ?? []), r]);
 
   const results: SignedTarget[] = [];
+  const attached: AttachedEntry[] = [];
   for (const [digest, copies] of byDigest) {
     // Find a bundle of this signer in any copy; copies that have one are done.
     let bundleBytes: Buffer | undefined;
     const have = new Map<SignTarget, ReferrerDescriptor>();
     for (const { target } of copies) {
-      const found = await bundleBy(target.repository, digest, options.signer);
+      const found = await bundleBy(target, digest, options.signer);
       if (found) {
         have.set(target, found.referrer);
         bundleBytes ??= found.bytes;
@@ -93,16 +108,19 @@ export async function signArtifacts(targets: readonly SignTarget[], options: Sig
       const location = `${target.repository.location}@${digest}`;
       let referrer = have.get(target);
       const outcome = referrer ? 'existing' : 'attached';
-      referrer ??= await attachReferrer(target.repository, subject, {
-        artifactType: BUNDLE_MEDIA_TYPE,
-        content: bundleBytes!,
-        annotations: {
-          'dev.sigstore.bundle.content': 'dsse-envelope',
-          'dev.sigstore.bundle.predicateType': SIGN_PREDICATE_TYPE,
-          'org.opencontainers.image.created': created,
-        },
-        layerAnnotations: { 'org.opencontainers.image.title': `${digest.replace(':', '-')}.sigstore.json` },
-      });
+      if (!referrer) {
+        referrer = await attachReferrer(target.repository, subject, {
+          artifactType: BUNDLE_MEDIA_TYPE,
+          content: bundleBytes!,
+          annotations: {
+            'dev.sigstore.bundle.content': 'dsse-envelope',
+            'dev.sigstore.bundle.predicateType': SIGN_PREDICATE_TYPE,
+            'org.opencontainers.image.created': created,
+          },
+          layerAnnotations: { 'org.opencontainers.image.title': `${digest.replace(':', '-')}.sigstore.json` },
+        });
+        attached.push({ repository: target.repository, subject: digest, entry: referrer });
+      }
       let legacy = false;
       if (options.legacySig) {
         const key = options.signer.key;
@@ -112,6 +130,7 @@ export async function signArtifacts(targets: readonly SignTarget[], options: Sig
       results.push({ location, digest, outcome, referrer: referrer.digest, legacySig: legacy });
     }
   }
+  await confirmFallbackEntries(attached);
   return results;
 }
 
@@ -129,20 +148,38 @@ interface FoundBundle {
   readonly bytes: Buffer;
 }
 
-/** A bundle already attached to `digest` that `signer` made, with its bytes. */
-async function bundleBy(repo: RegistryRepository, digest: string, signer: BundleSigner): Promise<FoundBundle | undefined> {
+/**
+ * A bundle attached to `digest` that `signer` made for this digest and that verifies, with its bytes: its statement
+ * names the digest, the signer made it, and the copy verifies with the signer's policy (as Flux verifies it).
+ */
+async function bundleBy(target: SignTarget, digest: string, signer: BundleSigner): Promise<FoundBundle | undefined> {
+  if (!signer.policy) return undefined;
+  const repo = target.repository;
   const { referrers } = await listReferrers(repo, digest);
+  let found: FoundBundle | undefined;
   for (const r of referrers) {
     if (!r.artifactType?.startsWith('application/vnd.dev.sigstore.bundle')) continue;
     const bytes = await readBundleBytes(repo, r);
     if (!bytes) continue;
     try {
-      if (signer.madeBy(parseBundle(bytes, r.digest))) return { referrer: r, bytes };
+      const bundle = parseBundle(bytes, r.digest);
+      const named = bundle.dsseEnvelope ? statementOf(bundle.dsseEnvelope, r.digest).subject.map((s) => `sha256:${s.digest?.sha256}`) : [];
+      if (named.includes(digest) && signer.madeBy(bundle)) {
+        found = { referrer: r, bytes };
+        break;
+      }
     } catch {
       continue;
     }
   }
-  return undefined;
+  if (!found) return undefined;
+  try {
+    const verified = await verifyArtifact({ ...target, reference: digest }, signer.policy);
+    return verified.via === 'bundle' ? found : undefined;
+  } catch (e) {
+    if (e instanceof SigningError) return undefined;
+    throw e;
+  }
 }
 
 /** The largest bundle read from a registry. */

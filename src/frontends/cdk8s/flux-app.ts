@@ -1,12 +1,15 @@
+import { writeFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { ApiObject, App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { addFleetPicture } from './fleet-picture.js';
+import type { LockRequest } from '../../fleet/fleet-lock.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 import { ClusterScope } from '../../flux/core/object-index.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { allowedLiteralValues, findObjectSecrets, literalSecretMessage } from '../../flux/core/secrets.js';
+import { sanitizeForTerminal } from '../../flux/core/terminal-text.js';
 import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writer/write-tree.js';
@@ -53,6 +56,12 @@ export class FluxApp extends App {
   public synth(): void {
     const fleets = this.fleets();
     for (const fleet of fleets) fleet.build();
+    const requests = process.env[LOCK_REQUESTS_ENV];
+    if (requests !== undefined && requests !== '') {
+      // `flux-fleet lock` runs the program to learn what production needs from the lock: nothing is checked or written.
+      writeLockRequests(fleets, requests);
+      return;
+    }
     // Every object is built: each is now rendered once, and what is validated is what is written.
     RenderSession.run(() => {
       const all = this.node.findAll();
@@ -91,6 +100,7 @@ export class FluxApp extends App {
   private writeFleets(fleets: Fleet<any>[], all: readonly IConstruct[]): WriteTreeResult {
     const tree = new ConfigTree();
     const inFleets = new Set<Chart>();
+    const releases: string[] = [];
     const render = chartRenderer(all);
     for (const fleet of fleets) {
       const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
@@ -105,6 +115,7 @@ export class FluxApp extends App {
       }
       // The release manifest: the contract with delivery (what to push where, which tags a push moves).
       tree.addFile(`${prefix}${RELEASE_MANIFEST_FILE}`, renderReleaseManifest(buildReleaseManifest(fleet)));
+      releases.push(`${prefix}${RELEASE_MANIFEST_FILE}`);
       // The picture for reviewers: FLEET.md and fleet.html in the fleet's root folder.
       addFleetPicture(tree, prefix, fleet);
     }
@@ -115,8 +126,27 @@ export class FluxApp extends App {
         message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
       }))));
     }
-    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles });
+    // The marker records each release.json's digest: delivery reads only the one synth wrote.
+    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles, recordDigests: releases });
   }
+}
+
+/**
+ * The environment variable with which `flux-fleet lock` runs the fleet program: synth then writes, to the file it
+ * names, what each fleet's production needs from its lock (see {@link LockRequestsFile}), and writes no tree.
+ */
+export const LOCK_REQUESTS_ENV = 'FLUX_FLEET_LOCK_REQUESTS';
+
+/** What synth writes for `flux-fleet lock`: per fleet, its lock file and the upstream refs production needs from it. */
+export interface LockRequestsFile {
+  readonly fleets: ReadonlyArray<{ readonly fleet: string; readonly lockFile?: string; readonly requests: readonly LockRequest[] }>;
+}
+
+function writeLockRequests(fleets: readonly Fleet<any>[], file: string): void {
+  const doc: LockRequestsFile = {
+    fleets: fleets.map((f) => ({ fleet: f.node.path, ...(f.lock.file !== undefined ? { lockFile: f.lock.file } : {}), requests: f.lockRequests() })),
+  };
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /** A validation error of one construct. */
@@ -198,9 +228,9 @@ export function collectValidationErrors(root: IConstruct): ValidationMessage[] {
  * `debug` is set).
  */
 export function formatSynthFailure(error: unknown, debug = false): string {
-  if (SynthError.isSynthError(error)) return error.message;
-  if (error instanceof Error) return debug ? String(error.stack ?? error.message) : `${error.name}: ${error.message}`;
-  return String(error);
+  if (SynthError.isSynthError(error)) return sanitizeForTerminal(error.message);
+  if (error instanceof Error) return sanitizeForTerminal(debug ? String(error.stack ?? error.message) : `${error.name}: ${error.message}`);
+  return sanitizeForTerminal(String(error));
 }
 
 function validationErrorsOf(constructs: readonly IConstruct[]): ValidationMessage[] {
@@ -262,7 +292,7 @@ function formatLine(line: SynthReportLine): string {
 function reportIfUncaught<E extends FluxFleetError>(error: E): E {
   const listener = (e: unknown): void => {
     if (e === error) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${sanitizeForTerminal(error.message)}\n`);
       process.exit(1);
     }
     // `once` removed this listener: with no other, Node would have printed the error and exited.

@@ -11,6 +11,17 @@ export interface CliIo {
   readonly cwd?: string;
 }
 
+/** Where the command line's terminal-safe output keeps the stream it writes to. */
+export const RAW_OUTPUT = Symbol.for('flux-fleet.raw-output');
+
+/**
+ * The stream under the command line's terminal-safe output, for a live display's own escape sequences (cursor up,
+ * clear line); whatever text it prints must pass through `printable` first.
+ */
+export function rawOutput(stream: CliIo['stdout']): CliIo['stdout'] {
+  return (stream as { [RAW_OUTPUT]?: CliIo['stdout'] })[RAW_OUTPUT] ?? stream;
+}
+
 /** Exit codes of the command line. */
 export const EXIT = {
   /** Done, nothing wrong. */

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { EXIT, EXIT_STATUS, UsageError } from './args.js';
+import { EXIT, EXIT_STATUS, RAW_OUTPUT, UsageError } from './args.js';
 import type { CliIo, Command } from './args.js';
 import { adoptCommand } from './commands/adopt.js';
 import { bootstrapCommand } from './commands/bootstrap.js';
 import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
+import { lockCommand } from './commands/lock.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
@@ -30,6 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'bootstrap': bootstrapCommand,
   'push': pushCommand,
   'promote': promoteCommand,
+  'lock': lockCommand,
   'mirror': mirrorCommand,
   'verify-release': verifyReleaseCommand,
   'status': statusCommand,
@@ -68,7 +70,8 @@ export function packageVersion(): string {
  * @returns the exit code: 0 when done and clean, 1 when a command found errors or refused, 2 on a usage error (see
  *   {@link EXIT_STATUS} for the status of each error code)
  */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], given: CliIo): Promise<number> {
+  const io = terminalSafe(given);
   try {
     const [command, ...rest] = argv;
     if (command === undefined) throw new UsageError('no command given');
@@ -86,10 +89,26 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (!FluxFleetError.isFluxFleetError(e)) throw e;
     if (e instanceof UsageError) {
-      io.stderr.write(`flux-fleet: ${sanitizeForTerminal(e.message)}\nRun "flux-fleet --help" for usage.\n`);
+      io.stderr.write(`flux-fleet: ${e.message}\nRun "flux-fleet --help" for usage.\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`flux-fleet: ${sanitizeForTerminal(e.message)}\n`);
+    io.stderr.write(`flux-fleet: ${e.message}\n`);
     return EXIT_STATUS[e.code] ?? EXIT.errors;
   }
+}
+
+/**
+ * The command line's output with every write passed through {@link sanitizeForTerminal}: whatever a command prints
+ * (text read from a registry, a tree or an argument among it), no control character or escape sequence reaches the
+ * terminal; line feeds and tabs are kept. A live display's own cursor movements go through {@link rawOutput}.
+ */
+function terminalSafe(io: CliIo): CliIo {
+  const safe = (stream: CliIo['stdout']) => ({
+    write: (text: string) => stream.write(sanitizeForTerminal(text)),
+    get isTTY() {
+      return (stream as { isTTY?: boolean }).isTTY;
+    },
+    [RAW_OUTPUT]: stream,
+  });
+  return { ...io, stdout: safe(io.stdout), stderr: safe(io.stderr) };
 }

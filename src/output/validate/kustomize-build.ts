@@ -20,6 +20,9 @@ export interface KustomizeBuildOptions {
 /** The address space a kubectl build may use by default: 2 GiB. */
 export const DEFAULT_BUILD_MEMORY = 2 * 1024 * 1024 * 1024;
 
+/** How long one `kubectl kustomize` may run by default before it is stopped (ms). */
+export const DEFAULT_BUILD_TIMEOUT_MS = 60_000;
+
 /** A folder that does not build. */
 export interface BuildProblem {
   /** The folder's kustomization file, relative to the root; `.` when kubectl itself is missing. */

@@ -1,12 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { clusterFluxMinors } from './flux-minor.js';
-import { buildFolders } from './kustomize-build.js';
+import { buildFolders, DEFAULT_BUILD_TIMEOUT_MS } from './kustomize-build.js';
 import { checkObject } from './object-rules.js';
 import { patchFiles } from './patch-files.js';
 import { checkCluster } from './references.js';
 import { ValidationFinding, ValidationReport } from './report.js';
 import { compare, isKustomizationFile, KUSTOMIZATION_FILES, readTree, TreeObject } from './tree.js';
+import { readReleaseManifest, RELEASE_MANIFEST_FILE, ReleaseManifestError } from '../release-manifest.js';
 
 /** Options of {@link validateTree}. */
 export interface ValidateTreeOptions {
@@ -61,7 +62,9 @@ export interface ValidateTreeOptions {
  * 3. within each cluster (`clusters/<cluster>/` and everything below it), every reference resolves to an object of
  *    the right kind (objects a FluxInstance or ResourceSet creates count), no object is defined twice, and dependsOn
  *    has no cycle and stays within its kind;
- * 4. every folder with a kustomization.yaml builds with `kubectl kustomize` (unless `build: false`), within the
+ * 4. a synthesized tree's `release.json` is the one synth wrote (the marker records its digest) and says what the
+ *    clusters' own objects say (see `readReleaseManifest`);
+ * 5. every folder with a kustomization.yaml builds with `kubectl kustomize` (unless `build: false`), within the
  *    tree: a kustomization that loads files or folders from outside it, remote resources (unless
  *    `allowRemoteResources`) or Helm charts is reported and not built, and each build runs under a time and memory
  *    bound.
@@ -108,6 +111,14 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
     for (const p of checkCluster(cluster, byCluster)) add(p.object.file, p.object.document, p.object.id, p.message);
   }
 
+  // A synthesized tree's release.json is what delivery reads: it must be the one synth wrote, saying what the tree says.
+  if (await stat(join(dir, RELEASE_MANIFEST_FILE)).catch(() => undefined)) {
+    await readReleaseManifest(dir).catch((e: unknown) => {
+      if (!(e instanceof ReleaseManifestError)) throw e;
+      add(RELEASE_MANIFEST_FILE, -1, undefined, e.message);
+    });
+  }
+
   if (options.build ?? true) {
     // A kustomization file that does not parse (or expands aliases without end) is reported already, and not built.
     const broken = new Set(tree.problems.map((p) => p.file));
@@ -119,7 +130,7 @@ export async function validateTree(dir: string, options: ValidateTreeOptions = {
       // A path is taken from the caller's working directory; kubectl runs in the tree root.
       kubectl: options.kubectl?.includes('/') ? resolve(options.kubectl) : options.kubectl ?? 'kubectl',
       concurrency: options.buildConcurrency ?? 2,
-      timeoutMs: options.buildTimeoutMs ?? 60_000,
+      timeoutMs: options.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
       memoryBytes: options.buildMemoryBytes,
       allowRemote: options.allowRemoteResources ?? false,
     });

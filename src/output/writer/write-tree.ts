@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConfigTree } from './config-tree.js';
@@ -24,6 +24,12 @@ export interface WriteTreeOptions extends RenderTreeOptions {
    * @default "refuse"
    */
   readonly foreignFiles?: ForeignFiles;
+  /**
+   * Files of the tree whose sha256 digest the marker file records, so that a reader can tell the file is the one the
+   * writer wrote (synth records its `release.json`, which delivery reads): see {@link recordedDigest}.
+   * @default - none
+   */
+  readonly recordDigests?: readonly string[];
   /**
    * Called before each file system operation; a throw stands for a failure of that operation.
    * @internal
@@ -51,10 +57,13 @@ const MARKER_TEXT = 'This folder is written by flux-fleet: every synth replaces 
   'Do not keep other files here; change the fleet program and synthesize again.\n';
 /** The line of the marker file after which the files the writer wrote are listed, one a line. */
 const MARKER_FILES_LINE = 'Files written (a synth stops at any other file it finds here):\n';
+/** The line of the marker file after which recorded digests are listed, `<digest> <path>` a line, up to the files. */
+const MARKER_DIGESTS_LINE = 'Digests of the files delivery reads (a changed one is refused; synthesize again instead of editing it):\n';
 
-/** The marker file's content: what the folder is, and the files the writer wrote. */
-function markerText(files: readonly string[]): string {
-  return MARKER_TEXT + MARKER_FILES_LINE + files.map((f) => `${f}\n`).join('');
+/** The marker file's content: what the folder is, the digests recorded, and the files the writer wrote. */
+function markerText(files: readonly string[], digests: ReadonlyMap<string, string>): string {
+  const recorded = [...digests].sort(([a], [b]) => compareStrings(a, b)).map(([file, digest]) => `${digest} ${file}\n`).join('');
+  return MARKER_TEXT + (recorded ? MARKER_DIGESTS_LINE + recorded : '') + MARKER_FILES_LINE + files.map((f) => `${f}\n`).join('');
 }
 
 /** The files a marker file lists; undefined for a marker written before the writer listed its files. */
@@ -63,6 +72,29 @@ function recordedFiles(markerPath: string): Set<string> | undefined {
   const at = text.indexOf(MARKER_FILES_LINE);
   if (at < 0) return undefined;
   return new Set(text.slice(at + MARKER_FILES_LINE.length).split('\n').filter((l) => l !== ''));
+}
+
+/**
+ * The digest (`sha256:<hex>`) the writer recorded for a file of the folder it wrote, read from its marker file;
+ * undefined when the folder has no marker file or the marker records no digest for that file.
+ * @param outdir the folder the writer wrote
+ * @param file the file's path relative to it, `/`-separated
+ */
+export function recordedDigest(outdir: string, file: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(outdir, WRITER_MARKER_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const from = text.indexOf(MARKER_DIGESTS_LINE);
+  const to = text.indexOf(MARKER_FILES_LINE);
+  if (from < 0 || to < from) return undefined;
+  for (const line of text.slice(from + MARKER_DIGESTS_LINE.length, to).split('\n')) {
+    const m = /^(sha256:[0-9a-f]{64}) (.+)$/.exec(line);
+    if (m && m[2] === file) return m[1];
+  }
+  return undefined;
 }
 
 /**
@@ -89,13 +121,16 @@ export function writeTree(tree: ConfigTree, outdir: string, options: WriteTreeOp
   const release = takeLock(siblings);
   try {
     recoverInterruptedWrite(siblings, fsops);
-    return write(files, checkOutdir(outdir), siblings, fsops, options.foreignFiles ?? 'refuse');
+    return write(files, checkOutdir(outdir), siblings, fsops, options.foreignFiles ?? 'refuse', digestsOf(files, options.recordDigests ?? []));
   } finally {
     release();
   }
 }
 
-function write(files: RenderedFile[], target: CheckedOutdir, siblings: Siblings, fsops: FileOperations, foreignFiles: ForeignFiles): WriteTreeResult {
+function write(
+  files: RenderedFile[], target: CheckedOutdir, siblings: Siblings, fsops: FileOperations, foreignFiles: ForeignFiles,
+  digests: ReadonlyMap<string, string>,
+): WriteTreeResult {
   const previous = target.written ? listTree(target.path) : { files: new Set<string>(), folders: new Set<string>() };
   const recorded = target.written ? recordedFiles(path.join(target.path, WRITER_MARKER_FILE)) : undefined;
   const newPaths = new Set(files.map((f) => f.path));
@@ -103,7 +138,7 @@ function write(files: RenderedFile[], target: CheckedOutdir, siblings: Siblings,
   checkForeignFiles(target.path, foreign, newPaths, foreignFiles);
   const keptForeign = foreignFiles === 'keep' ? foreign : [];
   const oldFiles = new Set([...previous.files].filter((f) => !keptForeign.includes(f)));
-  const marker: RenderedFile = { path: WRITER_MARKER_FILE, content: Buffer.from(markerText([...newPaths].sort(compareStrings)), 'utf8') };
+  const marker: RenderedFile = { path: WRITER_MARKER_FILE, content: Buffer.from(markerText([...newPaths].sort(compareStrings), digests), 'utf8') };
   const folders = foldersOf(files);
   const same = new Map<string, fs.Stats>();
   if (target.written && foreign.length === 0 && isSameTree(marker, files, folders, target, previous, same)) {
@@ -141,6 +176,17 @@ function write(files: RenderedFile[], target: CheckedOutdir, siblings: Siblings,
     swap?.undo(e);
     throw e;
   }
+}
+
+/** The sha256 digests of the rendered files to record, by path; a path the tree does not write is refused. */
+function digestsOf(files: readonly RenderedFile[], paths: readonly string[]): Map<string, string> {
+  const digests = new Map<string, string>();
+  for (const p of paths) {
+    const file = files.find((f) => f.path === p);
+    if (!file) throw new ConfigTreeError(`cannot record the digest of ${JSON.stringify(p)}: the tree writes no such file`);
+    digests.set(p, `sha256:${createHash('sha256').update(file.content).digest('hex')}`);
+  }
+  return digests;
 }
 
 /** Refuses files the writer did not write, listing them, unless told to keep or remove them. */

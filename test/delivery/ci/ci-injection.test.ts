@@ -8,6 +8,7 @@ import {
   GENERATED_HEADER, githubReleaseWorkflow, gitlabReleasePipeline, releaseWorkflowSpecFromFleet, releaseWorkflowSpecFromTree, type ReleaseWorkflowSpec,
 } from '../../../src/delivery/index.js';
 import { ComponentSource, Fleet, Registry, Signing } from '../../../src/fleet/index.js';
+import { sealTree } from '../release-tree.js';
 
 /**
  * Strings an attacker would put where a fleet name or a pipeline option goes: line breaks that would start a new key,
@@ -137,19 +138,21 @@ describe('generated CI is data: hostile strings change no key, job or step', () 
   });
 
   test.each(HOSTILE.map((h) => [JSON.stringify(h), h]))('the generator refuses the name in a tree synth did not write, and in a spec: %s', async (_, hostile) => {
-    // GIVEN a tree whose release.json names a hostile environment, and one whose cluster folder has a hostile name
+    // GIVEN a tree whose release.json names a hostile environment (refused as it is read), and one whose cluster folder has a hostile name
     const edited = join(dir, 'edited');
     rmSync(edited, { recursive: true, force: true });
     buildApp(edited).synth();
     const releaseFile = join(edited, 'release.json');
     writeFileSync(releaseFile, readFileSync(releaseFile, 'utf8').replace(/: "production"/g, () => `: ${JSON.stringify(hostile)}`));
+    // with the writer's marker forged to match, so that the names themselves are what is refused
+    sealTree(edited);
     const renamed = join(dir, 'renamed');
     rmSync(renamed, { recursive: true, force: true });
     buildApp(renamed).synth();
     const folder = hostile.replace(/\//g, '_').replace(/\0/g, '');
     renameSync(join(renamed, 'clusters', 'stg-eu-1'), join(renamed, 'clusters', folder));
     // WHEN / THEN
-    await expect(releaseWorkflowSpecFromTree(edited)).rejects.toThrow(`environment ${JSON.stringify(hostile)} is not a DNS label`);
+    await expect(releaseWorkflowSpecFromTree(edited)).rejects.toThrow(`environments[0].name must be a DNS-1123 label as synth writes it (lowercase letters, digits and '-', at most 63), not ${JSON.stringify(hostile)}`);
     await expect(releaseWorkflowSpecFromTree(renamed)).rejects.toThrow('a cluster folder whose name is not a DNS label (synth writes none); remove it');
     const bad: ReleaseWorkflowSpec = { ...spec, promotions: [{ environment: hostile, wave: 1 }], registries: [{ host: hostile, kind: 'generic' }] };
     expect(() => githubReleaseWorkflow(bad)).toThrow(`environment ${JSON.stringify(hostile)} is not a DNS label`);

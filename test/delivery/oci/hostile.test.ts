@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encryptPrivateKey, generateSigningKey, publicKeyPem } from '../../../src/delivery/signing/keys.js';
+import { EXIT, run } from '../../../src/frontends/cli/index.js';
 import { basicCredentials, formatSummary, inspectArtifact, packArtifact, pushArtifact, RegistryClient, type RegistryClientOptions } from '../../../src/index.js';
-import { HOSTILE_CREDENTIALS, HostileRegistry, type HostileAttack } from '../../support/hostile-registry.js';
+import { FORGED_ERROR_MESSAGE, HOSTILE_CREDENTIALS, HostileRegistry, type HostileAttack } from '../../support/hostile-registry.js';
 
 const FAST = { retries: 1, baseDelayMs: 20, maxDelayMs: 50 };
 const started: HostileRegistry[] = [];
@@ -180,5 +185,43 @@ describe('what a registry sends is bounded', () => {
     ]);
     // eslint-disable-next-line no-control-regex
     expect(/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text)).toBe(false);
+  }, 60_000);
+});
+
+describe('registry text printed by the command line', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'flux-fleet-hostile-cli-'));
+    const key = generateSigningKey();
+    writeFileSync(join(dir, 'cosign.key'), encryptPrivateKey(key.privateKey, ''));
+    writeFileSync(join(dir, 'cosign.pub'), publicKeyPem(key.publicKey));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each([
+    ['inspect', (ref: string) => ['inspect', ref]],
+    ['pull', (ref: string) => ['pull', ref, '--output', 'pulled']],
+    ['verify', (ref: string) => ['verify', ref, '--key', 'cosign.pub']],
+    ['sign', (ref: string) => ['sign', ref, '--key', 'cosign.key']],
+  ])('%s prints a registry\'s error message without its escape sequences or the lines it forges', async (_, argv) => {
+    // GIVEN a registry whose error body clears the screen and forges "verified" lines
+    const r = await hostile('escape-error-body');
+    process.env.COSIGN_PASSWORD = '';
+    let stdout = '';
+    let stderr = '';
+    // WHEN
+    const code = await run([...argv(`oci://${r.host}/hostile/app:v1`), '--creds', `${HOSTILE_CREDENTIALS.username}:${HOSTILE_CREDENTIALS.password}`], {
+      stdout: { write: (t: string) => { stdout += t; } },
+      stderr: { write: (t: string) => { stderr += t; } },
+      cwd: dir,
+    });
+    delete process.env.COSIGN_PASSWORD;
+    // THEN it fails, naming the registry's refusal on one line, with every control character shown as "?"
+    expect(code).not.toBe(EXIT.ok);
+    const printed = stdout + stderr;
+    expect(printed).toContain(`DENIED: ${FORGED_ERROR_MESSAGE.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`);
+    // eslint-disable-next-line no-control-regex
+    expect(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(printed)).toBe(false);
+    expect(printed.split('\n').filter((l) => /^(verified|all signatures verified)/.test(l))).toStrictEqual([]);
   }, 60_000);
 });

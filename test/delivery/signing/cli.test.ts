@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../../examples/fleet/app.js';
@@ -52,6 +52,35 @@ describe('flux-fleet keygen, push --sign, verify', () => {
     expect(readFileSync(join(dir, 'cosign.pub'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
     expect(again.code).toBe(EXIT.usage);
     expect(again.stderr).toContain('cosign.key exists; keygen overwrites no key');
+  });
+
+  test('fails when only the .pub exists, writing no .key and leaving the .pub as it was', async () => {
+    // GIVEN
+    writeFileSync(join(dir, 'pub-only.pub'), 'kept\n');
+    // WHEN
+    const result = await cli(['keygen', '--output-prefix', 'pub-only']);
+    // THEN
+    expect([result.code, result.stdout]).toStrictEqual([EXIT.usage, '']);
+    expect(result.stderr.split('\n')[0]).toBe(`flux-fleet: ${join(dir, 'pub-only')}.pub exists; keygen overwrites no key file: move it away or give another --output-prefix`);
+    expect(existsSync(join(dir, 'pub-only.key'))).toBe(false);
+    expect(readFileSync(join(dir, 'pub-only.pub'), 'utf8')).toBe('kept\n');
+  });
+
+  test.each(['key', 'pub'])('fails when the .%s is a symbolic link, writing nothing through it', async (which) => {
+    // GIVEN a link to a file elsewhere, and a dangling one
+    writeFileSync(join(dir, `target-${which}`), 'not a key\n');
+    symlinkSync(join(dir, `target-${which}`), join(dir, `linked-${which}.${which}`));
+    symlinkSync(join(dir, `nowhere-${which}`), join(dir, `dangling-${which}.${which}`));
+    // WHEN
+    const linked = await cli(['keygen', '--output-prefix', `linked-${which}`]);
+    const dangling = await cli(['keygen', '--output-prefix', `dangling-${which}`]);
+    // THEN
+    expect([linked.code, dangling.code]).toStrictEqual([EXIT.usage, EXIT.usage]);
+    expect(linked.stderr.split('\n')[0]).toBe(`flux-fleet: ${join(dir, `linked-${which}`)}.${which} is a symbolic link; keygen writes no key through one: remove it or give another --output-prefix`);
+    expect(dangling.stderr.split('\n')[0]).toBe(`flux-fleet: ${join(dir, `dangling-${which}`)}.${which} is a symbolic link; keygen writes no key through one: remove it or give another --output-prefix`);
+    expect(readFileSync(join(dir, `target-${which}`), 'utf8')).toBe('not a key\n');
+    expect(existsSync(join(dir, `nowhere-${which}`))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith(`linked-${which}`) || f.startsWith(`dangling-${which}`)).sort()).toStrictEqual([`dangling-${which}.${which}`, `linked-${which}.${which}`]);
   });
 
   test('push --sign signs what the clusters that verify the key pull, in each region, and leaves the rest for its own signer; verify accepts each with the key', async () => {

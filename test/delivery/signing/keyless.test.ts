@@ -73,10 +73,29 @@ describe('keyless signing through a private Fulcio and Rekor', () => {
     expect({ via: verified.via, signer: verified.signer }).toStrictEqual({ via: 'bundle', signer: `${MAIN} (issuer ${ISSUER})` });
   }, 120_000);
 
-  test('signing again as the same identity adds nothing when the identity is given', async () => {
+  test('signing again as the same identity adds nothing when the identity and its trusted root are given', async () => {
     // GIVEN
     const repository = 'fleet/clusters/rerun';
     await pushSample(repository, 'kind: LimitRange\n');
+    const signer = keylessSigner({
+      identityToken: async () => sigstore.token(MAIN, ISSUER),
+      fulcioUrl: sigstore.url,
+      rekorUrl: sigstore.url,
+      expectedIdentity: { subject: MAIN, issuer: ISSUER },
+      trustedRoot: sigstore.trustedRoot,
+    });
+    // WHEN
+    const first = await signArtifacts([target(repository)], { signer });
+    const again = await signArtifacts([target(repository)], { signer });
+    // THEN
+    expect([first[0].outcome, again[0].outcome]).toStrictEqual(['attached', 'existing']);
+    expect(again[0].referrer).toBe(first[0].referrer);
+  }, 120_000);
+
+  test('without a trusted root to verify it with, a bundle made before counts for nothing: every run signs anew', async () => {
+    // GIVEN
+    const repository = 'fleet/clusters/rerun-unverified';
+    await pushSample(repository, 'kind: ResourceQuota\n');
     const signer = keylessSigner({
       identityToken: async () => sigstore.token(MAIN, ISSUER),
       fulcioUrl: sigstore.url,
@@ -87,8 +106,8 @@ describe('keyless signing through a private Fulcio and Rekor', () => {
     const first = await signArtifacts([target(repository)], { signer });
     const again = await signArtifacts([target(repository)], { signer });
     // THEN
-    expect([first[0].outcome, again[0].outcome]).toStrictEqual(['attached', 'existing']);
-    expect(again[0].referrer).toBe(first[0].referrer);
+    expect([first[0].outcome, again[0].outcome]).toStrictEqual(['attached', 'attached']);
+    expect(again[0].referrer).not.toBe(first[0].referrer);
   }, 120_000);
 
   test('fails when the identity is another one: production accepts release tags, not main', async () => {

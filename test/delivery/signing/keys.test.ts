@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { sign, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes, scryptSync, sign, verify } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptPrivateKey, generateSigningKey, publicKeyPem, readPrivateKey, readPublicKey } from '../../../src/delivery/signing/keys.js';
@@ -65,7 +65,7 @@ describe('keys', () => {
     expect(pem.split('\n')[0]).toBe('-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----');
     const doc = JSON.parse(Buffer.from(pem.split('\n').slice(1, -2).join(''), 'base64').toString('utf8'));
     expect({ kdf: doc.kdf.name, params: doc.kdf.params, salt: Buffer.from(doc.kdf.salt, 'base64').length, cipher: doc.cipher.name, nonce: Buffer.from(doc.cipher.nonce, 'base64').length })
-      .toStrictEqual({ kdf: 'scrypt', params: { N: 32768, r: 8, p: 1 }, salt: 32, cipher: 'nacl/secretbox', nonce: 24 });
+      .toStrictEqual({ kdf: 'scrypt', params: { N: 65536, r: 8, p: 1 }, salt: 32, cipher: 'nacl/secretbox', nonce: 24 });
     const signature = sign('sha256', Buffer.from('payload'), read.privateKey);
     expect(verify('sha256', Buffer.from('payload'), readPublicKey(publicKeyPem(key.publicKey), 'cosign.pub'), signature)).toBe(true);
   });
@@ -98,5 +98,66 @@ describe('keys', () => {
     execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', p384]);
     // THEN
     expect(() => readPrivateKey(readFileSync(p384, 'utf8'), undefined, 'p384.pem')).toThrow('p384.pem is a secp384r1 key; Flux verifies ECDSA P-256 keys: generate one with flux-fleet keygen');
+  });
+
+  /**
+   * A cosign key file written the way go-securesystemslib's `encrypted` package writes one, with the given scrypt
+   * parameters (in the given spelling of their names), so that a test controls what a hostile file asks for.
+   */
+  function cosignKeyFile(params: Record<string, number>, options: { password?: string; nonce?: Buffer } = {}): { pem: string; publicKey: string } {
+    const key = generateSigningKey();
+    const salt = randomBytes(32);
+    const nonce = options.nonce ?? randomBytes(24);
+    const n = Object.entries(params).find(([k]) => k.toLowerCase() === 'n')?.[1] ?? 0;
+    // Derive only for parameters cheap enough to derive; a file asking for more is sealed with any key.
+    const boxKey = n <= 131072 ? scryptSync(options.password ?? 'pw', salt, 32, { N: n, r: 8, p: 1, maxmem: 256 * n * 8 }) : randomBytes(32);
+    const doc = {
+      kdf: { name: 'scrypt', params, salt: salt.toString('base64') },
+      cipher: { name: 'nacl/secretbox', nonce: nonce.toString('base64') },
+      ciphertext: secretboxSeal(key.privateKey.export({ type: 'pkcs8', format: 'der' }), nonce.length === 24 ? nonce : randomBytes(24), boxKey).toString('base64'),
+    };
+    const lines = Buffer.from(JSON.stringify(doc)).toString('base64').match(/.{1,64}/g)!;
+    return { pem: `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${lines.join('\n')}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n`, publicKey: publicKeyPem(key.publicKey) };
+  }
+
+  test.each([32768, 65536, 131072])('reads a cosign key with scrypt N=%d (r=8, p=1), as cosign does, and its signature verifies with openssl', (n) => {
+    // GIVEN
+    const file = cosignKeyFile({ N: n, r: 8, p: 1 });
+    writeFileSync(join(dir, `n${n}.pub`), file.publicKey);
+    writeFileSync(join(dir, 'payload'), 'payload');
+    // WHEN
+    const key = readPrivateKey(file.pem, 'pw', 'cosign.key');
+    writeFileSync(join(dir, `n${n}.sig`), sign('sha256', Buffer.from('payload'), key.privateKey));
+    // THEN
+    expect(execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, `n${n}.pub`), '-signature', join(dir, `n${n}.sig`), join(dir, 'payload')], { encoding: 'utf8' })).toBe('Verified OK\n');
+  }, 30_000);
+
+  test('reads parameter names in any case, as Go\'s JSON decoder matches them', () => {
+    // GIVEN
+    const file = cosignKeyFile({ n: 32768, R: 8, P: 1 });
+    // THEN
+    expect(publicKeyPem(readPrivateKey(file.pem, 'pw', 'cosign.key').publicKey)).toBe(file.publicKey);
+  });
+
+  test.each([
+    [{ N: 1048576, r: 8, p: 1 }, 'N=1048576, r=8, p=1'],
+    [{ N: 16384, r: 8, p: 1 }, 'N=16384, r=8, p=1'],
+    [{ N: 32768, r: 16, p: 1 }, 'N=32768, r=16, p=1'],
+    [{ N: 65536, r: 8, p: 2 }, 'N=65536, r=8, p=2'],
+    [{ N: 65536, r: 8 }, 'N=65536, r=8, p=null'],
+  ])('fails when the scrypt parameters are %j, which cosign refuses, before deriving anything', (params, shown) => {
+    // GIVEN
+    const file = cosignKeyFile(params);
+    // WHEN
+    const read = () => readPrivateKey(file.pem, 'pw', 'cosign.key');
+    // THEN
+    expect(read).toThrow(`cosign.key: scrypt parameters ${shown} are not a set cosign accepts (N 32768, 65536, 131072 with r=8 and p=1), so cosign refuses this key too ("unsupported scrypt parameters"); it is refused before deriving`);
+  });
+
+  test('fails when the nonce is not 24 bytes', () => {
+    // GIVEN
+    const file = cosignKeyFile({ N: 32768, r: 8, p: 1 }, { nonce: randomBytes(12) });
+    // THEN
+    expect(() => readPrivateKey(file.pem, 'pw', 'cosign.key')).toThrow('cosign.key: cipher.nonce is 12 bytes, and nacl/secretbox takes 24; the key file is damaged');
   });
 });

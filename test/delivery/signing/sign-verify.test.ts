@@ -68,7 +68,7 @@ afterAll(async () => {
   destinations.close();
   await Promise.all([eu.destroy(), us.destroy()]);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 describe('signing with a key', () => {
   test('attaches one cosign v3 bundle per digest to every region, verified by openssl and @sigstore/verify', async () => {
@@ -158,6 +158,62 @@ describe('signing with a key', () => {
     await expect(verifyArtifact(target(EU, repository), { kind: 'key', keys: [other.publicKey] })).resolves.toMatchObject({ via: 'bundle' });
     await expect(verifyArtifact(target(EU, repository), { kind: 'key', keys: [key.publicKey] })).resolves.toMatchObject({ via: 'bundle' });
   }, 120_000);
+});
+
+describe('what counts as signed already', () => {
+  test('a bundle by the key for another digest counts for nothing: sign attaches one for this digest, which verifies', async () => {
+    // GIVEN: the key's bundle over a statement naming another artifact, attached to this one
+    const repository = 'fleet/clusters/other-digest';
+    const victim = await pushSample(repository, 'kind: PodDisruptionBudget\n', [EU]);
+    const repo = target(EU, repository).repository;
+    const replayed = keyBundle(signStatement(repository, digest), key.privateKey, key.publicKey);
+    await attachReferrer(repo, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: victim, size: (await repo.fetchManifest(victim))!.bytes.length }, {
+      artifactType: BUNDLE_MEDIA_TYPE, content: Buffer.from(JSON.stringify(replayed)), annotations: {},
+    });
+    // WHEN
+    const results = await signArtifacts([target(EU, repository)], { signer: keySigner(key) });
+    // THEN
+    expect(results.map((r) => r.outcome)).toStrictEqual(['attached']);
+    await expect(verifyArtifact(target(EU, repository), { kind: 'key', keys: [key.publicKey] })).resolves.toMatchObject({ via: 'bundle', digest: victim });
+  }, 60_000);
+
+  test('a bundle by the key that Flux would skip (a keyid set) counts for nothing', async () => {
+    // GIVEN
+    const repository = 'fleet/clusters/skipped';
+    const d = await pushSample(repository, 'kind: NetworkPolicy\n', [EU]);
+    const repo = target(EU, repository).repository;
+    const plain = keyBundle(signStatement(repository, d), key.privateKey, key.publicKey);
+    const withKeyid = { ...plain, dsseEnvelope: { ...plain.dsseEnvelope!, signatures: [{ ...plain.dsseEnvelope!.signatures[0], keyid: 'abc123' }] } };
+    await attachReferrer(repo, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d, size: (await repo.fetchManifest(d))!.bytes.length }, {
+      artifactType: BUNDLE_MEDIA_TYPE, content: Buffer.from(JSON.stringify(withKeyid)), annotations: {},
+    });
+    // WHEN
+    const results = await signArtifacts([target(EU, repository)], { signer: keySigner(key) });
+    // THEN
+    expect(results.map((r) => r.outcome)).toStrictEqual(['attached']);
+    await expect(verifyArtifact(target(EU, repository), { kind: 'key', keys: [key.publicKey] })).resolves.toMatchObject({ via: 'bundle' });
+  }, 60_000);
+});
+
+describe('signers racing on one digest', () => {
+  test('40 rounds of two signers at once lose no bundle: each fallback index lists both, and each key verifies', async () => {
+    // GIVEN
+    const keys = [generateSigningKey(), generateSigningKey()];
+    const lost: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      const repository = `fleet/race/r${round}`;
+      const d = await pushSample(repository, `kind: ConfigMap\nround: ${round}\n`, [EU]);
+      // WHEN
+      await Promise.all(keys.map((k) => signArtifacts([target(EU, repository)], { signer: keySigner(k) })));
+      // THEN: read back by skopeo, and verified with each key
+      const index = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${eu.host}/${repository}:${d.replace(':', '-')}`));
+      if (index.manifests.length !== 2) lost.push(`round ${round}: ${index.manifests.length} entries`);
+      for (const [i, k] of keys.entries()) {
+        await verifyArtifact(target(EU, repository), { kind: 'key', keys: [k.publicKey] }).catch(() => lost.push(`round ${round}: key ${i} does not verify`));
+      }
+    }
+    expect(lost).toStrictEqual([]);
+  }, 600_000);
 });
 
 describe('verification failures', () => {

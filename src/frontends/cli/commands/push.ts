@@ -6,9 +6,10 @@ import { resolveRevision } from '../../../delivery/release/revision.js';
 import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
 import { ERROR_CODES, FluxFleetError } from '../../../flux/core/errors.js';
+import { printable } from '../../../flux/core/terminal-text.js';
 import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
 import type { ReleaseManifest } from '../../../output/release-manifest.js';
-import { EXIT, parseArgs, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
+import { EXIT, parseArgs, rawOutput, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
 import {
   destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
   verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
@@ -161,9 +162,9 @@ class LiveDisplay {
 
   private draw(): void {
     let out = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';
-    for (const line of this.lines.values()) out += `\r\u001b[2K${line}\n`;
+    for (const line of this.lines.values()) out += `\r\u001b[2K${printable(line)}\n`;
     this.drawn = this.lines.size;
-    this.io.stdout.write(out);
+    rawOutput(this.io.stdout).write(out);
   }
 }
 

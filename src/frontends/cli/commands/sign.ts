@@ -11,7 +11,8 @@ const SIGN_USAGE = `Usage: flux-fleet sign <ref>... [--key <file> | keyless] [op
 Signs artifacts as cosign v3 does: an in-toto statement naming each artifact's digest, in a DSSE envelope, in a
 Sigstore bundle (v0.3) attached to the artifact as an OCI referrer, with the sha256-<hex> fallback index tag for
 registries without the Referrers API. Flux v2.8 and newer verify these bundles. The copies of one digest (one per
-region) get the very same bundle; a copy that already holds a bundle by this signer gets nothing new.
+region) get the very same bundle; a copy where a bundle by this signer already verifies for its digest (with the
+key, or keyless with --certificate-identity, --certificate-oidc-issuer and --trusted-root) gets nothing new.
 <ref> is oci://<host>/<repository>:<tag> or oci://<host>/<repository>@sha256:<digest>.
 
 Options:

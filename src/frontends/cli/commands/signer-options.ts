@@ -3,6 +3,7 @@ import { ciIdentityToken, keylessSigner } from '../../../delivery/signing/keyles
 import { readPrivateKey, SigningError } from '../../../delivery/signing/keys.js';
 import { LEGACY_SIG_WARNING } from '../../../delivery/signing/legacy-sig.js';
 import { keySigner, type SignedTarget, type SignOptions } from '../../../delivery/signing/sign.js';
+import { publicSigstoreRoot } from '../../../delivery/signing/trusted-root.js';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from '../args.js';
 import { readOptionFile, stringOption } from '../options.js';
 
@@ -14,6 +15,7 @@ export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
   'rekor-url': { value: true },
   'certificate-identity': { value: true },
   'certificate-oidc-issuer': { value: true },
+  'trusted-root': { value: true },
   'legacy-sig': {},
 };
 
@@ -26,6 +28,8 @@ export const SIGNER_OPTIONS_HELP = `  --key <file>|env://<VAR>        Sign with 
   --rekor-url <url>               Keyless: the Rekor instance (default: https://rekor.sigstore.dev)
   --certificate-identity <id>     Keyless: the identity the certificate gets, so a bundle made before is not made again
   --certificate-oidc-issuer <url> Keyless: the issuer of that identity
+  --trusted-root <file>           Keyless: the trusted root (trusted_root.json) a bundle made before must verify with
+                                  before it counts as made (without it, every run signs anew)
   --legacy-sig                    Also write a cosign v2 .sig signature, for clusters older than Flux v2.8 (with a key)`;
 
 /** The signing options the command line asked for. */
@@ -54,12 +58,29 @@ export async function signerOptionsOf(args: ParsedArgs, io: CliIo): Promise<Sign
   const subject = stringOption(args, 'certificate-identity');
   const issuer = stringOption(args, 'certificate-oidc-issuer');
   if ((subject === undefined) !== (issuer === undefined)) throw new UsageError('--certificate-identity and --certificate-oidc-issuer go together');
+  const rootFile = stringOption(args, 'trusted-root');
+  if (rootFile !== undefined && subject === undefined) throw new UsageError('--trusted-root needs --certificate-identity and --certificate-oidc-issuer: it verifies bundles made before as that identity');
+  const fulcioUrl = stringOption(args, 'fulcio-url');
+  // Bundles made before as this identity count as "already signed" only when they verify: against the instance's
+  // root given, or, signing with the public instance, the public root @sigstore/tuf embeds.
+  let trustedRoot: unknown;
+  if (rootFile !== undefined) {
+    const text = await readOptionFile(io, rootFile, '--trusted-root');
+    try {
+      trustedRoot = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`cannot read --trusted-root ${rootFile}: ${(e as Error).message}`);
+    }
+  } else if (subject !== undefined && fulcioUrl === undefined) {
+    trustedRoot = await publicSigstoreRoot();
+  }
   return {
     signer: keylessSigner({
       identityToken: token,
-      fulcioUrl: stringOption(args, 'fulcio-url'),
+      fulcioUrl,
       rekorUrl: stringOption(args, 'rekor-url'),
       ...(subject !== undefined ? { expectedIdentity: { subject, issuer: issuer! } } : {}),
+      ...(trustedRoot !== undefined ? { trustedRoot } : {}),
     }),
   };
 }
