@@ -125,6 +125,7 @@ EOF
   cp "$files/tsconfig.esm.json" tsconfig.json
   cp "$files/verify-synth.mjs" verify-synth.mjs
   cp "$files/fleet.ts" fleet.ts
+  cp "$files/flux-fleet.lock" flux-fleet.lock
   cp "$files/verify-fleet.mjs" verify-fleet.mjs
   quiet_install npm-install.log "$tarball" "$CDK8S" "$CONSTRUCTS" yaml@^2 "$TYPESCRIPT" tsx@^4 "$TYPES_NODE"
   node -p "'  installed flux-fleet@' + require('./node_modules/flux-fleet/package.json').version + ' from the tarball'"
@@ -208,6 +209,7 @@ EOF
 }
 EOF
   cp "$files/fleet.ts" main.ts
+  cp "$files/flux-fleet.lock" flux-fleet.lock
   cp "$files/tsconfig.cjs.json" tsconfig.json
   cp "$files/verify-fleet.mjs" verify-fleet.mjs
   # cdk8s-cli brings some 150 packages: take their metadata from npm's cache when it has them (what the two

@@ -13,6 +13,6 @@ const production = fleet.addEnvironment('production', { channel: 'stable' });
 staging.addCluster('stg-eu-1', { region: 'eu-west-1' });
 production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 0 });
 production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2 });
-fleet.addComponent('infra', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', { repository: 'infra', ref: { tag: '1.0.0' } }), path: './infra', interval: '5 minutes' });
+fleet.addComponent('infra', { source: ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', { repository: 'infra', ref: { digest: `sha256:${'1'.repeat(64)}` } }), path: './infra', interval: '5 minutes' });
 
 app.synth();

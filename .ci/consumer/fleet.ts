@@ -29,6 +29,8 @@ const infra = ComponentSource.mirroredArtifact('oci://ghcr.io/acme/infra', {
 const controllers = fleet.addComponent('infra-controllers', { source: infra, path: './controllers', wait: true });
 const configs = fleet.addComponent('infra-configs', { source: infra, path: './configs', dependsOn: [controllers] });
 
+// Production pulls podinfo 6.7.0 at the digest that flux-fleet.lock beside this program records (a fixture standing
+// for what `flux-fleet lock` resolved); staging follows 6.x.
 fleet.addHelmComponent('podinfo', {
   chart: ChartSource.oci('oci://ghcr.io/stefanprodan/charts/podinfo', {
     version: (cluster) => (cluster.production ? '6.7.0' : '6.x'),

@@ -1,6 +1,7 @@
 // Checks the config-repo tree that fleet.ts synthesized: one folder per declared cluster, each with a
 // kustomization.yaml listing the flux-system folder and every component file (each present), a FluxInstance syncing
-// from the cluster's own OCI artifact at its environment's channel tag, and the Helm component's per-cluster values.
+// from the cluster's own OCI artifact at its environment's channel tag, and the Helm component's per-cluster values
+// and chart ref (production's pinned to the digest of flux-fleet.lock in the current folder).
 // Usage: node verify-fleet.mjs <dir>   (run in the consumer project, whose node_modules has `yaml`)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ const CLUSTERS = {
   'prod-eu-1': { region: 'eu-west-1', ref: 'stable', replicas: 3, domain: 'eu.acme.io' },
   'prod-us-1': { region: 'us-east-1', ref: 'stable', replicas: 2, domain: 'us.acme.io' },
 };
+const LOCKED = JSON.parse(readFileSync('flux-fleet.lock', 'utf8')).entries
+  .find((e) => e.upstream === 'oci://ghcr.io/stefanprodan/charts/podinfo')?.digest;
 const RESOURCES = ['flux-system', 'infra-controllers.yaml', 'infra-configs.yaml', 'podinfo.yaml'];
 
 const problems = [];
@@ -61,7 +64,12 @@ for (const [name, want] of Object.entries(CLUSTERS)) {
     const host = values.ingress?.hosts?.[0]?.host;
     expect(host === `podinfo.${want.domain}`, `${root}: HelmRelease podinfo ingress host is ${JSON.stringify(host)}, expected podinfo.${want.domain}`);
 
-    lines.push(`  ${root}: ${resources.length} resources, sync ${sync.url}:${sync.ref}, podinfo replicas ${values.replicaCount}`);
+    const chart = objects(`${root}/components/podinfo/podinfo.yaml`).find((o) => o.kind === 'OCIRepository');
+    const pin = want.ref === 'stable' ? { digest: LOCKED } : { semver: '6.x' };
+    expect(JSON.stringify(chart?.spec?.ref) === JSON.stringify(pin),
+      `${root}: OCIRepository podinfo ref is ${JSON.stringify(chart?.spec?.ref)}, expected ${JSON.stringify(pin)}`);
+
+    lines.push(`  ${root}: ${resources.length} resources, sync ${sync.url}:${sync.ref}, podinfo ${JSON.stringify(chart?.spec?.ref)} replicas ${values.replicaCount}`);
   } catch (err) {
     problems.push(`${root}: ${err.message}`);
   }
