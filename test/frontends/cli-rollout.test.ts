@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import {
-  Bootstrap, candidateTag, ComponentSource, FLUX_OPERATOR_VERSION, Destinations, Fleet, FluxApp, generateSigningKey, HealthReport, publicKeyPem, readReleaseManifest, Registry,
-  Signing, type ReleaseManifest, type RolloutReport,
+  Bootstrap, candidateTag, ComponentSource, FLUX_OPERATOR_VERSION, Destinations, Fleet, FluxApp, generateSigningKey, HealthReport, publicKeyPem,
+  readReleaseManifest, Registry, Signing, type ReleaseManifest, type RolloutReport,
 } from '../../src/index.js';
 import { ClusterSimulator, type ClusterFault } from '../support/cluster-simulator.js';
 import { publishChart } from '../support/example-upstream.js';
@@ -46,14 +46,14 @@ function buildFleet(outdir: string, baseDir: string, report = true): void {
     baseDir,
   });
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
-  const production = fleet.addEnvironment('production', {
+  const prod = fleet.addEnvironment('production', {
     channel: 'stable',
     rollout: { soak: '2s', progressDeadline: '30s', maxFailures: 0, approval: [2] },
   });
   staging.addCluster('stg-eu-1', { region: 'eu-west-1' });
-  production.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 1 });
-  production.addCluster('prod-us-1', { region: 'us-east-1', wave: 2 });
-  production.addCluster('prod-ap-1', { region: 'ap-southeast-1', wave: 2 });
+  prod.addCluster('prod-eu-1', { region: 'eu-west-1', wave: 1 });
+  prod.addCluster('prod-us-1', { region: 'us-east-1', wave: 2 });
+  prod.addCluster('prod-ap-1', { region: 'ap-southeast-1', wave: 2 });
   fleet.addComponent('infra-controllers', { source: ComponentSource.folder('./infra'), path: './controllers', wait: true });
   app.synth();
 }
@@ -161,7 +161,7 @@ async function production(): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const c of release2.clusters.filter((x) => x.environment === 'production')) {
       const repo = destinations.repository(c.url);
-      const [at, one, two] = await Promise.all([repo.fetchManifest(c.tag!), repo.fetchManifest(candidateTag(R1)), repo.fetchManifest(candidateTag(R2))]);
+      const [at, one, two] = await Promise.all([c.tag!, candidateTag(R1), candidateTag(R2)].map((tag) => repo.fetchManifest(tag)));
       out[c.name] = at?.digest === one?.digest ? '1' : at?.digest === two?.digest ? '2' : `other ${at?.digest}`;
     }
     return out;
