@@ -131,19 +131,12 @@ async function world(faults: Record<string, ClusterFault> = {}) {
     tokens: { 'flux-fleet-status-token': TOKEN },
     faults: { ...faults },
   });
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await sim.reconcile();
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-  })();
+  const stopReconciling = sim.reconcileEvery(150);
   return {
     forge,
     sim,
     stop: async () => {
-      running = false;
-      await loop;
+      await stopReconciling();
       await forge.stop();
     },
   };

@@ -54,6 +54,21 @@ export class ClusterSimulator {
     else (this.options as { faults: Record<string, ClusterFault> }).faults = { ...this.options.faults, [cluster]: fault };
   }
 
+  /** Reconciles every cluster, again and again `everyMs` apart, until the returned function is called (and awaited). */
+  public reconcileEvery(everyMs: number): () => Promise<void> {
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        await this.reconcile();
+        await new Promise((resolve) => setTimeout(resolve, everyMs));
+      }
+    })();
+    return async () => {
+      running = false;
+      await loop;
+    };
+  }
+
   /** One reconcile of every cluster: pull, apply, and post what the Alerts select. */
   public async reconcile(): Promise<void> {
     this.round++;
@@ -68,7 +83,12 @@ export class ClusterSimulator {
     const fault = this.options.faults?.[cluster.name];
     if (fault === 'silent') return;
     const sync = syncOf(cluster);
-    if (!(fault === 'stuck' && cluster.pulled)) cluster.pulled = await this.pull(sync.url, sync.tag);
+    if (!(fault === 'stuck' && cluster.pulled)) {
+      // A tag not there yet (a wave never promoted): source-controller fails to fetch, and nothing is applied or posted.
+      const pulled = await this.pull(sync.url, sync.tag).catch(() => undefined);
+      if (!pulled) return;
+      cluster.pulled = pulled;
+    }
     const failing = fault === 'fail' || (fault === 'flap' && this.round % 2 === 1);
     for (const k of kustomizations(cluster, sync)) {
       const source = k.syncSource ? cluster.pulled : componentRevision(cluster, k);
