@@ -169,6 +169,7 @@ describe('flux-fleet status', () => {
       const json = await status(forge, '--revision', R1, '--environment', 'production', '--format', 'json');
       const markdown = await status(forge, '--revision', R1, '--environment', 'production', '--wave', '2', '--format', 'markdown');
       const wave1 = await status(forge, '--revision', R1, '--environment', 'production', '--wave', '1');
+      const html = await status(forge, '--revision', R1, '--environment', 'production', '--html', 'status.html');
       // THEN
       expect(json.code).toBe(EXIT.errors);
       expect(states(json.stdout)).toStrictEqual({ 'prod-ap-1': 'healthy 1', 'prod-eu-1': 'healthy 1', 'prod-us-1': 'failing 1' });
@@ -177,6 +178,18 @@ describe('flux-fleet status', () => {
       expect(markdown.stdout).toContain('**Not healthy**: 1 healthy, 1 failing, 0 progressing, 0 unknown');
       expect(markdown.stdout).toMatch(/\| prod-us-1 \| production \| 2 \| us-east-1 \| ❌ failing \| 111111111111 \| [^|]+ \| health check failed \|/);
       expect(wave1.code).toBe(EXIT.ok);
+      // the tree's fleet.html, with what was read in its status element: production's clusters, by name
+      expect(html.code).toBe(EXIT.errors);
+      const page = readFileSync(join(dir, 'status.html'), 'utf8');
+      expect(page.replace(/<script type="application\/json" id="fleet-status">[^<]*<\/script>/, '')).toBe(
+        readFileSync(join(dir, 'r1', 'fleet.html'), 'utf8').replace('<script type="application/json" id="fleet-status">null</script>', ''));
+      const snapshot = JSON.parse(/id="fleet-status">([^<]*)</.exec(page)![1]) as { revision: string; clusters: Record<string, unknown[]> };
+      expect(snapshot.revision).toBe(SHA[1]);
+      expect(Object.fromEntries(Object.entries(snapshot.clusters).map(([name, c]) => [name, [c[0], c[1], c[3]]]))).toStrictEqual({
+        'prod-eu-1': ['healthy', SHA[1], 'reconciliation succeeded'],
+        'prod-us-1': ['failing', SHA[1], 'health check failed'],
+        'prod-ap-1': ['healthy', SHA[1], 'reconciliation succeeded'],
+      });
     } finally {
       await forge.stop();
     }
@@ -308,8 +321,12 @@ describe('flux-fleet status', () => {
     }
   }, 120_000);
 
-  test('fails when the revision names no commit, or the token would be an argument', async () => {
+  test('fails when the revision names no commit, the token would be an argument, or --html finds no fleet.html', async () => {
+    // GIVEN a tree without its fleet.html
+    cpSync(join(dir, 'r1'), join(dir, 'no-page'), { recursive: true });
+    rmSync(join(dir, 'no-page', 'fleet.html'));
     // WHEN
+    const noPage = await cli(['status', 'no-page', '--revision', R1, '--html', 'status.html'], { GITHUB_TOKEN: TOKEN });
     const notCommit = await cli(['status', 'r1', '--revision', 'v1.4.0']);
     const tokenArg = await cli(['status', 'r1', '--revision', R1, '--token-env', 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB-']);
     const wave = await cli(['status', 'r1', '--revision', R1, '--environment', 'staging', '--wave', '3']);
@@ -320,6 +337,8 @@ describe('flux-fleet status', () => {
     expect(tokenArg.stderr).toContain('is not the name of an environment variable');
     expect(wave.code).toBe(EXIT.usage);
     expect(wave.stderr).toContain('no cluster of environment staging is in wave 3');
+    expect(noPage.code).toBe(EXIT.usage);
+    expect(noPage.stderr).toContain(`--html: ${JSON.stringify(join(dir, 'no-page'))} has no fleet.html: synthesize the fleet with the cdk8s FluxApp, which writes it`);
   });
 });
 

@@ -1,5 +1,8 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { DeliveryError } from '../../../delivery/artifacts.js';
 import { commitOf, healthOf, renderHealth, resolveRevision, selectClusters, type ClusterSelection } from '../../../delivery/index.js';
+import { FLEET_HTML_FILE, fleetHtmlWithStatus, TreeSnapshotError } from '../../../output/review/index.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
 import { FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, numberOption, releaseOf, stringOption } from '../options.js';
 
@@ -20,6 +23,8 @@ Options:
   --environment <env>             Only the clusters of this environment
   --wave <n>                      Only the clusters of this wave
   --format text|json|markdown     How to print (default: text; markdown for a pull-request comment or job summary)
+  --html <file>                   Also write <dir>/fleet.html with what was read: each cluster's state and reported
+                                  revision, and the states by wave and region
 ${FORGE_OPTIONS_HELP}
   -h, --help                      Show this help
 
@@ -40,6 +45,7 @@ async function status(argv: readonly string[], io: CliIo): Promise<number> {
     environment: { value: true },
     wave: { value: true },
     format: { value: true },
+    html: { value: true },
     ...FORGE_OPTIONS,
   });
   if (args.options.has('help')) {
@@ -69,7 +75,20 @@ async function status(argv: readonly string[], io: CliIo): Promise<number> {
     if (e instanceof DeliveryError) throw new UsageError(e.message);
     throw e;
   }
+  const htmlFile = stringOption(args, 'html');
+  const page = htmlFile === undefined ? undefined : await fleetHtmlOf(dir);
   const health = await healthOf(clusters, commit, healthOptions);
+  if (page !== undefined) await writeFile(resolve(io.cwd ?? process.cwd(), htmlFile!), fleetHtmlWithStatus(page, health));
   io.stdout.write(format === 'json' ? `${JSON.stringify(health, null, 2)}\n` : renderHealth(health, format));
   return health.healthy ? EXIT.ok : EXIT.errors;
+}
+
+/** The tree's fleet.html, read before the forge is, so that a tree without one fails first. */
+async function fleetHtmlOf(dir: string): Promise<string> {
+  try {
+    return await readFile(join(dir, FLEET_HTML_FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new TreeSnapshotError(`--html: ${JSON.stringify(dir)} has no ${FLEET_HTML_FILE}: synthesize the fleet with the cdk8s FluxApp, which writes it`);
+  }
 }
