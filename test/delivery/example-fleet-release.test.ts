@@ -329,7 +329,8 @@ describe('the example fleet, released across three regions by its generated work
 
   /** What the run on tag v1.0.0 did: its commands, the tags it moved wave by wave, the signatures production's clusters accept. */
   async function checkTagRun(
-    tag: GithubJobRun, wave1: GithubJobRun, wave2: GithubJobRun, afterTag: Record<string, string | undefined>, afterWave1: Record<string, string | undefined>,
+    tag: GithubJobRun, wave1: GithubJobRun, wave2: GithubJobRun,
+    afterTag: Record<string, string | undefined>, afterWave1: Record<string, string | undefined>,
   ): Promise<void> {
     expect([...tag.steps, ...wave1.steps, ...wave2.steps].filter((s) => s.ran && s.code !== 0).map((s) => [s.name, s.output])).toStrictEqual([]);
     expect(tag.steps.flatMap((s) => s.commands)).toStrictEqual([

@@ -262,8 +262,14 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
     const release = await readReleaseManifest(dir);
     const production = new Map(release.environments.map((e) => [e.name, e.production]));
     const facts = rolloutFactsOf(
-      release.environments.map((e) => ({ name: e.name, ...(e.rollout ? { approval: e.rollout.approval } : {}), ...(e.rollout?.promotedFrom ? { promotedFrom: e.rollout.promotedFrom } : {}) })),
-      release.clusters.map((c) => ({ environment: c.environment, ...(c.flux !== undefined ? { flux: c.flux } : {}), ...(c.report ? { report: c.report.type } : {}) })),
+      release.environments.map((e) => ({
+        name: e.name,
+        ...(e.rollout ? { approval: e.rollout.approval } : {}),
+        ...(e.rollout?.promotedFrom ? { promotedFrom: e.rollout.promotedFrom } : {}),
+      })),
+      release.clusters.map((c) => ({
+        environment: c.environment, ...(c.flux !== undefined ? { flux: c.flux } : {}), ...(c.report ? { report: c.report.type } : {}),
+      })),
     );
     promotions = promotionsOf(release.clusters.map((c) => ({
       environment: c.environment, production: production.get(c.environment) === true, ...(c.wave !== undefined ? { wave: c.wave } : {}),
