@@ -407,6 +407,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         reconcileInterval: this.props.reconcileInterval,
         runtimeInfoName: RUNTIME_INFO,
         fluxComponents: facts.flux.components,
+        healthChecked: this.rolloutOf(env).report !== undefined,
         dependencies,
         folderArtifact: (source) => this.folderArtifact(source, cluster),
         recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),

@@ -321,6 +321,48 @@ describe('flux-fleet status', () => {
     }
   }, 120_000);
 
+  test('a cluster whose components still run the digests of the release before is not healthy until they applied the new ones; a sync without the expressions would report it healthy early', async () => {
+    // GIVEN prod-eu-1's components still Ready at the release before (kustomize-controller has not reconciled their
+    // new sources yet); and, reporting to a second forge, the same cluster from a tree whose sync health-checks them
+    // as kstatus alone does
+    const { forge, sim } = await world({ 'prod-eu-1': 'lagging' });
+    const other = await world();
+    cpSync(join(dir, 'r1'), join(dir, 'r1-kstatus'), { recursive: true });
+    const syncFile = join(dir, 'r1-kstatus', 'clusters', 'prod-eu-1', 'flux-system', 'flux-system.yaml');
+    const withoutExprs = readFileSync(syncFile, 'utf8').replace(/ {6}- patch: \|\n {10}- op: add\n {12}path: \/spec\/healthCheckExprs\n[^]*?(?= {6}- patch: )/, '');
+    expect(withoutExprs).not.toContain('healthCheckExprs');
+    writeFileSync(syncFile, withoutExprs);
+    const kstatusOnly = new ClusterSimulator({
+      tree: join(dir, 'r1-kstatus'),
+      only: ['prod-eu-1'],
+      registryAliases: Object.fromEntries(HOSTS.map((h) => [h, registry.host])),
+      forgeUrls: { 'github.com': other.forge.githubUrl },
+      tokens: { 'flux-fleet-status-token': TOKEN },
+      faults: { 'prod-eu-1': 'lagging' },
+    });
+    const wave1 = ['--revision', R1, '--environment', 'production', '--wave', '1', '--format', 'json'];
+    try {
+      // WHEN
+      await sim.reconcile();
+      const lagging = await status(forge, ...wave1);
+      sim.setFault('prod-eu-1', undefined);
+      await sim.reconcile();
+      const applied = await status(forge, ...wave1);
+      await kstatusOnly.reconcile();
+      const early = await status(other.forge, ...wave1);
+      // THEN
+      expect(lagging.code).toBe(EXIT.errors);
+      expect(states(lagging.stdout)).toStrictEqual({ 'prod-eu-1': 'unknown' });
+      expect(applied.code).toBe(EXIT.ok);
+      expect(states(applied.stdout)).toStrictEqual({ 'prod-eu-1': 'healthy 1' });
+      expect(kstatusOnly.posted.map((p) => [p.context, p.state])).toStrictEqual([['flux-fleet/prod-eu-1', 'success']]);
+      expect(states(early.stdout)).toStrictEqual({ 'prod-eu-1': 'healthy 1' });
+    } finally {
+      await forge.stop();
+      await other.forge.stop();
+    }
+  }, 120_000);
+
   test('fails when the revision names no commit, the token would be an argument, or --html finds no fleet.html', async () => {
     // GIVEN a tree without its fleet.html
     cpSync(join(dir, 'r1'), join(dir, 'no-page'), { recursive: true });
