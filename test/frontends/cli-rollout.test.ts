@@ -1,11 +1,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT, run } from '../../src/frontends/cli/index.js';
+import { EXIT } from '../../src/frontends/cli/index.js';
 import {
   Bootstrap, candidateTag, ComponentSource, FLUX_OPERATOR_VERSION, Destinations, Fleet, FluxApp, generateSigningKey, HealthReport, publicKeyPem,
   readReleaseManifest, Registry, Signing, type ReleaseManifest, type RolloutReport,
 } from '../../src/index.js';
+import { runCli, type CliResult } from '../support/cli-run.js';
 import { ClusterSimulator, type ClusterFault } from '../support/cluster-simulator.js';
 import { publishChart } from '../support/example-upstream.js';
 import { TestForge } from '../support/forge.js';
@@ -79,7 +80,10 @@ beforeAll(async () => {
   const signed = await cli(['sign', `${OPERATOR_CHART}:${FLUX_OPERATOR_VERSION}`, '--key', 'cosign.key', ...aliases()]);
   expect(signed.code).toBe(EXIT.ok);
   for (const [tree, revision] of [['r1', R1], ['r2', R2]]) {
-    const pushed = await cli(['push', tree, '--registry', ...aliases(), '--revision', revision, '--source', 'https://github.com/acme/fleet', '--sign', '--key', 'cosign.key', '--lease-settle', '200']);
+    // One repository at a time: the three regions' hosts are one registry here, so their shared artifacts would
+    // otherwise be uploaded to one repository at once.
+    const pushed = await cli(['push', tree, '--registry', ...aliases(), '--revision', revision, '--source', 'https://github.com/acme/fleet', '--sign', '--key', 'cosign.key',
+      '--lease-settle', '200', '--concurrency', '1']);
     expect(pushed.stderr).toBe('');
     expect(pushed.code).toBe(EXIT.ok);
   }
@@ -103,21 +107,8 @@ function aliases(): string[] {
   return ['--host-alias', HOSTS.map((h) => `${h}=${registry.host}`).join(',')];
 }
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    const io = { stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, cwd: dir };
-    const code = await run(argv, io);
-    return { code, stdout, stderr };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+function cli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(dir, argv, env);
 }
 
 /** A forge (statuses stamped with the real time) and the clusters reconciling every 150 ms until stopped. */

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../examples/fleet/app.js';
-import { EXIT, run } from '../../src/frontends/cli/index.js';
+import { EXIT } from '../../src/frontends/cli/index.js';
 import {
   candidateTag, ChartSource, ComponentSource, Destinations, Fleet, FluxApp, HealthReport, Notification, readReleaseManifest, Registry, Signing,
 } from '../../src/index.js';
+import { runCli, type CliResult } from '../support/cli-run.js';
 import { ClusterSimulator } from '../support/cluster-simulator.js';
 import { TestForge } from '../support/forge.js';
 import { TestRegistry } from '../support/registry.js';
@@ -73,21 +74,8 @@ async function follow(tree: string, revision: string, only?: string[]): Promise<
   }
 }
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    const io = { stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, cwd: dir };
-    const code = await run(argv, io);
-    return { code, stdout, stderr };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+function cli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(dir, argv, env);
 }
 
 /** A forge knowing the fleet repository's three commits, and a simulator of the tree's clusters reporting to it. */
