@@ -61,12 +61,16 @@ export function judgeHealth(health: FleetHealth, criteria: HealthCriteria, now: 
   const waiting: ClusterHealth[] = [];
   let soakedAt = 0;
   for (const c of health.clusters) {
-    if (c.state === 'failing') {failing.push(c);} else if (c.state !== 'healthy') {waiting.push(c);} else {
-      const since = Date.parse(c.since ?? '');
-      if (Number.isFinite(since) && now - since >= criteria.soakMs) {soaked.push(c);} else {
-        soaking.push(c);
-        soakedAt = Math.max(soakedAt, (Number.isFinite(since) ? since : now) + criteria.soakMs);
-      }
+    const since = Date.parse(c.since ?? '');
+    if (c.state === 'failing') {
+      failing.push(c);
+    } else if (c.state !== 'healthy') {
+      waiting.push(c);
+    } else if (Number.isFinite(since) && now - since >= criteria.soakMs) {
+      soaked.push(c);
+    } else {
+      soaking.push(c);
+      soakedAt = Math.max(soakedAt, (Number.isFinite(since) ? since : now) + criteria.soakMs);
     }
   }
   const verdict = failing.length > criteria.maxFailures ? 'failed' : soaked.length + failing.length === health.clusters.length ? 'passed' : 'waiting';
