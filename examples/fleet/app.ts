@@ -72,8 +72,12 @@ export function buildFleet(scope: Construct, baseDir: string = HERE, options: Ac
     flux: { version: '2.9.x' },
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
     // Every cluster reports on the fleet repository's commits, as the status flux-fleet/<cluster>, whether it runs the
-    // commit and its components are ready: CI reads it (flux-fleet status) with the token it holds.
-    rollout: { report: HealthReport.githubCommitStatus({ repository: 'acme/fleet', tokenSecret: 'flux-fleet-status-token' }) },
+    // commit and its components are ready: CI reads it (flux-fleet status, rollout) with the token it holds.
+    rollout: {
+      report: options.releaseCi === 'gitlab'
+        ? HealthReport.gitlabCommitStatus({ project: 'acme/fleet', tokenSecret: 'flux-fleet-status-token' })
+        : HealthReport.githubCommitStatus({ repository: 'acme/fleet', tokenSecret: 'flux-fleet-status-token' }),
+    },
     // ComponentSource.folder() paths start here: by default, the folder of this file.
     baseDir,
   });

@@ -9,3 +9,4 @@ export * from './release/index.js';
 export * from './signing/index.js';
 export * from './health/index.js';
 export * from './lock.js';
+export * from './rollout/index.js';

@@ -2,6 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
 import { insecureOptIn, type RegistrySourceSettings } from './registry.js';
 import { Signing } from './signing.js';
+import { COMPONENT_HEALTH_CHECK } from './sync-health.js';
 import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
 import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
@@ -149,7 +150,7 @@ export interface BootstrapFacts {
     /**
      * The objects whose readiness the sync's readiness includes (its `healthChecks`), e.g. the Kustomization of every
      * component of the cluster, so that the sync ends Ready, and reports success, only once they are; the sync then
-     * waits for them up to {@link SYNC_HEALTH_TIMEOUT}.
+     * waits for them up to {@link SYNC_HEALTH_TIMEOUT}, judging them by {@link COMPONENT_HEALTH_CHECK}.
      * @default - none: the sync is ready once applied
      */
     readonly healthChecks?: readonly HealthCheckTarget[];
@@ -394,6 +395,7 @@ class OperatorBootstrap extends Bootstrap {
     if (checks.length > 0) {
       patches.push(
         syncPatch('/spec/healthChecks', checks.map((h) => ({ apiVersion: h.apiVersion, kind: h.kind, name: h.name, namespace: h.namespace }))),
+        syncPatch('/spec/healthCheckExprs', [{ ...COMPONENT_HEALTH_CHECK }]),
         syncPatch('/spec/timeout', SYNC_HEALTH_TIMEOUT),
       );
     }
@@ -537,7 +539,7 @@ class PlainBootstrap extends Bootstrap {
       prune: true,
       serviceAccountName,
       ...(facts.sync.healthChecks && facts.sync.healthChecks.length > 0
-        ? { healthChecks: [...facts.sync.healthChecks], timeout: SYNC_HEALTH_TIMEOUT }
+        ? { healthChecks: [...facts.sync.healthChecks], healthCheckExprs: [COMPONENT_HEALTH_CHECK], timeout: SYNC_HEALTH_TIMEOUT }
         : {}),
     });
   }
@@ -575,9 +577,9 @@ function runtimeInfo(chart: Chart, facts: BootstrapFacts): ConfigMap {
   return map;
 }
 
-/** A JSON 6902 patch on the sync object the operator generates: its OCIRepository, or with `/spec/healthChecks` or `/spec/timeout` its Kustomization. */
+/** A JSON 6902 patch on the sync object the operator generates: its OCIRepository, or with `/spec/healthChecks`, `/spec/healthCheckExprs` or `/spec/timeout` its Kustomization. */
 function syncPatch(path: string, value: unknown): KustomizePatch {
-  const kind = path === '/spec/healthChecks' || path === '/spec/timeout' ? 'Kustomization' : 'OCIRepository';
+  const kind = ['/spec/healthChecks', '/spec/healthCheckExprs', '/spec/timeout'].includes(path) ? 'Kustomization' : 'OCIRepository';
   return { patch: [{ op: 'add', path, value }], target: { kind, name: SYNC_NAME } };
 }
 

@@ -11,6 +11,7 @@ import type { Signing } from './signing.js';
 import {
   artifactRefOf, artifactRefProblems, chartVersionProblems, chartVersionRef, floatingReason, PerCluster, resolvePerCluster,
 } from './source-ref.js';
+import { SOURCE_DIGEST_ANNOTATION } from './sync-health.js';
 import { matchesTargets, Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
 import type { CommonMetadata } from '../flux/core/api.js';
@@ -88,6 +89,12 @@ export interface ComponentBuildContext {
   readonly dependencies: Kustomization[];
   /** The Flux controllers the cluster runs; undefined when it runs the default set (which includes helm-controller). */
   readonly fluxComponents?: readonly FluxComponent[];
+  /**
+   * Whether the cluster's sync health-checks its components (it reports its health): a component whose source is
+   * pinned to a digest then annotates its Kustomization with it ({@link SOURCE_DIGEST_ANNOTATION}).
+   * @default false
+   */
+  readonly healthChecked?: boolean;
   /**
    * The artifact packed from a folder source, recording that this cluster uses it; the problems found instead when
    * the folder cannot be packed.
@@ -426,8 +433,10 @@ export class KustomizeComponent<V extends VariablesOf<V> = FleetVariables> exten
     for (const found of findLiteralSecrets(substitute ?? {}, 'substitute', allowedLiteralValues(this))) {
       this._problem(literalSecretMessage(found, 'keep it in a Secret on the cluster (or a SOPS-encrypted file in the artifact) and substitute from there'), ctx.cluster.name);
     }
+    // The sync counts the component ready only once it applied the digest its source is pinned to.
+    const digest = ctx.healthChecked ? pull.ref?.digest : undefined;
     const kustomization = new Kustomization(chart, this.name, {
-      metadata: this.reconcilerMetadata,
+      metadata: digest ? { ...this.reconcilerMetadata, annotations: { [SOURCE_DIGEST_ANNOTATION]: digest } } : this.reconcilerMetadata,
       sourceRef: source,
       path,
       interval: t.interval,

@@ -407,6 +407,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         reconcileInterval: this.props.reconcileInterval,
         runtimeInfoName: RUNTIME_INFO,
         fluxComponents: facts.flux.components,
+        healthChecked: this.rolloutOf(env).report !== undefined,
         dependencies,
         folderArtifact: (source) => this.folderArtifact(source, cluster),
         recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),
@@ -516,7 +517,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
    * neither sets; `report` is where its clusters report, when either declares it.
    */
   public rolloutOf(env: Environment<V>): ResolvedRolloutSettings & { readonly report?: HealthReport } {
-    return resolveRollout(this.props.rollout, env.rollout);
+    const index = this.envs.indexOf(env);
+    return resolveRollout(this.props.rollout, env.rollout, index > 0 ? this.envs[index - 1].name : undefined);
   }
 
   /** The Kustomization of every component a cluster gets: what its sync's readiness waits for when it reports. */
@@ -664,12 +666,18 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       c.add(`component dependsOn cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);
     }
     for (const message of checkRollout('rollout', this.props.rollout)) c.add(message);
+    if (this.props.rollout?.promotedFrom) {
+      c.add(`rollout promotedFrom is set on the fleet (${this.props.rollout.promotedFrom.name}), where it would name every environment, itself included; set it on the environments that are promoted from it`);
+    }
     const cannotReport: string[] = [];
     for (const env of this.envs) {
       const waves = [...new Set(env.clusters.map((x) => x.wave).filter((w): w is number => w !== undefined))].sort((a, b) => a - b);
       // The fleet's report is checked once, above; the environment's approvals against its own waves.
       for (const message of checkRollout(`environment ${env.name} rollout`, env.rollout, waves)) c.add(message);
       for (const message of checkResolvedRollout(`environment ${env.name} rollout`, this.rolloutOf(env))) c.add(message);
+      const from = env.rollout?.promotedFrom;
+      if (from === env) c.add(`environment ${env.name} rollout promotedFrom names the environment itself; name the environment a release reaches before it`);
+      else if (from && !this.envs.includes(from as Environment<V>)) c.add(`environment ${env.name} rollout promotedFrom names environment ${from.name} (${from.node.path}), which is not an environment of this fleet; name one added with addEnvironment() on this fleet`);
       if (!this.rolloutOf(env).report) continue;
       for (const cluster of env.clusters) {
         const version = cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x';

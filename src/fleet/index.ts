@@ -11,6 +11,7 @@ export * from './component.js';
 export * from './bootstrap.js';
 export * from './notification.js';
 export * from './health-report.js';
+export * from './sync-health.js';
 export * from './rollout.js';
 export * from './fleet.js';
 export * from './component-source.js';

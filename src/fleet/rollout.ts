@@ -1,3 +1,4 @@
+import type { Environment } from './environment.js';
 import type { HealthReport } from './health-report.js';
 import { renderDuration, type FluxDuration } from '../flux/core/duration.js';
 import { Checks, q } from '../flux/core/rules.js';
@@ -23,6 +24,13 @@ export interface RolloutSettings {
   readonly maxFailures?: number;
   /** The waves that wait for a person's approval before they move, e.g. `[1]`. @default - none */
   readonly approval?: number[];
+  /**
+   * The environment a release reaches before this one: its clusters must report healthy on a revision (for this
+   * environment's soak) before this environment's first wave moves to it, e.g. staging for production. Only on an
+   * environment's own settings (on the fleet's, it would name each environment itself).
+   * @default - the environment added just before this one (the promotion order fleet.html shows); none for the first
+   */
+  readonly promotedFrom?: Environment<any>;
 }
 
 /** The rollout settings of an environment, every default applied, as `release.json` records them. */
@@ -35,6 +43,11 @@ export interface ResolvedRolloutSettings {
   readonly maxFailures: number;
   /** The waves that need a person's approval, sorted. */
   readonly approval: number[];
+  /**
+   * The environment whose clusters must report healthy on a revision before this one's first wave moves to it.
+   * @default - none: the first wave is gated on nothing before it
+   */
+  readonly promotedFrom?: string;
 }
 
 /** The defaults of {@link RolloutSettings}. */
@@ -51,10 +64,14 @@ export function checkResolvedRollout(label: string, r: ResolvedRolloutSettings):
   return [`${label} progressDeadline ${q(r.progressDeadline)} is not longer than soak ${q(r.soak)}, so no wave could pass; make the deadline longer than the soak`];
 }
 
-/** The environment's settings over the fleet's, setting by setting, with the defaults for what neither sets. */
+/**
+ * The environment's settings over the fleet's, setting by setting, with the defaults for what neither sets;
+ * `previous` is the environment added before it, which it is promoted from unless it says otherwise.
+ */
 export function resolveRollout(
   fleet: RolloutSettings | undefined,
   env: RolloutSettings | undefined,
+  previous?: string,
 ): ResolvedRolloutSettings & { readonly report?: HealthReport } {
   const pick = <K extends keyof RolloutSettings>(key: K): RolloutSettings[K] => env?.[key] ?? fleet?.[key];
   const soak = pick('soak');
@@ -65,6 +82,7 @@ export function resolveRollout(
     progressDeadline: deadline !== undefined ? renderDuration(deadline) : DEFAULT_ROLLOUT.progressDeadline,
     maxFailures: pick('maxFailures') ?? DEFAULT_ROLLOUT.maxFailures,
     approval: [...new Set(pick('approval') ?? [])].sort((a, b) => a - b),
+    ...(env?.promotedFrom ? { promotedFrom: env.promotedFrom.name } : previous !== undefined ? { promotedFrom: previous } : {}),
     ...(report ? { report } : {}),
   };
 }

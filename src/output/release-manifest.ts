@@ -229,7 +229,13 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
 }
 
 function rolloutSettingsOf(r: ResolvedRolloutSettings): ResolvedRolloutSettings {
-  return { soak: r.soak, progressDeadline: r.progressDeadline, maxFailures: r.maxFailures, approval: [...r.approval] };
+  return {
+    soak: r.soak,
+    progressDeadline: r.progressDeadline,
+    maxFailures: r.maxFailures,
+    approval: [...r.approval],
+    ...(r.promotedFrom !== undefined ? { promotedFrom: r.promotedFrom } : {}),
+  };
 }
 
 function reportOf(fleet: Fleet<any>, cluster: Fleet<any>['clusters'][number]): { report?: HealthReportTarget } {
@@ -453,6 +459,7 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
         progressDeadline: duration(r.progressDeadline, `${f}.rollout.progressDeadline`),
         maxFailures: count(r.maxFailures, `${f}.rollout.maxFailures`),
         approval: arr(r.approval, `${f}.rollout.approval`).map((w, j) => (Number.isInteger(w) && (w as number) >= 1 ? w as number : fail(`${f}.rollout.approval[${j}]`, 'a wave number from 1'))),
+        ...(r.promotedFrom !== undefined ? { promotedFrom: label(r.promotedFrom, `${f}.rollout.promotedFrom`) } : {}),
       };
     }
     return {
@@ -484,6 +491,10 @@ export function parseReleaseManifest(value: unknown, file: string = RELEASE_MANI
   const envNames = new Set(environments.map((e) => e.name));
   clusters.forEach((c, i) => {
     if (!envNames.has(c.environment)) fail(`clusters[${i}].environment`, `one of the environments (${[...envNames].join(', ')}), not ${JSON.stringify(c.environment)}`);
+  });
+  environments.forEach((e, i) => {
+    const from = e.rollout?.promotedFrom;
+    if (from !== undefined && (from === e.name || !envNames.has(from))) fail(`environments[${i}].rollout.promotedFrom`, `another of the environments (${[...envNames].filter((n) => n !== e.name).join(', ')}), not ${JSON.stringify(from)}`);
   });
 
   const artifacts = arr(root.artifacts, 'artifacts').map((a, i): ReleaseArtifact => {

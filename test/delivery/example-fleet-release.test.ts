@@ -9,10 +9,13 @@ import { packFolder } from '../../src/fleet/folder-artifact.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
 import {
   candidateTag, contentTag, generateSigningKey, publicKeyHint, publicKeyPem, readReleaseManifest, referrersFallbackTag, sha256Digest,
-  type ReleaseManifest, type SigningKey,
+  type ReleaseManifest, type RolloutReport, type SigningKey,
 } from '../../src/index.js';
+import type { GithubJobRun } from '../support/ci-runner.js';
+import { ClusterSimulator, type ClusterFault } from '../support/cluster-simulator.js';
 import { publishArtifact as publishArtifactTo, publishChart as publishChartTo } from '../support/example-upstream.js';
 import { ExampleWorld, HOST, REGIONS } from '../support/example-world.js';
+import { TestForge } from '../support/forge.js';
 import { independentSigners } from '../support/independent-verify.js';
 import { skopeo } from '../support/registry.js';
 
@@ -138,6 +141,37 @@ function signers(url: string, digest: string): Promise<string[]> {
 }
 
 const publishChart = (url: string, version: string) => publishChartTo(world.destinations, url, version);
+
+const FORGE_TOKEN = 'forge-token-of-ci';
+
+/**
+ * A forge (statuses stamped with the real time) knowing revisions A and B of acme/fleet, and the clusters of `tree`
+ * (with `faults`) reconciling every 200 ms and reporting to it, until `stop`.
+ */
+async function reporting(tree: string, faults: Record<string, ClusterFault> = {}): Promise<{ forge: TestForge; stop: () => Promise<void> }> {
+  const forge = await TestForge.start({ token: FORGE_TOKEN, now: Date.now });
+  forge.addCommits('acme/fleet', A, B);
+  const sim = new ClusterSimulator({
+    tree: join(dir, tree),
+    registryAliases: world.aliasMap(),
+    forgeUrls: { 'github.com': forge.githubUrl },
+    tokens: { 'flux-fleet-status-token': FORGE_TOKEN },
+    faults,
+  });
+  const stopReconciling = sim.reconcileEvery(200);
+  return {
+    forge,
+    stop: async () => {
+      await stopReconciling();
+      await forge.stop();
+    },
+  };
+}
+
+/** What a CI job's rollout reaches here: the forge's API, and the example's 30-minute soak shortened to a second. */
+function rolloutEnv(forge: TestForge): Record<string, string> {
+  return { GITHUB_API_URL: forge.githubUrl, FLUX_FLEET_TEST_ROLLOUT_ARGS: '--soak 1s --poll 200ms' };
+}
 const publishArtifact = (url: string, tag: string, files: Array<{ path: string; content: Buffer }>) =>
   publishArtifactTo(world.destinations, url, tag, files);
 
@@ -268,16 +302,36 @@ describe('the example fleet, released across three regions by its generated work
     for (const c of releaseA.clusters) expect(sourceRef(join(dir, 'work', 'dist'), c.name, 'infra')).toStrictEqual({ digest: infra.digest });
   }, SLOW);
 
-  test('the workflow run on tag v1.0.0 signs production\'s release keyless as the workflow on that tag; its promote jobs move wave 1, then wave 2', async () => {
-    // WHEN
-    const tag = await world.runner.github(workflow, 'release', {
-      ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', oidcToken: world.sigstore.token(RELEASE('refs/tags/v1.0.0'), GITHUB),
-    });
-    const afterTag = await followedTags(releaseA);
-    const wave1 = await world.runner.github(workflow, 'promote-1', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
-    const afterWave1 = await followedTags(releaseA);
-    const wave2 = await world.runner.github(workflow, 'promote-2', { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs } });
-    // THEN
+  test('the workflow run on tag v1.0.0 signs production\'s release keyless as the workflow on that tag; its rollout jobs move wave 1, then wave 2, on the health the clusters report', async () => {
+    // GIVEN the clusters reporting to the forge, as their notification-controllers do
+    const { forge, stop } = await reporting('work/dist');
+    try {
+      // WHEN
+      const tag = await world.runner.github(workflow, 'release', {
+        ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', oidcToken: world.sigstore.token(RELEASE('refs/tags/v1.0.0'), GITHUB),
+      });
+      const afterTag = await followedTags(releaseA);
+      const job = { ref: 'refs/tags/v1.0.0', sha: A, repository: 'acme/fleet', needs: { release: tag.outputs }, token: FORGE_TOKEN, env: rolloutEnv(forge) };
+      const wave1 = await world.runner.github(workflow, 'promote-1', job);
+      const afterWave1 = await followedTags(releaseA);
+      const wave2 = await world.runner.github(workflow, 'promote-2', job);
+      await checkTagRun(tag, wave1, wave2, afterTag, afterWave1);
+      // the jobs read the statuses with the job's token, and waited for each wave's clusters to report healthy on A
+      expect(forge.log.every((l) => l.method === 'POST' || l.authorized)).toBe(true);
+      expect(forge.statusesOf('acme/fleet', A).filter((s) => s.state === 'success').map((s) => s.context).sort()).toStrictEqual(
+        releaseA.clusters.map((c) => `flux-fleet/${c.name}`).sort());
+      expect(wave1.steps.at(-1)!.output).toMatch(/production wave 1 passed: 1\/1 healthy for the soak/);
+      expect(wave2.steps.at(-1)!.output).toMatch(/production wave 1 already points at .*\n[^]*production wave 2 passed: 2\/2 healthy for the soak/);
+    } finally {
+      await stop();
+    }
+  }, SLOW);
+
+  /** What the run on tag v1.0.0 did: its commands, the tags it moved wave by wave, the signatures production's clusters accept. */
+  async function checkTagRun(
+    tag: GithubJobRun, wave1: GithubJobRun, wave2: GithubJobRun,
+    afterTag: Record<string, string | undefined>, afterWave1: Record<string, string | undefined>,
+  ): Promise<void> {
     expect([...tag.steps, ...wave1.steps, ...wave2.steps].filter((s) => s.ran && s.code !== 0).map((s) => [s.name, s.output])).toStrictEqual([]);
     expect(tag.steps.flatMap((s) => s.commands)).toStrictEqual([
       'validate dist',
@@ -286,9 +340,11 @@ describe('the example fleet, released across three regions by its generated work
       `verify-release dist --revision ${REV_A} --environment production`,
     ]);
     expect(tag.outputs).toStrictEqual({ promote_1: 'true', environment_1: 'production-wave-1', promote_2: 'true', environment_2: 'production-wave-2' });
-    expect([wave1.steps.flatMap((s) => s.commands), wave2.steps.flatMap((s) => s.commands)]).toStrictEqual([
-      [`promote dist --registry --environment production --wave 1 --revision ${REV_A}`],
-      [`promote dist --registry --environment production --wave 2 --revision ${REV_A}`],
+    const rollout = `rollout dist --registry --environment production --revision ${REV_A}`;
+    const rest = '--forge-url github.com=<forge> --report flux-fleet-rollout.json';
+    expect([wave1, wave2].map((w) => w.steps.flatMap((s) => s.commands).map((c) => c.replace(/github\.com=http:\/\/127\.0\.0\.1:\d+/, 'github.com=<forge>')))).toStrictEqual([
+      [`${rollout} --until-wave 1 ${rest}`],
+      [`${rollout} --approve-wave 2 --until-wave 2 ${rest}`],
     ]);
     const staging = { 'stg-eu-1': candidates.a['stg-eu-1'], 'stg-eu-2': candidates.a['stg-eu-2'], 'stg-us-1': candidates.a['stg-us-1'] };
     expect(afterTag).toStrictEqual({ 'prod-ap-1': undefined, 'prod-eu-1': undefined, 'prod-us-1': undefined, ...staging });
@@ -301,7 +357,7 @@ describe('the example fleet, released across three regions by its generated work
     // the shared infra artifact carries both: staging's key, production's workflow
     const infra = releaseA.artifacts.find((a) => a.name === 'infra')!;
     expect(await signers(infra.targets.find((t) => t.region === 'eu-west-1')!.url, infra.digest)).toStrictEqual(['key fleet', `keyless ${RELEASE('refs/tags/v1.0.0')} (${GITHUB})`]);
-  }, SLOW);
+  }
 
   test('verify-release of revision A finds every source of every cluster in its region, signed as its cluster verifies it: a good release exits 0', async () => {
     // WHEN
@@ -403,6 +459,39 @@ describe('the example fleet, released across three regions by its generated work
     expect(whileRefused).toStrictEqual({ 'prod-ap-1': candidates.a['prod-ap-1'], 'prod-eu-1': candidates.b['prod-eu-1'], 'prod-us-1': candidates.a['prod-us-1'], ...stagingB });
     expect(await followedTags(releaseB)).toStrictEqual({ 'prod-ap-1': candidates.a['prod-ap-1'], 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': candidates.a['prod-us-1'], ...stagingB });
     expect(await digestAt(eu.url, infraA.digest)).toBe(infraA.digest);
+  }, SLOW);
+
+  test('flux-fleet rollout of revision B on the example fleet: moves wave 1, waits for its soak, moves wave 2, and rolls both back when prod-us-1 fails', async () => {
+    // GIVEN staging on B, production on A, B signed for production; the clusters reporting, prod-us-1 failing its health check
+    const { forge, stop } = await reporting('b', { 'prod-us-1': 'fail' });
+    process.env.FLUX_FLEET_TEST_FORGE_TOKEN = FORGE_TOKEN;
+    try {
+      // WHEN
+      const out = await cli('rollout', 'b', '--registry', '--environment', 'production', '--revision', REV_B, '--approve-wave', '2', '--rollback-on-failure',
+        '--soak', '1s', '--poll', '200ms', '--forge-url', `github.com=${forge.githubUrl}`, '--token-env', 'FLUX_FLEET_TEST_FORGE_TOKEN', '--report', 'rollout-b.json', ...gate());
+      // THEN
+      expect(out.code).toBe(EXIT.errors);
+      const steps = out.stdout.split('\n').map((l) => l.slice(9)).filter((l) => /^(promoting|rolling back|production wave \d (passed|rolled back)|production wave \d: \d tags? moved)/.test(l));
+      expect(steps).toStrictEqual([
+        `promoting production wave 1 to ${REV_B}`,
+        `production wave 1: 1 tag moved to ${REV_B}`,
+        expect.stringMatching(/^production wave 1 passed: 1\/1 healthy for the soak/),
+        `promoting production wave 2 to ${REV_B}`,
+        `production wave 2: 2 tags moved to ${REV_B}`,
+        'rolling back production wave 2',
+        'production wave 2 rolled back to what it followed before',
+        'rolling back production wave 1',
+        'production wave 1 rolled back to what it followed before',
+      ]);
+      expect(out.stderr).toMatch(/^rollout failed: production wave 2 did not pass on b{40}: .* failing: prod-us-1 \(health check failed\);.*; rolled back production wave 2, production wave 1\n$/);
+      const report = JSON.parse(readFileSync(join(dir, 'rollout-b.json'), 'utf8')) as RolloutReport;
+      expect(report.stages.map((st) => [st.wave, st.promotion, st.verdict, st.rolledBack])).toStrictEqual([[1, 'moved', 'passed', true], [2, 'moved', 'failed', true]]);
+      const stagingB = { 'stg-eu-1': candidates.b['stg-eu-1'], 'stg-eu-2': candidates.b['stg-eu-2'], 'stg-us-1': candidates.b['stg-us-1'] };
+      expect(await followedTags(releaseB)).toStrictEqual({ 'prod-ap-1': candidates.a['prod-ap-1'], 'prod-eu-1': candidates.a['prod-eu-1'], 'prod-us-1': candidates.a['prod-us-1'], ...stagingB });
+    } finally {
+      delete process.env.FLUX_FLEET_TEST_FORGE_TOKEN;
+      await stop();
+    }
   }, SLOW);
 
   test('fails to promote wave 2 while prod-us-1 lacks B\'s candidate; the push the refusal advises restores it and moves no other tag', async () => {

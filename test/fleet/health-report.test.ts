@@ -89,7 +89,7 @@ describe('HealthReport', () => {
     // WHEN
     const release = buildReleaseManifest(fleet);
     // THEN
-    expect(release.environments.map((e) => e.rollout)).toStrictEqual([{ soak: '30m', progressDeadline: '30m', maxFailures: 0, approval: [1] }, undefined]);
+    expect(release.environments.map((e) => e.rollout)).toStrictEqual([{ soak: '30m', progressDeadline: '30m', maxFailures: 0, approval: [1], promotedFrom: 'staging' }, undefined]);
     expect(release.clusters.map((c) => [c.name, c.flux, c.report])).toStrictEqual([
       ['prod-1', '2.9.x', { type: 'github-commit-status', host: 'github.com', repository: 'acme/fleet', context: 'flux-fleet/prod-1' }],
       ['stg-1', '2.9.x', undefined],

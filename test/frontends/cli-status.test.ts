@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../examples/fleet/app.js';
-import { EXIT, run } from '../../src/frontends/cli/index.js';
+import { EXIT } from '../../src/frontends/cli/index.js';
 import {
   candidateTag, ChartSource, ComponentSource, Destinations, Fleet, FluxApp, HealthReport, Notification, readReleaseManifest, Registry, Signing,
 } from '../../src/index.js';
+import { runCli, type CliResult } from '../support/cli-run.js';
 import { ClusterSimulator } from '../support/cluster-simulator.js';
 import { TestForge } from '../support/forge.js';
 import { TestRegistry } from '../support/registry.js';
@@ -73,21 +74,8 @@ async function follow(tree: string, revision: string, only?: string[]): Promise<
   }
 }
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    const io = { stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, cwd: dir };
-    const code = await run(argv, io);
-    return { code, stdout, stderr };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+function cli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(dir, argv, env);
 }
 
 /** A forge knowing the fleet repository's three commits, and a simulator of the tree's clusters reporting to it. */
@@ -169,6 +157,7 @@ describe('flux-fleet status', () => {
       const json = await status(forge, '--revision', R1, '--environment', 'production', '--format', 'json');
       const markdown = await status(forge, '--revision', R1, '--environment', 'production', '--wave', '2', '--format', 'markdown');
       const wave1 = await status(forge, '--revision', R1, '--environment', 'production', '--wave', '1');
+      const html = await status(forge, '--revision', R1, '--environment', 'production', '--html', 'status.html');
       // THEN
       expect(json.code).toBe(EXIT.errors);
       expect(states(json.stdout)).toStrictEqual({ 'prod-ap-1': 'healthy 1', 'prod-eu-1': 'healthy 1', 'prod-us-1': 'failing 1' });
@@ -177,6 +166,18 @@ describe('flux-fleet status', () => {
       expect(markdown.stdout).toContain('**Not healthy**: 1 healthy, 1 failing, 0 progressing, 0 unknown');
       expect(markdown.stdout).toMatch(/\| prod-us-1 \| production \| 2 \| us-east-1 \| ❌ failing \| 111111111111 \| [^|]+ \| health check failed \|/);
       expect(wave1.code).toBe(EXIT.ok);
+      // the tree's fleet.html, with what was read in its status element: production's clusters, by name
+      expect(html.code).toBe(EXIT.errors);
+      const page = readFileSync(join(dir, 'status.html'), 'utf8');
+      expect(page.replace(/<script type="application\/json" id="fleet-status">[^<]*<\/script>/, '')).toBe(
+        readFileSync(join(dir, 'r1', 'fleet.html'), 'utf8').replace('<script type="application/json" id="fleet-status">null</script>', ''));
+      const snapshot = JSON.parse(/id="fleet-status">([^<]*)</.exec(page)![1]) as { revision: string; clusters: Record<string, unknown[]> };
+      expect(snapshot.revision).toBe(SHA[1]);
+      expect(Object.fromEntries(Object.entries(snapshot.clusters).map(([name, c]) => [name, [c[0], c[1], c[3]]]))).toStrictEqual({
+        'prod-eu-1': ['healthy', SHA[1], 'reconciliation succeeded'],
+        'prod-us-1': ['failing', SHA[1], 'health check failed'],
+        'prod-ap-1': ['healthy', SHA[1], 'reconciliation succeeded'],
+      });
     } finally {
       await forge.stop();
     }
@@ -308,8 +309,54 @@ describe('flux-fleet status', () => {
     }
   }, 120_000);
 
-  test('fails when the revision names no commit, or the token would be an argument', async () => {
+  test('a cluster whose components still run the digests of the release before is not healthy until they applied the new ones; a sync without the expressions would report it healthy early', async () => {
+    // GIVEN prod-eu-1's components still Ready at the release before (kustomize-controller has not reconciled their
+    // new sources yet); and, reporting to a second forge, the same cluster from a tree whose sync health-checks them
+    // as kstatus alone does
+    const { forge, sim } = await world({ 'prod-eu-1': 'lagging' });
+    const other = await world();
+    cpSync(join(dir, 'r1'), join(dir, 'r1-kstatus'), { recursive: true });
+    const syncFile = join(dir, 'r1-kstatus', 'clusters', 'prod-eu-1', 'flux-system', 'flux-system.yaml');
+    const withoutExprs = readFileSync(syncFile, 'utf8').replace(/ {6}- patch: \|\n {10}- op: add\n {12}path: \/spec\/healthCheckExprs\n[^]*?(?= {6}- patch: )/, '');
+    expect(withoutExprs).not.toContain('healthCheckExprs');
+    writeFileSync(syncFile, withoutExprs);
+    const kstatusOnly = new ClusterSimulator({
+      tree: join(dir, 'r1-kstatus'),
+      only: ['prod-eu-1'],
+      registryAliases: Object.fromEntries(HOSTS.map((h) => [h, registry.host])),
+      forgeUrls: { 'github.com': other.forge.githubUrl },
+      tokens: { 'flux-fleet-status-token': TOKEN },
+      faults: { 'prod-eu-1': 'lagging' },
+    });
+    const wave1 = ['--revision', R1, '--environment', 'production', '--wave', '1', '--format', 'json'];
+    try {
+      // WHEN
+      await sim.reconcile();
+      const lagging = await status(forge, ...wave1);
+      sim.setFault('prod-eu-1', undefined);
+      await sim.reconcile();
+      const applied = await status(forge, ...wave1);
+      await kstatusOnly.reconcile();
+      const early = await status(other.forge, ...wave1);
+      // THEN
+      expect(lagging.code).toBe(EXIT.errors);
+      expect(states(lagging.stdout)).toStrictEqual({ 'prod-eu-1': 'unknown' });
+      expect(applied.code).toBe(EXIT.ok);
+      expect(states(applied.stdout)).toStrictEqual({ 'prod-eu-1': 'healthy 1' });
+      expect(kstatusOnly.posted.map((p) => [p.context, p.state])).toStrictEqual([['flux-fleet/prod-eu-1', 'success']]);
+      expect(states(early.stdout)).toStrictEqual({ 'prod-eu-1': 'healthy 1' });
+    } finally {
+      await forge.stop();
+      await other.forge.stop();
+    }
+  }, 120_000);
+
+  test('fails when the revision names no commit, the token would be an argument, or --html finds no fleet.html', async () => {
+    // GIVEN a tree without its fleet.html
+    cpSync(join(dir, 'r1'), join(dir, 'no-page'), { recursive: true });
+    rmSync(join(dir, 'no-page', 'fleet.html'));
     // WHEN
+    const noPage = await cli(['status', 'no-page', '--revision', R1, '--html', 'status.html'], { GITHUB_TOKEN: TOKEN });
     const notCommit = await cli(['status', 'r1', '--revision', 'v1.4.0']);
     const tokenArg = await cli(['status', 'r1', '--revision', R1, '--token-env', 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB-']);
     const wave = await cli(['status', 'r1', '--revision', R1, '--environment', 'staging', '--wave', '3']);
@@ -320,6 +367,8 @@ describe('flux-fleet status', () => {
     expect(tokenArg.stderr).toContain('is not the name of an environment variable');
     expect(wave.code).toBe(EXIT.usage);
     expect(wave.stderr).toContain('no cluster of environment staging is in wave 3');
+    expect(noPage.code).toBe(EXIT.usage);
+    expect(noPage.stderr).toContain(`--html: ${JSON.stringify(join(dir, 'no-page'))} has no fleet.html: synthesize the fleet with the cdk8s FluxApp, which writes it`);
   });
 });
 

@@ -12,9 +12,11 @@ if (tool !== 'flux-fleet') {
 const env = process.env;
 appendFileSync(env.FLUX_FLEET_TEST_LOG, `${[command, ...args].join(' ')}\n`);
 const extra = [];
-if (['push', 'promote', 'verify-release', 'mirror', 'sign', 'verify'].includes(command)) extra.push('--host-alias', env.FLUX_FLEET_TEST_ALIASES);
-if (['push', 'promote', 'verify-release'].includes(command)) extra.push('--trusted-root', env.FLUX_FLEET_TEST_ROOT);
-if (['push', 'promote'].includes(command)) extra.push('--lease-settle', '500');
+if (['push', 'promote', 'rollout', 'verify-release', 'mirror', 'sign', 'verify'].includes(command)) extra.push('--host-alias', env.FLUX_FLEET_TEST_ALIASES);
+if (['push', 'promote', 'rollout', 'verify-release'].includes(command)) extra.push('--trusted-root', env.FLUX_FLEET_TEST_ROOT);
+if (['push', 'promote', 'rollout'].includes(command)) extra.push('--lease-settle', '500');
+// Time, shortened for the test: a rollout's soak and polling (FLUX_FLEET_TEST_ROLLOUT_ARGS, e.g. "--soak 1s --poll 200ms").
+if (command === 'rollout' && env.FLUX_FLEET_TEST_ROLLOUT_ARGS) extra.push(...env.FLUX_FLEET_TEST_ROLLOUT_ARGS.split(' '));
 // Keyless signing: the job's OIDC token (GitHub's, or GitLab's SIGSTORE_ID_TOKEN), from the test's Sigstore instance.
 if (command === 'push' && args.includes('--sign') && !args.includes('--key')) {
   if (env.FLUX_FLEET_TEST_OIDC_TOKEN) extra.push('--identity-token', env.FLUX_FLEET_TEST_OIDC_TOKEN);

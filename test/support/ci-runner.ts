@@ -68,7 +68,7 @@ export class CiRunner {
     const workflow = parse(content) as { jobs: Record<string, Job> };
     const j = workflow.jobs[job];
     const stepOutputs: Record<string, Record<string, string>> = {};
-    const ctx = { secrets: run.secrets ?? {}, needs: run.needs ?? {}, steps: stepOutputs, env: {} as Record<string, string> };
+    const ctx = { secrets: run.secrets ?? {}, needs: run.needs ?? {}, steps: stepOutputs, env: {} as Record<string, string>, token: run.token ?? '' };
     if (j.if !== undefined && !evaluate(j.if, ctx)) return { steps: [], outputs: {}, skipped: true };
     const jobEnv = resolveAll(j.env ?? {}, ctx);
     ctx.env = jobEnv;
@@ -94,9 +94,11 @@ export class CiRunner {
         GITHUB_SHA: run.sha,
         GITHUB_REPOSITORY: run.repository,
         GITHUB_SERVER_URL: 'https://github.com',
+        GITHUB_API_URL: 'https://api.github.com',
         GITHUB_RUN_ID: '1',
         GITHUB_OUTPUT: outputFile,
         ...(run.oidcToken !== undefined ? { FLUX_FLEET_TEST_OIDC_TOKEN: run.oidcToken } : {}),
+        ...run.env,
       };
       const ran = await this.shell(resolve(String(step.run), ctx), env);
       steps.push({ name, ...ran });
@@ -121,6 +123,8 @@ export class CiRunner {
       CI_DEFAULT_BRANCH: run.defaultBranch,
       CI_BUILDS_DIR: this.bin,
       CI_JOB_ID: '1',
+      CI_SERVER_HOST: 'gitlab.com',
+      CI_API_V4_URL: 'https://gitlab.com/api/v4',
       CI_COMMIT_REF_NAME: run.tag ?? run.branch ?? '',
       GITLAB_CI: 'true',
       ...(run.branch !== undefined ? { CI_COMMIT_BRANCH: run.branch } : {}),
@@ -133,7 +137,7 @@ export class CiRunner {
     if (!rule || rule.when === 'never') return { steps: [], skipped: true, manual: false };
     const jobVars = expandAll(j.variables ?? {}, vars);
     const tokens = Object.fromEntries(Object.keys(j.id_tokens ?? {}).map((k) => [k, run.tokens?.[k] ?? 'unused-token']));
-    const ran = await this.shell(j.script.join('\n'), { ...vars, ...jobVars, ...tokens });
+    const ran = await this.shell(j.script.join('\n'), { ...vars, ...jobVars, ...tokens, ...run.env });
     return { steps: [{ name: job, ...ran }], skipped: false, manual: rule.when === 'manual' };
   }
 
@@ -180,6 +184,10 @@ export interface GithubRun {
   readonly needs?: Record<string, Record<string, string>>;
   /** The job's OIDC token (for `id-token: write`), as GitHub would issue it for the run's workflow and ref. @default - none */
   readonly oidcToken?: string;
+  /** The job's own token, `github.token`. @default - empty */
+  readonly token?: string;
+  /** Variables of the runner's environment, over GitHub's own (e.g. GITHUB_API_URL of a loopback forge). @default - none */
+  readonly env?: Record<string, string>;
 }
 
 /** A GitLab CI pipeline: a branch or a tag, its commit, project, default branch, CI/CD variables and ID tokens. */
@@ -192,19 +200,27 @@ export interface GitlabRun {
   readonly secrets?: Record<string, string>;
   /** The `id_tokens` GitLab would issue the job, by name. @default - placeholders */
   readonly tokens?: Record<string, string>;
+  /** Variables of the runner's environment, over GitLab's own (e.g. CI_API_V4_URL of a loopback forge). @default - none */
+  readonly env?: Record<string, string>;
 }
 
 interface Context {
+  readonly token?: string;
   readonly secrets: Record<string, string>;
   readonly needs: Record<string, Record<string, string>>;
   readonly steps: Record<string, Record<string, string>>;
   env: Record<string, string>;
 }
 
-/** A `${{ ... }}` expression of the forms the generator writes: a context value, or the string literal `'${{'`. */
+/**
+ * A `${{ ... }}` expression of the forms the generator writes: a context value, `github.token`, the string literal
+ * `'${{'`, or `a || b` (the first that is not empty).
+ */
 function value(expression: string, ctx: Context): string {
   const e = expression.trim();
+  if (e.includes(' || ')) return e.split(' || ').map((part) => value(part, ctx)).find((v) => v !== '') ?? '';
   if (e === "'${{'") return '${{';
+  if (e === 'github.token') return ctx.token ?? '';
   const m = /^(secrets|env|vars)\.(\w+)$/.exec(e) ?? /^(steps|needs)\.([\w-]+)\.outputs\.(\w+)$/.exec(e);
   if (!m) throw new Error(`the test runner cannot evaluate \${{ ${e} }}`);
   if (m[1] === 'secrets') return ctx.secrets[m[2]] ?? '';

@@ -31,8 +31,16 @@ import { parseAllDocuments } from 'yaml';
  *   case changes and lowercased; the newest status of the same name with the same state and description is not
  *   posted again (GitHub lists 50 statuses of the commit, GitLab lists those of the name).
  *
+ * - kustomize-controller's health check of the sync's `healthChecks` (fluxcd/pkg `runtime/cel/status_reader.go`,
+ *   `status_evaluator.go`; fluxcd/cli-utils `kstatus/status`): a Kustomization is judged by the sync's
+ *   `healthCheckExprs` for its kind when there are some (in progress when `status.observedGeneration` differs from
+ *   `metadata.generation`; then `inProgress`, `failed`, `current`; else in progress), else as kstatus does (Reconciling:
+ *   in progress, Stalled: failed, Ready True: current); while one is not current the sync emits nothing.
+ *
  * Faults are scripted per cluster: `fail` (its sync's health check fails), `silent` (never reports), `stuck` (keeps
- * the first revision it pulled), `flap` (fails and recovers on alternate reconciles).
+ * the first revision it pulled), `flap` (fails and recovers on alternate reconciles), `lagging` (its components'
+ * Kustomizations are still Ready at the digests of the release before: kustomize-controller has not reconciled their
+ * new sources yet).
  */
 export class ClusterSimulator {
   /** Events notification-controller refused or could not post, per cluster and object. */
@@ -54,6 +62,21 @@ export class ClusterSimulator {
     else (this.options as { faults: Record<string, ClusterFault> }).faults = { ...this.options.faults, [cluster]: fault };
   }
 
+  /** Reconciles every cluster, again and again `everyMs` apart, until the returned function is called (and awaited). */
+  public reconcileEvery(everyMs: number): () => Promise<void> {
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        await this.reconcile();
+        await new Promise((resolve) => setTimeout(resolve, everyMs));
+      }
+    })();
+    return async () => {
+      running = false;
+      await loop;
+    };
+  }
+
   /** One reconcile of every cluster: pull, apply, and post what the Alerts select. */
   public async reconcile(): Promise<void> {
     this.round++;
@@ -68,11 +91,18 @@ export class ClusterSimulator {
     const fault = this.options.faults?.[cluster.name];
     if (fault === 'silent') return;
     const sync = syncOf(cluster);
-    if (!(fault === 'stuck' && cluster.pulled)) cluster.pulled = await this.pull(sync.url, sync.tag);
+    if (!(fault === 'stuck' && cluster.pulled)) {
+      // A tag not there yet (a wave never promoted): source-controller fails to fetch, and nothing is applied or posted.
+      const pulled = await this.pull(sync.url, sync.tag).catch(() => undefined);
+      if (!pulled) return;
+      cluster.pulled = pulled;
+    }
     const failing = fault === 'fail' || (fault === 'flap' && this.round % 2 === 1);
     for (const k of kustomizations(cluster, sync)) {
       const source = k.syncSource ? cluster.pulled : componentRevision(cluster, k);
       const isSync = k.name === 'flux-system' && k.namespace === 'flux-system';
+      // The sync's health check still waits for a component: no event yet.
+      if (isSync && !failing && !syncHealthPasses(cluster, fault === 'lagging')) continue;
       const event: FluxEvent = failing && isSync
         ? { severity: 'error', reason: 'HealthCheckFailed', message: 'health check failed after 10m0s: timeout waiting for: [Kustomization/flux-system/infra-controllers status: \'InProgress\']', metadata: revisionMetadata(source) }
         : {
@@ -193,7 +223,7 @@ export class ClusterSimulator {
 }
 
 /** A cluster's scripted fault. */
-export type ClusterFault = 'fail' | 'silent' | 'stuck' | 'flap';
+export type ClusterFault = 'fail' | 'silent' | 'stuck' | 'flap' | 'lagging';
 
 /** Options of a {@link ClusterSimulator}. */
 export interface SimulatorOptions {
@@ -215,7 +245,7 @@ export interface SimulatorOptions {
 
 interface K8sObject {
   readonly kind: string;
-  readonly metadata: { name: string; namespace?: string };
+  readonly metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
   readonly spec: Record<string, unknown>;
 }
 
@@ -289,6 +319,54 @@ function componentRevision(cluster: SimulatedCluster, k: KustomizationInfo): Pul
   if (ref.digest) return { revision: ref.digest };
   const digest = `sha256:${createHash('sha256').update(`${k.sourceName}`).digest('hex')}`;
   return { revision: `${ref.tag ?? ref.semver ?? 'latest'}@${digest}` };
+}
+
+/** The digest of the release before, which a `lagging` cluster's components still run. */
+const PREVIOUS_DIGEST = `sha256:${'0'.repeat(64)}`;
+
+/** The sync's `healthChecks` and `healthCheckExprs`: the plain bootstrap's Kustomization, or the FluxInstance's patches. */
+function syncHealth(cluster: SimulatedCluster): { checks: Array<{ kind: string; name: string; namespace?: string }>; exprs: HealthExprs[] } {
+  const plain = cluster.objects.find((o) => o.kind === 'Kustomization' && o.metadata.name === 'flux-system' && (o.metadata.namespace ?? 'flux-system') === 'flux-system');
+  if (plain) return { checks: (plain.spec.healthChecks ?? []) as never, exprs: (plain.spec.healthCheckExprs ?? []) as never };
+  const instance = cluster.objects.find((o) => o.kind === 'FluxInstance');
+  const ops = ((instance?.spec.kustomize as { patches?: Array<{ patch: string }> } | undefined)?.patches ?? [])
+    .flatMap((p) => parseAllDocuments(p.patch)[0].toJS() as Array<{ path: string; value: unknown }>);
+  return {
+    checks: (ops.find((o) => o.path === '/spec/healthChecks')?.value ?? []) as never,
+    exprs: (ops.find((o) => o.path === '/spec/healthCheckExprs')?.value ?? []) as never,
+  };
+}
+
+interface HealthExprs {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly current: string;
+  readonly inProgress?: string;
+  readonly failed?: string;
+}
+
+/**
+ * Whether the sync's health check passes: every Kustomization it checks is Ready, at the digest its source pins (or,
+ * `lagging`, at the release before's), and is judged current by the sync's expressions for Kustomizations, else by
+ * kstatus (Ready True: current).
+ */
+function syncHealthPasses(cluster: SimulatedCluster, lagging: boolean): boolean {
+  const { checks, exprs } = syncHealth(cluster);
+  const byExprs = exprs.find((e) => e.kind === 'Kustomization' && e.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/'));
+  return checks.filter((c) => c.kind === 'Kustomization').every((c) => {
+    const object = cluster.objects.find((o) => o.kind === 'Kustomization' && o.metadata.name === c.name && (o.metadata.namespace ?? 'flux-system') === (c.namespace ?? 'flux-system'));
+    if (!object) return false;
+    const ref = object.spec.sourceRef as { name: string; namespace?: string };
+    const info: KustomizationInfo = { name: c.name, namespace: c.namespace ?? 'flux-system', syncSource: false, sourceName: ref.name, sourceNamespace: ref.namespace ?? c.namespace ?? 'flux-system' };
+    const own = ref.name === 'flux-system' && info.sourceNamespace === 'flux-system';
+    const applied = own || !lagging ? componentRevision(cluster, info).revision : PREVIOUS_DIGEST;
+    const status = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'ReconciliationSucceeded' }], lastAppliedRevision: applied, lastAttemptedRevision: applied };
+    if (!byExprs) return true;
+    const vars = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { ...object.metadata, generation: 1 }, spec: object.spec, status };
+    if (byExprs.inProgress && evaluate(byExprs.inProgress, vars) === true) return false;
+    if (byExprs.failed && evaluate(byExprs.failed, vars) === true) return false;
+    return evaluate(byExprs.current, vars) === true;
+  });
 }
 
 function revisionMetadata(a: PulledArtifact | undefined): Record<string, string> {

@@ -24,9 +24,12 @@ import type { AddressInfo } from 'node:net';
  * kind, so tests and the benchmark see what a reader cost.
  */
 export class TestForge {
-  /** Starts a forge on a free loopback port; `token` is the one credential it accepts. */
-  public static async start(options: { readonly token?: string } = {}): Promise<TestForge> {
-    const forge = new TestForge(options.token ?? 'forge-token');
+  /**
+   * Starts a forge on a free loopback port; `token` is the one credential it accepts. Statuses are stamped by a clock
+   * of their own (from 2026-11-02, a second per status), or by `now` (e.g. `Date.now`, for soaks measured against it).
+   */
+  public static async start(options: { readonly token?: string; readonly now?: () => number } = {}): Promise<TestForge> {
+    const forge = new TestForge(options.token ?? 'forge-token', options.now);
     await new Promise<void>((resolve) => forge.server.listen(0, '127.0.0.1', resolve));
     return forge;
   }
@@ -44,7 +47,7 @@ export class TestForge {
   private nextId = 1;
   private clock = Date.parse('2026-11-02T10:00:00Z');
 
-  private constructor(private readonly token: string) {
+  private constructor(private readonly token: string, private readonly now?: () => number) {
     this.server = http.createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
@@ -139,7 +142,7 @@ export class TestForge {
       if (route.forge === 'github' && list.filter((s) => s.context === context).length >= 1000) {
         return send(422, { message: 'This SHA and context has reached the maximum number of statuses.' });
       }
-      this.clock += 1000;
+      this.clock = this.now ? this.now() : this.clock + 1000;
       const stored: StoredStatus = {
         id: this.nextId++,
         sha: route.sha,

@@ -49,7 +49,11 @@ const LOGIN_SCRIPT = 'const fs = require("fs"), path = require("path"); const di
  * of its environments that deploy on push (`push --environment`, which checks first that every cluster would accept
  * its candidate) and runs `verify-release` for its environments. Then one manual job per production wave, each after
  * the one before, on the refs whose signer that environment verifies, in the GitLab environment `<environment>-wave-<n>`
- * (protect those environments with required approvals): it promotes the wave to the commit.
+ * (protect those environments with required approvals): it promotes the wave to the commit. Where the environment's
+ * clusters report their health (`rollout.report`), a job rolls out instead (`flux-fleet rollout`, with the
+ * environment's soak, progress deadline and failures tolerated): one from the first wave, running when the release
+ * succeeded, and one manual job from each wave that needs a person's approval, each through the waves up to the next;
+ * the clusters' statuses are read with the masked CI/CD variable GITLAB_TOKEN (GITHUB_TOKEN for a GitHub report).
  *
  * The pipeline is built as data and serialized: every string from the fleet reaches it only as a value of
  * `variables:` (with `$` doubled, so that GitLab expands nothing in it), never in `rules:`, a job's name, its
@@ -117,6 +121,10 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
     promotions.forEach((q, j) => {
       if (j < i && q.environment === p.environment) before = j;
     });
+    const r = p.rollout;
+    // A rollout step that needs no person's approval runs when the one before it succeeded; every other step waits
+    // for a person (protect its environment with required approvals).
+    const when = r && !r.approval ? 'on_success' : 'manual';
     jobs[`promote-${k}`] = {
       stage: 'promote',
       needs: [
@@ -130,12 +138,18 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
         FLUX_FLEET_ENVIRONMENT: literal(p.environment),
         FLUX_FLEET_GITLAB_ENVIRONMENT: literal(githubEnvironmentOf(p)),
         ...(p.wave !== undefined ? { FLUX_FLEET_WAVE: String(p.wave) } : {}),
+        ...(r ? { FLUX_FLEET_UNTIL_WAVE: String(r.untilWave) } : {}),
       },
-      rules: covering.length === 0 ? [{ when: 'never' }] : covering.map((s) => ({ if: condition(s, plan), when: 'manual' })),
+      rules: covering.length === 0 ? [{ when: 'never' }] : covering.map((s) => ({ if: condition(s, plan), when })),
       script: [
         ...setup,
         ...logins.script,
-        `npx flux-fleet promote "$FLUX_FLEET_DIR" --registry --environment "$FLUX_FLEET_ENVIRONMENT"${p.wave !== undefined ? ' --wave "$FLUX_FLEET_WAVE"' : ''} --revision "sha1:$CI_COMMIT_SHA"`,
+        r
+          ? 'npx flux-fleet rollout "$FLUX_FLEET_DIR" --registry --environment "$FLUX_FLEET_ENVIRONMENT" --revision "sha1:$CI_COMMIT_SHA"'
+            + `${r.approval ? ' --approve-wave "$FLUX_FLEET_WAVE"' : ''} --until-wave "$FLUX_FLEET_UNTIL_WAVE"`
+            // The clusters' statuses are read with the CI/CD variable GITLAB_TOKEN (or GITHUB_TOKEN), never the job token.
+            + ' --forge-url "$CI_SERVER_HOST=$CI_API_V4_URL" --report flux-fleet-rollout.json'
+          : `npx flux-fleet promote "$FLUX_FLEET_DIR" --registry --environment "$FLUX_FLEET_ENVIRONMENT"${p.wave !== undefined ? ' --wave "$FLUX_FLEET_WAVE"' : ''} --revision "sha1:$CI_COMMIT_SHA"`,
       ],
     };
   });

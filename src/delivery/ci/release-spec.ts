@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Fleet } from '../../fleet/fleet.js';
-import type { CiSigner, SigningIdentity } from '../../fleet/signing.js';
+import { HEALTH_REPORT_MIN_FLUX } from '../../fleet/health-report.js';
+import { fluxMinor, type CiSigner, type SigningIdentity } from '../../fleet/signing.js';
 import { parseYamlDocuments } from '../../flux/core/yaml-reader.js';
 import { readReleaseManifest, ReleaseManifestError } from '../../output/release-manifest.js';
 import { DeliveryError } from '../artifacts.js';
@@ -22,8 +23,32 @@ export interface RegistryLogin {
 export interface WorkflowPromotion {
   /** The fleet environment promoted, e.g. `production`. */
   readonly environment: string;
-  /** The wave promoted. @default - every cluster of the environment */
+  /** The wave promoted (the first, when the step rolls out several). @default - every cluster of the environment */
   readonly wave?: number;
+  /**
+   * The step rolls out on the health the clusters report (`flux-fleet rollout`, with the environment's soak,
+   * progress deadline and failures tolerated from release.json), rather than promoting at once.
+   * @default - a plain promotion
+   */
+  readonly rollout?: WorkflowRollout;
+}
+
+/** How a promotion step rolls out on the clusters' reports. */
+export interface WorkflowRollout {
+  /** The last wave the step rolls out: the waves from `wave` up to it, each once the one before is healthy for the soak. */
+  readonly untilWave: number;
+  /** Whether `wave` needs a person's approval (the environment's rollout `approval`): the step's environment is what approves it. */
+  readonly approval: boolean;
+  /** Which forge the clusters report to: decides the token the step reads with. */
+  readonly forge: 'github' | 'gitlab';
+}
+
+/** What makes an environment's promotions roll out on health: its approvals, and where all its clusters report. */
+export interface RolloutFacts {
+  /** The waves that need a person's approval. */
+  readonly approval: readonly number[];
+  /** The forge every cluster of the environment, and of the one it is promoted from, reports to. */
+  readonly forge: 'github' | 'gitlab';
 }
 
 /** One signer of a release and the clusters whose artifacts it signs (those that verify it). */
@@ -65,17 +90,57 @@ export function githubEnvironmentOf(p: WorkflowPromotion): string {
   return p.wave !== undefined ? `${p.environment}-wave-${p.wave}` : p.environment;
 }
 
-/** The promotions of production environments, wave by wave, from the clusters' environment, production flag and wave. */
-export function promotionsOf(clusters: ReadonlyArray<{ environment: string; production: boolean; wave?: number }>): WorkflowPromotion[] {
+/**
+ * The promotions of production environments, wave by wave, from the clusters' environment, production flag and wave.
+ * An environment whose clusters all report (`rollout`) rolls out instead: one step from its first wave, and one from
+ * each wave that needs a person's approval, each rolling out the waves up to the next such step.
+ */
+export function promotionsOf(
+  clusters: ReadonlyArray<{ environment: string; production: boolean; wave?: number }>,
+  rollout: ReadonlyMap<string, RolloutFacts> = new Map(),
+): WorkflowPromotion[] {
   const byEnv = new Map<string, Set<number | undefined>>();
   for (const c of clusters.filter((x) => x.production)) byEnv.set(c.environment, (byEnv.get(c.environment) ?? new Set()).add(c.wave));
   const out: WorkflowPromotion[] = [];
   for (const env of [...byEnv.keys()].sort()) {
     const waves = [...byEnv.get(env)!];
-    if (waves.includes(undefined)) out.push({ environment: env });
-    else out.push(...(waves as number[]).sort((a, b) => a - b).map((wave) => ({ environment: env, wave })));
+    const facts = rollout.get(env);
+    if (waves.includes(undefined)) {
+      out.push({ environment: env });
+      continue;
+    }
+    const sorted = (waves as number[]).sort((a, b) => a - b);
+    if (!facts) {
+      out.push(...sorted.map((wave) => ({ environment: env, wave })));
+      continue;
+    }
+    const starts = sorted.filter((w, i) => i === 0 || facts.approval.includes(w));
+    starts.forEach((wave, i) => {
+      const untilWave = i + 1 < starts.length ? sorted[sorted.indexOf(starts[i + 1]) - 1] : sorted[sorted.length - 1];
+      out.push({ environment: env, wave, rollout: { untilWave, approval: facts.approval.includes(wave), forge: facts.forge } });
+    });
   }
   return out;
+}
+
+/**
+ * The environments whose promotions roll out on health: those whose clusters, and those of the environment they are
+ * promoted from, all report to one forge from a Flux that reports failures.
+ */
+export function rolloutFactsOf(
+  environments: ReadonlyArray<{ name: string; approval?: readonly number[]; promotedFrom?: string }>,
+  clusters: ReadonlyArray<{ environment: string; report?: string; flux?: string }>,
+): Map<string, RolloutFacts> {
+  const facts = new Map<string, RolloutFacts>();
+  const min = fluxMinor(HEALTH_REPORT_MIN_FLUX)!;
+  for (const env of environments) {
+    if (env.approval === undefined) continue;
+    const gated = clusters.filter((c) => c.environment === env.name || c.environment === env.promotedFrom);
+    const forges = new Set(gated.map((c) => (c.report === 'github-commit-status' ? 'github' : c.report === 'gitlab-commit-status' ? 'gitlab' : undefined)));
+    const canReport = gated.every((c) => c.flux !== undefined && (fluxMinor(c.flux) ?? min) >= min);
+    if (forges.size === 1 && !forges.has(undefined) && canReport) facts.set(env.name, { approval: env.approval, forge: [...forges][0]! });
+  }
+  return facts;
 }
 
 /** The login of a registry host, by its well-known domain. */
@@ -138,7 +203,16 @@ export function releaseWorkflowSpecFromFleet(fleet: Fleet<any>): ReleaseWorkflow
   return checkedSpec({
     signers,
     registries: hosts.sort().map(loginFor),
-    promotions: promotionsOf(fleet.clusters),
+    promotions: promotionsOf(fleet.clusters, rolloutFactsOf(
+      fleet.environments.map((e) => {
+        const r = fleet.rolloutOf(e);
+        return { name: e.name, ...(r.report ? { approval: r.approval } : {}), ...(r.promotedFrom ? { promotedFrom: r.promotedFrom } : {}) };
+      }),
+      fleet.clusters.map((c) => {
+        const report = fleet.rolloutOf(c.env).report?.targetOf(c.name).type;
+        return { environment: c.environment, flux: fleet.bootstrapFacts(c).flux.version, ...(report ? { report } : {}) };
+      }),
+    )),
     deployOnPush: fleet.environments.filter((e) => e.deployOnPush && !e.production).map((e) => e.name).sort(),
   });
 }
@@ -187,9 +261,19 @@ export async function releaseWorkflowSpecFromTree(dir: string): Promise<ReleaseW
   try {
     const release = await readReleaseManifest(dir);
     const production = new Map(release.environments.map((e) => [e.name, e.production]));
+    const facts = rolloutFactsOf(
+      release.environments.map((e) => ({
+        name: e.name,
+        ...(e.rollout ? { approval: e.rollout.approval } : {}),
+        ...(e.rollout?.promotedFrom ? { promotedFrom: e.rollout.promotedFrom } : {}),
+      })),
+      release.clusters.map((c) => ({
+        environment: c.environment, ...(c.flux !== undefined ? { flux: c.flux } : {}), ...(c.report ? { report: c.report.type } : {}),
+      })),
+    );
     promotions = promotionsOf(release.clusters.map((c) => ({
       environment: c.environment, production: production.get(c.environment) === true, ...(c.wave !== undefined ? { wave: c.wave } : {}),
-    })));
+    })), facts);
     deployOnPush = release.environments.filter((e) => e.deployOnPush && !e.production).map((e) => e.name).sort();
     for (const c of release.clusters) {
       hosts.add(parseRegistryReference(c.url).host);

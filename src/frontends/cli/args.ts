@@ -30,6 +30,8 @@ export const EXIT = {
   errors: 1,
   /** The command line was wrong (unknown command or option, missing argument, no such folder). */
   usage: 2,
+  /** A rollout stopped at a wave that waits for a person's approval: the waves before it passed. */
+  waiting: 3,
 } as const;
 
 /**

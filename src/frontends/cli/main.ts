@@ -11,6 +11,7 @@ import { mirrorCommand } from './commands/mirror.js';
 import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
+import { rolloutCommand } from './commands/rollout.js';
 import { signCommand } from './commands/sign.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
@@ -31,6 +32,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'bootstrap': bootstrapCommand,
   'push': pushCommand,
   'promote': promoteCommand,
+  'rollout': rolloutCommand,
   'lock': lockCommand,
   'mirror': mirrorCommand,
   'verify-release': verifyReleaseCommand,

@@ -4,9 +4,12 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from './args.js';
 import { Destinations, type DestinationOptions } from '../../delivery/destinations.js';
+import { DEFAULT_TOKEN_VARIABLES } from '../../delivery/health/health-source.js';
+import type { HealthOptions } from '../../delivery/health/health.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../delivery/oci/auth.js';
 import type { VerificationMaterialOptions } from '../../delivery/release/verification.js';
 import { publicSigstoreRoot } from '../../delivery/signing/trusted-root.js';
+import { durationMs } from '../../fleet/rollout.js';
 import { readReleaseManifest, ReleaseManifestError, type ReleaseManifest } from '../../output/release-manifest.js';
 
 /** The options every command that reaches registries takes. */
@@ -180,4 +183,51 @@ export function leaseOptionsOf(args: ParsedArgs): { settleMs?: number; ttlMs?: n
   const settle = numberOption(args, 'lease-settle', 1);
   const ttl = numberOption(args, 'lease-ttl', 10);
   return { ...(settle !== undefined ? { settleMs: settle } : {}), ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}) };
+}
+
+/** The options of the commands that read what clusters report (status, promote --require-healthy, rollout). */
+export const FORGE_OPTIONS: Record<string, OptionSpec> = {
+  'history': { value: true },
+  'deadline': { value: true },
+  'token-env': { value: true },
+  'forge-url': { value: true },
+};
+
+/** Their help lines. */
+export const FORGE_OPTIONS_HELP = `  --history <n>                   Earlier commits to look at for clusters with no report on the revision (default: 5)
+  --deadline <seconds>            The time one read of the reports may take, waits included (default: 120)
+  --token-env <name>              The environment variable holding the forge token (default: GITHUB_TOKEN for
+                                  GitHub, GITLAB_TOKEN for GitLab); a token is never taken from the command line
+  --forge-url <host>=<url>[,...]  Reach a forge host's API at another URL (e.g. a GitHub Enterprise proxy)`;
+
+/** How the reports are read, from the forge options given: the token from the environment, never an argument. */
+export function healthOptionsOf(args: ParsedArgs): Omit<HealthOptions, 'now'> {
+  const apiUrls: Record<string, string> = {};
+  for (const pair of (stringOption(args, 'forge-url') ?? '').split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || !/^https?:\/\/[^\s]+$/.test(pair.slice(eq + 1))) throw new UsageError(`--forge-url ${JSON.stringify(pair)} is not <host>=<http(s) URL>; use e.g. github.acme.io=https://github.acme.io/api/v3`);
+    apiUrls[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const tokenEnv = stringOption(args, 'token-env');
+  if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError(`--token-env ${JSON.stringify(tokenEnv)} is not the name of an environment variable; give its name, e.g. GITHUB_TOKEN (never the token itself)`);
+  const history = numberOption(args, 'history', 0);
+  const deadline = numberOption(args, 'deadline', 1);
+  return {
+    token: ({ type }) => {
+      const name = tokenEnv ?? DEFAULT_TOKEN_VARIABLES[type];
+      return name !== undefined ? process.env[name] || undefined : undefined;
+    },
+    apiUrls,
+    ...(history !== undefined ? { history } : {}),
+    ...(deadline !== undefined ? { deadlineMs: deadline * 1000 } : {}),
+  };
+}
+
+/** Milliseconds of a duration option (`30s`, `10m`, `1h30m`), or undefined when it is not given. */
+export function durationOption(args: ParsedArgs, name: string): number | undefined {
+  const v = stringOption(args, name);
+  if (v === undefined) return undefined;
+  const ms = durationMs(v);
+  if (ms === undefined) throw new UsageError(`--${name} ${JSON.stringify(v)} is not a duration; use e.g. 30s, 10m or 1h30m`);
+  return ms;
 }

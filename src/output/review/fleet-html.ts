@@ -3,9 +3,20 @@ import {
   FleetPicture, GENERATED_NOTICE, PictureComponent, RolloutStage, clusterCounts, compareStrings, componentDepths, plural,
   rolloutStages, sortedClusters, stageName,
 } from './fleet-picture.js';
+import { scriptSafeJson, statusElement, type FleetStatusSnapshot } from './fleet-status.js';
 
 /** The file name of the HTML picture, at the root of the fleet's tree. */
 export const FLEET_HTML_FILE = 'fleet.html';
+
+/** Options of {@link renderFleetHtml}. */
+export interface FleetHtmlOptions {
+  /**
+   * What the clusters reported on a revision (e.g. `healthOf`'s result): the page then shows each cluster's state and
+   * reported revision, and the states by wave and region. `flux-fleet status --html` adds one to a synthesized page.
+   * @default - none: the page shows the fleet as declared
+   */
+  readonly status?: FleetStatusSnapshot;
+}
 
 /** Clusters named on a rollout card before the rest are only counted. */
 const NAMES_PER_CARD = 6;
@@ -14,9 +25,10 @@ const NAMES_PER_CARD = 6;
  * Renders fleet.html: one self-contained page (inline CSS and script, no network) with the rollout waves, the
  * component ordering as a graph, and a table of every cluster against its components that can be searched, filtered
  * by environment, region, wave and component, and sorted. The table is built in the browser from data embedded in the
- * page, so a fleet of a thousand clusters stays small and quick. The same picture always gives the same bytes.
+ * page, so a fleet of a thousand clusters stays small and quick. With a status snapshot, it also shows what the
+ * clusters reported. The same picture (and snapshot) always gives the same bytes.
  */
-export function renderFleetHtml(picture: FleetPicture): string {
+export function renderFleetHtml(picture: FleetPicture, options: FleetHtmlOptions = {}): string {
   const regions = [...new Set(picture.clusters.map((c) => c.region))].sort(compareStrings);
   const stats = [
     plural(picture.clusters.length, 'cluster'), plural(picture.environments.length, 'environment'),
@@ -51,6 +63,11 @@ ${rolloutHtml(rolloutStages(picture))}
 ${componentGraphSvg(picture)}
 </section>
 </div>
+<section class="panel" id="status" hidden>
+<h2 id="status-title">Status</h2>
+<p class="hint" id="status-hint"></p>
+<div class="table-wrap"><table id="status-grid"><thead></thead><tbody></tbody></table></div>
+</section>
 <section class="panel">
 <h2>Clusters</h2>
 <div class="filters" role="search">
@@ -59,6 +76,7 @@ ${componentGraphSvg(picture)}
 <select id="f-region" aria-label="Region"></select>
 <select id="f-wave" aria-label="Wave"></select>
 <select id="f-component" aria-label="Component"></select>
+<select id="f-state" aria-label="State" hidden></select>
 <button id="reset" type="button">Reset</button>
 <span id="count" class="count" aria-live="polite"></span>
 </div>
@@ -74,6 +92,7 @@ ${componentGraphSvg(picture)}
 ${fleetDetailsHtml(picture)}
 </main>
 <script type="application/json" id="fleet-data">${embeddedData(picture)}</script>
+${statusElement(options.status)}
 <script>
 ${SCRIPT}
 </script>
@@ -97,7 +116,7 @@ function embeddedData(picture: FleetPicture): string {
       c.components.map((n) => componentIndex.get(n)).filter((i): i is number => i !== undefined).sort((a, b) => a - b),
     ]),
   };
-  return JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return scriptSafeJson(data);
 }
 
 function rolloutHtml(stages: readonly RolloutStage[]): string {
@@ -258,6 +277,17 @@ td.has { text-align: center; color: var(--yes); font-weight: 700; }
 td.has-not { text-align: center; color: #d1d9e0; }
 .label { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 10px; background: #eff2f5; color: var(--muted); font-size: 11.5px; font-weight: 400; }
 .env-production { color: #9a6700; }
+.state { font-weight: 600; }
+.state-healthy { color: var(--yes); }
+.state-failing { color: #cf222e; }
+.state-progressing { color: #9a6700; }
+.state-unknown, .state-none { color: var(--muted); }
+td.older code { color: #9a6700; }
+#status-grid td.cell { text-align: center; cursor: pointer; }
+#status-grid td.cell-healthy { background: #dafbe1; }
+#status-grid td.cell-failing { background: #ffebe9; }
+#status-grid td.cell-progressing { background: #fff8c5; }
+#status-grid td.cell-unknown { background: #eff2f5; }
 tfoot td { position: sticky; bottom: 0; background: #f6f8fa; font-weight: 600; color: var(--muted); border-top: 1px solid var(--line); }`;
 
 const SCRIPT = `(function () {
@@ -265,17 +295,22 @@ const SCRIPT = `(function () {
   var started = performance.now();
   var data = JSON.parse(document.getElementById('fleet-data').textContent);
   var comps = data.components;
+  // A status snapshot (flux-fleet status --html): name -> [state, revision, since, description]; null when none.
+  var status = JSON.parse(document.getElementById('fleet-status').textContent);
+  var STATES = ['healthy', 'progressing', 'unknown', 'failing'];
   var clusters = data.clusters.map(function (c) {
+    var report = status ? status.clusters[c[0]] || null : null;
     return {
+      report: report, state: report ? report[0] : null,
       name: c[0], environment: c[1], region: c[2], wave: c[3], channel: c[4], registry: data.registries[c[5]] || '',
       labels: c[6], components: c[7],
       has: comps.map(function (_, i) { return c[7].indexOf(i) >= 0; }),
-      text: [c[0], c[1], c[2], c[3] === null ? '' : 'wave ' + c[3], c[4], data.registries[c[5]] || ''].concat(c[6]).join(' ').toLowerCase()
+      text: [c[0], c[1], c[2], c[3] === null ? '' : 'wave ' + c[3], c[4], data.registries[c[5]] || '', report ? report[0] : ''].concat(c[6]).join(' ').toLowerCase()
     };
   });
   var $ = function (id) { return document.getElementById(id); };
   var table = $('clusters');
-  var q = $('q'), fEnv = $('f-environment'), fRegion = $('f-region'), fWave = $('f-wave'), fComp = $('f-component');
+  var q = $('q'), fEnv = $('f-environment'), fRegion = $('f-region'), fWave = $('f-wave'), fComp = $('f-component'), fState = $('f-state');
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -298,6 +333,10 @@ const SCRIPT = `(function () {
   if (clusters.some(function (c) { return c.wave === null; })) waveOptions.push(['none', 'No wave']);
   fill(fWave, 'All waves', waveOptions);
   fill(fComp, 'All components', comps.map(function (c, i) { return [String(i), 'Gets ' + c]; }));
+  if (status) {
+    fill(fState, 'All states', STATES.map(function (s) { return [s, s.charAt(0).toUpperCase() + s.slice(1)]; }));
+    fState.hidden = false;
+  }
 
   var columns = [
     { title: 'Cluster', key: function (c) { return c.name; } },
@@ -306,7 +345,10 @@ const SCRIPT = `(function () {
     { title: 'Wave', num: true, key: function (c) { return c.wave === null ? 1e9 : c.wave; } },
     { title: 'Channel', key: function (c) { return c.channel; } },
     { title: 'Registry', key: function (c) { return c.registry; } }
-  ].concat(comps.map(function (name, i) {
+  ].concat(status ? [
+    { title: 'State', key: function (c) { return c.state === null ? 9 : STATES.indexOf(c.state); } },
+    { title: 'Reported', key: function (c) { return c.report && c.report[1] ? c.report[1] : '~'; } }
+  ] : []).concat(comps.map(function (name, i) {
     return { title: name, component: true, key: function (c) { return c.has[i] ? 0 : 1; } };
   }));
 
@@ -330,6 +372,17 @@ const SCRIPT = `(function () {
     tr.appendChild(el('td', 'num', c.wave === null ? '–' : String(c.wave)));
     tr.appendChild(el('td', '')).appendChild(el('code', '', c.channel));
     tr.appendChild(el('td', '')).appendChild(el('code', '', c.registry));
+    if (status) {
+      var r = c.report;
+      var st = el('td', 'state state-' + (r ? r[0] : 'none'), r ? r[0] : 'not read');
+      st.title = r ? [r[3], r[2] ? 'since ' + r[2] : ''].filter(Boolean).join(', ') : 'not in the snapshot';
+      tr.appendChild(st);
+      var rev = tr.appendChild(el('td', r && r[1] && r[1] !== status.revision ? 'older' : ''));
+      if (r && r[1]) {
+        rev.appendChild(el('code', '', r[1].slice(0, 12)));
+        rev.title = r[1] === status.revision ? 'the revision read' : 'an older revision than ' + status.revision;
+      } else rev.textContent = '–';
+    }
     c.has.forEach(function (has, i) {
       var td = el('td', has ? 'has' : 'has-not', has ? '✓' : '·');
       td.title = c.name + (has ? ' gets ' : ' does not get ') + comps[i];
@@ -341,7 +394,7 @@ const SCRIPT = `(function () {
 
   var footRow = el('tr');
   var footLabel = el('td', '', 'Shown clusters that get each component');
-  footLabel.colSpan = 6;
+  footLabel.colSpan = status ? 8 : 6;
   footRow.appendChild(footLabel);
   var footCells = comps.map(function () { return footRow.appendChild(el('td', 'has')); });
   table.tFoot.appendChild(footRow);
@@ -368,13 +421,13 @@ const SCRIPT = `(function () {
 
   function apply() {
     var words = q.value.toLowerCase().split(/\\s+/).filter(Boolean);
-    var env = fEnv.value, region = fRegion.value, wave = fWave.value, comp = fComp.value;
+    var env = fEnv.value, region = fRegion.value, wave = fWave.value, comp = fComp.value, state = fState.value;
     var shown = 0;
     var perComponent = comps.map(function () { return 0; });
     clusters.forEach(function (c) {
       var ok = (!env || c.environment === env) && (!region || c.region === region)
         && (!wave || (wave === 'none' ? c.wave === null : String(c.wave) === wave))
-        && (!comp || c.has[Number(comp)])
+        && (!comp || c.has[Number(comp)]) && (!state || c.state === state)
         && words.every(function (w) { return c.text.indexOf(w) >= 0; });
       c.row.hidden = !ok;
       if (ok) {
@@ -393,7 +446,7 @@ const SCRIPT = `(function () {
   }
 
   // The filters live in the address's fragment (#environment=production&wave=2), so a filtered view can be shared.
-  var fields = { q: q, environment: fEnv, region: fRegion, wave: fWave, component: fComp };
+  var fields = { q: q, environment: fEnv, region: fRegion, wave: fWave, component: fComp, state: fState };
   function fromHash() {
     var params = new URLSearchParams(location.hash.slice(1));
     Object.keys(fields).forEach(function (k) {
@@ -421,7 +474,7 @@ const SCRIPT = `(function () {
   q.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(update, 60); });
   [fEnv, fRegion, fWave, fComp].forEach(function (s) { s.addEventListener('change', update); });
   $('reset').addEventListener('click', function () {
-    q.value = ''; fEnv.value = ''; fRegion.value = ''; fWave.value = ''; fComp.value = '';
+    q.value = ''; fEnv.value = ''; fRegion.value = ''; fWave.value = ''; fComp.value = ''; fState.value = '';
     update();
   });
   Array.prototype.forEach.call(document.querySelectorAll('.stage'), function (s) {
@@ -442,6 +495,55 @@ const SCRIPT = `(function () {
     n.addEventListener('click', pick);
     n.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
   });
+  // The snapshot by stage (environment and wave, in rollout order) and region: healthy of read, coloured by the
+  // worst state; a cell filters the table.
+  if (status) {
+    var read = clusters.filter(function (c) { return c.report; });
+    var counts = {};
+    STATES.forEach(function (s) { counts[s] = read.filter(function (c) { return c.state === s; }).length; });
+    $('status-title').textContent = 'Status on ' + status.revision.slice(0, 12);
+    $('status-hint').textContent = 'Reported by ' + read.length + ' of ' + clusters.length + ' clusters, read at ' + status.readAt + ': '
+      + STATES.map(function (s) { return counts[s] + ' ' + s; }).join(', ') + '. A cell counts the clusters healthy on ' + status.revision + '.';
+    var regions = uniq(read.map(function (c) { return c.region; })).sort();
+    var stages = uniq(read.map(function (c) { return c.environment + '\u0000' + (c.wave === null ? 'none' : c.wave); })).map(function (k) {
+      var parts = k.split('\u0000');
+      return { environment: parts[0], wave: parts[1] };
+    }).sort(function (a, b) {
+      return envs.indexOf(a.environment) - envs.indexOf(b.environment) || (a.wave === 'none' ? 1e9 : Number(a.wave)) - (b.wave === 'none' ? 1e9 : Number(b.wave));
+    });
+    var grid = $('status-grid');
+    var head = el('tr');
+    head.appendChild(el('th', '', 'Stage'));
+    regions.concat(['All regions']).forEach(function (r) { head.appendChild(el('th', '', r)); });
+    grid.tHead.appendChild(head);
+    stages.forEach(function (stage) {
+      var tr = el('tr');
+      tr.appendChild(el('th', '', stage.environment + (stage.wave === 'none' ? '' : ' wave ' + stage.wave))).scope = 'row';
+      regions.concat(['']).forEach(function (region) {
+        var these = read.filter(function (c) {
+          return c.environment === stage.environment && String(c.wave === null ? 'none' : c.wave) === stage.wave && (!region || c.region === region);
+        });
+        if (these.length === 0) { tr.appendChild(el('td', '', '')); return; }
+        var n = {};
+        STATES.forEach(function (s) { n[s] = these.filter(function (c) { return c.state === s; }).length; });
+        var worst = STATES.slice().reverse().filter(function (s) { return n[s] > 0; })[0];
+        var td = el('td', 'cell cell-' + worst, n.healthy + '/' + these.length);
+        td.title = STATES.filter(function (s) { return n[s] > 0; }).map(function (s) { return n[s] + ' ' + s; }).join(', ')
+          + ': ' + these.map(function (c) { return c.name; }).join(', ');
+        td.setAttribute('data-environment', stage.environment);
+        td.setAttribute('data-wave', stage.wave);
+        td.setAttribute('data-region', region);
+        td.addEventListener('click', function () {
+          fEnv.value = stage.environment; fWave.value = stage.wave; fRegion.value = region; fComp.value = ''; fState.value = '';
+          update();
+          table.scrollIntoView({ block: 'nearest' });
+        });
+        tr.appendChild(td);
+      });
+      grid.tBodies[0].appendChild(tr);
+    });
+    $('status').hidden = false;
+  }
   window.addEventListener('hashchange', function () { fromHash(); apply(); });
   fromHash();
   apply();

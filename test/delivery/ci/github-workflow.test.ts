@@ -107,6 +107,18 @@ describe('the release workflow of the example fleet: staging verifies a key, pro
       ['promote-2', ['release', 'promote-1'], "needs.release.outputs.promote_2 == 'true'", '${{ needs.release.outputs.environment_2 }}', 'production', '2'],
     ]);
     expect([env.FLUX_FLEET_PROMOTION_1_ENVIRONMENT, env.FLUX_FLEET_PROMOTION_2_ENVIRONMENT]).toStrictEqual(['production-wave-1', 'production-wave-2']);
+    // production's clusters report their health: each job rolls out, wave 2 approved by its GitHub environment's
+    // reviewers, reading the statuses with the job's token (or the FLUX_FLEET_STATUS_TOKEN secret)
+    const rollouts = ['promote-1', 'promote-2'].map((id) => {
+      const j = w.jobs[id];
+      return [j.permissions, j.env!.FLUX_FLEET_UNTIL_WAVE, j.env!.GITHUB_TOKEN, j.steps.at(-1)!.run];
+    });
+    const rollout = 'npx flux-fleet rollout "$FLUX_FLEET_DIR" --registry --environment "$FLUX_FLEET_ENVIRONMENT" --revision "sha1:$GITHUB_SHA"';
+    const rest = '--until-wave "$FLUX_FLEET_UNTIL_WAVE" --forge-url "${GITHUB_SERVER_URL#*://}=$GITHUB_API_URL" --report flux-fleet-rollout.json';
+    expect(rollouts).toStrictEqual([
+      [{ 'contents': 'read', 'id-token': 'write', 'statuses': 'read' }, '1', '${{ secrets.FLUX_FLEET_STATUS_TOKEN || github.token }}', `${rollout} ${rest}`],
+      [{ 'contents': 'read', 'id-token': 'write', 'statuses': 'read' }, '2', '${{ secrets.FLUX_FLEET_STATUS_TOKEN || github.token }}', `${rollout} --approve-wave "$FLUX_FLEET_WAVE" ${rest}`],
+    ]);
   });
 
   test('every third-party action is pinned to the commit of a release tag', async () => {

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { buildApp } from '../../../examples/fleet/app.js';
 import { EXIT, run } from '../../../src/frontends/cli/index.js';
 import { candidateTag, generateSigningKey, publicKeyPem, readReleaseManifest, sha256Digest, type ReleaseManifest } from '../../../src/index.js';
+import { ClusterSimulator } from '../../support/cluster-simulator.js';
 import { publishExampleUpstream } from '../../support/example-upstream.js';
 import { ExampleWorld, HOST, REGIONS } from '../../support/example-world.js';
+import { TestForge } from '../../support/forge.js';
 import { independentSigners } from '../../support/independent-verify.js';
 import { skopeo } from '../../support/registry.js';
 
@@ -18,6 +20,7 @@ import { skopeo } from '../../support/registry.js';
 const SHA = 'c'.repeat(40);
 const PIPELINE = (tag: string) => `https://gitlab.com/acme/fleet//.gitlab-ci.yml@refs/tags/${tag}`;
 const SLOW = 300_000;
+const FORGE_TOKEN = 'forge-token-of-ci';
 
 let dir: string;
 let world: ExampleWorld;
@@ -92,14 +95,35 @@ describe('the example fleet\'s GitLab pipeline, run job by job', () => {
     }
   }, SLOW);
 
-  test('on tag v1.0.0, the keyless job signs production\'s release as the pipeline of that tag; its manual promotions move wave 1, then wave 2', async () => {
-    // WHEN
-    const keyJob = await world.runner.gitlab(pipeline, 'release-2', tag);
-    const keylessJob = await world.runner.gitlab(pipeline, 'release-1', { ...tag, tokens: { SIGSTORE_ID_TOKEN: world.sigstore.token(PIPELINE('v1.0.0'), 'https://gitlab.com') } });
-    const wave1 = await world.runner.gitlab(pipeline, 'promote-1', tag);
-    const afterWave1 = await followed();
-    const wave2 = await world.runner.gitlab(pipeline, 'promote-2', tag);
+  test('on tag v1.0.0, the keyless job signs production\'s release as the pipeline of that tag; its rollout jobs move wave 1, then (manual) wave 2, on the statuses the clusters post', async () => {
+    // GIVEN the clusters reporting to the project's commit statuses, as their notification-controllers do
+    const forge = await TestForge.start({ token: FORGE_TOKEN, now: Date.now });
+    forge.addCommits('acme/fleet', SHA);
+    const sim = new ClusterSimulator({
+      tree: join(dir, 'work', 'dist'),
+      registryAliases: world.aliasMap(),
+      forgeUrls: { 'gitlab.com': forge.gitlabUrl },
+      tokens: { 'flux-fleet-status-token': FORGE_TOKEN },
+    });
+    const stopReconciling = sim.reconcileEvery(200);
+    // the job reaches the forge as its GitLab instance's API; the CI/CD variable GITLAB_TOKEN holds the token
+    const job = { ...tag, secrets: { GITLAB_TOKEN: FORGE_TOKEN }, env: { CI_API_V4_URL: forge.gitlabUrl, FLUX_FLEET_TEST_ROLLOUT_ARGS: '--soak 1s --poll 200ms' } };
+    let keyJob, keylessJob, wave1, afterWave1, wave2;
+    try {
+      // WHEN
+      keyJob = await world.runner.gitlab(pipeline, 'release-2', tag);
+      keylessJob = await world.runner.gitlab(pipeline, 'release-1', { ...tag, tokens: { SIGSTORE_ID_TOKEN: world.sigstore.token(PIPELINE('v1.0.0'), 'https://gitlab.com') } });
+      wave1 = await world.runner.gitlab(pipeline, 'promote-1', job);
+      afterWave1 = await followed();
+      wave2 = await world.runner.gitlab(pipeline, 'promote-2', job);
+    } finally {
+      await stopReconciling();
+      await forge.stop();
+    }
     // THEN
+    expect(sim.refused).toStrictEqual([]);
+    expect(forge.log.every((l) => l.method === 'POST' || l.authorized)).toBe(true);
+    expect(forge.statusesOf('acme/fleet', SHA).filter((s) => s.state === 'success').map((s) => s.context).sort()).toStrictEqual(release.clusters.map((c) => `flux-fleet/${c.name}`).sort());
     expect(keyJob.skipped).toBe(true);
     expect([...keylessJob.steps, ...wave1.steps, ...wave2.steps].map((s) => [s.name, s.code, s.code === 0 ? '' : s.output])).toStrictEqual([
       ['release-1', 0, ''], ['promote-1', 0, ''], ['promote-2', 0, ''],
@@ -107,11 +131,11 @@ describe('the example fleet\'s GitLab pipeline, run job by job', () => {
     expect(keylessJob.steps[0].commands.filter((c) => c.startsWith('push'))).toStrictEqual([
       `push dist --registry --source https://gitlab.com/acme/fleet --revision sha1:${SHA} --hold-tags --sign --certificate-identity ${PIPELINE('v1.0.0')} --certificate-oidc-issuer https://gitlab.com`,
     ]);
-    expect([wave1.manual, wave2.manual]).toStrictEqual([true, true]);
-    expect([wave1.steps[0].commands, wave2.steps[0].commands]).toStrictEqual([
-      [`promote dist --registry --environment production --wave 1 --revision sha1:${SHA}`],
-      [`promote dist --registry --environment production --wave 2 --revision sha1:${SHA}`],
-    ]);
+    expect([wave1.manual, wave2.manual]).toStrictEqual([false, true]);
+    const rollout = `rollout dist --registry --environment production --revision sha1:${SHA}`;
+    const rest = `--forge-url gitlab.com=${job.env.CI_API_V4_URL} --report flux-fleet-rollout.json`;
+    expect([wave1.steps[0].commands, wave2.steps[0].commands]).toStrictEqual([[`${rollout} --until-wave 1 ${rest}`], [`${rollout} --approve-wave 2 --until-wave 2 ${rest}`]]);
+    expect(wave2.steps[0].output).toMatch(/production wave 2 passed: 2\/2 healthy for the soak/);
     const candidates = Object.fromEntries(await Promise.all(release.clusters.map(async (c) => [c.name, await digestAt(c.url, candidateTag(`sha1:${SHA}`))])));
     expect(afterWave1['prod-eu-1']).toBe(candidates['prod-eu-1']);
     expect([afterWave1['prod-us-1'], afterWave1['prod-ap-1']]).toStrictEqual([undefined, undefined]);

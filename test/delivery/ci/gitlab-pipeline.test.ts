@@ -71,15 +71,20 @@ describe('the release pipeline of the example fleet on GitLab: staging verifies 
       ['release-1', [{ if: '$CI_PROJECT_PATH == $FLUX_FLEET_PROJECT && $CI_COMMIT_TAG =~ $FLUX_FLEET_SIGNER_1_TAG_PATTERN' }], undefined,
         { SIGSTORE_ID_TOKEN: { aud: 'sigstore' }, AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } }, undefined],
       ['release-2', [{ if: '$CI_PROJECT_PATH == $FLUX_FLEET_PROJECT && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }], undefined, { AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } }, undefined],
-      ['promote-1', [{ if: '$CI_PROJECT_PATH == $FLUX_FLEET_PROJECT && $CI_COMMIT_TAG =~ $FLUX_FLEET_SIGNER_1_TAG_PATTERN', when: 'manual' }],
+      ['promote-1', [{ if: '$CI_PROJECT_PATH == $FLUX_FLEET_PROJECT && $CI_COMMIT_TAG =~ $FLUX_FLEET_SIGNER_1_TAG_PATTERN', when: 'on_success' }],
         [{ job: 'release-1', optional: true }], { AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } }, { name: '$FLUX_FLEET_GITLAB_ENVIRONMENT', deployment_tier: 'production' }],
       ['promote-2', [{ if: '$CI_PROJECT_PATH == $FLUX_FLEET_PROJECT && $CI_COMMIT_TAG =~ $FLUX_FLEET_SIGNER_1_TAG_PATTERN', when: 'manual' }],
         [{ job: 'release-1', optional: true }, { job: 'promote-1', optional: true }], { AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } }, { name: '$FLUX_FLEET_GITLAB_ENVIRONMENT', deployment_tier: 'production' }],
     ]);
     expect([p['promote-1'].variables, p['promote-2'].variables]).toStrictEqual([
-      { FLUX_FLEET_ENVIRONMENT: 'production', FLUX_FLEET_GITLAB_ENVIRONMENT: 'production-wave-1', FLUX_FLEET_WAVE: '1' },
-      { FLUX_FLEET_ENVIRONMENT: 'production', FLUX_FLEET_GITLAB_ENVIRONMENT: 'production-wave-2', FLUX_FLEET_WAVE: '2' },
+      { FLUX_FLEET_ENVIRONMENT: 'production', FLUX_FLEET_GITLAB_ENVIRONMENT: 'production-wave-1', FLUX_FLEET_WAVE: '1', FLUX_FLEET_UNTIL_WAVE: '1' },
+      { FLUX_FLEET_ENVIRONMENT: 'production', FLUX_FLEET_GITLAB_ENVIRONMENT: 'production-wave-2', FLUX_FLEET_WAVE: '2', FLUX_FLEET_UNTIL_WAVE: '2' },
     ]);
+    // production's clusters report their health: wave 1 rolls out once the release succeeded, wave 2 (declared for
+    // approval) in a manual job
+    const rollout = 'npx flux-fleet rollout "$FLUX_FLEET_DIR" --registry --environment "$FLUX_FLEET_ENVIRONMENT" --revision "sha1:$CI_COMMIT_SHA"';
+    const rest = '--until-wave "$FLUX_FLEET_UNTIL_WAVE" --forge-url "$CI_SERVER_HOST=$CI_API_V4_URL" --report flux-fleet-rollout.json';
+    expect([p['promote-1'].script!.at(-1), p['promote-2'].script!.at(-1)]).toStrictEqual([`${rollout} ${rest}`, `${rollout} --approve-wave "$FLUX_FLEET_WAVE" ${rest}`]);
     // the key signs on the default branch; keyless as the pipeline of the run's ref
     expect(p['release-2'].script!.filter((l) => l.includes('--sign'))).toStrictEqual([
       'npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$CI_PROJECT_URL" --revision "sha1:$CI_COMMIT_SHA" --hold-tags --sign --key env://COSIGN_PRIVATE_KEY',

@@ -5,8 +5,8 @@ import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { buildApp } from '../../../examples/fleet/app.js';
-import { renderFleetHtml } from '../../../src/output/review/index.js';
-import type { FleetPicture } from '../../../src/output/review/index.js';
+import { fleetHtmlWithStatus, renderFleetHtml } from '../../../src/output/review/index.js';
+import type { FleetPicture, FleetStatusSnapshot } from '../../../src/output/review/index.js';
 
 /**
  * Loads fleet.html in headless Chromium (Debian's `chromium`; scripts/setup-test-machine.sh installs it): a screenshot of
@@ -195,4 +195,80 @@ describe('fleet.html\'s details and component arrows in headless Chromium', () =
     expect(/data-edges="(\d+)"/.exec(dom)?.[1]).toBe('8');
     expect(/data-edge-problems="([^"]*)"/.exec(dom)?.[1]).toBe('');
   }, 120_000);
+});
+
+describe('fleet.html with a status snapshot in headless Chromium', () => {
+  const revision = 'b'.repeat(40);
+  const older = 'a'.repeat(40);
+  const snapshot: FleetStatusSnapshot = {
+    revision,
+    readAt: '2026-01-02T03:04:05Z',
+    clusters: [
+      { name: 'prod-eu-1', state: 'healthy', revision, since: '2026-01-02T03:00:00Z', description: 'reconciliation succeeded' },
+      { name: 'prod-us-1', state: 'failing', revision, since: '2026-01-02T03:01:00Z', description: 'health check failed <script>' },
+      { name: 'prod-ap-1', state: 'progressing', revision: older, since: '2026-01-01T00:00:00Z', description: 'reconciliation succeeded' },
+      { name: 'stg-eu-1', state: 'healthy', revision, since: '2026-01-02T02:00:00Z' },
+      { name: 'stg-eu-2', state: 'unknown', description: 'no report found' },
+    ],
+  };
+  let page: string;
+  beforeAll(() => {
+    page = join(work, 'status.html');
+    writeFileSync(page, fleetHtmlWithStatus(readFileSync(exampleHtml, 'utf8'), snapshot));
+  });
+
+  /** The rows of a table of the dumped DOM: each cell's text (without a cluster's labels). */
+  function cells(dom: string, id: string, section: 'thead' | 'tbody'): string[][] {
+    const table = new RegExp(`<table id="${id}"[\\s\\S]*?</table>`).exec(dom)?.[0] ?? '';
+    const part = new RegExp(`<${section}>([\\s\\S]*?)</${section}>`).exec(table)?.[1] ?? '';
+    return [...part.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1].replace(/<span class="label">[^<]*<\/span>/g, '').replace(/<[^>]+>/g, '')));
+  }
+
+  test('the page shows each cluster\'s state and reported revision, and the states by wave and region', async () => {
+    // WHEN
+    const dom = await headless(['--dump-dom', pathToFileURL(page).href]);
+    // THEN
+    expect(dom).toContain('<h2 id="status-title">Status on bbbbbbbbbbbb</h2>');
+    expect(dom).toContain('Reported by 5 of 6 clusters, read at 2026-01-02T03:04:05Z: 2 healthy, 1 progressing, 1 unknown, 1 failing.');
+    expect(cells(dom, 'status-grid', 'thead')).toStrictEqual([['Stage', 'ap-southeast-1', 'eu-west-1', 'us-east-1', 'All regions']]);
+    expect(cells(dom, 'status-grid', 'tbody')).toStrictEqual([
+      ['staging', '', '1/2', '', '1/2'],
+      ['production wave 1', '', '1/1', '', '1/1'],
+      ['production wave 2', '0/1', '', '0/1', '0/2'],
+    ]);
+    expect([...dom.matchAll(/<td class="cell cell-(\w+)"[^>]*data-environment="production" data-wave="2" data-region="([^"]*)">/g)].map((m) => [m[2], m[1]]))
+      .toStrictEqual([['ap-southeast-1', 'progressing'], ['us-east-1', 'failing'], ['', 'failing']]);
+    const rows = Object.fromEntries(cells(dom, 'clusters', 'tbody').map((r) => [r[0], r.slice(6, 8)]));
+    expect(rows).toStrictEqual({
+      'prod-eu-1': ['healthy', 'bbbbbbbbbbbb'],
+      'prod-us-1': ['failing', 'bbbbbbbbbbbb'],
+      'prod-ap-1': ['progressing', 'aaaaaaaaaaaa'],
+      'stg-eu-1': ['healthy', 'bbbbbbbbbbbb'],
+      'stg-eu-2': ['unknown', '–'],
+      'stg-us-1': ['not read', '–'],
+    });
+    // What a forge said is text, never markup.
+    expect(dom).toContain('title="health check failed &lt;script&gt;, since 2026-01-02T03:01:00Z"');
+  }, 120_000);
+
+  test('a state given in the address shows only the clusters in it', async () => {
+    // WHEN
+    const dom = await headless(['--dump-dom', `${pathToFileURL(page).href}#state=failing`]);
+    // THEN
+    expect([...dom.matchAll(/<tr><td class="name">([^<]+)/g)].map((m) => m[1])).toStrictEqual(['prod-us-1']);
+    expect(dom).toContain('Showing 1 of 6 clusters</span>');
+  }, 120_000);
+
+  test('without a snapshot the page shows no status', async () => {
+    // WHEN
+    const dom = await headless(['--dump-dom', pathToFileURL(exampleHtml).href]);
+    // THEN
+    expect(dom).toContain('<section class="panel" id="status" hidden="">');
+    expect(dom).toContain('<select id="f-state" aria-label="State" hidden="">');
+    expect(cells(dom, 'clusters', 'thead')[0].slice(0, 7)).toStrictEqual(['Cluster', 'Environment', 'Region', 'Wave', 'Channel', 'Registry', 'infra-controllers']);
+  }, 120_000);
+
+  test('fails when the page is not a fleet.html of flux-fleet', () => {
+    expect(() => fleetHtmlWithStatus('<!DOCTYPE html><html></html>', snapshot)).toThrow(/the page has no status element: it is not a fleet.html written by this version of flux-fleet; synthesize the fleet again/);
+  });
 });

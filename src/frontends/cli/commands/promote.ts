@@ -1,14 +1,20 @@
 import { resolve } from 'node:path';
 import { DeliveryError } from '../../../delivery/artifacts.js';
-import { previousTag, promoteRelease, rollbackRelease, type WavePromotionReport } from '../../../delivery/release/promote.js';
+import { commitOf } from '../../../delivery/health/health.js';
+import {
+  previousTag, promoteRelease, rollbackRelease, waveClusters, type PromotionGate, type WavePromotionReport,
+} from '../../../delivery/release/promote.js';
 import { parseRevision } from '../../../delivery/release/revision.js';
+import { durationOf, gateClustersOf, healthGate, refuseUngated } from '../../../delivery/rollout/health-gate.js';
+import { DEFAULT_ROLLOUT } from '../../../fleet/rollout.js';
 import { shortDigest } from '../../../flux/artifact/digest.js';
 import { sanitizeForTerminal } from '../../../flux/core/terminal-text.js';
 import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
 import {
-  destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
+  destinationsOf, durationOption, FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP,
+  numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
   verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
 } from '../options.js';
 
@@ -21,6 +27,13 @@ the one before it there).
 
 With --rollback: points each selected cluster's tag back at <tag>-previous, in one step; <tag>-previous stays, so a
 second rollback changes nothing. Promote the revision again to go forward.
+
+With --require-healthy: nothing moves unless the clusters before the wave report healthy on the revision, each
+newest report at least --soak old (default: the environment's rollout soak in release.json), and none failing: the
+clusters of the environment's earlier waves, or for its first wave those of the environment it is promoted from
+(its rollout's promotedFrom: by default the environment declared before it, e.g. staging for production). They are
+read from where they report (their rollout.report) after the lease is taken, and again just before the tags move. A
+cluster that cannot be gated (it reports nowhere, or runs a Flux older than 2.9) is refused first, by name.
 
 Nothing moves unless every target is one its cluster accepts: the candidate (or -previous) is there, its config
 verifies with the identity the cluster's bootstrap declares, and every source it pins resolves in the cluster's
@@ -38,6 +51,10 @@ Options:
                                   signature is checked: a layout holds none)
   --layout <folder>               The OCI image layout folder (default: oci-layout)
   --format text|json              How to print the result (default: text)
+  --require-healthy               Move only when the clusters before the wave report healthy on the revision
+  --soak <duration>               How long they must have reported healthy, e.g. 30m (default: the environment's
+                                  rollout soak)
+${FORGE_OPTIONS_HELP}
 ${LEASE_OPTIONS_HELP}
 ${VERIFICATION_OPTIONS_HELP}
 ${REGISTRY_OPTIONS_HELP}
@@ -57,6 +74,9 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
     ...REGISTRY_OPTIONS,
     ...VERIFICATION_OPTIONS,
     ...LEASE_OPTIONS,
+    ...FORGE_OPTIONS,
+    'require-healthy': {},
+    'soak': { value: true },
     'help': {},
     'environment': { value: true },
     'wave': { value: true },
@@ -77,6 +97,9 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
   const rollback = args.options.has('rollback');
   if (rollback && revisionText !== undefined) throw new UsageError('--rollback and --revision exclude each other: a rollback goes back to what the tags followed before');
   if (!rollback && revisionText === undefined) throw new UsageError('promote needs --revision <rev> (or --rollback) with --environment <env> [--wave <n>]');
+  const requireHealthy = args.options.has('require-healthy');
+  if (requireHealthy && rollback) throw new UsageError('--require-healthy gates a promotion; a rollback is never gated on health (it is what a failing wave needs)');
+  if (args.options.has('soak') && !requireHealthy) throw new UsageError('--soak needs --require-healthy');
   const environment = stringOption(args, 'environment');
   if (environment === undefined) throw new UsageError(`${rollback ? '--rollback' : '--revision'} needs --environment <env> (and --wave <n>)`);
   const wave = numberOption(args, 'wave', 1);
@@ -96,10 +119,26 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
     if (e instanceof ReleaseManifestError) throw new UsageError(`cannot promote ${JSON.stringify(args.positionals[0])}: ${e.message}`);
     throw e;
   }
+  const soakMs = durationOption(args, 'soak');
+  const healthOptions = requireHealthy ? healthOptionsOf(args) : undefined;
   const material = await verificationMaterialOf(args, io);
-  const destinations = destinationsOf(args, io);
   const dryRun = args.options.has('dry-run');
+  let gate: PromotionGate | undefined;
+  if (requireHealthy) {
+    const commit = commitOf(revisionText!);
+    const env = release.environments.find((e) => e.name === environment);
+    if (!env) throw new UsageError(`there is no environment ${JSON.stringify(environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+    const before = gateClustersOf(release, environment, wave);
+    refuseUngated([...before.clusters, ...waveClusters(release, { environment, wave })], `the promotion of ${environment}${wave !== undefined ? ` wave ${wave}` : ''}`);
+    const soak = soakMs ?? durationOf((env.rollout ?? DEFAULT_ROLLOUT).soak, `environment ${environment}'s soak`);
+    gate = healthGate(before, commit, { soakMs: soak, maxFailures: 0, health: healthOptions });
+    if (before.clusters.length === 0) io.stderr.write(`${sanitizeForTerminal(`note: --require-healthy gates on ${before.label}`)}\n`);
+    // A dry run moves nothing, so the gate is read once here.
+    if (dryRun) await gate({ phase: 'before-moves', environment, ...(wave !== undefined ? { wave } : {}), moves: [] });
+  }
+  const destinations = destinationsOf(args, io);
   const options = {
+    ...(gate ? { gate } : {}),
     destinations,
     environment,
     ...(wave !== undefined ? { wave } : {}),

@@ -1,7 +1,10 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { DeliveryError } from '../../../delivery/artifacts.js';
-import { commitOf, DEFAULT_TOKEN_VARIABLES, healthOf, renderHealth, resolveRevision, selectClusters, type ClusterSelection } from '../../../delivery/index.js';
+import { commitOf, healthOf, renderHealth, resolveRevision, selectClusters, type ClusterSelection } from '../../../delivery/index.js';
+import { FLEET_HTML_FILE, fleetHtmlWithStatus, TreeSnapshotError } from '../../../output/review/index.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { numberOption, releaseOf, stringOption } from '../options.js';
+import { FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, numberOption, releaseOf, stringOption } from '../options.js';
 
 const STATUS_USAGE = `Usage: flux-fleet status <dir> [--revision <rev>] [--environment <env>] [--wave <n>] [options]
 
@@ -20,11 +23,9 @@ Options:
   --environment <env>             Only the clusters of this environment
   --wave <n>                      Only the clusters of this wave
   --format text|json|markdown     How to print (default: text; markdown for a pull-request comment or job summary)
-  --history <n>                   Earlier commits to look at for clusters with no report on the revision (default: 5)
-  --deadline <seconds>            The time the whole read may take, waits included (default: 120)
-  --token-env <name>              The environment variable holding the forge token (default: GITHUB_TOKEN for
-                                  GitHub, GITLAB_TOKEN for GitLab); a token is never taken from the command line
-  --forge-url <host>=<url>[,...]  Reach a forge host's API at another URL (e.g. a GitHub Enterprise proxy)
+  --html <file>                   Also write <dir>/fleet.html with what was read: each cluster's state and reported
+                                  revision, and the states by wave and region
+${FORGE_OPTIONS_HELP}
   -h, --help                      Show this help
 
 Exit codes: 0 every selected cluster reports healthy on the revision, 1 not all do (or the forge cannot be read),
@@ -39,15 +40,13 @@ export const statusCommand: Command = {
 
 async function status(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, {
-    'help': {},
-    'revision': { value: true },
-    'environment': { value: true },
-    'wave': { value: true },
-    'format': { value: true },
-    'history': { value: true },
-    'deadline': { value: true },
-    'token-env': { value: true },
-    'forge-url': { value: true },
+    help: {},
+    revision: { value: true },
+    environment: { value: true },
+    wave: { value: true },
+    format: { value: true },
+    html: { value: true },
+    ...FORGE_OPTIONS,
   });
   if (args.options.has('help')) {
     io.stdout.write(STATUS_USAGE);
@@ -55,16 +54,7 @@ async function status(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const format = stringOption(args, 'format') ?? 'text';
   if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text, json or markdown`);
-  const apiUrls: Record<string, string> = {};
-  for (const pair of (stringOption(args, 'forge-url') ?? '').split(',').filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0 || !/^https?:\/\/[^\s]+$/.test(pair.slice(eq + 1))) throw new UsageError(`--forge-url ${JSON.stringify(pair)} is not <host>=<http(s) URL>; use e.g. github.acme.io=https://github.acme.io/api/v3`);
-    apiUrls[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  const tokenEnv = stringOption(args, 'token-env');
-  if (tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError(`--token-env ${JSON.stringify(tokenEnv)} is not the name of an environment variable; give its name, e.g. GITHUB_TOKEN (never the token itself)`);
-  const history = numberOption(args, 'history', 0);
-  const deadline = numberOption(args, 'deadline', 1);
+  const healthOptions = healthOptionsOf(args);
   const selection: ClusterSelection = {
     environment: stringOption(args, 'environment'),
     wave: numberOption(args, 'wave', 1),
@@ -85,15 +75,20 @@ async function status(argv: readonly string[], io: CliIo): Promise<number> {
     if (e instanceof DeliveryError) throw new UsageError(e.message);
     throw e;
   }
-  const health = await healthOf(clusters, commit, {
-    token: ({ type }) => {
-      const name = tokenEnv ?? DEFAULT_TOKEN_VARIABLES[type];
-      return name !== undefined ? process.env[name] || undefined : undefined;
-    },
-    apiUrls,
-    ...(history !== undefined ? { history } : {}),
-    ...(deadline !== undefined ? { deadlineMs: deadline * 1000 } : {}),
-  });
+  const htmlFile = stringOption(args, 'html');
+  const page = htmlFile === undefined ? undefined : await fleetHtmlOf(dir);
+  const health = await healthOf(clusters, commit, healthOptions);
+  if (page !== undefined) await writeFile(resolve(io.cwd ?? process.cwd(), htmlFile!), fleetHtmlWithStatus(page, health));
   io.stdout.write(format === 'json' ? `${JSON.stringify(health, null, 2)}\n` : renderHealth(health, format));
   return health.healthy ? EXIT.ok : EXIT.errors;
+}
+
+/** The tree's fleet.html, read before the forge is, so that a tree without one fails first. */
+async function fleetHtmlOf(dir: string): Promise<string> {
+  try {
+    return await readFile(join(dir, FLEET_HTML_FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new TreeSnapshotError(`--html: ${JSON.stringify(dir)} has no ${FLEET_HTML_FILE}: synthesize the fleet with the cdk8s FluxApp, which writes it`);
+  }
 }

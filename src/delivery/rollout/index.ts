@@ -1,0 +1,2 @@
+export * from './health-gate.js';
+export * from './rollout.js';
