@@ -166,6 +166,26 @@ project.eslint?.addRules({
   }],
 });
 
+// Every error flux-fleet throws is a FluxFleetError (src/flux/core/errors.ts), whose code the command line maps to an
+// exit status: no plain Error is made in src/. One that can only mean a bug in flux-fleet says so in a comment beside an
+// eslint-disable-next-line.
+const BUILT_IN_ERRORS = '/^(Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)$/';
+project.eslint?.addOverride({
+  files: ['src/**/*.ts'],
+  rules: {
+    'no-restricted-syntax': ['error',
+      {
+        selector: `NewExpression[callee.name=${BUILT_IN_ERRORS}]`,
+        message: 'Throw a FluxFleetError subclass (src/flux/core/errors.ts), e.g. ValidationError, so that the error has a code and the command line an exit status',
+      },
+      {
+        selector: `CallExpression[callee.name=${BUILT_IN_ERRORS}]`,
+        message: 'Throw a FluxFleetError subclass (src/flux/core/errors.ts), e.g. ValidationError, so that the error has a code and the command line an exit status',
+      },
+    ],
+  },
+});
+
 // The examples import 'flux-fleet', which examples/tsconfig.json maps to src/ (tsc above checks the imports).
 project.eslint?.addOverride({ files: ['examples/**/*.ts'], rules: { 'import/no-unresolved': 'off' } });
 

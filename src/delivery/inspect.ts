@@ -4,6 +4,7 @@ import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from './oci/s
 import { formatSize } from '../flux/artifact/digest.js';
 import { ANNOTATIONS } from '../flux/artifact/media-types.js';
 import { checkArtifactPath, type UnpackLimits } from '../flux/artifact/tar.js';
+import { ValidationError } from '../flux/core/errors.js';
 import { printable } from '../flux/core/terminal-text.js';
 
 /** What an artifact holds, as `inspect` shows it. */
@@ -40,7 +41,7 @@ export async function pullArtifact(store: ArtifactStore, reference: string, outd
     if (e.code === 'ENOENT') return [];
     throw e;
   });
-  if (existing.length > 0) throw new Error(`${outdir} is not empty; pull into an empty or new folder`);
+  if (existing.length > 0) throw new ValidationError(`${outdir} is not empty; pull into an empty or new folder`);
   for (const file of artifact.files) checkArtifactPath(file.path);
   for (const file of artifact.files) {
     const target = join(root, ...file.path.split('/'));

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeliveryError } from './artifacts.js';
 import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
 import { checkDescriptor, referrersFallbackTag, RegistryError, REGISTRY_LIMITS, type RegistryRepository } from './oci/client.js';
@@ -195,7 +196,9 @@ export async function mirrorRelease(release: ReleaseManifest, options: MirrorOpt
   const drift: MirrorDrift[] = [];
   const failed: Array<{ component: string; url: string; error: Error }> = [];
   const fail = (i: number, e: unknown) => failed.push({
-    component: jobs[i].external.component, url: jobs[i].target.url, error: e instanceof Error ? e : new Error(String(e)),
+    component: jobs[i].external.component,
+    url: jobs[i].target.url,
+    error: e instanceof Error ? e : new DeliveryError(String(e)),
   });
   try {
     // Every target is compared with its copy before anything is copied, so a real run copies what a dry run reports.

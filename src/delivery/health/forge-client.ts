@@ -198,7 +198,7 @@ async function boundedText(res: Response, max: number): Promise<string> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) {
     await res.body?.cancel();
-    throw new Error(`the answer is ${declared} bytes, more than the ${max} read`);
+    throw new ForgeError(`the answer is ${declared} bytes, more than the ${max} read`);
   }
   if (!res.body) return '';
   const reader = res.body.getReader();
@@ -210,7 +210,7 @@ async function boundedText(res: Response, max: number): Promise<string> {
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();
-      throw new Error(`the answer is more than the ${max} bytes read`);
+      throw new ForgeError(`the answer is more than the ${max} bytes read`);
     }
     chunks.push(value);
   }

@@ -1,6 +1,7 @@
 import { healthSourceFactory, type HealthSource, type HealthSourceOptions, type Report } from './health-source.js';
 import { HEALTH_REPORT_MIN_FLUX } from '../../fleet/health-report.js';
 import { fluxMinor } from '../../fleet/signing.js';
+import { SelectionError } from '../../flux/core/errors.js';
 import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
 import { DeliveryError } from '../artifacts.js';
 
@@ -98,7 +99,7 @@ export interface UngatedCluster {
 /** The clusters of `release` that `selection` names, in manifest order; throws when it names none. */
 export function selectClusters(release: ReleaseManifest, selection: ClusterSelection = {}): ReleaseCluster[] {
   if (selection.environment !== undefined && !release.environments.some((e) => e.name === selection.environment)) {
-    throw new DeliveryError(`there is no environment ${JSON.stringify(selection.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+    throw new SelectionError(`there is no environment ${JSON.stringify(selection.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
   }
   const clusters = release.clusters.filter((c) => (selection.environment === undefined || c.environment === selection.environment)
     && (selection.wave === undefined || c.wave === selection.wave));
@@ -106,7 +107,7 @@ export function selectClusters(release: ReleaseManifest, selection: ClusterSelec
     const where = selection.environment !== undefined ? `environment ${selection.environment}` : 'the release';
     const inEnvironment = release.clusters.filter((c) => selection.environment === undefined || c.environment === selection.environment);
     const waves = [...new Set(inEnvironment.map((c) => c.wave).filter((w) => w !== undefined))].sort();
-    throw new DeliveryError(`no cluster of ${where} is in wave ${selection.wave}; its waves are ${waves.length > 0 ? waves.join(', ') : 'none'}`);
+    throw new SelectionError(`no cluster of ${where} is in wave ${selection.wave}; its waves are ${waves.length > 0 ? waves.join(', ') : 'none'}`);
   }
   return clusters;
 }

@@ -120,15 +120,15 @@ async function readConfig(file: string): Promise<DockerConfigFile> {
     throw new CredentialsError(`cannot read the Docker config ${file}: ${(e as Error).message}`);
   }
   try {
-    const parsed = JSON.parse(text) as DockerConfigFile;
-    if (typeof parsed !== 'object' || parsed === null) throw new Error('not a JSON object');
-    return parsed;
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) return parsed as DockerConfigFile;
   } catch (e) {
     // The parser's message quotes the text around the error, which may be a password: only the position is given.
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
     const where = at !== undefined ? ` (at line ${text.slice(0, Number(at)).split('\n').length})` : '';
     throw new CredentialsError(`the Docker config ${file} is not valid JSON${where}; fix it or log in again with docker login`);
   }
+  throw new CredentialsError(`the Docker config ${file} is not a JSON object; fix it or log in again with docker login`);
 }
 
 function fromAuthEntry(entry: NonNullable<DockerConfigFile['auths']>[string], file: string, host: string): RegistryCredentials | undefined {

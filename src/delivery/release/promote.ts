@@ -92,14 +92,12 @@ export interface WavePromotionReport {
 /** A cluster that follows a tag: the clusters promotion moves. */
 export type TaggedCluster = ReleaseCluster & { readonly tag: string };
 
-/** The clusters of an environment (and wave) that follow tags, sorted by name; refused when any follows a range. */
+/**
+ * The clusters of an environment (and wave) that follow tags, sorted by name; refused when any follows a range.
+ * @throws SelectionError when the release has no such environment, or no cluster in that wave
+ */
 export function waveClusters(release: ReleaseManifest, selection: WaveSelection): TaggedCluster[] {
-  let chosen;
-  try {
-    chosen = selectClusters(release, { environment: selection.environment, wave: selection.wave });
-  } catch (e) {
-    throw new PromotionError([(e as Error).message]);
-  }
+  const chosen = selectClusters(release, { environment: selection.environment, wave: selection.wave });
   const untagged = chosen.filter((c) => c.tag === undefined);
   if (untagged.length > 0) {
     throw new PromotionError(untagged.map((c) => `${c.name} follows a semver range (environment ${c.environment}'s channel), not a tag that promotion moves; push a release tag in the range instead`));

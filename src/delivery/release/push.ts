@@ -273,7 +273,7 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
         out[i] = result;
         emit({ type: 'done', artifact: job.name, location, result });
       } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
+        const error = e instanceof Error ? e : new DeliveryError(String(e));
         failed.push({ artifact: job.name, location, error });
         emit({ type: 'failed', artifact: job.name, location, error });
       }
@@ -298,7 +298,7 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
   if (failed.length > 0) {
     // The clusters' configs pin this content: pushing them now would leave candidates that cannot be reconciled.
     for (const job of clusterJobs) {
-      failed.push({ artifact: job.name, location: options.destinations.store(job.url).location, error: new Error('not pushed: a component artifact it uses failed to push') });
+      failed.push({ artifact: job.name, location: options.destinations.store(job.url).location, error: new DeliveryError('not pushed: a component artifact it uses failed to push') });
     }
     return report({ components });
   }
@@ -336,7 +336,7 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
   try {
     if (options.beforeTagsMove && !options.dryRun) await options.beforeTagsMove([...components, ...clusters]);
   } catch (e) {
-    return report({ components, clusters, signed, unsigned, followed: holdAll(new Error(`its tag was not moved: ${(e as Error).message}`)) });
+    return report({ components, clusters, signed, unsigned, followed: holdAll(new DeliveryError(`its tag was not moved: ${(e as Error).message}`, { cause: e })) });
   }
   if (movable.size === 0) return report({ components, clusters, signed, unsigned, followed: sortFollowed(held) });
 

@@ -56,7 +56,9 @@ export async function moveTags(moves: readonly TagMove[], options: MoveTagsOptio
         return;
       }
       if (now?.digest !== m.expected) {
-        throw new Error(`${name} now holds ${now ? shortDigest(now.digest) : 'nothing'}, not ${m.expected ? shortDigest(m.expected) : 'nothing'} as when this was planned: someone else moved it`);
+        stopped = true;
+        failures.push(`${m.cluster}: ${name} now holds ${now ? shortDigest(now.digest) : 'nothing'}, not ${m.expected ? shortDigest(m.expected) : 'nothing'} as when this was planned: someone else moved it`);
+        return;
       }
       await m.store.pushManifest(m.tag, m.bytes, m.mediaType);
       done.push(`${name} -> ${shortDigest(m.digest)}`);

@@ -92,13 +92,14 @@ export function parseBundle(bytes: Buffer, where: string): SigstoreBundleJson {
 /** The statement of a bundle's DSSE envelope. */
 export function statementOf(envelope: DsseEnvelope, where: string): InTotoStatement {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) throw new SigningError(`${where}: the DSSE payload type is ${JSON.stringify(envelope.payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`);
+  let s: InTotoStatement | undefined;
   try {
-    const s = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as InTotoStatement;
-    if (!Array.isArray(s.subject)) throw new Error('no subject');
-    return s;
+    s = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as InTotoStatement;
   } catch {
-    throw new SigningError(`${where}: the DSSE payload is not an in-toto statement`);
+    // not JSON: refused below
   }
+  if (typeof s !== 'object' || s === null || !Array.isArray(s.subject)) throw new SigningError(`${where}: the DSSE payload is not an in-toto statement`);
+  return s;
 }
 
 /** Whether an ECDSA signature (DER, base64) over the envelope's pre-authentication encoding verifies with `key`. */

@@ -1,8 +1,9 @@
 /** The options several commands share (registries, folders, values), and how they are read. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from './args.js';
+import { DeliveryError } from '../../delivery/artifacts.js';
 import { Destinations, type DestinationOptions } from '../../delivery/destinations.js';
 import { DEFAULT_TOKEN_VARIABLES } from '../../delivery/health/health-source.js';
 import type { HealthOptions } from '../../delivery/health/health.js';
@@ -10,7 +11,7 @@ import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../
 import type { VerificationMaterialOptions } from '../../delivery/release/verification.js';
 import { publicSigstoreRoot } from '../../delivery/signing/trusted-root.js';
 import { durationMs } from '../../fleet/rollout.js';
-import { readReleaseManifest, ReleaseManifestError, type ReleaseManifest } from '../../output/release-manifest.js';
+import { readReleaseManifest, RELEASE_MANIFEST_FILE, type ReleaseManifest } from '../../output/release-manifest.js';
 
 /** The options every command that reaches registries takes. */
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
@@ -89,16 +90,37 @@ export function destinationsOf(args: ParsedArgs, io: CliIo): Destinations {
   return new Destinations({ ...options, layout: resolve(io.cwd ?? process.cwd(), stringOption(args, 'layout') ?? 'oci-layout') });
 }
 
-/** The release manifest of the one folder argument; usage errors name the folder. */
+/**
+ * The release manifest of the one folder argument. A folder that does not exist or holds no release manifest is a
+ * usage error naming it; a release manifest that synth did not write as it is (edited, forged, unreadable) is the
+ * {@link ReleaseManifestError} of reading it, a refusal.
+ */
 export async function releaseOf(args: ParsedArgs, io: CliIo, command: string): Promise<{ dir: string; release: ReleaseManifest }> {
   if (args.positionals.length !== 1) {
     throw new UsageError(args.positionals.length === 0 ? `${command} needs the synthesized folder: flux-fleet ${command} <dir>` : `${command} takes one folder, got ${args.positionals.length}`);
   }
+  const given = JSON.stringify(args.positionals[0]);
   const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
+  const isFolder = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
+  if (!(await isFolder(dir))) throw new UsageError(`cannot ${command} ${given}: ${dir} is not a folder; give the folder the fleet was synthesized into`);
+  if (!(await stat(join(dir, RELEASE_MANIFEST_FILE)).then(() => true, () => false))) {
+    const why = await isFolder(join(dir, 'clusters'))
+      ? `; ${command} takes the tree a fleet synthesized, whose ${RELEASE_MANIFEST_FILE} says what goes where`
+      : '';
+    throw new UsageError(`cannot ${command} ${given}: ${join(dir, RELEASE_MANIFEST_FILE)} does not exist; synthesize the fleet into ${dir} first${why}`);
+  }
+  return { dir, release: await readReleaseManifest(dir) };
+}
+
+/**
+ * The result of `read`, whose DeliveryError means that a value given on the command line (a revision, say) cannot be
+ * used: that error becomes a usage error, its message after `what` (e.g. `--revision`).
+ */
+export async function commandLineValue<T>(what: string, read: () => T | Promise<T>): Promise<T> {
   try {
-    return { dir, release: await readReleaseManifest(dir) };
+    return await read();
   } catch (e) {
-    if (e instanceof ReleaseManifestError) throw new UsageError(`cannot ${command} ${JSON.stringify(args.positionals[0])}: ${e.message}`);
+    if (e instanceof DeliveryError) throw new UsageError(`${what}: ${e.message}`);
     throw e;
   }
 }

@@ -63,9 +63,6 @@ async function read(argv: readonly string[], io: CliIo, command: 'inspect' | 'pu
       : await inspectArtifact(store, reference);
     io.stdout.write(format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     return EXIT.ok;
-  } catch (e) {
-    io.stderr.write(`flux-fleet: cannot ${command} ${args.positionals[0]}: ${(e as Error).message}\n`);
-    return EXIT.errors;
   } finally {
     close();
   }

@@ -42,9 +42,6 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
     const results = await signArtifacts(signTargets(args.positionals, destinations), options);
     printSigned(results, io, options.legacySig === true);
     return EXIT.ok;
-  } catch (e) {
-    io.stderr.write(`flux-fleet: cannot sign: ${(e as Error).message}\n`);
-    return EXIT.errors;
   } finally {
     destinations.close();
   }

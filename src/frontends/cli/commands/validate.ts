@@ -39,12 +39,7 @@ async function validate(argv: readonly string[], io: CliIo): Promise<number> {
 
   const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
   const options: ValidateTreeOptions = { build: !args.options.has('no-build'), allowRemoteResources: args.options.has('allow-remote') };
-  let report;
-  try {
-    report = await validateTree(dir, options);
-  } catch (e) {
-    throw new UsageError(`cannot validate ${JSON.stringify(args.positionals[0])}: ${(e as Error).message}`);
-  }
+  const report = await validateTree(dir, options);
   io.stdout.write(formatReport(report, format as ReportFormat));
   return report.errors.length === 0 ? EXIT.ok : EXIT.errors;
 }

@@ -1,6 +1,7 @@
 import { Destinations } from '../../../delivery/destinations.js';
-import { readPublicKey, SigningError } from '../../../delivery/signing/keys.js';
+import { readPublicKey } from '../../../delivery/signing/keys.js';
 import { verifyArtifact, type IdentityMatch, type VerifiedArtifact, type VerifyPolicy } from '../../../delivery/signing/verify.js';
+import { ERROR_CODES, FluxFleetError } from '../../../flux/core/errors.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command, type ParsedArgs } from '../args.js';
 import { readOptionFile, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from '../options.js';
 import { signTargets } from './sign.js';
@@ -64,7 +65,8 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
       try {
         verified.push(await verifyArtifact(targets[i], policy));
       } catch (e) {
-        if (!(e instanceof SigningError) && !(e instanceof Error && e.name === 'RegistryError')) throw e;
+        // Each artifact's refusal is reported, and the others still checked.
+        if (!FluxFleetError.isFluxFleetError(e) || (e.code !== ERROR_CODES.signing && e.code !== ERROR_CODES.registry)) throw e;
         failed.push({ reference: args.positionals[i], error: e.message });
       }
     }
@@ -94,14 +96,7 @@ async function policyOf(args: ParsedArgs, io: CliIo): Promise<VerifyPolicy> {
   if (keyFiles !== undefined) {
     if (keyless) throw new UsageError('--key and the --certificate-* options exclude each other: a source verifies with keys or with a keyless identity');
     const keys = [];
-    for (const file of keyFiles.split(',').filter(Boolean)) {
-      try {
-        keys.push(readPublicKey(await read(file, '--key'), file));
-      } catch (e) {
-        if (e instanceof SigningError) throw new UsageError(e.message);
-        throw e;
-      }
-    }
+    for (const file of keyFiles.split(',').filter(Boolean)) keys.push(readPublicKey(await read(file, '--key'), file));
     return { kind: 'key', keys };
   }
   if (!keyless) throw new UsageError('verify needs --key <cosign.pub>, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] with --trusted-root');
