@@ -19,8 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildFleetApp } from './bench-fleet.js';
+import { Destinations, parseRevision, pushRelease, type ReleasePushReport } from '../src/delivery/index.js';
 import { formatSize } from '../src/flux/artifact/digest.js';
-import { Destinations, parseRevision, pushRelease, readReleaseManifest, type ReleasePushReport } from '../src/index.js';
+import { readReleaseManifest } from '../src/output/index.js';
 import { TestRegistry } from '../test/support/registry.js';
 
 function option(name: string, fallback: number): number {

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
-import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
+import { githubReleaseWorkflow, releaseWorkflowSpecFromTree, generateSigningKey, publicKeyPem } from '../../src/delivery/index.js';
+import { sha256Digest } from '../../src/flux/artifact/index.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
-import { generateSigningKey, publicKeyPem, sha256Digest } from '../../src/index.js';
 import { DEFAULT_CONTENT, HOSTS, sealTree, writeReleaseTree } from '../delivery/release-tree.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 

@@ -1,1 +1,1 @@
-export * from './flux-app.js';
+export { FluxApp, SynthError, type FluxAppProps, type SynthErrorOptions, type SynthReportLine, type ValidationMessage } from './flux-app.js';
