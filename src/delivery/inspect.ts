@@ -11,10 +11,15 @@ import { printable } from '../flux/core/terminal-text.js';
 export interface ArtifactSummary {
   /** Where it was read, with the tag or digest asked for. */
   readonly location: string;
+  /** The manifest's digest. */
   readonly digest: string;
+  /** The manifest's media type. @default - the manifest names none */
   readonly mediaType?: string;
+  /** The config blob's descriptor. */
   readonly config: { readonly mediaType: string; readonly digest: string; readonly size: number };
+  /** The layers' descriptors, in the manifest's order. */
   readonly layers: ReadonlyArray<{ readonly mediaType: string; readonly digest: string; readonly size: number }>;
+  /** The manifest's annotations (source, revision, created...). */
   readonly annotations: Readonly<Record<string, string>>;
   /** The files of the content layer, sorted by path. */
   readonly files: ReadonlyArray<{ readonly path: string; readonly size: number; readonly mode: number }>;

@@ -38,16 +38,23 @@ export interface ForgeClientOptions {
 
 /** An answer of the forge: status, headers and parsed JSON body. */
 export interface ForgeResponse {
+  /** The HTTP status. */
   readonly status: number;
+  /** The response headers. */
   readonly headers: Headers;
+  /** The body, parsed as JSON (`undefined` when empty). */
   readonly body: unknown;
 }
 
 /** What a client did: requests sent (retries included), retries, and time spent waiting out rate limits and backoff. */
 export interface ForgeClientStats {
+  /** Requests sent, retries included. */
   requests: number;
+  /** Requests sent again after a failure or a rate limit. */
   retries: number;
+  /** Answers that said the rate limit was reached. */
   rateLimited: number;
+  /** Milliseconds spent waiting out rate limits and backoff. */
   waitedMs: number;
 }
 

@@ -6,13 +6,13 @@ import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 
 /** Credentials for one registry. */
 export interface RegistryCredentials {
-  /** The user name, sent with `password` (HTTP Basic, or to the token service). */
+  /** The user name, sent with `password` (HTTP Basic, or to the token service). @default - no user name: a token alone, or anonymous */
   readonly username?: string;
-  /** The password or access token. */
+  /** The password or access token. @default - no password */
   readonly password?: string;
-  /** An OAuth2 refresh token, exchanged at the registry's token service (Docker's `identitytoken`). */
+  /** An OAuth2 refresh token, exchanged at the registry's token service (Docker's `identitytoken`). @default - no identity token */
   readonly identityToken?: string;
-  /** A bearer token sent to the registry as it is (Docker's `registrytoken`). */
+  /** A bearer token sent to the registry as it is (Docker's `registrytoken`). @default - no registry token */
   readonly registryToken?: string;
 }
 

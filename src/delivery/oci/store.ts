@@ -45,7 +45,9 @@ export interface ArtifactStore {
 export interface BlobProgress {
   /** `config` or `layer`. */
   readonly blob: 'config' | 'layer';
+  /** The blob's descriptor. */
   readonly descriptor: Descriptor;
+  /** Whether it was uploaded, mounted from another repository, or there already. */
   readonly outcome: BlobOutcome;
 }
 
@@ -93,8 +95,11 @@ export async function pushArtifact(
 export interface FetchedArtifact {
   /** Where, with the reference asked for. */
   readonly location: string;
+  /** The manifest's digest. */
   readonly digest: string;
+  /** The manifest, parsed. */
   readonly manifest: OciManifest;
+  /** The manifest's bytes, as the registry served them (their digest is `digest`). */
   readonly manifestBytes: Buffer;
   /** The layer the files come from. */
   readonly layer: Descriptor;

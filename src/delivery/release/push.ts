@@ -50,8 +50,11 @@ export interface PushedTarget {
   readonly location: string;
   /** The URL the artifact's consumers pull, `oci://<host>/<repository>`. */
   readonly url: string;
+  /** The region whose registry it went to. @default - a single destination without a region (a layout folder, or `--registry`) */
   readonly region?: string;
+  /** The digest of the artifact's manifest. */
   readonly digest: string;
+  /** The tags the digest carries after the push. */
   readonly tags: readonly string[];
   /** Of `tags`, those this push set (a tag already on the digest is left). @default - not known: all of `tags` */
   readonly movedTags?: readonly string[];
@@ -61,6 +64,7 @@ export interface PushedTarget {
   readonly mounted: number;
   /** Blobs the destination held already. */
   readonly existing: number;
+  /** Bytes of the blobs sent. */
   readonly bytesUploaded: number;
 }
 
@@ -139,10 +143,13 @@ export interface ReleasePushOptions {
 
 /** A followed tag a push moved, would move, or left alone. */
 export interface FollowedTag {
+  /** The cluster whose tag it is. */
   readonly cluster: string;
+  /** The cluster's environment. */
   readonly environment: string;
   /** `oci://<host>/<repository>` (or `oci:<folder>`). */
   readonly location: string;
+  /** The tag the cluster follows. */
   readonly tag: string;
   /** The candidate's digest. */
   readonly digest: string;
@@ -154,6 +161,7 @@ export interface FollowedTag {
 
 /** What {@link pushRelease} did. */
 export interface ReleasePushReport {
+  /** The revision pushed: the commit of the fleet's repository the tree was synthesized from. */
   readonly revision: Revision;
   /** The candidate tag every cluster's config got. */
   readonly candidate: string;

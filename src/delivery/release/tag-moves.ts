@@ -8,13 +8,17 @@ import type { ArtifactStore } from '../oci/store.js';
 export interface TagMove {
   /** The cluster whose tag it is. */
   readonly cluster: string;
+  /** The registry repository (or layout) that holds the tag. */
   readonly store: ArtifactStore;
+  /** The tag to move. */
   readonly tag: string;
   /** The digest the tag held when the move was planned. @default - the tag did not exist */
   readonly expected?: string;
   /** The manifest to point it at. */
   readonly digest: string;
+  /** The manifest's bytes, put again under the tag. */
   readonly bytes: Buffer;
+  /** The manifest's media type. */
   readonly mediaType: string;
 }
 

@@ -14,6 +14,7 @@ export interface VerifyReleaseOptions {
   readonly environments?: readonly string[];
   /** Only the clusters of this wave (of the one environment given). @default - every wave */
   readonly wave?: number;
+  /** The registries of the fleet's regions, and how to reach them. */
   readonly destinations: Destinations;
   /**
    * Check the release of this revision: every selected cluster's candidate `rev-<revision>` stands for the tag it
