@@ -3,8 +3,8 @@
  * `types` file mapped back to src/): how many names it exports, values (classes, functions, constants) and types
  * (interfaces, type aliases) apart, and, over the interfaces it exports whose names end in `Props`, `Options` or `Args`,
  * how many fields they declare, how many are optional and how many optional ones have no `@default` tag; and the same
- * count over every interface it exports (result records included). A name that is both a value and a type (a class)
- * counts as a value. Figures only: test/api-lint.test.ts is what enforces the rules.
+ * count over every interface it exports (result records included), `@internal` fields left out. A name that is both a
+ * value and a type (a class) counts as a value. Figures only: test/api-lint.test.ts is what enforces the rules.
  *
  * Usage:
  *   npx tsx scripts/api-surface.ts             a table of the figures
@@ -52,6 +52,8 @@ function measure(): EntrySurface[] {
       const isOptions = /(Props|Options|Args)$/.test(name);
       if (isOptions) surface.optionsInterfaces++;
       for (const { property, declaration } of interfaceProperties(checker, symbol)) {
+        // `@internal` fields are left out of the shipped declarations: not part of the API.
+        if (docTags(declaration).some((t) => t.tagName.text === 'internal')) continue;
         const optional = isOptional(property);
         const lacksDefault = optional && !docTags(declaration).some((t) => t.tagName.text === 'default');
         if (!countedAll.has(declaration)) {
