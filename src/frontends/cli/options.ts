@@ -8,7 +8,12 @@ import { Destinations, type DestinationOptions } from '../../delivery/destinatio
 import { DEFAULT_TOKEN_VARIABLES } from '../../delivery/health/health-source.js';
 import type { HealthOptions } from '../../delivery/health/health.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../delivery/oci/auth.js';
+import type { RegistryRepository } from '../../delivery/oci/client.js';
+import { OciLayout } from '../../delivery/oci/layout.js';
+import { parseReference, parseRegistryReference } from '../../delivery/oci/reference.js';
+import type { ArtifactStore } from '../../delivery/oci/store.js';
 import type { VerificationMaterialOptions } from '../../delivery/release/verification.js';
+import type { SignTarget } from '../../delivery/signing/sign.js';
 import { publicSigstoreRoot } from '../../delivery/signing/trusted-root.js';
 import { durationMs } from '../../fleet/rollout.js';
 import { readReleaseManifest, RELEASE_MANIFEST_FILE, type ReleaseManifest } from '../../output/release-manifest.js';
@@ -57,6 +62,16 @@ export function registryOptions(args: ParsedArgs, io: CliIo, credsHosts?: readon
     credentials,
     ...(retries !== undefined ? { retry: { retries } } : {}),
   };
+}
+
+/** `--format`: one of `formats`, the first when not given. */
+export function formatOption<F extends string>(args: ParsedArgs, formats: readonly [F, ...F[]]): F {
+  const format = stringOption(args, 'format') ?? formats[0];
+  if (!(formats as readonly string[]).includes(format)) {
+    const choices = `${formats.slice(0, -1).join(', ')} or ${formats[formats.length - 1]}`;
+    throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use ${choices}`);
+  }
+  return format as F;
 }
 
 /** A string option's value; a flag given without value is a usage error. */
@@ -252,4 +267,39 @@ export function durationOption(args: ParsedArgs, name: string): number | undefin
   const ms = durationMs(v);
   if (ms === undefined) throw new UsageError(`--${name} ${JSON.stringify(v)} is not a duration; use e.g. 30s, 10m or 1h30m`);
   return ms;
+}
+
+/** The sign (or verify) targets of `oci://` references. */
+export function signTargets(refs: readonly string[], destinations: Destinations): SignTarget[] {
+  return refs.map((value) => {
+    let ref;
+    try {
+      ref = parseRegistryReference(value);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    return {
+      repository: destinations.store(`oci://${ref.host}/${ref.repository}`) as RegistryRepository,
+      host: ref.host,
+      reference: ref.digest ?? ref.tag ?? 'latest',
+    };
+  });
+}
+
+/** What a `<ref>` argument of `inspect` or `pull` is. */
+export const REFERENCE_HELP = `<ref> is oci://<host>/<repository>:<tag> (or @sha256:<digest>) for a registry, or oci:<folder>:<tag>
+for an OCI image layout folder (as push writes by default).`;
+
+/** The store and the reference (tag or digest, else `latest`) of the one `<ref>` argument: a registry, or a layout folder. */
+export function artifactStoreOf(args: ParsedArgs, io: CliIo): { store: ArtifactStore; reference: string; close: () => void } {
+  let ref;
+  try {
+    ref = parseReference(args.positionals[0]);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  if (ref.kind === 'layout') return { store: new OciLayout(resolve(io.cwd ?? process.cwd(), ref.path)), reference, close: () => undefined };
+  const destinations = new Destinations(registryOptions(args, io));
+  return { store: destinations.store(`oci://${ref.host}/${ref.repository}`), reference, close: () => destinations.close() };
 }

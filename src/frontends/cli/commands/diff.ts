@@ -5,6 +5,7 @@ import {
 import type { DiffFormat, TreeSnapshot } from '../../../output/review/index.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
+import { formatOption } from '../options.js';
 
 const DIFF_USAGE = `Usage: flux-fleet diff <old> <new> [--format text|markdown] [--max-chars <n>]
 
@@ -51,8 +52,7 @@ async function diff(argv: readonly string[], io: CliIo): Promise<number> {
   if (args.positionals.length !== 2) {
     throw new UsageError(`diff needs two trees, the old and the new: flux-fleet diff <old> <new>, e.g. flux-fleet diff git:main dist (got ${args.positionals.length})`);
   }
-  const format = args.options.get('format') ?? 'text';
-  if (format !== 'text' && format !== 'markdown') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or markdown`);
+  const format = formatOption(args, ['text', 'markdown']);
   const maxCharsOption = args.options.get('max-chars');
   let maxChars: number | undefined;
   if (maxCharsOption !== undefined) {

@@ -13,7 +13,7 @@ import type { CliIo, Command } from '../args.js';
 import {
   commandLineValue, destinationsOf, durationOption, FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, leaseOptionsOf, LEASE_OPTIONS,
   LEASE_OPTIONS_HELP, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, releaseOf, stringOption, verificationMaterialOf,
-  VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
+  VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP, formatOption,
 } from '../options.js';
 
 const PROMOTE_USAGE = `Usage: flux-fleet promote <dir> --environment <env> [--wave <n>] (--revision <rev> | --rollback) [options]
@@ -89,8 +89,7 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(PROMOTE_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const revisionText = stringOption(args, 'revision');
   const rollback = args.options.has('rollback');
   if (rollback && revisionText !== undefined) throw new UsageError('--rollback and --revision exclude each other: a rollback goes back to what the tags followed before');

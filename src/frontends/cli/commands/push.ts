@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { printSigned, pushSigningOf, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from './signer-options.js';
 import { pushRelease, type PushEvent, type PushedTarget, type ReleasePushReport } from '../../../delivery/release/push.js';
 import { resolveRevision } from '../../../delivery/release/revision.js';
 import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
@@ -10,8 +9,9 @@ import type { ReleaseManifest } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, rawOutput, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
 import {
   commandLineValue, destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, listOption, numberOption, REGISTRY_OPTIONS,
-  REGISTRY_OPTIONS_HELP, releaseOf, stringOption, verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
+  REGISTRY_OPTIONS_HELP, releaseOf, stringOption, verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP, formatOption,
 } from '../options.js';
+import { printSigned, pushSigningOf, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from '../signer-options.js';
 
 const PUSH_USAGE = `Usage: flux-fleet push <dir> [--registry | --layout <folder>] [options]
 
@@ -178,8 +178,7 @@ function warnUnknownAnnotations(metadata: ArtifactMetadata, io: CliIo): void {
 
 /** The release path: reads release.json and pushes components, candidates, then the tags that deploy on push. */
 async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const progressMode = stringOption(args, 'progress') ?? 'auto';
   if (!['auto', 'tty', 'plain'].includes(progressMode)) throw new UsageError(`--progress ${JSON.stringify(progressMode)} is not a mode; use auto, tty or plain`);
   const concurrency = numberOption(args, 'concurrency', 1) ?? 4;

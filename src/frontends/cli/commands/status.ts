@@ -4,8 +4,8 @@ import { commitOf, healthOf, selectClusters, type ClusterSelection } from '../..
 import { renderHealth } from '../../../delivery/health/render.js';
 import { resolveRevision } from '../../../delivery/release/revision.js';
 import { FLEET_HTML_FILE, fleetHtmlWithStatus, TreeSnapshotError } from '../../../output/review/index.js';
-import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { commandLineValue, FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, numberOption, releaseOf, stringOption } from '../options.js';
+import { EXIT, parseArgs, type CliIo, type Command } from '../args.js';
+import { commandLineValue, FORGE_OPTIONS, FORGE_OPTIONS_HELP, formatOption, healthOptionsOf, numberOption, releaseOf, stringOption } from '../options.js';
 
 const STATUS_USAGE = `Usage: flux-fleet status <dir> [--revision <rev>] [--environment <env>] [--wave <n>] [options]
 
@@ -53,8 +53,7 @@ async function status(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(STATUS_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text, json or markdown`);
+  const format = formatOption(args, ['text', 'json', 'markdown']);
   const healthOptions = healthOptionsOf(args);
   const selection: ClusterSelection = {
     environment: stringOption(args, 'environment'),

@@ -4,10 +4,10 @@ import { formatProblem } from '../../../delivery/release/release-check.js';
 import { parseRevision } from '../../../delivery/release/revision.js';
 import { verifyRelease } from '../../../delivery/release/verify-release.js';
 import { sanitizeForTerminal } from '../../../flux/core/terminal-text.js';
-import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
+import { EXIT, parseArgs, type CliIo, type Command } from '../args.js';
 import {
   commandLineValue, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, releaseOf, stringOption,
-  verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
+  verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP, formatOption,
 } from '../options.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify-release <dir> [--revision <rev>] [--environment <env>[,...] [--wave <n>]] [options]
@@ -56,8 +56,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const concurrency = numberOption(args, 'concurrency', 1) ?? 8;
   const revision = stringOption(args, 'revision');
   if (revision !== undefined) await commandLineValue('--revision', () => parseRevision(revision));

@@ -3,8 +3,7 @@ import { readPublicKey } from '../../../delivery/signing/keys.js';
 import { verifyArtifact, type IdentityMatch, type VerifiedArtifact, type VerifyPolicy } from '../../../delivery/signing/verify.js';
 import { ERROR_CODES, FluxFleetError } from '../../../flux/core/errors.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command, type ParsedArgs } from '../args.js';
-import { readOptionFile, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from '../options.js';
-import { signTargets } from './sign.js';
+import { readOptionFile, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, formatOption, signTargets, stringOption } from '../options.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify <ref>... (--key <file> | --certificate-identity[-regexp] <id>
                         --certificate-oidc-issuer[-regexp] <issuer> --trusted-root <file>) [options]
@@ -52,8 +51,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   if (args.positionals.length === 0) throw new UsageError('verify needs the artifacts to verify, e.g. flux-fleet verify oci://ghcr.io/acme/fleet/clusters/prod-eu-1:stable --key cosign.pub');
   const policy = await policyOf(args, io);
   const destinations = new Destinations(registryOptions(args, io));

@@ -1,11 +1,11 @@
-import type { PushSigning } from '../../../delivery/release/push.js';
-import { ciIdentityToken, keylessSigner } from '../../../delivery/signing/keyless.js';
-import { readPrivateKey } from '../../../delivery/signing/keys.js';
-import { LEGACY_SIG_WARNING } from '../../../delivery/signing/legacy-sig.js';
-import { keySigner, type SignedTarget, type SignOptions } from '../../../delivery/signing/sign.js';
-import { publicSigstoreRoot } from '../../../delivery/signing/trusted-root.js';
-import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from '../args.js';
-import { readOptionFile, stringOption } from '../options.js';
+import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from './args.js';
+import { readOptionFile, stringOption } from './options.js';
+import type { PushSigning } from '../../delivery/release/push.js';
+import { ciIdentityToken, keylessSigner } from '../../delivery/signing/keyless.js';
+import { readPrivateKey } from '../../delivery/signing/keys.js';
+import { LEGACY_SIG_WARNING } from '../../delivery/signing/legacy-sig.js';
+import { keySigner, type SignedTarget, type SignOptions } from '../../delivery/signing/sign.js';
+import { publicSigstoreRoot } from '../../delivery/signing/trusted-root.js';
 
 /** The options that choose the signer, shared by `sign` and `push --sign`. */
 export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
