@@ -2,7 +2,7 @@ import {
   durationOf, gateClustersOf, HealthGateError, healthGate, judgeHealth, refuseUngated, type GateClusters, type HealthVerdict,
 } from './health-gate.js';
 import { DEFAULT_ROLLOUT, type ResolvedRolloutSettings } from '../../fleet/rollout.js';
-import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
+import { FluxFleetError, SelectionError } from '../../flux/core/errors.js';
 import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
 import { runBounded } from '../concurrency.js';
 import type { Destinations } from '../destinations.js';
@@ -131,13 +131,6 @@ export interface RolloutReport {
   readonly finishedAt: string;
 }
 
-/** A rollout that could not go on as asked: its report says how far it got. */
-export class RolloutError extends FluxFleetError {
-  public constructor(message: string) {
-    super(ERROR_CODES.refused, message);
-  }
-}
-
 interface Stage {
   readonly wave?: number;
   readonly label: string;
@@ -174,7 +167,7 @@ export async function rollOut(release: ReleaseManifest, revision: string, option
   const startedAt = new Date(now()).toISOString();
   const commit = commitOf(revision);
   const env = release.environments.find((e) => e.name === options.environment);
-  if (!env) throw new RolloutError(`there is no environment ${JSON.stringify(options.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+  if (!env) throw new SelectionError(`there is no environment ${JSON.stringify(options.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
   const settings: ResolvedRolloutSettings = env.rollout ?? DEFAULT_ROLLOUT;
   const soakMs = options.soakMs ?? durationOf(settings.soak, `environment ${env.name}'s soak`);
   const progressDeadlineMs = options.progressDeadlineMs ?? durationOf(settings.progressDeadline, `environment ${env.name}'s progressDeadline`);
@@ -185,7 +178,7 @@ export async function rollOut(release: ReleaseManifest, revision: string, option
   const own = selectClusters(release, { environment: env.name });
   const stages = stagesOf(release, env.name);
   if (options.untilWave !== undefined && !stages.some((s) => s.wave === options.untilWave)) {
-    throw new RolloutError(`environment ${env.name} has no wave ${options.untilWave}; its waves are ${stages.map((s) => s.wave ?? '(none)').join(', ')}`);
+    throw new SelectionError(`environment ${env.name} has no wave ${options.untilWave}; its waves are ${stages.map((s) => s.wave ?? '(none)').join(', ')}`);
   }
   const upstream = gateClustersOf(release, env.name, stages[0].wave);
   refuseUngated([...upstream.clusters, ...own], `the rollout of ${env.name}`);
@@ -290,7 +283,7 @@ export async function rollOut(release: ReleaseManifest, revision: string, option
           stage.movedAt = new Date(now()).toISOString();
           emit({ ...at, kind: 'moved', message: `${stage.label}: ${result.moving} tag${result.moving === 1 ? '' : 's'} moved to ${revision}` });
         } catch (e) {
-          if (!(e instanceof FluxFleetError)) throw e;
+          if (!FluxFleetError.isFluxFleetError(e)) throw e;
           failedAt = stage;
           failure = `the promotion of ${stage.label} stopped: ${e.message}`;
           if (e instanceof HealthGateError) stage.verdict = e.verdict;
