@@ -1,0 +1,639 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkOutdir, resolveOutdir, type CheckedOutdir } from './outdir.js';
+import { ConfigTreeError, WRITER_MARKER_FILE, compareStrings, folderOf, normalizeTreePath } from './tree-path.js';
+
+/** A file system operation of a write, as seen by its test hook. */
+export type WriteOperation = 'mkdir' | 'write' | 'link' | 'rename' | 'remove';
+
+/**
+ * What the writer does with files in the output folder that it did not write (the marker file lists those it did):
+ * `refuse` (stop, list them, write nothing), `keep` (leave them as they are) or `remove`.
+ */
+export type ForeignFiles = 'refuse' | 'keep' | 'remove';
+
+/** Options of a {@link TreeWriter} (and `writeTree`). */
+export interface TreeWriterOptions {
+  /**
+   * What to do with files in the output folder that the writer did not write, such as a `.sops.yaml` or notes added
+   * by hand: `refuse` stops with an error listing them and writes nothing; `keep` leaves them as they are (a file the
+   * tree now writes itself is still refused); `remove` deletes them, listing them in `removed`.
+   * @default "refuse"
+   */
+  readonly foreignFiles?: ForeignFiles;
+  /**
+   * Files of the tree whose sha256 digest the marker file records, so that a reader can tell the file is the one the
+   * writer wrote (synth records its `release.json`, which delivery reads): see {@link recordedDigest}.
+   * @default - none
+   */
+  readonly recordDigests?: readonly string[];
+  /**
+   * Called before each file system operation; a throw stands for a failure of that operation.
+   * @internal
+   */
+  readonly beforeOperation?: (operation: WriteOperation, target: string) => void;
+}
+
+/** What a write did, as paths relative to the output folder, each list sorted. */
+export interface WriteTreeResult {
+  /** The output folder, absolute, with symbolic links resolved. */
+  readonly outdir: string;
+  /** Files that the previous output lacked. */
+  readonly added: readonly string[];
+  /** Files whose content changed. */
+  readonly changed: readonly string[];
+  /** Files whose content is the same: they are kept as they were (same inode, same modification time). */
+  readonly unchanged: readonly string[];
+  /** Files of the previous output that the tree lacks: they are gone. */
+  readonly removed: readonly string[];
+  /** Files the writer did not write, left in place with `foreignFiles: 'keep'`. */
+  readonly kept: readonly string[];
+}
+
+const MARKER_TEXT = 'This folder is written by flux-fleet: every synth replaces all of its content.\n' +
+  'Do not keep other files here; change the fleet program and synthesize again.\n';
+/** The line of the marker file after which the files the writer wrote are listed, one a line. */
+const MARKER_FILES_LINE = 'Files written (a synth stops at any other file it finds here):\n';
+/** The line of the marker file after which recorded digests are listed, `<digest> <path>` a line, up to the files. */
+const MARKER_DIGESTS_LINE = 'Digests of the files delivery reads (a changed one is refused; synthesize again instead of editing it):\n';
+/** In a write's work folder: the files to move in, the files moved out, the plan of the moves, and what it is. */
+const NEW = 'new';
+const OLD = 'old';
+const JOURNAL = 'journal.json';
+const WORK_FOLDER_MARK = '.flux-fleet-write';
+/** Set on the error of a failed commit: whether every move made was undone. */
+const UNDONE = Symbol('undone');
+
+/** The plan of a write's moves, written completely before the first one: a killed write is finished from it. */
+interface Journal {
+  /** Files moved from the work folder into the output folder (the previous file, if any, moved out first). */
+  readonly moveIn: readonly string[];
+  /** Files of the previous output moved out. */
+  readonly moveOut: readonly string[];
+  /** Folders of the previous output that the tree lacks, removed when empty, deepest first. */
+  readonly folders: readonly string[];
+}
+
+/**
+ * Writes a config tree into an output folder file by file, all or nothing, with memory that does not grow with the
+ * files' content: each file added is compared with the previous output's at once, and only a new or changed file is
+ * written, into a work folder beside the output folder. Files with the same bytes are written once and hard-linked
+ * (where the file system allows), so that a fleet's many identical files cost one file's creation.
+ *
+ * {@link commit} then moves the new and changed files in (the previous ones out) and removes the files of the previous
+ * output that the tree lacks; when the output folder is new or empty, the work folder simply becomes it. Unchanged
+ * files are never touched (same inode, same modification time), so a tree written again unchanged costs reading it.
+ * If anything fails, or {@link abort} is called, the output folder is left as it was and the work folder removed; the
+ * moves are planned in a journal first, so a commit that was killed is finished by the next write.
+ *
+ * The writer owns only what it wrote: its marker file (`.flux-fleet`) lists its files, and files of the previous
+ * output that the tree lacks are removed only if it wrote them. Any other file found there stops the write, with the
+ * list of them, unless `foreignFiles` says to keep or remove them.
+ *
+ * Refuses (with the fix in the error) an output folder that is the file system root, the home folder, the current git
+ * repository's root, or a non-empty folder that the writer did not write (it lacks the marker file). A lock file
+ * beside the output folder (`.<name>.flux-fleet-lock`) makes a second writer of the same folder fail with a clear
+ * error while the first one runs.
+ * @internal
+ */
+export class TreeWriter {
+  /**
+   * Opens an output folder for writing: takes its lock, finishes or clears what a killed write left, checks the
+   * folder and reads its previous output. Throws, holding nothing, when the folder is refused.
+   */
+  public static open(outdir: string, options: TreeWriterOptions = {}): TreeWriter {
+    const fsops = new FileOperations(options.beforeOperation);
+    const siblings = new Siblings(resolveOutdir(outdir));
+    const unlock = takeLock(siblings);
+    try {
+      recoverInterruptedWrite(siblings, fsops);
+      return new TreeWriter(checkOutdir(outdir), siblings, fsops, options, unlock);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+
+  private readonly previousFolders: ReadonlySet<string>;
+  /** Files of the previous output the writer may replace or remove: its own, and foreign ones unless kept. */
+  private readonly ownedFiles: ReadonlySet<string>;
+  private readonly foreign: readonly string[];
+  private readonly paths = new Set<string>();
+  private readonly folders = new Set<string>();
+  private readonly added: string[] = [];
+  private readonly changed: string[] = [];
+  private readonly unchanged: string[] = [];
+  /** The files written into the work folder, relative to it. */
+  private readonly staged: string[] = [];
+  private readonly stagedFolders = new Set<string>();
+  /** A written file by the SHA-256 of its bytes, to hard-link the next file with the same bytes to. */
+  private readonly byContent = new Map<string, string>();
+  /** The digests the marker records, of the files `recordDigests` names, by path. */
+  private readonly digests = new Map<string, string>();
+  private readonly toRecord: ReadonlySet<string>;
+  private readonly foreignFiles: ForeignFiles;
+  private linking = true;
+  private work?: string;
+  private closed = false;
+
+  private constructor(
+    private readonly target: CheckedOutdir,
+    private readonly siblings: Siblings,
+    private readonly fsops: FileOperations,
+    options: TreeWriterOptions,
+    private readonly unlock: () => void,
+  ) {
+    const foreignFiles = this.foreignFiles = options.foreignFiles ?? 'refuse';
+    this.toRecord = new Set(options.recordDigests);
+    const previous = target.written ? listTree(target.path) : { files: new Set<string>(), folders: new Set<string>() };
+    const recorded = target.written ? recordedFiles(path.join(target.path, WRITER_MARKER_FILE)) : undefined;
+    this.previousFolders = previous.folders;
+    this.foreign = recorded === undefined ? [] : [...previous.files].filter((f) => f !== WRITER_MARKER_FILE && !recorded.has(f)).sort(compareStrings);
+    if (foreignFiles === 'refuse' && this.foreign.length > 0) throw refuseForeign(target.path, this.foreign);
+    const kept = foreignFiles === 'keep' ? new Set(this.foreign) : new Set<string>();
+    this.ownedFiles = new Set([...previous.files].filter((f) => !kept.has(f)));
+  }
+
+  /** The output folder, absolute, with symbolic links resolved. */
+  public get outdir(): string {
+    return this.target.path;
+  }
+
+  /**
+   * Adds a file of the new tree: compared with the previous output's at once, and written into the work folder only
+   * when new or changed.
+   * @param relativeFile the file, relative to the output folder, e.g. `clusters/prod-eu-1/podinfo.yaml`
+   */
+  public add(relativeFile: string, content: Buffer): void {
+    this.assertOpen();
+    const file = normalizeTreePath(relativeFile, 'file');
+    if (this.paths.has(file)) throw new ConfigTreeError(`Cannot add "${file}": the tree already has it; add each file once`);
+    this.paths.add(file);
+    for (let folder = folderOf(file); folder !== '' && !this.folders.has(folder); folder = folderOf(folder)) this.folders.add(folder);
+    if (this.toRecord.has(file)) this.digests.set(file, `sha256:${createHash('sha256').update(content).digest('hex')}`);
+    if (!this.ownedFiles.has(file)) {
+      this.added.push(file);
+    } else if (sameBytes(path.join(this.target.path, file), content)) {
+      this.unchanged.push(file);
+      return;
+    } else {
+      this.changed.push(file);
+    }
+    this.stage(file, content);
+  }
+
+  /**
+   * Makes the output folder hold exactly the files added (and the foreign files kept), with the marker file listing
+   * them, then releases the lock. On failure, the output folder is left as it was.
+   */
+  public commit(): WriteTreeResult {
+    this.assertOpen();
+    try {
+      return this.finish();
+    } finally {
+      this.abort();
+    }
+  }
+
+  /** Drops the files added, leaving the output folder as it was, and releases the lock. Does nothing once closed. */
+  public abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.work) removeQuietly(this.work);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  private finish(): WriteTreeResult {
+    const target = this.target;
+    if (this.foreignFiles === 'keep') {
+      const clashing = this.foreign.filter((f) => this.paths.has(f));
+      if (clashing.length > 0) {
+        throw new ConfigTreeError(`Refusing to write "${target.path}": the tree writes ${clashing.length === 1 ? 'a file' : 'files'} that flux-fleet did not write ` +
+          `there and is told to keep; move ${clashing.length === 1 ? 'it' : 'them'} out of the output folder:${listOf(clashing)}`);
+      }
+    }
+    const kept = this.foreignFiles === 'keep' ? this.foreign : [];
+    const removed = [...this.ownedFiles].filter((f) => f !== WRITER_MARKER_FILE && !this.paths.has(f)).sort(compareStrings);
+    const unrecorded = [...this.toRecord].filter((f) => !this.digests.has(f));
+    if (unrecorded.length > 0) throw new ConfigTreeError(`cannot record the digest of ${JSON.stringify(unrecorded[0])}: the tree writes no such file`);
+    const marker = Buffer.from(markerText([...this.paths].sort(compareStrings), this.digests), 'utf8');
+    const markerChanged = !target.written || !sameBytes(path.join(target.path, WRITER_MARKER_FILE), marker);
+    const inUse = new Set(this.folders);
+    for (const file of kept) for (let f = folderOf(file); f !== '' && !inUse.has(f); f = folderOf(f)) inUse.add(f);
+    // Deepest first: a folder's path sorts before its children's.
+    const emptied = [...this.previousFolders].filter((f) => !inUse.has(f)).sort(compareStrings).reverse();
+    const result: WriteTreeResult = {
+      outdir: target.path,
+      added: this.added.sort(compareStrings),
+      changed: this.changed.sort(compareStrings),
+      unchanged: this.unchanged.sort(compareStrings),
+      removed,
+      kept: [...kept],
+    };
+    if (this.staged.length === 0 && removed.length === 0 && !markerChanged && emptied.length === 0) return result;
+    if (markerChanged) this.stage(WRITER_MARKER_FILE, marker);
+    const work = this.workFolder();
+    if (!target.written) {
+      this.moveWholeTreeIn();
+    } else {
+      const journal: Journal = { moveIn: this.staged, moveOut: removed, folders: emptied };
+      this.fsops.write(path.join(work, `${JOURNAL}.partial`), Buffer.from(JSON.stringify(journal), 'utf8'));
+      this.fsops.rename(path.join(work, `${JOURNAL}.partial`), path.join(work, JOURNAL));
+      try {
+        applyJournal(journal, target.path, work, this.fsops, true);
+      } catch (e) {
+        // Moves that could not be undone: the work folder and its journal stay, and the next write finishes this one.
+        if ((e as { [UNDONE]?: boolean })[UNDONE] === false) this.work = undefined;
+        throw e;
+      }
+    }
+    return result;
+  }
+
+  /** Into a new or empty output folder: the work folder's new tree becomes it, else its entries are moved in. */
+  private moveWholeTreeIn(): void {
+    const tree = path.join(this.workFolder(), NEW);
+    if (this.target.mode !== undefined) fs.chmodSync(tree, this.target.mode);
+    try {
+      this.fsops.rename(tree, this.target.path);
+      return;
+    } catch (e) {
+      // An empty folder that cannot be replaced (a mount point) gets the entries instead.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!this.target.exists || (code !== 'EBUSY' && code !== 'EXDEV' && code !== 'EPERM')) throw e;
+    }
+    const moved: string[] = [];
+    try {
+      for (const entry of fs.readdirSync(tree).sort(compareStrings)) {
+        this.fsops.rename(path.join(tree, entry), path.join(this.target.path, entry));
+        moved.push(entry);
+      }
+    } catch (e) {
+      for (const entry of moved.reverse()) fs.renameSync(path.join(this.target.path, entry), path.join(tree, entry));
+      throw e;
+    }
+  }
+
+  /** Writes a file into the work folder's new tree, hard-linked to one written before with the same bytes. */
+  /** The write's work folder beside the output folder, made on first need. */
+  private workFolder(): string {
+    if (!this.work) {
+      const work = this.siblings.newWork();
+      this.fsops.mkdir(work);
+      this.work = work;
+      fs.writeFileSync(path.join(work, WORK_FOLDER_MARK), '');
+      this.fsops.mkdir(path.join(work, NEW));
+      this.fsops.mkdir(path.join(work, OLD));
+    }
+    return this.work;
+  }
+
+  private stage(file: string, content: Buffer): void {
+    const tree = path.join(this.workFolder(), NEW);
+    const folder = folderOf(file);
+    if (folder !== '' && !this.stagedFolders.has(folder)) {
+      const missing: string[] = [];
+      for (let f = folder; f !== '' && !this.stagedFolders.has(f); f = folderOf(f)) missing.push(f);
+      for (const f of missing.reverse()) {
+        this.fsops.mkdir(path.join(tree, f));
+        this.stagedFolders.add(f);
+      }
+    }
+    const dest = path.join(tree, file);
+    this.staged.push(file);
+    if (this.linking) {
+      const hash = createHash('sha256').update(content).digest('base64');
+      const same = this.byContent.get(hash);
+      if (same !== undefined) {
+        try {
+          this.fsops.link(same, dest);
+          return;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          // EMLINK: that file has as many links as the file system allows; the next ones link to this one.
+          if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') this.linking = false;
+          else if (code !== 'EMLINK') throw e;
+        }
+      }
+      this.byContent.set(hash, dest);
+    }
+    this.fsops.write(dest, content);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ConfigTreeError(`The write of "${this.target.path}" is over; open a new one`);
+  }
+}
+
+/**
+ * Carries out a journal: each file moved out of the output folder into the work folder's `old/` (those replaced and
+ * those removed), each new file moved in, then the folders left empty removed. `strict`: a failure undoes every move
+ * made and throws; else (finishing a killed write) each step not needed any more is skipped.
+ */
+function applyJournal(journal: Journal, outdir: string, work: string, fsops: FileOperations, strict: boolean): void {
+  const undo: Array<() => void> = [];
+  const move = (from: string, to: string) => {
+    fsops.rename(from, to);
+    undo.push(() => fs.renameSync(to, from));
+  };
+  const madeFolders = new Set<string>();
+  const makeFolders = (root: string, file: string) => {
+    const missing: string[] = [];
+    for (let f = folderOf(file); f !== '' && !madeFolders.has(`${root}\0${f}`); f = folderOf(f)) {
+      if (fs.lstatSync(path.join(root, f), { throwIfNoEntry: false })?.isDirectory()) break;
+      missing.push(f);
+    }
+    for (const f of missing.reverse()) {
+      fsops.mkdir(path.join(root, f));
+      madeFolders.add(`${root}\0${f}`);
+      undo.push(() => fs.rmdirSync(path.join(root, f)));
+    }
+  };
+  const moveOut = (file: string) => {
+    const current = path.join(outdir, file);
+    if (!fs.lstatSync(current, { throwIfNoEntry: false })) return;
+    makeFolders(path.join(work, OLD), file);
+    move(current, path.join(work, OLD, file));
+  };
+  try {
+    for (const file of journal.moveOut) moveOut(file);
+    for (const file of journal.moveIn) {
+      const staged = path.join(work, NEW, file);
+      if (!strict && !fs.lstatSync(staged, { throwIfNoEntry: false })) continue;
+      moveOut(file);
+      makeFolders(outdir, file);
+      move(staged, path.join(outdir, file));
+    }
+  } catch (e) {
+    if (!strict) throw e;
+    let undone = true;
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch {
+        undone = false;
+        break;
+      }
+    }
+    if (e !== null && typeof e === 'object') Object.defineProperty(e, UNDONE, { value: undone });
+    throw e;
+  }
+  for (const folder of journal.folders) {
+    try {
+      fs.rmdirSync(path.join(outdir, folder));
+    } catch {
+      // Not empty (or gone): it stays.
+    }
+  }
+}
+
+/** Reads `file` and compares it with `content`; false when it is not a regular file with exactly those bytes. */
+function sameBytes(file: string, content: Buffer): boolean {
+  try {
+    return fs.readFileSync(file).equals(content);
+  } catch {
+    return false;
+  }
+}
+
+/** The marker file's content: what the folder is, and the files the writer wrote. */
+function markerText(files: readonly string[], digests: ReadonlyMap<string, string>): string {
+  const recorded = [...digests].sort(([a], [b]) => compareStrings(a, b)).map(([file, digest]) => `${digest} ${file}\n`).join('');
+  return MARKER_TEXT + (recorded ? MARKER_DIGESTS_LINE + recorded : '') + MARKER_FILES_LINE + files.map((f) => `${f}\n`).join('');
+}
+
+/**
+ * The digest (`sha256:<hex>`) the writer recorded for a file of the folder it wrote, read from its marker file;
+ * undefined when the folder has no marker file or the marker records no digest for that file.
+ * @param outdir the folder the writer wrote
+ * @param file the file's path relative to it, `/`-separated
+ */
+export function recordedDigest(outdir: string, file: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(outdir, WRITER_MARKER_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const from = text.indexOf(MARKER_DIGESTS_LINE);
+  const to = text.indexOf(MARKER_FILES_LINE);
+  if (from < 0 || to < from) return undefined;
+  for (const line of text.slice(from + MARKER_DIGESTS_LINE.length, to).split('\n')) {
+    const m = /^(sha256:[0-9a-f]{64}) (.+)$/.exec(line);
+    if (m && m[2] === file) return m[1];
+  }
+  return undefined;
+}
+
+/** The files a marker file lists; undefined for a marker written before the writer listed its files. */
+function recordedFiles(markerPath: string): Set<string> | undefined {
+  const text = fs.readFileSync(markerPath, 'utf8');
+  const at = text.indexOf(MARKER_FILES_LINE);
+  if (at < 0) return undefined;
+  return new Set(text.slice(at + MARKER_FILES_LINE.length).split('\n').filter((l) => l !== ''));
+}
+
+function listOf(paths: readonly string[]): string {
+  return paths.slice(0, 20).map((f) => `\n  ${f}`).join('') + (paths.length > 20 ? `\n  ... and ${paths.length - 20} more` : '');
+}
+
+function refuseForeign(outdir: string, foreign: readonly string[]): ConfigTreeError {
+  return new ConfigTreeError(`Refusing to write "${outdir}": it holds ${foreign.length === 1 ? 'a file' : `${foreign.length} files`} that flux-fleet did not write, ` +
+    `which a synth would delete:${listOf(foreign)}\nMove ${foreign.length === 1 ? 'it' : 'them'} out of the output folder (the fleet program can write such files ` +
+    'itself), or set foreignFiles to "keep" to carry them over or to "remove" to delete them.');
+}
+
+/**
+ * Takes the lock file beside the output folder, so that a second writer of the same folder fails with a clear error
+ * instead of tripping over the first one's moves. A lock left by a process that is gone is taken over.
+ */
+function takeLock(siblings: Siblings): () => void {
+  fs.mkdirSync(siblings.parent, { recursive: true });
+  const owner = `${process.pid}\n`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      createWithContent(siblings.lock, owner);
+      return () => {
+        try {
+          if (fs.readFileSync(siblings.lock, 'utf8') === owner) fs.rmSync(siblings.lock, { force: true });
+        } catch {
+          // Gone already.
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const held = readIfPresent(siblings.lock);
+    if (held === undefined && attempt === 0) continue;
+    const pid = Number(held?.trim());
+    const age = Date.now() - (fs.statSync(siblings.lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    const stale = pid > 0 ? !processAlive(pid) : age > 10_000;
+    if (stale && attempt === 0) {
+      fs.rmSync(siblings.lock, { force: true });
+      continue;
+    }
+    throw new ConfigTreeError(`Another synth (process ${pid > 0 ? pid : 'unknown'}) is writing "${siblings.outdir}" now: wait for it to finish and synthesize again; ` +
+      `if no synth runs, remove the stale lock file "${siblings.lock}"`);
+  }
+}
+
+/**
+ * Creates a file that must not exist yet, with its content in place from the first moment (a hard link to a
+ * temporary file), so that another process never reads it empty; where hard links are not possible, `wx`.
+ */
+function createWithContent(file: string, content: string): void {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(temp, content);
+  try {
+    fs.linkSync(temp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
+    fs.writeFileSync(file, content, { flag: 'wx' });
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+function readIfPresent(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The files (anything but folders) and the folders below `root`, as `/`-separated relative paths. */
+function listTree(root: string): { files: Set<string>; folders: Set<string> } {
+  const files = new Set<string>();
+  const folders = new Set<string>();
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const rel = prefix + entry.name;
+      if (entry.isDirectory()) {
+        folders.add(rel);
+        walk(path.join(dir, entry.name), `${rel}/`);
+      } else {
+        files.add(rel);
+      }
+    }
+  };
+  walk(root, '');
+  return { files, folders };
+}
+
+/** The writer's files beside the output folder: the work folders of writes, the previous output of an old swap, the lock. */
+class Siblings {
+  /** Where a write of an earlier version moved the previous output aside while swapping in a whole new tree. */
+  public readonly backup: string;
+  public readonly lock: string;
+  public readonly parent: string;
+  private readonly workPrefix: string;
+
+  public constructor(public readonly outdir: string) {
+    this.parent = path.dirname(outdir);
+    const name = path.basename(outdir);
+    this.backup = path.join(this.parent, `.${name}.flux-fleet-old`);
+    this.lock = path.join(this.parent, `.${name}.flux-fleet-lock`);
+    this.workPrefix = `.${name}.flux-fleet-new-`;
+  }
+
+  /** A fresh path for a write's work folder, on the output folder's file system. */
+  public newWork(): string {
+    return path.join(this.parent, this.workPrefix + randomBytes(6).toString('hex'));
+  }
+
+  /** Work folders left by writes that were killed. */
+  public staleWork(): string[] {
+    if (!fs.existsSync(this.parent)) return [];
+    return fs.readdirSync(this.parent).filter((n) => n.startsWith(this.workPrefix)).map((n) => path.join(this.parent, n)).sort(compareStrings);
+  }
+}
+
+/**
+ * Repairs what a killed write left beside the output folder. A work folder whose journal is complete was killed while
+ * moving files: its moves are finished. Any other work folder (or new tree of an earlier version) is removed. The
+ * previous output that an earlier version moved aside while swapping, whole or in part, is put back.
+ */
+function recoverInterruptedWrite(siblings: Siblings, fsops: FileOperations): void {
+  for (const stale of siblings.staleWork()) {
+    const journal = readIfPresent(path.join(stale, JOURNAL));
+    if (journal !== undefined && fs.existsSync(siblings.outdir)) {
+      applyJournal(JSON.parse(journal) as Journal, siblings.outdir, stale, fsops, false);
+      fsops.remove(stale);
+    } else if (fs.existsSync(path.join(stale, WORK_FOLDER_MARK)) || isWriterFolder(stale) || fs.readdirSync(stale).length === 0) {
+      fsops.remove(stale);
+    }
+  }
+  const backup = fs.lstatSync(siblings.backup, { throwIfNoEntry: false });
+  if (!backup) return;
+  const empty = backup.isDirectory() && fs.readdirSync(siblings.backup).length === 0;
+  if (!backup.isDirectory() || (!empty && !isWriterFolder(siblings.backup))) {
+    throw new ConfigTreeError(`Refusing to write: "${siblings.backup}" is in the way of the writer and was not written by it; remove or rename it`);
+  }
+  if (!fs.existsSync(siblings.outdir)) {
+    fsops.rename(siblings.backup, siblings.outdir);
+    return;
+  }
+  if (!empty && !isWriterFolder(siblings.outdir)) {
+    for (const entry of fs.readdirSync(siblings.backup)) {
+      if (!fs.existsSync(path.join(siblings.outdir, entry))) fsops.rename(path.join(siblings.backup, entry), path.join(siblings.outdir, entry));
+    }
+  }
+  fsops.remove(siblings.backup);
+}
+
+function isWriterFolder(folder: string): boolean {
+  return fs.lstatSync(path.join(folder, WRITER_MARKER_FILE), { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+function removeQuietly(folder: string): void {
+  try {
+    fs.rmSync(folder, { recursive: true, force: true });
+  } catch {
+    // Best effort while reporting the original failure.
+  }
+}
+
+/** The file system calls of a write, each announced to the test hook first. */
+class FileOperations {
+  public constructor(private readonly before?: (operation: WriteOperation, target: string) => void) {}
+
+  public mkdir(folder: string): void {
+    this.before?.('mkdir', folder);
+    fs.mkdirSync(folder);
+  }
+
+  public write(file: string, content: Buffer): void {
+    this.before?.('write', file);
+    fs.writeFileSync(file, content);
+  }
+
+  public link(source: string, dest: string): void {
+    this.before?.('link', dest);
+    fs.linkSync(source, dest);
+  }
+
+  public rename(from: string, to: string): void {
+    this.before?.('rename', to);
+    fs.renameSync(from, to);
+  }
+
+  public remove(folder: string): void {
+    this.before?.('remove', folder);
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
