@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOutdir, resolveOutdir, type CheckedOutdir } from './outdir.js';
+import type { RenderTreeOptions } from './render.js';
 import { ConfigTreeError, WRITER_MARKER_FILE, compareStrings, folderOf, normalizeTreePath } from './tree-path.js';
 
 /** A file system operation of a write, as seen by its test hook. */
@@ -13,8 +14,8 @@ export type WriteOperation = 'mkdir' | 'write' | 'link' | 'rename' | 'remove';
  */
 export type ForeignFiles = 'refuse' | 'keep' | 'remove';
 
-/** Options of a {@link TreeWriter} (and `writeTree`). */
-export interface TreeWriterOptions {
+/** Options of `writeTree`. */
+export interface WriteTreeOptions extends RenderTreeOptions {
   /**
    * What to do with files in the output folder that the writer did not write, such as a `.sops.yaml` or notes added
    * by hand: `refuse` stops with an error listing them and writes nothing; `keep` leaves them as they are (a file the
@@ -35,7 +36,7 @@ export interface TreeWriterOptions {
   readonly beforeOperation?: (operation: WriteOperation, target: string) => void;
 }
 
-/** What a write did, as paths relative to the output folder, each list sorted. */
+/** What `writeTree` (or a synth) did, as paths relative to the output folder, each list sorted. */
 export interface WriteTreeResult {
   /** The output folder, absolute, with symbolic links resolved. */
   readonly outdir: string;
@@ -102,7 +103,7 @@ export class TreeWriter {
    * Opens an output folder for writing: takes its lock, finishes or clears what a killed write left, checks the
    * folder and reads its previous output. Throws, holding nothing, when the folder is refused.
    */
-  public static open(outdir: string, options: TreeWriterOptions = {}): TreeWriter {
+  public static open(outdir: string, options: WriteTreeOptions = {}): TreeWriter {
     const fsops = new FileOperations(options.beforeOperation);
     const siblings = new Siblings(resolveOutdir(outdir));
     const unlock = takeLock(siblings);
@@ -141,7 +142,7 @@ export class TreeWriter {
     private readonly target: CheckedOutdir,
     private readonly siblings: Siblings,
     private readonly fsops: FileOperations,
-    options: TreeWriterOptions,
+    options: WriteTreeOptions,
     private readonly unlock: () => void,
   ) {
     const foreignFiles = this.foreignFiles = options.foreignFiles ?? 'refuse';

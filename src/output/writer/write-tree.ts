@@ -1,11 +1,8 @@
 import type { ConfigTree } from './config-tree.js';
-import { renderTree, type RenderTreeOptions } from './render.js';
-import { TreeWriter, type TreeWriterOptions, type WriteTreeResult } from './tree-writer.js';
+import { renderTree } from './render.js';
+import { TreeWriter, type WriteTreeOptions, type WriteTreeResult } from './tree-writer.js';
 
-export { recordedDigest, type ForeignFiles, type WriteOperation, type WriteTreeResult } from './tree-writer.js';
-
-/** Options of {@link writeTree}. */
-export interface WriteTreeOptions extends RenderTreeOptions, TreeWriterOptions {}
+export { recordedDigest, type ForeignFiles, type WriteOperation, type WriteTreeOptions, type WriteTreeResult } from './tree-writer.js';
 
 /**
  * Writes a config tree to `outdir`, all or nothing: the tree is rendered in memory first (an object that cannot be
