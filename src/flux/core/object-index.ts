@@ -93,6 +93,21 @@ export class ObjectIndex {
     return holder[INDEX]!;
   }
 
+  /**
+   * Forgets the objects of the cluster `owner` that are no longer in the construct tree (taken out with their chart,
+   * once written), so that they can be garbage-collected.
+   */
+  public static prune(owner: IConstruct): void {
+    const index = (owner as unknown as { [INDEX]?: ObjectIndex })[INDEX];
+    if (!index) return;
+    const kept = index.objects.filter(inTree);
+    index.objects.length = 0;
+    index.lockers.length = 0;
+    index.byIdentity = undefined;
+    index.cycles = undefined;
+    for (const o of kept) index.register(o);
+  }
+
   private readonly objects: FluxObject[] = [];
   /** The objects that can lock every namespace (a multi-tenant FluxInstance). */
   private readonly lockers: FluxObject[] = [];
@@ -244,6 +259,14 @@ function describeCycle(first: FluxObject, members: Set<FluxObject>, edges: (o: F
 /** An object that can lock the namespaces of its cluster. */
 interface Locker {
   _locksNamespaces(): boolean;
+}
+
+/** Whether `c` is still in its root's construct tree: each scope up the way still holds it. */
+function inTree(c: IConstruct): boolean {
+  for (let child = c, parent = c.node.scope; parent; child = parent, parent = parent.node.scope) {
+    if (parent.node.tryFindChild(child.node.id) !== child) return false;
+  }
+  return true;
 }
 
 function identity(o: IFluxObject): string {

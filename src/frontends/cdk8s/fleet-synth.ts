@@ -1,0 +1,129 @@
+import { Chart } from 'cdk8s';
+import type { IConstruct } from 'constructs';
+import { addFleetPicture } from './fleet-picture.js';
+import { validationErrorsOf, type ValidationMessage } from './validation-messages.js';
+import type { Cluster } from '../../fleet/cluster.js';
+import type { Fleet } from '../../fleet/fleet.js';
+import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
+import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
+import { ConfigTree } from '../../output/writer/config-tree.js';
+import { renderTree, type RenderTreeOptions } from '../../output/writer/render.js';
+import { TreeWriter, type ForeignFiles, type WriteTreeResult } from '../../output/writer/tree-writer.js';
+
+/** Options of {@link synthFleets}. */
+export interface FleetSynthOptions {
+  /** The output folder. */
+  readonly outdir: string;
+  /** What to do with files in the output folder that synth did not write. @default "refuse" */
+  readonly foreignFiles?: ForeignFiles;
+}
+
+/** What {@link synthFleets} found: the problems of the constructs, and charts outside every fleet. */
+export interface FleetSynthProblems {
+  /** Every validation error, in construct tree order. */
+  readonly errors: readonly ValidationMessage[];
+  /** Charts that no fleet writes. */
+  readonly strays: readonly Chart[];
+}
+
+/**
+ * Synthesizes the fleets of an app into one output folder, one cluster at a time: each cluster's objects are built,
+ * validated, rendered and handed to the writer (which compares them with the previous output at once), then taken
+ * out of the construct tree, so that memory holds one cluster's objects and what the fleet-wide files need, however
+ * large the fleet. A cluster the program built itself (with `fleet.build()`) keeps its objects.
+ *
+ * Every problem of every construct is gathered; when there is one (or a chart outside the fleets), nothing is written
+ * and they are returned. Otherwise the tree is committed: the release manifest, the packed folders and the picture
+ * beside the clusters' folders.
+ */
+export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], options: FleetSynthOptions): FleetSynthProblems | WriteTreeResult {
+  // Opened first: an output folder that is refused stops synth before any work. The marker records each release.json's
+  // digest: delivery reads only the one synth wrote.
+  const releases = fleets.map((fleet) => `${fleets.length > 1 ? `${fleet.node.id}/` : ''}${RELEASE_MANIFEST_FILE}`);
+  const writer = TreeWriter.open(options.outdir, { foreignFiles: options.foreignFiles, recordDigests: releases });
+  try {
+    return RenderSession.run(() => {
+      const render: RenderTreeOptions = { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters' };
+      const clusterErrors = new Map<IConstruct, ValidationMessage[]>();
+      let failed = false;
+      for (const fleet of fleets) {
+        const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
+        const names = new Set<string>();
+        for (const cluster of fleet.clusters) {
+          // A name declared twice fails the fleet's own check: its folder is not written twice meanwhile.
+          if (names.has(cluster.name)) failed = true;
+          names.add(cluster.name);
+          const errors = synthCluster(fleet, cluster, failed ? undefined : { writer, prefix, render });
+          clusterErrors.set(cluster, errors);
+          if (errors.length > 0) failed = true;
+        }
+      }
+      const errors = treeErrors(app, clusterErrors);
+      if (errors.length > 0) return { errors, strays: [] };
+      const written = new Set(fleets.flatMap((fleet) => fleet.clusters.flatMap((c) => fleet._filesOf(c).map((f) => f.chart))));
+      const strays = app.node.findAll().filter((c): c is Chart => Chart.isChart(c) && !written.has(c));
+      if (strays.length > 0) return { errors: [], strays };
+      for (const fleet of fleets) {
+        const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
+        const tree = new ConfigTree();
+        // The folders synth packed, byte for byte, so that the output tree alone suffices to push them.
+        for (const { artifact } of fleet.release().artifacts) {
+          for (const f of artifact.files) tree.addBytes(`${prefix}${artifactFolder(artifact.name)}/${f.path}`, f.content);
+        }
+        // The release manifest: the contract with delivery (what to push where, which tags a push moves).
+        tree.addFile(`${prefix}${RELEASE_MANIFEST_FILE}`, renderReleaseManifest(buildReleaseManifest(fleet)));
+        // The picture for reviewers: FLEET.md and fleet.html in the fleet's root folder.
+        addFleetPicture(tree, prefix, fleet);
+        for (const file of renderTree(tree, render)) writer.add(file.path, file.content);
+      }
+      return writer.commit();
+    });
+  } finally {
+    writer.abort();
+  }
+}
+
+/** Whether {@link synthFleets} found problems rather than writing. */
+export function isFleetSynthProblems(x: FleetSynthProblems | WriteTreeResult): x is FleetSynthProblems {
+  return 'errors' in x;
+}
+
+/**
+ * Builds one cluster (unless the program did), validates its constructs, hands its files to the writer when given
+ * one, and takes its objects out of the tree again. Returns its validation errors.
+ */
+function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: { writer: TreeWriter; prefix: string; render: RenderTreeOptions } | undefined): ValidationMessage[] {
+  const builtBefore = fleet._isBuilt(cluster);
+  fleet._buildCluster(cluster);
+  try {
+    const constructs = cluster.node.findAll();
+    const errors = validationErrorsOf(constructs);
+    if (errors.length > 0 || !output) return errors;
+    const render = chartRenderer(constructs);
+    const tree = new ConfigTree();
+    for (const file of fleet._filesOf(cluster)) tree.addObjects(`${output.prefix}${file.path}`, render(file.chart));
+    for (const file of renderTree(tree, output.render)) output.writer.add(file.path, file.content);
+    return errors;
+  } finally {
+    if (!builtBefore) fleet._releaseCluster(cluster);
+  }
+}
+
+/**
+ * Every validation error of the app in construct tree order: each construct's own, except that a fleet cluster's
+ * subtree, checked while it was built, gives the errors recorded then.
+ */
+function treeErrors(app: IConstruct, clusterErrors: ReadonlyMap<IConstruct, ValidationMessage[]>): ValidationMessage[] {
+  const errors: ValidationMessage[] = [];
+  const visit = (c: IConstruct): void => {
+    const recorded = clusterErrors.get(c);
+    if (recorded) {
+      errors.push(...recorded);
+      return;
+    }
+    errors.push(...validationErrorsOf([c]));
+    for (const child of c.node.children) visit(child);
+  };
+  visit(app);
+  return errors;
+}
