@@ -88,11 +88,18 @@ export function isFleetSynthProblems(x: FleetSynthProblems | WriteTreeResult): x
   return 'errors' in x;
 }
 
+/** Where a cluster's files go: the writer, under the fleet's folder, with the fleet's kustomization settings. */
+interface ClusterOutput {
+  readonly writer: TreeWriter;
+  readonly prefix: string;
+  readonly render: RenderTreeOptions;
+}
+
 /**
  * Builds one cluster (unless the program did), validates its constructs, hands its files to the writer when given
  * one, and takes its objects out of the tree again. Returns its validation errors.
  */
-function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: { writer: TreeWriter; prefix: string; render: RenderTreeOptions } | undefined): ValidationMessage[] {
+function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: ClusterOutput | undefined): ValidationMessage[] {
   const builtBefore = fleet._isBuilt(cluster);
   fleet._buildCluster(cluster);
   try {
