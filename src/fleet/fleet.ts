@@ -13,6 +13,7 @@ import type { FleetExternalPull, FleetFolderArtifact, FleetRelease } from './fle
 import { FolderArtifact, packFolder } from './folder-artifact.js';
 import { HEALTH_REPORT_MIN_FLUX, type HealthReport } from './health-report.js';
 import type { Notification, NotificationRouting } from './notification.js';
+import { readOutsideProgram } from './program-calls.js';
 import type { Registry } from './registry.js';
 import { checkResolvedRollout, checkRollout, resolveRollout, type ResolvedRolloutSettings, type RolloutSettings } from './rollout.js';
 import { checkVerify, fluxMinor, materialSecret, Signing, signingMaterialObjects } from './signing.js';
@@ -255,7 +256,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
    * files need, so that its memory does not grow with the fleet.
    */
   public build(): void {
-    this.seal();
+    this._seal();
     for (const cluster of this.clusterList) this._buildCluster(cluster);
   }
 
@@ -267,7 +268,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
    */
   public _buildCluster(cluster: Cluster<V>): void {
     if (this.builtClusters.has(cluster)) return;
-    this.seal();
+    this._seal();
     if (!this.props.registry.hasRegion(cluster.region)) return;
     this.buildCluster(cluster, this.cyclic!);
     this.builtClusters.add(cluster);
@@ -284,12 +285,33 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   /**
+   * Closes the declaration: later additions are refused, and what building needs of the whole fleet is known from now
+   * on. Building does it first. @internal
+   */
+  public _seal(): void {
+    this.cyclic ??= componentCycles(this.componentList).members;
+  }
+
+  /**
+   * Records, for a cluster that is not built (a synth takes its files as a previous synth wrote them), the external
+   * charts and artifacts it pulls, as building it records them. @internal
+   */
+  public _restoreCluster(cluster: Cluster<V>, pulls: readonly Omit<FleetExternalPull, 'cluster'>[]): void {
+    this.records.set(cluster, { pulls: pulls.map((p) => ({ ...p, cluster })), verifyProblems: [] });
+  }
+
+  /**
    * What the fleet releases beside its clusters' own artifacts: the folders synth packs (each with the clusters that
    * get it) and the external charts and artifacts each cluster pulls. Builds the clusters never built first.
    */
   public release(): FleetRelease {
     for (const cluster of this.clusterList) if (!this.records.has(cluster)) this._buildCluster(cluster);
     return this._release(this.clusterList);
+  }
+
+  /** The external charts and artifacts building a cluster recorded, in build order. @internal */
+  public _pullsOf(cluster: Cluster<V>): readonly FleetExternalPull[] {
+    return this.records.get(cluster)?.pulls ?? [];
   }
 
   /** What {@link release} gives, for some of the clusters only, each built before. @internal */
@@ -384,11 +406,6 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     return cluster.props.flux?.multitenant ?? this.props.flux?.multitenant ?? hasTenants;
   }
 
-  /** Closes the declaration: what building needs of the whole fleet is known from now on. */
-  private seal(): void {
-    this.cyclic ??= componentCycles(this.componentList).members;
-  }
-
   private buildCluster(cluster: Cluster<V>, cyclic: Set<Component<V>>): void {
     const record: ClusterRecord = { pulls: [] };
     this.records.set(cluster, record);
@@ -463,7 +480,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         fluxComponents: facts.flux.components,
         healthChecked: this.rolloutOf(env).report !== undefined,
         dependencies,
-        folderArtifact: (source) => this.folderArtifact(source, cluster),
+        // The folder's files are read outside the program: recorded, so that a synth cache reads them again.
+        folderArtifact: (source) => readOutsideProgram(this, this.folderArtifact, source, cluster),
         recordExternal: (pull) => record.pulls.push({ ...pull, component: component.name, cluster }),
         pinFromLock: (kind, upstream, ref) => this.pinFromLock(kind, upstream, ref, component.name, cluster.name),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
 import { celString, checkGithubRepository, checkHost } from './forge-checks.js';
+import { ownImplementations } from './own-implementations.js';
 import type { Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
 import { Checks, q } from '../flux/core/rules.js';
@@ -457,3 +458,5 @@ function isSlackWebhook(props: SlackNotificationProps): props is SlackWebhookNot
 function webhookAddress(props: WebhookAddressNotificationProps, type: 'msteams' | 'discord' | 'googlechat', label: string): Notification {
   return new ProviderNotification(props, { label, id: type, provider: () => ({ type, secretRef: { name: props.secretName } }) });
 }
+
+ownImplementations(ProviderNotification);

@@ -1,14 +1,17 @@
 import { Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
+import { FleetDeclaration } from './fleet-declaration.js';
 import { addFleetPicture } from './fleet-picture.js';
+import { SynthCache, type FleetRecorder, type PreviousFleet } from './synth-cache.js';
 import { validationErrorsOf, type ValidationMessage } from './validation-messages.js';
 import type { Cluster } from '../../fleet/cluster.js';
 import type { Fleet } from '../../fleet/fleet.js';
+import { recordProgramCalls, type ProgramCall } from '../../fleet/program-calls.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { renderTree, type RenderTreeOptions } from '../../output/writer/render.js';
-import { TreeWriter, type ForeignFiles, type WriteTreeResult } from '../../output/writer/tree-writer.js';
+import { contentDigest, TreeWriter, type ForeignFiles, type WriteTreeResult } from '../../output/writer/tree-writer.js';
 
 /** Options of {@link synthFleets}. */
 export interface FleetSynthOptions {
@@ -16,6 +19,8 @@ export interface FleetSynthOptions {
   readonly outdir: string;
   /** What to do with files in the output folder that synth did not write. @default "refuse" */
   readonly foreignFiles?: ForeignFiles;
+  /** Whether to keep, beside the output folder, what the next synth needs to skip the clusters that did not change. @default true */
+  readonly cache?: boolean;
 }
 
 /** What {@link synthFleets} found: the problems of the constructs, and charts outside every fleet. */
@@ -26,11 +31,23 @@ export interface FleetSynthProblems {
   readonly strays: readonly Chart[];
 }
 
+/** Where a fleet's clusters go and what the cache knows of them. */
+interface FleetOutput {
+  readonly writer: TreeWriter;
+  readonly prefix: string;
+  readonly render: RenderTreeOptions;
+  readonly previous?: PreviousFleet;
+  readonly recorder?: FleetRecorder;
+}
+
 /**
  * Synthesizes the fleets of an app into one output folder, one cluster at a time: each cluster's objects are built,
  * validated, rendered and handed to the writer (which compares them with the previous output at once), then taken
  * out of the construct tree, so that memory holds one cluster's objects and what the fleet-wide files need, however
  * large the fleet. A cluster the program built itself (with `fleet.build()`) keeps its objects.
+ *
+ * With the cache (see {@link SynthCache}), a cluster whose inputs did not change since the previous synth into the
+ * same folder, and whose files there are still as written, is not built at all.
  *
  * Every problem of every construct is gathered; when there is one (or a chart outside the fleets), nothing is written
  * and they are returned. Otherwise the tree is committed: the release manifest, the packed folders and the picture
@@ -42,21 +59,30 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
   const releases = fleets.map((fleet) => `${fleets.length > 1 ? `${fleet.node.id}/` : ''}${RELEASE_MANIFEST_FILE}`);
   const writer = TreeWriter.open(options.outdir, { foreignFiles: options.foreignFiles, recordDigests: releases });
   try {
+    const cache = options.cache === false ? undefined : SynthCache.beside(writer.outdir);
     return RenderSession.run(() => {
       const render: RenderTreeOptions = { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters' };
       const clusterErrors = new Map<IConstruct, ValidationMessage[]>();
       let failed = false;
       for (const fleet of fleets) {
-        const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
+        fleet._seal();
+        // A fleet the program built itself, or one whose declaration the cache cannot see through, is built whole.
+        const declaration = cache && !fleet.clusters.some((c) => fleet._isBuilt(c)) ? FleetDeclaration.read(fleet) : undefined;
+        const cached = declaration && !declaration.problem ? cache!.fleet(fleet.node.path, declaration) : undefined;
+        const output: FleetOutput = { writer, prefix: fleets.length > 1 ? `${fleet.node.id}/` : '', render, ...cached };
         const names = new Set<string>();
-        for (const cluster of fleet.clusters) {
-          // A name declared twice fails the fleet's own check: its folder is not written twice meanwhile.
-          if (names.has(cluster.name)) failed = true;
-          names.add(cluster.name);
-          const errors = synthCluster(fleet, cluster, failed ? undefined : { writer, prefix, render });
-          clusterErrors.set(cluster, errors);
-          if (errors.length > 0) failed = true;
-        }
+        const each = () => {
+          for (const cluster of fleet.clusters) {
+            // A name declared twice fails the fleet's own check: its folder is not written twice meanwhile.
+            if (names.has(cluster.name)) failed = true;
+            names.add(cluster.name);
+            const errors = failed ? synthCluster(fleet, cluster, undefined) : synthOrKeep(fleet, cluster, output);
+            clusterErrors.set(cluster, errors);
+            if (errors.length > 0) failed = true;
+          }
+        };
+        if (cached) declaration!.withCallsNoted(each);
+        else each();
       }
       const errors = treeErrors(app, clusterErrors);
       if (errors.length > 0) return { errors, strays: [] };
@@ -76,7 +102,7 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
         addFleetPicture(tree, prefix, fleet);
         for (const file of renderTree(tree, render)) writer.add(file.path, file.content);
       }
-      return writer.commit();
+      return writer.commit(() => cache?.save());
     });
   } finally {
     writer.abort();
@@ -88,18 +114,37 @@ export function isFleetSynthProblems(x: FleetSynthProblems | WriteTreeResult): x
   return 'errors' in x;
 }
 
-/** Where a cluster's files go: the writer, under the fleet's folder, with the fleet's kustomization settings. */
-interface ClusterOutput {
-  readonly writer: TreeWriter;
-  readonly prefix: string;
-  readonly render: RenderTreeOptions;
+/**
+ * Takes a cluster as the previous synth wrote it when nothing it was built from changed and its files are as written;
+ * else synthesizes it, recording what the next synth needs. Returns its validation errors.
+ */
+function synthOrKeep(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOutput): ValidationMessage[] {
+  const folder = `${output.prefix}clusters/${cluster.name}/`;
+  const unchanged = output.previous?.unchanged(cluster.name);
+  if (unchanged && output.writer.keepIfSame(unchanged.files.map(([name, digest]) => [folder + name, digest] as const))) {
+    fleet._restoreCluster(cluster, unchanged.pulls as never[]);
+    output.recorder!.kept(cluster.name, output.previous!);
+    // The cluster's own checks (its name, wave, variables); it has no objects.
+    return validationErrorsOf([cluster]);
+  }
+  const calls: ProgramCall[] = [];
+  const files: Array<readonly [string, string]> = [];
+  const errors = recordProgramCalls(calls, () => synthCluster(fleet, cluster, output, (file, content) => {
+    if (file.startsWith(folder)) files.push([file.slice(folder.length), contentDigest(content)]);
+  }));
+  if (errors.length === 0 && output.recorder && files.length > 0) {
+    const pulls = fleet._pullsOf(cluster).map(({ cluster: _, ...pull }) => pull);
+    output.recorder.built(cluster.name, calls, files, pulls);
+  }
+  return errors;
 }
 
 /**
  * Builds one cluster (unless the program did), validates its constructs, hands its files to the writer when given
- * one, and takes its objects out of the tree again. Returns its validation errors.
+ * an output, and takes its objects out of the tree again. Returns its validation errors.
  */
-function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: ClusterOutput | undefined): ValidationMessage[] {
+function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOutput | undefined,
+  written?: (file: string, content: Buffer) => void): ValidationMessage[] {
   const builtBefore = fleet._isBuilt(cluster);
   fleet._buildCluster(cluster);
   try {
@@ -109,7 +154,10 @@ function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: ClusterO
     const render = chartRenderer(constructs);
     const tree = new ConfigTree();
     for (const file of fleet._filesOf(cluster)) tree.addObjects(`${output.prefix}${file.path}`, render(file.chart));
-    for (const file of renderTree(tree, output.render)) output.writer.add(file.path, file.content);
+    for (const file of renderTree(tree, output.render)) {
+      output.writer.add(file.path, file.content);
+      written?.(file.path, file.content);
+    }
     return errors;
   } finally {
     if (!builtBefore) fleet._releaseCluster(cluster);

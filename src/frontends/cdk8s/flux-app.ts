@@ -34,14 +34,25 @@ export interface FluxAppProps extends AppProps {
    * @default "refuse"
    */
   readonly foreignFiles?: ForeignFiles;
+  /**
+   * Keep, beside the output folder (`.<name>.flux-fleet-cache`, e.g. `.dist.flux-fleet-cache`), what the next synth
+   * needs to skip the clusters whose inputs did not change: the code, the fleet's declaration and, per cluster, what
+   * each function of the program returned for it (values, refs...) and what folders of artifacts held, all by
+   * content. A skipped cluster's files are read and checked against the cache, so a cache never yields a stale file.
+   * Add the file to `.gitignore`.
+   * @default true
+   */
+  readonly synthCache?: boolean;
 }
 
 export class FluxApp extends App {
   private readonly foreignFiles?: ForeignFiles;
+  private readonly synthCache?: boolean;
 
   public constructor(props: FluxAppProps = {}) {
     super(props);
     this.foreignFiles = props.foreignFiles;
+    this.synthCache = props.synthCache;
   }
 
   /** Builds every fleet, then checks every construct and throws one error listing every problem found. */
@@ -68,7 +79,7 @@ export class FluxApp extends App {
     }
     let outcome: ReturnType<typeof synthFleets>;
     try {
-      outcome = synthFleets(this, fleets, { outdir: this.outdir, foreignFiles: this.foreignFiles });
+      outcome = synthFleets(this, fleets, { outdir: this.outdir, foreignFiles: this.foreignFiles, cache: this.synthCache });
     } catch (e) {
       // A refusal to write (a foreign file in the output folder, another synth holding its lock) is said as plainly
       // as a synth report: its message alone, with no stack trace under it, when nothing catches it.

@@ -68,8 +68,11 @@ const UNDONE = Symbol('undone');
 
 /** The plan of a write's moves, written completely before the first one: a killed write is finished from it. */
 interface Journal {
-  /** Files moved from the work folder into the output folder (the previous file, if any, moved out first). */
-  readonly moveIn: readonly string[];
+  /**
+   * Files moved from the work folder's `new/` (their name there, then their path) into the output folder, the
+   * previous file, if any, moved out first.
+   */
+  readonly moveIn: ReadonlyArray<readonly [staged: string, file: string]>;
   /** Files of the previous output moved out. */
   readonly moveOut: readonly string[];
   /** Folders of the previous output that the tree lacks, removed when empty, deepest first. */
@@ -125,8 +128,11 @@ export class TreeWriter {
   private readonly added: string[] = [];
   private readonly changed: string[] = [];
   private readonly unchanged: string[] = [];
-  /** The files written into the work folder, relative to it. */
-  private readonly staged: string[] = [];
+  /**
+   * The files written into the work folder's `new/`: their name there (their path, for a new output folder, whose
+   * tree is built there whole; a number for a folder updated in place, where they wait side by side) and their path.
+   */
+  private readonly staged: Array<readonly [staged: string, file: string]> = [];
   private readonly stagedFolders = new Set<string>();
   /** A written file (its index in {@link staged}) by the SHA-256 of its bytes, to hard-link the next one with those bytes to. */
   private readonly byContent = new Map<string, number>();
@@ -185,13 +191,42 @@ export class TreeWriter {
   }
 
   /**
-   * Makes the output folder hold exactly the files added (and the foreign files kept), with the marker file listing
-   * them, then releases the lock. On failure, the output folder is left as it was.
+   * Takes files of the previous output as files of the new tree without their bytes: when each of them is there, a
+   * file the writer wrote, with the digest given ({@link contentDigest}), they are added as unchanged and true is
+   * returned; else nothing is added (each is then added with its bytes).
+   * @param files paths relative to the output folder, with the digest of the bytes each should have
    */
-  public commit(): WriteTreeResult {
+  public keepIfSame(files: ReadonlyArray<readonly [file: string, digest: string]>): boolean {
+    this.assertOpen();
+    for (const [file, digest] of files) {
+      if (this.paths.has(file) || !this.ownedFiles.has(file)) return false;
+      let content: Buffer;
+      try {
+        content = fs.readFileSync(path.join(this.target.path, file));
+      } catch {
+        return false;
+      }
+      if (contentDigest(content) !== digest) return false;
+    }
+    for (const [file] of files) {
+      this.paths.add(file);
+      for (let folder = folderOf(file); folder !== '' && !this.folders.has(folder); folder = folderOf(folder)) this.folders.add(folder);
+      this.unchanged.push(file);
+    }
+    return true;
+  }
+
+  /**
+   * Makes the output folder hold exactly the files added (and the foreign files kept), with the marker file listing
+   * them, then runs `done` (still holding the lock) and releases the lock. On failure, the output folder is left as it
+   * was.
+   */
+  public commit(done?: () => void): WriteTreeResult {
     this.assertOpen();
     try {
-      return this.finish();
+      const result = this.finish();
+      done?.();
+      return result;
     } finally {
       this.abort();
     }
@@ -295,7 +330,8 @@ export class TreeWriter {
 
   private stage(file: string, content: Buffer): void {
     const tree = path.join(this.workFolder(), NEW);
-    const folder = folderOf(file);
+    const name = this.target.written ? String(this.staged.length) : file;
+    const folder = folderOf(name);
     if (folder !== '' && !this.stagedFolders.has(folder)) {
       const missing: string[] = [];
       for (let f = folder; f !== '' && !this.stagedFolders.has(f); f = folderOf(f)) missing.push(f);
@@ -304,15 +340,15 @@ export class TreeWriter {
         this.stagedFolders.add(f);
       }
     }
-    const dest = path.join(tree, file);
-    this.staged.push(file);
+    const dest = path.join(tree, name);
+    this.staged.push([name, file]);
     if (this.linking) {
       // The digest's bytes as a string of 32 one-byte characters: half the memory of hex, for a key per distinct file.
       const digest = hash('sha256', content, 'binary');
       const same = this.byContent.get(digest);
       if (same !== undefined) {
         try {
-          this.fsops.link(path.join(tree, this.staged[same]), dest);
+          this.fsops.link(path.join(tree, this.staged[same][0]), dest);
           return;
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
@@ -334,7 +370,8 @@ export class TreeWriter {
 /**
  * Carries out a journal: each file moved out of the output folder into the work folder's `old/` (those replaced and
  * those removed), each new file moved in, then the folders left empty removed. `strict`: a failure undoes every move
- * made and throws; else (finishing a killed write) each step not needed any more is skipped.
+ * made and throws; else (finishing a killed write) the files to move out are removed, and each step done already is
+ * skipped.
  */
 function applyJournal(journal: Journal, outdir: string, work: string, fsops: FileOperations, strict: boolean): void {
   const undo: Array<() => void> = [];
@@ -343,31 +380,32 @@ function applyJournal(journal: Journal, outdir: string, work: string, fsops: Fil
     undo.push(() => fs.renameSync(to, from));
   };
   const madeFolders = new Set<string>();
-  const makeFolders = (root: string, file: string) => {
+  const makeFolders = (file: string) => {
     const missing: string[] = [];
-    for (let f = folderOf(file); f !== '' && !madeFolders.has(`${root}\0${f}`); f = folderOf(f)) {
-      if (fs.lstatSync(path.join(root, f), { throwIfNoEntry: false })?.isDirectory()) break;
+    for (let f = folderOf(file); f !== '' && !madeFolders.has(f); f = folderOf(f)) {
+      if (fs.lstatSync(path.join(outdir, f), { throwIfNoEntry: false })?.isDirectory()) break;
       missing.push(f);
     }
     for (const f of missing.reverse()) {
-      fsops.mkdir(path.join(root, f));
-      madeFolders.add(`${root}\0${f}`);
-      undo.push(() => fs.rmdirSync(path.join(root, f)));
+      fsops.mkdir(path.join(outdir, f));
+      madeFolders.add(f);
+      undo.push(() => fs.rmdirSync(path.join(outdir, f)));
     }
   };
+  let moved = 0;
   const moveOut = (file: string) => {
     const current = path.join(outdir, file);
     if (!fs.lstatSync(current, { throwIfNoEntry: false })) return;
-    makeFolders(path.join(work, OLD), file);
-    move(current, path.join(work, OLD, file));
+    if (strict) move(current, path.join(work, OLD, String(moved++)));
+    else fs.rmSync(current, { force: true });
   };
   try {
     for (const file of journal.moveOut) moveOut(file);
-    for (const file of journal.moveIn) {
-      const staged = path.join(work, NEW, file);
+    for (const [name, file] of journal.moveIn) {
+      const staged = path.join(work, NEW, name);
       if (!strict && !fs.lstatSync(staged, { throwIfNoEntry: false })) continue;
       moveOut(file);
-      makeFolders(outdir, file);
+      makeFolders(file);
       move(staged, path.join(outdir, file));
     }
   } catch (e) {
@@ -391,6 +429,11 @@ function applyJournal(journal: Journal, outdir: string, work: string, fsops: Fil
       // Not empty (or gone): it stays.
     }
   }
+}
+
+/** The digest by which a file's bytes are known without them: 128 bits of their SHA-256, in base64url. @internal */
+export function contentDigest(content: Buffer): string {
+  return hash('sha256', content, 'base64url').slice(0, 22);
 }
 
 /** Reads `file` and compares it with `content`; false when it is not a regular file with exactly those bytes. */
