@@ -59,6 +59,8 @@ interface RenderedChart {
 interface ChildResult {
   /** Wall time of the measured part, in milliseconds. */
   readonly ms: number;
+  /** CPU time (user and system) of the measured part, in milliseconds: less sensitive than `ms` to a busy machine. */
+  readonly cpuMs?: number;
   /** Peak resident memory of the child process, in bytes. */
   readonly maxRss: number;
   /** The machine's 1-minute load average when the measurement started. */
@@ -138,13 +140,20 @@ function countTree(root: string): { objects: number; files: number } {
   return { objects, files };
 }
 
+/** CPU time (user and system) since `start`, in milliseconds. */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 function childSynth(clusters: number, outdir: string): ChildResult {
   const t0 = performance.now();
   const { app } = buildFleetApp(clusters, outdir);
   const t1 = performance.now();
+  const cpu = process.cpuUsage();
   app.synth();
   const t2 = performance.now();
-  return { ms: t2 - t1, declareMs: t1 - t0, maxRss: peakRss(), ...countTree(outdir) };
+  return { ms: t2 - t1, cpuMs: cpuSince(cpu), declareMs: t1 - t0, maxRss: peakRss(), ...countTree(outdir) };
 }
 
 function childResynth(clusters: number, outdir: string, change?: BenchChange): ChildResult {
@@ -152,12 +161,14 @@ function childResynth(clusters: number, outdir: string, change?: BenchChange): C
   const t0 = performance.now();
   const { app, fleet } = buildFleetApp(clusters, outdir, change);
   const t1 = performance.now();
+  const cpu = process.cpuUsage();
   app.synth();
   const t2 = performance.now();
+  const cpuMs = cpuSince(cpu);
   const maxRss = peakRss();
   const after = fileStamps(outdir);
   const rewritten = rewrittenFiles(before, after);
-  const result = { ms: t2 - t1, declareMs: t1 - t0, maxRss, rewritten: rewritten.length, files: after.size };
+  const result = { ms: t2 - t1, cpuMs, declareMs: t1 - t0, maxRss, rewritten: rewritten.length, files: after.size };
   if (!change) return result;
   // The changed component's file on each cluster of the region that gets it, and nothing else.
   const component = fleet.components.find((c) => c.name === change.component)!;
@@ -185,6 +196,7 @@ function childRender(clusters: number, objectsFile: string): ChildResult {
 function childYaml(objectsFile: string, outdir: string): ChildResult {
   const charts = JSON.parse(fs.readFileSync(objectsFile, 'utf8')) as RenderedChart[];
   const t0 = performance.now();
+  const cpu = process.cpuUsage();
   fs.mkdirSync(outdir);
   const folders = new Set<string>();
   for (const chart of charts) {
@@ -197,7 +209,7 @@ function childYaml(objectsFile: string, outdir: string): ChildResult {
     fs.writeFileSync(file, chart.objects.map((o) => stringify(o)).join('---\n'));
   }
   const t1 = performance.now();
-  return { ms: t1 - t0, maxRss: peakRss() };
+  return { ms: t1 - t0, cpuMs: cpuSince(cpu), maxRss: peakRss() };
 }
 
 function childCdk8s(objectsFile: string, outdir: string): ChildResult {
@@ -263,16 +275,18 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** The runs of one measurement summed up: the median time, the largest peak memory; the first failure if any. */
+/** The runs of one measurement summed up: the median times, the largest peak memory; the first failure if any. */
 function summary(results: readonly Outcome[]): Outcome | undefined {
   if (results.length === 0) return undefined;
   const failed = results.find((r) => !ok(r));
   if (failed) return failed;
   const done = results as ChildResult[];
-  return { ...done[0], ms: median(done.map((r) => r.ms)), maxRss: Math.max(...done.map((r) => r.maxRss)) };
+  const medianOf = (f: (r: ChildResult) => number) => median(done.map(f));
+  return { ...done[0], ms: medianOf((r) => r.ms), cpuMs: medianOf((r) => r.cpuMs ?? 0), maxRss: Math.max(...done.map((r) => r.maxRss)) };
 }
 
 const seconds = (o: Outcome | undefined): string => (o === undefined ? 'skipped' : ok(o) ? (o.ms / 1000).toFixed(2) : o.failed);
+const cpuSeconds = (o: Outcome | undefined): string => (ok(o) && o.cpuMs !== undefined ? (o.cpuMs / 1000).toFixed(2) : '-');
 const mib = (o: Outcome | undefined): string => (ok(o) ? String(Math.round(o.maxRss / 1024 ** 2)) : '-');
 const loadOf = (o: Outcome | undefined): string => (ok(o) && o.load !== undefined ? o.load.toFixed(1) : '-');
 
@@ -440,15 +454,17 @@ function parent(argv: Map<string, string>): number {
   };
   console.log();
   console.log(table(
-    ['clusters', 'objects', 'files', 'declare s', 'synth s', 'synth MiB', 'yaml s', 'yaml MiB', 'synth/yaml', 're-synth s', 're-synth/synth', 'rewritten', 'change s', 'changed', 'cdk8s s', 'cdk8s/synth', 'load'],
+    ['clusters', 'objects', 'files', 'declare s', 'synth s', 'synth cpu s', 'synth MiB', 'yaml s', 'yaml cpu s', 'yaml MiB', 'synth/yaml',
+      'cpu synth/yaml', 're-synth s', 're-synth/synth', 'rewritten', 'change s', 'changed', 'cdk8s s', 'cdk8s/synth', 'load'],
     rows.map((r) => [
       String(r.clusters),
       ok(r.render) ? String(r.render.objects) : ok(r.synth) ? String(r.synth.objects) : '-',
       ok(r.synth) ? String(r.synth.files) : '-',
       ok(r.synth) ? ((r.synth.declareMs ?? 0) / 1000).toFixed(2) : '-',
-      seconds(r.synth), mib(r.synth),
-      seconds(r.yaml), mib(r.yaml),
+      seconds(r.synth), cpuSeconds(r.synth), mib(r.synth),
+      seconds(r.yaml), cpuSeconds(r.yaml), mib(r.yaml),
       ok(r.synth) && ok(r.yaml) ? `${(r.synth.ms / r.yaml.ms).toFixed(2)}x` : '-',
+      ok(r.synth) && ok(r.yaml) && r.synth.cpuMs && r.yaml.cpuMs ? `${(r.synth.cpuMs / r.yaml.cpuMs).toFixed(2)}x` : '-',
       seconds(r.resynth),
       ok(r.synth) && ok(r.resynth) ? `${(100 * r.resynth.ms / r.synth.ms).toFixed(0)}%` : '-',
       ok(r.resynth) ? `${r.resynth.rewritten}/${r.resynth.files}` : '-',
@@ -459,8 +475,10 @@ function parent(argv: Map<string, string>): number {
       loads(r),
     ]),
   ));
-  console.log(`\nTimes in seconds, the median of ${runs} run(s) for synth and yaml; MiB: peak resident memory of the measuring process`);
+  console.log(`\nTimes in seconds, the median of ${runs} run(s) for synth and yaml (cpu: user and system CPU time, which a busy machine`);
+  console.log('  inflates less than wall time); MiB: peak resident memory of the measuring process');
   console.log('  (the largest of the runs). load: the lowest and highest 1-minute load average at the start of the measurements.');
+  console.log('The targets compare wall times; cpu synth/yaml is shown beside them, for a busy machine.');
   console.log('objects: Kubernetes objects; files: files synth writes (charts, generated kustomization.yaml files, the fleet');
   console.log('  picture, release.json, the packed folders, the marker file); the yaml baseline writes the chart files only.');
   console.log('declare: the Fleet program (addCluster, addComponent...); synth: FluxApp.synth() (build the Flux objects, validate, write).');

@@ -140,6 +140,8 @@ function renderMetadata(metadata: ApiObjectMetadataDefinition): unknown {
 
 /** `sanitizeValue(resolve(value))` of cdk8s, with its built-in resolvers, in one pass. */
 function render(value: unknown, options: SanitizeOptions): unknown {
+  // No resolver applies to a string, number or boolean, which sanitizing keeps as it is.
+  if (typeof value !== 'object' || value === null) return value === null ? undefined : value;
   // The built-in resolvers, in order, until none applies.
   for (;;) {
     if (value === null || value === undefined) return undefined;

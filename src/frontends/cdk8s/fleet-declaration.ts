@@ -48,6 +48,7 @@ export class FleetDeclaration {
   private readonly locations = new Map<unknown, string>();
   private readonly byLocation = new Map<string, unknown>();
   private readonly slots: FunctionSlot[] = [];
+  private readonly methodNames = new Map<unknown, string>();
   private readonly root: IConstruct;
 
   private constructor(fleet: Fleet<any>) {
@@ -112,13 +113,10 @@ export class FleetDeclaration {
     if (own !== undefined && typeof fn === 'function') return own;
     const at = this.locations.get(receiver);
     if (at === undefined || receiver === null || typeof receiver !== 'object') return undefined;
-    const protoOf = (o: object) => Object.getPrototypeOf(o) as object | null;
-    for (let proto = protoOf(receiver); proto && proto !== Object.prototype; proto = protoOf(proto)) {
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        if (name !== 'constructor' && Object.getOwnPropertyDescriptor(proto, name)?.value === fn) return `${at}#${name}`;
-      }
-    }
-    return undefined;
+    const name = this.methodNames.get(fn) ?? methodName(receiver, fn);
+    if (name === undefined) return undefined;
+    this.methodNames.set(fn, name);
+    return `${at}#${name}`;
   }
 
   /**
@@ -316,6 +314,17 @@ class Tokens {
     (this.hasher ??= createHash('sha256')).update(this.text);
     this.text = '';
   }
+}
+
+/** The name of `fn` among the methods of `receiver`'s classes. */
+function methodName(receiver: object, fn: unknown): string | undefined {
+  const protoOf = (o: object) => Object.getPrototypeOf(o) as object | null;
+  for (let proto = protoOf(receiver); proto && proto !== Object.prototype; proto = protoOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name !== 'constructor' && Object.getOwnPropertyDescriptor(proto, name)?.value === fn) return name;
+    }
+  }
+  return undefined;
 }
 
 /** Puts `value` in place of a property, as it was defined (writable or configurable). */

@@ -129,8 +129,8 @@ function synthOrKeep(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOutp
   }
   const calls: ProgramCall[] = [];
   const files: Array<readonly [string, string]> = [];
-  const errors = recordProgramCalls(calls, () => synthCluster(fleet, cluster, output, (file, content) => {
-    if (file.startsWith(folder)) files.push([file.slice(folder.length), contentDigest(content)]);
+  const errors = recordProgramCalls(calls, () => synthCluster(fleet, cluster, output, (file, content, digest) => {
+    if (file.startsWith(folder)) files.push([file.slice(folder.length), digest ?? contentDigest(content)]);
   }));
   if (errors.length === 0 && output.recorder && files.length > 0) {
     const pulls = fleet._pullsOf(cluster).map(({ cluster: _, ...pull }) => pull);
@@ -144,7 +144,7 @@ function synthOrKeep(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOutp
  * an output, and takes its objects out of the tree again. Returns its validation errors.
  */
 function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOutput | undefined,
-  written?: (file: string, content: Buffer) => void): ValidationMessage[] {
+  written?: (file: string, content: Buffer, digest: string | undefined) => void): ValidationMessage[] {
   const builtBefore = fleet._isBuilt(cluster);
   fleet._buildCluster(cluster);
   try {
@@ -155,8 +155,8 @@ function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOut
     const tree = new ConfigTree();
     for (const file of fleet._filesOf(cluster)) tree.addObjects(`${output.prefix}${file.path}`, render(file.chart));
     for (const file of renderTree(tree, output.render)) {
-      output.writer.add(file.path, file.content);
-      written?.(file.path, file.content);
+      const digest = output.writer.add(file.path, file.content);
+      written?.(file.path, file.content, digest);
     }
     return errors;
   } finally {

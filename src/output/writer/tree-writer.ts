@@ -134,7 +134,7 @@ export class TreeWriter {
    */
   private readonly staged: Array<readonly [staged: string, file: string]> = [];
   private readonly stagedFolders = new Set<string>();
-  /** A written file (its index in {@link staged}) by the SHA-256 of its bytes, to hard-link the next one with those bytes to. */
+  /** A written file (its index in {@link staged}) by the digest of its bytes, to hard-link the next one with those bytes to. */
   private readonly byContent = new Map<string, number>();
   /** The digests the marker records, of the files `recordDigests` names, by path. */
   private readonly digests = new Map<string, string>();
@@ -169,12 +169,12 @@ export class TreeWriter {
 
   /**
    * Adds a file of the new tree: compared with the previous output's at once, and written into the work folder only
-   * when new or changed.
-   * @param relativeFile the file, relative to the output folder, e.g. `clusters/prod-eu-1/podinfo.yaml`
+   * when new or changed. Returns the digest of its bytes ({@link contentDigest}) when it was worked out on the way.
+   * @param file the file, relative to the output folder and normalized as a `ConfigTree` does it, e.g.
+   *   `clusters/prod-eu-1/podinfo.yaml`
    */
-  public add(relativeFile: string, content: Buffer): void {
+  public add(file: string, content: Buffer): string | undefined {
     this.assertOpen();
-    const file = normalizeTreePath(relativeFile, 'file');
     if (this.paths.has(file)) throw new ConfigTreeError(`Cannot add "${file}": the tree already has it; add each file once`);
     this.paths.add(file);
     for (let folder = folderOf(file); folder !== '' && !this.folders.has(folder); folder = folderOf(folder)) this.folders.add(folder);
@@ -183,11 +183,11 @@ export class TreeWriter {
       this.added.push(file);
     } else if (sameBytes(path.join(this.target.path, file), content)) {
       this.unchanged.push(file);
-      return;
+      return undefined;
     } else {
       this.changed.push(file);
     }
-    this.stage(file, content);
+    return this.stage(file, content);
   }
 
   /**
@@ -199,7 +199,7 @@ export class TreeWriter {
   public keepIfSame(files: ReadonlyArray<readonly [file: string, digest: string]>): boolean {
     this.assertOpen();
     for (const [file, digest] of files) {
-      if (this.paths.has(file) || !this.ownedFiles.has(file)) return false;
+      if (normalizeTreePath(file, 'file') !== file || this.paths.has(file) || !this.ownedFiles.has(file)) return false;
       let content: Buffer;
       try {
         content = fs.readFileSync(path.join(this.target.path, file));
@@ -328,7 +328,8 @@ export class TreeWriter {
     return this.work;
   }
 
-  private stage(file: string, content: Buffer): void {
+  /** Writes a file into the work folder; returns the digest of its bytes, when worked out to find one to link to. */
+  private stage(file: string, content: Buffer): string | undefined {
     const tree = path.join(this.workFolder(), NEW);
     const name = this.target.written ? String(this.staged.length) : file;
     const folder = folderOf(name);
@@ -342,24 +343,26 @@ export class TreeWriter {
     }
     const dest = path.join(tree, name);
     this.staged.push([name, file]);
-    if (this.linking) {
-      // The digest's bytes as a string of 32 one-byte characters: half the memory of hex, for a key per distinct file.
-      const digest = hash('sha256', content, 'binary');
-      const same = this.byContent.get(digest);
-      if (same !== undefined) {
-        try {
-          this.fsops.link(path.join(tree, this.staged[same][0]), dest);
-          return;
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          // EMLINK: that file has as many links as the file system allows; the next ones link to this one.
-          if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') this.linking = false;
-          else if (code !== 'EMLINK') throw e;
-        }
-      }
-      this.byContent.set(digest, this.staged.length - 1);
+    if (!this.linking) {
+      this.fsops.write(dest, content);
+      return undefined;
     }
+    const digest = contentDigest(content);
+    const same = this.byContent.get(digest);
+    if (same !== undefined) {
+      try {
+        this.fsops.link(path.join(tree, this.staged[same][0]), dest);
+        return digest;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // EMLINK: that file has as many links as the file system allows; the next ones link to this one.
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') this.linking = false;
+        else if (code !== 'EMLINK') throw e;
+      }
+    }
+    this.byContent.set(digest, this.staged.length - 1);
     this.fsops.write(dest, content);
+    return digest;
   }
 
   private assertOpen(): void {
