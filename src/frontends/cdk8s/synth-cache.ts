@@ -8,15 +8,18 @@ import type { ProgramCall } from '../../fleet/program-calls.js';
 /** The format of the cache file; another format is not read. */
 const FORMAT = 1;
 
-/** A call a cluster's build made: where the function is, its receiver and arguments encoded, the hash of its result. */
-type CachedCall = readonly [location: number, receiver: number, args: number, result: number];
-
-/** A cluster as the cache holds it; numbers index the fleet's table of strings. */
+/**
+ * A cluster as the cache holds it: every number indexes the fleet's table of strings, and the arrays are flat (a few
+ * arrays per cluster, rather than one per call and file, for a fleet of many clusters).
+ */
 interface CachedCluster {
-  /** The calls its build made, in order. */
-  readonly calls: readonly CachedCall[];
-  /** Its files, relative to its folder, each with the digest of its bytes. */
-  readonly files: ReadonlyArray<readonly [name: number, digest: number]>;
+  /**
+   * The calls its build made, in order, four numbers each: where the function is, its receiver and its arguments
+   * encoded, the hash of its result.
+   */
+  readonly calls: readonly number[];
+  /** Its files, two numbers each: the name relative to its folder, the digest of its bytes. */
+  readonly files: readonly number[];
   /** The external charts and artifacts it pulls, as release.json counts them (JSON, without the cluster). */
   readonly pulls: readonly number[];
 }
@@ -114,20 +117,20 @@ export class PreviousFleet {
     const entry = Object.hasOwn(this.cached.clusters, cluster) ? this.cached.clusters[cluster] : undefined;
     if (!entry) return undefined;
     const s = this.cached.strings;
-    for (const [location, receiver, args, result] of entry.calls) {
+    const c = entry.calls;
+    for (let i = 0; i < c.length; i += 4) {
       try {
-        const fn = this.declaration.at(s[location]);
+        const fn = this.declaration.at(s[c[i]]);
         if (typeof fn !== 'function') return undefined;
-        const value: unknown = Reflect.apply(fn, this.declaration.decode(s[receiver]), this.declaration.decode(s[args]) as unknown[]);
-        if (this.declaration.hashValue(value) !== s[result]) return undefined;
+        const value: unknown = Reflect.apply(fn, this.declaration.decode(s[c[i + 1]]), this.declaration.decode(s[c[i + 2]]) as unknown[]);
+        if (this.declaration.hashValue(value) !== s[c[i + 3]]) return undefined;
       } catch {
         return undefined;
       }
     }
-    return {
-      files: entry.files.map(([name, digest]) => [s[name], s[digest]] as const),
-      pulls: entry.pulls.map((i) => JSON.parse(s[i]) as Record<string, unknown>),
-    };
+    const files: Array<readonly [string, string]> = [];
+    for (let i = 0; i < entry.files.length; i += 2) files.push([s[entry.files[i]], s[entry.files[i + 1]]]);
+    return { files, pulls: entry.pulls.map((i) => JSON.parse(s[i]) as Record<string, unknown>) };
   }
 
   /** The entry of a cluster, to carry over unchanged into the next cache (whose strings start as these). */
@@ -159,18 +162,18 @@ export class FleetRecorder {
    */
   public built(cluster: string, calls: readonly ProgramCall[], files: ReadonlyArray<readonly [name: string, digest: string]>,
     pulls: readonly Record<string, unknown>[]): void {
-    const cached: CachedCall[] = [];
+    const cached: number[] = [];
     for (const call of calls) {
       const location = call.location ?? this.declaration.locateCall(call.fn, call.receiver);
       const receiver = this.declaration.encode(call.receiver);
       const args = this.declaration.encode(call.args);
       const result = this.declaration.hashValue(call.result);
       if (location === undefined || receiver === undefined || args === undefined || result === undefined) return;
-      cached.push([this.intern(location), this.intern(receiver), this.intern(args), this.intern(result)]);
+      cached.push(this.intern(location), this.intern(receiver), this.intern(args), this.intern(result));
     }
     this.clusters[cluster] = {
       calls: cached,
-      files: files.map(([name, digest]) => [this.intern(name), this.intern(digest)] as const),
+      files: files.flatMap(([name, digest]) => [this.intern(name), this.intern(digest)]),
       pulls: pulls.map((p) => this.intern(JSON.stringify(p))),
     };
   }
@@ -185,9 +188,7 @@ export class FleetRecorder {
     const used = new Int32Array(this.strings.length).fill(-1);
     const clusters = Object.values(this.clusters);
     for (const c of clusters) {
-      for (const call of c.calls) for (let i = 0; i < 4; i++) used[call[i] as number] = 0;
-      for (const [n, d] of c.files) used[n] = used[d] = 0;
-      for (const p of c.pulls) used[p] = 0;
+      for (const list of [c.calls, c.files, c.pulls]) for (const i of list) used[i] = 0;
     }
     const strings: string[] = [];
     used.forEach((u, i) => {
@@ -199,8 +200,8 @@ export class FleetRecorder {
       declaration: this.declaration.hash,
       strings,
       clusters: Object.fromEntries(Object.entries(this.clusters).map(([name, c]) => [name, {
-        calls: c.calls.map(([l, r, a, h]) => [at(l), at(r), at(a), at(h)] as const),
-        files: c.files.map(([n, d]) => [at(n), at(d)] as const),
+        calls: c.calls.map(at),
+        files: c.files.map(at),
         pulls: c.pulls.map(at),
       }])),
     };

@@ -69,10 +69,10 @@ const UNDONE = Symbol('undone');
 /** The plan of a write's moves, written completely before the first one: a killed write is finished from it. */
 interface Journal {
   /**
-   * Files moved from the work folder's `new/` (their name there, then their path) into the output folder, the
-   * previous file, if any, moved out first.
+   * Files moved from the work folder's `new/` into the output folder, the previous file, if any, moved out first: the
+   * n-th waits in `new/<n>`.
    */
-  readonly moveIn: ReadonlyArray<readonly [staged: string, file: string]>;
+  readonly moveIn: readonly string[];
   /** Files of the previous output moved out. */
   readonly moveOut: readonly string[];
   /** Folders of the previous output that the tree lacks, removed when empty, deepest first. */
@@ -129,10 +129,10 @@ export class TreeWriter {
   private readonly changed: string[] = [];
   private readonly unchanged: string[] = [];
   /**
-   * The files written into the work folder's `new/`: their name there (their path, for a new output folder, whose
-   * tree is built there whole; a number for a folder updated in place, where they wait side by side) and their path.
+   * The files written into the work folder's `new/`, in order: for a new output folder, whose tree is built there
+   * whole, at their path; for a folder updated in place, side by side, the n-th at `new/<n>`.
    */
-  private readonly staged: Array<readonly [staged: string, file: string]> = [];
+  private readonly staged: string[] = [];
   private readonly stagedFolders = new Set<string>();
   /** A written file (its index in {@link staged}) by the digest of its bytes, to hard-link the next one with those bytes to. */
   private readonly byContent = new Map<string, number>();
@@ -342,7 +342,7 @@ export class TreeWriter {
       }
     }
     const dest = path.join(tree, name);
-    this.staged.push([name, file]);
+    this.staged.push(file);
     if (!this.linking) {
       this.fsops.write(dest, content);
       return undefined;
@@ -351,7 +351,7 @@ export class TreeWriter {
     const same = this.byContent.get(digest);
     if (same !== undefined) {
       try {
-        this.fsops.link(path.join(tree, this.staged[same][0]), dest);
+        this.fsops.link(path.join(tree, this.stagedName(same)), dest);
         return digest;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -363,6 +363,11 @@ export class TreeWriter {
     this.byContent.set(digest, this.staged.length - 1);
     this.fsops.write(dest, content);
     return digest;
+  }
+
+  /** Where the n-th file staged waits in the work folder's `new/`. */
+  private stagedName(n: number): string {
+    return this.target.written ? String(n) : this.staged[n];
   }
 
   private assertOpen(): void {
@@ -404,8 +409,8 @@ function applyJournal(journal: Journal, outdir: string, work: string, fsops: Fil
   };
   try {
     for (const file of journal.moveOut) moveOut(file);
-    for (const [name, file] of journal.moveIn) {
-      const staged = path.join(work, NEW, name);
+    for (const [n, file] of journal.moveIn.entries()) {
+      const staged = path.join(work, NEW, String(n));
       if (!strict && !fs.lstatSync(staged, { throwIfNoEntry: false })) continue;
       moveOut(file);
       makeFolders(file);
