@@ -137,6 +137,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private readonly records = new Map<Cluster<V>, ClusterRecord>();
   private readonly folders = new Map<string, { result: FolderArtifact | string[]; clusters: Set<Cluster<V>> }>();
   private readonly lockRequestList = new Map<string, { upstream: string; ref: LockRef; uses: Map<string, { kind: 'chart' | 'artifact'; component: string; clusters: Set<string> }> }>();
+  /** One copy of each string the records of many clusters hold (the URL a region's clusters pull a chart from). */
+  private readonly strings = new Map<string, string>();
 
   public constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
@@ -482,7 +484,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         dependencies,
         // The folder's files are read outside the program: recorded, so that a synth cache reads them again.
         folderArtifact: (source) => readOutsideProgram(this, this.folderArtifact, source, cluster),
-        recordExternal: (pull) => record.pulls.push({ ...pull, component: component.name, cluster }),
+        recordExternal: (pull) => record.pulls.push({ ...pull, url: this.shared(pull.url), component: component.name, cluster }),
         pinFromLock: (kind, upstream, ref) => this.pinFromLock(kind, upstream, ref, component.name, cluster.name),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
         sharedSource: (key, name, namespace, create, named = false) => {
@@ -601,6 +603,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
       name: c.name,
       namespace: c.tenant?.namespace ?? 'flux-system',
     }));
+  }
+
+  /** The one copy of `s` the fleet's records share. */
+  private shared(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
   }
 
   /** Records a problem found while building `cluster`; the same text is reported once, with every cluster. */

@@ -89,7 +89,7 @@ export class ObjectIndex {
   public static of(c: IConstruct): ObjectIndex {
     const owner = c.node.scopes.slice().reverse().find((s) => ClusterScope.isClusterScope(s)) ?? c.node.root;
     const holder = owner as unknown as { [INDEX]?: ObjectIndex };
-    if (!holder[INDEX]) Object.defineProperty(holder, INDEX, { value: new ObjectIndex(owner), enumerable: false });
+    if (!holder[INDEX]) Object.defineProperty(holder, INDEX, { value: new ObjectIndex(owner), enumerable: false, configurable: true });
     return holder[INDEX]!;
   }
 
@@ -98,9 +98,14 @@ export class ObjectIndex {
    * once written), so that they can be garbage-collected.
    */
   public static prune(owner: IConstruct): void {
-    const index = (owner as unknown as { [INDEX]?: ObjectIndex })[INDEX];
+    const holder = owner as unknown as { [INDEX]?: ObjectIndex };
+    const index = holder[INDEX];
     if (!index) return;
     const kept = index.objects.filter(inTree);
+    if (kept.length === 0) {
+      delete holder[INDEX];
+      return;
+    }
     index.objects.length = 0;
     index.lockers.length = 0;
     index.byIdentity = undefined;

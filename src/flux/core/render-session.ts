@@ -26,6 +26,20 @@ export class RenderSession {
     }
   }
 
+  /**
+   * Runs `fn` in a session of its own, whatever runs around it: what it renders is forgotten when it returns (a
+   * cluster's objects, once written), so that the renderings of a large app never pile up.
+   */
+  public static runApart<T>(fn: () => T): T {
+    const outer = rendered;
+    rendered = new WeakMap();
+    try {
+      return fn();
+    } finally {
+      rendered = outer;
+    }
+  }
+
   /** Whether a session is running. */
   public static get active(): boolean {
     return rendered !== undefined;

@@ -46,7 +46,8 @@ export class FleetDeclaration {
   public readonly problem?: string;
 
   private readonly locations = new Map<unknown, string>();
-  private readonly byLocation = new Map<string, unknown>();
+  /** What is at each location: made when first needed (a synth with no cache to check calls none). */
+  private located?: Map<string, unknown>;
   private readonly slots: FunctionSlot[] = [];
   private readonly methodNames = new Map<unknown, string>();
   private readonly root: IConstruct;
@@ -58,7 +59,6 @@ export class FleetDeclaration {
       for (const c of fleet.node.findAll()) {
         const location = `@${c.node.path}`;
         this.locations.set(c, location);
-        this.byLocation.set(location, c);
       }
       for (const c of fleet.node.findAll()) this.readConstruct(c, tokens);
     } catch (e) {
@@ -150,6 +150,14 @@ export class FleetDeclaration {
       throw e;
     }
     return tokens.digest().slice(0, 22);
+  }
+
+  private get byLocation(): Map<string, unknown> {
+    if (!this.located) {
+      this.located = new Map();
+      for (const [value, location] of this.locations) if (!this.located.has(location)) this.located.set(location, value);
+    }
+    return this.located;
   }
 
   private readConstruct(c: IConstruct, tokens: Tokens): void {
@@ -249,7 +257,6 @@ export class FleetDeclaration {
 
   private locate(value: object, location: string): void {
     this.locations.set(value, location);
-    this.byLocation.set(location, value);
   }
 
   private encodeValue(value: unknown): unknown {

@@ -147,6 +147,12 @@ function synthCluster(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOut
   written?: (file: string, content: Buffer, digest: string | undefined) => void): ValidationMessage[] {
   const builtBefore = fleet._isBuilt(cluster);
   fleet._buildCluster(cluster);
+  // The cluster's renderings are its own: forgotten with its objects.
+  return RenderSession.runApart(() => checkAndWrite(fleet, cluster, output, written, builtBefore));
+}
+
+function checkAndWrite(fleet: Fleet<any>, cluster: Cluster<any>, output: FleetOutput | undefined,
+  written: ((file: string, content: Buffer, digest: string | undefined) => void) | undefined, builtBefore: boolean): ValidationMessage[] {
   try {
     const constructs = cluster.node.findAll();
     const errors = validationErrorsOf(constructs);

@@ -17,11 +17,11 @@ interface CachedCluster {
    * The calls its build made, in order, four numbers each: where the function is, its receiver and its arguments
    * encoded, the hash of its result.
    */
-  readonly calls: readonly number[];
+  readonly calls: ArrayLike<number>;
   /** Its files, two numbers each: the name relative to its folder, the digest of its bytes. */
-  readonly files: readonly number[];
+  readonly files: ArrayLike<number>;
   /** The external charts and artifacts it pulls, as release.json counts them (JSON, without the cluster). */
-  readonly pulls: readonly number[];
+  readonly pulls: ArrayLike<number>;
 }
 
 /** A fleet as the cache holds it. */
@@ -130,7 +130,7 @@ export class PreviousFleet {
     }
     const files: Array<readonly [string, string]> = [];
     for (let i = 0; i < entry.files.length; i += 2) files.push([s[entry.files[i]], s[entry.files[i + 1]]]);
-    return { files, pulls: entry.pulls.map((i) => JSON.parse(s[i]) as Record<string, unknown>) };
+    return { files, pulls: Array.from(entry.pulls, (i) => JSON.parse(s[i]) as Record<string, unknown>) };
   }
 
   /** The entry of a cluster, to carry over unchanged into the next cache (whose strings start as these). */
@@ -163,18 +163,26 @@ export class FleetRecorder {
   public built(cluster: string, calls: readonly ProgramCall[], files: ReadonlyArray<readonly [name: string, digest: string]>,
     pulls: readonly Record<string, unknown>[]): void {
     const cached: number[] = [];
+    const seen = new Set<string>();
     for (const call of calls) {
       const location = call.location ?? this.declaration.locateCall(call.fn, call.receiver);
       const receiver = this.declaration.encode(call.receiver);
       const args = this.declaration.encode(call.args);
       const result = this.declaration.hashValue(call.result);
       if (location === undefined || receiver === undefined || args === undefined || result === undefined) return;
-      cached.push(this.intern(location), this.intern(receiver), this.intern(args), this.intern(result));
+      const ids = [this.intern(location), this.intern(receiver), this.intern(args), this.intern(result)];
+      // The same call made again with the same result (a chart's version asked twice, a folder read per component):
+      // calling it again once tells as much.
+      const key = ids.join(' ');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      cached.push(...ids);
     }
+    // Typed arrays: half the memory of arrays of numbers, for every cluster of a large fleet.
     this.clusters[cluster] = {
-      calls: cached,
-      files: files.flatMap(([name, digest]) => [this.intern(name), this.intern(digest)]),
-      pulls: pulls.map((p) => this.intern(JSON.stringify(p))),
+      calls: Int32Array.from(cached),
+      files: Int32Array.from(files.flatMap(([name, digest]) => [this.intern(name), this.intern(digest)])),
+      pulls: Int32Array.from(pulls, (p) => this.intern(JSON.stringify(p))),
     };
   }
 
@@ -188,21 +196,20 @@ export class FleetRecorder {
     const used = new Int32Array(this.strings.length).fill(-1);
     const clusters = Object.values(this.clusters);
     for (const c of clusters) {
-      for (const list of [c.calls, c.files, c.pulls]) for (const i of list) used[i] = 0;
+      for (const list of [c.calls, c.files, c.pulls]) for (let i = 0; i < list.length; i++) used[list[i]] = 0;
     }
     const strings: string[] = [];
     used.forEach((u, i) => {
       if (u === 0) used[i] = strings.push(this.strings[i]) - 1;
     });
-    if (strings.length === this.strings.length) return { declaration: this.declaration.hash, strings, clusters: this.clusters };
     const at = (i: number) => used[i];
     return {
       declaration: this.declaration.hash,
       strings,
       clusters: Object.fromEntries(Object.entries(this.clusters).map(([name, c]) => [name, {
-        calls: c.calls.map(at),
-        files: c.files.map(at),
-        pulls: c.pulls.map(at),
+        calls: Array.from(c.calls, at),
+        files: Array.from(c.files, at),
+        pulls: Array.from(c.pulls, at),
       }])),
     };
   }

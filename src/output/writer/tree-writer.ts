@@ -2,6 +2,7 @@ import { hash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOutdir, resolveOutdir, type CheckedOutdir } from './outdir.js';
+import { PathTable } from './path-table.js';
 import type { RenderTreeOptions } from './render.js';
 import { ConfigTreeError, WRITER_MARKER_FILE, compareStrings, folderOf, normalizeTreePath } from './tree-path.js';
 
@@ -123,17 +124,17 @@ export class TreeWriter {
   /** Files of the previous output the writer may replace or remove: its own, and foreign ones unless kept. */
   private readonly ownedFiles: ReadonlySet<string>;
   private readonly foreign: readonly string[];
-  private readonly paths = new Set<string>();
-  private readonly folders = new Set<string>();
-  private readonly added: string[] = [];
-  private readonly changed: string[] = [];
-  private readonly unchanged: string[] = [];
+  /** The files added, by number. */
+  private readonly paths = new PathTable();
+  // Every file added is in exactly one of these three.
+  private readonly added: number[] = [];
+  private readonly changed: number[] = [];
+  private readonly unchanged: number[] = [];
   /**
    * The files written into the work folder's `new/`, in order: for a new output folder, whose tree is built there
    * whole, at their path; for a folder updated in place, side by side, the n-th at `new/<n>`.
    */
-  private readonly staged: string[] = [];
-  private readonly stagedFolders = new Set<string>();
+  private readonly staged: number[] = [];
   /** A written file (its index in {@link staged}) by the digest of its bytes, to hard-link the next one with those bytes to. */
   private readonly byContent = new Map<string, number>();
   /** The digests the marker records, of the files `recordDigests` names, by path. */
@@ -175,19 +176,44 @@ export class TreeWriter {
    */
   public add(file: string, content: Buffer): string | undefined {
     this.assertOpen();
-    if (this.paths.has(file)) throw new ConfigTreeError(`Cannot add "${file}": the tree already has it; add each file once`);
-    this.paths.add(file);
-    for (let folder = folderOf(file); folder !== '' && !this.folders.has(folder); folder = folderOf(folder)) this.folders.add(folder);
-    if (this.toRecord.has(file)) this.digests.set(file, `sha256:${createHash('sha256').update(content).digest('hex')}`);
+    const { id, newFolders } = this.paths.add(file);
+    if (this.toRecord.has(file)) this.digests.set(file, `sha256:${hash('sha256', content, 'hex')}`);
     if (!this.ownedFiles.has(file)) {
-      this.added.push(file);
+      this.added.push(id);
     } else if (sameBytes(path.join(this.target.path, file), content)) {
-      this.unchanged.push(file);
+      this.unchanged.push(id);
       return undefined;
     } else {
-      this.changed.push(file);
+      this.changed.push(id);
     }
-    return this.stage(file, content);
+    return this.stage(id, content, newFolders);
+  }
+
+  /**
+   * Adds a file of the new tree from a file on disk (of another tree the writer wrote, say): like {@link add}, but a
+   * new or changed file is hard-linked to `source` rather than written, where the file system allows.
+   * @param file the file, relative to the output folder and normalized as a `ConfigTree` does it
+   * @param source the file whose bytes it has
+   */
+  public addFrom(file: string, source: string): void {
+    this.assertOpen();
+    if (this.ownedFiles.has(file)) {
+      this.add(file, fs.readFileSync(source));
+      return;
+    }
+    const { id, newFolders } = this.paths.add(file);
+    this.added.push(id);
+    const dest = this.stagePath(id, newFolders);
+    if (this.linking) {
+      try {
+        this.fsops.link(source, dest);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS' && code !== 'EMLINK') throw e;
+      }
+    }
+    this.fsops.write(dest, fs.readFileSync(source));
   }
 
   /**
@@ -199,7 +225,7 @@ export class TreeWriter {
   public keepIfSame(files: ReadonlyArray<readonly [file: string, digest: string]>): boolean {
     this.assertOpen();
     for (const [file, digest] of files) {
-      if (normalizeTreePath(file, 'file') !== file || this.paths.has(file) || !this.ownedFiles.has(file)) return false;
+      if (normalizeTreePath(file, 'file') !== file || !this.ownedFiles.has(file)) return false;
       let content: Buffer;
       try {
         content = fs.readFileSync(path.join(this.target.path, file));
@@ -208,11 +234,7 @@ export class TreeWriter {
       }
       if (contentDigest(content) !== digest) return false;
     }
-    for (const [file] of files) {
-      this.paths.add(file);
-      for (let folder = folderOf(file); folder !== '' && !this.folders.has(folder); folder = folderOf(folder)) this.folders.add(folder);
-      this.unchanged.push(file);
-    }
+    for (const [file] of files) this.unchanged.push(this.paths.add(file).id);
     return true;
   }
 
@@ -245,38 +267,46 @@ export class TreeWriter {
 
   private finish(): WriteTreeResult {
     const target = this.target;
+    const named = (ids: readonly number[]) => ids.map((id) => this.paths.path(id)).sort(compareStrings);
+    const added = named(this.added);
+    const changed = named(this.changed);
+    const unchanged = named(this.unchanged);
+    const paths = [...added, ...changed, ...unchanged].sort(compareStrings);
+    const twice = paths.filter((p, i) => i > 0 && paths[i - 1] === p);
+    if (twice.length > 0) throw new ConfigTreeError(`Cannot write the tree: it has ${twice.length === 1 ? 'a file' : 'files'} twice; add each file once:${listOf(twice)}`);
     if (this.foreignFiles === 'keep') {
-      const clashing = this.foreign.filter((f) => this.paths.has(f));
+      const foreign = new Set(this.foreign);
+      const clashing = paths.filter((f) => foreign.has(f));
       if (clashing.length > 0) {
         throw new ConfigTreeError(`Refusing to write "${target.path}": the tree writes ${clashing.length === 1 ? 'a file' : 'files'} that flux-fleet did not write ` +
           `there and is told to keep; move ${clashing.length === 1 ? 'it' : 'them'} out of the output folder:${listOf(clashing)}`);
       }
     }
     const kept = this.foreignFiles === 'keep' ? this.foreign : [];
-    const removed = [...this.ownedFiles].filter((f) => f !== WRITER_MARKER_FILE && !this.paths.has(f)).sort(compareStrings);
+    const removed = sortedMinus([...this.ownedFiles].sort(compareStrings), paths).filter((f) => f !== WRITER_MARKER_FILE);
     const unrecorded = [...this.toRecord].filter((f) => !this.digests.has(f));
     if (unrecorded.length > 0) throw new ConfigTreeError(`cannot record the digest of ${JSON.stringify(unrecorded[0])}: the tree writes no such file`);
-    const marker = Buffer.from(markerText([...this.paths].sort(compareStrings), this.digests), 'utf8');
+    const marker = Buffer.from(markerText(paths, this.digests), 'utf8');
     const markerChanged = !target.written || !sameBytes(path.join(target.path, WRITER_MARKER_FILE), marker);
-    const inUse = new Set(this.folders);
+    const inUse = new Set(this.paths.folders());
     for (const file of kept) for (let f = folderOf(file); f !== '' && !inUse.has(f); f = folderOf(f)) inUse.add(f);
     // Deepest first: a folder's path sorts before its children's.
     const emptied = [...this.previousFolders].filter((f) => !inUse.has(f)).sort(compareStrings).reverse();
     const result: WriteTreeResult = {
       outdir: target.path,
-      added: this.added.sort(compareStrings),
-      changed: this.changed.sort(compareStrings),
-      unchanged: this.unchanged.sort(compareStrings),
+      added,
+      changed,
+      unchanged,
       removed,
       kept: [...kept],
     };
     if (this.staged.length === 0 && removed.length === 0 && !markerChanged && emptied.length === 0) return result;
-    if (markerChanged) this.stage(WRITER_MARKER_FILE, marker);
+    if (markerChanged) this.stage(this.paths.add(WRITER_MARKER_FILE).id, marker, []);
     const work = this.workFolder();
     if (!target.written) {
       this.moveWholeTreeIn();
     } else {
-      const journal: Journal = { moveIn: this.staged, moveOut: removed, folders: emptied };
+      const journal: Journal = { moveIn: this.staged.map((id) => this.paths.path(id)), moveOut: removed, folders: emptied };
       this.fsops.write(path.join(work, `${JOURNAL}.partial`), Buffer.from(JSON.stringify(journal), 'utf8'));
       this.fsops.rename(path.join(work, `${JOURNAL}.partial`), path.join(work, JOURNAL));
       try {
@@ -328,21 +358,22 @@ export class TreeWriter {
     return this.work;
   }
 
-  /** Writes a file into the work folder; returns the digest of its bytes, when worked out to find one to link to. */
-  private stage(file: string, content: Buffer): string | undefined {
+  /**
+   * Where the next file staged goes in the work folder, recording it as staged. For a new output folder, whose tree is
+   * built there whole, `folders` (those of the file not seen before) are made there first.
+   */
+  private stagePath(file: number, folders: readonly string[]): string {
     const tree = path.join(this.workFolder(), NEW);
-    const name = this.target.written ? String(this.staged.length) : file;
-    const folder = folderOf(name);
-    if (folder !== '' && !this.stagedFolders.has(folder)) {
-      const missing: string[] = [];
-      for (let f = folder; f !== '' && !this.stagedFolders.has(f); f = folderOf(f)) missing.push(f);
-      for (const f of missing.reverse()) {
-        this.fsops.mkdir(path.join(tree, f));
-        this.stagedFolders.add(f);
-      }
-    }
-    const dest = path.join(tree, name);
+    if (this.target.written) return path.join(tree, String(this.staged.push(file) - 1));
+    for (const folder of folders) this.fsops.mkdir(path.join(tree, folder));
     this.staged.push(file);
+    return path.join(tree, this.paths.path(file));
+  }
+
+  /** Writes a file into the work folder; returns the digest of its bytes, when worked out to find one to link to. */
+  private stage(file: number, content: Buffer, folders: readonly string[]): string | undefined {
+    const dest = this.stagePath(file, folders);
+    const tree = path.join(this.work!, NEW);
     if (!this.linking) {
       this.fsops.write(dest, content);
       return undefined;
@@ -367,7 +398,7 @@ export class TreeWriter {
 
   /** Where the n-th file staged waits in the work folder's `new/`. */
   private stagedName(n: number): string {
-    return this.target.written ? String(n) : this.staged[n];
+    return this.target.written ? String(n) : this.paths.path(this.staged[n]);
   }
 
   private assertOpen(): void {
@@ -444,6 +475,17 @@ export function contentDigest(content: Buffer): string {
   return hash('sha256', content, 'base64url').slice(0, 22);
 }
 
+/** The strings of sorted `all` that sorted `some` lacks, in order. */
+function sortedMinus(all: readonly string[], some: readonly string[]): string[] {
+  const out: string[] = [];
+  let j = 0;
+  for (const s of all) {
+    while (j < some.length && compareStrings(some[j], s) < 0) j++;
+    if (j >= some.length || some[j] !== s) out.push(s);
+  }
+  return out;
+}
+
 /** Reads `file` and compares it with `content`; false when it is not a regular file with exactly those bytes. */
 function sameBytes(file: string, content: Buffer): boolean {
   try {
@@ -480,6 +522,18 @@ export function recordedDigest(outdir: string, file: string): string | undefined
     if (m && m[2] === file) return m[1];
   }
   return undefined;
+}
+
+/**
+ * The files the writer wrote in a folder, as its marker file lists them: undefined when the folder holds no marker, or
+ * one written before the writer listed its files.
+ * @internal
+ */
+export function writtenFiles(folder: string): string[] | undefined {
+  const marker = path.join(folder, WRITER_MARKER_FILE);
+  if (!fs.lstatSync(marker, { throwIfNoEntry: false })?.isFile()) return undefined;
+  const files = recordedFiles(marker);
+  return files && [...files];
 }
 
 /** The files a marker file lists; undefined for a marker written before the writer listed its files. */
