@@ -9,6 +9,7 @@ import type { Fleet } from '../../fleet/fleet.js';
 import { recordProgramCalls, type ProgramCall } from '../../fleet/program-calls.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
+import { clusterNamesDigest, SHARD_MANIFEST_FILE, type Shard, type ShardFleet, type ShardManifest } from '../../output/shard.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { renderTree, type RenderTreeOptions } from '../../output/writer/render.js';
 import { contentDigest, TreeWriter, type ForeignFiles, type WriteTreeResult } from '../../output/writer/tree-writer.js';
@@ -21,6 +22,12 @@ export interface FleetSynthOptions {
   readonly foreignFiles?: ForeignFiles;
   /** Whether to keep, beside the output folder, what the next synth needs to skip the clusters that did not change. @default true */
   readonly cache?: boolean;
+  /**
+   * Synthesize this shard of each fleet's clusters only, and write, instead of release.json, the shard's manifest
+   * (`flux-fleet-shard.json`) that `flux-fleet merge` reads.
+   * @default - every cluster
+   */
+  readonly shard?: Shard;
 }
 
 /** What {@link synthFleets} found: the problems of the constructs, and charts outside every fleet. */
@@ -73,6 +80,8 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
         const names = new Set<string>();
         const each = () => {
           for (const cluster of fleet.clusters) {
+            // Another shard's cluster is built by that shard; its own checks (name, variables...) run in every shard.
+            if (options.shard && !options.shard.includes(cluster.name)) continue;
             // A name declared twice fails the fleet's own check: its folder is not written twice meanwhile.
             if (names.has(cluster.name)) failed = true;
             names.add(cluster.name);
@@ -89,18 +98,31 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
       const written = new Set(fleets.flatMap((fleet) => fleet.clusters.flatMap((c) => fleet._filesOf(c).map((f) => f.chart))));
       const strays = app.node.findAll().filter((c): c is Chart => Chart.isChart(c) && !written.has(c));
       if (strays.length > 0) return { errors: [], strays };
+      const shardFleets: ShardFleet[] = [];
       for (const fleet of fleets) {
         const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
+        const clusters = options.shard ? fleet.clusters.filter((c) => options.shard!.includes(c.name)) : fleet.clusters;
         const tree = new ConfigTree();
         // The folders synth packed, byte for byte, so that the output tree alone suffices to push them.
-        for (const { artifact } of fleet.release().artifacts) {
+        for (const { artifact } of fleet._release(clusters).artifacts) {
           for (const f of artifact.files) tree.addBytes(`${prefix}${artifactFolder(artifact.name)}/${f.path}`, f.content);
         }
-        // The release manifest: the contract with delivery (what to push where, which tags a push moves).
-        tree.addFile(`${prefix}${RELEASE_MANIFEST_FILE}`, renderReleaseManifest(buildReleaseManifest(fleet)));
+        // The release manifest: the contract with delivery (what to push where, which tags a push moves); a shard's
+        // goes into its manifest, for the merge.
+        const release = buildReleaseManifest(fleet, clusters);
+        if (options.shard) {
+          const names = clusterNamesDigest(fleet.clusters.map((c) => c.name));
+          shardFleets.push({ folder: prefix, clusters: fleet.clusters.length, names, release });
+        } else {
+          tree.addFile(`${prefix}${RELEASE_MANIFEST_FILE}`, renderReleaseManifest(release));
+        }
         // The picture for reviewers: FLEET.md and fleet.html in the fleet's root folder.
         addFleetPicture(tree, prefix, fleet);
         for (const file of renderTree(tree, render)) writer.add(file.path, file.content);
+      }
+      if (options.shard) {
+        const manifest: ShardManifest = { format: 1, shard: options.shard.toString(), fleets: shardFleets };
+        writer.add(SHARD_MANIFEST_FILE, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'));
       }
       return writer.commit(() => cache?.save());
     });

@@ -9,6 +9,7 @@ import { Fleet } from '../../fleet/fleet.js';
 import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 import { RenderSession } from '../../flux/core/render-session.js';
 import { sanitizeForTerminal } from '../../flux/core/terminal-text.js';
+import { Shard } from '../../output/shard.js';
 import type { ForeignFiles } from '../../output/writer/tree-writer.js';
 
 /**
@@ -43,16 +44,25 @@ export interface FluxAppProps extends AppProps {
    * @default true
    */
   readonly synthCache?: boolean;
+  /**
+   * Synthesize one shard of the fleet's clusters (for the jobs of a CI matrix), and `flux-fleet merge` the shards'
+   * output folders into the tree a synth of the whole fleet writes. A shard's folder holds its clusters, the packed
+   * folders they use, the picture and `flux-fleet-shard.json` (its part of the release), and no release.json.
+   * @default - the shard the environment variable `FLUX_FLEET_SHARD` names (e.g. `3/16`), else the whole fleet
+   */
+  readonly shard?: Shard;
 }
 
 export class FluxApp extends App {
   private readonly foreignFiles?: ForeignFiles;
   private readonly synthCache?: boolean;
+  private readonly shard?: Shard;
 
   public constructor(props: FluxAppProps = {}) {
     super(props);
     this.foreignFiles = props.foreignFiles;
     this.synthCache = props.synthCache;
+    this.shard = props.shard ?? Shard.fromEnvironment();
   }
 
   /** Builds every fleet, then checks every construct and throws one error listing every problem found. */
@@ -79,7 +89,7 @@ export class FluxApp extends App {
     }
     let outcome: ReturnType<typeof synthFleets>;
     try {
-      outcome = synthFleets(this, fleets, { outdir: this.outdir, foreignFiles: this.foreignFiles, cache: this.synthCache });
+      outcome = synthFleets(this, fleets, { outdir: this.outdir, foreignFiles: this.foreignFiles, cache: this.synthCache, shard: this.shard });
     } catch (e) {
       // A refusal to write (a foreign file in the output folder, another synth holding its lock) is said as plainly
       // as a synth report: its message alone, with no stack trace under it, when nothing catches it.
