@@ -64,7 +64,16 @@ interface Figures {
   readonly load: number;
 }
 
-function figures(report: ReleasePushReport, requests: readonly RegistryRequest[], seconds: number, clientCpu: number, registryCpu: number, load: number): Figures {
+/** What the registries and the client measured of one push. */
+interface Measured {
+  readonly requests: readonly RegistryRequest[];
+  readonly seconds: number;
+  readonly clientCpu: number;
+  readonly registryCpu: number;
+  readonly load: number;
+}
+
+function figures(report: ReleasePushReport, { requests, seconds, clientCpu, registryCpu, load }: Measured): Figures {
   const all = [...report.components, ...report.clusters];
   return {
     artifacts: all.length,
@@ -134,7 +143,8 @@ async function main(): Promise<number> {
       process.exit(1);
     }
     const requests = (await settled()).flatMap((log, i) => log.slice(before[i]));
-    return [label, figures(report, requests, seconds, (used.user + used.system) / 1e6, registryCpu() - cpu0, load), report];
+    const clientCpu = (used.user + used.system) / 1e6;
+    return [label, figures(report, { requests, seconds, clientCpu, registryCpu: registryCpu() - cpu0, load }), report];
   };
   try {
     console.log(`release: ${release.clusters.length} clusters, ${release.artifacts.length} component artifact(s), ${regions.length} regions ` +
@@ -148,7 +158,8 @@ async function main(): Promise<number> {
     console.log('');
     const header = ['push', 'artifacts', 'requests', 'per artifact', 'manifest PUTs', 'blob uploads', 'blobs sent', 'blobs found', 'bytes sent',
       'time s', 'client cpu s', 'registries cpu s', 'load'];
-    const rows = runs.map(([label, f]) => [label, String(f.artifacts), String(f.requests), (f.requests / f.artifacts).toFixed(2), String(f.manifestPuts),
+    const rows = runs.map(([label, f]) => [label, String(f.artifacts), String(f.requests), (f.requests / f.artifacts).toFixed(2),
+      String(f.manifestPuts),
       String(f.blobUploads), String(f.blobsSent), String(f.blobsFound), formatSize(f.bytesSent), f.seconds.toFixed(1), f.clientCpu.toFixed(1),
       f.registryCpu.toFixed(1), f.load.toFixed(1)]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
