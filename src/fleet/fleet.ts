@@ -288,10 +288,13 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
 
   /**
    * Closes the declaration: later additions are refused, and what building needs of the whole fleet is known from now
-   * on. Building does it first. @internal
+   * on, the lock file's entries included (read now, so that they are part of what the fleet was declared with).
+   * Building does it first. @internal
    */
   public _seal(): void {
-    this.cyclic ??= componentCycles(this.componentList).members;
+    if (this.cyclic) return;
+    this.cyclic = componentCycles(this.componentList).members;
+    this.lock.problems();
   }
 
   /**

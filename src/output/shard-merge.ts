@@ -35,9 +35,10 @@ interface ShardFolder {
 export function mergeShards(shardFolders: readonly string[], outdir: string, options: MergeShardsOptions = {}): WriteTreeResult {
   const shards = shardFolders.map(readShard).sort((a, b) => a.shard.index - b.shard.index);
   checkComplete(shards);
-  const writer = TreeWriter.open(outdir, { foreignFiles: options.foreignFiles });
+  const folders = shards[0].manifest.fleets.map((f) => f.folder);
+  // The marker records each release.json's digest, as a synth's does: delivery reads only the one written here.
+  const writer = TreeWriter.open(outdir, { foreignFiles: options.foreignFiles, recordDigests: folders.map((f) => `${f}${RELEASE_MANIFEST_FILE}`) });
   try {
-    const folders = shards[0].manifest.fleets.map((f) => f.folder);
     const shared = new Map<string, { digest: string; shard: Shard }>();
     for (const { folder, shard, files } of shards) {
       for (const file of files) {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../src/frontends/cli/main.js';
 import {
-  ChartSource, ComponentSource, ConfigTreeError, Fleet, FluxApp, mergeShards, Notification, Registry, Shard, Signing,
+  ChartSource, ComponentSource, ConfigTreeError, Fleet, FleetLock, FluxApp, mergeShards, Notification, Registry, Shard, Signing,
 } from '../../src/index.js';
 
 let tmp: string;
@@ -21,13 +21,14 @@ afterEach(() => {
 
 const REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
 
-/** A fleet of `clusters` clusters over three regions, with a packed folder, a mirrored chart, a tenant and Slack. */
+/** A fleet of `clusters` clusters over three regions, with a packed folder, a mirrored chart pinned by a lock, a tenant and Slack. */
 function program(outdir: string, options: { clusters?: number; shard?: Shard } = {}): FluxApp {
   const app = new FluxApp({ outdir, shard: options.shard });
   const fleet = new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     notifications: [Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' })],
+    lock: FleetLock.of([{ upstream: 'oci://ghcr.io/stefanprodan/charts/podinfo', ref: { tag: '6.7.0' }, tag: '6.7.0', digest: `sha256:${'1'.repeat(64)}`, usedBy: [] }]),
   });
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
   const production = fleet.addEnvironment('production', { channel: 'stable' });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiObject, Chart } from 'cdk8s';
-import { Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Registry, Signing } from '../../src/index.js';
+import { Bootstrap, ChartSource, ComponentSource, Fleet, FleetLock, FluxApp, Registry, renderLockFile, Signing } from '../../src/index.js';
 import type { BootstrapFacts } from '../../src/index.js';
 import { contentDigest } from '../../src/output/writer/tree-writer.js';
 
@@ -12,6 +12,8 @@ interface Inputs {
   replicas: Record<string, number>;
   /** The domain of each cluster. */
   domains: Record<string, string>;
+  /** The digest the lock file records for the podinfo chart production pulls. */
+  podinfoDigest: string;
 }
 
 let tmp: string;
@@ -39,6 +41,7 @@ function defaultInputs(): Inputs {
   return {
     replicas: { 'eu-west-1': 2, 'us-east-1': 3 },
     domains: Object.fromEntries(CLUSTERS.map((c) => [c.name, `${c.name}.acme.io`])),
+    podinfoDigest: `sha256:${'1'.repeat(64)}`,
   };
 }
 
@@ -50,11 +53,16 @@ interface ProgramOptions {
 
 /** The program: a fleet whose objects depend on `inputs` through its value functions and cluster variables. */
 function fleetApp(outdir: string, inputs: Inputs, options: ProgramOptions = {}): { app: FluxApp; fleet: Fleet<{ domain: string }> } {
+  // The lock file, as `flux-fleet lock` writes it beside the program.
+  fs.writeFileSync(path.join(tmp, 'flux-fleet.lock'), renderLockFile([
+    { upstream: 'oci://ghcr.io/stefanprodan/charts/podinfo', ref: { tag: '6.7.0' }, tag: '6.7.0', digest: inputs.podinfoDigest, usedBy: [] },
+  ]));
   const app = new FluxApp({ outdir });
   const fleet = new Fleet<{ domain: string }>(app, 'acme', {
     registry: Registry.ecr({ account: '123456789012', repository: 'fleet' }),
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: options.bootstrap ? { bootstrap: options.bootstrap } : undefined,
+    lock: FleetLock.fromFile(path.join(tmp, 'flux-fleet.lock')),
   });
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
   const production = fleet.addEnvironment('production', { channel: 'stable' });
@@ -170,6 +178,19 @@ describe('synth cache', () => {
     expect(tree(outdir)['artifacts/infra/controllers/namespace.yaml']).toContain('name: infra');
   });
 
+  test('a changed lock file gives what a synth from scratch writes', () => {
+    // GIVEN
+    const outdir = path.join(tmp, 'dist');
+    synth(outdir, defaultInputs());
+    const inputs = defaultInputs();
+    inputs.podinfoDigest = `sha256:${'2'.repeat(64)}`;
+    // WHEN
+    synth(outdir, inputs);
+    // THEN production pins the digest the lock now records
+    expect(tree(outdir)).toStrictEqual(fromScratch(inputs));
+    expect(tree(outdir)['clusters/prod-us-1/components/podinfo/podinfo.yaml']).toContain(inputs.podinfoDigest);
+  });
+
   test('a cache written by another version of flux-fleet is not used', () => {
     // GIVEN an output whose file and cache entry were both changed, as another version would have written them
     const outdir = path.join(tmp, 'dist');
@@ -241,6 +262,9 @@ describe('synth cache', () => {
       public build(chart: Chart, facts: BootstrapFacts): void {
         Bootstrap.operator().build(chart, facts);
         new ApiObject(chart, 'own', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'own', namespace: 'flux-system' }, data: { source } });
+      }
+      public signings(): Signing[] {
+        return [];
       }
     }
     const outdir = path.join(tmp, 'dist');

@@ -62,8 +62,8 @@ interface FleetOutput {
  */
 export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], options: FleetSynthOptions): FleetSynthProblems | WriteTreeResult {
   // Opened first: an output folder that is refused stops synth before any work. The marker records each release.json's
-  // digest: delivery reads only the one synth wrote.
-  const releases = fleets.map((fleet) => `${fleets.length > 1 ? `${fleet.node.id}/` : ''}${RELEASE_MANIFEST_FILE}`);
+  // digest: delivery reads only the one synth wrote (a shard writes none: the merge does).
+  const releases = options.shard ? [] : fleets.map((fleet) => `${fleets.length > 1 ? `${fleet.node.id}/` : ''}${RELEASE_MANIFEST_FILE}`);
   const writer = TreeWriter.open(options.outdir, { foreignFiles: options.foreignFiles, recordDigests: releases });
   try {
     const cache = options.cache === false ? undefined : SynthCache.beside(writer.outdir);
