@@ -383,7 +383,9 @@ class ProviderNotification extends Notification {
   public build(scope: Construct, options: NotificationBuildOptions): NotificationObjects {
     const root = new Construct(scope, `notification-${this.id}`);
     const metadata = { name: this.id, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) };
-    const provider = new Provider(root, 'Provider', { metadata, ...this.kind.provider(options) });
+    // The Provider is a function of the cluster's facts, not of the objects built for it (which a synth cache could
+    // not give it again).
+    const provider = new Provider(root, 'Provider', { metadata, ...this.kind.provider({ ...options, commitSources: undefined }) });
     const extra = Object.entries(this.eventMetadata ?? {}).filter(([key]) => !CLUSTER_METADATA_KEYS.includes(key) && key !== TENANT_METADATA_KEY);
     const alert = new Alert(root, 'Alert', {
       metadata,

@@ -248,7 +248,7 @@ export function mergeReleaseManifests(parts: readonly ReleaseManifest[]): Releas
       artifacts.set(artifact.name, known);
     }
     for (const { targets, ...g } of part.external) {
-      for (const t of targets) for (const cluster of t.clusters) pulls.push({ ...g, region: t.region, url: t.url, ref: t.ref, ...(t.locked ? { locked: t.locked } : {}), cluster });
+      for (const { clusters: names, ...t } of targets) for (const cluster of names) pulls.push({ ...g, ...t, cluster });
     }
   });
   return {
@@ -294,7 +294,8 @@ function groupExternal(pulls: Iterable<ExternalPull>): ReleaseExternal[] {
     }
     group.verify ||= pull.verify;
     const targetKey = JSON.stringify([pull.region, pull.url, pull.ref, pull.locked ?? null]);
-    const target = group.targets.get(targetKey) ?? { region: pull.region, url: pull.url, ref: pull.ref, ...(pull.locked ? { locked: pull.locked } : {}), clusters: [] };
+    const locked = pull.locked ? { locked: pull.locked } : {};
+    const target = group.targets.get(targetKey) ?? { region: pull.region, url: pull.url, ref: pull.ref, ...locked, clusters: [] };
     target.clusters.push(pull.cluster);
     group.targets.set(targetKey, target);
   }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiObject, Chart } from 'cdk8s';
-import { Bootstrap, ChartSource, ComponentSource, Fleet, FleetLock, FluxApp, Registry, renderLockFile, Signing } from '../../src/index.js';
+import { Bootstrap, ChartSource, ComponentSource, Fleet, FleetLock, FluxApp, Notification, Registry, renderLockFile, Signing } from '../../src/index.js';
 import type { BootstrapFacts } from '../../src/index.js';
 import { contentDigest } from '../../src/output/writer/tree-writer.js';
 
@@ -63,6 +63,10 @@ function fleetApp(outdir: string, inputs: Inputs, options: ProgramOptions = {}):
     signing: Signing.githubActions({ repository: 'acme/fleet', workflow: 'release.yaml' }),
     flux: options.bootstrap ? { bootstrap: options.bootstrap } : undefined,
     lock: FleetLock.fromFile(path.join(tmp, 'flux-fleet.lock')),
+    notifications: [
+      Notification.slack({ channel: 'fleet-alerts', secretName: 'slack-bot-token' }),
+      Notification.githubCommitStatus({ repository: 'acme/fleet', secretName: 'github-token' }),
+    ],
   });
   const staging = fleet.addEnvironment('staging', { channel: 'latest' });
   const production = fleet.addEnvironment('production', { channel: 'stable' });

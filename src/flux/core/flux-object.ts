@@ -151,7 +151,8 @@ export abstract class FluxObject extends Construct implements IFluxObject {
       const schema = this.type.schema;
       // The upstream schema is a function of the object and the minor alone; the kind's own checks are told apart by
       // their function.
-      const schemaMessages = cachedSchemaCheck(schema ?? checkFluxSchema, minor, (o) => [...checkFluxSchema(o, { fluxMinor: minor }), ...(schema?.(o) ?? [])], json);
+      const check = (o: Record<string, unknown>) => [...checkFluxSchema(o, { fluxMinor: minor }), ...(schema?.(o) ?? [])];
+      const schemaMessages = cachedSchemaCheck(schema ?? checkFluxSchema, minor, check, json);
       for (const message of unreportedSchemaMessages(schemaMessages, checks.errors)) checks.add(message);
       if (!secretsCheckedElsewhere(this)) {
         for (const found of findObjectSecrets(json, allowedLiteralValues(this))) {
