@@ -1,1 +1,2 @@
 export * from './flux-app.js';
+export type { ValidationMessage } from './validation-messages.js';
