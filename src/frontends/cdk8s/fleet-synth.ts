@@ -61,10 +61,18 @@ interface FleetOutput {
  * beside the clusters' folders.
  */
 export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], options: FleetSynthOptions): FleetSynthProblems | WriteTreeResult {
-  // Opened first: an output folder that is refused stops synth before any work. The marker records each release.json's
-  // digest: delivery reads only the one synth wrote (a shard writes none: the merge does).
+  // Opened first, so that a refused output folder costs no writing. The marker records each release.json's digest:
+  // delivery reads only the one synth wrote (a shard writes none: the merge does).
   const releases = options.shard ? [] : fleets.map((fleet) => `${fleets.length > 1 ? `${fleet.node.id}/` : ''}${RELEASE_MANIFEST_FILE}`);
-  const writer = TreeWriter.open(options.outdir, { foreignFiles: options.foreignFiles, recordDigests: releases });
+  let writer: TreeWriter;
+  try {
+    writer = TreeWriter.open(options.outdir, { foreignFiles: options.foreignFiles, recordDigests: releases });
+  } catch (refusal) {
+    // The program's own mistakes come first: they are what the run must fix, wherever it writes.
+    const errors = RenderSession.run(() => checkOnly(app, fleets, options.shard));
+    if (errors.length > 0) return { errors, strays: [] };
+    throw refusal;
+  }
   try {
     const cache = options.cache === false ? undefined : SynthCache.beside(writer.outdir);
     return RenderSession.run(() => {
@@ -129,6 +137,19 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
   } finally {
     writer.abort();
   }
+}
+
+/** Every validation error of the app, found by building each cluster (of the shard) without writing it. */
+function checkOnly(app: IConstruct, fleets: readonly Fleet<any>[], shard: Shard | undefined): ValidationMessage[] {
+  const clusterErrors = new Map<IConstruct, ValidationMessage[]>();
+  for (const fleet of fleets) {
+    fleet._seal();
+    for (const cluster of fleet.clusters) {
+      if (shard && !shard.includes(cluster.name)) continue;
+      clusterErrors.set(cluster, synthCluster(fleet, cluster, undefined));
+    }
+  }
+  return treeErrors(app, clusterErrors);
 }
 
 /** Whether {@link synthFleets} found problems rather than writing. */
