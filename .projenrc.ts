@@ -222,6 +222,8 @@ example.exec('tsx --tsconfig examples/tsconfig.json examples/single-cluster/main
 
 
 project.gitignore.exclude('/dist/', '/examples/single-cluster/dist/', '/.tmp/', '*.tgz', '/examples/*/cdk8s.out/', '/test-reports/');
+// Synth's cache beside each output folder (FluxAppProps.synthCache).
+project.gitignore.exclude('.*.flux-fleet-cache');
 // The package ships what the README links to: API.md, the examples' programs and the picture in docs/.
 project.npmignore?.exclude('/scripts/', '/.ci/', '/test-reports/', '/examples/*/cdk8s.out/', '/examples/*/node_modules/');
 project.gitattributes.addAttributes('/API.md', 'linguist-generated');

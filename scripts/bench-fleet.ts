@@ -10,6 +10,14 @@ import { ChartSource, Component, ComponentSource, Fleet, FleetLock, FluxApp, Not
 /** The regions of the benchmark fleet; clusters are spread over them in turn. */
 export const REGIONS = ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2', 'ap-southeast-1'];
 
+/** A change to the benchmark fleet: one component's values on the clusters of one region. */
+export interface BenchChange {
+  /** The Helm component whose values change, e.g. `chart-3`. */
+  readonly component: string;
+  /** The region whose clusters get the new values. */
+  readonly region: string;
+}
+
 /** The variables every cluster of the benchmark fleet carries. */
 export interface BenchVars {
   readonly domain: string;
@@ -22,8 +30,9 @@ export interface BenchVars {
  * or a label; the first two layers from one folder packed at synth (`infra/` beside the output folder), the others
  * from artifacts of other pipelines, pinned by digest in production; the charts production pulls pinned through a
  * lock (digests made up: nothing is pulled); a tenant team in production; Slack notifications.
+ * With `change`, one Helm component's values gain a pod annotation on the clusters of one region.
  */
-export function buildFleetApp(clusters: number, outdir: string): { app: FluxApp; fleet: Fleet<BenchVars> } {
+export function buildFleetApp(clusters: number, outdir: string, change?: BenchChange): { app: FluxApp; fleet: Fleet<BenchVars> } {
   const app = new FluxApp({ outdir });
   const infraFolder = path.join(path.dirname(outdir), 'infra');
   for (let i = 0; i < 12; i++) {
@@ -87,6 +96,7 @@ export function buildFleetApp(clusters: number, outdir: string): { app: FluxApp;
         values: (cluster) => ({
           replicaCount: cluster.vars.replicas,
           ingress: { enabled: true, hosts: [{ host: `chart-${i}.${cluster.vars.domain}`, paths: [{ path: '/', pathType: 'Prefix' }] }] },
+          ...(change?.component === `chart-${i}` && change.region === cluster.region ? { podAnnotations: { 'acme.io/revision': '2' } } : {}),
         }),
       });
     } else {

@@ -1,5 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { ConfigMap } from 'cdk8s-plus-34';
+import { ownImplementations } from './own-implementations.js';
 import { insecureOptIn, type RegistrySourceSettings } from './registry.js';
 import { Signing } from './signing.js';
 import { COMPONENT_HEALTH_CHECK } from './sync-health.js';
@@ -668,3 +669,5 @@ function imageOverrides(facts: BootstrapFacts): KustomizeImage[] {
   if (registry === undefined || registry === DEFAULT_REGISTRY) return [];
   return [...(facts.flux.components ?? DEFAULT_COMPONENTS)].map((c) => ({ name: `${DEFAULT_REGISTRY}/${c}`, newName: `${registry}/${c}` }));
 }
+
+ownImplementations(OperatorBootstrap, PlainBootstrap);

@@ -1,5 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ClusterProblems } from './cluster-problems.js';
 import type { Cluster, FleetVariables, VariablesOf } from './cluster.js';
 import { matchesTargets, Targets } from './targets.js';
 import { Checks } from '../flux/core/rules.js';
@@ -35,7 +36,7 @@ export class ClusterObjects<V extends VariablesOf<V> = FleetVariables> extends C
 
   private readonly targets?: Targets;
   private readonly builder: ClusterObjectsBuilder<V>;
-  private readonly problems = new Map<string, string[]>();
+  private readonly problems = new ClusterProblems();
 
   /** @internal */
   public constructor(scope: Construct, name: string, builder: ClusterObjectsBuilder<V>, options: ClusterObjectsOptions = {}) {
@@ -54,7 +55,7 @@ export class ClusterObjects<V extends VariablesOf<V> = FleetVariables> extends C
 
   /** Records a problem found while building for `cluster`; problems with the same text are reported once. @internal */
   public _problem(message: string, cluster: string): void {
-    this.problems.set(message, [...(this.problems.get(message) ?? []), cluster]);
+    this.problems.add(message, cluster);
   }
 
   /** Creates the objects in `chart` for `cluster`; returns the kinds of the API objects made. @internal */
@@ -67,9 +68,7 @@ export class ClusterObjects<V extends VariablesOf<V> = FleetVariables> extends C
     const c = new Checks();
     c.dnsLabel('objects name', this.name);
     c.dnsLabel('objects namespace', this.namespace);
-    for (const [message, clusters] of this.problems) {
-      c.add(`${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
-    }
+    for (const message of this.problems.messages()) c.add(message);
     return c.errors;
   }
 }

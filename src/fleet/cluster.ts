@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import type { Bootstrap } from './bootstrap.js';
 import type { ClusterObjects, ClusterObjectsBuilder } from './cluster-objects.js';
 import type { Environment } from './environment.js';
-import { ClusterScope } from '../flux/core/object-index.js';
+import { ClusterScope, ObjectIndex } from '../flux/core/object-index.js';
 import { Checks, q } from '../flux/core/rules.js';
 import type { FluxComponent } from '../flux/operator/flux-instance.js';
 
@@ -165,6 +165,13 @@ export class Cluster<V extends VariablesOf<V> = FleetVariables> extends ClusterS
   /** The cluster's output: each file, relative to `clusters/<name>/`, with its chart. @internal */
   public _files(): Array<{ file: string; chart: Chart }> {
     return [...this.chartFiles].map(([chart, file]) => ({ file, chart }));
+  }
+
+  /** Takes the charts of {@link _addChart} out of the construct tree, with their objects. @internal */
+  public _release(): void {
+    for (const chart of this.chartFiles.keys()) this.node.tryRemoveChild(chart.node.id);
+    this.chartFiles.clear();
+    ObjectIndex.prune(this);
   }
 
   private check(): string[] {

@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { Namespace } from 'cdk8s-plus-34';
 import { Construct } from 'constructs';
+import { ClusterProblems } from './cluster-problems.js';
 import type { Cluster, ClusterInfo, FleetVariables, VariablesOf } from './cluster.js';
 import { ComponentSource, type FolderSourceOptions } from './component-source.js';
 import type { LockRef } from './fleet-lock.js';
@@ -162,7 +163,7 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
 
   private readonly deps: Component<V>[] = [];
   private readonly targets?: Targets;
-  private readonly problems = new Map<string, string[]>();
+  private readonly problems = new ClusterProblems();
 
   protected constructor(scope: Construct, name: string, props: ComponentProps<V>) {
     super(scope, name);
@@ -207,9 +208,7 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
    * same text are reported once, with the clusters they affect. @internal
    */
   public _problem(message: string, cluster?: string): void {
-    const clusters = this.problems.get(message) ?? [];
-    if (cluster !== undefined && !clusters.includes(cluster)) clusters.push(cluster);
-    this.problems.set(message, clusters);
+    this.problems.add(message, cluster);
   }
 
   /**
@@ -333,9 +332,7 @@ export abstract class Component<V extends VariablesOf<V> = FleetVariables> exten
     c.dnsLabel('component name', this.name);
     if (this.objectName !== this.name) c.dnsLabel('objectName', this.objectName);
     this.checkProps(c);
-    for (const [message, clusters] of this.problems) {
-      c.add(clusters.length === 0 ? message : `${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
-    }
+    for (const message of this.problems.messages()) c.add(message);
     return c.errors;
   }
 }

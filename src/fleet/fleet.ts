@@ -3,6 +3,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Bootstrap, BootstrapFacts, SYNC_NAME } from './bootstrap.js';
 import { ClusterObjects, ClusterObjectsBuilder, ClusterObjectsOptions } from './cluster-objects.js';
+import { ClusterProblems } from './cluster-problems.js';
 import { Cluster, ClusterType, COMPUTED_RUNTIME_KEYS, FleetVariables, VariablesOf } from './cluster.js';
 import type { ComponentSource } from './component-source.js';
 import { Component, ComponentBuildContext, HelmComponent, HelmComponentProps, KustomizeComponent, KustomizeComponentProps } from './component.js';
@@ -12,6 +13,7 @@ import type { FleetExternalPull, FleetFolderArtifact, FleetRelease } from './fle
 import { FolderArtifact, packFolder } from './folder-artifact.js';
 import { HEALTH_REPORT_MIN_FLUX, type HealthReport } from './health-report.js';
 import type { Notification, NotificationRouting } from './notification.js';
+import { readOutsideProgram } from './program-calls.js';
 import type { Registry } from './registry.js';
 import { checkResolvedRollout, checkRollout, resolveRollout, type ResolvedRolloutSettings, type RolloutSettings } from './rollout.js';
 import { checkVerify, fluxMinor, materialSecret, Signing, signingMaterialObjects } from './signing.js';
@@ -124,13 +126,19 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private readonly tenantList: Tenant[] = [];
   private readonly notificationList: Array<{ notification: Notification; routing: NotificationRouting }> = [];
   private readonly objectSets: Array<{ set: ClusterObjects<V>; within?: (cluster: Cluster<V>) => boolean }> = [];
-  private readonly buildProblems = new Map<string, string[]>();
+  private readonly buildProblems = new ClusterProblems();
   private readonly componentsScope: Construct;
   private readonly tenantsScope: Construct;
-  private built = false;
-  private readonly folders = new Map<string, { result: FolderArtifact | string[]; clusters: Cluster<V>[] }>();
-  private readonly externalPulls: FleetExternalPull[] = [];
+  /** The components on dependency cycles, once building has started (the declaration is then closed). */
+  private cyclic?: Set<Component<V>>;
+  /** The clusters whose objects are in the construct tree now. */
+  private readonly builtClusters = new Set<Cluster<V>>();
+  /** What building each cluster recorded; it stays when the cluster's objects are released. */
+  private readonly records = new Map<Cluster<V>, ClusterRecord>();
+  private readonly folders = new Map<string, { result: FolderArtifact | string[]; clusters: Set<Cluster<V>> }>();
   private readonly lockRequestList = new Map<string, { upstream: string; ref: LockRef; uses: Map<string, { kind: 'chart' | 'artifact'; component: string; clusters: Set<string> }> }>();
+  /** One copy of each string the records of many clusters hold (the URL a region's clusters pull a chart from). */
+  private readonly strings = new Map<string, string>();
 
   public constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
@@ -245,38 +253,96 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   /**
-   * Builds every cluster's objects. Synth calls it once, so that everything added after construction reaches the
-   * output; later additions are refused.
+   * Builds every cluster's objects, so that everything added after construction reaches them; later additions are
+   * refused. Synth does not need it: it builds, checks and writes one cluster at a time, keeping only what fleet-wide
+   * files need, so that its memory does not grow with the fleet.
    */
   public build(): void {
-    if (this.built) return;
-    this.built = true;
-    const cyclic = componentCycles(this.componentList);
-    // A cluster in a region the registry has no registry for is not built: its URLs cannot be computed, and the
-    // registry's problem is reported with the others (see check()).
-    for (const cluster of this.clusterList.filter((c) => this.props.registry.hasRegion(c.region))) this.buildCluster(cluster, cyclic.members);
+    this._seal();
+    for (const cluster of this.clusterList) this._buildCluster(cluster);
+  }
+
+  /**
+   * Builds one cluster's objects, unless they are built: its charts, recording what the release and the fleet's checks
+   * need. Later additions to the fleet are refused. A cluster in a region the registry has no registry for is not
+   * built: its URLs cannot be computed, and the registry's problem is reported with the others (see check()).
+   * @internal
+   */
+  public _buildCluster(cluster: Cluster<V>): void {
+    if (this.builtClusters.has(cluster)) return;
+    this._seal();
+    if (!this.props.registry.hasRegion(cluster.region)) return;
+    this.buildCluster(cluster, this.cyclic!);
+    this.builtClusters.add(cluster);
+  }
+
+  /**
+   * Takes a built cluster's objects out of the construct tree, once checked and written; what building it recorded
+   * stays. Building it again makes them anew. @internal
+   */
+  public _releaseCluster(cluster: Cluster<V>): void {
+    if (!this.builtClusters.delete(cluster)) return;
+    this.records.get(cluster)!.verifyProblems = this.verifyProblems(cluster);
+    cluster._release();
+  }
+
+  /**
+   * Closes the declaration: later additions are refused, and what building needs of the whole fleet is known from now
+   * on, the lock file's entries included (read now, so that they are part of what the fleet was declared with).
+   * Building does it first. @internal
+   */
+  public _seal(): void {
+    if (this.cyclic) return;
+    this.cyclic = componentCycles(this.componentList).members;
+    this.lock.problems();
+  }
+
+  /**
+   * Records, for a cluster that is not built (a synth takes its files as a previous synth wrote them), the external
+   * charts and artifacts it pulls, as building it records them. @internal
+   */
+  public _restoreCluster(cluster: Cluster<V>, pulls: readonly Omit<FleetExternalPull, 'cluster'>[]): void {
+    this.records.set(cluster, { pulls: pulls.map((p) => ({ ...p, cluster })), verifyProblems: [] });
   }
 
   /**
    * What the fleet releases beside its clusters' own artifacts: the folders synth packs (each with the clusters that
-   * get it) and the external charts and artifacts each cluster pulls. Builds first.
+   * get it) and the external charts and artifacts each cluster pulls. Builds the clusters never built first.
    */
   public release(): FleetRelease {
-    this.build();
+    for (const cluster of this.clusterList) if (!this.records.has(cluster)) this._buildCluster(cluster);
+    return this._release(this.clusterList);
+  }
+
+  /** The external charts and artifacts building a cluster recorded, in build order. @internal */
+  public _pullsOf(cluster: Cluster<V>): readonly FleetExternalPull[] {
+    return this.records.get(cluster)?.pulls ?? [];
+  }
+
+  /** What {@link release} gives, for some of the clusters only, each built before. @internal */
+  public _release(clusters: Iterable<Cluster<V>>): FleetRelease {
+    const selected = new Set(clusters);
     const artifacts: FleetFolderArtifact[] = [];
-    for (const { result, clusters } of this.folders.values()) {
-      if (!Array.isArray(result)) artifacts.push({ artifact: result, clusters });
+    for (const { result, clusters: users } of this.folders.values()) {
+      const using = [...users].filter((c) => selected.has(c));
+      if (!Array.isArray(result) && using.length > 0) artifacts.push({ artifact: result, clusters: using });
     }
     artifacts.sort((a, b) => (a.artifact.name < b.artifact.name ? -1 : a.artifact.name > b.artifact.name ? 1 : 0));
-    return { artifacts, external: [...this.externalPulls] };
+    const external = this.clusterList.filter((c) => selected.has(c)).flatMap((c) => this.records.get(c)?.pulls ?? []);
+    return { artifacts, external };
   }
 
   /**
    * The upstream refs production pulls and the lock pins (found there or not), with what each is for: what
-   * `flux-fleet lock` resolves. Builds first.
+   * `flux-fleet lock` resolves. Builds the clusters never built first, one at a time.
    */
   public lockRequests(): LockRequest[] {
-    this.build();
+    // Each cluster not built yet is built and let go: what the lock must hold is recorded on the way.
+    for (const cluster of this.clusterList) {
+      if (this.records.has(cluster)) continue;
+      this._buildCluster(cluster);
+      this._releaseCluster(cluster);
+    }
     return [...this.lockRequestList.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => ({
       upstream: r.upstream,
       ref: r.ref,
@@ -287,9 +353,17 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   /** The synthesized files, sorted by path. Builds first. */
   public files(): FleetFile[] {
     this.build();
-    return this.clusterList
-      .flatMap((cluster) => cluster._files().map(({ file, chart }) => ({ path: `clusters/${cluster.name}/${file}`, chart })))
-      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return this.clusterList.flatMap((cluster) => this._filesOf(cluster)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** The files of one built cluster, in the order its charts were made. @internal */
+  public _filesOf(cluster: Cluster<V>): FleetFile[] {
+    return cluster._files().map(({ file, chart }) => ({ path: `clusters/${cluster.name}/${file}`, chart }));
+  }
+
+  /** Whether a cluster's objects are in the construct tree now. @internal */
+  public _isBuilt(cluster: Cluster<V>): boolean {
+    return this.builtClusters.has(cluster);
   }
 
   /** How `cluster` is bootstrapped: its own `flux.bootstrap`, else the fleet's. */
@@ -338,6 +412,8 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   private buildCluster(cluster: Cluster<V>, cyclic: Set<Component<V>>): void {
+    const record: ClusterRecord = { pulls: [] };
+    this.records.set(cluster, record);
     const env = cluster.env;
     const tenants = this.tenantList.filter((t) => t.appliesTo(cluster));
     const multitenant = this.multitenantOf(cluster);
@@ -409,8 +485,9 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
         fluxComponents: facts.flux.components,
         healthChecked: this.rolloutOf(env).report !== undefined,
         dependencies,
-        folderArtifact: (source) => this.folderArtifact(source, cluster),
-        recordExternal: (pull) => this.externalPulls.push({ ...pull, component: component.name, cluster }),
+        // The folder's files are read outside the program: recorded, so that a synth cache reads them again.
+        folderArtifact: (source) => readOutsideProgram(this, this.folderArtifact, source, cluster),
+        recordExternal: (pull) => record.pulls.push({ ...pull, url: this.shared(pull.url), component: component.name, cluster }),
         pinFromLock: (kind, upstream, ref) => this.pinFromLock(kind, upstream, ref, component.name, cluster.name),
         addChart: (id, file, namespace) => cluster._addChart(id, file, namespace),
         sharedSource: (key, name, namespace, create, named = false) => {
@@ -531,9 +608,32 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     }));
   }
 
+  /** The one copy of `s` the fleet's records share. */
+  private shared(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+
   /** Records a problem found while building `cluster`; the same text is reported once, with every cluster. */
   private buildProblem(message: string, cluster: string): void {
-    this.buildProblems.set(message, [...(this.buildProblems.get(message) ?? []), cluster]);
+    this.buildProblems.add(message, cluster);
+  }
+
+  /** The problems of a built cluster's signature verification, as {@link check} reports them. */
+  private verifyProblems(cluster: Cluster<V>): string[] {
+    const problems: string[] = [];
+    const version = cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x';
+    const verifying = (cluster.env.verify ?? true) ? this.signingOf(cluster.env) : undefined;
+    const minor = fluxMinor(version);
+    if (verifying && !verifying.legacyCompatible && minor !== undefined && minor < 2008) {
+      problems.push(`cluster ${cluster.name} runs Flux ${version}, which reads only cosign v2 .sig signatures, and its environment's signer writes Sigstore bundles only (Flux v2.8+); move the cluster to Flux 2.8 or newer, or sign with a key declared with legacySig: true`);
+    }
+    for (const { file, chart } of cluster._files()) {
+      for (const message of checkVerify(chart, version, true)) problems.push(`cluster ${cluster.name} (${file}): ${message}`);
+    }
+    return problems;
   }
 
   /** Packs a folder source once per folder, recording that `cluster` uses it; the problems found instead. */
@@ -541,14 +641,14 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     const folder = path.resolve(this.baseDir, source.location);
     let entry = this.folders.get(folder);
     if (!entry) {
-      entry = { result: this.packFolder(source, folder), clusters: [] };
+      entry = { result: this.packFolder(source, folder), clusters: new Set() };
       this.folders.set(folder, entry);
     }
     const named = (source.options as { name?: string }).name;
     if (!Array.isArray(entry.result) && named !== undefined && named !== entry.result.name) {
       return [`folder ${q(source.location)} is packed once, as artifact ${q(entry.result.name)}, but is also named ${q(named)} here; give every ComponentSource.folder() of ${folder} the same name, or share one ComponentSource`];
     }
-    if (!entry.clusters.includes(cluster)) entry.clusters.push(cluster);
+    entry.clusters.add(cluster);
     return entry.result;
   }
 
@@ -586,9 +686,7 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   private check(): string[] {
     const c = new Checks();
     for (const message of this.lock.problems()) c.add(message);
-    for (const [message, clusters] of this.buildProblems) {
-      c.add(`${message} (on cluster${clusters.length > 1 ? 's' : ''} ${clusters.join(', ')})`);
-    }
+    for (const message of this.buildProblems.messages()) c.add(message);
     const byName = new Map<string, Cluster<V>[]>();
     for (const cluster of this.clusterList) byName.set(cluster.name, [...(byName.get(cluster.name) ?? []), cluster]);
     for (const [name, list] of byName) {
@@ -624,18 +722,10 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
     const bootstraps = new Set([this.bootstrap, ...this.clusterList.map((x) => this.bootstrapOf(x))]);
     for (const b of bootstraps) for (const own of b.signings()) for (const message of own.validate()) c.add(`bootstrap signing: ${message}`);
     for (const x of this.componentList) for (const message of literal((x as { props?: { signing?: PerCluster<Signing> } }).props?.signing)?.validate() ?? []) c.add(`component ${x.name} signing: ${message}`);
-    if (this.built) {
-      for (const cluster of this.clusterList) {
-        const version = cluster.props.flux?.version ?? this.props.flux?.version ?? '2.9.x';
-        const verifying = (cluster.env.verify ?? true) ? this.signingOf(cluster.env) : undefined;
-        const minor = fluxMinor(version);
-        if (verifying && !verifying.legacyCompatible && minor !== undefined && minor < 2008) {
-          c.add(`cluster ${cluster.name} runs Flux ${version}, which reads only cosign v2 .sig signatures, and its environment's signer writes Sigstore bundles only (Flux v2.8+); move the cluster to Flux 2.8 or newer, or sign with a key declared with legacySig: true`);
-        }
-        for (const { file, chart } of cluster._files()) {
-          for (const message of checkVerify(chart, version, true)) c.add(`cluster ${cluster.name} (${file}): ${message}`);
-        }
-      }
+    for (const cluster of this.clusterList) {
+      // A cluster's objects are checked while built (a change made to them meanwhile counts), else as they were.
+      const problems = this.builtClusters.has(cluster) ? this.verifyProblems(cluster) : this.records.get(cluster)?.verifyProblems ?? [];
+      for (const message of problems) c.add(message);
     }
     // The fleet's own artifacts (configs, packed folders) are signed by one release pipeline: the environments' CI
     // signers must name one pipeline (refs may differ); a key signs in any pipeline.
@@ -716,8 +806,16 @@ export class Fleet<V extends VariablesOf<V> = FleetVariables> extends Construct 
   }
 
   private assertOpen(what: string): void {
-    if (this.built) throw new ValidationError(`Fleet ${this.node.path} is already synthesized; add ${what} before synth`);
+    if (this.cyclic) throw new ValidationError(`Fleet ${this.node.path} is already synthesized; add ${what} before synth`);
   }
+}
+
+/** What building a cluster recorded for the release and the fleet's checks. */
+interface ClusterRecord {
+  /** The external charts and artifacts it pulls, in build order. */
+  readonly pulls: FleetExternalPull[];
+  /** The problems of its signature verification, found before its objects were released. */
+  verifyProblems?: string[];
 }
 
 /** The facts of a cluster that its components can substitute. */

@@ -33,3 +33,4 @@ export type { PerCluster, ArtifactRef } from './source-ref.js';
 export type { FolderArtifact } from './folder-artifact.js';
 export * from './fleet-release.js';
 export { FleetLock, LOCK_FILE, LOCK_FILE_VERSION, type LockRef, type LockUse, type LockEntry, type LockRequest } from './fleet-lock.js';
+export { Shard, SHARD_ENVIRONMENT_VARIABLE } from './shard.js';

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import type { ClusterInfo } from './cluster.js';
 import { celString, checkGithubRepository, checkHost } from './forge-checks.js';
+import { ownImplementations } from './own-implementations.js';
 import type { Targets } from './targets.js';
 import type { Tenant } from './tenant.js';
 import { Checks, q } from '../flux/core/rules.js';
@@ -382,7 +383,9 @@ class ProviderNotification extends Notification {
   public build(scope: Construct, options: NotificationBuildOptions): NotificationObjects {
     const root = new Construct(scope, `notification-${this.id}`);
     const metadata = { name: this.id, ...(options.namespace !== undefined ? { namespace: options.namespace } : {}) };
-    const provider = new Provider(root, 'Provider', { metadata, ...this.kind.provider(options) });
+    // The Provider is a function of the cluster's facts, not of the objects built for it (which a synth cache could
+    // not give it again).
+    const provider = new Provider(root, 'Provider', { metadata, ...this.kind.provider({ ...options, commitSources: undefined }) });
     const extra = Object.entries(this.eventMetadata ?? {}).filter(([key]) => !CLUSTER_METADATA_KEYS.includes(key) && key !== TENANT_METADATA_KEY);
     const alert = new Alert(root, 'Alert', {
       metadata,
@@ -457,3 +460,5 @@ function isSlackWebhook(props: SlackNotificationProps): props is SlackWebhookNot
 function webhookAddress(props: WebhookAddressNotificationProps, type: 'msteams' | 'discord' | 'googlechat', label: string): Notification {
   return new ProviderNotification(props, { label, id: type, provider: () => ({ type, secretRef: { name: props.secretName } }) });
 }
+
+ownImplementations(ProviderNotification);

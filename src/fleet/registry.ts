@@ -1,4 +1,5 @@
 import { AWS_REGIONS, AZURE_REGIONS, closestRegion, GCP_MULTI_REGIONS, GCP_REGIONS } from './cloud-regions.js';
+import { ownImplementations } from './own-implementations.js';
 import { ALLOW_INSECURE_ANNOTATION, type SecretReference } from '../flux/core/api.js';
 import { ValidationError } from '../flux/core/errors.js';
 import { Checks, q } from '../flux/core/rules.js';
@@ -586,3 +587,5 @@ function suggestAcrName(value: string): string {
   const s = value.replace(/[^a-zA-Z0-9]/g, '').slice(0, 50);
   return s.length >= 5 ? s : (s + 'registry').slice(0, 50);
 }
+
+ownImplementations(EcrRegistry, AcrRegistry, GarRegistry, GhcrRegistry, GenericRegistry, PerRegionRegistry);

@@ -2,6 +2,7 @@ import { ApiObject, type ApiObjectProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { IdentityPattern, probeIdentityPattern, UnreadablePattern } from './identity-pattern.js';
 import type { SecretReference } from '../flux/core/api.js';
+import { RenderSession } from '../flux/core/render-session.js';
 import { Checks, q } from '../flux/core/rules.js';
 import type { OciVerification } from '../flux/source/oci-repository.js';
 
@@ -520,7 +521,7 @@ export function checkVerify(chart: Construct, fluxVersion: string, legacyCompati
   const minor = fluxMinor(fluxVersion);
   for (const o of chart.node.findAll()) {
     if (!(o instanceof ApiObject) || o.kind !== 'OCIRepository') continue;
-    const spec = (o.toJson() as { spec?: { verify?: OciVerification } }).spec;
+    const spec = (RenderSession.toJson(o) as { spec?: { verify?: OciVerification } }).spec;
     const v = spec?.verify;
     if (!v || v.provider !== 'cosign') continue;
     const where = `OCIRepository ${o.name} verify`;

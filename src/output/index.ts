@@ -7,3 +7,5 @@ export * from './adopt/index.js';
 export * from './release-manifest.js';
 export * from './cluster-bootstrap.js';
 export { bootstrapObjects } from '../fleet/bootstrap.js';
+export { SHARD_MANIFEST_FILE, type ShardFleet, type ShardManifest } from './shard.js';
+export { mergeShards, type MergeShardsOptions } from './shard-merge.js';

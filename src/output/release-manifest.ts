@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { WRITER_MARKER_FILE } from './writer/tree-path.js';
 import { recordedDigest } from './writer/write-tree.js';
 import { RELEASE_POLICY_ANNOTATIONS, RUNTIME_INFO_NAME, SYNC_NAME } from '../fleet/bootstrap.js';
+import type { Cluster } from '../fleet/cluster.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { HealthReportTarget } from '../fleet/health-report.js';
 import type { ResolvedRolloutSettings } from '../fleet/rollout.js';
@@ -172,9 +173,13 @@ export function artifactFolder(name: string): string {
  * tag, the folders synth packed with their digest and one target per region that has a cluster using them, and the
  * external charts and artifacts with one target per distinct region, URL and ref. Every array is sorted, so the same
  * fleet always gives the same manifest.
+ *
+ * @param clusters only these clusters (a shard of the fleet, each built before): the manifest of their release
+ *   alone, which {@link mergeReleaseManifests} puts together with the other shards'
  */
-export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
-  const release = fleet.release();
+export function buildReleaseManifest(fleet: Fleet<any>, clusters?: Iterable<Cluster<any>>): ReleaseManifest {
+  const selected = clusters === undefined ? undefined : new Set(clusters);
+  const release = selected ? fleet._release(selected) : fleet.release();
   const registry = fleet.props.registry;
   const environments = [...fleet.environments].sort((a, b) => compare(a.name, b.name)).map((env): ReleaseEnvironment => ({
     name: env.name,
@@ -183,7 +188,8 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     deployOnPush: env.deployOnPush,
     ...(fleet.props.rollout || env.rollout ? { rollout: rolloutSettingsOf(fleet.rolloutOf(env)) } : {}),
   }));
-  const clusters = [...fleet.clusters].sort((a, b) => compare(a.name, b.name)).map((cluster): ReleaseCluster => ({
+  const sorted = fleet.clusters.filter((c) => !selected || selected.has(c)).sort((a, b) => compare(a.name, b.name));
+  const releaseClusters = sorted.map((cluster): ReleaseCluster => ({
     name: cluster.name,
     environment: cluster.environment,
     region: cluster.region,
@@ -199,35 +205,110 @@ export function buildReleaseManifest(fleet: Fleet<any>): ReleaseManifest {
     digest: artifact.digest,
     targets: [...new Set(users.map((c) => c.region))].sort(compare).map((region) => ({ region, url: registry.urlFor(region, artifact.name) })),
   }));
+  const external = groupExternal(release.external.map((pull) => ({
+    component: pull.component,
+    kind: pull.kind,
+    upstream: pull.upstream,
+    mirror: pull.mirror,
+    verify: pull.verify,
+    region: pull.cluster.region,
+    url: pull.url,
+    ref: releaseRefOf(pull.ref),
+    ...(pull.locked ? { locked: { declared: pull.locked.declared, tag: pull.locked.tag } } : {}),
+    cluster: pull.cluster.name,
+  })));
+  return { version: 1, environments, clusters: releaseClusters, artifacts, external };
+}
 
-  type Target = { region: string; url: string; ref: ReleaseRef; locked?: ReleaseLockedRef; clusters: string[] };
-  const byExternal = new Map<string, { entry: Omit<ReleaseExternal, 'targets' | 'verify'>; verify: boolean; targets: Map<string, Target> }>();
-  for (const pull of release.external) {
+/**
+ * The release manifest of a whole fleet from the manifests of its shards, each built for some of its clusters
+ * ({@link buildReleaseManifest} with `clusters`): byte for byte the manifest of the fleet built whole. Throws, saying
+ * which, when they disagree (on the environments, or an artifact's digest) or share a cluster.
+ */
+export function mergeReleaseManifests(parts: readonly ReleaseManifest[]): ReleaseManifest {
+  if (parts.length === 0) throw new ReleaseManifestError('no release manifest to merge; give the manifest of every shard');
+  const environments = parts[0].environments;
+  const clusters: ReleaseCluster[] = [];
+  const seen = new Set<string>();
+  const artifacts = new Map<string, { artifact: ReleaseArtifact; targets: Map<string, ReleaseArtifactTarget> }>();
+  const pulls: ExternalPull[] = [];
+  parts.forEach((part, i) => {
+    if (JSON.stringify(part.environments) !== JSON.stringify(environments)) {
+      throw new ReleaseManifestError(`the release manifests of shards 1 and ${i + 1} list other environments: they come from different fleets; synthesize every shard from the same program`);
+    }
+    for (const cluster of part.clusters) {
+      if (seen.has(cluster.name)) throw new ReleaseManifestError(`cluster ${cluster.name} is in two shards' release manifests; give each shard once`);
+      seen.add(cluster.name);
+      clusters.push(cluster);
+    }
+    for (const artifact of part.artifacts) {
+      const known = artifacts.get(artifact.name) ?? { artifact, targets: new Map() };
+      if (known.artifact.digest !== artifact.digest) {
+        throw new ReleaseManifestError(`artifact ${artifact.name} is ${known.artifact.digest} in one shard and ${artifact.digest} in another: its folder changed between their synths; synthesize every shard from the same commit`);
+      }
+      for (const target of artifact.targets) known.targets.set(target.region, target);
+      artifacts.set(artifact.name, known);
+    }
+    for (const { targets, ...g } of part.external) {
+      for (const { clusters: names, ...t } of targets) for (const cluster of names) pulls.push({ ...g, ...t, cluster });
+    }
+  });
+  return {
+    version: 1,
+    environments,
+    clusters: clusters.sort((a, b) => compare(a.name, b.name)),
+    artifacts: [...artifacts.values()].sort((a, b) => compare(a.artifact.name, b.artifact.name)).map(({ artifact, targets }) => ({
+      ...artifact,
+      targets: [...targets.values()].sort((a, b) => compare(a.region, b.region)),
+    })),
+    external: groupExternal(pulls),
+  };
+}
+
+/** An external chart or artifact one cluster pulls, as the release manifest groups them. */
+interface ExternalPull {
+  readonly component: string;
+  readonly kind: 'chart' | 'artifact';
+  readonly upstream: string;
+  readonly mirror: boolean;
+  readonly verify: boolean;
+  readonly region: string;
+  readonly url: string;
+  readonly ref: ReleaseRef;
+  readonly locked?: ReleaseLockedRef;
+  readonly cluster: string;
+}
+
+/**
+ * The external entries of a release manifest: one per component, kind, upstream and mirroring (verifying when any of
+ * its pulls verifies), each with one target per region, URL and ref listing its clusters, all sorted: the same pulls
+ * in any order give the same entries.
+ */
+function groupExternal(pulls: Iterable<ExternalPull>): ReleaseExternal[] {
+  const groups = new Map<string, { entry: Omit<ReleaseExternal, 'targets' | 'verify'>; verify: boolean; targets: Map<string, { region: string; url: string; ref: ReleaseRef; locked?: ReleaseLockedRef; clusters: string[] }> }>();
+  for (const pull of pulls) {
     const key = JSON.stringify([pull.component, pull.kind, pull.upstream, pull.mirror]);
-    let group = byExternal.get(key);
+    let group = groups.get(key);
     if (!group) {
       const entry = { kind: pull.kind, component: pull.component, upstream: pull.upstream, mirror: pull.mirror };
       group = { entry, verify: false, targets: new Map() };
-      byExternal.set(key, group);
+      groups.set(key, group);
     }
     group.verify ||= pull.verify;
-    const ref = releaseRefOf(pull.ref);
-    const locked = pull.locked ? { declared: pull.locked.declared, tag: pull.locked.tag } : undefined;
-    const targetKey = JSON.stringify([pull.cluster.region, pull.url, ref, locked ?? null]);
-    const target = group.targets.get(targetKey) ?? { region: pull.cluster.region, url: pull.url, ref, ...(locked ? { locked } : {}), clusters: [] };
-    target.clusters.push(pull.cluster.name);
+    const targetKey = JSON.stringify([pull.region, pull.url, pull.ref, pull.locked ?? null]);
+    const locked = pull.locked ? { locked: pull.locked } : {};
+    const target = group.targets.get(targetKey) ?? { region: pull.region, url: pull.url, ref: pull.ref, ...locked, clusters: [] };
+    target.clusters.push(pull.cluster);
     group.targets.set(targetKey, target);
   }
-  const external = [...byExternal.values()].map(({ entry, verify, targets }): ReleaseExternal => ({
+  return [...groups].sort(([a], [b]) => compare(a, b)).map(([, { entry, verify, targets }]): ReleaseExternal => ({
     kind: entry.kind,
     component: entry.component,
     upstream: entry.upstream,
     mirror: entry.mirror,
     verify,
     targets: [...targets.entries()].sort(([a], [b]) => compare(a, b)).map(([, t]) => ({ ...t, clusters: [...t.clusters].sort(compare) })),
-  })).sort((a, b) => compare(JSON.stringify([a.component, a.kind, a.upstream]), JSON.stringify([b.component, b.kind, b.upstream])));
-
-  return { version: 1, environments, clusters, artifacts, external };
+  }));
 }
 
 function rolloutSettingsOf(r: ResolvedRolloutSettings): ResolvedRolloutSettings {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart } from 'cdk8s';
@@ -29,6 +29,20 @@ describe('the report of a failed synth', () => {
     // THEN
     expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toStrictEqual({ status: 1, stdout: '', stderr: BROKEN_FLEET_REPORT });
     expect(existsSync(outdir)).toBe(false);
+  }, 120_000);
+
+  test('fails with the program\'s mistakes first when the output folder is also refused (a folder of files synth did not write)', () => {
+    // GIVEN a folder another tool wrote, without synth's marker
+    const outdir = join(mkdtempSync(join(tmpdir(), 'synth-report-')), 'dist');
+    mkdirSync(outdir);
+    writeFileSync(join(outdir, 'cluster.k8s.yaml'), 'kind: ConfigMap\n');
+    // WHEN
+    const run = spawnSync(TSX, [join(ROOT, 'test', 'fixtures', 'programs', 'broken-fleet.ts'), outdir], {
+      cwd: ROOT, encoding: 'utf8', timeout: 110_000,
+    });
+    // THEN the same report as into an empty folder, and the folder untouched
+    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toStrictEqual({ status: 1, stdout: '', stderr: BROKEN_FLEET_REPORT });
+    expect(readdirSync(outdir)).toStrictEqual(['cluster.k8s.yaml']);
   }, 120_000);
 
   test('fails when the output folder holds a file synth did not write: the refusal alone, exit 1, no stack, the files untouched', () => {

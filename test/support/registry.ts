@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSign, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+let ticks: number | undefined;
+
+/** The kernel's clock ticks per second, in which /proc reports CPU times. */
+function clockTicks(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return ticks;
+}
 
 /** A free TCP port on the loopback interface. */
 export async function freePort(): Promise<number> {
@@ -24,6 +32,22 @@ export async function freePort(): Promise<number> {
 /** The port a registry was to listen on is taken by another process. */
 class PortTakenError extends Error {}
 
+/** A request a test registry answered, from its access log. */
+export interface RegistryRequest {
+  readonly method: string;
+  /** The path, e.g. `/v2/fleet/clusters/prod-eu-1/manifests/rev-0123`. */
+  readonly path: string;
+  readonly status: number;
+  /** The bytes of the response body. */
+  readonly bytes: number;
+}
+
+/** Options of a test registry. */
+export interface TestRegistryOptions {
+  /** Keep an access log of every request (see `requests()`). @default false */
+  readonly accessLog?: boolean;
+}
+
 /** How a test registry authenticates. */
 export type TestRegistryAuth =
   | { readonly htpasswd: { readonly username: string; readonly password: string } }
@@ -34,12 +58,12 @@ export type TestRegistryAuth =
  * temporary folder. `stop()` and `start()` keep the storage, so a test can stop it mid-push and look afterwards.
  */
 export class TestRegistry {
-  public static async start(auth?: TestRegistryAuth): Promise<TestRegistry> {
+  public static async start(auth?: TestRegistryAuth, options: TestRegistryOptions = {}): Promise<TestRegistry> {
     // A free port can be taken by another process (another test file's registry) before this one binds it: then
     // this registry exits, and the one answering is not ours. Each registry answers with its own id, so a start
     // that finds another's is retried on another port.
     for (let attempt = 1; ; attempt++) {
-      const registry = new TestRegistry(await freePort(), auth);
+      const registry = new TestRegistry(await freePort(), auth, options);
       try {
         await registry.start();
         return registry;
@@ -57,7 +81,7 @@ export class TestRegistry {
   private readonly id = randomUUID();
   private process?: ChildProcess;
 
-  private constructor(public readonly port: number, auth?: TestRegistryAuth) {
+  private constructor(public readonly port: number, auth?: TestRegistryAuth, private readonly options: TestRegistryOptions = {}) {
     this.host = `127.0.0.1:${port}`;
     this.dir = mkdtempSync(join(tmpdir(), 'flux-fleet-registry-'));
     let authConfig = '';
@@ -73,7 +97,7 @@ export class TestRegistry {
       'log:',
       '  level: error',
       '  accesslog:',
-      '    disabled: true',
+      `    disabled: ${options.accessLog ? 'false' : 'true'}`,
       'storage:',
       '  filesystem:',
       `    rootdirectory: ${join(this.dir, 'data')}`,
@@ -90,7 +114,10 @@ export class TestRegistry {
   /** Starts (or restarts) the registry and waits until it answers. */
   public async start(): Promise<void> {
     if (this.process) return;
-    const child = spawn('docker-registry', ['serve', join(this.dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The access log goes to standard output.
+    const log = this.options.accessLog ? openSync(join(this.dir, 'access.log'), 'a') : 'ignore';
+    const child = spawn('docker-registry', ['serve', join(this.dir, 'config.yml')], { stdio: ['ignore', log, 'pipe'] });
+    if (typeof log === 'number') closeSync(log);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     this.process = child;
@@ -114,6 +141,32 @@ export class TestRegistry {
       if (Date.now() > deadline) throw new Error(`docker-registry did not answer on ${this.host}: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** The requests answered so far, from the access log (empty unless started with `accessLog`). */
+  public requests(): RegistryRequest[] {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, 'access.log'), 'utf8');
+    } catch {
+      return [];
+    }
+    const requests: RegistryRequest[] = [];
+    for (const line of text.split('\n')) {
+      const m = /"([A-Z]+) (\S+) HTTP\/[0-9.]+" ([0-9]{3}) ([0-9]+|-)/.exec(line);
+      if (m) requests.push({ method: m[1], path: m[2], status: Number(m[3]), bytes: m[4] === '-' ? 0 : Number(m[4]) });
+    }
+    return requests;
+  }
+
+  /** The CPU time (user and system) the registry process used so far, in seconds (Linux). */
+  public cpuSeconds(): number {
+    const pid = this.process?.pid;
+    if (pid === undefined) return 0;
+    // The fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
   }
 
   /** Stops the registry process, keeping its storage. */

@@ -12,6 +12,8 @@
  * | azure/login | v3.0.1 | 2026-08-04 |
  * | google-github-actions/auth | v3.0.0 | 2025-08-28 |
  * | google-github-actions/setup-gcloud | v3.0.1 | 2025-08-28 |
+ * | actions/upload-artifact | v7.0.0 | 2026-02-25 |
+ * | actions/download-artifact | v8.0.1 | 2026-03-11 |
  *
  * `GithubWorkflowOptions.actions` replaces any of them (an organization's mirror of an action, or a newer release).
  */
@@ -23,6 +25,8 @@ export const ACTION_PINS = {
   'azure-login': { action: 'azure/login', tag: 'v3.0.1', commit: 'f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca' },
   'gcp-auth': { action: 'google-github-actions/auth', tag: 'v3.0.0', commit: '7c6bc770dae815cd3e89ee6cdf493a5fab2cc093' },
   'setup-gcloud': { action: 'google-github-actions/setup-gcloud', tag: 'v3.0.1', commit: 'aa5489c8933f4cc7a4f7d45035b3b1440c9c10db' },
+  'upload-artifact': { action: 'actions/upload-artifact', tag: 'v7.0.0', commit: 'bbbca2ddaa5d8feaa63e36b76fdaad77386f024f' },
+  'download-artifact': { action: 'actions/download-artifact', tag: 'v8.0.1', commit: '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c' },
 } as const;
 
 /** An action the generated workflow uses. */

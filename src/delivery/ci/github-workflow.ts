@@ -2,6 +2,7 @@ import { Document, isMap, isPair, isScalar, visit } from 'yaml';
 import { actionUse, type ActionUse, type PinnedAction } from './action-pins.js';
 import { planSigners, promotesOf, type PlannedSigner, type SignerPlan } from './ci-signers.js';
 import { checkedSpec, githubEnvironmentOf, type GeneratedWorkflow, type RegistryLogin, type ReleaseWorkflowSpec } from './release-spec.js';
+import { checkedSynthShards, SHARD_ARTIFACT_PREFIX } from './synth-shards.js';
 
 /** Options of the generated GitHub Actions workflow. */
 export interface GithubWorkflowOptions {
@@ -21,6 +22,13 @@ export interface GithubWorkflowOptions {
    * @default - the commits ACTION_PINS records
    */
   readonly actions?: Partial<Record<PinnedAction, string>>;
+  /**
+   * Synthesize in this many shards: job `synth`, a matrix of one job per shard, runs the synth command with
+   * `FLUX_FLEET_SHARD=<n>/<shards>` and uploads the shard's folder; the other jobs download every shard and put them
+   * together with `flux-fleet merge` instead of synthesizing (see `synthShardsFor` for a count by fleet size).
+   * @default 1: each job synthesizes the whole fleet
+   */
+  readonly synthShards?: number;
 }
 
 /** The header of every generated file: fixed text, no fleet string. */
@@ -70,12 +78,14 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
   });
 
   const guard = "steps.plan.outputs.run == 'true'";
-  const setup = (condition?: string): Step[] => [
+  const shards = checkedSynthShards(options.synthShards);
+  const install = (condition?: string): Step[] => [
     { name: 'Check out', ...(condition ? { if: condition } : {}), uses: uses('checkout'), with: { 'fetch-depth': 0, 'persist-credentials': false } },
     { name: 'Set up Node.js', ...(condition ? { if: condition } : {}), uses: uses('setup-node'), with: { 'node-version': '${{ env.FLUX_FLEET_NODE_VERSION }}', 'cache': 'npm' } },
     { name: 'Install', ...(condition ? { if: condition } : {}), run: 'npm ci' },
-    { name: 'Synthesize', ...(condition ? { if: condition } : {}), run: literal(options.synthCommand ?? 'npm run synth') },
   ];
+  const synthesize = (condition?: string): Step => ({ name: 'Synthesize', ...(condition ? { if: condition } : {}), run: literal(options.synthCommand ?? 'npm run synth') });
+  const setup = (condition?: string): Step[] => [...install(condition), ...(shards > 1 ? mergeSteps(uses, condition) : [synthesize(condition)])];
   const push = 'npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY" --revision "sha1:$GITHUB_SHA"'
     + (options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : '');
   const common: Record<string, string> = literals({
@@ -111,7 +121,9 @@ export function githubReleaseWorkflow(spec: ReleaseWorkflowSpec, options: Github
     outputs[`environment_${i + 1}`] = `\${{ steps.plan.outputs.environment_${i + 1} }}`;
   });
   const jobs: Record<string, unknown> = {
+    ...(shards > 1 ? { synth: synthJob(shards, common, [...install(), synthesize()], uses) } : {}),
     release: {
+      ...(shards > 1 ? { needs: ['synth'] } : {}),
       'runs-on': 'ubuntu-latest',
       'permissions': permissions(true),
       'concurrency': { 'group': 'flux-fleet-release', 'cancel-in-progress': false },
@@ -181,6 +193,42 @@ function forgeTokenEnv(forge: 'github' | 'gitlab'): Record<string, string> {
   return forge === 'github'
     ? { GITHUB_TOKEN: '${{ secrets.FLUX_FLEET_STATUS_TOKEN || github.token }}' }
     : { GITLAB_TOKEN: '${{ secrets.GITLAB_TOKEN }}' };
+}
+
+/**
+ * Job `synth` of a sharded synth: one job per shard, each synthesizing its shard (`FLUX_FLEET_SHARD`, which the
+ * program's FluxApp reads) and uploading the folder (its marker file included) for the jobs that merge the shards.
+ */
+function synthJob(shards: number, common: Record<string, string>, steps: Step[], uses: (name: PinnedAction) => ActionUse): Record<string, unknown> {
+  return {
+    'runs-on': 'ubuntu-latest',
+    'permissions': { contents: 'read' },
+    'strategy': { matrix: { shard: Array.from({ length: shards }, (_, i) => i + 1) } },
+    'env': { FLUX_FLEET_DIR: common.FLUX_FLEET_DIR, FLUX_FLEET_NODE_VERSION: common.FLUX_FLEET_NODE_VERSION, FLUX_FLEET_SHARD: `\${{ matrix.shard }}/${shards}` },
+    'steps': [
+      ...steps,
+      {
+        name: 'Upload the shard',
+        uses: uses('upload-artifact'),
+        with: {
+          'name': `${SHARD_ARTIFACT_PREFIX}\${{ matrix.shard }}`,
+          'path': '${{ env.FLUX_FLEET_DIR }}',
+          'include-hidden-files': true,
+          'if-no-files-found': 'error',
+          'overwrite': true,
+        },
+      },
+    ],
+  };
+}
+
+/** The steps that put the shards job `synth` uploaded together into the tree of the whole fleet, byte for byte. */
+function mergeSteps(uses: (name: PinnedAction) => ActionUse, condition?: string): Step[] {
+  const when = condition ? { if: condition } : {};
+  return [
+    { name: 'Download the shards', ...when, uses: uses('download-artifact'), with: { pattern: `${SHARD_ARTIFACT_PREFIX}*`, path: '${{ runner.temp }}/flux-fleet-shards' } },
+    { name: 'Merge the shards into the tree of the whole fleet', ...when, run: 'npx flux-fleet merge "$RUNNER_TEMP"/flux-fleet-shards/* --output "$FLUX_FLEET_DIR"' },
+  ];
 }
 
 /**

@@ -2,6 +2,7 @@ import { Document } from 'yaml';
 import { planSigners, promotesOf, type PlannedSigner, type SignerPlan } from './ci-signers.js';
 import { GENERATED_HEADER } from './github-workflow.js';
 import { checkedSpec, githubEnvironmentOf, type GeneratedWorkflow, type RegistryLogin, type ReleaseWorkflowSpec } from './release-spec.js';
+import { checkedSynthShards, SHARDS_FOLDER } from './synth-shards.js';
 
 /** Options of the generated GitLab CI pipeline. */
 export interface GitlabPipelineOptions {
@@ -25,6 +26,13 @@ export interface GitlabPipelineOptions {
   readonly fulcioUrl?: string;
   /** The Rekor instance that logs the signatures. @default - the public Sigstore instance */
   readonly rekorUrl?: string;
+  /**
+   * Synthesize in this many shards: job `synth`, `parallel:` that many, runs the synth command with
+   * `FLUX_FLEET_SHARD=$CI_NODE_INDEX/$CI_NODE_TOTAL` and keeps the shard's folder as an artifact; the other jobs need
+   * it and put the shards together with `flux-fleet merge` instead of synthesizing (see `synthShardsFor`).
+   * @default 1: each job synthesizes the whole fleet
+   */
+  readonly synthShards?: number;
 }
 
 /**
@@ -82,8 +90,23 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
   const push = 'npx flux-fleet push "$FLUX_FLEET_DIR" --registry --source "$CI_PROJECT_URL" --revision "sha1:$CI_COMMIT_SHA"'
     + (options.pushArguments ? ' $FLUX_FLEET_PUSH_ARGS' : '');
   const sigstore = `${options.fulcioUrl ? ' --fulcio-url "$FLUX_FLEET_FULCIO_URL"' : ''}${options.rekorUrl ? ' --rekor-url "$FLUX_FLEET_REKOR_URL"' : ''}`;
-  const setup = ['npm ci', options.synthCommand ?? 'npm run synth'];
+  const shards = checkedSynthShards(options.synthShards);
+  const synthesize = ['npm ci', options.synthCommand ?? 'npm run synth'];
+  const setup = shards > 1 ? ['npm ci', `npx flux-fleet merge ${SHARDS_FOLDER}/* --output "$FLUX_FLEET_DIR"`] : synthesize;
+  // The jobs that need the shards name job synth: with needs:, a job gets the artifacts of the jobs it names only.
+  const synthNeeds = shards > 1 ? [{ job: 'synth' }] : [];
   const jobs: Record<string, unknown> = {};
+  if (shards > 1) {
+    jobs.synth = {
+      stage: 'synth',
+      parallel: shards,
+      variables: { FLUX_FLEET_SHARD: '$CI_NODE_INDEX/$CI_NODE_TOTAL' },
+      // Whenever a release job runs.
+      rules: plan.signers.map((s) => ({ if: condition(s, plan) })),
+      script: [...synthesize, `mkdir -p ${SHARDS_FOLDER}`, `mv "$FLUX_FLEET_DIR" "${SHARDS_FOLDER}/$CI_NODE_INDEX"`],
+      artifacts: { paths: [`${SHARDS_FOLDER}/`] },
+    };
+  }
   for (const s of plan.signers) {
     const n = `FLUX_FLEET_SIGNER_${s.index}`;
     const sign = s.key
@@ -92,6 +115,7 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
     const idTokens = { ...(s.keyless ? { SIGSTORE_ID_TOKEN: { aud: 'sigstore' } } : {}), ...logins.idTokens };
     jobs[`release-${s.index}`] = {
       stage: 'release',
+      ...(shards > 1 ? { needs: synthNeeds } : {}),
       resource_group: 'flux-fleet-release',
       ...(Object.keys(idTokens).length > 0 ? { id_tokens: idTokens } : {}),
       variables: {
@@ -128,6 +152,7 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
     jobs[`promote-${k}`] = {
       stage: 'promote',
       needs: [
+        ...synthNeeds,
         ...covering.map((s) => ({ job: `release-${s.index}`, optional: true })),
         ...(before >= 0 ? [{ job: `promote-${before + 1}`, optional: true }] : []),
       ],
@@ -154,7 +179,7 @@ export function gitlabReleasePipeline(spec: ReleaseWorkflowSpec, options: Gitlab
     };
   });
   const pipeline = {
-    stages: ['release', ...(promotions.length > 0 ? ['promote'] : [])],
+    stages: [...(shards > 1 ? ['synth'] : []), 'release', ...(promotions.length > 0 ? ['promote'] : [])],
     default: { image: options.image ?? `node:${options.nodeVersion ?? '24'}` },
     variables,
     ...jobs,

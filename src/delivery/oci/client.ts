@@ -136,6 +136,15 @@ const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDO
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
 
 /**
+ * The blob uploads under way in this process, by registry endpoint, repository and digest. Two uploads of one blob
+ * into one repository at once (two artifacts sharing a config or layer, two region names reaching one registry) run
+ * one after the other: the distribution registry on its filesystem storage rewrites the repository's link to the blob
+ * on every upload, truncating it first, so a manifest checked at that moment reads an empty link and is refused
+ * (`DIGEST_INVALID`, `MANIFEST_BLOB_UNKNOWN`). The second upload then finds the blob, with its own credentials.
+ */
+const uploadsUnderWay = new Map<string, Promise<BlobOutcome>>();
+
+/**
  * A client of one OCI registry, on the OCI distribution spec: blob existence checks, monolithic and chunked uploads,
  * cross-repository mounts, manifests by tag or digest, tag listing. It authenticates as registries ask (the
  * `WWW-Authenticate` challenge): anonymously, with HTTP Basic, or with bearer tokens from the registry's token service,
@@ -606,6 +615,20 @@ export class RegistryRepository implements ArtifactStore {
 
   /** Stores a blob unless the repository holds it: mounted from another repository known to hold it, else uploaded. */
   private async pushFrom(source: BlobSource): Promise<BlobOutcome> {
+    const key = `${this.client.endpoint.origin}/${this.name}@${source.descriptor.digest}`;
+    for (let prior = uploadsUnderWay.get(key); prior !== undefined; prior = uploadsUnderWay.get(key)) {
+      await prior.catch(() => undefined);
+    }
+    const upload = this.pushAlone(source);
+    uploadsUnderWay.set(key, upload);
+    try {
+      return await upload;
+    } finally {
+      if (uploadsUnderWay.get(key) === upload) uploadsUnderWay.delete(key);
+    }
+  }
+
+  private async pushAlone(source: BlobSource): Promise<BlobOutcome> {
     const d = source.descriptor;
     if (await this.exists(d, [this.pushScope])) return 'existing';
     const from = this.client.mountSource(d.digest, this.name);

@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { fluxMinorAt, ObjectIndex } from './object-index.js';
 import { RenderSession } from './render-session.js';
 import { Checks } from './rules.js';
+import { cachedSchemaCheck } from './schema-cache.js';
 import { SchemaCheck, unreportedSchemaMessages } from './schema.js';
 import { checkFluxSchema } from '../schema-registry.js';
 import { allowedLiteralValues, findObjectSecrets, literalSecretMessage, secretsCheckedElsewhere } from './secrets.js';
@@ -146,7 +147,12 @@ export abstract class FluxObject extends Construct implements IFluxObject {
       checks.add(`cannot be rendered: ${(e as Error).message}`);
     }
     if (json) {
-      const schemaMessages = [...checkFluxSchema(json, { fluxMinor: fluxMinorAt(this) }), ...(this.type.schema?.(json) ?? [])];
+      const minor = fluxMinorAt(this);
+      const schema = this.type.schema;
+      // The upstream schema is a function of the object and the minor alone; the kind's own checks are told apart by
+      // their function.
+      const check = (o: Record<string, unknown>) => [...checkFluxSchema(o, { fluxMinor: minor }), ...(schema?.(o) ?? [])];
+      const schemaMessages = cachedSchemaCheck(schema ?? checkFluxSchema, minor, check, json);
       for (const message of unreportedSchemaMessages(schemaMessages, checks.errors)) checks.add(message);
       if (!secretsCheckedElsewhere(this)) {
         for (const found of findObjectSecrets(json, allowedLiteralValues(this))) {

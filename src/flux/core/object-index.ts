@@ -89,8 +89,28 @@ export class ObjectIndex {
   public static of(c: IConstruct): ObjectIndex {
     const owner = c.node.scopes.slice().reverse().find((s) => ClusterScope.isClusterScope(s)) ?? c.node.root;
     const holder = owner as unknown as { [INDEX]?: ObjectIndex };
-    if (!holder[INDEX]) Object.defineProperty(holder, INDEX, { value: new ObjectIndex(owner), enumerable: false });
+    if (!holder[INDEX]) Object.defineProperty(holder, INDEX, { value: new ObjectIndex(owner), enumerable: false, configurable: true });
     return holder[INDEX]!;
+  }
+
+  /**
+   * Forgets the objects of the cluster `owner` that are no longer in the construct tree (taken out with their chart,
+   * once written), so that they can be garbage-collected.
+   */
+  public static prune(owner: IConstruct): void {
+    const holder = owner as unknown as { [INDEX]?: ObjectIndex };
+    const index = holder[INDEX];
+    if (!index) return;
+    const kept = index.objects.filter(inTree);
+    if (kept.length === 0) {
+      delete holder[INDEX];
+      return;
+    }
+    index.objects.length = 0;
+    index.lockers.length = 0;
+    index.byIdentity = undefined;
+    index.cycles = undefined;
+    for (const o of kept) index.register(o);
   }
 
   private readonly objects: FluxObject[] = [];
@@ -244,6 +264,14 @@ function describeCycle(first: FluxObject, members: Set<FluxObject>, edges: (o: F
 /** An object that can lock the namespaces of its cluster. */
 interface Locker {
   _locksNamespaces(): boolean;
+}
+
+/** Whether `c` is still in its root's construct tree: each scope up the way still holds it. */
+function inTree(c: IConstruct): boolean {
+  for (let child = c, parent = c.node.scope; parent; child = parent, parent = parent.node.scope) {
+    if (parent.node.tryFindChild(child.node.id) !== child) return false;
+  }
+  return true;
 }
 
 function identity(o: IFluxObject): string {

@@ -26,6 +26,20 @@ export class RenderSession {
     }
   }
 
+  /**
+   * Runs `fn` in a session of its own, whatever runs around it: what it renders is forgotten when it returns (a
+   * cluster's objects, once written), so that the renderings of a large app never pile up.
+   */
+  public static runApart<T>(fn: () => T): T {
+    const outer = rendered;
+    rendered = new WeakMap();
+    try {
+      return fn();
+    } finally {
+      rendered = outer;
+    }
+  }
+
   /** Whether a session is running. */
   public static get active(): boolean {
     return rendered !== undefined;
@@ -140,6 +154,8 @@ function renderMetadata(metadata: ApiObjectMetadataDefinition): unknown {
 
 /** `sanitizeValue(resolve(value))` of cdk8s, with its built-in resolvers, in one pass. */
 function render(value: unknown, options: SanitizeOptions): unknown {
+  // No resolver applies to a string, number or boolean, which sanitizing keeps as it is.
+  if (typeof value !== 'object' || value === null) return value === null ? undefined : value;
   // The built-in resolvers, in order, until none applies.
   for (;;) {
     if (value === null || value === undefined) return undefined;

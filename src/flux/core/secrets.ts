@@ -48,6 +48,11 @@ export function allowLiteralValues(scope: IConstruct, ...paths: string[]): void 
   allowed.set(scope, [...(allowed.get(scope) ?? []), ...paths]);
 }
 
+/** The paths allowed on a construct itself by {@link allowLiteralValues}, in the order given. @internal */
+export function literalValuesAllowedOn(construct: IConstruct): readonly string[] {
+  return allowed.get(construct) ?? [];
+}
+
 /** The paths allowed for a construct: its own and those of its scopes. @internal */
 export function allowedLiteralValues(construct: IConstruct): string[] {
   return construct.node.scopes.flatMap((s) => allowed.get(s) ?? []);

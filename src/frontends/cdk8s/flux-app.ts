@@ -1,18 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { ApiObject, App, AppProps, Chart } from 'cdk8s';
+import { App, AppProps } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { addFleetPicture } from './fleet-picture.js';
+import { isFleetSynthProblems, synthFleets } from './fleet-synth.js';
+import { validationErrorsOf, type ValidationMessage } from './validation-messages.js';
 import type { LockRequest } from '../../fleet/fleet-lock.js';
 import { Fleet } from '../../fleet/fleet.js';
+import { Shard } from '../../fleet/shard.js';
 import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
-import { ClusterScope } from '../../flux/core/object-index.js';
-import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
-import { allowedLiteralValues, findObjectSecrets, literalSecretMessage } from '../../flux/core/secrets.js';
+import { RenderSession } from '../../flux/core/render-session.js';
 import { sanitizeForTerminal } from '../../flux/core/terminal-text.js';
-import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
-import { ConfigTree } from '../../output/writer/config-tree.js';
-import { writeTree, WriteTreeResult, type ForeignFiles } from '../../output/writer/write-tree.js';
+import type { ForeignFiles } from '../../output/writer/tree-writer.js';
 
 /**
  * A cdk8s App that checks the whole construct tree before it writes anything: every validation error of the synth
@@ -37,14 +35,34 @@ export interface FluxAppProps extends AppProps {
    * @default "refuse"
    */
   readonly foreignFiles?: ForeignFiles;
+  /**
+   * Keep, beside the output folder (`.<name>.flux-fleet-cache`, e.g. `.dist.flux-fleet-cache`), what the next synth
+   * needs to skip the clusters whose inputs did not change: the code, the fleet's declaration and, per cluster, what
+   * each function of the program returned for it (values, refs...) and what folders of artifacts held, all by
+   * content. A skipped cluster's files are read and checked against the cache, so a cache never yields a stale file.
+   * Add the file to `.gitignore`.
+   * @default true
+   */
+  readonly synthCache?: boolean;
+  /**
+   * Synthesize one shard of the fleet's clusters (for the jobs of a CI matrix), and `flux-fleet merge` the shards'
+   * output folders into the tree a synth of the whole fleet writes. A shard's folder holds its clusters, the packed
+   * folders they use, the picture and `flux-fleet-shard.json` (its part of the release), and no release.json.
+   * @default - the shard the environment variable `FLUX_FLEET_SHARD` names (e.g. `3/16`), else the whole fleet
+   */
+  readonly shard?: Shard;
 }
 
 export class FluxApp extends App {
   private readonly foreignFiles?: ForeignFiles;
+  private readonly synthCache?: boolean;
+  private readonly shard?: Shard;
 
   public constructor(props: FluxAppProps = {}) {
     super(props);
     this.foreignFiles = props.foreignFiles;
+    this.synthCache = props.synthCache;
+    this.shard = props.shard ?? Shard.fromEnvironment();
   }
 
   /** Builds every fleet, then checks every construct and throws one error listing every problem found. */
@@ -55,30 +73,35 @@ export class FluxApp extends App {
 
   public synth(): void {
     const fleets = this.fleets();
-    for (const fleet of fleets) fleet.build();
     const requests = process.env[LOCK_REQUESTS_ENV];
     if (requests !== undefined && requests !== '') {
       // `flux-fleet lock` runs the program to learn what production needs from the lock: nothing is checked or written.
       writeLockRequests(fleets, requests);
       return;
     }
-    // Every object is built: each is now rendered once, and what is validated is what is written.
-    RenderSession.run(() => {
-      const all = this.node.findAll();
-      this.check(all);
-      if (fleets.length === 0) {
+    if (fleets.length === 0) {
+      // Each object is rendered once: what is validated is what is written.
+      RenderSession.run(() => {
+        this.check(this.node.findAll());
         super.synth();
-        return;
-      }
-      try {
-        this.writeFleets(fleets, all);
-      } catch (e) {
-        // A refusal to write (a foreign file in the output folder, another synth holding its lock) is said as plainly
-        // as a synth report: its message alone, with no stack trace under it, when nothing catches it.
-        if (FluxFleetError.isFluxFleetError(e) && !SynthError.isSynthError(e)) throw reportIfUncaught(e);
-        throw e;
-      }
-    });
+      });
+      return;
+    }
+    let outcome: ReturnType<typeof synthFleets>;
+    try {
+      outcome = synthFleets(this, fleets, { outdir: this.outdir, foreignFiles: this.foreignFiles, cache: this.synthCache, shard: this.shard });
+    } catch (e) {
+      // A refusal to write (a foreign file in the output folder, another synth holding its lock) is said as plainly
+      // as a synth report: its message alone, with no stack trace under it, when nothing catches it.
+      if (FluxFleetError.isFluxFleetError(e) && !SynthError.isSynthError(e)) throw reportIfUncaught(e);
+      throw e;
+    }
+    if (!isFleetSynthProblems(outcome)) return;
+    if (outcome.errors.length > 0) throw reportIfUncaught(new SynthError(outcome.errors));
+    throw reportIfUncaught(new SynthError(outcome.strays.map((c) => ({
+      path: c.node.path,
+      message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
+    }))));
   }
 
   public synthYaml(): string {
@@ -95,39 +118,6 @@ export class FluxApp extends App {
   private check(all: readonly IConstruct[]): void {
     const errors = validationErrorsOf(all);
     if (errors.length > 0) throw reportIfUncaught(new SynthError(errors));
-  }
-
-  private writeFleets(fleets: Fleet<any>[], all: readonly IConstruct[]): WriteTreeResult {
-    const tree = new ConfigTree();
-    const inFleets = new Set<Chart>();
-    const releases: string[] = [];
-    const render = chartRenderer(all);
-    for (const fleet of fleets) {
-      const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
-      for (const file of fleet.files()) {
-        tree.addObjects(`${prefix}${file.path}`, render(file.chart));
-        inFleets.add(file.chart);
-      }
-      // The folders synth packed, byte for byte, so that the output tree alone suffices to push them.
-      const release = fleet.release();
-      for (const { artifact } of release.artifacts) {
-        for (const f of artifact.files) tree.addBytes(`${prefix}${artifactFolder(artifact.name)}/${f.path}`, f.content);
-      }
-      // The release manifest: the contract with delivery (what to push where, which tags a push moves).
-      tree.addFile(`${prefix}${RELEASE_MANIFEST_FILE}`, renderReleaseManifest(buildReleaseManifest(fleet)));
-      releases.push(`${prefix}${RELEASE_MANIFEST_FILE}`);
-      // The picture for reviewers: FLEET.md and fleet.html in the fleet's root folder.
-      addFleetPicture(tree, prefix, fleet);
-    }
-    const strays = all.filter((c): c is Chart => Chart.isChart(c) && !inFleets.has(c));
-    if (strays.length > 0) {
-      throw reportIfUncaught(new SynthError(strays.map((c) => ({
-        path: c.node.path,
-        message: 'this chart is outside the fleet, and an app that holds a fleet writes only the fleet\'s tree; move its objects into a fleet component, or synthesize it from another app',
-      }))));
-    }
-    // The marker records each release.json's digest: delivery reads only the one synth wrote.
-    return writeTree(tree, this.outdir, { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters', foreignFiles: this.foreignFiles, recordDigests: releases });
   }
 }
 
@@ -147,25 +137,6 @@ function writeLockRequests(fleets: readonly Fleet<any>[], file: string): void {
     fleets: fleets.map((f) => ({ fleet: f.node.path, ...(f.lock.file !== undefined ? { lockFile: f.lock.file } : {}), requests: f.lockRequests() })),
   };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
-}
-
-/** A validation error of one construct. */
-export interface ValidationMessage {
-  /** The construct's path, e.g. `app/chart/podinfo`. */
-  readonly path: string;
-  /** What is wrong, the value received and the fix. */
-  readonly message: string;
-  /**
-   * The cluster whose objects the construct belongs to (its nearest {@link ClusterScope}, e.g. a fleet's cluster).
-   * @default - none: the construct is outside every cluster
-   */
-  readonly cluster?: string;
-  /**
-   * The construct's path with the cluster as `<cluster>` (`acme/<cluster>/podinfo/podinfo`): the same mistake made on
-   * every cluster (one component, built per cluster) has the same `where` and is reported once.
-   * @default - the path
-   */
-  readonly where?: string;
 }
 
 /** One line of a synth report: a mistake, and every cluster it was found on. */
@@ -231,38 +202,6 @@ export function formatSynthFailure(error: unknown, debug = false): string {
   if (SynthError.isSynthError(error)) return sanitizeForTerminal(error.message);
   if (error instanceof Error) return sanitizeForTerminal(debug ? String(error.stack ?? error.message) : `${error.name}: ${error.message}`);
   return sanitizeForTerminal(String(error));
-}
-
-function validationErrorsOf(constructs: readonly IConstruct[]): ValidationMessage[] {
-  const errors: ValidationMessage[] = [];
-  for (const c of constructs) {
-    const messages = c.node.validate();
-    const scopes = c.node.scopes;
-    const cluster = [...scopes].reverse().find((s) => ClusterScope.isClusterScope(s));
-    const where = cluster ? wherePath(c, cluster) : c.node.path;
-    const add = (message: string) => errors.push(cluster
-      ? { path: c.node.path, message, cluster: cluster.node.id, where }
-      : { path: c.node.path, message });
-    for (const message of messages) add(message);
-    // ConfigMaps are written as they are: a literal credential in one is caught here.
-    if (ApiObject.isApiObject(c) && c.kind === 'ConfigMap' && c.apiVersion === 'v1') {
-      for (const found of findObjectSecrets(c.toJson(), allowedLiteralValues(c))) {
-        add(literalSecretMessage(found, 'keep it in a Secret on the cluster instead'));
-      }
-    }
-  }
-  return errors;
-}
-
-/**
- * The path of `c` with its cluster as `<cluster>`: `<fleet>/<cluster>/<path in the cluster>` for a fleet's cluster
- * (whatever its environment), `<parent>/<cluster>/<path in the cluster>` for another ClusterScope.
- */
-function wherePath(c: IConstruct, cluster: IConstruct): string {
-  const fleet = [...cluster.node.scopes].reverse().find((s) => Fleet.isFleet(s));
-  const base = (fleet ?? cluster.node.scope)?.node.path ?? '';
-  const inside = c.node.path.slice(cluster.node.path.length).replace(/^\//, '');
-  return [base, '<cluster>', inside].filter((x) => x !== '').join('/');
 }
 
 /** One line per distinct mistake (`where` and message), in the order first found, with its clusters. */

@@ -1,1 +1,2 @@
-export { FluxApp, SynthError, type FluxAppProps, type SynthErrorOptions, type SynthReportLine, type ValidationMessage } from './flux-app.js';
+export { FluxApp, SynthError, type FluxAppProps, type SynthErrorOptions, type SynthReportLine } from './flux-app.js';
+export type { ValidationMessage } from './validation-messages.js';

@@ -7,6 +7,7 @@ import { diffCommand } from './commands/diff.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
 import { lockCommand } from './commands/lock.js';
+import { mergeCommand } from './commands/merge.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { promoteCommand } from './commands/promote.js';
 import { pullCommand } from './commands/pull.js';
@@ -27,6 +28,7 @@ export type { CliIo } from './args.js';
 /** The commands, by name. */
 const COMMANDS: Readonly<Record<string, Command>> = {
   'validate': validateCommand,
+  'merge': mergeCommand,
   'diff': diffCommand,
   'adopt': adoptCommand,
   'bootstrap': bootstrapCommand,

@@ -106,6 +106,30 @@ describe('registry client, anonymous', () => {
     expect(JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${plain.host}/fleet/target:latest`)).layers[0].digest).toBe(a.layer.descriptor.digest);
   }, 120_000);
 
+  test('uploads a blob once when two pushes of one artifact into one repository run at once, under two host names', async () => {
+    // GIVEN one registry, with its access log, reached as two registries are when two regions alias to it
+    const logged = await TestRegistry.start(undefined, { accessLog: true });
+    try {
+      const hosts = ['registry.eu.example', 'registry.us.example'].map((host) => client({ host, endpoint: `http://${logged.host}` }));
+      const stored = new Set<string>();
+      for (let round = 0; round < 10; round++) {
+        const a = artifact(`raced-${round}`);
+        const added = [a.config, a.layer].map((b) => b.descriptor.digest).filter((d) => !stored.has(d));
+        const before = logged.requests().length;
+        // WHEN
+        const pushed = await Promise.all(hosts.map((c) => pushArtifact(c.repository('fleet/raced'), a, [`r${round}`])));
+        // THEN each new blob went up once, the other push found it, and both manifests were accepted
+        const uploads = logged.requests().slice(before).filter((r) => r.method === 'POST' && r.path.startsWith('/v2/fleet/raced/blobs/uploads/'));
+        expect([uploads.length, pushed[0].uploaded + pushed[1].uploaded]).toStrictEqual([added.length, added.length]);
+        expect(pushed.map((p) => p.digest)).toStrictEqual([a.digest, a.digest]);
+        added.forEach((d) => stored.add(d));
+      }
+      expect((await hosts[0].repository('fleet/raced').tags()).length).toBe(10);
+    } finally {
+      await logged.destroy();
+    }
+  }, 180_000);
+
   test('gets a manifest by tag or digest, and lists tags page by page', async () => {
     // GIVEN
     const a = artifact('get');

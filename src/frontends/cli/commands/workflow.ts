@@ -4,9 +4,11 @@ import { DeliveryError } from '../../../delivery/artifacts.js';
 import { githubReleaseWorkflow } from '../../../delivery/ci/github-workflow.js';
 import { gitlabReleasePipeline } from '../../../delivery/ci/gitlab-pipeline.js';
 import { releaseWorkflowSpecFromTree } from '../../../delivery/ci/release-spec.js';
+import { synthShardsFor } from '../../../delivery/ci/synth-shards.js';
+import { readReleaseManifest } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
-import { stringOption } from '../options.js';
+import { numberOption, stringOption } from '../options.js';
 
 const WORKFLOW_USAGE = `Usage: flux-fleet workflow <dir> [options]
 
@@ -25,6 +27,8 @@ Options:
   --synth-command <cmd>           The command that synthesizes the tree (default: npm run synth)
   --outdir <dir>                  The folder the synth writes, in the workflow (default: dist)
   --node-version <v>              The Node.js version (default: 24)
+  --synth-shards <n>              Synthesize in n parallel jobs (FLUX_FLEET_SHARD) and merge their folders with
+                                  flux-fleet merge (default: 1 up to 5,000 clusters, then one per 2,500, at most 16)
   --image <image>                 GitLab: the jobs' image (default: node:<node-version>)
   --fulcio-url <url>              GitLab: the Fulcio of a private Sigstore instance the clusters trust
   --rekor-url <url>               GitLab: the Rekor of that instance
@@ -46,6 +50,7 @@ async function workflow(argv: readonly string[], io: CliIo): Promise<number> {
     'synth-command': { value: true },
     'outdir': { value: true },
     'node-version': { value: true },
+    'synth-shards': { value: true },
     'output': { value: true },
     'image': { value: true },
     'fulcio-url': { value: true },
@@ -59,13 +64,15 @@ async function workflow(argv: readonly string[], io: CliIo): Promise<number> {
   const cwd = io.cwd ?? process.cwd();
   let generated;
   try {
-    const spec = await releaseWorkflowSpecFromTree(resolve(cwd, args.positionals[0]));
+    const dir = resolve(cwd, args.positionals[0]);
+    const spec = await releaseWorkflowSpecFromTree(dir);
     const gitlab = args.options.has('gitlab') || spec.signers.some((s) => s.identity.keyless && s.identity.ci?.system === 'gitlab-ci');
     const common = {
       synthCommand: stringOption(args, 'synth-command'),
       outdir: stringOption(args, 'outdir'),
       nodeVersion: stringOption(args, 'node-version'),
       branch: stringOption(args, 'branch'),
+      synthShards: numberOption(args, 'synth-shards', 1) ?? synthShardsFor((await readReleaseManifest(dir)).clusters.length),
     };
     if (!gitlab && ['image', 'fulcio-url', 'rekor-url'].some((o) => args.options.has(o))) {
       throw new UsageError('--image, --fulcio-url and --rekor-url apply to a GitLab CI pipeline; the clusters verify a GitHub Actions signer (add --gitlab to generate a pipeline anyway)');
