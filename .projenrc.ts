@@ -1,5 +1,18 @@
 import { javascript, typescript, TextFile } from 'projen';
 
+// The package's entry points: the fleet model and the Flux kinds at the root, the rest under named subpaths (see
+// ARCHITECTURE.md). Each maps to its index module under src/ (lib/ once compiled); exports, typesVersions and the
+// paths the tests and examples resolve the package by all follow from this list.
+const ENTRY_POINTS: Record<string, string> = {
+  '.': 'index',
+  './delivery': 'delivery/index',
+  './output': 'output/index',
+  './artifact': 'flux/artifact/index',
+  './pulumi': 'frontends/pulumi/index',
+  './cli': 'frontends/cli/index',
+};
+const moduleName = (subpath: string) => (subpath === '.' ? 'flux-fleet' : `flux-fleet/${subpath.slice(2)}`);
+
 const project = new typescript.TypeScriptProject({
   name: 'flux-fleet',
   description: 'Declare a fleet of Kubernetes clusters in TypeScript and synthesize its Flux GitOps config repo.',
@@ -63,7 +76,10 @@ const project = new typescript.TypeScriptProject({
       testEnvironment: 'node',
       collectCoverage: false,
       extensionsToTreatAsEsm: ['.ts'],
-      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^flux-fleet$': '<rootDir>/src/index.ts' },
+      moduleNameMapper: {
+        '^(\\.{1,2}/.*)\\.js$': '$1',
+        ...Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [`^${moduleName(subpath)}$`, `<rootDir>/src/${file}.ts`])),
+      },
       coverageProvider: 'v8' as any,
     },
   },
@@ -86,7 +102,7 @@ const project = new typescript.TypeScriptProject({
   tsconfigDev: {
     compilerOptions: {
       // Tests import the examples, which import the package by name.
-      paths: { 'flux-fleet': ['../src/index.ts'] },
+      paths: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [moduleName(subpath), [`../src/${file}.ts`]])),
       module: 'NodeNext',
       moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
       target: 'ES2023',
@@ -102,25 +118,20 @@ const project = new typescript.TypeScriptProject({
 // ESM package that CommonJS consumers load through require(esm) (Node 22.12+; the sigstore packages need 22.22.2+ or 24.15+).
 project.package.addField('type', 'module');
 project.package.addField('exports', {
-  '.': {
-    'types': './lib/index.d.ts',
-    'module-sync': './lib/index.js',
-    'import': './lib/index.js',
-    'require': './lib/index.js',
-    'default': './lib/index.js',
-  },
-  './pulumi': {
-    'types': './lib/frontends/pulumi/index.d.ts',
-    'module-sync': './lib/frontends/pulumi/index.js',
-    'import': './lib/frontends/pulumi/index.js',
-    'require': './lib/frontends/pulumi/index.js',
-    'default': './lib/frontends/pulumi/index.js',
-  },
+  ...Object.fromEntries(Object.entries(ENTRY_POINTS).map(([subpath, file]) => [subpath, {
+    'types': `./lib/${file}.d.ts`,
+    'module-sync': `./lib/${file}.js`,
+    'import': `./lib/${file}.js`,
+    'require': `./lib/${file}.js`,
+    'default': `./lib/${file}.js`,
+  }])),
   './package.json': './package.json',
 });
 project.package.addField('sideEffects', false);
 // For consumers whose moduleResolution ignores "exports" (node10, as `pulumi new typescript` sets it).
-project.package.addField('typesVersions', { '*': { pulumi: ['lib/frontends/pulumi/index.d.ts'] } });
+project.package.addField('typesVersions', {
+  '*': Object.fromEntries(Object.entries(ENTRY_POINTS).filter(([subpath]) => subpath !== '.').map(([subpath, file]) => [subpath.slice(2), [`lib/${file}.d.ts`]])),
+});
 project.package.addField('engines', { node: '^22.22.2 || >=24.15.0' });
 project.package.addField('peerDependenciesMeta', {
   '@pulumi/pulumi': { optional: true },
@@ -166,12 +177,32 @@ project.eslint?.addRules({
   }],
 });
 
+// Every error flux-fleet throws is a FluxFleetError (src/flux/core/errors.ts), whose code the command line maps to an
+// exit status: no plain Error is made in src/. One that can only mean a bug in flux-fleet says so in a comment beside an
+// eslint-disable-next-line.
+const BUILT_IN_ERRORS = '/^(Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)$/';
+project.eslint?.addOverride({
+  files: ['src/**/*.ts'],
+  rules: {
+    'no-restricted-syntax': ['error',
+      {
+        selector: `NewExpression[callee.name=${BUILT_IN_ERRORS}]`,
+        message: 'Throw a FluxFleetError subclass (src/flux/core/errors.ts), e.g. ValidationError, so that the error has a code and the command line an exit status',
+      },
+      {
+        selector: `CallExpression[callee.name=${BUILT_IN_ERRORS}]`,
+        message: 'Throw a FluxFleetError subclass (src/flux/core/errors.ts), e.g. ValidationError, so that the error has a code and the command line an exit status',
+      }],
+  },
+});
+
 // The examples import 'flux-fleet', which examples/tsconfig.json maps to src/ (tsc above checks the imports).
 project.eslint?.addOverride({ files: ['examples/**/*.ts'], rules: { 'import/no-unresolved': 'off' } });
 
-// API.md is generated from the doc comments; with CI set, a stale API.md fails the build.
+// The API reference (API.md for the root, docs/api/ for the other entry points) is generated from the doc comments;
+// with CI set, a stale one fails the build.
 const docgen = project.addTask('docgen', {
-  description: 'Generate API.md from the doc comments (with CI set: fail when API.md is stale)',
+  description: 'Generate the API reference (API.md, docs/api/*.md) from the doc comments (with CI set: fail when it is stale)',
   exec: 'tsx scripts/docgen.ts',
 });
 project.postCompileTask.spawn(docgen);
@@ -196,6 +227,7 @@ project.gitignore.exclude('.*.flux-fleet-cache');
 // The package ships what the README links to: API.md, the examples' programs and the picture in docs/.
 project.npmignore?.exclude('/scripts/', '/.ci/', '/test-reports/', '/examples/*/cdk8s.out/', '/examples/*/node_modules/');
 project.gitattributes.addAttributes('/API.md', 'linguist-generated');
+project.gitattributes.addAttributes('/docs/api/*.md', 'linguist-generated');
 
 // jest's resolver (unrs-resolver) has a native binding per platform, all of which `npm ci` wants in the lock file;
 // 1.12.2 is the newest release whose bindings the npm registry holds for every platform.

@@ -2,12 +2,15 @@
 # Consumer check: proves that a packed flux-fleet tarball installs from npm's point of view, synthesizes a
 # Kustomization reconciling an OCIRepository, and synthesizes a fleet's config repo that its own command line
 # accepts, in three throwaway projects:
-#   esm    "type": "module", TypeScript with module NodeNext: `tsc --noEmit`, then run with tsx; then the fleet
+#   esm    "type": "module", TypeScript with module NodeNext: `tsc --noEmit`, then run with tsx, with entry-points.ts
+#          (every entry point but flux-fleet/pulumi, whose check is pulumi-consumer.sh) and `import()` of each subpath
+#          by plain node; then the fleet
 #          program (fleet.ts) into fleet/, which `npx flux-fleet validate fleet` must accept (exit 0), and a copy
 #          with an interval of "5 minutes" that it must reject (exit 1, naming the file and the value);
 #   cjs    a project shaped like `cdk8s init typescript-app`: no "type", module commonjs, moduleResolution node,
-#          strict; run with plain require(), with ts-node (type-checking on), so `import` compiles to require() of
-#          the ES module package, and with tsx, which resolves with "require" conditions; then a fleet program with
+#          strict; run with plain require() (of each entry point), with ts-node (type-checking on), so `import`
+#          compiles to require() of the ES module package, and with tsx, which resolves with "require" conditions
+#          (main.ts and entry-points.ts: the subpaths' types found through "typesVersions"); then a fleet program with
 #          two mistakes under tsx and ts-node: exit 1 and exactly the report of broken-fleet.expected on stderr;
 #   cdk8s  a `cdk8s init typescript-app` project (cdk8s.yaml, cdk8s-cli from the npm registry) whose main.ts is the
 #          fleet program: `npx cdk8s synth` into dist/, the tree checked, `npx flux-fleet validate dist`, then
@@ -122,6 +125,7 @@ check_esm() {
 { "name": "consumer-esm", "version": "0.0.0", "private": true, "type": "module" }
 EOF
   cp "$files/main.ts" main.ts
+  cp "$files/entry-points.ts" entry-points.ts
   cp "$files/tsconfig.esm.json" tsconfig.json
   cp "$files/verify-synth.mjs" verify-synth.mjs
   cp "$files/fleet.ts" fleet.ts
@@ -134,6 +138,14 @@ EOF
   echo "  tsc --noEmit (module NodeNext): no errors"
   ./node_modules/.bin/tsx main.ts
   node verify-synth.mjs dist
+  ./node_modules/.bin/tsx entry-points.ts
+  # Plain node: import() of each entry point but pulumi, the package's "import" condition.
+  node --input-type=module -e "
+    for (const m of ['flux-fleet', 'flux-fleet/delivery', 'flux-fleet/output', 'flux-fleet/artifact', 'flux-fleet/cli']) {
+      const names = Object.keys(await import(m));
+      if (names.length === 0) throw new Error('import(' + m + ') exports nothing');
+      console.log('  import(\"' + m + '\"): ' + names.length + ' exports');
+    }"
   # The fleet program (its outdir from CDK8S_OUTDIR), then the package's command line on the tree it wrote.
   CDK8S_OUTDIR=fleet ./node_modules/.bin/tsx fleet.ts
   node verify-fleet.mjs fleet
@@ -153,6 +165,7 @@ check_cjs() {
 { "name": "consumer-cjs", "version": "1.0.0", "private": true, "main": "main.js", "types": "main.ts" }
 EOF
   cp "$files/main.ts" main.ts
+  cp "$files/entry-points.ts" entry-points.ts
   cp "$files/tsconfig.cjs.json" tsconfig.json
   cp "$files/verify-synth.mjs" verify-synth.mjs
   cp "$files/broken-fleet.ts" broken-fleet.ts
@@ -161,6 +174,12 @@ EOF
   note_peers
   # Plain require() first: the package's "require" condition, an ES module loaded by require().
   node -e "const f = require('flux-fleet'); if (typeof f.FluxApp !== 'function') throw new Error('require(\"flux-fleet\").FluxApp is ' + typeof f.FluxApp); console.log('  require(\"flux-fleet\"): ' + Object.keys(f).length + ' exports')"
+  node -e "
+    for (const m of ['flux-fleet/delivery', 'flux-fleet/output', 'flux-fleet/artifact', 'flux-fleet/cli']) {
+      const names = Object.keys(require(m));
+      if (names.length === 0) throw new Error('require(' + m + ') exports nothing');
+      console.log('  require(\"' + m + '\"): ' + names.length + ' exports');
+    }"
   # The same as `npx ts-node main.ts`, without npx's lookups: ts-node type-checks, then runs the CommonJS output.
   ./node_modules/.bin/ts-node main.ts
   node verify-synth.mjs dist
@@ -169,6 +188,10 @@ EOF
   ./node_modules/.bin/tsx main.ts
   node verify-synth.mjs dist
   echo "  tsx main.ts in the CommonJS project: synthesized"
+  # Every entry point through ts-node (type-checked, moduleResolution node: the subpaths' types by "typesVersions")
+  # and tsx.
+  ./node_modules/.bin/ts-node entry-points.ts
+  ./node_modules/.bin/tsx entry-points.ts
   report_ok 'tsx' ./node_modules/.bin/tsx broken-fleet.ts
   report_ok 'ts-node' ./node_modules/.bin/ts-node broken-fleet.ts
 }

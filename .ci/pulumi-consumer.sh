@@ -8,7 +8,7 @@
 #             package "exports": the subpath's types must be found another way), strict, no skipLibCheck.
 # Each declares a small fleet (a GitHub registry, so a pull secret), sets the mocks, constructs the component, awaits
 # its outputs and checks them, the resources registered, the pull secret's secrecy and that the objects applied are
-# bootstrapObjects(): `tsc --noEmit`, then emitted without a second check (`tsc --noCheck`) and run with node.
+# bootstrapObjects() (from flux-fleet/output: three entry points in one program): `tsc --noEmit`, then emitted without a second check (`tsc --noCheck`) and run with node.
 # Each prints PASS or FAIL; any failure exits non-zero. The projects live under mktemp and are removed when every
 # check passed (kept for a look otherwise).
 #
@@ -43,7 +43,8 @@ import * as assert from 'node:assert/strict';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { App } from 'cdk8s';
-import { bootstrapObjects, Fleet, Registry, Signing } from 'flux-fleet';
+import { Fleet, Registry, Signing } from 'flux-fleet';
+import { bootstrapObjects } from 'flux-fleet/output';
 import type { FluxBootstrapArgs } from 'flux-fleet/pulumi';
 
 interface Registration { readonly type: string; readonly name: string; readonly inputs: Record<string, any> }

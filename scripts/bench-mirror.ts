@@ -18,7 +18,9 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { blobOf, Destinations, formatSize, MEDIA_TYPES, mirrorRelease, referrersFallbackTag, type Descriptor, type ReleaseManifest } from '../src/index.js';
+import { Destinations, mirrorRelease, referrersFallbackTag } from '../src/delivery/index.js';
+import { blobOf, formatSize, MEDIA_TYPES, type Descriptor } from '../src/flux/artifact/index.js';
+import { type ReleaseManifest } from '../src/output/index.js';
 import { TestRegistry } from '../test/support/registry.js';
 
 const MIB = 1024 * 1024;

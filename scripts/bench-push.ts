@@ -30,8 +30,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildFleetApp, REGIONS, type BenchChange } from './bench-fleet.js';
 import { runCompiled } from './compiled.js';
+import { Destinations, parseRevision, pushRelease, type ReleasePushReport } from '../src/delivery/index.js';
 import { formatSize } from '../src/flux/artifact/digest.js';
-import { Destinations, parseRevision, pushRelease, readReleaseManifest, type ReleasePushReport } from '../src/index.js';
+import { readReleaseManifest } from '../src/output/index.js';
 import { TestRegistry, type RegistryRequest } from '../test/support/registry.js';
 
 /** The change before the third push: a chart's values on one region's clusters. */

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../src/frontends/cli/main.js';
-import { validateTree } from '../src/index.js';
+import { validateTree } from '../src/output/index.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'fleet', 'dist');

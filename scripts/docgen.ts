@@ -1,18 +1,20 @@
 /**
- * Generates API.md, the API reference, from the doc comments of the public API: each entry point of the package,
- * `flux-fleet` (src/index.ts) and `flux-fleet/pulumi` (src/frontends/pulumi/index.ts), in a section of its own.
+ * Generates the API reference from the doc comments of the public API, one file per entry point of the package (each
+ * subpath of package.json's `exports`): API.md at the repository root for `flux-fleet` (the fleet model and the Flux
+ * kinds), with an index of every entry point, and docs/api/<subpath>.md for each other one (`flux-fleet/delivery`,
+ * `flux-fleet/output`, `flux-fleet/artifact`, `flux-fleet/pulumi`, `flux-fleet/cli`).
  *
  * TypeDoc converts the sources of each entry point and typedoc-plugin-markdown renders them, as one page, into a
- * temporary folder; the pages are then written, one section each, to API.md at the repository root. The output is deterministic: no dates, no source links, no
- * absolute paths, so the same source gives a byte-identical API.md.
+ * temporary folder; each page is then written, under our own title, to its file. The output is deterministic: no
+ * dates, no source links, no absolute paths, so the same source gives byte-identical files.
  *
  * Usage:
- *   tsx scripts/docgen.ts            write API.md (only when it changed)
- *   tsx scripts/docgen.ts --check    compare only: exit 1 when API.md is missing or stale
+ *   tsx scripts/docgen.ts            write the files (only those that changed)
+ *   tsx scripts/docgen.ts --check    compare only: exit 1 when a file is missing or stale
  *
  * With the environment variable CI set (non-empty and not "false"), it always runs as with `--check`.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +22,7 @@ import { Application, CommentTag, Converter, LogLevel, ProjectReflection, TSConf
 
 // TypeDoc and the markdown plugin sort names with String#localeCompare and make anchors with #toLocaleLowerCase, in
 // the default locale, which Node takes from LANG and LC_ALL: with tr_TR, say, `I` lowercases to `ı` and sorts
-// elsewhere. Pin the locale of both, so that API.md is the same on every machine.
+// elsewhere. Pin the locale of both, so that the reference is the same on every machine.
 const LOCALE = 'en';
 const { localeCompare, toLocaleLowerCase, toLocaleUpperCase } = String.prototype;
 String.prototype.localeCompare = function (this: string, that: string, locales?: Intl.LocalesArgument, options?: Intl.CollatorOptions) {
@@ -34,32 +36,80 @@ String.prototype.toLocaleUpperCase = function (this: string, locales?: Intl.Loca
 };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUTPUT = 'API.md';
 
-/** The package's entry points (its `exports`), each documented in its own section. */
-const ENTRIES: ReadonlyArray<{ readonly file: string; readonly module: string; readonly intro: string }> = [
+interface Entry {
+  /** The `exports` subpath: `.` or `./<name>`. */
+  readonly subpath: string;
+  readonly module: string;
+  /** The source of its types. */
+  readonly file: string;
+  /** The generated reference, relative to the repository root. */
+  readonly output: string;
+  readonly intro: string;
+}
+
+/** The package's entry points (its `exports`), each documented in a file of its own. */
+const ENTRIES: readonly Entry[] = [
   {
-    file: 'src/index.ts',
+    subpath: '.',
     module: 'flux-fleet',
-    intro: 'The constructs (Flux objects, the fleet model, `FluxApp`) and the functions of the output and delivery layers: `import { ... } from \'flux-fleet\'`.',
+    file: 'src/index.ts',
+    output: 'API.md',
+    intro: 'The user\'s model: the typed Flux kinds and their props, the fleet model (Fleet, Environment, Cluster, components and their sources, registries, signing, bootstrap, tenants, notifications, rollout, the lock), `FluxApp` and the errors: `import { ... } from \'flux-fleet\'`.',
   },
   {
-    file: 'src/frontends/pulumi/index.ts',
+    subpath: './delivery',
+    module: 'flux-fleet/delivery',
+    file: 'src/delivery/index.ts',
+    output: 'docs/api/delivery.md',
+    intro: 'How the desired state travels: the registry client, Flux artifacts pushed and read back, signing and verification, the release (push, promote, rollback, verify-release, the lease), the rollout on the clusters\' health, mirror and the lock\'s resolution, the CI pipeline as data, and the health the clusters report: `import { ... } from \'flux-fleet/delivery\'`.',
+  },
+  {
+    subpath: './output',
+    module: 'flux-fleet/output',
+    file: 'src/output/index.ts',
+    output: 'docs/api/output.md',
+    intro: 'What synth writes and checks, read back: the config-repo writer, the tree validator, review (diff, the fleet picture, adoption of a running cluster), the release manifest and each cluster\'s bootstrap plan: `import { ... } from \'flux-fleet/output\'`.',
+  },
+  {
+    subpath: './artifact',
+    module: 'flux-fleet/artifact',
+    file: 'src/flux/artifact/index.ts',
+    output: 'docs/api/artifact.md',
+    intro: 'Flux\'s OCI artifact format, reproducible: media types, digests, the deterministic tarball, packing and unpacking within limits: `import { ... } from \'flux-fleet/artifact\'`.',
+  },
+  {
+    subpath: './pulumi',
     module: 'flux-fleet/pulumi',
-    intro: 'The Pulumi component that bootstraps a cluster from the fleet, and its plan as plain data: `import { FluxBootstrap } from \'flux-fleet/pulumi\'` (needs the optional peer dependencies `@pulumi/pulumi` and `@pulumi/kubernetes`). Types it refers to (`Fleet`, `Cluster`) are documented under `flux-fleet` above.',
+    file: 'src/frontends/pulumi/index.ts',
+    output: 'docs/api/pulumi.md',
+    intro: 'The Pulumi component that bootstraps a cluster from the fleet, and its plan as plain data: `import { FluxBootstrap } from \'flux-fleet/pulumi\'` (needs the optional peer dependencies `@pulumi/pulumi` and `@pulumi/kubernetes`).',
+  },
+  {
+    subpath: './cli',
+    module: 'flux-fleet/cli',
+    file: 'src/frontends/cli/index.ts',
+    output: 'docs/api/cli.md',
+    intro: 'The `flux-fleet` command line as a function, for a program that runs its commands in-process: `import { run } from \'flux-fleet/cli\'`.',
   },
 ];
 
-const HEADER = [
-  '# API Reference',
-  '',
-  '<!-- Generated by scripts/docgen.ts from the doc comments of the package\'s entry points (src/index.ts,',
-  '     src/frontends/pulumi/index.ts) and what they export. Do not edit: change the doc comments, then run',
-  '     `npx projen docgen` (or `npx projen build`) and commit API.md. -->',
-  '',
-  ENTRIES.map((e) => `- [\`${e.module}\`](#${e.module.replace(/[^a-z0-9-]/g, '')})`).join('\n'),
-  '',
+const GENERATED = (entry: Entry) => [
+  `<!-- Generated by scripts/docgen.ts from the doc comments of ${entry.file} and what it exports. Do not edit:`,
+  '     change the doc comments, then run `npx projen docgen` (or `npx projen build`) and commit the result. -->',
 ].join('\n');
+
+/** The title, the note and the index of the entry points, each linked from this file: the head of each generated file. */
+function header(entry: Entry): string {
+  const index = ENTRIES.map((e) => (e === entry ? `- \`${e.module}\` (this page)` : `- [\`${e.module}\`](${relative(dirname(entry.output), e.output)})`));
+  return [`# API Reference: \`${entry.module}\``, '', GENERATED(entry), '', entry.intro, '', 'The entry points of the package:', '', ...index, ''].join('\n');
+}
+
+/** The entry points package.json's `exports` declares with types: ENTRIES must document exactly these. */
+function declaredEntryPoints(): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  return Object.entries(manifest.exports).filter(([, target]) => typeof target === 'object' && target !== null && 'types' in target).map(([subpath]) => subpath);
+}
 
 function isCi(): boolean {
   const ci = process.env.CI;
@@ -100,7 +150,7 @@ async function render(outDir: string, entry: string, primary: boolean): Promise<
     // Determinism: no source links (they hold a git revision and paths), no git lookups.
     disableSources: true,
     disableGit: true,
-    // A secondary entry point refers to types of the main one (Fleet, Cluster), documented in its section.
+    // A secondary entry point refers to types of the root (Fleet, Cluster), documented in API.md.
     validation: { notExported: primary, invalidLink: primary, rewrittenLink: true, notDocumented: false },
     // typedoc-plugin-markdown: one page for the one module, tables for members.
     router: 'module',
@@ -144,22 +194,10 @@ async function render(outDir: string, entry: string, primary: boolean): Promise<
   return readFileSync(join(pages[0].parentPath, pages[0].name), 'utf8');
 }
 
-/**
- * Our own title and note in place of the page titles, a section per entry point (its headings one level down); LF line
- * ends, no trailing spaces, one final newline. The explicit anchors of a later section get its module as a prefix, so
- * that the page has no duplicate ids.
- */
-function finish(pages: readonly string[]): string {
-  const sections = pages.map((page, i) => {
-    const entry = ENTRIES[i];
-    let body = page.replace(/\r\n?/g, '\n').replace(/^# .*\n+/, '').replace(/^(#{1,5}) /gm, '#$1 ');
-    if (i > 0) {
-      const prefix = entry.module.replace(/[^a-z0-9]+/g, '-');
-      body = body.replace(/<a id="([^"]+)"><\/a>/g, `<a id="${prefix}-$1"></a>`).replace(/\]\(#((?:property|method|accessor|constructor|parameters|returns)[^)]*)\)/g, `](#${prefix}-$1)`);
-    }
-    return `## ${entry.module}\n\n${entry.intro}\n\n${body}`;
-  });
-  return (HEADER + '\n' + sections.join('\n')).replace(/[ \t]+$/gm, '').replace(/\n*$/, '\n');
+/** Our own head in place of the page title; LF line ends, no trailing spaces, one final newline. */
+function finish(entry: Entry, page: string): string {
+  const body = page.replace(/\r\n?/g, '\n').replace(/^# .*\n+/, '');
+  return `${header(entry)}\n${body}`.replace(/[ \t]+$/gm, '').replace(/\n*$/, '\n');
 }
 
 /** The first line where two texts differ, 1-based, for the stale message. */
@@ -181,36 +219,46 @@ async function main(): Promise<number> {
   }
   const check = args.includes('--check') || isCi();
 
+  const declared = declaredEntryPoints();
+  const documented = ENTRIES.map((e) => e.subpath);
+  if (declared.join() !== documented.join()) {
+    console.error(`docgen: package.json's exports declare ${declared.join(', ')}; scripts/docgen.ts documents ${documented.join(', ')}: make them the same.`);
+    return 1;
+  }
+
   const started = Date.now();
-  const pages: string[] = [];
+  let failed = false;
+  let wrote = 0;
   for (const [i, entry] of ENTRIES.entries()) {
     const outDir = mkdtempSync(join(tmpdir(), 'flux-fleet-docgen-'));
+    let generated: string;
     try {
-      pages.push(await render(outDir, entry.file, i === 0));
+      generated = finish(entry, await render(outDir, entry.file, i === 0));
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }
+    const target = join(ROOT, entry.output);
+    const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+    if (current === generated) continue;
+    if (check) {
+      const why = current === undefined
+        ? `${entry.output} is missing`
+        : `${entry.output} is stale: the doc comments of the source make a different one (first difference at line ${firstDifference(current, generated)})`;
+      console.error(`docgen: ${why}.`);
+      failed = true;
+      continue;
+    }
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, generated);
+    console.log(`docgen: wrote ${entry.output}`);
+    wrote++;
   }
-  const generated = finish(pages);
-
-  const target = join(ROOT, OUTPUT);
-  const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-
-  if (current === generated) {
-    console.log(`docgen: ${OUTPUT} is up to date (${seconds}s)`);
-    return 0;
-  }
-  if (check) {
-    const why = current === undefined
-      ? `${OUTPUT} is missing`
-      : `${OUTPUT} is stale: the doc comments of the source make a different one (first difference at line ${firstDifference(current, generated)})`;
-    console.error(`docgen: ${why}.`);
-    console.error(`docgen: run \`npx projen build\` (or \`npx projen docgen\`) without CI set, and commit ${OUTPUT}.`);
+  if (failed) {
+    console.error('docgen: run `npx projen build` (or `npx projen docgen`) without CI set, and commit the API reference.');
     return 1;
   }
-  writeFileSync(target, generated);
-  console.log(`docgen: wrote ${OUTPUT} (${seconds}s)`);
+  console.log(`docgen: ${wrote > 0 ? `wrote ${wrote} of ${ENTRIES.length} files of` : 'checked'} the API reference (${seconds}s)`);
   return 0;
 }
 

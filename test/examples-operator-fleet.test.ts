@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../examples/operator-fleet/app.js';
-import { validateTree } from '../src/index.js';
+import { validateTree } from '../src/output/index.js';
 
 const example = join(import.meta.dirname, '..', 'examples', 'operator-fleet');
 const committed = join(example, 'dist');

@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { checkFluxSchema, DEFAULT_FLUX_MINOR, isFluxGroup, knownFluxMinorOf, type FluxMinor } from '../src/index.js';
+import { knownFluxMinorOf } from '../src/flux/core/flux-version.js';
+import { isFluxGroup } from '../src/flux/schema-registry.js';
+import { checkFluxSchema, DEFAULT_FLUX_MINOR, type FluxMinor } from '../src/index.js';
 
 const examplesDir = join(import.meta.dirname, '..', 'examples');
 const examples = readdirSync(examplesDir).filter((name) => existsSync(join(examplesDir, name, 'app.ts')));

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { CredentialProvider } from './oci/auth.js';
-import { isLoopback, RegistryClient, type RegistryRepository, type RetryPolicy } from './oci/client.js';
+import { isLoopback, RegistryClient, RegistryError, type RegistryRepository, type RetryPolicy } from './oci/client.js';
 import { OciLayout } from './oci/layout.js';
 import { parseRegistryReference } from './oci/reference.js';
 import type { ArtifactStore } from './oci/store.js';
@@ -56,7 +56,7 @@ export class Destinations {
 
   /** The registry repository of `oci://<host>/<repository>`; refused when artifacts go to layout folders. */
   public repository(url: string): RegistryRepository {
-    if (this.options.layout !== undefined) throw new Error(`${url}: this needs a registry, not an OCI image layout folder`);
+    if (this.options.layout !== undefined) throw new RegistryError(`${url}: this needs a registry, not an OCI image layout folder; give --registry`);
     const ref = parseRegistryReference(url);
     return this.client(ref.host).repository(ref.repository);
   }

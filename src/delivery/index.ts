@@ -1,3 +1,6 @@
+// `flux-fleet/delivery`: how the desired state travels. The registry client, Flux artifacts pushed and read back,
+// signing and verification, the release (push, promote, rollback, verify-release, the lease), mirror and the lock's
+// resolution, the CI pipeline as data, and the health the clusters report.
 export * from './oci/index.js';
 export * from './artifacts.js';
 export * from './destinations.js';

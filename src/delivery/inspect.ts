@@ -4,16 +4,22 @@ import { fetchArtifact, type ArtifactStore, type FetchedArtifact } from './oci/s
 import { formatSize } from '../flux/artifact/digest.js';
 import { ANNOTATIONS } from '../flux/artifact/media-types.js';
 import { checkArtifactPath, type UnpackLimits } from '../flux/artifact/tar.js';
+import { ValidationError } from '../flux/core/errors.js';
 import { printable } from '../flux/core/terminal-text.js';
 
 /** What an artifact holds, as `inspect` shows it. */
 export interface ArtifactSummary {
   /** Where it was read, with the tag or digest asked for. */
   readonly location: string;
+  /** The manifest's digest. */
   readonly digest: string;
+  /** The manifest's media type. @default - the manifest names none */
   readonly mediaType?: string;
+  /** The config blob's descriptor. */
   readonly config: { readonly mediaType: string; readonly digest: string; readonly size: number };
+  /** The layers' descriptors, in the manifest's order. */
   readonly layers: ReadonlyArray<{ readonly mediaType: string; readonly digest: string; readonly size: number }>;
+  /** The manifest's annotations (source, revision, created...). */
   readonly annotations: Readonly<Record<string, string>>;
   /** The files of the content layer, sorted by path. */
   readonly files: ReadonlyArray<{ readonly path: string; readonly size: number; readonly mode: number }>;
@@ -40,7 +46,7 @@ export async function pullArtifact(store: ArtifactStore, reference: string, outd
     if (e.code === 'ENOENT') return [];
     throw e;
   });
-  if (existing.length > 0) throw new Error(`${outdir} is not empty; pull into an empty or new folder`);
+  if (existing.length > 0) throw new ValidationError(`${outdir} is not empty; pull into an empty or new folder`);
   for (const file of artifact.files) checkArtifactPath(file.path);
   for (const file of artifact.files) {
     const target = join(root, ...file.path.split('/'));

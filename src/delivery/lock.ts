@@ -19,11 +19,15 @@ export interface ResolveLockOptions {
 
 /** What resolving did to one entry of the lock. */
 export interface LockChange {
+  /** The upstream repository, `oci://<host>/<repository>`. */
   readonly upstream: string;
+  /** The ref production pulls it by: a tag or a semver range. */
   readonly ref: LockRef;
   /** `added` (the lock lacked it), `kept`, `updated` (resolved again to another digest), `removed` (production no longer pulls it). */
   readonly action: 'added' | 'kept' | 'updated' | 'removed';
+  /** The tag the ref resolved to (for a range, the highest match). */
   readonly tag: string;
+  /** The manifest digest the lock records. */
   readonly digest: string;
   /** What the lock recorded before, for an update. @default - nothing changed */
   readonly was?: { readonly tag: string; readonly digest: string };

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeliveryError } from './artifacts.js';
 import { runBounded } from './concurrency.js';
 import type { Destinations } from './destinations.js';
 import { checkDescriptor, referrersFallbackTag, RegistryError, REGISTRY_LIMITS, type RegistryRepository } from './oci/client.js';
@@ -67,8 +68,11 @@ export interface MirrorOptions {
 
 /** What mirror did (or, in a dry run, would do) for one external artifact in one region. */
 export interface MirroredTarget {
+  /** The component whose source it is. */
   readonly component: string;
+  /** The region whose registry holds the copy. */
   readonly region: string;
+  /** The upstream repository, `oci://<host>/<repository>`. */
   readonly upstream: string;
   /** The regional copy, `oci://<host>/<repository>`. */
   readonly url: string;
@@ -90,7 +94,9 @@ export interface MirroredTarget {
 
 /** A tag that does not point where the fleet expects, which mirror reports and never moves. */
 export interface MirrorDrift {
+  /** The component whose source it is. */
   readonly component: string;
+  /** The region whose registry holds the copy. */
   readonly region: string;
   /**
    * `destination`: the copy's tag points at another digest than the one upstream (a re-tag upstream, or another
@@ -100,6 +106,7 @@ export interface MirrorDrift {
   readonly kind: 'destination' | 'upstream';
   /** The repository whose tag drifted, `oci://...`. */
   readonly url: string;
+  /** The tag that drifted. */
   readonly tag: string;
   /** The digest mirror copies: upstream's for a destination drift, the lock's for an upstream one. */
   readonly expected: string;
@@ -109,9 +116,13 @@ export interface MirrorDrift {
 
 /** What {@link mirrorRelease} did. */
 export interface MirrorReport {
+  /** Every external artifact and region: what was (or would be) copied, or found up to date. */
   readonly mirrored: readonly MirroredTarget[];
+  /** The tags that point elsewhere than the fleet expects; none of them is moved. */
   readonly drift: readonly MirrorDrift[];
+  /** The artifacts that could not be mirrored, and why. */
   readonly failed: ReadonlyArray<{ readonly component: string; readonly url: string; readonly error: Error }>;
+  /** Whether this was a dry run, which copies and tags nothing. */
   readonly dryRun: boolean;
   /** Blobs downloaded from upstream (each at most once per run), and their bytes. */
   readonly downloaded: { readonly blobs: number; readonly bytes: number };
@@ -195,7 +206,9 @@ export async function mirrorRelease(release: ReleaseManifest, options: MirrorOpt
   const drift: MirrorDrift[] = [];
   const failed: Array<{ component: string; url: string; error: Error }> = [];
   const fail = (i: number, e: unknown) => failed.push({
-    component: jobs[i].external.component, url: jobs[i].target.url, error: e instanceof Error ? e : new Error(String(e)),
+    component: jobs[i].external.component,
+    url: jobs[i].target.url,
+    error: e instanceof Error ? e : new DeliveryError(String(e)),
   });
   try {
     // Every target is compared with its copy before anything is copied, so a real run copies what a dry run reports.

@@ -6,6 +6,7 @@ import { Signing } from './signing.js';
 import { COMPONENT_HEALTH_CHECK } from './sync-health.js';
 import type { SecretReference } from '../flux/core/api.js';
 import type { FluxDuration } from '../flux/core/duration.js';
+import { ValidationError } from '../flux/core/errors.js';
 import { FluxMinor, knownFluxMinorOf } from '../flux/core/flux-version.js';
 import { Checks, isSemverRange, q } from '../flux/core/rules.js';
 import { HELM_CHART_LAYER_SELECTOR, HelmRelease } from '../flux/helm/helm-release.js';
@@ -361,7 +362,7 @@ export function bootstrapObjects(bootstrap: Bootstrap, facts: BootstrapFacts): R
   bootstrap.build(chart, facts);
   const errors = app.node.findAll().flatMap((c) => c.node.validate().map((m) => `[${c.node.path}] ${m}`));
   if (errors.length > 0) {
-    throw new Error(`The bootstrap objects of cluster ${q(facts.clusterName)} are invalid:\n  ${errors.join('\n  ')}`);
+    throw new ValidationError(`The bootstrap objects of cluster ${q(facts.clusterName)} are invalid:\n  ${errors.join('\n  ')}`);
   }
   return chart.toJson();
 }

@@ -91,12 +91,19 @@ export type ClusterProps<V extends VariablesOf<V>> = ClusterBaseProps & ({} exte
 
 /** What components' value functions see of a cluster. */
 export interface ClusterInfo<V extends VariablesOf<V> = FleetVariables> {
+  /** The cluster's name. */
   readonly name: string;
+  /** Its environment's name. */
   readonly environment: string;
+  /** Its region. */
   readonly region: string;
+  /** Its rollout wave within the environment. @default - no wave */
   readonly wave?: number;
+  /** Its labels. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Its typed variables. */
   readonly vars: Readonly<V>;
+  /** Whether its environment is production. */
   readonly production: boolean;
 }
 

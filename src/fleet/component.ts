@@ -75,20 +75,25 @@ export interface ComponentProps<V extends VariablesOf<V> = FleetVariables> {
 
 /** What a component needs to build its objects on one cluster, given by the fleet at synth. */
 export interface ComponentBuildContext {
+  /** The cluster the objects are built for. */
   readonly cluster: Cluster<any>;
+  /** The fleet's registry: where the cluster pulls from in its region. */
   readonly registry: Registry;
-  /** The fleet's signature verification for this cluster; undefined when its environment does not verify. */
+  /** The fleet's signature verification for this cluster. @default - none: its environment does not verify */
   readonly verification?: OciVerification;
   /** Whether the cluster's environment requires verification of everything it pulls. */
   readonly verificationRequired: boolean;
+  /** Whether the cluster runs multi-tenant lockdown (Kustomizations need a service account). */
   readonly multitenant: boolean;
+  /** The fleet's `sourceInterval`. @default - the fleet sets none: each object's own default */
   readonly sourceInterval?: FluxDuration;
+  /** The fleet's `reconcileInterval`. @default - the fleet sets none: each object's own default */
   readonly reconcileInterval?: FluxDuration;
   /** The ConfigMap with the cluster's facts, for postBuild substitution. */
   readonly runtimeInfoName: string;
   /** The Kustomizations, on this cluster, of the components this one depends on. */
   readonly dependencies: Kustomization[];
-  /** The Flux controllers the cluster runs; undefined when it runs the default set (which includes helm-controller). */
+  /** The Flux controllers the cluster runs. @default - the default set (which includes helm-controller) */
   readonly fluxComponents?: readonly FluxComponent[];
   /**
    * Whether the cluster's sync health-checks its components (it reports its health): a component whose source is

@@ -36,8 +36,11 @@ export interface LockEntry {
 
 /** A ref production needs from the lock: what `flux-fleet lock` resolves. */
 export interface LockRequest {
+  /** The upstream repository, `oci://<host>/<repository>`. */
   readonly upstream: string;
+  /** The ref production pulls it by: a tag or a semver range. */
   readonly ref: LockRef;
+  /** Who pulls it: components and clusters. */
   readonly usedBy: readonly LockUse[];
 }
 

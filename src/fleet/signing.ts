@@ -120,7 +120,9 @@ export type CiSigner =
 
 /** A keyless (Sigstore) identity: CI signs with its OIDC token, clusters match the certificate's issuer and subject. */
 export interface KeylessSigningIdentity {
+  /** The signing tool: cosign. */
   readonly tool: 'cosign';
+  /** `true`: a keyless identity. */
   readonly keyless: true;
   /** The OIDC issuer: exact, or a regular expression when `regex` is true. */
   readonly issuer: string;
@@ -136,7 +138,9 @@ export interface KeylessSigningIdentity {
 
 /** A key-based identity: CI signs with a private key; clusters hold the public material in a Secret. */
 export interface KeySigningIdentity {
+  /** The signing tool. */
   readonly tool: 'cosign' | 'notation';
+  /** `false`: a key-based identity. */
   readonly keyless: false;
   /** The Secret on clusters with the public keys (cosign) or the trust policy and certificates (notation). */
   readonly secretName: string;

@@ -11,11 +11,11 @@ export type PerCluster<T, V extends VariablesOf<V> = FleetVariables> = T | ((clu
 
 /** Which revision of an artifact to pull: exactly one of a tag, a semver range over its tags, or a digest. */
 export interface ArtifactRef {
-  /** A tag, e.g. `1.4.2` (an exact version) or `main` (a floating tag). */
+  /** A tag, e.g. `1.4.2` (an exact version) or `main` (a floating tag). @default - no tag: a semver range or a digest */
   readonly tag?: string;
-  /** A semver range over the repository's tags (Masterminds syntax), e.g. `1.x`; the highest match is pulled. */
+  /** A semver range over the repository's tags (Masterminds syntax), e.g. `1.x`; the highest match is pulled. @default - no range: a tag or a digest */
   readonly semver?: string;
-  /** A manifest digest, `sha256:<64 hex digits>`: exactly one revision, forever. */
+  /** A manifest digest, `sha256:<64 hex digits>`: exactly one revision, forever. @default - no digest: a tag or a semver range */
   readonly digest?: string;
 }
 

@@ -1,23 +1,22 @@
+// Layer 1, the typed Flux kinds: a construct per kind Flux (and the Flux Operator) serves, their props and references,
+// and the core they share (objects, cluster scopes, durations, the schema check, the errors). What the package root
+// exports of this layer; Flux's OCI artifact format is the `flux-fleet/artifact` entry point.
 export * from './core/api.js';
-export * from './core/duration.js';
+export type { FluxDuration } from './core/duration.js';
 export * from './core/errors.js';
 export { FluxObject, ImportedFluxObject, DEFAULT_NAMESPACE } from './core/flux-object.js';
 export type { FluxObjectProps, FluxObjectType, FluxReference, IFluxObject, ImportedFluxObjectProps } from './core/flux-object.js';
 export { ClusterScope } from './core/object-index.js';
 export type { ClusterScopeProps } from './core/object-index.js';
 export type { SchemaCheck } from './core/schema.js';
-export { DEFAULT_FLUX_MINOR, FLUX_MINORS, fluxMinorOf, fluxVersionProblem, knownFluxMinorOf, notificationApiVersion } from './core/flux-version.js';
+export { DEFAULT_FLUX_MINOR, FLUX_MINORS } from './core/flux-version.js';
 export type { FluxMinor } from './core/flux-version.js';
-export { allowLiteralValues, findLiteralSecrets, findObjectSecrets, isSecretKey, type LiteralSecret } from './core/secrets.js';
+export { allowLiteralValues } from './core/secrets.js';
+export { checkFluxSchema } from './schema-registry.js';
+export type { FluxSchemaOptions } from './schema-registry.js';
 export * from './source/index.js';
 export * from './kustomize/index.js';
 export * from './helm/index.js';
 export * from './notification/index.js';
 export * from './image/index.js';
 export * from './operator/index.js';
-// Flux's OCI artifact format (what `flux push artifact` writes), reproducible.
-export * from './artifact/index.js';
-export { printable, sanitizeForTerminal } from './core/terminal-text.js';
-export { checkFluxSchema, FLUX_OPERATOR_SCHEMA_MODEL, FLUX_SCHEMA_MODELS, isFluxGroup } from './schema-registry.js';
-export type { FluxSchemaKind, FluxSchemaModel } from './schemas/schema-model.js';
-export type { FluxSchemaOptions } from './schema-registry.js';

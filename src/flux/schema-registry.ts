@@ -38,7 +38,7 @@ export interface FluxSchemaOptions {
 
 /**
  * Checks one Kubernetes object, as read from YAML or rendered by synth, against the upstream schema of its kind in a
- * Flux minor (2.9 unless told; see {@link FLUX_SCHEMA_MODELS} for the upstream release of each): the API versions that minor serves, every field (an unknown one is an error, with the
+ * Flux minor (2.9 unless told; README's "Flux versions" names the upstream release of each): the API versions that minor serves, every field (an unknown one is an error, with the
  * nearest known name), types, enums, patterns, lengths, and the CRD's CEL validation rules, evaluated on the object
  * with the defaults the API server would fill in. Objects outside the API groups of Flux and the Flux Operator are
  * not checked (an empty list).

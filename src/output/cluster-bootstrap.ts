@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readReleaseManifestSync } from './release-manifest.js';
 import { TreeSnapshotError } from './review/tree-snapshot.js';
 import { FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION } from '../fleet/bootstrap.js';
-import { ValidationError } from '../flux/core/errors.js';
+import { SelectionError, ValidationError } from '../flux/core/errors.js';
 import { parseYamlDocuments } from '../flux/core/yaml-reader.js';
 
 /*
@@ -155,7 +155,7 @@ function materialFirst(objects: readonly Record<string, any>[]): Record<string, 
 export function readBootstrapPlan(dir: string, cluster: string, operatorVersion?: string): FluxBootstrapPlan {
   const release = readReleaseManifestSync(dir);
   if (!release.clusters.some((c) => c.name === cluster)) {
-    throw new TreeSnapshotError(`${join(dir, 'release.json')} lists no cluster ${JSON.stringify(cluster)}; use one of ${release.clusters.map((c) => JSON.stringify(c.name)).join(', ') || 'none'}`);
+    throw new SelectionError(`${join(dir, 'release.json')} lists no cluster ${JSON.stringify(cluster)}; use one of ${release.clusters.map((c) => JSON.stringify(c.name)).join(', ') || 'none'}`);
   }
   const file = join(dir, 'clusters', cluster, 'flux-system', 'flux-system.yaml');
   if (!existsSync(file)) throw new TreeSnapshotError(`${file} does not exist; synthesize the fleet into ${dir} again`);

@@ -54,6 +54,7 @@ export interface ReleaseEnvironment {
   /**
    * How its waves roll out on evidence (soak, progress deadline, failures tolerated, waves needing approval), every
    * default applied; absent when neither the fleet nor the environment declares rollout settings.
+   * @default - no rollout settings
    */
   readonly rollout?: ResolvedRolloutSettings;
 }
@@ -66,18 +67,19 @@ export interface ReleaseCluster {
   readonly environment: string;
   /** Its region. */
   readonly region: string;
-  /** Its rollout wave within the environment; absent when it has none. */
+  /** Its rollout wave within the environment. @default - none */
   readonly wave?: number;
   /** Its own config artifact in its region's registry, `oci://<host>/<repository>/clusters/<name>`, without tag. */
   readonly url: string;
   /**
    * The tag the cluster follows: its channel's tag, or `<channel>-wave-<n>` in a wave. Absent when its environment
    * follows a semver range.
+   * @default - a semver range, not a tag
    */
   readonly tag?: string;
-  /** The Flux version the cluster runs, as declared (e.g. `2.9.x`); absent in manifests of older flux-fleet releases. */
+  /** The Flux version the cluster runs, as declared (e.g. `2.9.x`). @default - not recorded: a manifest of an older flux-fleet release */
   readonly flux?: string;
-  /** Where the cluster reports whether it runs a revision and is healthy on it; absent when it reports nowhere. */
+  /** Where the cluster reports whether it runs a revision and is healthy on it. @default - nowhere */
   readonly report?: HealthReportTarget;
 }
 

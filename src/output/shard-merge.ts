@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mergeReleaseManifests, parseReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from './release-manifest.js';
-import { clusterNamesDigest, Shard, SHARD_MANIFEST_FILE, type ShardFleet, type ShardManifest } from './shard.js';
+import { clusterNamesDigest, SHARD_MANIFEST_FILE, type ShardFleet, type ShardManifest } from './shard.js';
+import { Shard } from '../fleet/shard.js';
 import { compareStrings, ConfigTreeError, WRITER_MARKER_FILE } from './writer/tree-path.js';
 import { contentDigest, TreeWriter, writtenFiles, type ForeignFiles, type WriteTreeResult } from './writer/tree-writer.js';
 

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
-import { packFolder } from '../../src/fleet/folder-artifact.js';
-import { EXIT, run } from '../../src/frontends/cli/index.js';
 import {
-  candidateTag, contentTag, generateSigningKey, publicKeyHint, publicKeyPem, readReleaseManifest, referrersFallbackTag, sha256Digest,
-  type ReleaseManifest, type RolloutReport, type SigningKey,
-} from '../../src/index.js';
+  candidateTag, contentTag, generateSigningKey, publicKeyHint, publicKeyPem, referrersFallbackTag, type RolloutReport, type SigningKey,
+} from '../../src/delivery/index.js';
+import { packFolder } from '../../src/fleet/folder-artifact.js';
+import { sha256Digest } from '../../src/flux/artifact/index.js';
+import { EXIT, run } from '../../src/frontends/cli/index.js';
+import { readReleaseManifest, type ReleaseManifest } from '../../src/output/index.js';
 import type { GithubJobRun } from '../support/ci-runner.js';
 import { ClusterSimulator, type ClusterFault } from '../support/cluster-simulator.js';
 import { publishArtifact as publishArtifactTo, publishChart as publishChartTo } from '../support/example-upstream.js';

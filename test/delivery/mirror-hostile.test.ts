@@ -1,4 +1,5 @@
-import { basicCredentials, Destinations, mirrorRelease, referrersFallbackTag, type ReleaseManifest } from '../../src/index.js';
+import { basicCredentials, Destinations, mirrorRelease, referrersFallbackTag } from '../../src/delivery/index.js';
+import { type ReleaseManifest } from '../../src/output/index.js';
 import {
   DUPLICATE_CHILDREN, HOSTILE_CREDENTIALS, HostileRegistry, HUGE_TAG_PAGE, MANY_LAYERS, MANY_REFERRERS, type HostileAttack, type HostileOptions,
 } from '../support/hostile-registry.js';

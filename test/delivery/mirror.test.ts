@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachReferrer, BUNDLE_TYPE, DEFAULT_CLUSTERS, HOSTS, sealTree, writeReleaseTree, type Region } from './release-tree.js';
+import { contentTag, Destinations, mirrorRelease, referrersFallbackTag, verifyRelease, type RegistryRepository } from '../../src/delivery/index.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
+import { sha256Digest } from '../../src/flux/artifact/index.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
-import { contentTag, Destinations, mirrorRelease, readReleaseManifest, referrersFallbackTag, verifyRelease, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
-import { sha256Digest } from '../../src/index.js';
+import { readReleaseManifest, type ReleaseManifest } from '../../src/output/index.js';
 import { FaultProxy, skopeo, TestRegistry } from '../support/registry.js';
 
 const UPSTREAM = 'ghcr.example';

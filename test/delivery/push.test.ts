@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
-import { candidateTag, Destinations, parseRevision, pushRelease, readReleaseManifest, sha256Digest, type PushEvent, type ReleaseManifest } from '../../src/index.js';
+import { candidateTag, Destinations, parseRevision, pushRelease, type PushEvent } from '../../src/delivery/index.js';
+import { sha256Digest } from '../../src/flux/artifact/index.js';
+import { readReleaseManifest, type ReleaseManifest } from '../../src/output/index.js';
 import { FaultProxy, skopeo, tarList, TestRegistry } from '../support/registry.js';
 
 const EU = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

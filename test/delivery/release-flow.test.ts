@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { DEFAULT_CONTENT, HOSTS, sealTree, writeReleaseTree, type Region } from './release-tree.js';
 import {
   candidateTag, contentTag, Destinations, generateSigningKey, keySigner, parseRevision, promoteRelease, PromotionError, publicKeyPem, pushRelease,
-  PushRefusedError, readReleaseManifest, rollbackRelease, sha256Digest, verifyRelease, type PushSigning, type ReleaseManifest,
-} from '../../src/index.js';
+  PushRefusedError, rollbackRelease, verifyRelease, type PushSigning,
+} from '../../src/delivery/index.js';
+import { sha256Digest } from '../../src/flux/artifact/index.js';
+import { readReleaseManifest, type ReleaseManifest } from '../../src/output/index.js';
 import { independentSigners } from '../support/independent-verify.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 

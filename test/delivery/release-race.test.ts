@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { DEFAULT_CONTENT, HOSTS, writeReleaseTree, type Region } from './release-tree.js';
 import {
   candidateTag, Destinations, generateSigningKey, keySigner, LeaseError, leaseLocation, leaseTag, parseRevision, previousTag, promoteRelease,
-  publicKeyPem, pushRelease, readLease, sha256Digest, type ReleaseManifest,
-} from '../../src/index.js';
+  publicKeyPem, pushRelease, readLease,
+} from '../../src/delivery/index.js';
+import { sha256Digest } from '../../src/flux/artifact/index.js';
+import { type ReleaseManifest } from '../../src/output/index.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 
 /**

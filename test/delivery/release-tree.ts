@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { referrersFallbackTag, type RegistryRepository } from '../../src/delivery/index.js';
 import { blobOf, type Descriptor } from '../../src/flux/artifact/digest.js';
+import { packArtifact, sha256Digest } from '../../src/flux/artifact/index.js';
 import { MEDIA_TYPES } from '../../src/flux/artifact/media-types.js';
-import { ConfigTree, packArtifact, referrersFallbackTag, sha256Digest, writeTree, type RegistryRepository, type ReleaseManifest } from '../../src/index.js';
+import { ConfigTree, writeTree, type ReleaseManifest } from '../../src/output/index.js';
 
 /** The registry host of each region, as the tree names them (reached through host aliases in tests). */
 export const HOSTS = {

@@ -84,7 +84,7 @@ describe('push refuses a release.json synth did not write', () => {
     // WHEN
     const result = await push(tree);
     // THEN
-    expect(result.code).toBe(EXIT.usage);
+    expect(result.code).toBe(EXIT.errors);
     expect(result.stderr).toMatch(new RegExp(`release\\.json was changed after synth: its digest is sha256:[0-9a-f]{64}, and synth recorded sha256:[0-9a-f]{64} in ${join(tree, '.flux-fleet').replace(/[/.]/g, '\\$&')}`));
     expect(await repositories()).toStrictEqual([]);
   }, 120_000);
@@ -101,7 +101,7 @@ describe('push refuses a release.json synth did not write', () => {
     const pushed = await push(tree);
     const validated = await cli('validate', tree, '--no-build');
     // THEN
-    expect(pushed.code).toBe(EXIT.usage);
+    expect(pushed.code).toBe(EXIT.errors);
     expect(pushed.stderr).toContain(message);
     expect(await repositories()).toStrictEqual([]);
     expect(validated.code).toBe(EXIT.errors);

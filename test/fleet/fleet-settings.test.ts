@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  Bootstrap, ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet,
-  Signing, SynthError, TenantNotificationSecret, TenantPullSecret,
+  Bootstrap, ChartSource, ComponentSource, EventSource, Fleet, FluxApp, Kustomization, Notification, OciRepository, Registry, ResourceSet, Signing,
+  SynthError, TenantNotificationSecret, TenantPullSecret,
 } from '../../src/index.js';
 import type { LockRef } from '../../src/index.js';
 import { testLock } from '../support/fleet-lock.js';

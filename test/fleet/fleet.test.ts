@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
-import {
-  Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError, validateTree,
-} from '../../src/index.js';
+import { Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError } from '../../src/index.js';
+import { validateTree } from '../../src/output/index.js';
 import { testLock } from '../support/fleet-lock.js';
 
 /** Artifacts other pipelines push, pinned by digest and mirrored into the fleet's registry. */

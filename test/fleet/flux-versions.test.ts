@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { Bootstrap, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError, validateTree } from '../../src/index.js';
+import { Bootstrap, ComponentSource, Fleet, FluxApp, Notification, Registry, Signing, SynthError } from '../../src/index.js';
+import { validateTree } from '../../src/output/index.js';
 import { testLock } from '../support/fleet-lock.js';
 
 /**

@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import {
-  ChartSource, ComponentSource, Fleet, FluxApp, PullCredentials, Registry, Signing, SynthError, TenantPullSecret, validateTree,
-} from '../../src/index.js';
+import { ChartSource, ComponentSource, Fleet, FluxApp, PullCredentials, Registry, Signing, SynthError, TenantPullSecret } from '../../src/index.js';
+import { validateTree } from '../../src/output/index.js';
 
 /** Synthesizes; returns the errors (none on success) and the output folder. */
 function synth(build: (fleet: Fleet) => void): { errors: string[]; outdir: string } {

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { buildApp } from '../../examples/fleet/app.js';
-import {
-  Channel, ChartSource, ComponentSource, Fleet, FluxApp, packArtifact, parseReleaseManifest, readReleaseManifest, Registry, ReleaseManifest,
-  ReleaseManifestError, Signing, SynthError, FleetLock, renderLockFile,
-} from '../../src/index.js';
+import { renderLockFile } from '../../src/fleet/fleet-lock.js';
+import { packArtifact } from '../../src/flux/artifact/index.js';
+import { Channel, ChartSource, ComponentSource, Fleet, FluxApp, Registry, Signing, SynthError, FleetLock } from '../../src/index.js';
 import { readBootstrapPlan } from '../../src/output/cluster-bootstrap.js';
+import { parseReleaseManifest, readReleaseManifest, ReleaseManifest, ReleaseManifestError } from '../../src/output/index.js';
 import { lockedDigest, testLock } from '../support/fleet-lock.js';
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { JsonPatch } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { generateSigningKey, publicKeyPem } from '../../src/delivery/signing/keys.js';
-import { ComponentSource, Fleet, FluxApp, OciRepository, Registry, Signing, SynthError, validateTree } from '../../src/index.js';
+import { ComponentSource, Fleet, FluxApp, OciRepository, Registry, Signing, SynthError } from '../../src/index.js';
+import { validateTree } from '../../src/output/index.js';
 import { testLock } from '../support/fleet-lock.js';
 
 const ISSUER = '^https://token\\.actions\\.githubusercontent\\.com$';

@@ -65,7 +65,7 @@ describe('ArtifactGenerator', () => {
   test('fails when asked for an artifact it does not produce', () => {
     const { chart, repo } = setup();
     const generator = new ArtifactGenerator(chart, 'apps', { sources: { repo }, artifacts: [{ name: 'a', copy: [{ from: '@repo/**', to: '@artifact/' }] }] });
-    expect(() => generator.artifact('b')).toThrow('ArtifactGenerator cluster/apps produces no artifact "b"; use one of "a"');
+    expect(() => generator.artifact('b')).toThrow('cluster/apps: ArtifactGenerator produces no artifact "b"; use one of "a"');
   });
 });
 

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { renderDuration } from '../../src/index.js';
+import { renderDuration } from '../../src/flux/core/duration.js';
 
 describe('renderDuration', () => {
   test.each([

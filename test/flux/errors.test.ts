@@ -1,6 +1,6 @@
 import { RegistryError } from '../../src/delivery/oci/client.js';
 import { ArchiveError } from '../../src/flux/artifact/tar.js';
-import { ERROR_CODES, FluxFleetError, ValidationError } from '../../src/flux/core/errors.js';
+import { ERROR_CODES, FileAccessError, FluxFleetError, SelectionError, ValidationError } from '../../src/flux/core/errors.js';
 import { SynthError } from '../../src/frontends/cdk8s/flux-app.js';
 import { EXIT, EXIT_STATUS, UsageError } from '../../src/frontends/cli/args.js';
 
@@ -35,10 +35,24 @@ describe('FluxFleetError', () => {
     expect([e.code, FluxFleetError.isFluxFleetError(e), Object.keys(e)]).toStrictEqual(['synth', true, []]);
   });
 
+  test('a failed file-system call becomes a file-access error; other errors do not', async () => {
+    // GIVEN
+    const missing = await import('node:fs/promises').then((fs) => fs.readFile('/no/such/file/anywhere')).catch((e: unknown) => e);
+    // WHEN
+    const wrapped = FileAccessError.fromSystemError(missing);
+    // THEN
+    expect([wrapped?.code, wrapped?.systemCode, wrapped?.message, wrapped?.cause]).toStrictEqual(
+      ['file-access', 'ENOENT', 'ENOENT: no such file or directory, open \'/no/such/file/anywhere\'', missing]);
+    expect([FileAccessError.fromSystemError(new Error('plain')), FileAccessError.fromSystemError('ENOENT')]).toStrictEqual([undefined, undefined]);
+    expect(new SelectionError('there is no environment "prod"').code).toBe('selection');
+  });
+
   test('the command line has an exit status for every code', () => {
     // THEN
     expect(Object.keys(EXIT_STATUS).sort()).toStrictEqual(Object.values(ERROR_CODES).sort());
     expect(EXIT_STATUS[ERROR_CODES.usage]).toBe(EXIT.usage);
     expect(EXIT_STATUS[ERROR_CODES.refused]).toBe(EXIT.errors);
+    expect(EXIT_STATUS[ERROR_CODES.selection]).toBe(EXIT.usage);
+    expect(EXIT_STATUS[ERROR_CODES.fileAccess]).toBe(EXIT.errors);
   });
 });

@@ -1,7 +1,6 @@
 import { Chart } from 'cdk8s';
-import {
-  Alert, checkFluxSchema, ClusterScope, EventSource, FluxApp, fluxMinorOf, fluxVersionProblem, Provider, SynthError,
-} from '../../src/index.js';
+import { fluxMinorOf, fluxVersionProblem } from '../../src/flux/core/flux-version.js';
+import { Alert, checkFluxSchema, ClusterScope, EventSource, FluxApp, Provider, SynthError } from '../../src/index.js';
 
 /** A Provider and an Alert in a cluster running `fluxVersion`. */
 function notificationsOn(fluxVersion: string | undefined) {

@@ -1,7 +1,5 @@
 import { Chart, Duration, JsonPatch, Testing } from 'cdk8s';
-import {
-  ClusterScope, FluxApp, IReceiver, Kustomization, OciRepository, Receiver, ReceiverProps, ReceiverResource,
-} from '../../src/index.js';
+import { ClusterScope, FluxApp, IReceiver, Kustomization, OciRepository, Receiver, ReceiverProps, ReceiverResource } from '../../src/index.js';
 
 /** An app with a chart, an OCIRepository, and a Receiver built from `props` that reconciles it. */
 function receiverWith(props: Partial<ReceiverProps>) {

@@ -1,5 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
-import { allowLiteralValues, FluxApp, HELM_CHART_LAYER_SELECTOR, HelmRelease, isSecretKey, Kustomization, OciRepository } from '../../src/index.js';
+import { isSecretKey } from '../../src/flux/core/secrets.js';
+import { allowLiteralValues, FluxApp, HELM_CHART_LAYER_SELECTOR, HelmRelease, Kustomization, OciRepository } from '../../src/index.js';
 
 function errorsOf(app: FluxApp): string[] {
   try {

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildApp } from '../../examples/fleet/app.js';
-import { githubReleaseWorkflow, releaseWorkflowSpecFromTree } from '../../src/delivery/index.js';
+import { githubReleaseWorkflow, releaseWorkflowSpecFromTree, generateSigningKey, publicKeyPem } from '../../src/delivery/index.js';
+import { sha256Digest } from '../../src/flux/artifact/index.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
-import { generateSigningKey, publicKeyPem, sha256Digest } from '../../src/index.js';
 import { DEFAULT_CONTENT, HOSTS, sealTree, writeReleaseTree } from '../delivery/release-tree.js';
 import { skopeo, TestRegistry } from '../support/registry.js';
 
@@ -246,8 +246,10 @@ describe('flux-fleet promote, rollback and verify-release', () => {
     const noRevision = await cli(['promote', 'rel', '--environment', 'production']);
     const from = await cli(['promote', 'rel', '--from', 'latest']);
     const both = await cli(['promote', 'rel', '--environment', 'production', '--rollback', '--revision', 'abc']);
+    const environment = await cli(['promote', 'rel', '--registry', ...aliases(), '--environment', 'prod', '--revision', REVISION]);
     // THEN
-    expect([noRevision.code, from.code, both.code]).toStrictEqual([EXIT.usage, EXIT.usage, EXIT.usage]);
+    expect([noRevision.code, from.code, both.code, environment.code]).toStrictEqual([EXIT.usage, EXIT.usage, EXIT.usage, EXIT.usage]);
+    expect(environment.stderr).toBe('flux-fleet: there is no environment "prod" in the release; use one of production, staging\n');
     expect(noRevision.stderr).toContain('promote needs --revision <rev> (or --rollback) with --environment <env> [--wave <n>]');
     expect(from.stderr).toContain('unknown option "--from"');
     expect(both.stderr).toContain('--rollback and --revision exclude each other');
@@ -355,7 +357,7 @@ describe('flux-fleet pull and inspect', () => {
     const missing = await cli(['inspect', `oci://${EU}/fleet/clusters/stg-eu-1:missing`, ...aliases()]);
     const bad = await cli(['inspect', 'ghcr.io/acme']);
     // THEN
-    expect(missing).toStrictEqual({ code: EXIT.errors, stdout: '', stderr: `flux-fleet: cannot inspect oci://${EU}/fleet/clusters/stg-eu-1:missing: oci://${EU}/fleet/clusters/stg-eu-1:missing does not exist\n` });
+    expect(missing).toStrictEqual({ code: EXIT.errors, stdout: '', stderr: `flux-fleet: oci://${EU}/fleet/clusters/stg-eu-1:missing does not exist\n` });
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toContain('"ghcr.io/acme" is not an artifact reference; use oci://<host>/<repository>:<tag> for a registry or oci:<folder>:<tag> for an OCI image layout');
   }, 120_000);

@@ -240,11 +240,11 @@ prod-eu-1, prod-ap-1, prod-us-1, stg-eu-1, stg-eu-2, stg-us-1 (production wave 1
     [['diff', 'a', 'b', 'c'], /^flux-fleet: diff needs two trees/],
     [['diff', '--format', 'html', 'a', 'b'], /^flux-fleet: --format "html" is not a format; use text or markdown/],
     [['diff', '--max-chars', '10', 'a', 'b'], /^flux-fleet: --max-chars "10" is not a size/],
-    [['diff', 'missing', COMMITTED], /^flux-fleet: cannot diff: missing does not exist; give the folder that holds clusters\//],
+    [['diff', 'missing', COMMITTED], /^flux-fleet: missing does not exist; give the folder that holds clusters\//],
     [['diff', 'git:main', 'git:HEAD'], /^flux-fleet: both trees are git refs, so say which folder to read: git:<ref>:<path>, e.g. git:main:dist/],
     [['diff', 'git:', COMMITTED], /^flux-fleet: "git:" names no git ref/],
-    [['diff', 'git:no-such-ref-anywhere', COMMITTED], /^flux-fleet: cannot diff: git ref "no-such-ref-anywhere" is not a commit of the repository at /],
-  ])('fails with a usage error (exit 2) for %j', async (argv, message) => {
+    [['diff', 'git:no-such-ref-anywhere', COMMITTED], /^flux-fleet: git ref "no-such-ref-anywhere" is not a commit of the repository at /],
+  ])('fails with exit 2 (the command line is wrong) for %j', async (argv, message) => {
     // WHEN
     const result = await cli(...argv);
     // THEN

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { Destinations } from '../../src/delivery/index.js';
+import { blobOf, MEDIA_TYPES } from '../../src/flux/artifact/index.js';
 import { EXIT, run } from '../../src/frontends/cli/index.js';
-import { blobOf, Destinations, MEDIA_TYPES } from '../../src/index.js';
 import { TestRegistry } from '../support/registry.js';
 
 /**

@@ -1,11 +1,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { candidateTag, Destinations, generateSigningKey, publicKeyPem, type RolloutReport } from '../../src/delivery/index.js';
 import { EXIT } from '../../src/frontends/cli/index.js';
-import {
-  Bootstrap, candidateTag, ComponentSource, FLUX_OPERATOR_VERSION, Destinations, Fleet, FluxApp, generateSigningKey, HealthReport, publicKeyPem,
-  readReleaseManifest, Registry, Signing, type ReleaseManifest, type RolloutReport,
-} from '../../src/index.js';
+import { Bootstrap, ComponentSource, FLUX_OPERATOR_VERSION, Fleet, FluxApp, HealthReport, Registry, Signing } from '../../src/index.js';
+import { readReleaseManifest, type ReleaseManifest } from '../../src/output/index.js';
 import { runCli, type CliResult } from '../support/cli-run.js';
 import { ClusterSimulator, type ClusterFault } from '../support/cluster-simulator.js';
 import { publishChart } from '../support/example-upstream.js';

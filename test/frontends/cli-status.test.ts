@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../examples/fleet/app.js';
+import { candidateTag, Destinations } from '../../src/delivery/index.js';
 import { EXIT } from '../../src/frontends/cli/index.js';
-import {
-  candidateTag, ChartSource, ComponentSource, Destinations, Fleet, FluxApp, HealthReport, Notification, readReleaseManifest, Registry, Signing,
-} from '../../src/index.js';
+import { ChartSource, ComponentSource, Fleet, FluxApp, HealthReport, Notification, Registry, Signing } from '../../src/index.js';
+import { readReleaseManifest } from '../../src/output/index.js';
 import { runCli, type CliResult } from '../support/cli-run.js';
 import { ClusterSimulator } from '../support/cluster-simulator.js';
 import { TestForge } from '../support/forge.js';

@@ -132,12 +132,20 @@ describe('flux-fleet command line', () => {
     [['validate', 'good', '--format'], 'option --format needs a value'],
     [['validate', 'good', '--format', 'yaml'], '--format "yaml" is not a format; use text or json'],
     [['validate', 'good', '--no-build=yes'], 'option --no-build takes no value'],
-    [['validate', 'no-such-tree'], `cannot validate "no-such-tree": ${JSON.stringify(join(TREES, 'no-such-tree'))} is not a directory; give the folder that holds clusters/`],
   ])('exits 2 on a usage error: %j', async (argv, message) => {
     // WHEN
     const result = await cli(...argv);
     // THEN
     expect(result).toStrictEqual({ code: EXIT.usage, stdout: '', stderr: `flux-fleet: ${message}\nRun "flux-fleet --help" for usage.\n` });
+  });
+
+  test('exits 2 when the folder to validate does not exist (a tree that cannot be read)', async () => {
+    // WHEN
+    const result = await cli('validate', 'no-such-tree');
+    // THEN
+    expect(result).toStrictEqual({
+      code: EXIT.usage, stdout: '', stderr: `flux-fleet: ${JSON.stringify(join(TREES, 'no-such-tree'))} is not a directory; give the folder that holds clusters/\n`,
+    });
   });
 
   test('-- ends the options', async () => {

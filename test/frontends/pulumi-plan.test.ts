@@ -5,7 +5,10 @@ import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { buildApp, buildFleet } from '../../examples/fleet/app.js';
 import { planFluxBootstrap, planFluxBootstrapFromTree } from '../../src/frontends/pulumi/bootstrap-plan.js';
-import { Bootstrap, bootstrapObjects, checkFluxSchema, ComponentSource, Fleet, FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION, FluxApp, Registry, Signing, SynthError } from '../../src/index.js';
+import {
+  Bootstrap, checkFluxSchema, ComponentSource, Fleet, FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION, FluxApp, Registry, Signing, SynthError,
+} from '../../src/index.js';
+import { bootstrapObjects } from '../../src/output/index.js';
 
 const committed = join(import.meta.dirname, '..', '..', 'examples', 'fleet', 'dist');
 

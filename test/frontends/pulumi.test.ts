@@ -6,9 +6,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { buildApp, buildFleet } from '../../examples/fleet/app.js';
-import {
-  Bootstrap, bootstrapObjects, checkFluxSchema, Fleet, FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION, Registry, Signing,
-} from '../../src/index.js';
+import { Bootstrap, checkFluxSchema, Fleet, FLUX_OPERATOR_CHART_URL, FLUX_OPERATOR_VERSION, Registry, Signing } from '../../src/index.js';
+import { bootstrapObjects } from '../../src/output/index.js';
 
 /** A resource as the component registered it with the engine (here, Pulumi's mock monitor). */
 interface Registered {

@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../src/frontends/cli/main.js';
-import {
-  ChartSource, ComponentSource, ConfigTreeError, Fleet, FleetLock, FluxApp, mergeShards, Notification, Registry, Shard, Signing,
-} from '../../src/index.js';
+import { ChartSource, ComponentSource, Fleet, FleetLock, FluxApp, Notification, Registry, Shard, Signing } from '../../src/index.js';
+import { ConfigTreeError, mergeShards } from '../../src/output/index.js';
 
 let tmp: string;
 

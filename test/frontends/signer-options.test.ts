@@ -1,6 +1,6 @@
 import { publicSigstoreRoot } from '../../src/delivery/signing/trusted-root.js';
 import { parseArgs } from '../../src/frontends/cli/args.js';
-import { signerOptionsOf, SIGNER_OPTIONS } from '../../src/frontends/cli/commands/signer-options.js';
+import { signerOptionsOf, SIGNER_OPTIONS } from '../../src/frontends/cli/signer-options.js';
 
 const IDENTITY = ['--identity-token', 'token', '--certificate-identity', 'https://github.com/acme/fleet/.github/workflows/release.yaml@refs/tags/v1.0.0',
   '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com'];

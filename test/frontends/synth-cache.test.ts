@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApiObject, Chart } from 'cdk8s';
-import { Bootstrap, ChartSource, ComponentSource, Fleet, FleetLock, FluxApp, Notification, Registry, renderLockFile, Signing } from '../../src/index.js';
+import { renderLockFile } from '../../src/fleet/fleet-lock.js';
+import { Bootstrap, ChartSource, ComponentSource, Fleet, FleetLock, FluxApp, Notification, Registry, Signing } from '../../src/index.js';
 import type { BootstrapFacts } from '../../src/index.js';
 import { contentDigest } from '../../src/output/writer/tree-writer.js';
 

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chart } from 'cdk8s';
-import { ClusterScope, FluxApp, formatSynthFailure, OciRepository, SynthError } from '../../src/index.js';
+import { formatSynthFailure } from '../../src/frontends/cdk8s/flux-app.js';
+import { ClusterScope, FluxApp, OciRepository, SynthError } from '../../src/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiObject } from 'cdk8s';
 import {
-  Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, PullCredentials, Registry, Signing,
-  TenantNotificationSecret, TenantPullSecret, validateTree,
+  Bootstrap, ChartSource, ComponentSource, Fleet, FluxApp, Notification, PullCredentials, Registry, Signing, TenantNotificationSecret,
+  TenantPullSecret,
 } from '../../src/index.js';
+import { validateTree } from '../../src/output/index.js';
 import { testLock } from '../support/fleet-lock.js';
 
 /*

@@ -1,10 +1,9 @@
 import { Chart, Duration } from 'cdk8s';
 import type { StructuralSchema } from '../../src/flux/schemas/schema-model.js';
 import {
-  Alert, ArtifactGenerator, Bucket, EventSource, ExternalArtifact, FluxApp, FluxInstance, FluxObject, GitRepository,
-  HELM_CHART_LAYER_SELECTOR, HelmChart, HelmRelease, HelmRepository, ImagePolicy, ImagePolicyChoice, ImageRepository,
-  ImageUpdateAutomation, InputsFrom, Kustomization, OciRepository, Provider, Receiver, ReceiverResource, ResourceSet,
-  ResourceSetInputProvider,
+  Alert, ArtifactGenerator, Bucket, EventSource, ExternalArtifact, FluxApp, FluxInstance, FluxObject, GitRepository, HELM_CHART_LAYER_SELECTOR,
+  HelmChart, HelmRelease, HelmRepository, ImagePolicy, ImagePolicyChoice, ImageRepository, ImageUpdateAutomation, InputsFrom, Kustomization,
+  OciRepository, Provider, Receiver, ReceiverResource, ResourceSet, ResourceSetInputProvider,
 } from '../../src/index.js';
 
 /*

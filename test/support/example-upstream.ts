@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import type { FakeSigstore } from './sigstore.js';
+import { keylessSigner, keySigner, parseRegistryReference, signArtifacts, type Destinations, type SigningKey } from '../../src/delivery/index.js';
 import { packFolder } from '../../src/fleet/folder-artifact.js';
-import {
-  blobOf, gzipDeterministic, keylessSigner, keySigner, MEDIA_TYPES, packArtifact, parseRegistryReference, REPRODUCIBLE_CREATED, signArtifacts,
-  writeTar, type Destinations, type SigningKey,
-} from '../../src/index.js';
+import { blobOf, gzipDeterministic, MEDIA_TYPES, packArtifact, REPRODUCIBLE_CREATED, writeTar } from '../../src/flux/artifact/index.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'fleet');
 const GITHUB = 'https://token.actions.githubusercontent.com';

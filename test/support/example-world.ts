@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CiRunner } from './ci-runner.js';
 import { TestRegistry } from './registry.js';
 import { FakeSigstore } from './sigstore.js';
-import { Destinations } from '../../src/index.js';
+import { Destinations } from '../../src/delivery/index.js';
 
 /*
  * What the example fleet (examples/fleet) releases to, on loopback: one registry per region of its ECR, one standing

@@ -6,7 +6,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blobOf, gzipDeterministic, packArtifact, sha256Digest, writeTar, type OciBlob } from '../../src/index.js';
+import { blobOf, gzipDeterministic, packArtifact, sha256Digest, writeTar, type OciBlob } from '../../src/flux/artifact/index.js';
 
 /** What the hostile registry does to a client, one attack per registry. */
 export type HostileAttack =

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { listReferrers, parseBundle, preAuthEncoding, publicKeyPem, readBundleBytes, type RegistryRepository } from '../../src/index.js';
+import { listReferrers, parseBundle, preAuthEncoding, publicKeyPem, readBundleBytes, type RegistryRepository } from '../../src/delivery/index.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,7 @@
 // Pushes artifacts under many tags into an OCI layout, starting at a given time so that several processes overlap:
 // `node --import tsx test/support/layout-writer.ts <layout> <prefix> <count> <start time, ms since the epoch>`.
-import { OciLayout, packArtifact, pushArtifact } from '../../src/index.js';
+import { OciLayout, pushArtifact } from '../../src/delivery/index.js';
+import { packArtifact } from '../../src/flux/artifact/index.js';
 
 const [layout, prefix, count, startAt] = process.argv.slice(2);
 const store = new OciLayout(layout);

@@ -34,6 +34,7 @@ export type PinnedAction = keyof typeof ACTION_PINS;
 
 /** A `uses:` value: `<action>@<ref>`, and the comment that names the release it is. */
 export interface ActionUse {
+  /** The `uses:` value, `<action>@<ref>` (a commit SHA for a pinned release). */
   readonly uses: string;
   /** The release tag, for a comment beside the pin. @default - none: a replacement given as is */
   readonly tag?: string;

@@ -12,6 +12,7 @@ export type SignerRefs = { readonly exact: string } | { readonly prefix: string 
 export interface PlannedSigner {
   /** Its number in the pipeline (1, 2...): it names its variables, steps and jobs, never a fleet string. */
   readonly index: number;
+  /** The signer: who signs, with what, for which environments. */
   readonly signer: ReleaseSigner;
   /** When it signs. */
   readonly refs: SignerRefs;
@@ -25,6 +26,7 @@ export interface PlannedSigner {
 
 /** The signers of a release as one pipeline runs them. */
 export interface SignerPlan {
+  /** The signers, in the order the pipeline numbers them. */
   readonly signers: readonly PlannedSigner[];
   /** The CI repository (`owner/repo`) or project (`group/project`) keyless signers sign in. @default - any (keys only) */
   readonly repository?: string;

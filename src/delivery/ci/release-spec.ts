@@ -167,8 +167,11 @@ export function releaseSignersOfFleet(fleet: Fleet<any>): ReleaseSigner[] {
 
 /** A cluster and the identity it verifies. */
 export interface SignedCluster {
+  /** The identity the cluster verifies its config with. */
   readonly identity: SigningIdentity;
+  /** The cluster's environment. @default - not known: the signer lists no environment for it */
   readonly environment?: string;
+  /** The cluster's name. */
   readonly cluster: string;
 }
 

@@ -38,16 +38,23 @@ export interface ForgeClientOptions {
 
 /** An answer of the forge: status, headers and parsed JSON body. */
 export interface ForgeResponse {
+  /** The HTTP status. */
   readonly status: number;
+  /** The response headers. */
   readonly headers: Headers;
+  /** The body, parsed as JSON (`undefined` when empty). */
   readonly body: unknown;
 }
 
 /** What a client did: requests sent (retries included), retries, and time spent waiting out rate limits and backoff. */
 export interface ForgeClientStats {
+  /** Requests sent, retries included. */
   requests: number;
+  /** Requests sent again after a failure or a rate limit. */
   retries: number;
+  /** Answers that said the rate limit was reached. */
   rateLimited: number;
+  /** Milliseconds spent waiting out rate limits and backoff. */
   waitedMs: number;
 }
 
@@ -198,7 +205,7 @@ async function boundedText(res: Response, max: number): Promise<string> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) {
     await res.body?.cancel();
-    throw new Error(`the answer is ${declared} bytes, more than the ${max} read`);
+    throw new ForgeError(`the answer is ${declared} bytes, more than the ${max} read`);
   }
   if (!res.body) return '';
   const reader = res.body.getReader();
@@ -210,7 +217,7 @@ async function boundedText(res: Response, max: number): Promise<string> {
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();
-      throw new Error(`the answer is more than the ${max} bytes read`);
+      throw new ForgeError(`the answer is more than the ${max} bytes read`);
     }
     chunks.push(value);
   }

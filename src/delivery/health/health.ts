@@ -1,6 +1,7 @@
 import { healthSourceFactory, type HealthSource, type HealthSourceOptions, type Report } from './health-source.js';
 import { HEALTH_REPORT_MIN_FLUX } from '../../fleet/health-report.js';
 import { fluxMinor } from '../../fleet/signing.js';
+import { SelectionError } from '../../flux/core/errors.js';
 import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
 import { DeliveryError } from '../artifacts.js';
 
@@ -15,30 +16,36 @@ export interface ClusterHealth {
   readonly environment: string;
   /** Its region. */
   readonly region: string;
-  /** Its wave; absent when it has none. */
+  /** Its wave. @default - none */
   readonly wave?: number;
   /**
    * `healthy`/`failing`: its newest report on the revision says so; `progressing`: it reported only an older revision
    * (or a pending state); `unknown`: no report found, or it reports nowhere. Only `healthy` counts as healthy.
    */
   readonly state: ClusterState;
-  /** The commit of the newest report found: the revision asked about, or an older one. Absent when none was found. */
+  /** The commit of the newest report found: the revision asked about, or an older one. @default - none: no report found */
   readonly revision?: string;
-  /** When that report was posted (RFC 3339). */
+  /** When that report was posted (RFC 3339). @default - no report found */
   readonly since?: string;
-  /** What the report says (e.g. `health check failed`), or why the state is unknown. */
+  /** What the report says (e.g. `health check failed`), or why the state is unknown. @default - the report said nothing more */
   readonly description?: string;
 }
 
 /** The clusters of one wave of one environment, counted by state. */
 export interface WaveHealth {
+  /** The environment. */
   readonly environment: string;
-  /** The wave; absent for the clusters of the environment that have none. */
+  /** The wave. @default - none: the clusters of the environment that have no wave */
   readonly wave?: number;
+  /** How many clusters the wave has. */
   readonly clusters: number;
+  /** Of those, how many are `healthy`. */
   readonly healthy: number;
+  /** Of those, how many are `failing`. */
   readonly failing: number;
+  /** Of those, how many are `progressing`. */
   readonly progressing: number;
+  /** Of those, how many are `unknown`. */
   readonly unknown: number;
 }
 
@@ -91,14 +98,16 @@ export interface ClusterSelection {
 
 /** A cluster that cannot be gated on its health, and why. */
 export interface UngatedCluster {
+  /** The cluster's name. */
   readonly name: string;
+  /** Why its health cannot gate a promotion (e.g. it reports nowhere). */
   readonly reason: string;
 }
 
 /** The clusters of `release` that `selection` names, in manifest order; throws when it names none. */
 export function selectClusters(release: ReleaseManifest, selection: ClusterSelection = {}): ReleaseCluster[] {
   if (selection.environment !== undefined && !release.environments.some((e) => e.name === selection.environment)) {
-    throw new DeliveryError(`there is no environment ${JSON.stringify(selection.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+    throw new SelectionError(`there is no environment ${JSON.stringify(selection.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
   }
   const clusters = release.clusters.filter((c) => (selection.environment === undefined || c.environment === selection.environment)
     && (selection.wave === undefined || c.wave === selection.wave));
@@ -106,7 +115,7 @@ export function selectClusters(release: ReleaseManifest, selection: ClusterSelec
     const where = selection.environment !== undefined ? `environment ${selection.environment}` : 'the release';
     const inEnvironment = release.clusters.filter((c) => selection.environment === undefined || c.environment === selection.environment);
     const waves = [...new Set(inEnvironment.map((c) => c.wave).filter((w) => w !== undefined))].sort();
-    throw new DeliveryError(`no cluster of ${where} is in wave ${selection.wave}; its waves are ${waves.length > 0 ? waves.join(', ') : 'none'}`);
+    throw new SelectionError(`no cluster of ${where} is in wave ${selection.wave}; its waves are ${waves.length > 0 ? waves.join(', ') : 'none'}`);
   }
   return clusters;
 }

@@ -6,13 +6,13 @@ import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 
 /** Credentials for one registry. */
 export interface RegistryCredentials {
-  /** The user name, sent with `password` (HTTP Basic, or to the token service). */
+  /** The user name, sent with `password` (HTTP Basic, or to the token service). @default - no user name: a token alone, or anonymous */
   readonly username?: string;
-  /** The password or access token. */
+  /** The password or access token. @default - no password */
   readonly password?: string;
-  /** An OAuth2 refresh token, exchanged at the registry's token service (Docker's `identitytoken`). */
+  /** An OAuth2 refresh token, exchanged at the registry's token service (Docker's `identitytoken`). @default - no identity token */
   readonly identityToken?: string;
-  /** A bearer token sent to the registry as it is (Docker's `registrytoken`). */
+  /** A bearer token sent to the registry as it is (Docker's `registrytoken`). @default - no registry token */
   readonly registryToken?: string;
 }
 
@@ -120,15 +120,15 @@ async function readConfig(file: string): Promise<DockerConfigFile> {
     throw new CredentialsError(`cannot read the Docker config ${file}: ${(e as Error).message}`);
   }
   try {
-    const parsed = JSON.parse(text) as DockerConfigFile;
-    if (typeof parsed !== 'object' || parsed === null) throw new Error('not a JSON object');
-    return parsed;
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) return parsed as DockerConfigFile;
   } catch (e) {
     // The parser's message quotes the text around the error, which may be a password: only the position is given.
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
     const where = at !== undefined ? ` (at line ${text.slice(0, Number(at)).split('\n').length})` : '';
     throw new CredentialsError(`the Docker config ${file} is not valid JSON${where}; fix it or log in again with docker login`);
   }
+  throw new CredentialsError(`the Docker config ${file} is not a JSON object; fix it or log in again with docker login`);
 }
 
 function fromAuthEntry(entry: NonNullable<DockerConfigFile['auths']>[string], file: string, host: string): RegistryCredentials | undefined {

@@ -485,6 +485,8 @@ export class RegistryClient {
         });
         res.on('error', (e) => fail(e));
         res.on('close', () => {
+          // Shaped as Node's own network errors, which the retry below turns into a RegistryError.
+          // eslint-disable-next-line no-restricted-syntax
           if (!res.complete) fail(Object.assign(new Error('the connection was dropped during the answer'), { code: 'ECONNRESET' }));
         });
         res.on('end', () => {
@@ -517,6 +519,7 @@ export class RegistryClient {
           });
         });
       });
+      // eslint-disable-next-line no-restricted-syntax
       req.on('timeout', () => fail(Object.assign(new Error('the request timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', (e) => fail(e));
       req.end(body);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RegistryError } from './client.js';
 import { isTag } from './reference.js';
 import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
 import { isDigest, sha256Digest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
@@ -42,7 +43,7 @@ export class OciLayout implements ArtifactStore {
 
   public async pushBlob(blob: OciBlob): Promise<BlobOutcome> {
     if (await this.blobExists(blob.descriptor)) return 'existing';
-    if (sha256Digest(blob.content) !== blob.descriptor.digest) throw new Error(`blob content does not match its digest ${blob.descriptor.digest}`);
+    if (sha256Digest(blob.content) !== blob.descriptor.digest) throw new RegistryError(`blob content does not match its digest ${blob.descriptor.digest}`);
     await this.init();
     await this.writeAtomic(this.blobPath(blob.descriptor.digest), blob.content);
     return 'uploaded';
@@ -50,15 +51,15 @@ export class OciLayout implements ArtifactStore {
 
   public async fetchBlob(descriptor: Descriptor): Promise<Buffer> {
     const content = await readFile(this.blobPath(descriptor.digest)).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') throw new Error(`${this.location} lacks blob ${descriptor.digest}`);
+      if (e.code === 'ENOENT') throw new RegistryError(`${this.location} lacks blob ${descriptor.digest}`);
       throw e;
     });
-    if (sha256Digest(content) !== descriptor.digest) throw new Error(`${this.location}: blob ${descriptor.digest} is corrupt (its content has another digest)`);
+    if (sha256Digest(content) !== descriptor.digest) throw new RegistryError(`${this.location}: blob ${descriptor.digest} is corrupt (its content has another digest)`);
     return content;
   }
 
   public async pushManifest(tag: string, bytes: Buffer, mediaType: string): Promise<string> {
-    if (!isTag(tag)) throw new Error(`${JSON.stringify(tag)} is not a tag`);
+    if (!isTag(tag)) throw new RegistryError(`${JSON.stringify(tag)} is not a tag`);
     const digest = sha256Digest(bytes);
     await this.init();
     const blobFile = this.blobPath(digest);
@@ -83,7 +84,7 @@ export class OciLayout implements ArtifactStore {
     const bytes = await readFile(this.blobPath(descriptor.digest)).catch(() => undefined);
     if (!bytes) return undefined;
     const digest = sha256Digest(bytes);
-    if (digest !== descriptor.digest) throw new Error(`${this.location}: manifest ${descriptor.digest} is corrupt (its content has another digest)`);
+    if (digest !== descriptor.digest) throw new RegistryError(`${this.location}: manifest ${descriptor.digest} is corrupt (its content has another digest)`);
     const own = (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType;
     return { bytes, digest, mediaType: own ?? descriptor.mediaType };
   }
@@ -94,7 +95,7 @@ export class OciLayout implements ArtifactStore {
   }
 
   private blobPath(digest: string): string {
-    if (!isDigest(digest)) throw new Error(`${JSON.stringify(digest)} is not a sha256 digest`);
+    if (!isDigest(digest)) throw new RegistryError(`${JSON.stringify(digest)} is not a sha256 digest`);
     return join(this.path, 'blobs', 'sha256', digest.slice('sha256:'.length));
   }
 
@@ -111,7 +112,7 @@ export class OciLayout implements ArtifactStore {
     });
     if (text === undefined) return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
     const index = JSON.parse(text) as IndexJson;
-    if (!Array.isArray(index.manifests)) throw new Error(`${join(this.path, 'index.json')} is not an OCI image index`);
+    if (!Array.isArray(index.manifests)) throw new RegistryError(`${join(this.path, 'index.json')} is not an OCI image index`);
     return index;
   }
 
@@ -161,7 +162,7 @@ export class OciLayout implements ArtifactStore {
         continue;
       }
       if (Date.now() - begin > LOCK_WAIT_MS) {
-        throw new Error(`${this.location}: another process (pid ${pid || 'unknown'}) has held ${lock} for ${Math.round((Date.now() - since) / 1000)} s; ` +
+        throw new RegistryError(`${this.location}: another process (pid ${pid || 'unknown'}) has held ${lock} for ${Math.round((Date.now() - since) / 1000)} s; ` +
           'wait for it to finish, or remove the lock file if no process writes this layout');
       }
       await new Promise((r) => setTimeout(r, delay + Math.random() * delay));

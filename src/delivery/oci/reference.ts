@@ -3,6 +3,7 @@ import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 
 /** Where an artifact lives in a registry, with an optional tag or digest. */
 export interface RegistryReference {
+  /** `registry`: an artifact in a registry. */
   readonly kind: 'registry';
   /** The registry host, with its port if any, e.g. `ghcr.io` or `127.0.0.1:5000`. */
   readonly host: string;
@@ -16,10 +17,13 @@ export interface RegistryReference {
 
 /** An artifact in an OCI image layout folder on disk, with an optional tag or digest. */
 export interface LayoutReference {
+  /** `layout`: an artifact in an OCI image layout folder. */
   readonly kind: 'layout';
   /** The layout folder. */
   readonly path: string;
+  /** A tag. @default - none */
   readonly tag?: string;
+  /** A digest, which wins over the tag. @default - none */
   readonly digest?: string;
 }
 

@@ -1,6 +1,8 @@
+import { RegistryError } from './client.js';
 import { contentLayer, parseManifest, unpackLayer, type OciManifest, type PackedArtifact } from '../../flux/artifact/artifact.js';
 import type { OciBlob, Descriptor } from '../../flux/artifact/digest.js';
 import type { ArtifactFile, UnpackLimits } from '../../flux/artifact/tar.js';
+import { ValidationError } from '../../flux/core/errors.js';
 
 /** What pushing a blob did: sent it, mounted it from another repository of the registry, or found it there. */
 export type BlobOutcome = 'uploaded' | 'mounted' | 'existing';
@@ -43,7 +45,9 @@ export interface ArtifactStore {
 export interface BlobProgress {
   /** `config` or `layer`. */
   readonly blob: 'config' | 'layer';
+  /** The blob's descriptor. */
   readonly descriptor: Descriptor;
+  /** Whether it was uploaded, mounted from another repository, or there already. */
   readonly outcome: BlobOutcome;
 }
 
@@ -72,7 +76,7 @@ export interface PushedArtifact {
 export async function pushArtifact(
   store: ArtifactStore, artifact: PackedArtifact, tags: readonly string[], onBlob?: (progress: BlobProgress) => void,
 ): Promise<PushedArtifact> {
-  if (tags.length === 0) throw new Error(`pushing to ${store.location} needs at least one tag`);
+  if (tags.length === 0) throw new ValidationError(`pushing to ${store.location} needs at least one tag; give the tag to push the artifact under`);
   const counts = { uploaded: 0, mounted: 0, existing: 0, bytesUploaded: 0 };
   for (const [name, blob] of [['config', artifact.config], ['layer', artifact.layer]] as const) {
     const outcome = await store.pushBlob(blob);
@@ -82,7 +86,7 @@ export async function pushArtifact(
   }
   for (const tag of tags) {
     const digest = await store.pushManifest(tag, artifact.manifestBytes, artifact.manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json');
-    if (digest !== artifact.digest) throw new Error(`${store.location}:${tag} stored the manifest as ${digest}, not ${artifact.digest}`);
+    if (digest !== artifact.digest) throw new RegistryError(`${store.location}:${tag} stored the manifest as ${digest}, not ${artifact.digest}`);
   }
   return { location: store.location, digest: artifact.digest, tags: [...tags], ...counts };
 }
@@ -91,8 +95,11 @@ export async function pushArtifact(
 export interface FetchedArtifact {
   /** Where, with the reference asked for. */
   readonly location: string;
+  /** The manifest's digest. */
   readonly digest: string;
+  /** The manifest, parsed. */
   readonly manifest: OciManifest;
+  /** The manifest's bytes, as the registry served them (their digest is `digest`). */
   readonly manifestBytes: Buffer;
   /** The layer the files come from. */
   readonly layer: Descriptor;
@@ -108,7 +115,7 @@ export interface FetchedArtifact {
 export async function fetchArtifact(store: ArtifactStore, reference: string, limits: UnpackLimits = {}): Promise<FetchedArtifact> {
   const location = `${store.location}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
   const fetched = await store.fetchManifest(reference);
-  if (!fetched) throw new Error(`${location} does not exist`);
+  if (!fetched) throw new RegistryError(`${location} does not exist`, { status: 404 });
   const manifest = parseManifest(fetched.bytes, location);
   const layer = contentLayer(manifest, location);
   const files = unpackLayer(await store.fetchBlob(layer), location, limits);

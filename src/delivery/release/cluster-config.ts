@@ -19,6 +19,7 @@ export interface SourceVerification {
 
 /** An OCI source a cluster pulls, as its folder declares it. */
 export interface ClusterSource {
+  /** The cluster that pulls it. */
   readonly cluster: string;
   /** What declares it, e.g. `OCIRepository/flux-system/podinfo` or `FluxInstance/flux-system/flux (sync)`. */
   readonly source: string;
@@ -28,6 +29,7 @@ export interface ClusterSource {
   readonly namespace: string;
   /** `oci://<host>/<repository>`. */
   readonly url: string;
+  /** The ref it pulls: a tag, a semver range or a digest. */
   readonly ref: ReleaseRef;
   /** Whether this is the cluster's own sync source (its config artifact, at the tag it follows). */
   readonly sync: boolean;
@@ -40,7 +42,9 @@ export interface ClusterSource {
  * (public keys and trusted roots among them) and the Flux minor it runs, which decides the signatures it reads.
  */
 export interface ClusterConfig {
+  /** The cluster's name. */
   readonly cluster: string;
+  /** The OCI sources it pulls, its own sync source among them. */
   readonly sources: readonly ClusterSource[];
   /** The string data of every Secret in the folder, by `<namespace>/<name>`. */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;

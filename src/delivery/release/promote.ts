@@ -28,7 +28,9 @@ export interface WaveSelection {
 
 /** A cluster's planned move, as a {@link PromotionGate} sees it. */
 export interface PlannedPromotion {
+  /** The cluster whose tag moves. */
   readonly cluster: string;
+  /** The region whose registry holds its config. */
   readonly region: string;
   /** `oci://<host>/<repository>`. */
   readonly location: string;
@@ -54,6 +56,7 @@ export type PromotionGate = (context: PromotionGateContext) => Promise<void>;
 
 /** Options of {@link promoteRelease} and {@link rollbackRelease}. */
 export interface WavePromotionOptions extends WaveSelection {
+  /** The registries of the fleet's regions, and how to reach them. */
   readonly destinations: Destinations;
   /** Check everything and report what would move, moving nothing (and taking no lease). @default false */
   readonly dryRun?: boolean;
@@ -83,23 +86,23 @@ export interface WaveTag extends PlannedPromotion {
 
 /** What a promotion or rollback did. */
 export interface WavePromotionReport {
+  /** Every followed tag of the clusters selected, and what became of it. */
   readonly tags: readonly WaveTag[];
   /** How many tags moved (or would move, on a dry run). */
   readonly moving: number;
+  /** Whether this was a dry run, which moves nothing. */
   readonly dryRun: boolean;
 }
 
 /** A cluster that follows a tag: the clusters promotion moves. */
 export type TaggedCluster = ReleaseCluster & { readonly tag: string };
 
-/** The clusters of an environment (and wave) that follow tags, sorted by name; refused when any follows a range. */
+/**
+ * The clusters of an environment (and wave) that follow tags, sorted by name; refused when any follows a range.
+ * @throws SelectionError when the release has no such environment, or no cluster in that wave
+ */
 export function waveClusters(release: ReleaseManifest, selection: WaveSelection): TaggedCluster[] {
-  let chosen;
-  try {
-    chosen = selectClusters(release, { environment: selection.environment, wave: selection.wave });
-  } catch (e) {
-    throw new PromotionError([(e as Error).message]);
-  }
+  const chosen = selectClusters(release, { environment: selection.environment, wave: selection.wave });
   const untagged = chosen.filter((c) => c.tag === undefined);
   if (untagged.length > 0) {
     throw new PromotionError(untagged.map((c) => `${c.name} follows a semver range (environment ${c.environment}'s channel), not a tag that promotion moves; push a release tag in the range instead`));

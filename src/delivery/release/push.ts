@@ -50,8 +50,11 @@ export interface PushedTarget {
   readonly location: string;
   /** The URL the artifact's consumers pull, `oci://<host>/<repository>`. */
   readonly url: string;
+  /** The region whose registry it went to. @default - a single destination without a region (a layout folder, or `--registry`) */
   readonly region?: string;
+  /** The digest of the artifact's manifest. */
   readonly digest: string;
+  /** The tags the digest carries after the push. */
   readonly tags: readonly string[];
   /** Of `tags`, those this push set (a tag already on the digest is left). @default - not known: all of `tags` */
   readonly movedTags?: readonly string[];
@@ -61,6 +64,7 @@ export interface PushedTarget {
   readonly mounted: number;
   /** Blobs the destination held already. */
   readonly existing: number;
+  /** Bytes of the blobs sent. */
   readonly bytesUploaded: number;
 }
 
@@ -139,10 +143,13 @@ export interface ReleasePushOptions {
 
 /** A followed tag a push moved, would move, or left alone. */
 export interface FollowedTag {
+  /** The cluster whose tag it is. */
   readonly cluster: string;
+  /** The cluster's environment. */
   readonly environment: string;
   /** `oci://<host>/<repository>` (or `oci:<folder>`). */
   readonly location: string;
+  /** The tag the cluster follows. */
   readonly tag: string;
   /** The candidate's digest. */
   readonly digest: string;
@@ -154,6 +161,7 @@ export interface FollowedTag {
 
 /** What {@link pushRelease} did. */
 export interface ReleasePushReport {
+  /** The revision pushed: the commit of the fleet's repository the tree was synthesized from. */
   readonly revision: Revision;
   /** The candidate tag every cluster's config got. */
   readonly candidate: string;
@@ -273,7 +281,7 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
         out[i] = result;
         emit({ type: 'done', artifact: job.name, location, result });
       } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
+        const error = e instanceof Error ? e : new DeliveryError(String(e));
         failed.push({ artifact: job.name, location, error });
         emit({ type: 'failed', artifact: job.name, location, error });
       }
@@ -298,7 +306,7 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
   if (failed.length > 0) {
     // The clusters' configs pin this content: pushing them now would leave candidates that cannot be reconciled.
     for (const job of clusterJobs) {
-      failed.push({ artifact: job.name, location: options.destinations.store(job.url).location, error: new Error('not pushed: a component artifact it uses failed to push') });
+      failed.push({ artifact: job.name, location: options.destinations.store(job.url).location, error: new DeliveryError('not pushed: a component artifact it uses failed to push') });
     }
     return report({ components });
   }
@@ -336,7 +344,7 @@ export async function pushRelease(dir: string, release: ReleaseManifest, options
   try {
     if (options.beforeTagsMove && !options.dryRun) await options.beforeTagsMove([...components, ...clusters]);
   } catch (e) {
-    return report({ components, clusters, signed, unsigned, followed: holdAll(new Error(`its tag was not moved: ${(e as Error).message}`)) });
+    return report({ components, clusters, signed, unsigned, followed: holdAll(new DeliveryError(`its tag was not moved: ${(e as Error).message}`, { cause: e })) });
   }
   if (movable.size === 0) return report({ components, clusters, signed, unsigned, followed: sortFollowed(held) });
 

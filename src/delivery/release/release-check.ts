@@ -7,9 +7,11 @@ import { SemverRange } from '../semver.js';
 
 /** A reference a cluster would pull that does not resolve, or whose signature the cluster would refuse. */
 export interface DanglingReference {
+  /** The cluster that would pull it. */
   readonly cluster: string;
   /** What declares it, or `config` for the cluster's own config artifact. */
   readonly source: string;
+  /** The repository, `oci://<host>/<repository>`. */
   readonly url: string;
   /** The ref, e.g. `tag stable-wave-1`, `digest sha256:...`, `semver 6.x`. */
   readonly ref: string;
@@ -25,6 +27,7 @@ export interface DanglingReference {
 
 /** What checking one cluster's release found. */
 export interface ClusterReleaseCheck {
+  /** The cluster's name. */
   readonly cluster: string;
   /** The digest of its config at the reference checked. @default - the reference does not resolve */
   readonly digest?: string;

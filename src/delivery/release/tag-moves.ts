@@ -8,13 +8,17 @@ import type { ArtifactStore } from '../oci/store.js';
 export interface TagMove {
   /** The cluster whose tag it is. */
   readonly cluster: string;
+  /** The registry repository (or layout) that holds the tag. */
   readonly store: ArtifactStore;
+  /** The tag to move. */
   readonly tag: string;
   /** The digest the tag held when the move was planned. @default - the tag did not exist */
   readonly expected?: string;
   /** The manifest to point it at. */
   readonly digest: string;
+  /** The manifest's bytes, put again under the tag. */
   readonly bytes: Buffer;
+  /** The manifest's media type. */
   readonly mediaType: string;
 }
 
@@ -56,7 +60,9 @@ export async function moveTags(moves: readonly TagMove[], options: MoveTagsOptio
         return;
       }
       if (now?.digest !== m.expected) {
-        throw new Error(`${name} now holds ${now ? shortDigest(now.digest) : 'nothing'}, not ${m.expected ? shortDigest(m.expected) : 'nothing'} as when this was planned: someone else moved it`);
+        stopped = true;
+        failures.push(`${m.cluster}: ${name} now holds ${now ? shortDigest(now.digest) : 'nothing'}, not ${m.expected ? shortDigest(m.expected) : 'nothing'} as when this was planned: someone else moved it`);
+        return;
       }
       await m.store.pushManifest(m.tag, m.bytes, m.mediaType);
       done.push(`${name} -> ${shortDigest(m.digest)}`);

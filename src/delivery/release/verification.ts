@@ -46,7 +46,9 @@ export type ExpectedSigner =
 
 /** A check of one artifact for one source of one cluster. */
 export interface SourceCheck {
+  /** The signer the cluster accepts for the source. */
   readonly expected: ExpectedSigner;
+  /** What verification found: the signature checked, or why none verifies and who signed those found. */
   readonly result: SignatureCheck | { readonly verified: false; readonly reason: string; readonly found: readonly string[] };
 }
 

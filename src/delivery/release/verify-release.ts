@@ -2,8 +2,8 @@ import { clusterConfigFromTree } from './cluster-config.js';
 import { ReleaseChecker, type DanglingReference } from './release-check.js';
 import { candidateTag } from './revision.js';
 import { ReleaseVerifier, type VerificationMaterialOptions } from './verification.js';
+import { SelectionError } from '../../flux/core/errors.js';
 import type { ReleaseManifest, ReleaseRef } from '../../output/release-manifest.js';
-import { DeliveryError } from '../artifacts.js';
 import { runBounded } from '../concurrency.js';
 import type { Destinations } from '../destinations.js';
 import { selectClusters } from '../health/health.js';
@@ -14,6 +14,7 @@ export interface VerifyReleaseOptions {
   readonly environments?: readonly string[];
   /** Only the clusters of this wave (of the one environment given). @default - every wave */
   readonly wave?: number;
+  /** The registries of the fleet's regions, and how to reach them. */
   readonly destinations: Destinations;
   /**
    * Check the release of this revision: every selected cluster's candidate `rev-<revision>` stands for the tag it
@@ -52,7 +53,7 @@ export interface VerifyReleaseReport {
 export async function verifyRelease(dir: string, release: ReleaseManifest, options: VerifyReleaseOptions): Promise<VerifyReleaseReport> {
   const environments = options.environments ?? [undefined];
   if (options.wave !== undefined && environments.length !== 1) {
-    throw new DeliveryError(`wave ${options.wave} of which environment? give one environment with it (${release.environments.map((e) => e.name).join(', ')})`);
+    throw new SelectionError(`wave ${options.wave} of which environment? give one environment with it (${release.environments.map((e) => e.name).join(', ')})`);
   }
   const clusters = environments.flatMap((environment) => selectClusters(release, { environment, wave: options.wave }))
     .sort((a, b) => cmp(a.name, b.name));

@@ -27,15 +27,17 @@ export interface HealthVerdict {
    * `failed`: more clusters fail than that; `waiting`: some are still soaking, on an older revision or silent.
    */
   readonly verdict: 'passed' | 'failed' | 'waiting';
+  /** How many clusters were read. */
   readonly clusters: number;
   /** Healthy on the revision for the soak. */
   readonly healthy: number;
   /** Healthy on the revision, not yet for the soak. */
   readonly soaking: number;
+  /** Failing on the revision. */
   readonly failing: number;
   /** Still on an older revision, or with no report. */
   readonly waiting: number;
-  /** When the last soaking cluster will have soaked (RFC 3339); absent when none is soaking. */
+  /** When the last soaking cluster will have soaked (RFC 3339). @default - none is soaking */
   readonly soakedAt?: string;
   /** In a sentence: which clusters fail or are waited for, and what they report. */
   readonly summary: string;
@@ -45,7 +47,9 @@ export interface HealthVerdict {
 
 /** Clusters a promotion is gated on, and what they are in words (e.g. `production wave 1`). */
 export interface GateClusters {
+  /** What they are, in words, e.g. `production wave 1`. */
   readonly label: string;
+  /** The clusters. */
   readonly clusters: readonly ReleaseCluster[];
 }
 

@@ -2,7 +2,7 @@ import {
   durationOf, gateClustersOf, HealthGateError, healthGate, judgeHealth, refuseUngated, type GateClusters, type HealthVerdict,
 } from './health-gate.js';
 import { DEFAULT_ROLLOUT, type ResolvedRolloutSettings } from '../../fleet/rollout.js';
-import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
+import { FluxFleetError, SelectionError } from '../../flux/core/errors.js';
 import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
 import { runBounded } from '../concurrency.js';
 import type { Destinations } from '../destinations.js';
@@ -58,9 +58,9 @@ export interface RolloutEvent {
   readonly kind: 'waiting' | 'passed' | 'failed' | 'moving' | 'moved' | 'already' | 'awaiting-approval' | 'rolling-back' | 'rolled-back';
   /** The stage: `production wave 1`, or the environment promoted from. */
   readonly stage: string;
-  /** The wave, when the stage is one. */
+  /** The wave, when the stage is one. @default - the stage is not a wave */
   readonly wave?: number;
-  /** The counts read, on `waiting`, `passed` and `failed`. */
+  /** The counts read, on `waiting`, `passed` and `failed`. @default - none: a step */
   readonly verdict?: Omit<HealthVerdict, 'health'>;
   /** In a sentence. */
   readonly message: string;
@@ -68,7 +68,7 @@ export interface RolloutEvent {
 
 /** One wave of a rollout, as the report gives it. */
 export interface RolloutStageReport {
-  /** The wave; absent when the environment's clusters have none (the whole environment moves at once). */
+  /** The wave. @default - none: the environment's clusters have none, and the whole environment moves at once */
   readonly wave?: number;
   /** Its clusters, by name. */
   readonly clusters: readonly string[];
@@ -79,22 +79,25 @@ export interface RolloutStageReport {
   readonly promotion: 'moved' | 'already' | 'not-moved';
   /** Tags this run moved. */
   readonly tagsMoved: number;
-  /** When this run moved them (RFC 3339). */
+  /** When this run moved them (RFC 3339). @default - this run moved none */
   readonly movedAt?: string;
-  /** The last verdict on its health; absent when it was never read. */
+  /** The last verdict on its health. @default - its health was never read */
   readonly verdict?: HealthVerdict['verdict'];
-  /** When it passed (RFC 3339). */
+  /** When it passed (RFC 3339). @default - it did not pass in this run */
   readonly passedAt?: string;
   /** Whether this run rolled it back. */
   readonly rolledBack: boolean;
-  /** Each cluster's state at the last read. */
+  /** Each cluster's state at the last read. @default - its health was never read */
   readonly health?: HealthVerdict['health'];
 }
 
 /** The settings a rollout ran with: the environment's, or those given instead. */
 export interface RolloutRunSettings {
+  /** How long a wave's clusters must report healthy before the next wave moves, in milliseconds. */
   readonly soakMs: number;
+  /** How long a wave may take to report healthy after its tags moved, in milliseconds. */
   readonly progressDeadlineMs: number;
+  /** How many of a wave's clusters may fail without failing the wave. */
   readonly maxFailures: number;
   /** The waves that need a person's approval. */
   readonly approval: readonly number[];
@@ -104,6 +107,7 @@ export interface RolloutRunSettings {
 
 /** What a rollout did, written as JSON by `flux-fleet rollout --report`. */
 export interface RolloutReport {
+  /** The environment rolled out. */
   readonly environment: string;
   /** The commit rolled out. */
   readonly revision: string;
@@ -119,17 +123,12 @@ export interface RolloutReport {
   readonly settings: RolloutRunSettings;
   /** The environment's waves, in order. */
   readonly stages: readonly RolloutStageReport[];
-  /** The wave awaiting approval, when `outcome` is `awaiting-approval`. */
+  /** The wave awaiting approval, when `outcome` is `awaiting-approval`. @default - none awaits approval */
   readonly awaitingWave?: number;
+  /** When the run started (RFC 3339). */
   readonly startedAt: string;
+  /** When it finished (RFC 3339). */
   readonly finishedAt: string;
-}
-
-/** A rollout that could not go on as asked: its report says how far it got. */
-export class RolloutError extends FluxFleetError {
-  public constructor(message: string) {
-    super(ERROR_CODES.refused, message);
-  }
 }
 
 interface Stage {
@@ -168,7 +167,7 @@ export async function rollOut(release: ReleaseManifest, revision: string, option
   const startedAt = new Date(now()).toISOString();
   const commit = commitOf(revision);
   const env = release.environments.find((e) => e.name === options.environment);
-  if (!env) throw new RolloutError(`there is no environment ${JSON.stringify(options.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+  if (!env) throw new SelectionError(`there is no environment ${JSON.stringify(options.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
   const settings: ResolvedRolloutSettings = env.rollout ?? DEFAULT_ROLLOUT;
   const soakMs = options.soakMs ?? durationOf(settings.soak, `environment ${env.name}'s soak`);
   const progressDeadlineMs = options.progressDeadlineMs ?? durationOf(settings.progressDeadline, `environment ${env.name}'s progressDeadline`);
@@ -179,7 +178,7 @@ export async function rollOut(release: ReleaseManifest, revision: string, option
   const own = selectClusters(release, { environment: env.name });
   const stages = stagesOf(release, env.name);
   if (options.untilWave !== undefined && !stages.some((s) => s.wave === options.untilWave)) {
-    throw new RolloutError(`environment ${env.name} has no wave ${options.untilWave}; its waves are ${stages.map((s) => s.wave ?? '(none)').join(', ')}`);
+    throw new SelectionError(`environment ${env.name} has no wave ${options.untilWave}; its waves are ${stages.map((s) => s.wave ?? '(none)').join(', ')}`);
   }
   const upstream = gateClustersOf(release, env.name, stages[0].wave);
   refuseUngated([...upstream.clusters, ...own], `the rollout of ${env.name}`);
@@ -284,7 +283,7 @@ export async function rollOut(release: ReleaseManifest, revision: string, option
           stage.movedAt = new Date(now()).toISOString();
           emit({ ...at, kind: 'moved', message: `${stage.label}: ${result.moving} tag${result.moving === 1 ? '' : 's'} moved to ${revision}` });
         } catch (e) {
-          if (!(e instanceof FluxFleetError)) throw e;
+          if (!FluxFleetError.isFluxFleetError(e)) throw e;
           failedAt = stage;
           failure = `the promotion of ${stage.label} stopped: ${e.message}`;
           if (e instanceof HealthGateError) stage.verdict = e.verdict;

@@ -13,22 +13,31 @@ export const SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
 
 /** An in-toto statement naming what is signed. */
 export interface InTotoStatement {
+  /** The statement type, `https://in-toto.io/Statement/v1`. */
   readonly _type: string;
+  /** What is signed: names and digests. */
   readonly subject: ReadonlyArray<{ readonly name?: string; readonly digest: Readonly<Record<string, string>> }>;
+  /** The predicate's type, e.g. cosign's sign predicate. */
   readonly predicateType: string;
+  /** The predicate. @default - none */
   readonly predicate?: unknown;
 }
 
 /** A DSSE envelope, as a bundle holds it (payload and signatures base64). */
 export interface DsseEnvelope {
+  /** The signed payload, base64. */
   readonly payload: string;
+  /** The payload's type, e.g. `application/vnd.in-toto+json`. */
   readonly payloadType: string;
+  /** The signatures over the payload's pre-authentication encoding, base64. */
   readonly signatures: ReadonlyArray<{ readonly sig: string; readonly keyid?: string }>;
 }
 
 /** A Sigstore bundle in its JSON form; only the fields flux-fleet writes or reads are typed. */
 export interface SigstoreBundleJson {
+  /** The bundle's media type, which names its version. */
   readonly mediaType: string;
+  /** What verifies the signature: a public key's hint, or a certificate (chain), and the transparency log entries. */
   readonly verificationMaterial: {
     readonly publicKey?: { readonly hint?: string };
     readonly certificate?: { readonly rawBytes: string };
@@ -36,7 +45,9 @@ export interface SigstoreBundleJson {
     readonly tlogEntries?: readonly unknown[];
     readonly timestampVerificationData?: unknown;
   };
+  /** The signed envelope. @default - none: a message signature */
   readonly dsseEnvelope?: DsseEnvelope;
+  /** A signature over a digest, as `cosign sign-blob` makes it (not read). @default - none: a DSSE envelope */
   readonly messageSignature?: unknown;
 }
 
@@ -92,13 +103,14 @@ export function parseBundle(bytes: Buffer, where: string): SigstoreBundleJson {
 /** The statement of a bundle's DSSE envelope. */
 export function statementOf(envelope: DsseEnvelope, where: string): InTotoStatement {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) throw new SigningError(`${where}: the DSSE payload type is ${JSON.stringify(envelope.payloadType)}, not ${IN_TOTO_PAYLOAD_TYPE}`);
+  let s: InTotoStatement | undefined;
   try {
-    const s = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as InTotoStatement;
-    if (!Array.isArray(s.subject)) throw new Error('no subject');
-    return s;
+    s = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as InTotoStatement;
   } catch {
-    throw new SigningError(`${where}: the DSSE payload is not an in-toto statement`);
+    // not JSON: refused below
   }
+  if (typeof s !== 'object' || s === null || !Array.isArray(s.subject)) throw new SigningError(`${where}: the DSSE payload is not an in-toto statement`);
+  return s;
 }
 
 /** Whether an ECDSA signature (DER, base64) over the envelope's pre-authentication encoding verifies with `key`. */

@@ -11,7 +11,9 @@ export class SigningError extends FluxFleetError {
 
 /** A P-256 signing key: the private key and its public part. */
 export interface SigningKey {
+  /** The private key. */
   readonly privateKey: KeyObject;
+  /** Its public part. */
   readonly publicKey: KeyObject;
 }
 

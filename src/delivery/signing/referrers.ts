@@ -5,11 +5,13 @@ import { REGISTRY_LIMITS, type RegistryRepository } from '../oci/client.js';
 
 /** A manifest that refers to another through its `subject`, as listed in a referrers index. */
 export interface ReferrerDescriptor extends Descriptor {
+  /** The referrer's artifact type (a Sigstore bundle's, a lease's...). @default - none: the manifest names none */
   readonly artifactType?: string;
 }
 
 /** The referrers of a digest, and where the list came from. */
 export interface ReferrerList {
+  /** The referrers found. */
   readonly referrers: readonly ReferrerDescriptor[];
   /** The Referrers API, the `sha256-<hex>` fallback index tag, or neither (no referrer). */
   readonly via: 'referrers-api' | 'fallback-tag' | 'none';
@@ -110,8 +112,11 @@ export async function addToFallbackIndex(repo: RegistryRepository, subjectDigest
 
 /** A referrer just attached, to confirm with {@link confirmFallbackEntries}. */
 export interface AttachedEntry {
+  /** The repository the referrer was attached in. */
   readonly repository: RegistryRepository;
+  /** The digest it refers to. */
   readonly subject: string;
+  /** Its entry in the fallback index. */
   readonly entry: ReferrerDescriptor;
 }
 

@@ -82,7 +82,10 @@ export function poly1305(key: Buffer, message: Buffer): Buffer {
 }
 
 function xsalsa20(key: Buffer, nonce: Buffer, length: number): Buffer {
+  // Both come from scrypt and the key file's fixed-size fields, so a wrong length is a bug in flux-fleet, not input.
+  // eslint-disable-next-line no-restricted-syntax
   if (key.length !== 32) throw new Error(`secretbox key must be 32 bytes, got ${key.length}`);
+  // eslint-disable-next-line no-restricted-syntax
   if (nonce.length !== 24) throw new Error(`secretbox nonce must be 24 bytes, got ${nonce.length}`);
   return salsa20Stream(hsalsa20(key, nonce.subarray(0, 16)), nonce.subarray(16, 24), length);
 }

@@ -52,6 +52,7 @@ export interface SignTarget {
 
 /** Options of {@link signArtifacts}. */
 export interface SignOptions {
+  /** Who signs: a key signer or a keyless one. */
   readonly signer: BundleSigner;
   /** Also write a cosign v2 `.sig` signature, for clusters older than Flux v2.8. @default false */
   readonly legacySig?: boolean;
@@ -63,6 +64,7 @@ export interface SignOptions {
 export interface SignedTarget {
   /** `oci://<host>/<repository>@<digest>`. */
   readonly location: string;
+  /** The digest signed. */
   readonly digest: string;
   /** `attached` a bundle, or found one by this signer `existing`. */
   readonly outcome: 'attached' | 'existing';

@@ -13,7 +13,9 @@ import type { RegistryRepository } from '../oci/client.js';
 
 /** A keyless identity clusters accept: Go regular expressions for the OIDC issuer and the certificate subject. */
 export interface IdentityMatch {
+  /** A Go regular expression for the OIDC issuer. */
   readonly issuer: string;
+  /** A Go regular expression for the certificate's subject. */
   readonly subject: string;
 }
 
@@ -32,11 +34,13 @@ export type SignatureFormats = 'bundles' | 'legacy-sig';
 export interface VerifiedArtifact {
   /** `oci://<host>/<repository>@<digest>`. */
   readonly location: string;
+  /** The digest verified. */
   readonly digest: string;
   /** How: a Sigstore bundle among its referrers, or a cosign v2 `.sig` signature. */
   readonly via: 'bundle' | 'legacy-sig';
   /** Who signed: `the key`, or the certificate's subject and issuer. */
   readonly signer: string;
+  /** What verified but should be looked at, e.g. a signature in the older `.sig` format alone. */
   readonly warnings: readonly string[];
 }
 

@@ -20,11 +20,17 @@ export interface ArtifactMetadata {
 
 /** An OCI image manifest. */
 export interface OciManifest {
+  /** The manifest schema version, always 2. */
   readonly schemaVersion: 2;
+  /** The manifest's media type. @default - none named */
   readonly mediaType?: string;
+  /** The artifact type. @default - none: the config's media type says it */
   readonly artifactType?: string;
+  /** The config blob. */
   readonly config: Descriptor;
+  /** The layers, in order. */
   readonly layers: readonly Descriptor[];
+  /** The manifest's annotations. @default - none */
   readonly annotations?: Readonly<Record<string, string>>;
 }
 

@@ -2,17 +2,21 @@ import { createHash } from 'node:crypto';
 
 /** A content descriptor: what a manifest says of a blob. */
 export interface Descriptor {
+  /** The blob's media type. */
   readonly mediaType: string;
   /** `sha256:<64 hex digits>`. */
   readonly digest: string;
   /** The size in bytes. */
   readonly size: number;
+  /** Annotations of the blob. @default - none */
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** A blob with its descriptor. */
 export interface OciBlob {
+  /** Its descriptor. */
   readonly descriptor: Descriptor;
+  /** Its bytes. */
   readonly content: Buffer;
 }
 

@@ -44,6 +44,10 @@ export const ERROR_CODES = {
   yamlLimit: 'yaml-limit',
   /** A forge (GitHub, GitLab) answered with an error, kept rate-limiting or failing past the deadline, or could not be reached. */
   forge: 'forge',
+  /** A file or folder that cannot be read or written: it does not exist, access is denied, the disk is full. */
+  fileAccess: 'file-access',
+  /** An environment, wave or cluster named that the release or tree does not have; the message lists those it has. */
+  selection: 'selection',
 } as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -62,6 +66,7 @@ export interface FluxFleetErrorOptions {
  * The base of every error flux-fleet throws on purpose. Its message is meant for a person: what was wrong, the value
  * received and the fix.
  */
+// The one class that extends Error itself (see the no-restricted-syntax rule of .projenrc.ts).
 export class FluxFleetError extends Error {
   /** Whether `x` is a flux-fleet error, from this copy of the package or any other. */
   public static isFluxFleetError(x: unknown): x is FluxFleetError {
@@ -92,5 +97,38 @@ export class ValidationError extends FluxFleetError {
   public constructor(message: string, scope?: string, options?: FluxFleetErrorOptions) {
     super(ERROR_CODES.validation, scope ? `${scope}: ${message}` : message, options);
     this.scope = scope;
+  }
+}
+
+/**
+ * A file or folder that the operating system would not let flux-fleet read or write (a missing file, a folder without
+ * permission, a full disk), with the system's message; the command line wraps such failures in one.
+ */
+export class FileAccessError extends FluxFleetError {
+  /** The error of a failed file-system call (one Node.js reports with a `code` and a `syscall`) as a FileAccessError. */
+  public static fromSystemError(e: unknown): FileAccessError | undefined {
+    // Not instanceof Error: an error made in another realm (a vm context, as jest runs code in) is one too.
+    if (typeof e !== 'object' || e === null) return undefined;
+    const { code, syscall, message } = e as Partial<NodeJS.ErrnoException>;
+    if (typeof code !== 'string' || typeof syscall !== 'string' || typeof message !== 'string' || !/^E[A-Z]+$/.test(code)) return undefined;
+    return new FileAccessError(message, code, { cause: e });
+  }
+
+  /** The system's error code, e.g. `ENOENT` or `EACCES`. */
+  public readonly systemCode: string;
+
+  public constructor(message: string, systemCode: string, options?: FluxFleetErrorOptions) {
+    super(ERROR_CODES.fileAccess, message, options);
+    this.systemCode = systemCode;
+  }
+}
+
+/**
+ * An environment, wave or cluster named (on the command line, or to a function) that the release or tree does not
+ * have; the message lists those it has. Nothing was read from a registry or moved.
+ */
+export class SelectionError extends FluxFleetError {
+  public constructor(message: string, options?: FluxFleetErrorOptions) {
+    super(ERROR_CODES.selection, message, options);
   }
 }

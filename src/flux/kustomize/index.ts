@@ -1,1 +1,5 @@
-export * from './kustomization.js';
+export {
+  Kustomization, type IKustomization, type KustomizationProps, type KustomizationSource, type HealthCheckTarget, type SubstitutionSource,
+  type SubstituteStrategy, type PostBuild, type HealthCheckExpression, type BuildMetadataOption, type IgnoreRule, type Decryption,
+  type KubeConfigReference, type PatchSelector, type KustomizePatch, type KustomizeImage, type DependencyOptions,
+} from './kustomization.js';

@@ -1,3 +1,3 @@
 export * from './provider.js';
-export * from './alert.js';
+export { Alert, EventSource, KindSelection, EVENT_SOURCE_KINDS, type IAlert, type AlertProps, type EventSourceKind, type KindSelectorOptions } from './alert.js';
 export * from './receiver.js';

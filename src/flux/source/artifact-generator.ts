@@ -4,6 +4,7 @@ import type { IExternalArtifact } from './external-artifact.js';
 import type { IGitRepository } from './git-repository.js';
 import type { IOciRepository } from './oci-repository.js';
 import { API_VERSION, CommonMetadata } from '../core/api.js';
+import { ValidationError } from '../core/errors.js';
 import { FluxObject, FluxObjectProps, FluxReference, IFluxObject, ImportedFluxObject } from '../core/flux-object.js';
 import { Checks, q } from '../core/rules.js';
 
@@ -89,7 +90,7 @@ export class ArtifactGenerator extends FluxObject implements IArtifactGenerator 
     let found = this.generated.get(name);
     if (!found) {
       if (!this.props.artifacts.some((a) => a.name === name)) {
-        throw new Error(`ArtifactGenerator ${this.node.path} produces no artifact ${q(name)}; use one of ${this.props.artifacts.map((a) => q(a.name)).join(', ')}`);
+        throw new ValidationError(`ArtifactGenerator produces no artifact ${q(name)}; use one of ${this.props.artifacts.map((a) => q(a.name)).join(', ')}`, this.node.path);
       }
       found = new ImportedFluxObject(this, `artifact-${name}`, { apiVersion: API_VERSION.source, kind: 'ExternalArtifact', name, namespace: this.namespace }) as IExternalArtifact;
       this.generated.set(name, found);

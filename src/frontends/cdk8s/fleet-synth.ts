@@ -7,9 +7,10 @@ import { validationErrorsOf, type ValidationMessage } from './validation-message
 import type { Cluster } from '../../fleet/cluster.js';
 import type { Fleet } from '../../fleet/fleet.js';
 import { recordProgramCalls, type ProgramCall } from '../../fleet/program-calls.js';
+import type { Shard } from '../../fleet/shard.js';
 import { chartRenderer, RenderSession } from '../../flux/core/render-session.js';
 import { artifactFolder, buildReleaseManifest, RELEASE_MANIFEST_FILE, renderReleaseManifest } from '../../output/release-manifest.js';
-import { clusterNamesDigest, SHARD_MANIFEST_FILE, type Shard, type ShardFleet, type ShardManifest } from '../../output/shard.js';
+import { clusterNamesDigest, SHARD_MANIFEST_FILE, type ShardFleet, type ShardManifest } from '../../output/shard.js';
 import { ConfigTree } from '../../output/writer/config-tree.js';
 import { renderTree, type RenderTreeOptions } from '../../output/writer/render.js';
 import { contentDigest, TreeWriter, type ForeignFiles, type WriteTreeResult } from '../../output/writer/tree-writer.js';

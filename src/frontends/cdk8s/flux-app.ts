@@ -6,10 +6,10 @@ import { isFleetSynthProblems, synthFleets } from './fleet-synth.js';
 import { validationErrorsOf, type ValidationMessage } from './validation-messages.js';
 import type { LockRequest } from '../../fleet/fleet-lock.js';
 import { Fleet } from '../../fleet/fleet.js';
+import { Shard } from '../../fleet/shard.js';
 import { ERROR_CODES, FluxFleetError } from '../../flux/core/errors.js';
 import { RenderSession } from '../../flux/core/render-session.js';
 import { sanitizeForTerminal } from '../../flux/core/terminal-text.js';
-import { Shard } from '../../output/shard.js';
 import type { ForeignFiles } from '../../output/writer/tree-writer.js';
 
 /**

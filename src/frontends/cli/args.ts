@@ -32,16 +32,19 @@ export const EXIT = {
   usage: 2,
   /** A rollout stopped at a wave that waits for a person's approval: the waves before it passed. */
   waiting: 3,
+  /** flux-fleet failed in a way it does not foresee: a bug (sysexits' EX_SOFTWARE; the message says how to see where). */
+  internal: 70,
 } as const;
 
 /**
  * The exit status of each error code, when a command stops on an error: 2 when what was given on the command line is
- * wrong (an option, or a folder that is not a synthesized tree), 1 for everything the command found or refused.
+ * wrong (an option, or a folder that is not a tree), 1 for everything the command found or refused. A refusal is never
+ * 2. README.md's table of exit statuses lists the same (a test compares them).
  */
 export const EXIT_STATUS: Readonly<Record<FluxFleetErrorCode, number>> = {
   [ERROR_CODES.usage]: EXIT.usage,
   [ERROR_CODES.treeSnapshot]: EXIT.usage,
-  [ERROR_CODES.releaseManifest]: EXIT.usage,
+  [ERROR_CODES.releaseManifest]: EXIT.errors,
   [ERROR_CODES.synth]: EXIT.errors,
   [ERROR_CODES.validation]: EXIT.errors,
   [ERROR_CODES.configTree]: EXIT.errors,
@@ -55,6 +58,8 @@ export const EXIT_STATUS: Readonly<Record<FluxFleetErrorCode, number>> = {
   [ERROR_CODES.archive]: EXIT.errors,
   [ERROR_CODES.yamlLimit]: EXIT.errors,
   [ERROR_CODES.forge]: EXIT.errors,
+  [ERROR_CODES.fileAccess]: EXIT.errors,
+  [ERROR_CODES.selection]: EXIT.usage,
 };
 
 /** A command-line mistake: printed with a pointer to the help, exit code 2. */

@@ -19,7 +19,7 @@ import { validateCommand } from './commands/validate.js';
 import { verifyReleaseCommand } from './commands/verify-release.js';
 import { verifyCommand } from './commands/verify.js';
 import { workflowCommand } from './commands/workflow.js';
-import { FluxFleetError } from '../../flux/core/errors.js';
+import { FileAccessError, FluxFleetError } from '../../flux/core/errors.js';
 import { sanitizeForTerminal } from '../../flux/core/terminal-text.js';
 
 export { EXIT } from './args.js';
@@ -73,6 +73,8 @@ export function packageVersion(): string {
  * @param argv the arguments after the program name
  * @returns the exit code: 0 when done and clean, 1 when a command found errors or refused, 2 on a usage error (see
  *   {@link EXIT_STATUS} for the status of each error code)
+ * @throws an error that is neither a FluxFleetError nor a failed file-system call (which becomes a FileAccessError):
+ *   one flux-fleet does not foresee, a bug
  */
 export async function run(argv: readonly string[], given: CliIo): Promise<number> {
   const io = terminalSafe(given);
@@ -90,8 +92,9 @@ export async function run(argv: readonly string[], given: CliIo): Promise<number
     const known = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!known) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     return await known.run(rest, io);
-  } catch (e) {
-    if (!FluxFleetError.isFluxFleetError(e)) throw e;
+  } catch (thrown) {
+    const e = FluxFleetError.isFluxFleetError(thrown) ? thrown : FileAccessError.fromSystemError(thrown);
+    if (!e) throw thrown;
     if (e instanceof UsageError) {
       io.stderr.write(`flux-fleet: ${e.message}\nRun "flux-fleet --help" for usage.\n`);
       return EXIT.usage;

@@ -1,16 +1,22 @@
 /** The options several commands share (registries, folders, values), and how they are read. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from './args.js';
+import { DeliveryError } from '../../delivery/artifacts.js';
 import { Destinations, type DestinationOptions } from '../../delivery/destinations.js';
 import { DEFAULT_TOKEN_VARIABLES } from '../../delivery/health/health-source.js';
 import type { HealthOptions } from '../../delivery/health/health.js';
 import { basicCredentials, chainCredentials, dockerConfigCredentials } from '../../delivery/oci/auth.js';
+import type { RegistryRepository } from '../../delivery/oci/client.js';
+import { OciLayout } from '../../delivery/oci/layout.js';
+import { parseReference, parseRegistryReference } from '../../delivery/oci/reference.js';
+import type { ArtifactStore } from '../../delivery/oci/store.js';
 import type { VerificationMaterialOptions } from '../../delivery/release/verification.js';
+import type { SignTarget } from '../../delivery/signing/sign.js';
 import { publicSigstoreRoot } from '../../delivery/signing/trusted-root.js';
 import { durationMs } from '../../fleet/rollout.js';
-import { readReleaseManifest, ReleaseManifestError, type ReleaseManifest } from '../../output/release-manifest.js';
+import { readReleaseManifest, RELEASE_MANIFEST_FILE, type ReleaseManifest } from '../../output/release-manifest.js';
 
 /** The options every command that reaches registries takes. */
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
@@ -58,6 +64,16 @@ export function registryOptions(args: ParsedArgs, io: CliIo, credsHosts?: readon
   };
 }
 
+/** `--format`: one of `formats`, the first when not given. */
+export function formatOption<F extends string>(args: ParsedArgs, formats: readonly [F, ...F[]]): F {
+  const format = stringOption(args, 'format') ?? formats[0];
+  if (!(formats as readonly string[]).includes(format)) {
+    const choices = `${formats.slice(0, -1).join(', ')} or ${formats[formats.length - 1]}`;
+    throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use ${choices}`);
+  }
+  return format as F;
+}
+
 /** A string option's value; a flag given without value is a usage error. */
 export function stringOption(args: ParsedArgs, name: string): string | undefined {
   const v = args.options.get(name);
@@ -89,16 +105,37 @@ export function destinationsOf(args: ParsedArgs, io: CliIo): Destinations {
   return new Destinations({ ...options, layout: resolve(io.cwd ?? process.cwd(), stringOption(args, 'layout') ?? 'oci-layout') });
 }
 
-/** The release manifest of the one folder argument; usage errors name the folder. */
+/**
+ * The release manifest of the one folder argument. A folder that does not exist or holds no release manifest is a
+ * usage error naming it; a release manifest that synth did not write as it is (edited, forged, unreadable) is the
+ * {@link ReleaseManifestError} of reading it, a refusal.
+ */
 export async function releaseOf(args: ParsedArgs, io: CliIo, command: string): Promise<{ dir: string; release: ReleaseManifest }> {
   if (args.positionals.length !== 1) {
     throw new UsageError(args.positionals.length === 0 ? `${command} needs the synthesized folder: flux-fleet ${command} <dir>` : `${command} takes one folder, got ${args.positionals.length}`);
   }
+  const given = JSON.stringify(args.positionals[0]);
   const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
+  const isFolder = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
+  if (!(await isFolder(dir))) throw new UsageError(`cannot ${command} ${given}: ${dir} is not a folder; give the folder the fleet was synthesized into`);
+  if (!(await stat(join(dir, RELEASE_MANIFEST_FILE)).then(() => true, () => false))) {
+    const why = await isFolder(join(dir, 'clusters'))
+      ? `; ${command} takes the tree a fleet synthesized, whose ${RELEASE_MANIFEST_FILE} says what goes where`
+      : '';
+    throw new UsageError(`cannot ${command} ${given}: ${join(dir, RELEASE_MANIFEST_FILE)} does not exist; synthesize the fleet into ${dir} first${why}`);
+  }
+  return { dir, release: await readReleaseManifest(dir) };
+}
+
+/**
+ * The result of `read`, whose DeliveryError means that a value given on the command line (a revision, say) cannot be
+ * used: that error becomes a usage error, its message after `what` (e.g. `--revision`).
+ */
+export async function commandLineValue<T>(what: string, read: () => T | Promise<T>): Promise<T> {
   try {
-    return { dir, release: await readReleaseManifest(dir) };
+    return await read();
   } catch (e) {
-    if (e instanceof ReleaseManifestError) throw new UsageError(`cannot ${command} ${JSON.stringify(args.positionals[0])}: ${e.message}`);
+    if (e instanceof DeliveryError) throw new UsageError(`${what}: ${e.message}`);
     throw e;
   }
 }
@@ -230,4 +267,39 @@ export function durationOption(args: ParsedArgs, name: string): number | undefin
   const ms = durationMs(v);
   if (ms === undefined) throw new UsageError(`--${name} ${JSON.stringify(v)} is not a duration; use e.g. 30s, 10m or 1h30m`);
   return ms;
+}
+
+/** The sign (or verify) targets of `oci://` references. */
+export function signTargets(refs: readonly string[], destinations: Destinations): SignTarget[] {
+  return refs.map((value) => {
+    let ref;
+    try {
+      ref = parseRegistryReference(value);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    return {
+      repository: destinations.store(`oci://${ref.host}/${ref.repository}`) as RegistryRepository,
+      host: ref.host,
+      reference: ref.digest ?? ref.tag ?? 'latest',
+    };
+  });
+}
+
+/** What a `<ref>` argument of `inspect` or `pull` is. */
+export const REFERENCE_HELP = `<ref> is oci://<host>/<repository>:<tag> (or @sha256:<digest>) for a registry, or oci:<folder>:<tag>
+for an OCI image layout folder (as push writes by default).`;
+
+/** The store and the reference (tag or digest, else `latest`) of the one `<ref>` argument: a registry, or a layout folder. */
+export function artifactStoreOf(args: ParsedArgs, io: CliIo): { store: ArtifactStore; reference: string; close: () => void } {
+  let ref;
+  try {
+    ref = parseReference(args.positionals[0]);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  if (ref.kind === 'layout') return { store: new OciLayout(resolve(io.cwd ?? process.cwd(), ref.path)), reference, close: () => undefined };
+  const destinations = new Destinations(registryOptions(args, io));
+  return { store: destinations.store(`oci://${ref.host}/${ref.repository}`), reference, close: () => destinations.close() };
 }

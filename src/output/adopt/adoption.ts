@@ -21,16 +21,17 @@ export type AdoptionOutcome = 'kept' | 'changed' | 'renamed' | 'removed' | 'reti
 
 /** One line of the adoption report. */
 export interface AdoptionEntry {
+  /** What adoption does with the object. */
   readonly outcome: AdoptionOutcome;
   /** The object's key (`group/Kind/namespace/name`): the running one's, or for `new` the synthesized one's. */
   readonly key: string;
-  /** For `renamed`, the key of the object that takes its place. */
+  /** For `renamed`, the key of the object that takes its place. @default - not renamed */
   readonly to?: string;
-  /** For `changed`, the fields that change (status and server-set metadata left out). */
+  /** For `changed`, the fields that change (status and server-set metadata left out). @default - not changed */
   readonly fields?: readonly FieldChange[];
-  /** For `renamed` and `removed`, what goes with it: the objects it manages, or a Helm release it installed. */
+  /** For `renamed` and `removed`, what goes with it: the objects it manages, or a Helm release it installed. @default - nothing goes with it */
   readonly loses?: readonly string[];
-  /** Why: one sentence for the report, e.g. that a HelmRelease's release moves and is installed again. */
+  /** Why: one sentence for the report, e.g. that a HelmRelease's release moves and is installed again. @default - the outcome says it all */
   readonly reason?: string;
 }
 

@@ -10,9 +10,11 @@ export interface StateObject {
   readonly key: string;
   /** The API group, `''` for the core group. */
   readonly group: string;
+  /** The kind. */
   readonly kind: string;
   /** The namespace. @default - none: cluster-scoped, or not said */
   readonly namespace?: string;
+  /** The name. */
   readonly name: string;
   /** The object as read (its `metadata`, `spec`, `data`...). */
   readonly raw: Record<string, unknown>;
@@ -33,6 +35,7 @@ export interface StateObject {
 export interface ClusterState {
   /** Where it was read from, for messages. */
   readonly label: string;
+  /** The objects read. */
   readonly objects: readonly StateObject[];
   /** What could not be followed, e.g. a Kustomization whose source lies outside the folder read. */
   readonly notes: readonly string[];

@@ -1,5 +1,5 @@
 export {
-  rolloutStages, type FleetPicture, type PictureCluster, type PictureComponent, type PictureEnvironment, type RolloutStage,
+  rolloutStages, type FleetPicture, type PictureCluster, type PictureComponent, type PictureEnvironment, type PictureNotification, type RolloutStage,
 } from './fleet-picture.js';
 export { renderFleetMarkdown, FLEET_MARKDOWN_FILE } from './fleet-markdown.js';
 export { renderFleetHtml, FLEET_HTML_FILE, type FleetHtmlOptions } from './fleet-html.js';

@@ -2,7 +2,7 @@
 export interface ValidationFinding {
   /** The file, relative to the tree root with `/` separators; `.` for the tree as a whole. */
   readonly file: string;
-  /** The object concerned, as `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds). */
+  /** The object concerned, as `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds). @default - the file as a whole */
   readonly object?: string;
   /** What is wrong, with the value received and the fix. */
   readonly message: string;

@@ -8,6 +8,7 @@ import { checkCluster } from './references.js';
 import { ValidationFinding, ValidationReport } from './report.js';
 import { compare, isKustomizationFile, KUSTOMIZATION_FILES, readTree, TreeObject } from './tree.js';
 import { readReleaseManifest, RELEASE_MANIFEST_FILE, ReleaseManifestError } from '../release-manifest.js';
+import { TreeSnapshotError } from '../review/tree-snapshot.js';
 
 /** Options of {@link validateTree}. */
 export interface ValidateTreeOptions {
@@ -76,7 +77,7 @@ export interface ValidateTreeOptions {
  */
 export async function validateTree(dir: string, options: ValidateTreeOptions = {}): Promise<ValidationReport> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new Error(`${JSON.stringify(dir)} is not a directory; give the folder that holds clusters/`);
+  if (!info?.isDirectory()) throw new TreeSnapshotError(`${JSON.stringify(dir)} is not a directory; give the folder that holds clusters/`);
 
   const tree = await readTree(dir, options.maxFileBytes !== undefined ? { maxBytes: options.maxFileBytes } : {});
   const found: Array<ValidationFinding & { document: number; seq: number }> = [];

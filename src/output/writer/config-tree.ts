@@ -12,6 +12,7 @@ export interface AddFileOptions {
 
 /** A file of YAML documents, one per object, rendered when the tree is rendered or written. */
 export interface ConfigTreeObjectsFile {
+  /** `objects`: YAML documents rendered from objects. */
   readonly type: 'objects';
   /** The path relative to the output folder, normalized (`clusters/prod-eu-1/apps.yaml`). */
   readonly path: string;
@@ -21,6 +22,7 @@ export interface ConfigTreeObjectsFile {
 
 /** A file whose text is written as given (with LF line endings and a final newline). */
 export interface ConfigTreeTextFile {
+  /** `text`: text written as given. */
   readonly type: 'text';
   /** The path relative to the output folder, normalized. */
   readonly path: string;
@@ -32,6 +34,7 @@ export interface ConfigTreeTextFile {
 
 /** A file whose bytes are written exactly as given (e.g. a copy of a folder that synth packed as an artifact). */
 export interface ConfigTreeBytesFile {
+  /** `bytes`: bytes written as given. */
   readonly type: 'bytes';
   /** The path relative to the output folder, normalized. */
   readonly path: string;

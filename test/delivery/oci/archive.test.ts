@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   ANNOTATIONS, ArchiveError, MEDIA_TYPES, gzipDeterministic, packArtifact, readTar, sha256Digest, unpackLayer, writeTar,
-} from '../../../src/index.js';
+} from '../../../src/flux/artifact/index.js';
 
 const files = [
   { path: 'kustomization.yaml', content: Buffer.from('resources:\n  - flux-system\n') },

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  basicCredentials, dockerConfigCredentials, fetchArtifact, packArtifact, pushArtifact, RegistryClient, RegistryError,
-  type PackedArtifact,
-} from '../../../src/index.js';
+  basicCredentials, dockerConfigCredentials, fetchArtifact, pushArtifact, RegistryClient, RegistryError,
+} from '../../../src/delivery/index.js';
+import { packArtifact, type PackedArtifact } from '../../../src/flux/artifact/index.js';
 import { FaultProxy, skopeo, TestRegistry, TokenService, type FaultAction } from '../../support/registry.js';
 
 const FAST = { retries: 2, baseDelayMs: 20, maxDelayMs: 50 };

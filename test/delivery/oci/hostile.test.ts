@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  basicCredentials, formatSummary, inspectArtifact, pushArtifact, RegistryClient, type RegistryClientOptions,
+} from '../../../src/delivery/index.js';
 import { encryptPrivateKey, generateSigningKey, publicKeyPem } from '../../../src/delivery/signing/keys.js';
+import { packArtifact } from '../../../src/flux/artifact/index.js';
 import { EXIT, run } from '../../../src/frontends/cli/index.js';
-import { basicCredentials, formatSummary, inspectArtifact, packArtifact, pushArtifact, RegistryClient, type RegistryClientOptions } from '../../../src/index.js';
 import { FORGED_ERROR_MESSAGE, HOSTILE_CREDENTIALS, HostileRegistry, type HostileAttack } from '../../support/hostile-registry.js';
 
 const FAST = { retries: 1, baseDelayMs: 20, maxDelayMs: 50 };

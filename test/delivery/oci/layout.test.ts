@@ -3,9 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  dockerConfigCredentials, fetchArtifact, OciLayout, packArtifact, parseReference, pushArtifact, sha256Digest,
-} from '../../../src/index.js';
+import { dockerConfigCredentials, fetchArtifact, OciLayout, parseReference, pushArtifact } from '../../../src/delivery/index.js';
+import { packArtifact, sha256Digest } from '../../../src/flux/artifact/index.js';
 import { skopeo } from '../../support/registry.js';
 
 let dir: string;

@@ -1,7 +1,8 @@
 import {
-  clusterConfig, Destinations, generateSigningKey, keylessSigner, keySigner, packArtifact, publicKeyHint, publicKeyPem, ReleaseVerifier,
-  signArtifacts, type ClusterConfig, type RegistryRepository,
-} from '../../../src/index.js';
+  clusterConfig, Destinations, generateSigningKey, keylessSigner, keySigner, publicKeyHint, publicKeyPem, ReleaseVerifier, signArtifacts,
+  type ClusterConfig, type RegistryRepository,
+} from '../../../src/delivery/index.js';
+import { packArtifact } from '../../../src/flux/artifact/index.js';
 import { independentSigners } from '../../support/independent-verify.js';
 import { TestRegistry } from '../../support/registry.js';
 import { FakeSigstore } from '../../support/sigstore.js';

@@ -66,6 +66,15 @@ describe('flux-fleet keygen, push --sign, verify', () => {
     expect(readFileSync(join(dir, 'pub-only.pub'), 'utf8')).toBe('kept\n');
   });
 
+  test('fails when the system refuses the folder: a file-access error, exit 1, with the system\'s message', async () => {
+    // WHEN the prefix is in a folder that does not exist
+    const result = await cli(['keygen', '--output-prefix', 'no-such-folder/cosign']);
+    // THEN
+    expect(result).toStrictEqual({
+      code: EXIT.errors, stdout: '', stderr: `flux-fleet: ENOENT: no such file or directory, open '${join(dir, 'no-such-folder', 'cosign.key')}'\n`,
+    });
+  });
+
   test.each(['key', 'pub'])('fails when the .%s is a symbolic link, writing nothing through it', async (which) => {
     // GIVEN a link to a file elsewhere, and a dangling one
     writeFileSync(join(dir, `target-${which}`), 'not a key\n');
@@ -142,7 +151,7 @@ describe('flux-fleet keygen, push --sign, verify', () => {
       // WHEN
       const sign = await cli(['sign', pushed[0], '--key', 'cosign.key', ...aliases()]);
       // THEN
-      expect(sign).toStrictEqual({ code: EXIT.usage, stdout: '', stderr: 'flux-fleet: cosign.key: wrong password (COSIGN_PASSWORD does not decrypt this key)\nRun "flux-fleet --help" for usage.\n' });
+      expect(sign).toStrictEqual({ code: EXIT.errors, stdout: '', stderr: 'flux-fleet: cosign.key: wrong password (COSIGN_PASSWORD does not decrypt this key)\n' });
     } finally {
       process.env.COSIGN_PASSWORD = 'fleet password';
     }

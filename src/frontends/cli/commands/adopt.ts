@@ -4,7 +4,7 @@ import { formatAdoption, planAdoption, readExportedState, readRepositoryState, r
 import type { AdoptionFormat } from '../../../output/adopt/index.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
-import { stringOption } from '../options.js';
+import { formatOption, stringOption } from '../options.js';
 
 const ADOPT_USAGE = `Usage: flux-fleet adopt <dir> --cluster <name> --from <export.yaml|repo-folder> [--from ...] [--path <folder>]
                         [--format text|json]
@@ -47,8 +47,7 @@ async function adopt(argv: readonly string[], io: CliIo): Promise<number> {
   if (args.positionals.length !== 1) throw new UsageError('adopt needs the synthesized folder: flux-fleet adopt <dir> --cluster <name> --from <export.yaml|repo-folder>');
   const cluster = stringOption(args, 'cluster');
   if (cluster === undefined) throw new UsageError('adopt needs --cluster <name>: the cluster of the tree to compare');
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const cwd = io.cwd ?? process.cwd();
   // --from may repeat: parseArgs keeps the last, so read them from the arguments themselves.
   const froms = fromOptions(argv).map((f) => resolve(cwd, f));

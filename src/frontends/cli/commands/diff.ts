@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import {
-  diffFleetTrees, formatFleetDiff, gitLocationOf, isGitIgnored, readTreeAtGitRef, readTreeFolder, TreeSnapshotError,
+  diffFleetTrees, formatFleetDiff, gitLocationOf, isGitIgnored, readTreeAtGitRef, readTreeFolder,
 } from '../../../output/review/index.js';
 import type { DiffFormat, TreeSnapshot } from '../../../output/review/index.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
+import { formatOption } from '../options.js';
 
 const DIFF_USAGE = `Usage: flux-fleet diff <old> <new> [--format text|markdown] [--max-chars <n>]
 
@@ -51,8 +52,7 @@ async function diff(argv: readonly string[], io: CliIo): Promise<number> {
   if (args.positionals.length !== 2) {
     throw new UsageError(`diff needs two trees, the old and the new: flux-fleet diff <old> <new>, e.g. flux-fleet diff git:main dist (got ${args.positionals.length})`);
   }
-  const format = args.options.get('format') ?? 'text';
-  if (format !== 'text' && format !== 'markdown') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or markdown`);
+  const format = formatOption(args, ['text', 'markdown']);
   const maxCharsOption = args.options.get('max-chars');
   let maxChars: number | undefined;
   if (maxCharsOption !== undefined) {
@@ -64,13 +64,7 @@ async function diff(argv: readonly string[], io: CliIo): Promise<number> {
 
   const cwd = io.cwd ?? process.cwd();
   const [oldArg, newArg] = args.positionals;
-  let sides: [Side, Side];
-  try {
-    sides = [readSide(oldArg, newArg, cwd, 'new'), readSide(newArg, oldArg, cwd, 'removed')];
-  } catch (e) {
-    if (e instanceof TreeSnapshotError) throw new UsageError(`cannot diff: ${e.message}`);
-    throw e;
-  }
+  const sides: [Side, Side] = [readSide(oldArg, newArg, cwd, 'new'), readSide(newArg, oldArg, cwd, 'removed')];
   const warnings = sides.flatMap((s, i) => (s.warning ? [`the ${i === 0 ? 'old' : 'new'} tree, ${s.warning}`] : []));
   for (const w of warnings) io.stderr.write(`flux-fleet diff: warning: ${w}\n`);
   const result = diffFleetTrees(sides[0].tree, sides[1].tree);

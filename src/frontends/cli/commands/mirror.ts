@@ -2,8 +2,8 @@ import { Destinations } from '../../../delivery/destinations.js';
 import { describeDrift, mirrorRelease } from '../../../delivery/mirror.js';
 import { fleetRegistryHosts } from '../../../delivery/release/hosts.js';
 import { formatSize } from '../../../flux/artifact/digest.js';
-import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, releaseOf, stringOption } from '../options.js';
+import { EXIT, parseArgs, type CliIo, type Command } from '../args.js';
+import { numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, releaseOf, formatOption } from '../options.js';
 
 const MIRROR_USAGE = `Usage: flux-fleet mirror <dir> [options]
 
@@ -45,8 +45,7 @@ async function mirror(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(MIRROR_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const concurrency = numberOption(args, 'concurrency', 1) ?? 4;
   const maxSignatureMiB = numberOption(args, 'max-signature-size', 1);
   const { release } = await releaseOf(args, io, 'mirror');

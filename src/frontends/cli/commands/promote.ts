@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { DeliveryError } from '../../../delivery/artifacts.js';
 import { commitOf } from '../../../delivery/health/health.js';
 import {
   previousTag, promoteRelease, rollbackRelease, waveClusters, type PromotionGate, type WavePromotionReport,
@@ -8,14 +6,14 @@ import { parseRevision } from '../../../delivery/release/revision.js';
 import { durationOf, gateClustersOf, healthGate, refuseUngated } from '../../../delivery/rollout/health-gate.js';
 import { DEFAULT_ROLLOUT } from '../../../fleet/rollout.js';
 import { shortDigest } from '../../../flux/artifact/digest.js';
+import { SelectionError } from '../../../flux/core/errors.js';
 import { sanitizeForTerminal } from '../../../flux/core/terminal-text.js';
-import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
 import {
-  destinationsOf, durationOption, FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP,
-  numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
-  verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
+  commandLineValue, destinationsOf, durationOption, FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, leaseOptionsOf, LEASE_OPTIONS,
+  LEASE_OPTIONS_HELP, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, releaseOf, stringOption, verificationMaterialOf,
+  VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP, formatOption,
 } from '../options.js';
 
 const PROMOTE_USAGE = `Usage: flux-fleet promote <dir> --environment <env> [--wave <n>] (--revision <rev> | --rollback) [options]
@@ -91,8 +89,7 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(PROMOTE_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const revisionText = stringOption(args, 'revision');
   const rollback = args.options.has('rollback');
   if (rollback && revisionText !== undefined) throw new UsageError('--rollback and --revision exclude each other: a rollback goes back to what the tags followed before');
@@ -103,22 +100,8 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
   const environment = stringOption(args, 'environment');
   if (environment === undefined) throw new UsageError(`${rollback ? '--rollback' : '--revision'} needs --environment <env> (and --wave <n>)`);
   const wave = numberOption(args, 'wave', 1);
-  if (args.positionals.length !== 1) throw new UsageError('promote needs the synthesized folder: flux-fleet promote <dir>');
-  if (revisionText !== undefined) {
-    try {
-      parseRevision(revisionText);
-    } catch (e) {
-      if (e instanceof DeliveryError) throw new UsageError(`--revision: ${e.message}`);
-      throw e;
-    }
-  }
-  let release;
-  try {
-    release = await readReleaseManifest(resolve(io.cwd ?? process.cwd(), args.positionals[0]));
-  } catch (e) {
-    if (e instanceof ReleaseManifestError) throw new UsageError(`cannot promote ${JSON.stringify(args.positionals[0])}: ${e.message}`);
-    throw e;
-  }
+  if (revisionText !== undefined) await commandLineValue('--revision', () => parseRevision(revisionText));
+  const { release } = await releaseOf(args, io, 'promote');
   const soakMs = durationOption(args, 'soak');
   const healthOptions = requireHealthy ? healthOptionsOf(args) : undefined;
   const material = await verificationMaterialOf(args, io);
@@ -127,7 +110,7 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
   if (requireHealthy) {
     const commit = commitOf(revisionText!);
     const env = release.environments.find((e) => e.name === environment);
-    if (!env) throw new UsageError(`there is no environment ${JSON.stringify(environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+    if (!env) throw new SelectionError(`there is no environment ${JSON.stringify(environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
     const before = gateClustersOf(release, environment, wave);
     refuseUngated([...before.clusters, ...waveClusters(release, { environment, wave })], `the promotion of ${environment}${wave !== undefined ? ` wave ${wave}` : ''}`);
     const soak = soakMs ?? durationOf((env.rollout ?? DEFAULT_ROLLOUT).soak, `environment ${environment}'s soak`);

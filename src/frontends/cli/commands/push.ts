@@ -1,19 +1,17 @@
-import { stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { printSigned, pushSigningOf, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from './signer-options.js';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { pushRelease, type PushEvent, type PushedTarget, type ReleasePushReport } from '../../../delivery/release/push.js';
 import { resolveRevision } from '../../../delivery/release/revision.js';
 import type { ArtifactMetadata } from '../../../flux/artifact/artifact.js';
 import { formatSize, shortDigest } from '../../../flux/artifact/digest.js';
-import { ERROR_CODES, FluxFleetError } from '../../../flux/core/errors.js';
 import { printable } from '../../../flux/core/terminal-text.js';
-import { readReleaseManifest, ReleaseManifestError } from '../../../output/release-manifest.js';
 import type { ReleaseManifest } from '../../../output/release-manifest.js';
 import { EXIT, parseArgs, rawOutput, UsageError, type ParsedArgs, CliIo, Command } from '../args.js';
 import {
-  destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, stringOption,
-  verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
+  commandLineValue, destinationsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP, listOption, numberOption, REGISTRY_OPTIONS,
+  REGISTRY_OPTIONS_HELP, releaseOf, stringOption, verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP, formatOption,
 } from '../options.js';
+import { printSigned, pushSigningOf, SIGN_ON_PUSH_HELP, SIGN_ON_PUSH_OPTIONS } from '../signer-options.js';
 
 const PUSH_USAGE = `Usage: flux-fleet push <dir> [--registry | --layout <folder>] [options]
 
@@ -180,31 +178,12 @@ function warnUnknownAnnotations(metadata: ArtifactMetadata, io: CliIo): void {
 
 /** The release path: reads release.json and pushes components, candidates, then the tags that deploy on push. */
 async function pushReleaseRun(args: ParsedArgs, io: CliIo): Promise<number> {
-  if (args.positionals.length !== 1) {
-    throw new UsageError(args.positionals.length === 0 ? 'push needs the synthesized folder: flux-fleet push <dir>' : `push takes one folder, got ${args.positionals.length}`);
-  }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const progressMode = stringOption(args, 'progress') ?? 'auto';
   if (!['auto', 'tty', 'plain'].includes(progressMode)) throw new UsageError(`--progress ${JSON.stringify(progressMode)} is not a mode; use auto, tty or plain`);
   const concurrency = numberOption(args, 'concurrency', 1) ?? 4;
-  const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
-  let release;
-  try {
-    release = await readReleaseManifest(dir);
-  } catch (e) {
-    if (!(e instanceof ReleaseManifestError)) throw e;
-    const hasClusters = await stat(join(dir, 'clusters')).then((s) => s.isDirectory(), () => false);
-    throw new UsageError(`cannot push ${JSON.stringify(args.positionals[0])}: ${e.message}${hasClusters && e.message.includes('does not exist')
-      ? '; push takes the tree a fleet synthesized, whose release.json says what goes where' : ''}`);
-  }
-  let revision;
-  try {
-    revision = await resolveRevision({ given: stringOption(args, 'revision'), env: process.env, gitDir: dir });
-  } catch (e) {
-    if (FluxFleetError.isFluxFleetError(e) && e.code === ERROR_CODES.delivery) throw new UsageError(`cannot push: ${e.message}`);
-    throw e;
-  }
+  const { dir, release } = await releaseOf(args, io, 'push');
+  const revision = await commandLineValue('cannot push', () => resolveRevision({ given: stringOption(args, 'revision'), env: process.env, gitDir: dir }));
   const metadata = metadataOf(args);
   if (metadata.source === undefined) warnUnknownAnnotations({ ...metadata, revision: revision.annotation }, io);
   const dryRun = args.options.has('dry-run');

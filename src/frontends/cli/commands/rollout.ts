@@ -1,14 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DeliveryError } from '../../../delivery/artifacts.js';
 import { commitOf } from '../../../delivery/health/health.js';
 import { rollOut, type RolloutEvent, type RolloutReport } from '../../../delivery/rollout/rollout.js';
 import { sanitizeForTerminal } from '../../../flux/core/terminal-text.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
 import {
-  destinationsOf, durationOption, FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, leaseOptionsOf, LEASE_OPTIONS, LEASE_OPTIONS_HELP,
-  numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, releaseOf, stringOption, verificationMaterialOf, VERIFICATION_OPTIONS,
-  VERIFICATION_OPTIONS_HELP,
+  commandLineValue, destinationsOf, durationOption, FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, leaseOptionsOf, LEASE_OPTIONS,
+  LEASE_OPTIONS_HELP, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, releaseOf, stringOption, verificationMaterialOf,
+  VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
 } from '../options.js';
 
 const ROLLOUT_USAGE = `Usage: flux-fleet rollout <dir> --environment <env> --revision <rev> --registry [options]
@@ -86,12 +85,7 @@ async function rollout(argv: readonly string[], io: CliIo): Promise<number> {
   const revision = stringOption(args, 'revision');
   if (environment === undefined || revision === undefined) throw new UsageError('rollout needs --environment <env> and --revision <rev>');
   if (!args.options.has('registry')) throw new UsageError('rollout needs --registry: it moves the tags clusters pull, in the registries');
-  try {
-    commitOf(revision);
-  } catch (e) {
-    if (e instanceof DeliveryError) throw new UsageError(`--revision: ${e.message}`);
-    throw e;
-  }
+  await commandLineValue('--revision', () => commitOf(revision));
   const approved = (stringOption(args, 'approve-wave') ?? '').split(',').filter(Boolean).map((w) => {
     if (!/^[1-9][0-9]*$/.test(w)) throw new UsageError(`--approve-wave ${JSON.stringify(w)} is not a wave number; give e.g. --approve-wave 2`);
     return Number(w);

@@ -1,10 +1,8 @@
 import { Destinations } from '../../../delivery/destinations.js';
-import type { RegistryRepository } from '../../../delivery/oci/client.js';
-import { parseRegistryReference } from '../../../delivery/oci/reference.js';
-import { signArtifacts, type SignTarget } from '../../../delivery/signing/sign.js';
+import { signArtifacts } from '../../../delivery/signing/sign.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions } from '../options.js';
-import { printSigned, SIGNER_OPTIONS, SIGNER_OPTIONS_HELP, signerOptionsOf } from './signer-options.js';
+import { REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, signTargets } from '../options.js';
+import { printSigned, SIGNER_OPTIONS, SIGNER_OPTIONS_HELP, signerOptionsOf } from '../signer-options.js';
 
 const SIGN_USAGE = `Usage: flux-fleet sign <ref>... [--key <file> | keyless] [options]
 
@@ -42,27 +40,7 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
     const results = await signArtifacts(signTargets(args.positionals, destinations), options);
     printSigned(results, io, options.legacySig === true);
     return EXIT.ok;
-  } catch (e) {
-    io.stderr.write(`flux-fleet: cannot sign: ${(e as Error).message}\n`);
-    return EXIT.errors;
   } finally {
     destinations.close();
   }
-}
-
-/** The sign (or verify) targets of `oci://` references. */
-export function signTargets(refs: readonly string[], destinations: Destinations): SignTarget[] {
-  return refs.map((value) => {
-    let ref;
-    try {
-      ref = parseRegistryReference(value);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    return {
-      repository: destinations.store(`oci://${ref.host}/${ref.repository}`) as RegistryRepository,
-      host: ref.host,
-      reference: ref.digest ?? ref.tag ?? 'latest',
-    };
-  });
 }

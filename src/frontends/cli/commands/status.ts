@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DeliveryError } from '../../../delivery/artifacts.js';
-import { commitOf, healthOf, renderHealth, resolveRevision, selectClusters, type ClusterSelection } from '../../../delivery/index.js';
+import { commitOf, healthOf, selectClusters, type ClusterSelection } from '../../../delivery/health/health.js';
+import { renderHealth } from '../../../delivery/health/render.js';
+import { resolveRevision } from '../../../delivery/release/revision.js';
 import { FLEET_HTML_FILE, fleetHtmlWithStatus, TreeSnapshotError } from '../../../output/review/index.js';
-import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
-import { FORGE_OPTIONS, FORGE_OPTIONS_HELP, healthOptionsOf, numberOption, releaseOf, stringOption } from '../options.js';
+import { EXIT, parseArgs, type CliIo, type Command } from '../args.js';
+import { commandLineValue, FORGE_OPTIONS, FORGE_OPTIONS_HELP, formatOption, healthOptionsOf, numberOption, releaseOf, stringOption } from '../options.js';
 
 const STATUS_USAGE = `Usage: flux-fleet status <dir> [--revision <rev>] [--environment <env>] [--wave <n>] [options]
 
@@ -52,29 +53,15 @@ async function status(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(STATUS_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text, json or markdown`);
+  const format = formatOption(args, ['text', 'json', 'markdown']);
   const healthOptions = healthOptionsOf(args);
   const selection: ClusterSelection = {
     environment: stringOption(args, 'environment'),
     wave: numberOption(args, 'wave', 1),
   };
   const { dir, release } = await releaseOf(args, io, 'status');
-  let commit: string;
-  try {
-    const revision = await resolveRevision({ given: stringOption(args, 'revision'), gitDir: dir });
-    commit = commitOf(revision.annotation);
-  } catch (e) {
-    if (e instanceof DeliveryError) throw new UsageError(`--revision: ${e.message}`);
-    throw e;
-  }
-  let clusters;
-  try {
-    clusters = selectClusters(release, selection);
-  } catch (e) {
-    if (e instanceof DeliveryError) throw new UsageError(e.message);
-    throw e;
-  }
+  const commit = await commandLineValue('--revision', async () => commitOf((await resolveRevision({ given: stringOption(args, 'revision'), gitDir: dir })).annotation));
+  const clusters = selectClusters(release, selection);
   const htmlFile = stringOption(args, 'html');
   const page = htmlFile === undefined ? undefined : await fleetHtmlOf(dir);
   const health = await healthOf(clusters, commit, healthOptions);

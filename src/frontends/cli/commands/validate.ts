@@ -3,6 +3,7 @@ import { formatReport, ReportFormat } from '../../../output/validate/report.js';
 import { validateTree, ValidateTreeOptions } from '../../../output/validate/validate-tree.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
+import { formatOption } from '../options.js';
 
 const VALIDATE_USAGE = `Usage: flux-fleet validate <dir> [--no-build] [--allow-remote] [--format text|json]
 
@@ -34,17 +35,11 @@ async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   if (args.positionals.length !== 1) {
     throw new UsageError(args.positionals.length === 0 ? 'validate needs the folder to check: flux-fleet validate <dir>' : `validate takes one folder, got ${args.positionals.length}: ${args.positionals.map((p) => JSON.stringify(p)).join(' ')}`);
   }
-  const format = args.options.get('format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
 
   const dir = resolve(io.cwd ?? process.cwd(), args.positionals[0]);
   const options: ValidateTreeOptions = { build: !args.options.has('no-build'), allowRemoteResources: args.options.has('allow-remote') };
-  let report;
-  try {
-    report = await validateTree(dir, options);
-  } catch (e) {
-    throw new UsageError(`cannot validate ${JSON.stringify(args.positionals[0])}: ${(e as Error).message}`);
-  }
+  const report = await validateTree(dir, options);
   io.stdout.write(formatReport(report, format as ReportFormat));
   return report.errors.length === 0 ? EXIT.ok : EXIT.errors;
 }

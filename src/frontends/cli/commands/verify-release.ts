@@ -1,14 +1,13 @@
-import { DeliveryError } from '../../../delivery/artifacts.js';
 import { Destinations } from '../../../delivery/destinations.js';
 import { fleetRegistryHosts } from '../../../delivery/release/hosts.js';
 import { formatProblem } from '../../../delivery/release/release-check.js';
 import { parseRevision } from '../../../delivery/release/revision.js';
 import { verifyRelease } from '../../../delivery/release/verify-release.js';
 import { sanitizeForTerminal } from '../../../flux/core/terminal-text.js';
-import { EXIT, parseArgs, UsageError, type CliIo, type Command } from '../args.js';
+import { EXIT, parseArgs, type CliIo, type Command } from '../args.js';
 import {
-  listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, releaseOf, stringOption, verificationMaterialOf,
-  VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP,
+  commandLineValue, listOption, numberOption, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, releaseOf, stringOption,
+  verificationMaterialOf, VERIFICATION_OPTIONS, VERIFICATION_OPTIONS_HELP, formatOption,
 } from '../options.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify-release <dir> [--revision <rev>] [--environment <env>[,...] [--wave <n>]] [options]
@@ -57,38 +56,24 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   const concurrency = numberOption(args, 'concurrency', 1) ?? 8;
   const revision = stringOption(args, 'revision');
-  if (revision !== undefined) {
-    try {
-      parseRevision(revision);
-    } catch (e) {
-      if (e instanceof DeliveryError) throw new UsageError(`--revision: ${e.message}`);
-      throw e;
-    }
-  }
+  if (revision !== undefined) await commandLineValue('--revision', () => parseRevision(revision));
   const environments = listOption(args, 'environment');
   const wave = numberOption(args, 'wave', 1);
   const { dir, release } = await releaseOf(args, io, 'verify-release');
   const material = await verificationMaterialOf(args, io);
   const destinations = new Destinations(registryOptions(args, io, fleetRegistryHosts(release)));
   try {
-    let report;
-    try {
-      report = await verifyRelease(dir, release, {
-        destinations,
-        concurrency,
-        material,
-        ...(revision !== undefined ? { revision } : {}),
-        ...(environments !== undefined ? { environments } : {}),
-        ...(wave !== undefined ? { wave } : {}),
-      });
-    } catch (e) {
-      if (e instanceof DeliveryError) throw new UsageError(`cannot verify the release of ${JSON.stringify(args.positionals[0])}: ${e.message}`);
-      throw e;
-    }
+    const report = await verifyRelease(dir, release, {
+      destinations,
+      concurrency,
+      material,
+      ...(revision !== undefined ? { revision } : {}),
+      ...(environments !== undefined ? { environments } : {}),
+      ...(wave !== undefined ? { wave } : {}),
+    });
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify({ clusters: report.clusters, checked: report.checked, dangling: report.dangling }, null, 2)}\n`);
     } else {

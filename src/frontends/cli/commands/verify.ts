@@ -1,9 +1,9 @@
 import { Destinations } from '../../../delivery/destinations.js';
-import { readPublicKey, SigningError } from '../../../delivery/signing/keys.js';
+import { readPublicKey } from '../../../delivery/signing/keys.js';
 import { verifyArtifact, type IdentityMatch, type VerifiedArtifact, type VerifyPolicy } from '../../../delivery/signing/verify.js';
+import { ERROR_CODES, FluxFleetError } from '../../../flux/core/errors.js';
 import { EXIT, parseArgs, UsageError, type CliIo, type Command, type ParsedArgs } from '../args.js';
-import { readOptionFile, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, stringOption } from '../options.js';
-import { signTargets } from './sign.js';
+import { readOptionFile, REGISTRY_OPTIONS, REGISTRY_OPTIONS_HELP, registryOptions, formatOption, signTargets, stringOption } from '../options.js';
 
 const VERIFY_USAGE = `Usage: flux-fleet verify <ref>... (--key <file> | --certificate-identity[-regexp] <id>
                         --certificate-oidc-issuer[-regexp] <issuer> --trusted-root <file>) [options]
@@ -51,8 +51,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(VERIFY_USAGE);
     return EXIT.ok;
   }
-  const format = stringOption(args, 'format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)} is not a format; use text or json`);
+  const format = formatOption(args, ['text', 'json']);
   if (args.positionals.length === 0) throw new UsageError('verify needs the artifacts to verify, e.g. flux-fleet verify oci://ghcr.io/acme/fleet/clusters/prod-eu-1:stable --key cosign.pub');
   const policy = await policyOf(args, io);
   const destinations = new Destinations(registryOptions(args, io));
@@ -64,7 +63,8 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
       try {
         verified.push(await verifyArtifact(targets[i], policy));
       } catch (e) {
-        if (!(e instanceof SigningError) && !(e instanceof Error && e.name === 'RegistryError')) throw e;
+        // Each artifact's refusal is reported, and the others still checked.
+        if (!FluxFleetError.isFluxFleetError(e) || (e.code !== ERROR_CODES.signing && e.code !== ERROR_CODES.registry)) throw e;
         failed.push({ reference: args.positionals[i], error: e.message });
       }
     }
@@ -94,14 +94,7 @@ async function policyOf(args: ParsedArgs, io: CliIo): Promise<VerifyPolicy> {
   if (keyFiles !== undefined) {
     if (keyless) throw new UsageError('--key and the --certificate-* options exclude each other: a source verifies with keys or with a keyless identity');
     const keys = [];
-    for (const file of keyFiles.split(',').filter(Boolean)) {
-      try {
-        keys.push(readPublicKey(await read(file, '--key'), file));
-      } catch (e) {
-        if (e instanceof SigningError) throw new UsageError(e.message);
-        throw e;
-      }
-    }
+    for (const file of keyFiles.split(',').filter(Boolean)) keys.push(readPublicKey(await read(file, '--key'), file));
     return { kind: 'key', keys };
   }
   if (!keyless) throw new UsageError('verify needs --key <cosign.pub>, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] with --trusted-root');

@@ -81,9 +81,9 @@ async function workflow(argv: readonly string[], io: CliIo): Promise<number> {
       ? gitlabReleasePipeline(spec, { ...common, image: stringOption(args, 'image'), fulcioUrl: stringOption(args, 'fulcio-url'), rekorUrl: stringOption(args, 'rekor-url') })
       : githubReleaseWorkflow(spec, common);
   } catch (e) {
+    // The same error, with what failed on a line of its own and the reasons indented under it.
     if (!(e instanceof DeliveryError)) throw e;
-    io.stderr.write(`flux-fleet: cannot generate the workflow:\n${e.message.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-    return EXIT.errors;
+    throw new DeliveryError(`cannot generate the workflow:\n${e.message.split('\n').map((l) => `  ${l}`).join('\n')}`, { cause: e });
   }
   const output = stringOption(args, 'output');
   if (output === undefined) {

@@ -1,11 +1,11 @@
-import type { PushSigning } from '../../../delivery/release/push.js';
-import { ciIdentityToken, keylessSigner } from '../../../delivery/signing/keyless.js';
-import { readPrivateKey, SigningError } from '../../../delivery/signing/keys.js';
-import { LEGACY_SIG_WARNING } from '../../../delivery/signing/legacy-sig.js';
-import { keySigner, type SignedTarget, type SignOptions } from '../../../delivery/signing/sign.js';
-import { publicSigstoreRoot } from '../../../delivery/signing/trusted-root.js';
-import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from '../args.js';
-import { readOptionFile, stringOption } from '../options.js';
+import { UsageError, type CliIo, type OptionSpec, type ParsedArgs } from './args.js';
+import { readOptionFile, stringOption } from './options.js';
+import type { PushSigning } from '../../delivery/release/push.js';
+import { ciIdentityToken, keylessSigner } from '../../delivery/signing/keyless.js';
+import { readPrivateKey } from '../../delivery/signing/keys.js';
+import { LEGACY_SIG_WARNING } from '../../delivery/signing/legacy-sig.js';
+import { keySigner, type SignedTarget, type SignOptions } from '../../delivery/signing/sign.js';
+import { publicSigstoreRoot } from '../../delivery/signing/trusted-root.js';
 
 /** The options that choose the signer, shared by `sign` and `push --sign`. */
 export const SIGNER_OPTIONS: Record<string, OptionSpec> = {
@@ -44,12 +44,7 @@ export async function signerOptionsOf(args: ParsedArgs, io: CliIo): Promise<Sign
     } else {
       text = await readOptionFile(io, keyFile, '--key');
     }
-    try {
-      return { signer: keySigner(readPrivateKey(text, process.env.COSIGN_PASSWORD, keyFile)), legacySig };
-    } catch (e) {
-      if (e instanceof SigningError) throw new UsageError(e.message);
-      throw e;
-    }
+    return { signer: keySigner(readPrivateKey(text, process.env.COSIGN_PASSWORD, keyFile)), legacySig };
   }
   if (legacySig) throw new UsageError('--legacy-sig needs --key: a cosign v2 .sig signature is made with a key, and keyless signing writes bundles only');
   const given = stringOption(args, 'identity-token');
