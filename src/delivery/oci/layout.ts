@@ -6,6 +6,7 @@ import { isTag } from './reference.js';
 import type { ArtifactStore, BlobOutcome, FetchedManifest } from './store.js';
 import { isDigest, sha256Digest, type OciBlob, type Descriptor } from '../../flux/artifact/digest.js';
 import { ANNOTATIONS, MEDIA_TYPES } from '../../flux/artifact/media-types.js';
+import { processAlive } from '../../flux/core/process-alive.js';
 
 interface IndexJson {
   schemaVersion: 2;
@@ -178,15 +179,6 @@ export class OciLayout implements ArtifactStore {
       await rm(temp, { force: true });
       throw e;
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

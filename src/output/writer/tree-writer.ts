@@ -5,6 +5,7 @@ import { checkOutdir, resolveOutdir, type CheckedOutdir } from './outdir.js';
 import { PathTable } from './path-table.js';
 import type { RenderTreeOptions } from './render.js';
 import { ConfigTreeError, WRITER_MARKER_FILE, compareStrings, folderOf, normalizeTreePath } from './tree-path.js';
+import { processAlive } from '../../flux/core/process-alive.js';
 
 /** A file system operation of a write, as seen by its test hook. */
 export type WriteOperation = 'mkdir' | 'write' | 'link' | 'rename' | 'remove';
@@ -611,15 +612,6 @@ function readIfPresent(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
