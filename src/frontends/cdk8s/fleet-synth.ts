@@ -62,30 +62,30 @@ interface FleetOutput {
  * beside the clusters' folders.
  */
 export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], options: FleetSynthOptions): FleetSynthProblems | WriteTreeResult {
-  // Opened first, so that a refused output folder costs no writing. The marker records each release.json's digest:
-  // delivery reads only the one synth wrote (a shard writes none: the merge does).
+  // Opened first, so that a refused output folder costs no writing: the clusters are then only checked, as after a
+  // mistake, and the program's own mistakes reported before the refusal (they are what the run must fix, wherever
+  // it writes). The marker records each release.json's digest: delivery reads only the one synth wrote (a shard
+  // writes none: the merge does).
   const releases = options.shard ? [] : fleets.map((fleet) => `${fleets.length > 1 ? `${fleet.node.id}/` : ''}${RELEASE_MANIFEST_FILE}`);
-  let writer: TreeWriter;
+  let writer: TreeWriter | undefined;
+  let refusal: unknown;
   try {
     writer = TreeWriter.open(options.outdir, { foreignFiles: options.foreignFiles, recordDigests: releases });
-  } catch (refusal) {
-    // The program's own mistakes come first: they are what the run must fix, wherever it writes.
-    const errors = RenderSession.run(() => checkOnly(app, fleets, options.shard));
-    if (errors.length > 0) return { errors, strays: [] };
-    throw refusal;
+  } catch (e) {
+    refusal = e;
   }
   try {
-    const cache = options.cache === false ? undefined : SynthCache.beside(writer.outdir);
+    const cache = options.cache === false || !writer ? undefined : SynthCache.beside(writer.outdir);
     return RenderSession.run(() => {
       const render: RenderTreeOptions = { kustomizationsUnder: fleets.length > 1 ? undefined : 'clusters' };
       const clusterErrors = new Map<IConstruct, ValidationMessage[]>();
-      let failed = false;
+      let failed = !writer;
       for (const fleet of fleets) {
         fleet._seal();
         // A fleet the program built itself, or one whose declaration the cache cannot see through, is built whole.
         const declaration = cache && !fleet.clusters.some((c) => fleet._isBuilt(c)) ? FleetDeclaration.read(fleet) : undefined;
         const cached = declaration && !declaration.problem ? cache!.fleet(fleet.node.path, declaration) : undefined;
-        const output: FleetOutput = { writer, prefix: fleets.length > 1 ? `${fleet.node.id}/` : '', render, ...cached };
+        const output: FleetOutput | undefined = writer && { writer, prefix: fleets.length > 1 ? `${fleet.node.id}/` : '', render, ...cached };
         const names = new Set<string>();
         const each = () => {
           for (const cluster of fleet.clusters) {
@@ -94,7 +94,7 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
             // A name declared twice fails the fleet's own check: its folder is not written twice meanwhile.
             if (names.has(cluster.name)) failed = true;
             names.add(cluster.name);
-            const errors = failed ? synthCluster(fleet, cluster, undefined) : synthOrKeep(fleet, cluster, output);
+            const errors = failed || !output ? synthCluster(fleet, cluster, undefined) : synthOrKeep(fleet, cluster, output);
             clusterErrors.set(cluster, errors);
             if (errors.length > 0) failed = true;
           }
@@ -107,6 +107,7 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
       const written = new Set(fleets.flatMap((fleet) => fleet.clusters.flatMap((c) => fleet._filesOf(c).map((f) => f.chart))));
       const strays = app.node.findAll().filter((c): c is Chart => Chart.isChart(c) && !written.has(c));
       if (strays.length > 0) return { errors: [], strays };
+      if (!writer) throw refusal;
       const shardFleets: ShardFleet[] = [];
       for (const fleet of fleets) {
         const prefix = fleets.length > 1 ? `${fleet.node.id}/` : '';
@@ -136,21 +137,8 @@ export function synthFleets(app: IConstruct, fleets: readonly Fleet<any>[], opti
       return writer.commit(() => cache?.save());
     });
   } finally {
-    writer.abort();
+    writer?.abort();
   }
-}
-
-/** Every validation error of the app, found by building each cluster (of the shard) without writing it. */
-function checkOnly(app: IConstruct, fleets: readonly Fleet<any>[], shard: Shard | undefined): ValidationMessage[] {
-  const clusterErrors = new Map<IConstruct, ValidationMessage[]>();
-  for (const fleet of fleets) {
-    fleet._seal();
-    for (const cluster of fleet.clusters) {
-      if (shard && !shard.includes(cluster.name)) continue;
-      clusterErrors.set(cluster, synthCluster(fleet, cluster, undefined));
-    }
-  }
-  return treeErrors(app, clusterErrors);
 }
 
 /** Whether {@link synthFleets} found problems rather than writing. */
