@@ -2,7 +2,7 @@ import { healthSourceFactory, type HealthSource, type HealthSourceOptions, type 
 import { HEALTH_REPORT_MIN_FLUX } from '../../fleet/health-report.js';
 import { fluxMinor } from '../../fleet/signing.js';
 import { SelectionError } from '../../flux/core/errors.js';
-import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
+import type { ReleaseCluster, ReleaseEnvironment, ReleaseManifest } from '../../output/release-manifest.js';
 import { DeliveryError } from '../artifacts.js';
 
 /** A cluster's state on a revision: healthy or failing on it, on its way (an older revision reported), or unknown. */
@@ -104,11 +104,16 @@ export interface UngatedCluster {
   readonly reason: string;
 }
 
+/** The environment of `release` named `name`; a {@link SelectionError} listing those it has when there is none. */
+export function releaseEnvironment(release: ReleaseManifest, name: string): ReleaseEnvironment {
+  const env = release.environments.find((e) => e.name === name);
+  if (!env) throw new SelectionError(`there is no environment ${JSON.stringify(name)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+  return env;
+}
+
 /** The clusters of `release` that `selection` names, in manifest order; throws when it names none. */
 export function selectClusters(release: ReleaseManifest, selection: ClusterSelection = {}): ReleaseCluster[] {
-  if (selection.environment !== undefined && !release.environments.some((e) => e.name === selection.environment)) {
-    throw new SelectionError(`there is no environment ${JSON.stringify(selection.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
-  }
+  if (selection.environment !== undefined) releaseEnvironment(release, selection.environment);
   const clusters = release.clusters.filter((c) => (selection.environment === undefined || c.environment === selection.environment)
     && (selection.wave === undefined || c.wave === selection.wave));
   if (clusters.length === 0) {

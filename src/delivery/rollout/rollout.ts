@@ -6,7 +6,7 @@ import { FluxFleetError, SelectionError } from '../../flux/core/errors.js';
 import type { ReleaseCluster, ReleaseManifest } from '../../output/release-manifest.js';
 import { runBounded } from '../concurrency.js';
 import type { Destinations } from '../destinations.js';
-import { commitOf, healthOf, selectClusters, type HealthOptions } from '../health/health.js';
+import { commitOf, healthOf, releaseEnvironment, selectClusters, type HealthOptions } from '../health/health.js';
 import { acquireEnvironmentLease, type EnvironmentLease, type LeaseOptions } from '../release/lease.js';
 import { promoteRelease, rollbackRelease, waveClusters } from '../release/promote.js';
 import { candidateTag } from '../release/revision.js';
@@ -166,8 +166,7 @@ export async function rollOut(release: ReleaseManifest, revision: string, option
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const startedAt = new Date(now()).toISOString();
   const commit = commitOf(revision);
-  const env = release.environments.find((e) => e.name === options.environment);
-  if (!env) throw new SelectionError(`there is no environment ${JSON.stringify(options.environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+  const env = releaseEnvironment(release, options.environment);
   const settings: ResolvedRolloutSettings = env.rollout ?? DEFAULT_ROLLOUT;
   const soakMs = options.soakMs ?? durationOf(settings.soak, `environment ${env.name}'s soak`);
   const progressDeadlineMs = options.progressDeadlineMs ?? durationOf(settings.progressDeadline, `environment ${env.name}'s progressDeadline`);

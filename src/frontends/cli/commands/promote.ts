@@ -1,4 +1,4 @@
-import { commitOf } from '../../../delivery/health/health.js';
+import { commitOf, releaseEnvironment } from '../../../delivery/health/health.js';
 import {
   previousTag, promoteRelease, rollbackRelease, waveClusters, type PromotionGate, type WavePromotionReport,
 } from '../../../delivery/release/promote.js';
@@ -6,7 +6,6 @@ import { parseRevision } from '../../../delivery/release/revision.js';
 import { durationOf, gateClustersOf, healthGate, refuseUngated } from '../../../delivery/rollout/health-gate.js';
 import { DEFAULT_ROLLOUT } from '../../../fleet/rollout.js';
 import { shortDigest } from '../../../flux/artifact/digest.js';
-import { SelectionError } from '../../../flux/core/errors.js';
 import { sanitizeForTerminal } from '../../../flux/core/terminal-text.js';
 import { EXIT, parseArgs, UsageError } from '../args.js';
 import type { CliIo, Command } from '../args.js';
@@ -109,8 +108,7 @@ async function promoteRun(argv: readonly string[], io: CliIo): Promise<number> {
   let gate: PromotionGate | undefined;
   if (requireHealthy) {
     const commit = commitOf(revisionText!);
-    const env = release.environments.find((e) => e.name === environment);
-    if (!env) throw new SelectionError(`there is no environment ${JSON.stringify(environment)} in the release; use one of ${release.environments.map((e) => e.name).join(', ')}`);
+    const env = releaseEnvironment(release, environment);
     const before = gateClustersOf(release, environment, wave);
     refuseUngated([...before.clusters, ...waveClusters(release, { environment, wave })], `the promotion of ${environment}${wave !== undefined ? ` wave ${wave}` : ''}`);
     const soak = soakMs ?? durationOf((env.rollout ?? DEFAULT_ROLLOUT).soak, `environment ${environment}'s soak`);
